@@ -1,0 +1,427 @@
+//! `GradientTape`: records ops on watched tensors and replays them backwards.
+//!
+//! Tapes live in a thread-local stack. An op asks [`is_recording`] (one thread-local read)
+//! before doing any autodiff work, so with no tape active nothing is recorded and nothing
+//! costs. Backward functions are written with ordinary ops, so while an outer tape is
+//! active the backward pass of an inner tape is itself recorded: nested tapes give higher
+//! derivatives.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+use std::rc::{Rc, Weak};
+
+use crate::autodiff::Variable;
+use crate::{Error, Result, Tensor};
+
+/// Maps the gradient of an op's output to the gradients of its inputs (`None` where an
+/// input gets no gradient).
+pub(crate) type BackwardFn = Rc<dyn Fn(&Tensor) -> Result<Vec<Option<Tensor>>>>;
+
+struct Node {
+    /// Ids of the op's inputs, in the order `backward` returns their gradients.
+    inputs: Vec<u64>,
+    output: u64,
+    backward: BackwardFn,
+}
+
+struct TapeState {
+    persistent: bool,
+    watch_accessed_variables: bool,
+    recording: Cell<bool>,
+    used: Cell<bool>,
+    watched: RefCell<HashSet<u64>>,
+    nodes: RefCell<Vec<Node>>,
+}
+
+thread_local! {
+    static TAPES: RefCell<Vec<Weak<TapeState>>> = const { RefCell::new(Vec::new()) };
+    static RECORDING: Cell<usize> = const { Cell::new(0) };
+}
+
+/// True when at least one tape on this thread is recording.
+#[inline]
+pub(crate) fn is_recording() -> bool {
+    RECORDING.with(|r| r.get() > 0)
+}
+
+fn adjust_recording(delta: isize) {
+    RECORDING.with(|r| r.set((r.get() as isize + delta) as usize));
+}
+
+fn for_each_recording_tape(mut f: impl FnMut(&TapeState)) {
+    TAPES.with(|t| {
+        for w in t.borrow().iter() {
+            if let Some(s) = w.upgrade() {
+                if s.recording.get() {
+                    f(&s);
+                }
+            }
+        }
+    });
+}
+
+/// True when some recording tape watches one of `inputs` (so the op must be recorded).
+#[inline]
+pub(crate) fn any_watched(inputs: &[&Tensor]) -> bool {
+    if !is_recording() {
+        return false;
+    }
+    let mut hit = false;
+    for_each_recording_tape(|s| {
+        let w = s.watched.borrow();
+        if inputs.iter().any(|t| t.dtype().is_float() && w.contains(&t.id())) {
+            hit = true;
+        }
+    });
+    hit
+}
+
+/// Records `output = op(inputs)` on every recording tape that watches one of the inputs.
+/// `make_backward` is only called when something records.
+pub(crate) fn record(inputs: &[&Tensor], output: &Tensor, make_backward: impl FnOnce() -> BackwardFn) {
+    if !is_recording() || !output.dtype().is_float() {
+        return;
+    }
+    let mut backward: Option<BackwardFn> = None;
+    let mut make = Some(make_backward);
+    for_each_recording_tape(|s| {
+        let hit = {
+            let w = s.watched.borrow();
+            inputs.iter().any(|t| t.dtype().is_float() && w.contains(&t.id()))
+        };
+        if hit {
+            let b = backward.get_or_insert_with(|| (make.take().expect("called once"))()).clone();
+            s.watched.borrow_mut().insert(output.id());
+            s.nodes.borrow_mut().push(Node {
+                inputs: inputs.iter().map(|t| t.id()).collect(),
+                output: output.id(),
+                backward: b,
+            });
+        }
+    });
+}
+
+/// Records a read of `var` producing `value`, on tapes that watch the variable (trainable
+/// variables are watched on access unless the tape says otherwise).
+pub(crate) fn record_variable_read(var: &Variable, value: &Tensor) {
+    if !is_recording() || !value.dtype().is_float() {
+        return;
+    }
+    let var_id = var.id();
+    let trainable = var.trainable();
+    for_each_recording_tape(|s| {
+        let watched = {
+            let mut w = s.watched.borrow_mut();
+            if trainable && s.watch_accessed_variables {
+                w.insert(var_id);
+            }
+            w.contains(&var_id)
+        };
+        if watched {
+            s.watched.borrow_mut().insert(value.id());
+            s.nodes.borrow_mut().push(Node {
+                inputs: vec![var_id],
+                output: value.id(),
+                backward: Rc::new(|g: &Tensor| Ok(vec![Some(g.clone())])),
+            });
+        }
+    });
+}
+
+/// Something a gradient can be taken with respect to: a [`Tensor`] or a [`Variable`].
+///
+/// ```
+/// use kiln_tensor::{GradientTape, Tensor, Variable};
+/// let v = Variable::new(Tensor::scalar(3.0f32), "v", true);
+/// let tape = GradientTape::new();
+/// let y = v.value().square().unwrap();
+/// let g = tape.gradient(&y, &[&v]).unwrap();
+/// assert_eq!(g[0].as_ref().unwrap().item::<f32>().unwrap(), 6.0);
+/// ```
+pub trait GradSource {
+    /// The id the tape records this source under.
+    fn source_id(&self) -> u64;
+}
+
+impl GradSource for Tensor {
+    fn source_id(&self) -> u64 {
+        self.id()
+    }
+}
+impl GradSource for Variable {
+    fn source_id(&self) -> u64 {
+        self.id()
+    }
+}
+impl<S: GradSource + ?Sized> GradSource for &S {
+    fn source_id(&self) -> u64 {
+        (**self).source_id()
+    }
+}
+
+/// Records operations for automatic differentiation, as `tf.GradientTape`.
+///
+/// The tape records from [`GradientTape::new`] until it is dropped (or paused with
+/// [`GradientTape::stop_recording`]). Only ops whose inputs are watched are recorded:
+/// tensors passed to [`GradientTape::watch`], and trainable [`Variable`]s read while the
+/// tape is active. A non-persistent tape answers one [`GradientTape::gradient`] call.
+///
+/// ```
+/// use kiln_tensor::{GradientTape, Tensor};
+/// let x = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]).unwrap();
+/// let tape = GradientTape::new();
+/// tape.watch(&x);
+/// let y = x.mul(&x).unwrap().sum_all().unwrap();
+/// let g = tape.gradient(&y, &[&x]).unwrap();
+/// assert_eq!(g[0].as_ref().unwrap().to_vec::<f64>().unwrap(), vec![2.0, 4.0, 6.0]);
+/// ```
+pub struct GradientTape {
+    state: Rc<TapeState>,
+}
+
+impl Default for GradientTape {
+    fn default() -> Self {
+        GradientTape::new()
+    }
+}
+
+impl GradientTape {
+    /// A non-persistent tape that watches trainable variables it sees read.
+    ///
+    /// ```
+    /// let tape = kiln_tensor::GradientTape::new();
+    /// # drop(tape);
+    /// ```
+    pub fn new() -> GradientTape {
+        GradientTape::with_options(false, true)
+    }
+
+    /// A persistent tape: `gradient` may be called any number of times.
+    ///
+    /// ```
+    /// use kiln_tensor::{GradientTape, Tensor};
+    /// let x = Tensor::scalar(2.0f32);
+    /// let tape = GradientTape::persistent();
+    /// tape.watch(&x);
+    /// let y = x.square().unwrap();
+    /// let z = y.square().unwrap();
+    /// assert_eq!(tape.gradient(&y, &[&x]).unwrap()[0].as_ref().unwrap().item::<f32>().unwrap(), 4.0);
+    /// assert_eq!(tape.gradient(&z, &[&x]).unwrap()[0].as_ref().unwrap().item::<f32>().unwrap(), 32.0);
+    /// ```
+    pub fn persistent() -> GradientTape {
+        GradientTape::with_options(true, true)
+    }
+
+    /// A tape with TF's two options spelled out.
+    ///
+    /// ```
+    /// let tape = kiln_tensor::GradientTape::with_options(false, false);
+    /// # drop(tape);
+    /// ```
+    pub fn with_options(persistent: bool, watch_accessed_variables: bool) -> GradientTape {
+        let state = Rc::new(TapeState {
+            persistent,
+            watch_accessed_variables,
+            recording: Cell::new(true),
+            used: Cell::new(false),
+            watched: RefCell::new(HashSet::new()),
+            nodes: RefCell::new(Vec::new()),
+        });
+        TAPES.with(|t| t.borrow_mut().push(Rc::downgrade(&state)));
+        adjust_recording(1);
+        GradientTape { state }
+    }
+
+    /// Starts tracing `tensor`: ops that use it are recorded from now on.
+    ///
+    /// ```
+    /// let x = kiln_tensor::Tensor::scalar(1.0f32);
+    /// let tape = kiln_tensor::GradientTape::new();
+    /// tape.watch(&x);
+    /// ```
+    pub fn watch(&self, tensor: &Tensor) {
+        self.state.watched.borrow_mut().insert(tensor.id());
+    }
+
+    /// Starts tracing reads of `var` (needed for non-trainable variables, or when the tape
+    /// was built with `watch_accessed_variables = false`).
+    ///
+    /// ```
+    /// use kiln_tensor::{GradientTape, Tensor, Variable};
+    /// let v = Variable::new(Tensor::scalar(1.0f32), "frozen", false);
+    /// let tape = GradientTape::new();
+    /// tape.watch_variable(&v);
+    /// let y = v.value().mul(&v.value()).unwrap();
+    /// assert!(tape.gradient(&y, &[&v]).unwrap()[0].is_some());
+    /// ```
+    pub fn watch_variable(&self, var: &Variable) {
+        self.state.watched.borrow_mut().insert(var.id());
+    }
+
+    /// Ids watched so far (the ones passed to `watch`, read variables, and recorded outputs).
+    ///
+    /// ```
+    /// let x = kiln_tensor::Tensor::scalar(1.0f32);
+    /// let tape = kiln_tensor::GradientTape::new();
+    /// tape.watch(&x);
+    /// assert!(tape.is_watching(&x));
+    /// ```
+    pub fn is_watching(&self, tensor: &Tensor) -> bool {
+        self.state.watched.borrow().contains(&tensor.id())
+    }
+
+    /// Number of ops recorded so far.
+    ///
+    /// ```
+    /// use kiln_tensor::{GradientTape, Tensor};
+    /// let x = Tensor::scalar(1.0f32);
+    /// let tape = GradientTape::new();
+    /// let _ = x.add(&x).unwrap(); // x not watched: nothing recorded
+    /// assert_eq!(tape.num_recorded(), 0);
+    /// ```
+    pub fn num_recorded(&self) -> usize {
+        self.state.nodes.borrow().len()
+    }
+
+    /// Pauses recording on this tape until the returned guard is dropped
+    /// (`with tape.stop_recording():`).
+    ///
+    /// ```
+    /// use kiln_tensor::{GradientTape, Tensor};
+    /// let x = Tensor::scalar(1.0f32);
+    /// let tape = GradientTape::new();
+    /// tape.watch(&x);
+    /// {
+    ///     let _pause = tape.stop_recording();
+    ///     let _ = x.exp().unwrap();
+    /// }
+    /// assert_eq!(tape.num_recorded(), 0);
+    /// ```
+    pub fn stop_recording(&self) -> StopRecording<'_> {
+        let was = self.state.recording.replace(false);
+        if was {
+            adjust_recording(-1);
+        }
+        StopRecording { tape: self, was }
+    }
+
+    /// Gradients of `target` with respect to each source: `None` for a source that
+    /// `target` does not depend on (TF's `unconnected_gradients=NONE`).
+    ///
+    /// ```
+    /// use kiln_tensor::{GradientTape, Tensor};
+    /// let x = Tensor::scalar(3.0f32);
+    /// let z = Tensor::scalar(1.0f32);
+    /// let tape = GradientTape::new();
+    /// tape.watch(&x);
+    /// tape.watch(&z);
+    /// let y = x.mul(&x).unwrap();
+    /// let g = tape.gradient(&y, &[&x, &z]).unwrap();
+    /// assert_eq!(g[0].as_ref().unwrap().item::<f32>().unwrap(), 6.0);
+    /// assert!(g[1].is_none());
+    /// ```
+    pub fn gradient<S: GradSource>(&self, target: &Tensor, sources: &[S]) -> Result<Vec<Option<Tensor>>> {
+        self.gradient_with(&[target], sources, None)
+    }
+
+    /// Gradients of the sum of `targets`, each seeded by the matching `output_gradients`
+    /// tensor (ones when `None`), as `tape.gradient(targets, sources, output_gradients)`.
+    ///
+    /// ```
+    /// use kiln_tensor::{GradientTape, Tensor};
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).unwrap();
+    /// let tape = GradientTape::new();
+    /// tape.watch(&x);
+    /// let y = x.mul(&x).unwrap();
+    /// let dy = Tensor::from_vec(vec![10.0f32, 100.0], &[2]).unwrap();
+    /// let g = tape.gradient_with(&[&y], &[&x], Some(&[dy])).unwrap();
+    /// assert_eq!(g[0].as_ref().unwrap().to_vec::<f32>().unwrap(), vec![20.0, 400.0]);
+    /// ```
+    pub fn gradient_with<S: GradSource>(
+        &self,
+        targets: &[&Tensor],
+        sources: &[S],
+        output_gradients: Option<&[Tensor]>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        if !self.state.persistent && self.state.used.get() {
+            return Err(Error::Tape(
+                "gradient() was already called on this non-persistent tape; create it with GradientTape::persistent() to call it more than once".into(),
+            ));
+        }
+        self.state.used.set(true);
+        // The tape does not record its own backward pass; outer tapes still do.
+        let _pause = self.stop_recording();
+
+        let mut grads: HashMap<u64, Tensor> = HashMap::new();
+        for (i, t) in targets.iter().enumerate() {
+            let seed = match output_gradients {
+                Some(gs) => {
+                    let g = gs.get(i).ok_or_else(|| {
+                        Error::Tape(format!("{} targets but {} output_gradients", targets.len(), gs.len()))
+                    })?;
+                    if g.shape() != t.shape() {
+                        return Err(Error::Tape(format!(
+                            "output_gradients[{i}] has shape {} but target {i} has shape {}",
+                            crate::shape::fmt_shape(g.shape()),
+                            crate::shape::fmt_shape(t.shape())
+                        )));
+                    }
+                    g.clone()
+                }
+                None => t.ones_like(),
+            };
+            accumulate(&mut grads, t.id(), seed)?;
+        }
+
+        let nodes = self.state.nodes.borrow();
+        // Nodes were recorded in execution order, which is a topological order.
+        for node in nodes.iter().rev() {
+            let Some(g) = grads.get(&node.output).cloned() else { continue };
+            let input_grads = (node.backward)(&g)?;
+            for (id, ig) in node.inputs.iter().zip(input_grads) {
+                if let Some(ig) = ig {
+                    accumulate(&mut grads, *id, ig)?;
+                }
+            }
+        }
+        Ok(sources.iter().map(|s| grads.get(&s.source_id()).cloned()).collect())
+    }
+}
+
+fn accumulate(grads: &mut HashMap<u64, Tensor>, id: u64, g: Tensor) -> Result<()> {
+    // The first gradient is stored as is; only later ones pay for an add.
+    match grads.remove(&id) {
+        None => {
+            grads.insert(id, g);
+        }
+        Some(prev) => {
+            grads.insert(id, prev.add(&g)?);
+        }
+    }
+    Ok(())
+}
+
+impl Drop for GradientTape {
+    fn drop(&mut self) {
+        if self.state.recording.get() {
+            adjust_recording(-1);
+        }
+        let me = Rc::as_ptr(&self.state);
+        TAPES.with(|t| t.borrow_mut().retain(|w| w.upgrade().is_some_and(|s| !std::ptr::eq(Rc::as_ptr(&s), me))));
+    }
+}
+
+/// Guard returned by [`GradientTape::stop_recording`]; recording resumes when dropped.
+pub struct StopRecording<'a> {
+    tape: &'a GradientTape,
+    was: bool,
+}
+
+impl Drop for StopRecording<'_> {
+    fn drop(&mut self) {
+        if self.was {
+            self.tape.state.recording.set(true);
+            adjust_recording(1);
+        }
+    }
+}

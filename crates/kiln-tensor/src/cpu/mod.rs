@@ -1,0 +1,9 @@
+//! CPU kernels. Ops in `crate::ops` validate arguments and record gradients; the
+//! functions here only compute, on row-major or strided buffers.
+
+pub(crate) mod cast;
+pub(crate) mod copy;
+pub(crate) mod map;
+pub mod num;
+pub(crate) mod parallel;
+pub(crate) mod reduce;

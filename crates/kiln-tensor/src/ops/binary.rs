@@ -1,0 +1,118 @@
+//! Elementwise arithmetic with NumPy broadcasting: add, sub, mul, div, ...
+
+use crate::cpu::map::binary_map;
+use crate::cpu::num::Num;
+use crate::ops::{record, same_dtype, unbroadcast};
+use crate::shape::broadcast_shapes;
+use crate::{with_num_dtype, DType, Result, Tensor};
+
+/// Applies a numeric binary kernel after checking dtypes and broadcasting shapes.
+pub(crate) fn numeric_binary(
+    op: &'static str,
+    a: &Tensor,
+    b: &Tensor,
+    kernel: impl NumBinary,
+) -> Result<Tensor> {
+    same_dtype(op, a, b)?;
+    let shape = broadcast_shapes(op, a.shape(), b.shape())?;
+    with_num_dtype!(op, a.dtype(), T => kernel.run::<T>(a, b, &shape))
+}
+
+/// A binary kernel generic over the numeric element type.
+pub(crate) trait NumBinary {
+    fn run<T: Num>(&self, a: &Tensor, b: &Tensor, shape: &[usize]) -> Tensor;
+}
+
+macro_rules! num_binary_kernel {
+    ($name:ident, $method:ident) => {
+        pub(crate) struct $name;
+        impl NumBinary for $name {
+            #[inline]
+            fn run<T: Num>(&self, a: &Tensor, b: &Tensor, shape: &[usize]) -> Tensor {
+                binary_map::<T, T, T>(a, b, shape, |x, y| x.$method(y))
+            }
+        }
+    };
+}
+num_binary_kernel!(AddK, add);
+num_binary_kernel!(SubK, sub);
+num_binary_kernel!(MulK, mul);
+num_binary_kernel!(DivK, div);
+num_binary_kernel!(MaxK, max);
+num_binary_kernel!(MinK, min);
+num_binary_kernel!(FloorDivK, floor_div);
+num_binary_kernel!(FloorModK, floor_mod);
+num_binary_kernel!(PowK, pow);
+
+impl Tensor {
+    /// `self + other` with broadcasting. Dtypes must match (no implicit promotion, as TF).
+    ///
+    /// ```
+    /// use kiln_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]).unwrap();
+    /// let b = Tensor::from_vec(vec![10.0f32, 20.0], &[2]).unwrap();
+    /// assert_eq!(x.add(&b).unwrap().to_vec::<f32>().unwrap(), vec![11.0, 22.0, 13.0, 24.0]);
+    /// ```
+    pub fn add(&self, other: &Tensor) -> Result<Tensor> {
+        let out = numeric_binary("add", self, other, AddK)?;
+        let (sa, sb) = (self.shape().to_vec(), other.shape().to_vec());
+        Ok(record(&[self, other], out, move |g| {
+            Ok(vec![Some(unbroadcast(g, &sa)?), Some(unbroadcast(g, &sb)?)])
+        }))
+    }
+
+    /// `self - other` with broadcasting.
+    ///
+    /// ```
+    /// use kiln_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![5i32, 7], &[2]).unwrap();
+    /// assert_eq!(x.sub(&Tensor::scalar(1i32)).unwrap().to_vec::<i32>().unwrap(), vec![4, 6]);
+    /// ```
+    pub fn sub(&self, other: &Tensor) -> Result<Tensor> {
+        let out = numeric_binary("sub", self, other, SubK)?;
+        let (sa, sb) = (self.shape().to_vec(), other.shape().to_vec());
+        Ok(record(&[self, other], out, move |g| {
+            Ok(vec![Some(unbroadcast(g, &sa)?), Some(unbroadcast(&g.neg()?, &sb)?)])
+        }))
+    }
+
+    /// `self * other` with broadcasting.
+    ///
+    /// ```
+    /// use kiln_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).unwrap();
+    /// assert_eq!(x.mul(&x).unwrap().to_vec::<f64>().unwrap(), vec![1.0, 4.0]);
+    /// ```
+    pub fn mul(&self, other: &Tensor) -> Result<Tensor> {
+        let out = numeric_binary("mul", self, other, MulK)?;
+        let (a, b) = (self.clone(), other.clone());
+        Ok(record(&[self, other], out, move |g| {
+            Ok(vec![Some(unbroadcast(&g.mul(&b)?, a.shape())?), Some(unbroadcast(&g.mul(&a)?, b.shape())?)])
+        }))
+    }
+
+    /// True division `self / other` (`tf.math.truediv`): integer inputs give float64
+    /// (int32, uint8) or float64 (int64), as TF does.
+    ///
+    /// ```
+    /// use kiln_tensor::{DType, Tensor};
+    /// let x = Tensor::from_vec(vec![1i32, 3], &[2]).unwrap();
+    /// let y = x.div(&Tensor::scalar(2i32)).unwrap();
+    /// assert_eq!(y.dtype(), DType::F64);
+    /// assert_eq!(y.to_vec::<f64>().unwrap(), vec![0.5, 1.5]);
+    /// ```
+    pub fn div(&self, other: &Tensor) -> Result<Tensor> {
+        if self.dtype().is_int() {
+            same_dtype("div", self, other)?;
+            return self.cast(DType::F64)?.div(&other.cast(DType::F64)?);
+        }
+        let out = numeric_binary("div", self, other, DivK)?;
+        let (a, b) = (self.clone(), other.clone());
+        Ok(record(&[self, other], out, move |g| {
+            let ga = g.div(&b)?;
+            // d(a/b)/db = -a / b^2
+            let gb = g.mul(&a)?.div(&b.mul(&b)?)?.neg()?;
+            Ok(vec![Some(unbroadcast(&ga, a.shape())?), Some(unbroadcast(&gb, b.shape())?)])
+        }))
+    }
+}

@@ -1,0 +1,75 @@
+//! The public op surface: methods on [`crate::Tensor`], grouped by family.
+//!
+//! Each op validates its arguments (returning an [`crate::Error`] naming the op, shapes and
+//! dtypes), runs a CPU kernel from `crate::cpu`, and, only when a tape is recording and
+//! watches an input, records a backward function built from other ops.
+
+pub mod binary;
+pub mod reduce;
+pub mod shape;
+pub mod unary;
+
+use std::rc::Rc;
+
+use crate::autodiff::tape::{self, BackwardFn};
+use crate::shape::{fmt_shape, numel};
+use crate::{Error, Result, Tensor};
+
+/// Records `out = op(inputs)` when a tape watches an input. `backward` maps the output
+/// gradient to one optional gradient per input and is only boxed when recording.
+#[inline]
+pub(crate) fn record<F>(inputs: &[&Tensor], out: Tensor, backward: F) -> Tensor
+where
+    F: Fn(&Tensor) -> Result<Vec<Option<Tensor>>> + 'static,
+{
+    if tape::is_recording() {
+        tape::record(inputs, &out, || Rc::new(backward) as BackwardFn);
+    }
+    out
+}
+
+/// True when some tape would record an op on these inputs (to skip saving state).
+#[inline]
+pub(crate) fn needs_grad(inputs: &[&Tensor]) -> bool {
+    tape::any_watched(inputs)
+}
+
+/// Sums `grad` (shaped like a broadcast result) back down to `shape`: the gradient of a
+/// broadcast operand.
+pub(crate) fn unbroadcast(grad: &Tensor, shape: &[usize]) -> Result<Tensor> {
+    if grad.shape() == shape {
+        return Ok(grad.clone());
+    }
+    let extra = grad.rank() - shape.len();
+    let mut axes: Vec<isize> = (0..extra as isize).collect();
+    for (i, &d) in shape.iter().enumerate() {
+        if d == 1 && grad.shape()[extra + i] != 1 {
+            axes.push((extra + i) as isize);
+        }
+    }
+    let summed = if axes.is_empty() { grad.clone() } else { grad.sum(&axes, true)? };
+    summed.reshape(&shape.iter().map(|&d| d as isize).collect::<Vec<_>>())
+}
+
+pub(crate) fn same_dtype(op: &'static str, a: &Tensor, b: &Tensor) -> Result<()> {
+    if a.dtype() != b.dtype() {
+        return Err(Error::dtype(
+            op,
+            format!(
+                "operands have dtypes {} (shape {}) and {} (shape {}); cast one of them first",
+                a.dtype().name(),
+                fmt_shape(a.shape()),
+                b.dtype().name(),
+                fmt_shape(b.shape())
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn check_numel(op: &'static str, n: usize, shape: &[usize]) -> Result<()> {
+    if n != numel(shape) {
+        return Err(Error::shape(op, format!("{} elements do not fill shape {}", n, fmt_shape(shape))));
+    }
+    Ok(())
+}
