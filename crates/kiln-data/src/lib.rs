@@ -1,1 +1,16 @@
-//! placeholder
+//! # kiln-data
+//!
+//! Datasets and (later) tf.data-style pipelines and preprocessing for kiln. Depends only
+//! on `kiln-tensor`.
+//!
+//! ```no_run
+//! let ((x_train, y_train), (x_test, y_test)) = kiln_data::datasets::mnist::load_data().unwrap();
+//! assert_eq!(x_train.shape(), &[60000, 28, 28]);
+//! # let _ = (y_train, x_test, y_test);
+//! ```
+
+pub mod datasets;
+mod error;
+pub mod idx;
+
+pub use error::{DataError, Result};
