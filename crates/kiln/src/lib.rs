@@ -1,1 +1,24 @@
-//! placeholder
+//! # kiln
+//!
+//! The Keras API over `kiln-tensor`. This crate grows with the Keras-core issue; today it
+//! has the Adam optimizer and Keras's progress bar, which `kiln train` uses.
+//!
+//! ```
+//! use kiln::optimizers::Adam;
+//! use kiln_tensor::{GradientTape, Tensor, Variable};
+//! let w = Variable::new(Tensor::scalar(1.0f32), "w", true);
+//! let mut opt = Adam::new(0.1);
+//! let tape = GradientTape::new();
+//! let loss = w.value().square()?;
+//! let g = tape.gradient(&loss, &[&w])?;
+//! opt.apply_gradients(&[(g[0].clone().unwrap(), w.clone())])?;
+//! assert!((w.value().item::<f32>()? - 0.9).abs() < 1e-6);
+//! # Ok::<(), kiln::Error>(())
+//! ```
+
+mod error;
+pub mod optimizers;
+pub mod utils;
+
+pub use error::{Error, Result};
+pub use kiln_tensor as tensor;

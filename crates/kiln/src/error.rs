@@ -1,0 +1,28 @@
+//! kiln's error type.
+
+/// Errors from the Keras-level API. Tensor and data errors pass through unchanged.
+///
+/// ```
+/// let e: kiln::Error = kiln_tensor::Tensor::scalar(1.0f32).item::<i32>().unwrap_err().into();
+/// assert!(e.to_string().contains("item"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A tensor op failed (shape, dtype, axis...).
+    #[error(transparent)]
+    Tensor(#[from] kiln_tensor::Error),
+    /// Loading data failed.
+    #[error(transparent)]
+    Data(#[from] kiln_data::DataError),
+    /// A bad argument to a Keras-level API (names the API and what was expected).
+    #[error("{api}: {msg}")]
+    InvalidArgument {
+        /// The API that was called.
+        api: &'static str,
+        /// What was wrong and what was expected.
+        msg: String,
+    },
+}
+
+/// `Result` with kiln's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,5 @@
+//! Utilities with Keras's names.
+
+mod progbar;
+
+pub use progbar::Progbar;
