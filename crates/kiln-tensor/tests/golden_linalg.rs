@@ -25,7 +25,13 @@ fn run_linalg(case: &Case, x: &[Tensor]) -> Option<kiln_tensor::Result<Tensor>> 
                     .as_array()
                     .unwrap()
                     .iter()
-                    .map(|l| l.as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as isize).collect())
+                    .map(|l| {
+                        l.as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|v| v.as_i64().unwrap() as isize)
+                            .collect()
+                    })
                     .collect();
                 x[0].tensordot_axes(&x[1], &pairs[0], &pairs[1])
             }
@@ -58,9 +64,13 @@ fn run_nn(case: &Case, x: &[Tensor]) -> Option<kiln_tensor::Result<Tensor>> {
             let axis = case.attr_i64("axis").unwrap_or(-1) as isize;
             Tensor::softmax_cross_entropy_with_logits(&x[0], &x[1], axis)
         }
-        "sparse_softmax_cross_entropy_with_logits" => x[0].sparse_softmax_cross_entropy_with_logits(&x[1]),
+        "sparse_softmax_cross_entropy_with_logits" => {
+            x[0].sparse_softmax_cross_entropy_with_logits(&x[1])
+        }
         "sigmoid_cross_entropy_with_logits" => x[0].sigmoid_cross_entropy_with_logits(&x[1]),
-        "bias_add" => x[0].bias_add_with_format(&x[1], case.attr_str("data_format").unwrap_or("NHWC")),
+        "bias_add" => {
+            x[0].bias_add_with_format(&x[1], case.attr_str("data_format").unwrap_or("NHWC"))
+        }
         // softmax / log_softmax belong to the activations family of ops.
         "softmax" | "log_softmax" => return None,
         other => panic!("unexpected nn op {other}"),
