@@ -388,7 +388,7 @@ mod tests {
 
     #[test]
     fn gemm_and_gemv_match_naive_for_all_layouts() {
-        let data: Vec<f64> = (0..400)
+        let data: Vec<f64> = (0..2000)
             .map(|i| ((i * 37) % 101) as f64 / 50.0 - 1.0)
             .collect();
         for &(m, n, k) in &[
