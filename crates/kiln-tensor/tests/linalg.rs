@@ -54,6 +54,10 @@ fn matmul_strided_operands_grad() {
         &[rand_t(&[4, 3, 5], 9), rand_t(&[3, 5, 2], 10)],
         |x| x[0].permute(&[1, 0, 2])?.matmul(&x[1]),
     );
+    // Matrices strided in both directions (copied once before the GEMM).
+    gradcheck("doubly strided", &[rand_t(&[3, 4, 2], 90), rand_t(&[4, 5], 91)], |x| {
+        x[0].permute(&[2, 0, 1])?.matmul(&x[1])
+    });
     // Broadcast rows (stride 0 inside a matrix).
     gradcheck(
         "broadcast rows",

@@ -308,6 +308,18 @@ fn batched<T: Element>(
 /// The batched product `a · b` for a checked plan; the result is a contiguous tensor of
 /// shape `batch + (m, n)`. Half floats compute in f32; integers wrap.
 pub(crate) fn matmul_kernel(a: &Tensor, b: &Tensor, plan: &MatmulPlan) -> Tensor {
+    // Row- or column-major matrices (any leading dimension, any batch strides) are read in
+    // place; a matrix whose elements are strided in both directions is copied once.
+    if !gemm_friendly(a) || !gemm_friendly(b) {
+        let fix = |t: &Tensor| {
+            if gemm_friendly(t) {
+                t.clone()
+            } else {
+                t.contiguous_unrecorded()
+            }
+        };
+        return matmul_kernel(&fix(a), &fix(b), plan);
+    }
     let mut shape = plan.batch.clone();
     shape.push(plan.m);
     shape.push(plan.n);
@@ -343,6 +355,15 @@ pub(crate) fn matmul_kernel(a: &Tensor, b: &Tensor, plan: &MatmulPlan) -> Tensor
         ),
         DType::Bool => unreachable!("matmul rejects bool before the kernel"),
     }
+}
+
+/// True when the matrices in the last two dimensions of `t` have a unit stride in one
+/// direction (or are a single row or column).
+fn gemm_friendly(t: &Tensor) -> bool {
+    let r = t.rank();
+    let (rows, cols) = (t.shape()[r - 2], t.shape()[r - 1]);
+    let (rs, cs) = (t.strides()[r - 2], t.strides()[r - 1]);
+    rows <= 1 || cols <= 1 || rs == 1 || cs == 1
 }
 
 /// `out[r, c] = x[r, c] + bias[c]` over a row-major `(rows, c)` slice, threaded when large.
