@@ -67,25 +67,83 @@ pub(crate) fn gemm_float<T: GemmFloat>(
         gemv(m, n, k, a, b, dst);
         return;
     }
-    let par = if threads && num_threads() > 1 {
-        gemm::Parallelism::Rayon(num_threads())
-    } else {
-        gemm::Parallelism::None
-    };
     // Every index the kernel forms, off + i*rs + p*cs with i < m, p < k, is an element of
     // the view the caller built over `data`, so the reads stay inside the slices.
     debug_assert!(in_bounds(&a, m, k) && in_bounds(&b, k, n));
-    // SAFETY: `dst` holds m*n elements written row-major (row stride n, column stride 1);
-    // `a` and `b` address only in-bounds elements (checked in debug builds above); T is
-    // f32 or f64, which `gemm::gemm` supports. `read_dst = false` so `dst` is only written.
+    let nt = num_threads();
+    if threads && nt > 1 && n >= WIDE_SPLIT_MIN_N && m >= WIDE_SPLIT_MIN_M {
+        // Wide products: one single-threaded GEMM per block of output columns. The `gemm`
+        // crate's own threading packs a full-width panel of `b` that overflows L2 here.
+        let parts = nt.min(n / 128).max(1);
+        let base = SendPtr(dst.as_mut_ptr());
+        (0..parts).into_par_iter().for_each(|p| {
+            let (c0, c1) = (p * n / parts, (p + 1) * n / parts);
+            let bp = MatRef {
+                off: (b.off as isize + c0 as isize * b.cs) as usize,
+                ..b
+            };
+            let base = &base;
+            // SAFETY: block `p` writes only columns c0..c1 of every row of `dst` (row
+            // stride n), disjoint from the other blocks; the pointer stays inside `dst`.
+            unsafe {
+                raw_gemm(
+                    m,
+                    c1 - c0,
+                    k,
+                    base.0.add(c0),
+                    n as isize,
+                    a,
+                    bp,
+                    gemm::Parallelism::None,
+                )
+            };
+        });
+        return;
+    }
+    let par = if threads && nt > 1 {
+        gemm::Parallelism::Rayon(nt)
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: `dst` holds m*n elements written row-major (row stride n, column stride 1).
+    unsafe { raw_gemm(m, n, k, dst.as_mut_ptr(), n as isize, a, b, par) };
+}
+
+/// Minimum output width and height for the column-split threading of [`gemm_float`].
+const WIDE_SPLIT_MIN_N: usize = 512;
+const WIDE_SPLIT_MIN_M: usize = 256;
+
+struct SendPtr<T>(*mut T);
+// SAFETY: used only to hand disjoint column blocks of one output buffer to rayon tasks.
+unsafe impl<T> Send for SendPtr<T> {}
+unsafe impl<T> Sync for SendPtr<T> {}
+
+/// `dst = a · b` through the `gemm` crate; `dst` is row-major with row stride `dst_rs`.
+///
+/// # Safety
+/// `dst` must be valid for writes at `i*dst_rs + j` for i < m, j < n, and `a`, `b` must
+/// address only in-bounds elements for shapes (m, k) and (k, n).
+#[allow(clippy::too_many_arguments)]
+unsafe fn raw_gemm<T: GemmFloat>(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: *mut T,
+    dst_rs: isize,
+    a: MatRef<T>,
+    b: MatRef<T>,
+    par: gemm::Parallelism,
+) {
+    // SAFETY: forwarded from the caller; T is f32 or f64, which `gemm::gemm` supports, and
+    // `read_dst = false` so `dst` is only written.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            dst.as_mut_ptr(),
+            dst,
             1,
-            n as isize,
+            dst_rs,
             false,
             a.data.as_ptr().add(a.off),
             a.cs,
