@@ -6,13 +6,14 @@
 //!
 //! ```
 //! use kiln_tensor::{GradientTape, Tensor, Variable};
-//! let w = Variable::new(Tensor::from_vec(vec![1.0f32, 2.0], &[2])?, "w", true);
-//! let x = Tensor::from_vec(vec![3.0f32, 4.0], &[2])?;
+//! let w = Variable::new(Tensor::from_vec(vec![1.0f32, 2.0], &[2, 1])?, "w", true);
+//! let x = Tensor::from_vec(vec![3.0f32, 4.0], &[1, 2])?;
 //! let tape = GradientTape::new();
-//! let y = x.mul(&w.value())?.sum_all()?; // 3*1 + 4*2 = 11
+//! let y = x.matmul(&w.value())?.sum_all()?; // 3*1 + 4*2 = 11
 //! let grads = tape.gradient(&y, &[&w])?;
 //! assert_eq!(y.item::<f32>()?, 11.0);
 //! assert_eq!(grads[0].as_ref().unwrap().to_vec::<f32>()?, vec![3.0, 4.0]);
+//! assert_eq!(grads[0].as_ref().unwrap().shape(), &[2, 1]);
 //! # Ok::<(), kiln_tensor::Error>(())
 //! ```
 

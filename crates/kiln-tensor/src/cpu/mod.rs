@@ -7,3 +7,4 @@ pub(crate) mod map;
 pub mod num;
 pub(crate) mod parallel;
 pub(crate) mod reduce;
+pub(crate) mod gemm;

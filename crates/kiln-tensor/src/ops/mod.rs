@@ -8,6 +8,8 @@ pub mod binary;
 pub mod reduce;
 pub mod shape;
 pub mod unary;
+pub mod linalg;
+pub mod loss;
 
 use std::rc::Rc;
 
