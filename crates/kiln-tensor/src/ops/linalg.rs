@@ -2,7 +2,8 @@
 //! `tensordot`, `einsum` and `outer`.
 //!
 //! Products go to the strided GEMM in `crate::cpu::gemm`: transposes and slices are
-//! passed as strides, never copied. `tensordot` and `einsum` reduce every contraction to
+//! passed as strides, not copied (only a matrix strided in both directions is made
+//! contiguous once). `tensordot` and `einsum` reduce every contraction to
 //! permutations (views), merges of adjacent dimensions (views whenever the strides allow)
 //! and one batched matmul per pair of operands.
 
