@@ -55,9 +55,11 @@ fn matmul_strided_operands_grad() {
         |x| x[0].permute(&[1, 0, 2])?.matmul(&x[1]),
     );
     // Matrices strided in both directions (copied once before the GEMM).
-    gradcheck("doubly strided", &[rand_t(&[3, 4, 2], 90), rand_t(&[4, 5], 91)], |x| {
-        x[0].permute(&[2, 0, 1])?.matmul(&x[1])
-    });
+    gradcheck(
+        "doubly strided",
+        &[rand_t(&[3, 4, 2], 90), rand_t(&[4, 5], 91)],
+        |x| x[0].permute(&[2, 0, 1])?.matmul(&x[1]),
+    );
     // Broadcast rows (stride 0 inside a matrix).
     gradcheck(
         "broadcast rows",
@@ -740,4 +742,25 @@ fn bias_add_grads_and_errors() {
     );
     assert!(x.bias_add(&Tensor::zeros(&[1024], DType::F64)).is_err());
     assert!(x.bias_add_with_format(&b, "CHWN").is_err());
+}
+
+#[test]
+fn matmul_grad_only_for_watched_operands() {
+    use kiln_tensor::Variable;
+    let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2]).unwrap();
+    let w = Variable::new(
+        Tensor::from_vec(vec![1.0f32, 0.0, 0.0, 1.0], &[2, 2]).unwrap(),
+        "w",
+        true,
+    );
+    let tape = GradientTape::persistent();
+    let y = x.matmul(&w.value()).unwrap().sum_all().unwrap();
+    let g = tape.gradient(&y, &[&w]).unwrap();
+    // d/dw sum(x @ w) = x^T @ ones
+    assert_eq!(
+        g[0].as_ref().unwrap().to_vec::<f32>().unwrap(),
+        vec![4.0, 4.0, 6.0, 6.0]
+    );
+    // x was never watched: no gradient (TF returns None too).
+    assert!(tape.gradient(&y, &[&x]).unwrap()[0].is_none());
 }

@@ -7,6 +7,8 @@
 //! crate's own threading is used only above [`GEMM_PAR_MIN_FLOPS`]: on a 2-core machine it
 //! loses below that. Batches of small products are spread over rayon's pool instead.
 
+use std::mem::MaybeUninit;
+
 use rayon::prelude::*;
 
 use crate::cpu::map::fill_new;
@@ -52,7 +54,7 @@ pub(crate) fn gemm_float<T: GemmFloat>(
     k: usize,
     a: MatRef<T>,
     b: MatRef<T>,
-    dst: &mut [T],
+    dst: &mut [MaybeUninit<T>],
     threads: bool,
 ) {
     debug_assert_eq!(dst.len(), m * n);
@@ -60,11 +62,11 @@ pub(crate) fn gemm_float<T: GemmFloat>(
         return;
     }
     if k == 0 {
-        dst.fill(T::zero());
+        zero_init(dst);
         return;
     }
     if m == 1 || n == 1 {
-        gemv(m, n, k, a, b, dst);
+        gemv(m, n, k, a, b, zero_init(dst));
         return;
     }
     // Every index the kernel forms, off + i*rs + p*cs with i < m, p < k, is an element of
@@ -75,7 +77,7 @@ pub(crate) fn gemm_float<T: GemmFloat>(
         // Wide products: one single-threaded GEMM per block of output columns. The `gemm`
         // crate's own threading packs a full-width panel of `b` that overflows L2 here.
         let parts = nt.min(n / 128).max(1);
-        let base = SendPtr(dst.as_mut_ptr());
+        let base = SendPtr(dst.as_mut_ptr() as *mut T);
         (0..parts).into_par_iter().for_each(|p| {
             let (c0, c1) = (p * n / parts, (p + 1) * n / parts);
             let bp = MatRef {
@@ -106,7 +108,16 @@ pub(crate) fn gemm_float<T: GemmFloat>(
         gemm::Parallelism::None
     };
     // SAFETY: `dst` holds m*n elements written row-major (row stride n, column stride 1).
-    unsafe { raw_gemm(m, n, k, dst.as_mut_ptr(), n as isize, a, b, par) };
+    unsafe { raw_gemm(m, n, k, dst.as_mut_ptr() as *mut T, n as isize, a, b, par) };
+}
+
+/// Writes zeros over `o` and returns it as initialised.
+fn zero_init<T: Element>(o: &mut [MaybeUninit<T>]) -> &mut [T] {
+    for x in o.iter_mut() {
+        x.write(T::zero());
+    }
+    // SAFETY: every element was just initialised; MaybeUninit<T> has T's layout.
+    unsafe { &mut *(o as *mut [MaybeUninit<T>] as *mut [T]) }
 }
 
 /// Minimum output width and height for the column-split threading of [`gemm_float`].
@@ -247,9 +258,9 @@ fn gemv<T: GemmFloat>(m: usize, n: usize, k: usize, a: MatRef<T>, b: MatRef<T>, 
     }
 }
 
-/// Integer products with TF's wrapping arithmetic (no BLAS for integers).
+/// Integer products with TF's wrapping arithmetic (no BLAS for integers), accumulated
+/// into a zeroed `dst`.
 fn gemm_int<T: Num>(m: usize, n: usize, k: usize, a: MatRef<T>, b: MatRef<T>, dst: &mut [T]) {
-    dst.fill(T::zero());
     for i in 0..m {
         let row = &mut dst[i * n..(i + 1) * n];
         for p in 0..k {
@@ -317,7 +328,7 @@ fn batched<T: Element>(
     a: &Tensor,
     b: &Tensor,
     plan: &MatmulPlan,
-    kernel: impl Fn(MatRef<T>, MatRef<T>, &mut [T], bool) + Sync,
+    kernel: impl Fn(MatRef<T>, MatRef<T>, &mut [MaybeUninit<T>], bool) + Sync,
 ) -> Vec<T> {
     let (m, n, k) = (plan.m, plan.n, plan.k);
     let count = numel(&plan.batch);
@@ -327,7 +338,7 @@ fn batched<T: Element>(
     let da = T::slice(a.buffer()).expect("kiln internal: dtype dispatch mismatch");
     let db = T::slice(b.buffer()).expect("kiln internal: dtype dispatch mismatch");
     let flops = 2 * m * n * k;
-    let run = |i: usize, out: &mut [T], threads: bool| {
+    let run = |i: usize, out: &mut [MaybeUninit<T>], threads: bool| {
         let ma = MatRef {
             data: da,
             off: oa[i],
@@ -342,25 +353,26 @@ fn batched<T: Element>(
         };
         kernel(ma, mb, out, threads);
     };
-    let mut out = vec![T::zero(); total];
-    if total == 0 {
-        return out;
-    }
-    if flops >= GEMM_PAR_MIN_FLOPS
-        || count == 1
-        || count * flops < GEMM_PAR_MIN_FLOPS
-        || num_threads() < 2
-    {
-        let threads = flops >= GEMM_PAR_MIN_FLOPS;
-        for (i, o) in out.chunks_mut(m * n).enumerate() {
-            run(i, o, threads);
+    // Every kernel writes all m*n elements of its block (see `gemm_float`, `gemm_int`).
+    fill_new(total, |out| {
+        if total == 0 {
+            return;
         }
-    } else {
-        out.par_chunks_mut(m * n)
-            .enumerate()
-            .for_each(|(i, o)| run(i, o, false));
-    }
-    out
+        if flops >= GEMM_PAR_MIN_FLOPS
+            || count == 1
+            || count * flops < GEMM_PAR_MIN_FLOPS
+            || num_threads() < 2
+        {
+            let threads = flops >= GEMM_PAR_MIN_FLOPS;
+            for (i, o) in out.chunks_mut(m * n).enumerate() {
+                run(i, o, threads);
+            }
+        } else {
+            out.par_chunks_mut(m * n)
+                .enumerate()
+                .for_each(|(i, o)| run(i, o, false));
+        }
+    })
 }
 
 /// The batched product `a · b` for a checked plan; the result is a contiguous tensor of
@@ -400,15 +412,21 @@ pub(crate) fn matmul_kernel(a: &Tensor, b: &Tensor, plan: &MatmulPlan) -> Tensor
             out.cast_unrecorded(a.dtype())
         }
         DType::I32 => Tensor::from_vec_unchecked(
-            batched::<i32>(a, b, plan, |x, y, o, _| gemm_int(m, n, k, x, y, o)),
+            batched::<i32>(a, b, plan, |x, y, o, _| {
+                gemm_int(m, n, k, x, y, zero_init(o))
+            }),
             shape,
         ),
         DType::I64 => Tensor::from_vec_unchecked(
-            batched::<i64>(a, b, plan, |x, y, o, _| gemm_int(m, n, k, x, y, o)),
+            batched::<i64>(a, b, plan, |x, y, o, _| {
+                gemm_int(m, n, k, x, y, zero_init(o))
+            }),
             shape,
         ),
         DType::U8 => Tensor::from_vec_unchecked(
-            batched::<u8>(a, b, plan, |x, y, o, _| gemm_int(m, n, k, x, y, o)),
+            batched::<u8>(a, b, plan, |x, y, o, _| {
+                gemm_int(m, n, k, x, y, zero_init(o))
+            }),
             shape,
         ),
         DType::Bool => unreachable!("matmul rejects bool before the kernel"),
@@ -432,7 +450,7 @@ pub(crate) fn add_rows<T: Num>(x: &[T], bias: &[T]) -> Vec<T> {
         if c == 0 {
             return;
         }
-        let body = |o: &mut [std::mem::MaybeUninit<T>], xs: &[T]| {
+        let body = |o: &mut [MaybeUninit<T>], xs: &[T]| {
             for (orow, xrow) in o.chunks_mut(c).zip(xs.chunks(c)) {
                 for ((o, &v), &b) in orow.iter_mut().zip(xrow).zip(bias) {
                     o.write(v.add(b));
@@ -510,8 +528,7 @@ mod tests {
                             cs: k as isize,
                         }
                     };
-                    let mut out = vec![f64::NAN; m * n];
-                    gemm_float(m, n, k, a, b, &mut out, false);
+                    let out = fill_new(m * n, |o| gemm_float(m, n, k, a, b, o, false));
                     let want = naive(m, n, k, &a, &b);
                     for (g, w) in out.iter().zip(&want) {
                         assert!(
@@ -535,8 +552,7 @@ mod tests {
             rs: 0,
             cs: 2,
         };
-        let mut out = vec![0.0; 4 * 6];
-        gemm_float(4, 6, 3, a, b, &mut out, false);
+        let out = fill_new(4 * 6, |o| gemm_float(4, 6, 3, a, b, o, false));
         let want = naive(4, 6, 3, &a, &b);
         for (g, w) in out.iter().zip(&want) {
             assert!((g - w).abs() < 1e-12);

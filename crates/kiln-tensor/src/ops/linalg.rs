@@ -2,14 +2,15 @@
 //! `tensordot`, `einsum` and `outer`.
 //!
 //! Products go to the strided GEMM in `crate::cpu::gemm`: transposes and slices are
-//! passed as strides, never copied. `tensordot` and `einsum` reduce every contraction to
+//! passed as strides, not copied (only a matrix strided in both directions is made
+//! contiguous once). `tensordot` and `einsum` reduce every contraction to
 //! permutations (views), merges of adjacent dimensions (views whenever the strides allow)
 //! and one batched matmul per pair of operands.
 
 use std::collections::HashMap;
 
 use crate::cpu::gemm::{matmul_kernel, MatmulPlan};
-use crate::ops::{record, same_dtype, unbroadcast};
+use crate::ops::{needs_grad, record, same_dtype, unbroadcast};
 use crate::shape::{broadcast_shapes, fmt_shape, normalize_axis, numel};
 use crate::{DType, Error, Result, Tensor};
 
@@ -166,11 +167,14 @@ impl Tensor {
         };
         let out = matmul_kernel(self, other, &plan);
         let (a, b) = (self.clone(), other.clone());
+        // An operand no tape watches (input data, say) never needs its gradient: skip
+        // that product in the backward pass.
+        let need = [needs_grad(&[self]), needs_grad(&[other])];
         Ok(record(&[self, other], out, move |g| {
-            let (ga, gb) = matmul_grads(&a, &b, g, transpose_a, transpose_b)?;
+            let (ga, gb) = matmul_grads(&a, &b, g, transpose_a, transpose_b, need)?;
             Ok(vec![
-                Some(unbroadcast(&ga, a.shape())?),
-                Some(unbroadcast(&gb, b.shape())?),
+                ga.map(|t| unbroadcast(&t, a.shape())).transpose()?,
+                gb.map(|t| unbroadcast(&t, b.shape())).transpose()?,
             ])
         }))
     }
@@ -322,29 +326,46 @@ fn matmul_grads(
     g: &Tensor,
     ta: bool,
     tb: bool,
-) -> Result<(Tensor, Tensor)> {
+    need: [bool; 2],
+) -> Result<(Option<Tensor>, Option<Tensor>)> {
+    let when = |flag: bool, f: &dyn Fn() -> Result<Tensor>| -> Result<Option<Tensor>> {
+        if flag {
+            f().map(Some)
+        } else {
+            Ok(None)
+        }
+    };
     // A shared 2-D right operand under a batched left one (a dense layer on sequences):
     // fold the batch into the rows so the weight gradient is one large product.
     if !ta && b.rank() == 2 && a.rank() > 2 {
-        let k = a.shape()[a.rank() - 1] as isize;
-        let n = g.shape()[g.rank() - 1] as isize;
-        // With a 2-D `b` the output batch is exactly `a`'s batch.
-        let af = a.reshape(&[-1, k])?;
-        let gf = g.reshape(&[-1, n])?;
-        let ga = g.matmul_t(b, false, !tb)?;
-        let gb = if tb {
-            gf.matmul_t(&af, true, false)?
-        } else {
-            af.matmul_t(&gf, true, false)?
-        };
+        let ga = when(need[0], &|| g.matmul_t(b, false, !tb))?;
+        let gb = when(need[1], &|| {
+            let k = a.shape()[a.rank() - 1] as isize;
+            let n = g.shape()[g.rank() - 1] as isize;
+            // With a 2-D `b` the output batch is exactly `a`'s batch.
+            let af = a.reshape(&[-1, k])?;
+            let gf = g.reshape(&[-1, n])?;
+            if tb {
+                gf.matmul_t(&af, true, false)
+            } else {
+                af.matmul_t(&gf, true, false)
+            }
+        })?;
         return Ok((ga, gb));
     }
-    Ok(match (ta, tb) {
-        (false, false) => (g.matmul_t(b, false, true)?, a.matmul_t(g, true, false)?),
-        (false, true) => (g.matmul_t(b, false, false)?, g.matmul_t(a, true, false)?),
-        (true, false) => (b.matmul_t(g, false, true)?, a.matmul_t(g, false, false)?),
-        (true, true) => (b.matmul_t(g, true, true)?, g.matmul_t(a, true, true)?),
-    })
+    let ga = when(need[0], &|| match (ta, tb) {
+        (false, false) => g.matmul_t(b, false, true),
+        (false, true) => g.matmul_t(b, false, false),
+        (true, false) => b.matmul_t(g, false, true),
+        (true, true) => b.matmul_t(g, true, true),
+    })?;
+    let gb = when(need[1], &|| match (ta, tb) {
+        (false, false) => a.matmul_t(g, true, false),
+        (false, true) => g.matmul_t(a, true, false),
+        (true, false) => a.matmul_t(g, false, false),
+        (true, true) => g.matmul_t(a, true, true),
+    })?;
+    Ok((ga, gb))
 }
 
 fn tensordot_impl(a: &Tensor, b: &Tensor, a_axes: &[usize], b_axes: &[usize]) -> Result<Tensor> {
