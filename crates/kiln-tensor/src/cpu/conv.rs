@@ -385,6 +385,34 @@ pub(crate) fn conv_backward_input<T: ConvFloat>(dy: &[T], wt: &[T], g: &Geom) ->
     }
     let (cin_g, cout_g, kg, cout, c) = (g.cin_g(), g.cout_g(), g.kg(), g.cout, g.c);
     let big = g.flops() >= PAR_MIN_FLOPS && num_threads() > 1;
+    let (reach_h, reach_w) = ((g.kh - 1) * g.dh, (g.kw - 1) * g.dw);
+    if g.groups == 1 && g.sh == 1 && g.sw == 1 && !g.pointwise() && g.pt <= reach_h && g.pl <= reach_w {
+        // Stride 1: the input gradient is itself a forward convolution of dY with the
+        // spatially flipped, channel-transposed kernel (im2col + GEMM, no scatter-add).
+        let mut wf = vec![T::ZERO; wt.len()];
+        let taps = g.kh * g.kw;
+        for t in 0..taps {
+            let src = &wt[(taps - 1 - t) * c * cout..][..c * cout];
+            let dst = &mut wf[t * c * cout..][..c * cout];
+            for ci in 0..c {
+                for co in 0..cout {
+                    dst[co * c + ci] = src[ci * cout + co];
+                }
+            }
+        }
+        let g2 = Geom {
+            h: g.oh,
+            w: g.ow,
+            c: cout,
+            cout: c,
+            pt: reach_h - g.pt,
+            pl: reach_w - g.pl,
+            oh: g.h,
+            ow: g.w,
+            ..*g
+        };
+        return conv_forward(dy, &wf, &g2);
+    }
     if g.pointwise() {
         // dX[rows, group cols] = dY_g · W_gᵀ, rows disjoint: split rows over threads.
         let rows = g.n * g.opix();
@@ -481,7 +509,8 @@ pub(crate) fn conv_backward_filter<T: ConvFloat>(x: &[T], dy: &[T], g: &Geom) ->
             rows
         }
     } else {
-        g.tile_rows::<T>(kg)
+        // Longer tiles than the forward's: fewer, deeper GEMM calls into the accumulator.
+        (g.tile_rows::<T>(kg) * 4).min(rows.div_ceil(num_threads() * 2).max(16))
     };
     let ntiles = rows.div_ceil(tile);
     // Accumulates tiles into `acc` (kg x cout); `first` says whether acc holds data yet.
