@@ -25,7 +25,9 @@ fn rand(shape: &[usize], seed: u64) -> Tensor {
     let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
     let v: Vec<f32> = (0..n)
         .map(|_| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((s >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
         })
         .collect();

@@ -12,7 +12,12 @@ fn padding(case: &Case) -> Padding {
         Some(Value::Array(a)) => Padding::Explicit(
             a[1..3]
                 .iter()
-                .map(|p| (p[0].as_u64().unwrap() as usize, p[1].as_u64().unwrap() as usize))
+                .map(|p| {
+                    (
+                        p[0].as_u64().unwrap() as usize,
+                        p[1].as_u64().unwrap() as usize,
+                    )
+                })
                 .collect(),
         ),
         other => panic!("{}: bad padding {other:?}", case.name),
@@ -20,7 +25,9 @@ fn padding(case: &Case) -> Padding {
 }
 
 fn pair(case: &Case, k: &str) -> [usize; 2] {
-    let v = case.attr_ints(k).unwrap_or_else(|| panic!("{}: missing {k}", case.name));
+    let v = case
+        .attr_ints(k)
+        .unwrap_or_else(|| panic!("{}: missing {k}", case.name));
     match v.len() {
         2 => [v[0] as usize, v[1] as usize],
         4 => [v[1] as usize, v[2] as usize],
@@ -29,7 +36,8 @@ fn pair(case: &Case, k: &str) -> [usize; 2] {
 }
 
 fn int(case: &Case, k: &str) -> usize {
-    case.attr_i64(k).unwrap_or_else(|| panic!("{}: missing {k}", case.name)) as usize
+    case.attr_i64(k)
+        .unwrap_or_else(|| panic!("{}: missing {k}", case.name)) as usize
 }
 
 fn run(case: &Case, x: &[Tensor]) -> Option<Result<Tensor>> {
@@ -38,14 +46,38 @@ fn run(case: &Case, x: &[Tensor]) -> Option<Result<Tensor>> {
         "conv1d" => x[0].conv1d(&x[1], int(case, "stride"), &pad, int(case, "dilations"), 1),
         "conv2d" => {
             let groups = case.attr_i64("groups").unwrap_or(1) as usize;
-            x[0].conv2d(&x[1], pair(case, "strides"), &pad, pair(case, "dilations"), groups)
+            x[0].conv2d(
+                &x[1],
+                pair(case, "strides"),
+                &pad,
+                pair(case, "dilations"),
+                groups,
+            )
         }
-        "depthwise_conv2d" => x[0].depthwise_conv2d(&x[1], pair(case, "strides"), &pad, pair(case, "dilations")),
+        "depthwise_conv2d" => {
+            x[0].depthwise_conv2d(&x[1], pair(case, "strides"), &pad, pair(case, "dilations"))
+        }
         "conv2d_transpose" => {
-            let os: Vec<usize> = case.attr_ints("output_shape").unwrap().iter().map(|&d| d as usize).collect();
-            x[0].conv2d_transpose(&x[1], &os, pair(case, "strides"), &pad, pair(case, "dilations"))
+            let os: Vec<usize> = case
+                .attr_ints("output_shape")
+                .unwrap()
+                .iter()
+                .map(|&d| d as usize)
+                .collect();
+            x[0].conv2d_transpose(
+                &x[1],
+                &os,
+                pair(case, "strides"),
+                &pad,
+                pair(case, "dilations"),
+            )
         }
-        "extract_patches" => x[0].extract_patches(pair(case, "sizes"), pair(case, "strides"), pair(case, "rates"), &pad),
+        "extract_patches" => x[0].extract_patches(
+            pair(case, "sizes"),
+            pair(case, "strides"),
+            pair(case, "rates"),
+            &pad,
+        ),
         "max_pool1d" => x[0].max_pool1d(int(case, "ksize"), int(case, "strides"), &pad),
         "avg_pool1d" => x[0].avg_pool1d(int(case, "ksize"), int(case, "strides"), &pad),
         "max_pool2d" => x[0].max_pool2d(pair(case, "ksize"), pair(case, "strides"), &pad),
@@ -61,7 +93,10 @@ const ATOL: f64 = 1e-6;
 #[test]
 fn golden_conv() {
     let cases = load_cases("conv");
-    let checked = cases.iter().filter(|c| check_case(c, RTOL, ATOL, run)).count();
+    let checked = cases
+        .iter()
+        .filter(|c| check_case(c, RTOL, ATOL, run))
+        .count();
     assert_eq!(checked, cases.len(), "every conv case is mapped");
     assert_eq!(checked, 54);
 }
@@ -69,7 +104,10 @@ fn golden_conv() {
 #[test]
 fn golden_pool() {
     let cases = load_cases("pool");
-    let checked = cases.iter().filter(|c| check_case(c, RTOL, ATOL, run)).count();
+    let checked = cases
+        .iter()
+        .filter(|c| check_case(c, RTOL, ATOL, run))
+        .count();
     assert_eq!(checked, cases.len(), "every pool case is mapped");
     assert_eq!(checked, 49);
 }

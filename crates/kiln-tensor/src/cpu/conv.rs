@@ -124,11 +124,26 @@ impl Geom {
     /// The valid kernel taps along one axis for output index `o`: `(first input index,
     /// first tap, last tap exclusive)`.
     #[inline]
-    fn taps(o: usize, s: usize, d: usize, p: usize, k: usize, size: usize) -> (isize, usize, usize) {
+    fn taps(
+        o: usize,
+        s: usize,
+        d: usize,
+        p: usize,
+        k: usize,
+        size: usize,
+    ) -> (isize, usize, usize) {
         let i0 = (o * s) as isize - p as isize;
         // smallest t with i0 + t*d >= 0, largest t with i0 + t*d < size
-        let lo = if i0 >= 0 { 0 } else { ((-i0) as usize).div_ceil(d) };
-        let hi = if i0 >= size as isize { 0 } else { ((size as isize - i0 - 1) as usize / d + 1).min(k) };
+        let lo = if i0 >= 0 {
+            0
+        } else {
+            ((-i0) as usize).div_ceil(d)
+        };
+        let hi = if i0 >= size as isize {
+            0
+        } else {
+            ((size as isize - i0 - 1) as usize / d + 1).min(k)
+        };
         (i0, lo.min(hi), hi)
     }
 }
@@ -168,9 +183,18 @@ fn gemm_strided<T: ConvFloat>(
         return;
     }
     let extent = |r: usize, c: usize, rs: usize, cs: usize| (r - 1) * rs + (c - 1) * cs + 1;
-    assert!(extent(m, n, dst_rs, dst_cs) <= dst.len(), "kiln internal: gemm dst out of bounds");
-    assert!(extent(m, k, lhs_rs, lhs_cs) <= lhs.len(), "kiln internal: gemm lhs out of bounds");
-    assert!(extent(k, n, rhs_rs, rhs_cs) <= rhs.len(), "kiln internal: gemm rhs out of bounds");
+    assert!(
+        extent(m, n, dst_rs, dst_cs) <= dst.len(),
+        "kiln internal: gemm dst out of bounds"
+    );
+    assert!(
+        extent(m, k, lhs_rs, lhs_cs) <= lhs.len(),
+        "kiln internal: gemm lhs out of bounds"
+    );
+    assert!(
+        extent(k, n, rhs_rs, rhs_cs) <= rhs.len(),
+        "kiln internal: gemm rhs out of bounds"
+    );
     let par = if parallel && num_threads() > 1 {
         gemm::Parallelism::Rayon(num_threads())
     } else {
@@ -207,7 +231,15 @@ fn gemm_strided<T: ConvFloat>(
 
 /// Writes im2col rows `r0..r0+rows` (global output positions `(n, oh, ow)`) for input
 /// channels `c0..c0+cg` into `dst` (`rows x kh*kw*cg`, taps in `(kh, kw, c)` order).
-pub(crate) fn im2col<T: ConvFloat>(x: &[T], g: &Geom, r0: usize, rows: usize, c0: usize, cg: usize, dst: &mut [T]) {
+pub(crate) fn im2col<T: ConvFloat>(
+    x: &[T],
+    g: &Geom,
+    r0: usize,
+    rows: usize,
+    c0: usize,
+    cg: usize,
+    dst: &mut [T],
+) {
     let k = g.kh * g.kw * cg;
     let whole = cg == g.c && g.dw == 1;
     for (i, row) in dst[..rows * k].chunks_exact_mut(k).enumerate() {
@@ -246,7 +278,15 @@ pub(crate) fn im2col<T: ConvFloat>(x: &[T], g: &Geom, r0: usize, rows: usize, c0
 }
 
 /// The adjoint of [`im2col`]: adds the rows `r0..r0+rows` of `src` back into `x`.
-pub(crate) fn col2im<T: ConvFloat>(src: &[T], g: &Geom, r0: usize, rows: usize, c0: usize, cg: usize, x: &mut [T]) {
+pub(crate) fn col2im<T: ConvFloat>(
+    src: &[T],
+    g: &Geom,
+    r0: usize,
+    rows: usize,
+    c0: usize,
+    cg: usize,
+    x: &mut [T],
+) {
     let k = g.kh * g.kw * cg;
     for (i, row) in src[..rows * k].chunks_exact(k).enumerate() {
         let r = r0 + i;
@@ -279,9 +319,11 @@ pub(crate) fn extract_patches<T: ConvFloat>(x: &[T], g: &Geom) -> Vec<T> {
     let mut out = vec![T::ZERO; rows * k];
     if rows * k >= crate::cpu::parallel::ELEMENTWISE_PAR_MIN {
         let tile = g.tile_rows::<T>(k);
-        out.par_chunks_mut(tile * k).enumerate().for_each(|(ti, chunk)| {
-            im2col(x, g, ti * tile, chunk.len() / k, 0, g.c, chunk);
-        });
+        out.par_chunks_mut(tile * k)
+            .enumerate()
+            .for_each(|(ti, chunk)| {
+                im2col(x, g, ti * tile, chunk.len() / k, 0, g.c, chunk);
+            });
     } else if k > 0 {
         im2col(x, g, 0, rows, 0, g.c, &mut out);
     }
@@ -324,7 +366,11 @@ pub(crate) fn conv_forward<T: ConvFloat>(x: &[T], wt: &[T], g: &Geom) -> Vec<T> 
     let (cin_g, cout_g, kg, cout) = (g.cin_g(), g.cout_g(), g.kg(), g.cout);
     let par = g.flops() >= PAR_MIN_FLOPS && num_threads() > 1;
     if g.pointwise() {
-        let tile = if par { rows.div_ceil(num_threads() * 4).max(64) } else { rows };
+        let tile = if par {
+            rows.div_ceil(num_threads() * 4).max(64)
+        } else {
+            rows
+        };
         let run = |(ti, ych): (usize, &mut [T])| {
             let r0 = ti * tile;
             let m = ych.len() / cout;
@@ -360,14 +406,33 @@ pub(crate) fn conv_forward<T: ConvFloat>(x: &[T], wt: &[T], g: &Geom) -> Vec<T> 
         let m = ych.len() / cout;
         for gi in 0..g.groups {
             im2col(x, g, r0, m, gi * cin_g, cin_g, buf);
-            gemm_strided(m, cout_g, kg, &mut ych[gi * cout_g..], cout, 1, false, buf, kg, 1, &wt[gi * cout_g..], cout, 1, false);
+            gemm_strided(
+                m,
+                cout_g,
+                kg,
+                &mut ych[gi * cout_g..],
+                cout,
+                1,
+                false,
+                buf,
+                kg,
+                1,
+                &wt[gi * cout_g..],
+                cout,
+                1,
+                false,
+            );
         }
     };
     if par {
-        y.par_chunks_mut(tile * cout).enumerate().for_each_init(|| vec![T::ZERO; tile * kg], run);
+        y.par_chunks_mut(tile * cout)
+            .enumerate()
+            .for_each_init(|| vec![T::ZERO; tile * kg], run);
     } else {
         let mut buf = vec![T::ZERO; tile.min(rows) * kg];
-        y.chunks_mut(tile * cout).enumerate().for_each(|a| run(&mut buf, a));
+        y.chunks_mut(tile * cout)
+            .enumerate()
+            .for_each(|a| run(&mut buf, a));
     }
     y
 }
@@ -386,7 +451,13 @@ pub(crate) fn conv_backward_input<T: ConvFloat>(dy: &[T], wt: &[T], g: &Geom) ->
     let (cin_g, cout_g, kg, cout, c) = (g.cin_g(), g.cout_g(), g.kg(), g.cout, g.c);
     let big = g.flops() >= PAR_MIN_FLOPS && num_threads() > 1;
     let (reach_h, reach_w) = ((g.kh - 1) * g.dh, (g.kw - 1) * g.dw);
-    if g.groups == 1 && g.sh == 1 && g.sw == 1 && !g.pointwise() && g.pt <= reach_h && g.pl <= reach_w {
+    if g.groups == 1
+        && g.sh == 1
+        && g.sw == 1
+        && !g.pointwise()
+        && g.pt <= reach_h
+        && g.pl <= reach_w
+    {
         // Stride 1: the input gradient is itself a forward convolution of dY with the
         // spatially flipped, channel-transposed kernel (im2col + GEMM, no scatter-add).
         let mut wf = vec![T::ZERO; wt.len()];
@@ -416,7 +487,11 @@ pub(crate) fn conv_backward_input<T: ConvFloat>(dy: &[T], wt: &[T], g: &Geom) ->
     if g.pointwise() {
         // dX[rows, group cols] = dY_g · W_gᵀ, rows disjoint: split rows over threads.
         let rows = g.n * g.opix();
-        let tile = if big { rows.div_ceil(num_threads() * 4).max(64) } else { rows };
+        let tile = if big {
+            rows.div_ceil(num_threads() * 4).max(64)
+        } else {
+            rows
+        };
         let run = |(ti, dxc): (usize, &mut [T])| {
             let r0 = ti * tile;
             let m = dxc.len() / c;
@@ -481,10 +556,14 @@ pub(crate) fn conv_backward_input<T: ConvFloat>(dy: &[T], wt: &[T], g: &Geom) ->
         }
     };
     if per_image {
-        dx.par_chunks_mut(g.img()).enumerate().for_each_init(|| vec![T::ZERO; tile * kg], run);
+        dx.par_chunks_mut(g.img())
+            .enumerate()
+            .for_each_init(|| vec![T::ZERO; tile * kg], run);
     } else {
         let mut buf = vec![T::ZERO; tile * kg];
-        dx.chunks_mut(g.img()).enumerate().for_each(|a| run(&mut buf, a));
+        dx.chunks_mut(g.img())
+            .enumerate()
+            .for_each(|a| run(&mut buf, a));
     }
     dx
 }
@@ -524,7 +603,22 @@ pub(crate) fn conv_backward_filter<T: ConvFloat>(x: &[T], dy: &[T], g: &Geom) ->
                 im2col(x, g, r0, m, gi * cin_g, cin_g, buf);
                 (&buf[..], 1, kg)
             };
-            gemm_strided(kg, cout_g, m, &mut acc[gi * cout_g..], cout, 1, *filled, lhs, lrs, lcs, &dy[r0 * cout + gi * cout_g..], cout, 1, false);
+            gemm_strided(
+                kg,
+                cout_g,
+                m,
+                &mut acc[gi * cout_g..],
+                cout,
+                1,
+                *filled,
+                lhs,
+                lrs,
+                lcs,
+                &dy[r0 * cout + gi * cout_g..],
+                cout,
+                1,
+                false,
+            );
         }
         *filled = true;
     };
@@ -585,7 +679,11 @@ fn depthwise_forward<T: ConvFloat>(x: &[T], wt: &[T], g: &Geom, y: &mut [T]) {
                             *o += xv * wv;
                         }
                     } else {
-                        for ((o, &xv), w) in out.chunks_exact_mut(mult).zip(xs).zip(ws.chunks_exact(mult)) {
+                        for ((o, &xv), w) in out
+                            .chunks_exact_mut(mult)
+                            .zip(xs)
+                            .zip(ws.chunks_exact(mult))
+                        {
                             for (o, &wv) in o.iter_mut().zip(w) {
                                 *o += xv * wv;
                             }
@@ -621,7 +719,11 @@ fn depthwise_backward_input<T: ConvFloat>(dy: &[T], wt: &[T], g: &Geom, dx: &mut
                                 *o += dv * wv;
                             }
                         } else {
-                            for ((o, dv), wv) in xs.iter_mut().zip(d.chunks_exact(mult)).zip(ws.chunks_exact(mult)) {
+                            for ((o, dv), wv) in xs
+                                .iter_mut()
+                                .zip(d.chunks_exact(mult))
+                                .zip(ws.chunks_exact(mult))
+                            {
                                 let mut s = T::ZERO;
                                 for (&a, &b) in dv.iter().zip(wv) {
                                     s += a * b;
@@ -662,7 +764,9 @@ fn depthwise_backward_filter<T: ConvFloat>(x: &[T], dy: &[T], g: &Geom) -> Vec<T
                                 *o += dv * xv;
                             }
                         } else {
-                            for ((o, dv), &xv) in ws.chunks_exact_mut(mult).zip(d.chunks_exact(mult)).zip(xs) {
+                            for ((o, dv), &xv) in
+                                ws.chunks_exact_mut(mult).zip(d.chunks_exact(mult)).zip(xs)
+                            {
                                 for (o, &a) in o.iter_mut().zip(dv) {
                                     *o += a * xv;
                                 }
@@ -721,7 +825,9 @@ mod tests {
                                     continue;
                                 }
                                 for ci in 0..g.cin_g() {
-                                    let xv = x[((n * g.h + iy as usize) * g.w + ix as usize) * g.c + gi * g.cin_g() + ci];
+                                    let xv = x[((n * g.h + iy as usize) * g.w + ix as usize) * g.c
+                                        + gi * g.cin_g()
+                                        + ci];
                                     s += xv * w[((ty * g.kw + tx) * g.cin_g() + ci) * g.cout + o];
                                 }
                             }
@@ -737,13 +843,68 @@ mod tests {
     #[test]
     fn forward_matches_naive() {
         let shapes = [
-            Geom { n: 2, h: 5, w: 6, c: 4, kh: 3, kw: 2, cout: 6, groups: 2, sh: 2, sw: 1, dh: 1, dw: 2, pt: 1, pl: 1, oh: 3, ow: 5 },
-            Geom { n: 2, h: 5, w: 6, c: 3, kh: 1, kw: 1, cout: 4, groups: 1, sh: 1, sw: 1, dh: 1, dw: 1, pt: 0, pl: 0, oh: 5, ow: 6 },
-            Geom { n: 1, h: 4, w: 4, c: 3, kh: 3, kw: 3, cout: 6, groups: 3, sh: 1, sw: 1, dh: 1, dw: 1, pt: 1, pl: 1, oh: 4, ow: 4 },
+            Geom {
+                n: 2,
+                h: 5,
+                w: 6,
+                c: 4,
+                kh: 3,
+                kw: 2,
+                cout: 6,
+                groups: 2,
+                sh: 2,
+                sw: 1,
+                dh: 1,
+                dw: 2,
+                pt: 1,
+                pl: 1,
+                oh: 3,
+                ow: 5,
+            },
+            Geom {
+                n: 2,
+                h: 5,
+                w: 6,
+                c: 3,
+                kh: 1,
+                kw: 1,
+                cout: 4,
+                groups: 1,
+                sh: 1,
+                sw: 1,
+                dh: 1,
+                dw: 1,
+                pt: 0,
+                pl: 0,
+                oh: 5,
+                ow: 6,
+            },
+            Geom {
+                n: 1,
+                h: 4,
+                w: 4,
+                c: 3,
+                kh: 3,
+                kw: 3,
+                cout: 6,
+                groups: 3,
+                sh: 1,
+                sw: 1,
+                dh: 1,
+                dw: 1,
+                pt: 1,
+                pl: 1,
+                oh: 4,
+                ow: 4,
+            },
         ];
         for g in shapes {
-            let x: Vec<f64> = (0..g.n * g.img()).map(|i| ((i * 7 % 11) as f64) - 5.0).collect();
-            let w: Vec<f64> = (0..g.kg() * g.cout).map(|i| ((i * 3 % 5) as f64) - 2.0).collect();
+            let x: Vec<f64> = (0..g.n * g.img())
+                .map(|i| ((i * 7 % 11) as f64) - 5.0)
+                .collect();
+            let w: Vec<f64> = (0..g.kg() * g.cout)
+                .map(|i| ((i * 3 % 5) as f64) - 2.0)
+                .collect();
             assert_eq!(conv_forward(&x, &w, &g), naive(&x, &w, &g), "{g:?}");
         }
     }

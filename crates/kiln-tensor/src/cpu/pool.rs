@@ -9,18 +9,25 @@ use crate::cpu::parallel::{num_threads, ELEMENTWISE_PAR_MIN};
 
 /// Calls `f(row_index, row)` for every output row `(n, oy)` of `out`, on several threads
 /// when the input is large.
-fn for_rows<T: Send>(out: &mut [T], row_len: usize, work: usize, f: impl Fn(usize, &mut [T]) + Sync + Send) {
+fn for_rows<T: Send>(
+    out: &mut [T],
+    row_len: usize,
+    work: usize,
+    f: impl Fn(usize, &mut [T]) + Sync + Send,
+) {
     if row_len == 0 {
         return;
     }
     if work >= ELEMENTWISE_PAR_MIN && num_threads() > 1 {
         let rows = out.len() / row_len;
         let per = rows.div_ceil(num_threads() * 4).max(1);
-        out.par_chunks_mut(per * row_len).enumerate().for_each(|(ci, chunk)| {
-            for (j, row) in chunk.chunks_mut(row_len).enumerate() {
-                f(ci * per + j, row);
-            }
-        });
+        out.par_chunks_mut(per * row_len)
+            .enumerate()
+            .for_each(|(ci, chunk)| {
+                for (j, row) in chunk.chunks_mut(row_len).enumerate() {
+                    f(ci * per + j, row);
+                }
+            });
     } else {
         for (r, row) in out.chunks_mut(row_len).enumerate() {
             f(r, row);
@@ -83,7 +90,9 @@ pub(crate) fn max_pool_argmax<T: ConvFloat>(x: &[T], g: &Geom) -> Vec<usize> {
                         first = false;
                         continue;
                     }
-                    for (ch, ((o, b), &v)) in out.iter_mut().zip(best.iter_mut()).zip(px).enumerate() {
+                    for (ch, ((o, b), &v)) in
+                        out.iter_mut().zip(best.iter_mut()).zip(px).enumerate()
+                    {
                         if v > *b {
                             *b = v;
                             *o = p + ch;
@@ -98,7 +107,13 @@ pub(crate) fn max_pool_argmax<T: ConvFloat>(x: &[T], g: &Geom) -> Vec<usize> {
 
 /// `dx[idx[i]] += dy[i]` into a zero tensor of `in_len` elements (`per_in` elements per
 /// image, `per_out` indices per image; indices never cross images).
-pub(crate) fn scatter_add<T: ConvFloat>(dy: &[T], idx: &[usize], in_len: usize, per_in: usize, per_out: usize) -> Vec<T> {
+pub(crate) fn scatter_add<T: ConvFloat>(
+    dy: &[T],
+    idx: &[usize],
+    in_len: usize,
+    per_in: usize,
+    per_out: usize,
+) -> Vec<T> {
     let mut dx = vec![T::ZERO; in_len];
     if per_in == 0 || per_out == 0 {
         return dx;
@@ -203,6 +218,10 @@ pub(crate) fn avg_pool_backward<T: ConvFloat>(dy: &[T], g: &Geom) -> Vec<T> {
 fn taps(o: usize, s: usize, p: usize, k: usize, size: usize) -> (isize, usize, usize) {
     let i0 = (o * s) as isize - p as isize;
     let lo = if i0 >= 0 { 0 } else { (-i0) as usize };
-    let hi = if i0 >= size as isize { 0 } else { ((size as isize - i0) as usize).min(k) };
+    let hi = if i0 >= size as isize {
+        0
+    } else {
+        ((size as isize - i0) as usize).min(k)
+    };
     (i0, lo.min(hi), hi)
 }

@@ -84,7 +84,10 @@ fn resolve_axis(
             return Ok((total / 2, out));
         }
         Padding::Causal => {
-            return Err(Error::arg(op, "causal padding is only defined for 1-D ops (conv1d)"));
+            return Err(Error::arg(
+                op,
+                "causal padding is only defined for 1-D ops (conv1d)",
+            ));
         }
         Padding::Explicit(p) => {
             let (a, b) = p[axis];
@@ -121,22 +124,52 @@ pub(crate) fn window_geom(
     dilations: [usize; 2],
 ) -> Result<Geom> {
     if strides.contains(&0) {
-        return Err(Error::arg(op, format!("strides must be positive, got {strides:?}")));
+        return Err(Error::arg(
+            op,
+            format!("strides must be positive, got {strides:?}"),
+        ));
     }
     if dilations.contains(&0) {
-        return Err(Error::arg(op, format!("dilations must be positive, got {dilations:?}")));
+        return Err(Error::arg(
+            op,
+            format!("dilations must be positive, got {dilations:?}"),
+        ));
     }
     if kernel_hw.contains(&0) {
-        return Err(Error::arg(op, format!("window size must be positive, got {kernel_hw:?}")));
+        return Err(Error::arg(
+            op,
+            format!("window size must be positive, got {kernel_hw:?}"),
+        ));
     }
     if let Padding::Explicit(p) = padding {
         if p.len() != 2 {
-            return Err(Error::arg(op, format!("explicit padding needs 2 (before, after) pairs, got {p:?}")));
+            return Err(Error::arg(
+                op,
+                format!("explicit padding needs 2 (before, after) pairs, got {p:?}"),
+            ));
         }
     }
     let (n, h, w, c) = (x_shape[0], x_shape[1], x_shape[2], x_shape[3]);
-    let (pt, oh) = resolve_axis(op, padding, 0, h, kernel_hw[0], strides[0], dilations[0], x_shape)?;
-    let (pl, ow) = resolve_axis(op, padding, 1, w, kernel_hw[1], strides[1], dilations[1], x_shape)?;
+    let (pt, oh) = resolve_axis(
+        op,
+        padding,
+        0,
+        h,
+        kernel_hw[0],
+        strides[0],
+        dilations[0],
+        x_shape,
+    )?;
+    let (pl, ow) = resolve_axis(
+        op,
+        padding,
+        1,
+        w,
+        kernel_hw[1],
+        strides[1],
+        dilations[1],
+        x_shape,
+    )?;
     Ok(Geom {
         n,
         h,
@@ -157,11 +190,20 @@ pub(crate) fn window_geom(
     })
 }
 
-pub(crate) fn check_rank(op: &'static str, what: &str, t: &[usize], rank: usize, layout: &str) -> Result<()> {
+pub(crate) fn check_rank(
+    op: &'static str,
+    what: &str,
+    t: &[usize],
+    rank: usize,
+    layout: &str,
+) -> Result<()> {
     if t.len() != rank {
         return Err(Error::shape(
             op,
-            format!("expected a {rank}-D {what} {layout}, got shape {}", fmt_shape(t)),
+            format!(
+                "expected a {rank}-D {what} {layout}, got shape {}",
+                fmt_shape(t)
+            ),
         ));
     }
     Ok(())
@@ -179,7 +221,13 @@ fn conv_geom(
     groups: usize,
 ) -> Result<Geom> {
     check_rank(op, "input", x, 4, "(batch, height, width, channels)")?;
-    check_rank(op, "kernel", kernel, 4, "(kh, kw, in_channels/groups, out_channels)")?;
+    check_rank(
+        op,
+        "kernel",
+        kernel,
+        4,
+        "(kh, kw, in_channels/groups, out_channels)",
+    )?;
     let (c, kin, cout) = (x[3], kernel[2], kernel[3]);
     if groups == 0 || c % groups != 0 || cout % groups != 0 {
         return Err(Error::arg(
@@ -202,18 +250,37 @@ fn conv_geom(
             ),
         ));
     }
-    window_geom(op, x, [kernel[0], kernel[1]], cout, groups, strides, padding, dilations)
+    window_geom(
+        op,
+        x,
+        [kernel[0], kernel[1]],
+        cout,
+        groups,
+        strides,
+        padding,
+        dilations,
+    )
 }
 
 /// Turns a 1-D padding into the 2-D padding of the `(n, 1, w, c)` view.
-pub(crate) fn padding_1d(op: &'static str, padding: &Padding, kernel: usize, dilation: usize) -> Result<Padding> {
+pub(crate) fn padding_1d(
+    op: &'static str,
+    padding: &Padding,
+    kernel: usize,
+    dilation: usize,
+) -> Result<Padding> {
     Ok(match padding {
         Padding::Valid => Padding::Valid,
         Padding::Same => Padding::Same,
         Padding::Causal => Padding::Explicit(vec![(0, 0), ((kernel.max(1) - 1) * dilation, 0)]),
         Padding::Explicit(p) => {
             if p.len() != 1 {
-                return Err(Error::arg(op, format!("explicit padding of a 1-D op needs one (before, after) pair, got {p:?}")));
+                return Err(Error::arg(
+                    op,
+                    format!(
+                        "explicit padding of a 1-D op needs one (before, after) pair, got {p:?}"
+                    ),
+                ));
             }
             Padding::Explicit(vec![(0, 0), p[0]])
         }
@@ -228,7 +295,12 @@ pub(crate) trait Kern {
 }
 
 /// Runs `kern` on `inputs` (same float dtype; f16/bf16 computed in f32) into `shape`.
-pub(crate) fn compute(op: &'static str, inputs: &[&Tensor], shape: Vec<usize>, kern: impl Kern) -> Result<Tensor> {
+pub(crate) fn compute(
+    op: &'static str,
+    inputs: &[&Tensor],
+    shape: Vec<usize>,
+    kern: impl Kern,
+) -> Result<Tensor> {
     let dt = inputs[0].dtype();
     for t in &inputs[1..] {
         crate::ops::same_dtype(op, inputs[0], t)?;
@@ -245,7 +317,10 @@ pub(crate) fn compute(op: &'static str, inputs: &[&Tensor], shape: Vec<usize>, k
             Ok(Tensor::from_vec_unchecked(kern.run::<f64>(&refs), shape))
         }
         DType::F16 | DType::BF16 => {
-            let up: Vec<Tensor> = inputs.iter().map(|t| t.cast_unrecorded(DType::F32)).collect();
+            let up: Vec<Tensor> = inputs
+                .iter()
+                .map(|t| t.cast_unrecorded(DType::F32))
+                .collect();
             let data: Vec<_> = up.iter().map(|t| t.data::<f32>()).collect();
             let refs: Vec<&[f32]> = data.iter().map(|d| &d[..]).collect();
             Ok(Tensor::from_vec_unchecked(kern.run::<f32>(&refs), shape).cast_unrecorded(dt))
@@ -305,46 +380,94 @@ fn conv_fwd_op(x: &Tensor, w: &Tensor, g: Geom) -> Result<Tensor> {
     let (xc, wc) = (x.clone(), w.clone());
     Ok(record(&[x, w], out, move |dy| {
         Ok(vec![
-            if nx { Some(conv_bwd_input_op(dy, &wc, g)?) } else { None },
-            if nw { Some(conv_bwd_filter_op(&xc, dy, g)?) } else { None },
+            if nx {
+                Some(conv_bwd_input_op(dy, &wc, g)?)
+            } else {
+                None
+            },
+            if nw {
+                Some(conv_bwd_filter_op(&xc, dy, g)?)
+            } else {
+                None
+            },
         ])
     }))
 }
 
 /// `dx = convᵀ(dy, w)`, the input gradient (a transposed convolution).
 fn conv_bwd_input_op(dy: &Tensor, w: &Tensor, g: Geom) -> Result<Tensor> {
-    let out = compute("conv2d_backprop_input", &[dy, w], vec![g.n, g.h, g.w, g.c], ConvBwdInput(g))?;
+    let out = compute(
+        "conv2d_backprop_input",
+        &[dy, w],
+        vec![g.n, g.h, g.w, g.c],
+        ConvBwdInput(g),
+    )?;
     let (nd, nw) = (needs_grad(&[dy]), needs_grad(&[w]));
     let (dyc, wc) = (dy.clone(), w.clone());
     Ok(record(&[dy, w], out, move |gr| {
         Ok(vec![
-            if nd { Some(conv_fwd_op(gr, &wc, g)?) } else { None },
-            if nw { Some(conv_bwd_filter_op(gr, &dyc, g)?) } else { None },
+            if nd {
+                Some(conv_fwd_op(gr, &wc, g)?)
+            } else {
+                None
+            },
+            if nw {
+                Some(conv_bwd_filter_op(gr, &dyc, g)?)
+            } else {
+                None
+            },
         ])
     }))
 }
 
 /// `dw = im2col(x)ᵀ · dy`, the kernel gradient.
 fn conv_bwd_filter_op(x: &Tensor, dy: &Tensor, g: Geom) -> Result<Tensor> {
-    let out = compute("conv2d_backprop_filter", &[x, dy], kernel_shape(&g), ConvBwdFilter(g))?;
+    let out = compute(
+        "conv2d_backprop_filter",
+        &[x, dy],
+        kernel_shape(&g),
+        ConvBwdFilter(g),
+    )?;
     let (nx, nd) = (needs_grad(&[x]), needs_grad(&[dy]));
     let (xc, dyc) = (x.clone(), dy.clone());
     Ok(record(&[x, dy], out, move |gr| {
         Ok(vec![
-            if nx { Some(conv_bwd_input_op(&dyc, gr, g)?) } else { None },
-            if nd { Some(conv_fwd_op(&xc, gr, g)?) } else { None },
+            if nx {
+                Some(conv_bwd_input_op(&dyc, gr, g)?)
+            } else {
+                None
+            },
+            if nd {
+                Some(conv_fwd_op(&xc, gr, g)?)
+            } else {
+                None
+            },
         ])
     }))
 }
 
 fn patches_op(x: &Tensor, g: Geom) -> Result<Tensor> {
-    let out = compute("extract_patches", &[x], vec![g.n, g.oh, g.ow, g.kh * g.kw * g.c], Patches(g))?;
-    Ok(record(&[x], out, move |gr| Ok(vec![Some(patches_grad_op(gr, g)?)])))
+    let out = compute(
+        "extract_patches",
+        &[x],
+        vec![g.n, g.oh, g.ow, g.kh * g.kw * g.c],
+        Patches(g),
+    )?;
+    Ok(record(&[x], out, move |gr| {
+        Ok(vec![Some(patches_grad_op(gr, g)?)])
+    }))
 }
 
 fn patches_grad_op(dy: &Tensor, g: Geom) -> Result<Tensor> {
-    let out = compute("extract_patches_grad", &[dy], vec![g.n, g.h, g.w, g.c], PatchesGrad(g))?;
-    Ok(record(&[dy], out, move |gr| Ok(vec![Some(patches_op(gr, g)?)])))
+    let out = compute(
+        "extract_patches_grad",
+        &[dy],
+        vec![g.n, g.h, g.w, g.c],
+        PatchesGrad(g),
+    )?;
+    Ok(record(&[dy], out, move |gr| {
+        Ok(vec![Some(patches_op(gr, g)?)])
+    }))
 }
 
 fn to_isize(s: &[usize]) -> Vec<isize> {
@@ -357,7 +480,7 @@ impl Tensor {
     /// 2-D convolution (`tf.nn.conv2d`, Keras `Conv2D`): input `(batch, h, w, c)` (NHWC),
     /// kernel `(kh, kw, c / groups, out)`, output `(batch, oh, ow, out)`. With `groups > 1`
     /// input and output channels are split into `groups` independent convolutions.
-        ///
+    ///
     /// ```
     /// use kiln_tensor::{ops::conv::Padding, Tensor};
     /// let x = Tensor::ones(&[1, 4, 4, 2], kiln_tensor::DType::F32);
@@ -376,7 +499,15 @@ impl Tensor {
         dilations: [usize; 2],
         groups: usize,
     ) -> Result<Tensor> {
-        let g = conv_geom("conv2d", self.shape(), kernel.shape(), strides, padding, dilations, groups)?;
+        let g = conv_geom(
+            "conv2d",
+            self.shape(),
+            kernel.shape(),
+            strides,
+            padding,
+            dilations,
+            groups,
+        )?;
         conv_fwd_op(self, kernel, g)
     }
 
@@ -401,7 +532,13 @@ impl Tensor {
     ) -> Result<Tensor> {
         let op = "conv1d";
         check_rank(op, "input", self.shape(), 3, "(batch, width, channels)")?;
-        check_rank(op, "kernel", kernel.shape(), 3, "(k, in_channels/groups, out_channels)")?;
+        check_rank(
+            op,
+            "kernel",
+            kernel.shape(),
+            3,
+            "(k, in_channels/groups, out_channels)",
+        )?;
         let (n, w, c) = (self.shape()[0], self.shape()[1], self.shape()[2]);
         let ks = kernel.shape().to_vec();
         let pad = padding_1d(op, padding, ks[0], dilation)?;
@@ -420,7 +557,11 @@ impl Tensor {
             ),
             other => other,
         })?;
-        let y = conv_fwd_op(&self.reshape(&to_isize(&x4))?, &kernel.reshape(&to_isize(&k4))?, g)?;
+        let y = conv_fwd_op(
+            &self.reshape(&to_isize(&x4))?,
+            &kernel.reshape(&to_isize(&k4))?,
+            g,
+        )?;
         y.reshape(&[n as isize, g.ow as isize, g.cout as isize])
     }
 
@@ -443,8 +584,20 @@ impl Tensor {
         dilations: [usize; 2],
     ) -> Result<Tensor> {
         let op = "depthwise_conv2d";
-        check_rank(op, "input", self.shape(), 4, "(batch, height, width, channels)")?;
-        check_rank(op, "kernel", kernel.shape(), 4, "(kh, kw, in_channels, multiplier)")?;
+        check_rank(
+            op,
+            "input",
+            self.shape(),
+            4,
+            "(batch, height, width, channels)",
+        )?;
+        check_rank(
+            op,
+            "kernel",
+            kernel.shape(),
+            4,
+            "(kh, kw, in_channels, multiplier)",
+        )?;
         let c = self.shape()[3];
         let ks = kernel.shape();
         if ks[2] != c {
@@ -460,7 +613,10 @@ impl Tensor {
         }
         let k4 = [ks[0], ks[1], 1, c * ks[3]];
         if c == 0 {
-            return Err(Error::shape(op, format!("input shape {} has no channels", fmt_shape(self.shape()))));
+            return Err(Error::shape(
+                op,
+                format!("input shape {} has no channels", fmt_shape(self.shape())),
+            ));
         }
         let g = conv_geom(op, self.shape(), &k4, strides, padding, dilations, c)?;
         conv_fwd_op(self, &kernel.reshape(&to_isize(&k4))?, g)
@@ -488,9 +644,27 @@ impl Tensor {
         dilations: [usize; 2],
     ) -> Result<Tensor> {
         let op = "conv2d_transpose";
-        check_rank(op, "input", self.shape(), 4, "(batch, height, width, channels)")?;
-        check_rank(op, "kernel", kernel.shape(), 4, "(kh, kw, out_channels, in_channels)")?;
-        check_rank(op, "output_shape", output_shape, 4, "(batch, height, width, channels)")?;
+        check_rank(
+            op,
+            "input",
+            self.shape(),
+            4,
+            "(batch, height, width, channels)",
+        )?;
+        check_rank(
+            op,
+            "kernel",
+            kernel.shape(),
+            4,
+            "(kh, kw, out_channels, in_channels)",
+        )?;
+        check_rank(
+            op,
+            "output_shape",
+            output_shape,
+            4,
+            "(batch, height, width, channels)",
+        )?;
         let (xs, ks) = (self.shape(), kernel.shape());
         if ks[3] != xs[3] {
             return Err(Error::shape(
@@ -553,10 +727,15 @@ impl Tensor {
         padding: &Padding,
     ) -> Result<Tensor> {
         let op = "extract_patches";
-        check_rank(op, "input", self.shape(), 4, "(batch, height, width, channels)")?;
+        check_rank(
+            op,
+            "input",
+            self.shape(),
+            4,
+            "(batch, height, width, channels)",
+        )?;
         let c = self.shape()[3];
         let g = window_geom(op, self.shape(), sizes, c, 1, strides, padding, rates)?;
         patches_op(self, g)
     }
 }
-

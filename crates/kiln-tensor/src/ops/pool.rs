@@ -70,32 +70,74 @@ fn max_pool_op(x: &Tensor, g: Geom) -> Result<Tensor> {
 
 /// Routes each window's gradient to its recorded argmax (the max-pool input gradient).
 fn scatter_op(dy: &Tensor, idx: Arc<Vec<usize>>, g: Geom) -> Result<Tensor> {
-    let out = compute("max_pool2d_grad", &[dy], in_shape(&g), Scatter(g, idx.clone()))?;
-    Ok(record(&[dy], out, move |gr| Ok(vec![Some(gather_op(gr, idx.clone(), g)?)])))
+    let out = compute(
+        "max_pool2d_grad",
+        &[dy],
+        in_shape(&g),
+        Scatter(g, idx.clone()),
+    )?;
+    Ok(record(&[dy], out, move |gr| {
+        Ok(vec![Some(gather_op(gr, idx.clone(), g)?)])
+    }))
 }
 
 /// Reads each window's argmax element (the adjoint of [`scatter_op`]).
 fn gather_op(src: &Tensor, idx: Arc<Vec<usize>>, g: Geom) -> Result<Tensor> {
-    let out = compute("max_pool2d_grad_grad", &[src], out_shape(&g), Gather(idx.clone()))?;
-    Ok(record(&[src], out, move |gr| Ok(vec![Some(scatter_op(gr, idx.clone(), g)?)])))
+    let out = compute(
+        "max_pool2d_grad_grad",
+        &[src],
+        out_shape(&g),
+        Gather(idx.clone()),
+    )?;
+    Ok(record(&[src], out, move |gr| {
+        Ok(vec![Some(scatter_op(gr, idx.clone(), g)?)])
+    }))
 }
 
 fn avg_pool_op(x: &Tensor, g: Geom) -> Result<Tensor> {
     let out = compute("avg_pool2d", &[x], out_shape(&g), AvgPool(g))?;
-    Ok(record(&[x], out, move |dy| Ok(vec![Some(avg_pool_grad_op(dy, g)?)])))
+    Ok(record(&[x], out, move |dy| {
+        Ok(vec![Some(avg_pool_grad_op(dy, g)?)])
+    }))
 }
 
 fn avg_pool_grad_op(dy: &Tensor, g: Geom) -> Result<Tensor> {
     let out = compute("avg_pool2d_grad", &[dy], in_shape(&g), AvgPoolGrad(g))?;
-    Ok(record(&[dy], out, move |gr| Ok(vec![Some(avg_pool_op(gr, g)?)])))
+    Ok(record(&[dy], out, move |gr| {
+        Ok(vec![Some(avg_pool_op(gr, g)?)])
+    }))
 }
 
-fn pool2d_geom(op: &'static str, x: &Tensor, ksize: [usize; 2], strides: [usize; 2], padding: &Padding) -> Result<Geom> {
-    check_rank(op, "input", x.shape(), 4, "(batch, height, width, channels)")?;
+fn pool2d_geom(
+    op: &'static str,
+    x: &Tensor,
+    ksize: [usize; 2],
+    strides: [usize; 2],
+    padding: &Padding,
+) -> Result<Geom> {
+    check_rank(
+        op,
+        "input",
+        x.shape(),
+        4,
+        "(batch, height, width, channels)",
+    )?;
     if matches!(padding, Padding::Causal) {
-        return Err(Error::arg(op, "causal padding is only defined for conv1d; use \"valid\" or \"same\""));
+        return Err(Error::arg(
+            op,
+            "causal padding is only defined for conv1d; use \"valid\" or \"same\"",
+        ));
     }
-    window_geom(op, x.shape(), ksize, x.shape()[3], 1, strides, padding, [1, 1])
+    window_geom(
+        op,
+        x.shape(),
+        ksize,
+        x.shape()[3],
+        1,
+        strides,
+        padding,
+        [1, 1],
+    )
 }
 
 /// Runs a 2-D pool on the `(n, 1, w, c)` view of a 1-D input.
@@ -109,11 +151,23 @@ fn pool1d(
 ) -> Result<Tensor> {
     check_rank(op, "input", x.shape(), 3, "(batch, width, channels)")?;
     if matches!(padding, Padding::Causal) {
-        return Err(Error::arg(op, "causal padding is only defined for conv1d; use \"valid\" or \"same\""));
+        return Err(Error::arg(
+            op,
+            "causal padding is only defined for conv1d; use \"valid\" or \"same\"",
+        ));
     }
     let (n, w, c) = (x.shape()[0], x.shape()[1], x.shape()[2]);
     let pad = padding_1d(op, padding, ksize, 1)?;
-    let g = window_geom(op, &[n, 1, w, c], [1, ksize], c, 1, [1, stride], &pad, [1, 1])?;
+    let g = window_geom(
+        op,
+        &[n, 1, w, c],
+        [1, ksize],
+        c,
+        1,
+        [1, stride],
+        &pad,
+        [1, 1],
+    )?;
     let y = f(&x.reshape(&[n as isize, 1, w as isize, c as isize])?, g)?;
     y.reshape(&[n as isize, g.ow as isize, c as isize])
 }
@@ -129,7 +183,12 @@ impl Tensor {
     /// let y = x.max_pool2d([2, 2], [2, 2], &Padding::Valid).unwrap();
     /// assert_eq!(y.to_vec::<f32>().unwrap(), vec![5.0, 7.0, 13.0, 15.0]);
     /// ```
-    pub fn max_pool2d(&self, ksize: [usize; 2], strides: [usize; 2], padding: &Padding) -> Result<Tensor> {
+    pub fn max_pool2d(
+        &self,
+        ksize: [usize; 2],
+        strides: [usize; 2],
+        padding: &Padding,
+    ) -> Result<Tensor> {
         let g = pool2d_geom("max_pool2d", self, ksize, strides, padding)?;
         max_pool_op(self, g)
     }
@@ -143,7 +202,12 @@ impl Tensor {
     /// let y = x.avg_pool2d([2, 2], [2, 2], &Padding::Same).unwrap();
     /// assert_eq!(y.to_vec::<f32>().unwrap(), vec![2.0, 3.5, 6.5, 8.0]);
     /// ```
-    pub fn avg_pool2d(&self, ksize: [usize; 2], strides: [usize; 2], padding: &Padding) -> Result<Tensor> {
+    pub fn avg_pool2d(
+        &self,
+        ksize: [usize; 2],
+        strides: [usize; 2],
+        padding: &Padding,
+    ) -> Result<Tensor> {
         let g = pool2d_geom("avg_pool2d", self, ksize, strides, padding)?;
         avg_pool_op(self, g)
     }
