@@ -35,6 +35,7 @@ pub use dtype::{DType, Element};
 pub use error::{Error, Result};
 #[doc(hidden)]
 pub use storage::Buffer;
+pub use ops::conv::Padding;
 pub use tensor::Tensor;
 
 // Re-exported for the dispatch macros.

@@ -2,9 +2,11 @@
 //! functions here only compute, on row-major or strided buffers.
 
 pub(crate) mod cast;
+pub(crate) mod conv;
 pub(crate) mod copy;
 pub(crate) mod map;
 pub mod num;
 pub(crate) mod parallel;
+pub(crate) mod pool;
 pub(crate) mod reduce;
 pub(crate) mod gemm;

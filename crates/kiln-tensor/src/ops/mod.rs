@@ -5,6 +5,8 @@
 //! watches an input, records a backward function built from other ops.
 
 pub mod binary;
+pub mod conv;
+pub mod pool;
 pub mod reduce;
 pub mod shape;
 pub mod unary;

@@ -1,0 +1,911 @@
+//! Convolution kernels on NHWC buffers: tiled im2col + GEMM forward (with a 1x1 fast
+//! path), GEMM-based input gradient (col2im of dY·Wᵀ) and kernel gradient (im2colᵀ·dY),
+//! per-group GEMMs for grouped convolutions and direct vectorised loops for depthwise
+//! ones (one input channel per group), where a GEMM would be tiny.
+//!
+//! Layouts: input `(n, h, w, c)`, kernel `(kh, kw, c/groups, cout)`, output
+//! `(n, oh, ow, cout)`, all row-major. Output channel `o` belongs to group
+//! `o / (cout/groups)` and reads input channels `g*cin_g .. (g+1)*cin_g`.
+
+use rayon::prelude::*;
+
+use crate::cpu::parallel::num_threads;
+use crate::dtype::Element;
+
+/// Work (multiply-adds x 2) above which the conv kernels use more than one thread.
+pub(crate) const PAR_MIN_FLOPS: usize = 25_000_000;
+
+/// Bytes of im2col buffer per tile (fits in L2 with the GEMM's packed operands).
+const TILE_BYTES: usize = 384 * 1024;
+
+/// The float element types the GEMM kernels run on (f32, f64).
+pub(crate) trait ConvFloat:
+    Element
+    + std::ops::Add<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+    + std::ops::AddAssign
+{
+    const ZERO: Self;
+    const ONE: Self;
+    const NEG_INF: Self;
+    fn from_usize(n: usize) -> Self;
+}
+
+impl ConvFloat for f32 {
+    const ZERO: f32 = 0.0;
+    const ONE: f32 = 1.0;
+    const NEG_INF: f32 = f32::NEG_INFINITY;
+    #[inline]
+    fn from_usize(n: usize) -> f32 {
+        n as f32
+    }
+}
+
+impl ConvFloat for f64 {
+    const ZERO: f64 = 0.0;
+    const ONE: f64 = 1.0;
+    const NEG_INF: f64 = f64::NEG_INFINITY;
+    #[inline]
+    fn from_usize(n: usize) -> f64 {
+        n as f64
+    }
+}
+
+/// Geometry of a 2-D convolution (1-D ones use `h = kh = 1`). Also used by pooling and
+/// patch extraction (`cout = c`, `groups = 1`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Geom {
+    pub n: usize,
+    pub h: usize,
+    pub w: usize,
+    pub c: usize,
+    pub kh: usize,
+    pub kw: usize,
+    pub cout: usize,
+    pub groups: usize,
+    pub sh: usize,
+    pub sw: usize,
+    pub dh: usize,
+    pub dw: usize,
+    /// Padding before the first row / column.
+    pub pt: usize,
+    pub pl: usize,
+    pub oh: usize,
+    pub ow: usize,
+}
+
+impl Geom {
+    #[inline]
+    pub fn cin_g(&self) -> usize {
+        self.c / self.groups
+    }
+    #[inline]
+    pub fn cout_g(&self) -> usize {
+        self.cout / self.groups
+    }
+    /// Length of one im2col row for one group.
+    #[inline]
+    pub fn kg(&self) -> usize {
+        self.kh * self.kw * self.cin_g()
+    }
+    /// Output positions per image.
+    #[inline]
+    pub fn opix(&self) -> usize {
+        self.oh * self.ow
+    }
+    /// Input elements per image.
+    #[inline]
+    pub fn img(&self) -> usize {
+        self.h * self.w * self.c
+    }
+    fn flops(&self) -> usize {
+        2 * self.n * self.opix() * self.kh * self.kw * self.cin_g() * self.cout
+    }
+    /// A 1x1 stride-1 unpadded conv: the input is already the im2col matrix.
+    fn pointwise(&self) -> bool {
+        self.kh == 1
+            && self.kw == 1
+            && self.sh == 1
+            && self.sw == 1
+            && self.pt == 0
+            && self.pl == 0
+            && self.oh == self.h
+            && self.ow == self.w
+    }
+    fn depthwise(&self) -> bool {
+        self.cin_g() == 1 && self.groups > 1
+    }
+    /// Rows per im2col tile for a row length of `k` elements of `T`.
+    fn tile_rows<T>(&self, k: usize) -> usize {
+        let rows = TILE_BYTES / (k.max(1) * std::mem::size_of::<T>());
+        rows.clamp(16, 4096)
+    }
+    /// The valid kernel taps along one axis for output index `o`: `(first input index,
+    /// first tap, last tap exclusive)`.
+    #[inline]
+    fn taps(
+        o: usize,
+        s: usize,
+        d: usize,
+        p: usize,
+        k: usize,
+        size: usize,
+    ) -> (isize, usize, usize) {
+        let i0 = (o * s) as isize - p as isize;
+        // smallest t with i0 + t*d >= 0, largest t with i0 + t*d < size
+        let lo = if i0 >= 0 {
+            0
+        } else {
+            ((-i0) as usize).div_ceil(d)
+        };
+        let hi = if i0 >= size as isize {
+            0
+        } else {
+            ((size as isize - i0 - 1) as usize / d + 1).min(k)
+        };
+        (i0, lo.min(hi), hi)
+    }
+}
+
+// ----- GEMM -----------------------------------------------------------------------------
+
+/// `dst[m x n] (+)= lhs[m x k] · rhs[k x n]`, every operand given by a slice plus row and
+/// column strides (elements). Checks that each operand's extent fits its slice.
+#[allow(clippy::too_many_arguments)]
+fn gemm_strided<T: ConvFloat>(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [T],
+    dst_rs: usize,
+    dst_cs: usize,
+    accumulate: bool,
+    lhs: &[T],
+    lhs_rs: usize,
+    lhs_cs: usize,
+    rhs: &[T],
+    rhs_rs: usize,
+    rhs_cs: usize,
+    parallel: bool,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            for i in 0..m {
+                for j in 0..n {
+                    dst[i * dst_rs + j * dst_cs] = T::ZERO;
+                }
+            }
+        }
+        return;
+    }
+    let extent = |r: usize, c: usize, rs: usize, cs: usize| (r - 1) * rs + (c - 1) * cs + 1;
+    assert!(
+        extent(m, n, dst_rs, dst_cs) <= dst.len(),
+        "kiln internal: gemm dst out of bounds"
+    );
+    assert!(
+        extent(m, k, lhs_rs, lhs_cs) <= lhs.len(),
+        "kiln internal: gemm lhs out of bounds"
+    );
+    assert!(
+        extent(k, n, rhs_rs, rhs_cs) <= rhs.len(),
+        "kiln internal: gemm rhs out of bounds"
+    );
+    let par = if parallel && num_threads() > 1 {
+        gemm::Parallelism::Rayon(num_threads())
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: the asserts above keep every accessed element inside its slice; dst does
+    // not alias lhs or rhs (distinct borrows).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            dst_cs as isize,
+            dst_rs as isize,
+            accumulate,
+            lhs.as_ptr(),
+            lhs_cs as isize,
+            lhs_rs as isize,
+            rhs.as_ptr(),
+            rhs_cs as isize,
+            rhs_rs as isize,
+            T::ONE,
+            T::ONE,
+            false,
+            false,
+            false,
+            par,
+        );
+    }
+}
+
+// ----- im2col / col2im --------------------------------------------------------------------
+
+/// Writes im2col rows `r0..r0+rows` (global output positions `(n, oh, ow)`) for input
+/// channels `c0..c0+cg` into `dst` (`rows x kh*kw*cg`, taps in `(kh, kw, c)` order).
+pub(crate) fn im2col<T: ConvFloat>(
+    x: &[T],
+    g: &Geom,
+    r0: usize,
+    rows: usize,
+    c0: usize,
+    cg: usize,
+    dst: &mut [T],
+) {
+    let k = g.kh * g.kw * cg;
+    let whole = cg == g.c && g.dw == 1;
+    for (i, row) in dst[..rows * k].chunks_exact_mut(k).enumerate() {
+        let r = r0 + i;
+        let ox = r % g.ow;
+        let t = r / g.ow;
+        let oy = t % g.oh;
+        let img = t / g.oh;
+        let base = img * g.img();
+        let (iy0, ty0, ty1) = Geom::taps(oy, g.sh, g.dh, g.pt, g.kh, g.h);
+        let (ix0, tx0, tx1) = Geom::taps(ox, g.sw, g.dw, g.pl, g.kw, g.w);
+        let seg_len = g.kw * cg;
+        for ty in 0..g.kh {
+            let seg = &mut row[ty * seg_len..(ty + 1) * seg_len];
+            if ty < ty0 || ty >= ty1 {
+                seg.fill(T::ZERO);
+                continue;
+            }
+            let iy = (iy0 + (ty * g.dh) as isize) as usize;
+            let rowbase = base + iy * g.w * g.c;
+            seg[..tx0 * cg].fill(T::ZERO);
+            seg[tx1 * cg..].fill(T::ZERO);
+            if whole {
+                let ix = (ix0 + tx0 as isize) as usize;
+                let src = &x[rowbase + ix * g.c..rowbase + (ix + tx1 - tx0) * g.c];
+                seg[tx0 * cg..tx1 * cg].copy_from_slice(src);
+            } else {
+                for tx in tx0..tx1 {
+                    let ix = (ix0 + (tx * g.dw) as isize) as usize;
+                    let s = rowbase + ix * g.c + c0;
+                    seg[tx * cg..(tx + 1) * cg].copy_from_slice(&x[s..s + cg]);
+                }
+            }
+        }
+    }
+}
+
+/// The adjoint of [`im2col`]: adds the rows `r0..r0+rows` of `src` back into `x`.
+pub(crate) fn col2im<T: ConvFloat>(
+    src: &[T],
+    g: &Geom,
+    r0: usize,
+    rows: usize,
+    c0: usize,
+    cg: usize,
+    x: &mut [T],
+) {
+    let k = g.kh * g.kw * cg;
+    for (i, row) in src[..rows * k].chunks_exact(k).enumerate() {
+        let r = r0 + i;
+        let ox = r % g.ow;
+        let t = r / g.ow;
+        let oy = t % g.oh;
+        let img = t / g.oh;
+        let base = img * g.img();
+        let (iy0, ty0, ty1) = Geom::taps(oy, g.sh, g.dh, g.pt, g.kh, g.h);
+        let (ix0, tx0, tx1) = Geom::taps(ox, g.sw, g.dw, g.pl, g.kw, g.w);
+        for ty in ty0..ty1 {
+            let iy = (iy0 + (ty * g.dh) as isize) as usize;
+            let rowbase = base + iy * g.w * g.c;
+            for tx in tx0..tx1 {
+                let ix = (ix0 + (tx * g.dw) as isize) as usize;
+                let s = rowbase + ix * g.c + c0;
+                let from = &row[(ty * g.kw + tx) * cg..(ty * g.kw + tx + 1) * cg];
+                for (d, &v) in x[s..s + cg].iter_mut().zip(from) {
+                    *d += v;
+                }
+            }
+        }
+    }
+}
+
+/// Patch extraction: the im2col matrix of all channels, shaped `(n, oh, ow, kh*kw*c)`.
+pub(crate) fn extract_patches<T: ConvFloat>(x: &[T], g: &Geom) -> Vec<T> {
+    let rows = g.n * g.opix();
+    let k = g.kh * g.kw * g.c;
+    let mut out = vec![T::ZERO; rows * k];
+    if rows * k >= crate::cpu::parallel::ELEMENTWISE_PAR_MIN {
+        let tile = g.tile_rows::<T>(k);
+        out.par_chunks_mut(tile * k)
+            .enumerate()
+            .for_each(|(ti, chunk)| {
+                im2col(x, g, ti * tile, chunk.len() / k, 0, g.c, chunk);
+            });
+    } else if k > 0 {
+        im2col(x, g, 0, rows, 0, g.c, &mut out);
+    }
+    out
+}
+
+/// The adjoint of [`extract_patches`]: sums patch gradients back into the image.
+pub(crate) fn extract_patches_grad<T: ConvFloat>(dy: &[T], g: &Geom) -> Vec<T> {
+    let mut dx = vec![T::ZERO; g.n * g.img()];
+    let k = g.kh * g.kw * g.c;
+    let per = g.opix() * k;
+    if g.img() == 0 || per == 0 {
+        return dx;
+    }
+    let one = |(img, d): (usize, &mut [T])| {
+        let gi = Geom { n: 1, ..*g };
+        col2im(&dy[img * per..(img + 1) * per], &gi, 0, g.opix(), 0, g.c, d);
+    };
+    if dy.len() >= crate::cpu::parallel::ELEMENTWISE_PAR_MIN {
+        dx.par_chunks_mut(g.img()).enumerate().for_each(one);
+    } else {
+        dx.chunks_mut(g.img()).enumerate().for_each(one);
+    }
+    dx
+}
+
+// ----- convolution ------------------------------------------------------------------------
+
+/// Forward convolution: `y (n, oh, ow, cout)` from `x` and kernel `wt`.
+pub(crate) fn conv_forward<T: ConvFloat>(x: &[T], wt: &[T], g: &Geom) -> Vec<T> {
+    let rows = g.n * g.opix();
+    let mut y = vec![T::ZERO; rows * g.cout];
+    if rows == 0 || g.cout == 0 {
+        return y;
+    }
+    if g.depthwise() {
+        depthwise_forward(x, wt, g, &mut y);
+        return y;
+    }
+    let (cin_g, cout_g, kg, cout) = (g.cin_g(), g.cout_g(), g.kg(), g.cout);
+    let par = g.flops() >= PAR_MIN_FLOPS && num_threads() > 1;
+    if g.pointwise() {
+        let tile = if par {
+            rows.div_ceil(num_threads() * 4).max(64)
+        } else {
+            rows
+        };
+        let run = |(ti, ych): (usize, &mut [T])| {
+            let r0 = ti * tile;
+            let m = ych.len() / cout;
+            for gi in 0..g.groups {
+                gemm_strided(
+                    m,
+                    cout_g,
+                    cin_g,
+                    &mut ych[gi * cout_g..],
+                    cout,
+                    1,
+                    false,
+                    &x[r0 * g.c + gi * cin_g..],
+                    g.c,
+                    1,
+                    &wt[gi * cout_g..],
+                    cout,
+                    1,
+                    false,
+                );
+            }
+        };
+        if par {
+            y.par_chunks_mut(tile * cout).enumerate().for_each(run);
+        } else {
+            y.chunks_mut(tile * cout).enumerate().for_each(run);
+        }
+        return y;
+    }
+    let tile = g.tile_rows::<T>(kg);
+    let run = |buf: &mut Vec<T>, (ti, ych): (usize, &mut [T])| {
+        let r0 = ti * tile;
+        let m = ych.len() / cout;
+        for gi in 0..g.groups {
+            im2col(x, g, r0, m, gi * cin_g, cin_g, buf);
+            gemm_strided(
+                m,
+                cout_g,
+                kg,
+                &mut ych[gi * cout_g..],
+                cout,
+                1,
+                false,
+                buf,
+                kg,
+                1,
+                &wt[gi * cout_g..],
+                cout,
+                1,
+                false,
+            );
+        }
+    };
+    if par {
+        y.par_chunks_mut(tile * cout)
+            .enumerate()
+            .for_each_init(|| vec![T::ZERO; tile * kg], run);
+    } else {
+        let mut buf = vec![T::ZERO; tile.min(rows) * kg];
+        y.chunks_mut(tile * cout)
+            .enumerate()
+            .for_each(|a| run(&mut buf, a));
+    }
+    y
+}
+
+/// Input gradient: `dx (n, h, w, c)` from `dy (n, oh, ow, cout)` and the kernel, i.e.
+/// col2im(dY · Wᵀ) per group. Also the forward of a transposed convolution.
+pub(crate) fn conv_backward_input<T: ConvFloat>(dy: &[T], wt: &[T], g: &Geom) -> Vec<T> {
+    let mut dx = vec![T::ZERO; g.n * g.img()];
+    if dx.is_empty() || g.opix() == 0 || g.cout == 0 {
+        return dx;
+    }
+    if g.depthwise() {
+        depthwise_backward_input(dy, wt, g, &mut dx);
+        return dx;
+    }
+    let (cin_g, cout_g, kg, cout, c) = (g.cin_g(), g.cout_g(), g.kg(), g.cout, g.c);
+    let big = g.flops() >= PAR_MIN_FLOPS && num_threads() > 1;
+    let (reach_h, reach_w) = ((g.kh - 1) * g.dh, (g.kw - 1) * g.dw);
+    if g.groups == 1
+        && g.sh == 1
+        && g.sw == 1
+        && !g.pointwise()
+        && g.pt <= reach_h
+        && g.pl <= reach_w
+    {
+        // Stride 1: the input gradient is itself a forward convolution of dY with the
+        // spatially flipped, channel-transposed kernel (im2col + GEMM, no scatter-add).
+        let mut wf = vec![T::ZERO; wt.len()];
+        let taps = g.kh * g.kw;
+        for t in 0..taps {
+            let src = &wt[(taps - 1 - t) * c * cout..][..c * cout];
+            let dst = &mut wf[t * c * cout..][..c * cout];
+            for ci in 0..c {
+                for co in 0..cout {
+                    dst[co * c + ci] = src[ci * cout + co];
+                }
+            }
+        }
+        let g2 = Geom {
+            h: g.oh,
+            w: g.ow,
+            c: cout,
+            cout: c,
+            pt: reach_h - g.pt,
+            pl: reach_w - g.pl,
+            oh: g.h,
+            ow: g.w,
+            ..*g
+        };
+        return conv_forward(dy, &wf, &g2);
+    }
+    if g.pointwise() {
+        // dX[rows, group cols] = dY_g · W_gᵀ, rows disjoint: split rows over threads.
+        let rows = g.n * g.opix();
+        let tile = if big {
+            rows.div_ceil(num_threads() * 4).max(64)
+        } else {
+            rows
+        };
+        let run = |(ti, dxc): (usize, &mut [T])| {
+            let r0 = ti * tile;
+            let m = dxc.len() / c;
+            for gi in 0..g.groups {
+                gemm_strided(
+                    m,
+                    cin_g,
+                    cout_g,
+                    &mut dxc[gi * cin_g..],
+                    c,
+                    1,
+                    false,
+                    &dy[r0 * cout + gi * cout_g..],
+                    cout,
+                    1,
+                    &wt[gi * cout_g..],
+                    1,
+                    cout,
+                    false,
+                );
+            }
+        };
+        if big {
+            dx.par_chunks_mut(tile * c).enumerate().for_each(run);
+        } else {
+            dx.chunks_mut(tile * c).enumerate().for_each(run);
+        }
+        return dx;
+    }
+    // Images are independent (col2im of one image only touches that image): threads
+    // take whole images; with too few images the GEMM itself goes parallel.
+    let per_image = big && g.n >= num_threads();
+    let gemm_par = big && !per_image;
+    let tile = g.tile_rows::<T>(kg).min(g.opix());
+    let gi1 = Geom { n: 1, ..*g };
+    let opix = g.opix();
+    let run = |buf: &mut Vec<T>, (img, dxi): (usize, &mut [T])| {
+        let dyi = &dy[img * opix * cout..(img + 1) * opix * cout];
+        let mut r0 = 0;
+        while r0 < opix {
+            let m = tile.min(opix - r0);
+            for gi in 0..g.groups {
+                gemm_strided(
+                    m,
+                    kg,
+                    cout_g,
+                    buf,
+                    kg,
+                    1,
+                    false,
+                    &dyi[r0 * cout + gi * cout_g..],
+                    cout,
+                    1,
+                    &wt[gi * cout_g..],
+                    1,
+                    cout,
+                    gemm_par,
+                );
+                col2im(buf, &gi1, r0, m, gi * cin_g, cin_g, dxi);
+            }
+            r0 += m;
+        }
+    };
+    if per_image {
+        dx.par_chunks_mut(g.img())
+            .enumerate()
+            .for_each_init(|| vec![T::ZERO; tile * kg], run);
+    } else {
+        let mut buf = vec![T::ZERO; tile * kg];
+        dx.chunks_mut(g.img())
+            .enumerate()
+            .for_each(|a| run(&mut buf, a));
+    }
+    dx
+}
+
+/// Kernel gradient: `dw (kh, kw, c/groups, cout)` = im2col(x)ᵀ · dY per group.
+pub(crate) fn conv_backward_filter<T: ConvFloat>(x: &[T], dy: &[T], g: &Geom) -> Vec<T> {
+    let (cin_g, cout_g, kg, cout, c) = (g.cin_g(), g.cout_g(), g.kg(), g.cout, g.c);
+    let wlen = kg * cout;
+    let rows = g.n * g.opix();
+    if rows == 0 || wlen == 0 {
+        return vec![T::ZERO; wlen];
+    }
+    if g.depthwise() {
+        return depthwise_backward_filter(x, dy, g);
+    }
+    let par = g.flops() >= PAR_MIN_FLOPS && num_threads() > 1;
+    let pointwise = g.pointwise();
+    let tile = if pointwise {
+        if par {
+            rows.div_ceil(num_threads() * 4).max(64)
+        } else {
+            rows
+        }
+    } else {
+        // Longer tiles than the forward's: fewer, deeper GEMM calls into the accumulator.
+        (g.tile_rows::<T>(kg) * 4).min(rows.div_ceil(num_threads() * 2).max(16))
+    };
+    let ntiles = rows.div_ceil(tile);
+    // Accumulates tiles into `acc` (kg x cout); `first` says whether acc holds data yet.
+    let add_tile = |acc: &mut Vec<T>, buf: &mut Vec<T>, filled: &mut bool, ti: usize| {
+        let r0 = ti * tile;
+        let m = tile.min(rows - r0);
+        for gi in 0..g.groups {
+            let (lhs, lrs, lcs): (&[T], usize, usize) = if pointwise {
+                (&x[r0 * c + gi * cin_g..], 1, c)
+            } else {
+                im2col(x, g, r0, m, gi * cin_g, cin_g, buf);
+                (&buf[..], 1, kg)
+            };
+            gemm_strided(
+                kg,
+                cout_g,
+                m,
+                &mut acc[gi * cout_g..],
+                cout,
+                1,
+                *filled,
+                lhs,
+                lrs,
+                lcs,
+                &dy[r0 * cout + gi * cout_g..],
+                cout,
+                1,
+                false,
+            );
+        }
+        *filled = true;
+    };
+    let bufsize = if pointwise { 0 } else { tile.min(rows) * kg };
+    if par {
+        let parts: Vec<Vec<T>> = (0..ntiles)
+            .into_par_iter()
+            .fold(
+                || (vec![T::ZERO; wlen], vec![T::ZERO; bufsize], false),
+                |(mut acc, mut buf, mut filled), ti| {
+                    add_tile(&mut acc, &mut buf, &mut filled, ti);
+                    (acc, buf, filled)
+                },
+            )
+            .map(|(acc, _, _)| acc)
+            .collect();
+        let mut it = parts.into_iter();
+        let mut total = it.next().unwrap_or_else(|| vec![T::ZERO; wlen]);
+        for p in it {
+            for (a, b) in total.iter_mut().zip(p) {
+                *a += b;
+            }
+        }
+        total
+    } else {
+        let mut acc = vec![T::ZERO; wlen];
+        let mut buf = vec![T::ZERO; bufsize];
+        let mut filled = false;
+        for ti in 0..ntiles {
+            add_tile(&mut acc, &mut buf, &mut filled, ti);
+        }
+        acc
+    }
+}
+
+// ----- depthwise (one input channel per group) ----------------------------------------------
+
+/// `y[.., c*m + j] = Σ x[.., c] * w[ty, tx, 0, c*m + j]` over the window.
+fn depthwise_forward<T: ConvFloat>(x: &[T], wt: &[T], g: &Geom, y: &mut [T]) {
+    let (cout, mult) = (g.cout, g.cout_g());
+    let row_len = g.ow * cout;
+    let run = |(r, yrow): (usize, &mut [T])| {
+        let oy = r % g.oh;
+        let img = r / g.oh;
+        let base = img * g.img();
+        let (iy0, ty0, ty1) = Geom::taps(oy, g.sh, g.dh, g.pt, g.kh, g.h);
+        for ox in 0..g.ow {
+            let out = &mut yrow[ox * cout..(ox + 1) * cout];
+            let (ix0, tx0, tx1) = Geom::taps(ox, g.sw, g.dw, g.pl, g.kw, g.w);
+            for ty in ty0..ty1 {
+                let iy = (iy0 + (ty * g.dh) as isize) as usize;
+                for tx in tx0..tx1 {
+                    let ix = (ix0 + (tx * g.dw) as isize) as usize;
+                    let xs = &x[base + (iy * g.w + ix) * g.c..][..g.c];
+                    let ws = &wt[(ty * g.kw + tx) * cout..][..cout];
+                    if mult == 1 {
+                        for ((o, &xv), &wv) in out.iter_mut().zip(xs).zip(ws) {
+                            *o += xv * wv;
+                        }
+                    } else {
+                        for ((o, &xv), w) in out
+                            .chunks_exact_mut(mult)
+                            .zip(xs)
+                            .zip(ws.chunks_exact(mult))
+                        {
+                            for (o, &wv) in o.iter_mut().zip(w) {
+                                *o += xv * wv;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    if g.flops() >= PAR_MIN_FLOPS / 4 && num_threads() > 1 {
+        y.par_chunks_mut(row_len).enumerate().for_each(run);
+    } else {
+        y.chunks_mut(row_len).enumerate().for_each(run);
+    }
+}
+
+fn depthwise_backward_input<T: ConvFloat>(dy: &[T], wt: &[T], g: &Geom, dx: &mut [T]) {
+    let (cout, mult) = (g.cout, g.cout_g());
+    let run = |(img, dxi): (usize, &mut [T])| {
+        for oy in 0..g.oh {
+            let (iy0, ty0, ty1) = Geom::taps(oy, g.sh, g.dh, g.pt, g.kh, g.h);
+            for ox in 0..g.ow {
+                let d = &dy[((img * g.oh + oy) * g.ow + ox) * cout..][..cout];
+                let (ix0, tx0, tx1) = Geom::taps(ox, g.sw, g.dw, g.pl, g.kw, g.w);
+                for ty in ty0..ty1 {
+                    let iy = (iy0 + (ty * g.dh) as isize) as usize;
+                    for tx in tx0..tx1 {
+                        let ix = (ix0 + (tx * g.dw) as isize) as usize;
+                        let xs = &mut dxi[(iy * g.w + ix) * g.c..][..g.c];
+                        let ws = &wt[(ty * g.kw + tx) * cout..][..cout];
+                        if mult == 1 {
+                            for ((o, &dv), &wv) in xs.iter_mut().zip(d).zip(ws) {
+                                *o += dv * wv;
+                            }
+                        } else {
+                            for ((o, dv), wv) in xs
+                                .iter_mut()
+                                .zip(d.chunks_exact(mult))
+                                .zip(ws.chunks_exact(mult))
+                            {
+                                let mut s = T::ZERO;
+                                for (&a, &b) in dv.iter().zip(wv) {
+                                    s += a * b;
+                                }
+                                *o += s;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    if g.flops() >= PAR_MIN_FLOPS / 4 && num_threads() > 1 && g.n > 1 {
+        dx.par_chunks_mut(g.img()).enumerate().for_each(run);
+    } else {
+        dx.chunks_mut(g.img()).enumerate().for_each(run);
+    }
+}
+
+fn depthwise_backward_filter<T: ConvFloat>(x: &[T], dy: &[T], g: &Geom) -> Vec<T> {
+    let (cout, mult) = (g.cout, g.cout_g());
+    let wlen = g.kh * g.kw * cout;
+    let one_image = |acc: &mut Vec<T>, img: usize| {
+        let base = img * g.img();
+        for oy in 0..g.oh {
+            let (iy0, ty0, ty1) = Geom::taps(oy, g.sh, g.dh, g.pt, g.kh, g.h);
+            for ox in 0..g.ow {
+                let d = &dy[((img * g.oh + oy) * g.ow + ox) * cout..][..cout];
+                let (ix0, tx0, tx1) = Geom::taps(ox, g.sw, g.dw, g.pl, g.kw, g.w);
+                for ty in ty0..ty1 {
+                    let iy = (iy0 + (ty * g.dh) as isize) as usize;
+                    for tx in tx0..tx1 {
+                        let ix = (ix0 + (tx * g.dw) as isize) as usize;
+                        let xs = &x[base + (iy * g.w + ix) * g.c..][..g.c];
+                        let ws = &mut acc[(ty * g.kw + tx) * cout..][..cout];
+                        if mult == 1 {
+                            for ((o, &dv), &xv) in ws.iter_mut().zip(d).zip(xs) {
+                                *o += dv * xv;
+                            }
+                        } else {
+                            for ((o, dv), &xv) in
+                                ws.chunks_exact_mut(mult).zip(d.chunks_exact(mult)).zip(xs)
+                            {
+                                for (o, &a) in o.iter_mut().zip(dv) {
+                                    *o += a * xv;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    if g.flops() >= PAR_MIN_FLOPS / 4 && num_threads() > 1 && g.n > 1 {
+        (0..g.n)
+            .into_par_iter()
+            .fold(
+                || vec![T::ZERO; wlen],
+                |mut acc, img| {
+                    one_image(&mut acc, img);
+                    acc
+                },
+            )
+            .reduce(
+                || vec![T::ZERO; wlen],
+                |mut a, b| {
+                    for (x, y) in a.iter_mut().zip(b) {
+                        *x += y;
+                    }
+                    a
+                },
+            )
+    } else {
+        let mut acc = vec![T::ZERO; wlen];
+        for img in 0..g.n {
+            one_image(&mut acc, img);
+        }
+        acc
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(x: &[f64], w: &[f64], g: &Geom) -> Vec<f64> {
+        let mut y = vec![0.0; g.n * g.opix() * g.cout];
+        for n in 0..g.n {
+            for oy in 0..g.oh {
+                for ox in 0..g.ow {
+                    for o in 0..g.cout {
+                        let gi = o / g.cout_g();
+                        let mut s = 0.0;
+                        for ty in 0..g.kh {
+                            for tx in 0..g.kw {
+                                let iy = (oy * g.sh + ty * g.dh) as isize - g.pt as isize;
+                                let ix = (ox * g.sw + tx * g.dw) as isize - g.pl as isize;
+                                if iy < 0 || ix < 0 || iy >= g.h as isize || ix >= g.w as isize {
+                                    continue;
+                                }
+                                for ci in 0..g.cin_g() {
+                                    let xv = x[((n * g.h + iy as usize) * g.w + ix as usize) * g.c
+                                        + gi * g.cin_g()
+                                        + ci];
+                                    s += xv * w[((ty * g.kw + tx) * g.cin_g() + ci) * g.cout + o];
+                                }
+                            }
+                        }
+                        y[((n * g.oh + oy) * g.ow + ox) * g.cout + o] = s;
+                    }
+                }
+            }
+        }
+        y
+    }
+
+    #[test]
+    fn forward_matches_naive() {
+        let shapes = [
+            Geom {
+                n: 2,
+                h: 5,
+                w: 6,
+                c: 4,
+                kh: 3,
+                kw: 2,
+                cout: 6,
+                groups: 2,
+                sh: 2,
+                sw: 1,
+                dh: 1,
+                dw: 2,
+                pt: 1,
+                pl: 1,
+                oh: 3,
+                ow: 5,
+            },
+            Geom {
+                n: 2,
+                h: 5,
+                w: 6,
+                c: 3,
+                kh: 1,
+                kw: 1,
+                cout: 4,
+                groups: 1,
+                sh: 1,
+                sw: 1,
+                dh: 1,
+                dw: 1,
+                pt: 0,
+                pl: 0,
+                oh: 5,
+                ow: 6,
+            },
+            Geom {
+                n: 1,
+                h: 4,
+                w: 4,
+                c: 3,
+                kh: 3,
+                kw: 3,
+                cout: 6,
+                groups: 3,
+                sh: 1,
+                sw: 1,
+                dh: 1,
+                dw: 1,
+                pt: 1,
+                pl: 1,
+                oh: 4,
+                ow: 4,
+            },
+        ];
+        for g in shapes {
+            let x: Vec<f64> = (0..g.n * g.img())
+                .map(|i| ((i * 7 % 11) as f64) - 5.0)
+                .collect();
+            let w: Vec<f64> = (0..g.kg() * g.cout)
+                .map(|i| ((i * 3 % 5) as f64) - 2.0)
+                .collect();
+            assert_eq!(conv_forward(&x, &w, &g), naive(&x, &w, &g), "{g:?}");
+        }
+    }
+}
