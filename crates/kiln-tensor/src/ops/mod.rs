@@ -5,6 +5,7 @@
 //! watches an input, records a backward function built from other ops.
 
 pub mod binary;
+pub mod dropout;
 pub mod reduce;
 pub mod shape;
 pub mod unary;
