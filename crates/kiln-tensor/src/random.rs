@@ -366,27 +366,6 @@ impl Generator {
         Ok(Tensor::from_vec_unchecked(v, shape.to_vec()))
     }
 
-    /// A dropout mask: each element is `scale` with probability `keep_prob`, else 0,
-    /// in float `dtype`. (Kernel for [`Tensor::dropout`](crate::Tensor::dropout).)
-    pub(crate) fn scaled_mask(
-        &mut self,
-        shape: &[usize],
-        keep_prob: f64,
-        scale: f64,
-        dtype: DType,
-    ) -> Tensor {
-        let key = self.next_key();
-        let threshold = bernoulli_threshold(keep_prob);
-        let n = numel(shape);
-        with_dtype!(dtype, T => {
-            let (on, off) = (T::from_f64(scale), T::zero());
-            let v = fill_chunked::<T>(&key, n, |rng, out| {
-                fill_bits::<u32, T>(rng, out, |b| if (b as u64) < threshold { on } else { off })
-            });
-            Tensor::from_vec_unchecked(v, shape.to_vec())
-        })
-    }
-
     /// A random permutation of `0..n` as an `i64` vector tensor (`np.random.permutation`).
     ///
     /// ```

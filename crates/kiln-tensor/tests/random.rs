@@ -527,6 +527,11 @@ fn dropout_values_and_scale() {
         .mean(&[], false)
         .unwrap();
     assert!((m.item::<f64>().unwrap() - 1.0).abs() < 0.02);
+    // As TF (x * scale * mask): a dropped NaN stays NaN, a dropped negative gives -0.
+    let m = Tensor::from_vec(vec![false, false, true], &[3]).unwrap();
+    let v = Tensor::from_vec(vec![f32::NAN, -1.0, 1.0], &[3]).unwrap();
+    let r = v.dropout_with_mask(&m, 0.5).unwrap().to_vec::<f32>().unwrap();
+    assert!(r[0].is_nan() && r[1] == 0.0 && r[1].is_sign_negative() && r[2] == 2.0);
     // rate 0 is the identity; other float dtypes work.
     assert_eq!(x.dropout(0.0, None).unwrap().to_vec::<f32>().unwrap(), xv);
     for dt in [DType::F16, DType::BF16, DType::F64] {

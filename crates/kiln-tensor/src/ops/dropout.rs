@@ -1,12 +1,13 @@
 //! Inverted dropout, as `tf.nn.dropout`: kept values are scaled by `1 / (1 - rate)` so the
 //! expected value is unchanged, dropped values are 0.
 
-use crate::cpu::map::unary_map;
-use crate::ops::binary::{numeric_binary, MulK};
+use crate::cpu::map::binary_map;
+use crate::cpu::num::Num;
+use crate::dtype::Element;
 use crate::ops::record;
 use crate::random::{with_generator, Generator};
 use crate::shape::{broadcast_shapes, fmt_shape};
-use crate::{with_dtype, DType, Error, Result, Tensor};
+use crate::{with_num_dtype, DType, Error, Result, Tensor};
 
 fn check_rate(op: &'static str, x: &Tensor, rate: f64) -> Result<()> {
     if !x.dtype().is_float() {
@@ -40,11 +41,22 @@ fn check_mask_shape(op: &'static str, x: &Tensor, mask_shape: &[usize], what: &s
     Ok(())
 }
 
-/// `x * m` for a scaled mask `m` (values `scale` or 0, broadcastable to `x`); the
-/// gradient is `upstream * m`, with `m` captured.
-fn apply_scaled_mask(op: &'static str, x: &Tensor, m: Tensor) -> Result<Tensor> {
-    let out = numeric_binary(op, x, &m, MulK)?;
-    Ok(record(&[x], out, move |g| Ok(vec![Some(g.mul(&m)?)])))
+/// `x * scale * mask` for a bool keep-`mask` broadcastable to `x`, in one pass (no float
+/// mask is materialised; multiplying rather than selecting keeps TF's NaN and signed-zero
+/// results). The gradient is the same op on the upstream gradient,
+/// so nested tapes see it too.
+fn apply_mask(op: &'static str, x: &Tensor, mask: Tensor, rate: f64) -> Result<Tensor> {
+    let scale = 1.0 / (1.0 - rate);
+    let shape = x.shape().to_vec();
+    let out = with_num_dtype!(op, x.dtype(), T => {
+        let s = T::from_f64(scale);
+        binary_map::<T, bool, T>(x, &mask, &shape, move |v, keep| {
+            v.mul(s).mul(if keep { T::one() } else { T::zero() })
+        })
+    })?;
+    Ok(record(&[x], out, move |g| {
+        Ok(vec![Some(apply_mask(op, g, mask.clone(), rate)?)])
+    }))
 }
 
 impl Tensor {
@@ -71,10 +83,8 @@ impl Tensor {
         if rate == 0.0 {
             return Ok(self.clone());
         }
-        let m = with_generator(generator, |g| {
-            g.scaled_mask(self.shape(), 1.0 - rate, 1.0 / (1.0 - rate), self.dtype())
-        });
-        apply_scaled_mask("dropout", self, m)
+        let mask = with_generator(generator, |g| g.bernoulli(self.shape(), 1.0 - rate))?;
+        apply_mask("dropout", self, mask, rate)
     }
 
     /// Dropout with one keep/drop decision per element of `noise_shape`, broadcast over
@@ -105,10 +115,8 @@ impl Tensor {
         if rate == 0.0 {
             return Ok(self.clone());
         }
-        let m = with_generator(generator, |g| {
-            g.scaled_mask(noise_shape, 1.0 - rate, 1.0 / (1.0 - rate), self.dtype())
-        });
-        apply_scaled_mask("dropout", self, m)
+        let mask = with_generator(generator, |g| g.bernoulli(noise_shape, 1.0 - rate))?;
+        apply_mask("dropout", self, mask, rate)
     }
 
     /// Dropout with a given boolean keep-`mask` (true = keep), broadcastable to `self`:
@@ -136,11 +144,6 @@ impl Tensor {
             ));
         }
         check_mask_shape("dropout_with_mask", self, mask.shape(), "mask shape")?;
-        let scale = 1.0 / (1.0 - rate);
-        let m = with_dtype!(self.dtype(), T => {
-            let (on, off) = (<T as crate::Element>::from_f64(scale), <T as crate::Element>::zero());
-            unary_map::<bool, T>(mask, move |k| if k { on } else { off })
-        });
-        apply_scaled_mask("dropout_with_mask", self, m)
+        apply_mask("dropout_with_mask", self, mask.clone(), rate)
     }
 }
