@@ -1,1 +1,117 @@
-fn main() {}
+//! The `kiln` command-line tool.
+//!
+//! ```text
+//! kiln bench ops [--filter SUBSTRING] [--extra] [--budget SECONDS]
+//! ```
+//!
+//! Arguments are parsed by hand (no CLI framework) to keep the binary's dependencies light.
+
+mod bench;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: kiln <command>
+
+commands:
+  bench ops [--filter SUBSTRING] [--extra] [--budget SECONDS]
+      time single ops; one JSON line per bench, named as in ops_peers.py
+      --filter   only benches whose name contains SUBSTRING
+      --extra    also kiln-only benches (random generation, dropout, tiny-op overhead)
+      --budget   time budget per bench in seconds (default 1.0, as the peers)
+  help
+      print this message";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("kiln: {msg}\n\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<ExitCode, String> {
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    match argv.as_slice() {
+        [] | ["help"] | ["--help"] | ["-h"] => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        ["bench", "ops", rest @ ..] => {
+            let opts = parse_bench_ops(rest)?;
+            let failures = bench::run_ops(&opts);
+            Ok(if failures == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        ["bench", other, ..] => Err(format!("unknown bench suite '{other}' (expected: ops)")),
+        ["bench"] => Err("missing bench suite (expected: ops)".to_string()),
+        [other, ..] => Err(format!("unknown command '{other}'")),
+    }
+}
+
+fn parse_bench_ops(rest: &[&str]) -> Result<bench::OpsOptions, String> {
+    let mut opts = bench::OpsOptions {
+        budget_s: 1.0,
+        ..Default::default()
+    };
+    let mut it = rest.iter();
+    while let Some(&a) = it.next() {
+        match a {
+            "--extra" => opts.extra = true,
+            "--filter" => {
+                let v = it.next().ok_or("--filter needs a value")?;
+                opts.filter = Some(v.to_string());
+            }
+            "--budget" => {
+                let v = it.next().ok_or("--budget needs a value")?;
+                let s: f64 = v
+                    .parse()
+                    .map_err(|_| format!("--budget: '{v}' is not a number of seconds"))?;
+                if !(s.is_finite() && s >= 0.0) {
+                    return Err(format!(
+                        "--budget: {s} must be a non-negative number of seconds"
+                    ));
+                }
+                opts.budget_s = s;
+            }
+            other => return Err(format!("bench ops: unknown option '{other}'")),
+        }
+    }
+    Ok(opts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_bench_options() {
+        let o = parse_bench_ops(&["--filter", "add", "--extra", "--budget", "0.5"]).unwrap();
+        assert_eq!(o.filter.as_deref(), Some("add"));
+        assert!(o.extra);
+        assert_eq!(o.budget_s, 0.5);
+        assert!(parse_bench_ops(&["--budget", "x"]).is_err());
+        assert!(parse_bench_ops(&["--filter"]).is_err());
+        assert!(parse_bench_ops(&["--nope"]).is_err());
+    }
+
+    #[test]
+    fn rejects_unknown_commands() {
+        assert!(run(&strings(&["frobnicate"]))
+            .unwrap_err()
+            .contains("frobnicate"));
+        assert!(run(&strings(&["bench", "train2"]))
+            .unwrap_err()
+            .contains("train2"));
+        assert!(run(&strings(&["bench"])).is_err());
+    }
+}

@@ -24,6 +24,7 @@ mod display;
 mod dtype;
 mod error;
 pub mod ops;
+pub mod random;
 pub mod shape;
 mod storage;
 mod tensor;

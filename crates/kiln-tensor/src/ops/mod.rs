@@ -6,6 +6,7 @@
 
 pub mod binary;
 pub mod conv;
+pub mod dropout;
 pub mod pool;
 pub mod reduce;
 pub mod shape;
