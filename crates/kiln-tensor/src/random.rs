@@ -413,7 +413,7 @@ impl Generator {
         }
         let n0 = x.shape()[0];
         let perm = self.permutation_vec(n0);
-        let row = if n0 == 0 { 0 } else { x.numel() / n0 };
+        let row = x.numel().checked_div(n0).unwrap_or(0);
         Ok(with_dtype!(x.dtype(), T => {
             let data = x.data::<T>();
             let v = fill_new::<T>(x.numel(), |out| {
