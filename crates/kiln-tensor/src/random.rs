@@ -413,7 +413,7 @@ impl Generator {
         }
         let n0 = x.shape()[0];
         let perm = self.permutation_vec(n0);
-        let row = if n0 == 0 { 0 } else { x.numel() / n0 };
+        let row = x.numel().checked_div(n0).unwrap_or(0);
         Ok(with_dtype!(x.dtype(), T => {
             let data = x.data::<T>();
             let v = fill_new::<T>(x.numel(), |out| {
@@ -629,17 +629,20 @@ fn fill_chunked<O: Element>(
     n: usize,
     f: impl Fn(&mut ChaCha8Rng, &mut [MaybeUninit<O>]) + Sync,
 ) -> Vec<O> {
-    fill_new(n, |out| {
-        if n >= PAR_MIN && num_threads() > 1 {
-            out.par_chunks_mut(CHUNK)
-                .enumerate()
-                .for_each(|(k, c)| f(&mut chunk_rng(key, k), c));
-        } else {
-            for (k, c) in out.chunks_mut(CHUNK).enumerate() {
-                f(&mut chunk_rng(key, k), c);
-            }
+    let mut v = crate::cpu::alloc::with_capacity::<O>(n);
+    let out = &mut v.spare_capacity_mut()[..n];
+    if n >= PAR_MIN && num_threads() > 1 {
+        out.par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(k, c)| f(&mut chunk_rng(key, k), c));
+    } else {
+        for (k, c) in out.chunks_mut(CHUNK).enumerate() {
+            f(&mut chunk_rng(key, k), c);
         }
-    })
+    }
+    // SAFETY: every block function writes its whole block (all callers fill `out` fully).
+    unsafe { v.set_len(n) };
+    v
 }
 
 /// `n` outputs each computed by `draw` from the block's stream (variable consumption).

@@ -530,7 +530,11 @@ fn dropout_values_and_scale() {
     // As TF (x * scale * mask): a dropped NaN stays NaN, a dropped negative gives -0.
     let m = Tensor::from_vec(vec![false, false, true], &[3]).unwrap();
     let v = Tensor::from_vec(vec![f32::NAN, -1.0, 1.0], &[3]).unwrap();
-    let r = v.dropout_with_mask(&m, 0.5).unwrap().to_vec::<f32>().unwrap();
+    let r = v
+        .dropout_with_mask(&m, 0.5)
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap();
     assert!(r[0].is_nan() && r[1] == 0.0 && r[1].is_sign_negative() && r[2] == 2.0);
     // rate 0 is the identity; other float dtypes work.
     assert_eq!(x.dropout(0.0, None).unwrap().to_vec::<f32>().unwrap(), xv);
@@ -600,20 +604,22 @@ fn dropout_gradients() {
     // The mask is a function of the seed, so a fresh generator per call makes dropout a
     // fixed function for the finite differences.
     let a = rand_t(&[4, 5], 1);
-    gradcheck("dropout", &[a.clone()], |x| {
+    gradcheck("dropout", std::slice::from_ref(&a), |x| {
         x[0].dropout(0.4, Some(&mut Generator::from_seed(8)))
     });
-    gradcheck("dropout strided", &[a.clone()], |x| {
+    gradcheck("dropout strided", std::slice::from_ref(&a), |x| {
         x[0].transpose(None)?
             .dropout(0.4, Some(&mut Generator::from_seed(8)))
     });
-    gradcheck("dropout noise_shape", &[a.clone()], |x| {
+    gradcheck("dropout noise_shape", std::slice::from_ref(&a), |x| {
         x[0].dropout_noise_shape(0.5, &[1, 5], Some(&mut Generator::from_seed(8)))
     });
     let mask = Tensor::from_vec(vec![true, false, true, true, false], &[5]).unwrap();
-    gradcheck("dropout_with_mask broadcast", &[a.clone()], |x| {
-        x[0].dropout_with_mask(&mask, 0.2)
-    });
+    gradcheck(
+        "dropout_with_mask broadcast",
+        std::slice::from_ref(&a),
+        |x| x[0].dropout_with_mask(&mask, 0.2),
+    );
 
     // The gradient is exactly upstream * mask / (1 - rate).
     let x = rand_t(&[3, 7], 2).cast(DType::F32).unwrap();

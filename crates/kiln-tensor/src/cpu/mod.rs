@@ -1,6 +1,7 @@
 //! CPU kernels. Ops in `crate::ops` validate arguments and record gradients; the
 //! functions here only compute, on row-major or strided buffers.
 
+pub(crate) mod alloc;
 pub(crate) mod cast;
 pub(crate) mod conv;
 pub(crate) mod copy;
