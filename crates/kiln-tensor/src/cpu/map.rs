@@ -13,7 +13,7 @@ use crate::Tensor;
 
 /// Allocates `n` elements and lets `fill` write every one of them.
 pub(crate) fn fill_new<O: Element>(n: usize, fill: impl FnOnce(&mut [MaybeUninit<O>])) -> Vec<O> {
-    let mut v: Vec<O> = Vec::with_capacity(n);
+    let mut v: Vec<O> = crate::cpu::alloc::with_capacity(n);
     fill(&mut v.spare_capacity_mut()[..n]);
     // SAFETY: `fill` initialised all `n` slots (every caller writes the whole slice).
     unsafe { v.set_len(n) };
