@@ -18,6 +18,14 @@ pub enum Buffer {
     Bool(Vec<bool>),
 }
 
+impl Drop for Buffer {
+    fn drop(&mut self) {
+        if let Buffer::F32(v) = self {
+            crate::cpu::alloc::give_f32(std::mem::take(v));
+        }
+    }
+}
+
 impl Buffer {
     pub(crate) fn dtype(&self) -> DType {
         match self {

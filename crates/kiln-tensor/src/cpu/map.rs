@@ -13,11 +13,23 @@ use crate::Tensor;
 
 /// Allocates `n` elements and lets `fill` write every one of them.
 pub(crate) fn fill_new<O: Element>(n: usize, fill: impl FnOnce(&mut [MaybeUninit<O>])) -> Vec<O> {
-    let mut v: Vec<O> = crate::cpu::alloc::with_capacity(n);
+    let mut v: Vec<O> = take_cached::<O>(n).unwrap_or_else(|| crate::cpu::alloc::with_capacity(n));
     fill(&mut v.spare_capacity_mut()[..n]);
     // SAFETY: `fill` initialised all `n` slots (every caller writes the whole slice).
     unsafe { v.set_len(n) };
     v
+}
+
+/// A cached large buffer when `O` is f32 (the only type the cache holds).
+fn take_cached<O: Element>(n: usize) -> Option<Vec<O>> {
+    if O::DTYPE != crate::DType::F32 {
+        return None;
+    }
+    let v = crate::cpu::alloc::take_cached_f32(n)?;
+    let mut v = std::mem::ManuallyDrop::new(v);
+    // SAFETY: O is f32 (DTYPE is unique per element type), so the allocation's layout,
+    // length and capacity carry over unchanged.
+    Some(unsafe { Vec::from_raw_parts(v.as_mut_ptr() as *mut O, v.len(), v.capacity()) })
 }
 
 /// `out[i] = f(a[i])` over a row-major slice, threaded when large.
