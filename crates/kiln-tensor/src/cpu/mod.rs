@@ -11,3 +11,5 @@ pub(crate) mod parallel;
 pub(crate) mod pool;
 pub(crate) mod reduce;
 pub(crate) mod gemm;
+pub(crate) mod simd_math;
+pub(crate) mod special;

@@ -116,3 +116,111 @@ impl Tensor {
         }))
     }
 }
+
+impl Tensor {
+    /// `floor(self / other)` (`tf.math.floordiv`), integer or float. Integer division by
+    /// zero is an error. No gradient (TF defines none).
+    ///
+    /// ```
+    /// use kiln_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![7i32, -7], &[2]).unwrap();
+    /// assert_eq!(x.floor_div(&Tensor::scalar(3i32)).unwrap().to_vec::<i32>().unwrap(), vec![2, -3]);
+    /// ```
+    pub fn floor_div(&self, other: &Tensor) -> Result<Tensor> {
+        check_int_divisor("floor_div", other)?;
+        numeric_binary("floor_div", self, other, FloorDivK)
+    }
+
+    /// Floor modulo `self - floor(self / other) * other` (`tf.math.floormod`, Python's
+    /// `%`: the result has the divisor's sign).
+    ///
+    /// ```
+    /// use kiln_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![7i32, -7], &[2]).unwrap();
+    /// assert_eq!(x.rem(&Tensor::scalar(-3i32)).unwrap().to_vec::<i32>().unwrap(), vec![-2, -1]);
+    /// ```
+    pub fn rem(&self, other: &Tensor) -> Result<Tensor> {
+        check_int_divisor("rem", other)?;
+        let out = numeric_binary("rem", self, other, FloorModK)?;
+        let (a, b) = (self.clone(), other.clone());
+        Ok(record(&[self, other], out, move |g| {
+            let q = a.div(&b)?.floor()?;
+            Ok(vec![Some(unbroadcast(g, a.shape())?), Some(unbroadcast(&g.mul(&q)?.neg()?, b.shape())?)])
+        }))
+    }
+
+    /// `self ^ other` elementwise. The gradient in the exponent is 0 where the base is
+    /// `<= 0` (as TF, avoiding NaN from `log`).
+    ///
+    /// ```
+    /// use kiln_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![2.0f32, 3.0], &[2]).unwrap();
+    /// assert_eq!(x.pow(&Tensor::scalar(2.0f32)).unwrap().to_vec::<f32>().unwrap(), vec![4.0, 9.0]);
+    /// ```
+    pub fn pow(&self, other: &Tensor) -> Result<Tensor> {
+        let out = numeric_binary("pow", self, other, PowK)?;
+        let (a, b, y) = (self.clone(), other.clone(), out.clone());
+        Ok(record(&[self, other], out, move |g| {
+            // d/da = b * a^(b-1); d/db = log(a) * a^b where a > 0.
+            let ga = g.mul(&b)?.mul(&a.pow(&b.sub_scalar(1.0)?)?)?;
+            let pos = crate::ops::math::grad_select(&a.ones_like(), &a, |v| v > 0.0, 1.0, 0.0)?;
+            // log of a masked-to-1 base keeps non-positive bases finite.
+            let safe = a.mul(&pos)?.add(&pos.neg()?.add_scalar(1.0)?)?;
+            let gb = g.mul(&y)?.mul(&safe.log()?)?.mul(&pos)?;
+            Ok(vec![Some(unbroadcast(&ga, a.shape())?), Some(unbroadcast(&gb, b.shape())?)])
+        }))
+    }
+
+    /// Elementwise maximum (NaN propagates). Ties send the whole gradient to `self`.
+    ///
+    /// ```
+    /// use kiln_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f32, 5.0], &[2]).unwrap();
+    /// assert_eq!(x.maximum(&Tensor::scalar(2.0f32)).unwrap().to_vec::<f32>().unwrap(), vec![2.0, 5.0]);
+    /// ```
+    pub fn maximum(&self, other: &Tensor) -> Result<Tensor> {
+        let out = numeric_binary("maximum", self, other, MaxK)?;
+        let (a, b) = (self.clone(), other.clone());
+        Ok(record(&[self, other], out, move |g| select_grads(g, &a, &b, |d| d >= 0.0)))
+    }
+
+    /// Elementwise minimum (NaN propagates). Ties send the whole gradient to `self`.
+    ///
+    /// ```
+    /// use kiln_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f32, 5.0], &[2]).unwrap();
+    /// assert_eq!(x.minimum(&Tensor::scalar(2.0f32)).unwrap().to_vec::<f32>().unwrap(), vec![1.0, 2.0]);
+    /// ```
+    pub fn minimum(&self, other: &Tensor) -> Result<Tensor> {
+        let out = numeric_binary("minimum", self, other, MinK)?;
+        let (a, b) = (self.clone(), other.clone());
+        Ok(record(&[self, other], out, move |g| select_grads(g, &a, &b, |d| d <= 0.0)))
+    }
+
+    /// `(self - other)^2` (`tf.math.squared_difference`).
+    ///
+    /// ```
+    /// use kiln_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f32, 5.0], &[2]).unwrap();
+    /// assert_eq!(x.squared_difference(&Tensor::scalar(2.0f32)).unwrap().to_vec::<f32>().unwrap(), vec![1.0, 9.0]);
+    /// ```
+    pub fn squared_difference(&self, other: &Tensor) -> Result<Tensor> {
+        self.sub(other)?.square()
+    }
+}
+
+/// Gradients of max/min: `self` gets `g` where `pick(self - other)`, `other` the rest.
+fn select_grads(g: &Tensor, a: &Tensor, b: &Tensor, pick: fn(f64) -> bool) -> Result<Vec<Option<Tensor>>> {
+    let d = a.stop_gradient().sub(&b.stop_gradient())?;
+    let ga = crate::ops::math::grad_select(g, &d, pick, 1.0, 0.0)?;
+    let gb = g.sub(&ga)?;
+    Ok(vec![Some(unbroadcast(&ga, a.shape())?), Some(unbroadcast(&gb, b.shape())?)])
+}
+
+/// Integer division by zero is undefined: an error naming the op (floats give inf/NaN).
+fn check_int_divisor(op: &'static str, b: &Tensor) -> Result<()> {
+    if b.dtype().is_int() && b.to_f64_vec().contains(&0.0) {
+        return Err(crate::Error::arg(op, "integer division by zero".to_string()));
+    }
+    Ok(())
+}

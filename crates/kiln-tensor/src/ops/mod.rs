@@ -4,7 +4,9 @@
 //! dtypes), runs a CPU kernel from `crate::cpu`, and, only when a tape is recording and
 //! watches an input, records a backward function built from other ops.
 
+pub mod activation;
 pub mod binary;
+pub mod compare;
 pub mod conv;
 pub mod dropout;
 pub mod pool;
@@ -12,6 +14,7 @@ pub mod reduce;
 pub mod shape;
 pub mod unary;
 pub mod linalg;
+pub mod math;
 pub mod loss;
 
 use std::rc::Rc;

@@ -1,9 +1,11 @@
 //! Elementwise functions of one tensor: neg, exp, log, square, cast, ...
 
 use crate::cpu::map::unary_map;
+use crate::cpu::simd_math::map_f32;
+use crate::float_kernel;
 use crate::cpu::num::Num;
 use crate::ops::record;
-use crate::{float_kernel, with_num_dtype, DType, Result, Tensor};
+use crate::{with_num_dtype, DType, Result, Tensor};
 
 impl Tensor {
     /// `-self`.
@@ -24,8 +26,7 @@ impl Tensor {
     /// assert_eq!(x.exp().unwrap().to_vec::<f64>().unwrap(), vec![1.0, std::f64::consts::E]);
     /// ```
     pub fn exp(&self) -> Result<Tensor> {
-        let x = self;
-        let out = float_kernel!("exp", x, T => unary_map::<T, T>(&x, |v| v.exp()))?;
+        let out = crate::ops::math::float_unary!("exp", self, Some(crate::cpu::simd_math::Exp), |v| v.exp())?;
         let y = out.clone();
         Ok(record(&[self], out, move |g| Ok(vec![Some(g.mul(&y)?)])))
     }

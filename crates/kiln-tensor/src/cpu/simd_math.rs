@@ -1,0 +1,467 @@
+//! Vectorisable f32 transcendental functions and the slice kernels built on them.
+//!
+//! `exp_f32` is a Cephes-style `expf`: range reduction `x = n ln2 + r` with `|r| <= ln2/2`
+//! (Cody-Waite split of ln2), a degree-6 polynomial for `e^r`, and a scale by `2^n` built
+//! from exponent bits (split in two factors so that subnormal results and `n = 128` are
+//! exact). Every step is branch-free arithmetic or a select, so a plain loop over a slice
+//! auto-vectorises. On x86-64 the slice kernels are compiled a second time with AVX2+FMA
+//! (`#[target_feature]`) and chosen at run time with `is_x86_feature_detected!`; the
+//! portable build (SSE2 on x86-64, anything elsewhere) is the fallback. Both builds stay
+//! within 2 ulp of `f32::exp` over the whole range, overflow to `inf`, underflow to 0 and
+//! pass NaN through (see the tests at the bottom).
+//!
+//! `tanh_f32` and `sigmoid_f32` are built on `exp_f32`. Large slices are split across
+//! threads above [`ELEMENTWISE_PAR_MIN`] elements.
+
+use std::mem::MaybeUninit;
+
+use rayon::prelude::*;
+
+use crate::cpu::map::fill_new;
+use crate::cpu::parallel::{chunk_len, num_threads, ELEMENTWISE_PAR_MIN};
+
+/// How `a * b + c` is evaluated: fused (one rounding, only where the CPU has FMA) or as
+/// a multiply then an add (portable; an `fmaf` libm call would not vectorise).
+pub(crate) trait MulAdd {
+    fn mul_add(a: f32, b: f32, c: f32) -> f32;
+}
+
+/// `a * b + c` with two roundings.
+pub(crate) struct Unfused;
+impl MulAdd for Unfused {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        a * b + c
+    }
+}
+
+/// `a * b + c` with one rounding (compiles to `vfmadd` inside an `fma` function).
+#[cfg(target_arch = "x86_64")]
+pub(crate) struct Fused;
+#[cfg(target_arch = "x86_64")]
+impl MulAdd for Fused {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+}
+
+const LOG2E: f32 = std::f32::consts::LOG2_E;
+/// ln 2 split so that `n * LN2_HI` is exact for |n| <= 2^15.
+const LN2_HI: f32 = 0.693_359_4;
+const LN2_LO: f32 = -2.121_944_4e-4;
+/// 1.5 * 2^23: adding it rounds a float of magnitude < 2^22 to an integer (ties to even).
+const ROUND_MAGIC: f32 = 12_582_912.0;
+/// Clamp bounds: beyond them the result is certainly inf / 0, and `n` stays small.
+const EXP_CLAMP_HI: f32 = 89.0;
+const EXP_CLAMP_LO: f32 = -104.0;
+
+/// The pieces of `e^x`: `e^x = (m + 1) * s1 * s2` where `m = e^r - 1` is accurate to a
+/// relative ulp or two, and `n` is the power of two taken out (`s1 * s2 = 2^n`).
+#[inline(always)]
+fn exp_parts<M: MulAdd>(x: f32) -> (f32, f32, f32, i32) {
+    // NaN fails both comparisons and flows through the arithmetic as NaN.
+    let xc = if x > EXP_CLAMP_HI { EXP_CLAMP_HI } else { x };
+    let xc = if xc < EXP_CLAMP_LO { EXP_CLAMP_LO } else { xc };
+    let t = M::mul_add(xc, LOG2E, ROUND_MAGIC);
+    let n = t - ROUND_MAGIC;
+    let ni = (t.to_bits() as i32).wrapping_sub(ROUND_MAGIC.to_bits() as i32);
+    let r = M::mul_add(-n, LN2_HI, xc);
+    let r = M::mul_add(-n, LN2_LO, r);
+    let mut p = 1.987_569_1e-4f32;
+    p = M::mul_add(p, r, 1.398_199_9e-3);
+    p = M::mul_add(p, r, 8.333_452e-3);
+    p = M::mul_add(p, r, 4.166_579_6e-2);
+    p = M::mul_add(p, r, 1.666_666_5e-1);
+    p = M::mul_add(p, r, 5.000_000_1e-1);
+    let m = M::mul_add(p, r * r, r);
+    // 2^n = 2^n1 * 2^n2 with both halves normal for n in [-150, 128].
+    let n1 = ni >> 1;
+    let n2 = ni.wrapping_sub(n1);
+    let s1 = f32::from_bits((n1.wrapping_add(127) << 23) as u32);
+    let s2 = f32::from_bits((n2.wrapping_add(127) << 23) as u32);
+    (m, s1, s2, ni)
+}
+
+/// `e^x` for f32, branch-free (see the module docs). Within 2 ulp of `f32::exp`.
+#[inline(always)]
+pub(crate) fn exp_f32<M: MulAdd>(x: f32) -> f32 {
+    let (m, s1, s2, _) = exp_parts::<M>(x);
+    (m + 1.0) * s1 * s2
+}
+
+/// `e^x - 1` for f32, accurate near 0 too: for |x| <= ln2/2 (`n = 0`) it is the reduced
+/// polynomial itself, elsewhere `e^x - 1` cancels at most a factor ~3.4.
+#[inline(always)]
+pub(crate) fn expm1_f32<M: MulAdd>(x: f32) -> f32 {
+    let (m, s1, s2, n) = exp_parts::<M>(x);
+    let full = (m + 1.0) * s1 * s2 - 1.0;
+    if n == 0 {
+        m
+    } else {
+        full
+    }
+}
+
+/// `tanh(x)` for f32: an odd polynomial for |x| < 0.625 (Cephes `tanhf`), else
+/// `1 - 2 / (e^{2|x|} + 1)` with the sign of x. Both are computed and one selected.
+#[inline(always)]
+pub(crate) fn tanh_f32<M: MulAdd>(x: f32) -> f32 {
+    let a = x.abs();
+    let z = x * x;
+    let mut p = -5.704_988_7e-3f32;
+    p = M::mul_add(p, z, 2.063_908_9e-2);
+    p = M::mul_add(p, z, -5.373_971_6e-2);
+    p = M::mul_add(p, z, 1.333_144_2e-1);
+    p = M::mul_add(p, z, -3.333_328_2e-1);
+    let small = M::mul_add(p * z, x, x);
+    let e = exp_f32::<M>(a + a);
+    let large = (1.0 - 2.0 / (e + 1.0)).copysign(x);
+    if a < 0.625 {
+        small
+    } else {
+        large
+    }
+}
+
+/// `1 / (1 + e^-x)` for f32 without overflow: with `e = e^-|x|`, `1/(1+e)` for x >= 0
+/// and `e/(1+e)` for x < 0 (accurate for very negative x too).
+#[inline(always)]
+pub(crate) fn sigmoid_f32<M: MulAdd>(x: f32) -> f32 {
+    let e = exp_f32::<M>(-x.abs());
+    let s = 1.0 / (1.0 + e);
+    if x >= 0.0 {
+        s
+    } else {
+        e * s
+    }
+}
+
+/// An elementwise f32 function, generic over how multiply-adds are evaluated.
+pub(crate) trait F32Op: Copy + Send + Sync {
+    fn apply<M: MulAdd>(self, x: f32) -> f32;
+}
+
+#[inline(always)]
+fn apply_loop<O: F32Op, M: MulAdd>(op: O, x: &[f32], out: &mut [MaybeUninit<f32>]) {
+    for (o, &v) in out.iter_mut().zip(x) {
+        o.write(op.apply::<M>(v));
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn apply_avx2<O: F32Op>(op: O, x: &[f32], out: &mut [MaybeUninit<f32>]) {
+    apply_loop::<O, Fused>(op, x, out)
+}
+
+/// True when the AVX2+FMA builds of the kernels may run (cached by the std macro).
+#[inline]
+pub(crate) fn has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// Writes `op(x[i])` into `out[i]` on this thread, with the best build for this CPU.
+#[inline]
+pub(crate) fn apply_chunk<O: F32Op>(op: O, x: &[f32], out: &mut [MaybeUninit<f32>]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+        unsafe { apply_avx2(op, x, out) };
+        return;
+    }
+    apply_loop::<O, Unfused>(op, x, out)
+}
+
+/// `op` over a slice into a new vector, split across threads when large.
+pub(crate) fn map_f32<O: F32Op>(op: O, x: &[f32]) -> Vec<f32> {
+    let n = x.len();
+    fill_new(n, |out| {
+        if n >= ELEMENTWISE_PAR_MIN && num_threads() > 1 {
+            let c = chunk_len(n, 1 << 14);
+            out.par_chunks_mut(c).zip(x.par_chunks(c)).for_each(|(o, x)| apply_chunk(op, x, o));
+        } else {
+            apply_chunk(op, x, out);
+        }
+    })
+}
+
+/// Reference single-element evaluation with the portable build (tests and scalars).
+#[inline]
+pub(crate) fn apply_scalar<O: F32Op>(op: O, x: f32) -> f32 {
+    op.apply::<Unfused>(x)
+}
+
+// ----- the kernels used by the ops ---------------------------------------------------
+
+/// `e^x`.
+#[derive(Clone, Copy)]
+pub(crate) struct Exp;
+impl F32Op for Exp {
+    #[inline(always)]
+    fn apply<M: MulAdd>(self, x: f32) -> f32 {
+        exp_f32::<M>(x)
+    }
+}
+
+/// `e^x - 1`.
+#[derive(Clone, Copy)]
+pub(crate) struct Expm1;
+impl F32Op for Expm1 {
+    #[inline(always)]
+    fn apply<M: MulAdd>(self, x: f32) -> f32 {
+        expm1_f32::<M>(x)
+    }
+}
+
+/// `tanh(x)`.
+#[derive(Clone, Copy)]
+pub(crate) struct Tanh;
+impl F32Op for Tanh {
+    #[inline(always)]
+    fn apply<M: MulAdd>(self, x: f32) -> f32 {
+        tanh_f32::<M>(x)
+    }
+}
+
+/// `sigmoid(x)`.
+#[derive(Clone, Copy)]
+pub(crate) struct Sigmoid;
+impl F32Op for Sigmoid {
+    #[inline(always)]
+    fn apply<M: MulAdd>(self, x: f32) -> f32 {
+        sigmoid_f32::<M>(x)
+    }
+}
+
+/// `max(x, 0)`, NaN passes through.
+#[derive(Clone, Copy)]
+pub(crate) struct Relu;
+impl F32Op for Relu {
+    #[inline(always)]
+    fn apply<M: MulAdd>(self, x: f32) -> f32 {
+        if x < 0.0 {
+            0.0
+        } else {
+            x
+        }
+    }
+}
+
+/// `x` for x > 0, `alpha * (e^x - 1)` otherwise.
+#[derive(Clone, Copy)]
+pub(crate) struct Elu(pub f32);
+impl F32Op for Elu {
+    #[inline(always)]
+    fn apply<M: MulAdd>(self, x: f32) -> f32 {
+        let em1 = expm1_f32::<M>(x);
+        if x > 0.0 {
+            x
+        } else {
+            self.0 * em1
+        }
+    }
+}
+
+/// `scale * elu(x, alpha)` with SELU's constants.
+#[derive(Clone, Copy)]
+pub(crate) struct Selu;
+impl F32Op for Selu {
+    #[inline(always)]
+    fn apply<M: MulAdd>(self, x: f32) -> f32 {
+        const ALPHA: f32 = 1.673_263_2;
+        const SCALE: f32 = 1.050_701;
+        SCALE * Elu(ALPHA).apply::<M>(x)
+    }
+}
+
+/// `x * sigmoid(x)`.
+#[derive(Clone, Copy)]
+pub(crate) struct Silu;
+impl F32Op for Silu {
+    #[inline(always)]
+    fn apply<M: MulAdd>(self, x: f32) -> f32 {
+        x * sigmoid_f32::<M>(x)
+    }
+}
+
+/// GELU, tanh approximation: `0.5 x (1 + tanh(u))` computed as `x * sigmoid(2u)` (the
+/// same function without the cancellation of `1 + tanh(u)` for negative x).
+#[derive(Clone, Copy)]
+pub(crate) struct GeluTanh;
+impl F32Op for GeluTanh {
+    #[inline(always)]
+    fn apply<M: MulAdd>(self, x: f32) -> f32 {
+        const C: f32 = 0.797_884_6; // sqrt(2 / pi)
+        let u = C * M::mul_add(0.044_715 * x, x * x, x);
+        x * sigmoid_f32::<M>(u + u)
+    }
+}
+
+/// `log(1 + e^x)` as `max(x, 0) + log1p(e^-|x|)` (no overflow for large x).
+#[derive(Clone, Copy)]
+pub(crate) struct Softplus;
+impl F32Op for Softplus {
+    #[inline(always)]
+    fn apply<M: MulAdd>(self, x: f32) -> f32 {
+        let e = exp_f32::<M>(-x.abs());
+        let m = if x > 0.0 { x } else { 0.0 };
+        if x.is_nan() {
+            x
+        } else {
+            m + e.ln_1p()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Distance in units in the last place (0 for equal values, including both NaN).
+    fn ulp_diff(a: f32, b: f32) -> u32 {
+        if a.is_nan() && b.is_nan() {
+            return 0;
+        }
+        if a.is_nan() || b.is_nan() {
+            return u32::MAX;
+        }
+        let key = |v: f32| -> i64 {
+            let b = v.to_bits() as i32;
+            if b < 0 {
+                -((b & 0x7fff_ffff) as i64)
+            } else {
+                b as i64
+            }
+        };
+        (key(a) - key(b)).unsigned_abs().min(u32::MAX as u64) as u32
+    }
+
+    /// Many test points: a dense sweep over the exp range, random bit patterns, and edges.
+    fn points() -> Vec<f32> {
+        let mut v = Vec::new();
+        let mut x = -110.0f32;
+        while x < 92.0 {
+            v.push(x);
+            x += 0.000_731;
+        }
+        let mut s: u32 = 12345;
+        for _ in 0..200_000 {
+            s ^= s << 13;
+            s ^= s >> 17;
+            s ^= s << 5;
+            v.push(f32::from_bits(s));
+        }
+        v.extend([
+            0.0,
+            -0.0,
+            1e-30,
+            -1e-30,
+            f32::MIN_POSITIVE,
+            88.722_83,
+            88.722_84,
+            88.73,
+            -87.33,
+            -87.34,
+            -103.0,
+            -103.97,
+            -103.98,
+            -104.0,
+            -1000.0,
+            1000.0,
+            f32::MAX,
+            f32::MIN,
+            f32::INFINITY,
+            f32::NEG_INFINITY,
+            f32::NAN,
+            -f32::NAN,
+        ]);
+        v
+    }
+
+    fn check_exp_build(name: &str, f: impl Fn(&[f32]) -> Vec<f32>) {
+        let xs = points();
+        let ys = f(&xs);
+        let mut worst = (0u32, 0.0f32);
+        for (&x, &y) in xs.iter().zip(&ys) {
+            let d = ulp_diff(y, x.exp());
+            if d > worst.0 {
+                worst = (d, x);
+            }
+        }
+        assert!(worst.0 <= 2, "{name}: exp off by {} ulp at x = {:e}", worst.0, worst.1);
+    }
+
+    #[test]
+    fn exp_within_2_ulp_portable() {
+        check_exp_build("portable", |xs| {
+            let mut out = vec![MaybeUninit::uninit(); xs.len()];
+            apply_loop::<Exp, Unfused>(Exp, xs, &mut out);
+            out.iter().map(|o| unsafe { o.assume_init() }).collect()
+        });
+    }
+
+    #[test]
+    fn exp_within_2_ulp_dispatched() {
+        check_exp_build("dispatched", |xs| map_f32(Exp, xs));
+    }
+
+    #[test]
+    fn exp_edges() {
+        let e = |x: f32| apply_scalar(Exp, x);
+        assert_eq!(e(f32::INFINITY), f32::INFINITY);
+        assert_eq!(e(f32::NEG_INFINITY), 0.0);
+        assert_eq!(e(100.0), f32::INFINITY);
+        assert_eq!(e(-200.0), 0.0);
+        assert!(e(f32::NAN).is_nan());
+        assert_eq!(e(0.0), 1.0);
+        // Subnormal results.
+        assert_eq!(e(-100.0), (-100.0f32).exp());
+    }
+
+    #[test]
+    fn tanh_and_sigmoid_accuracy() {
+        let xs = points();
+        let th = map_f32(Tanh, &xs);
+        let sg = map_f32(Sigmoid, &xs);
+        for (i, &x) in xs.iter().enumerate() {
+            let want = (x as f64).tanh() as f32;
+            assert!(ulp_diff(th[i], want) <= 3, "tanh({x:e}) = {} want {want}", th[i]);
+            let want = (1.0 / (1.0 + (-(x as f64)).exp())) as f32;
+            assert!(ulp_diff(sg[i], want) <= 3, "sigmoid({x:e}) = {} want {want}", sg[i]);
+        }
+    }
+
+    #[test]
+    fn expm1_and_elu_accuracy() {
+        let xs = points();
+        let em = map_f32(Expm1, &xs);
+        let el = map_f32(Elu(1.0), &xs);
+        for (i, &x) in xs.iter().enumerate() {
+            let want = (x as f64).exp_m1() as f32;
+            assert!(ulp_diff(em[i], want) <= 3, "expm1({x:e}) = {} want {want}", em[i]);
+            let want = if x > 0.0 { x } else { want };
+            assert!(ulp_diff(el[i], want) <= 3, "elu({x:e}) = {} want {want}", el[i]);
+        }
+    }
+
+    #[test]
+    fn threaded_matches_single() {
+        let xs: Vec<f32> = (0..(ELEMENTWISE_PAR_MIN + 777)).map(|i| (i as f32) * 1e-4 - 20.0).collect();
+        let a = map_f32(Silu, &xs);
+        for (i, &x) in xs.iter().enumerate().step_by(97) {
+            assert_eq!(a[i].to_bits(), {
+                let mut o = [MaybeUninit::uninit()];
+                apply_chunk(Silu, &[x], &mut o);
+                unsafe { o[0].assume_init() }.to_bits()
+            });
+        }
+    }
+}

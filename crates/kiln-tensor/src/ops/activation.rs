@@ -1,0 +1,244 @@
+//! Activation functions (`tf.nn` / `keras.activations`) with TF's gradient conventions at
+//! kinks: relu' (0) = 0, relu6' = 1 only strictly inside (0, 6), leaky_relu' (0) = alpha,
+//! elu' (0) = alpha, hard_sigmoid' = 1/6 only strictly inside (-3, 3).
+
+use crate::cpu::map::unary_map;
+use crate::cpu::simd_math::{self as simd, map_f32};
+use crate::ops::math::{float_unary, grad_select, NO_FAST};
+use crate::ops::record;
+use crate::{float_kernel, DType, Result, Tensor};
+
+const SELU_ALPHA: f64 = 1.673_263_242_354_377_3;
+const SELU_SCALE: f64 = 1.050_700_987_355_480_5;
+
+impl Tensor {
+    /// `1 / (1 + e^-x)`, stable for large |x|.
+    ///
+    /// ```
+    /// let x = kiln_tensor::Tensor::from_vec(vec![0.0f32], &[1]).unwrap();
+    /// assert_eq!(x.sigmoid().unwrap().to_vec::<f32>().unwrap(), vec![0.5]);
+    /// ```
+    pub fn sigmoid(&self) -> Result<Tensor> {
+        let out = float_unary!("sigmoid", self, Some(simd::Sigmoid), |v| {
+            if v >= 0.0 {
+                1.0 / (1.0 + (-v).exp())
+            } else {
+                let e = v.exp();
+                e / (1.0 + e)
+            }
+        })?;
+        let y = out.clone();
+        Ok(record(&[self], out, move |g| Ok(vec![Some(g.mul(&y.mul(&y.neg()?.add_scalar(1.0)?)?)?)])))
+    }
+
+    /// `max(x, 0)`.
+    ///
+    /// ```
+    /// let x = kiln_tensor::Tensor::from_vec(vec![-1.0f32, 2.0], &[2]).unwrap();
+    /// assert_eq!(x.relu().unwrap().to_vec::<f32>().unwrap(), vec![0.0, 2.0]);
+    /// ```
+    pub fn relu(&self) -> Result<Tensor> {
+        if self.dtype().is_int() {
+            return self.maximum(&Tensor::scalar_of(0.0, self.dtype()));
+        }
+        let out = float_unary!("relu", self, Some(simd::Relu), |v| if v < 0.0 { 0.0 } else { v })?;
+        let x = self.clone();
+        Ok(record(&[self], out, move |g| Ok(vec![Some(grad_select(g, &x, |v| v > 0.0, 1.0, 0.0)?)])))
+    }
+
+    /// `min(max(x, 0), 6)`.
+    ///
+    /// ```
+    /// let x = kiln_tensor::Tensor::from_vec(vec![-1.0f32, 2.0, 9.0], &[3]).unwrap();
+    /// assert_eq!(x.relu6().unwrap().to_vec::<f32>().unwrap(), vec![0.0, 2.0, 6.0]);
+    /// ```
+    pub fn relu6(&self) -> Result<Tensor> {
+        let out = float_unary!("relu6", self, NO_FAST, |v| if v < 0.0 { 0.0 } else if v > 6.0 { 6.0 } else { v })?;
+        let x = self.clone();
+        Ok(record(&[self], out, move |g| Ok(vec![Some(grad_select(g, &x, |v| v > 0.0 && v < 6.0, 1.0, 0.0)?)])))
+    }
+
+    /// `x` for x > 0, `alpha * x` otherwise (Keras default alpha 0.2 for the layer,
+    /// `tf.nn.leaky_relu` default 0.2).
+    ///
+    /// ```
+    /// let x = kiln_tensor::Tensor::from_vec(vec![-1.0f32, 2.0], &[2]).unwrap();
+    /// assert_eq!(x.leaky_relu(0.2).unwrap().to_vec::<f32>().unwrap(), vec![-0.2, 2.0]);
+    /// ```
+    pub fn leaky_relu(&self, alpha: f64) -> Result<Tensor> {
+        let x = self.clone();
+        let out = float_kernel!("leaky_relu", x, T => {
+            let a = alpha as T;
+            unary_map::<T, T>(&x, move |v: T| if v > 0.0 { v } else { v * a })
+        })?;
+        let x = self.clone();
+        Ok(record(&[self], out, move |g| Ok(vec![Some(grad_select(g, &x, |v| v > 0.0, 1.0, alpha)?)])))
+    }
+
+    /// `x` for x > 0, `alpha * (e^x - 1)` otherwise.
+    ///
+    /// ```
+    /// let x = kiln_tensor::Tensor::from_vec(vec![0.0f32, 2.0], &[2]).unwrap();
+    /// assert_eq!(x.elu(1.0).unwrap().to_vec::<f32>().unwrap(), vec![0.0, 2.0]);
+    /// ```
+    pub fn elu(&self, alpha: f64) -> Result<Tensor> {
+        let out = if alpha == 1.0 {
+            float_unary!("elu", self, Some(simd::Elu(1.0)), |v| if v > 0.0 { v } else { v.exp_m1() })?
+        } else {
+            let x = self.clone();
+            float_kernel!("elu", x, T => {
+                let a = alpha as T;
+                unary_map::<T, T>(&x, move |v: T| if v > 0.0 { v } else { a * v.exp_m1() })
+            })?
+        };
+        let x = self.clone();
+        let y = out.clone();
+        Ok(record(&[self], out, move |g| {
+            // x > 0: 1; else alpha * e^x = y + alpha.
+            let neg = grad_select(&y.add_scalar(alpha)?, &x, |v| v > 0.0, 0.0, 1.0)?;
+            let pos = grad_select(&y.ones_like(), &x, |v| v > 0.0, 1.0, 0.0)?;
+            Ok(vec![Some(g.mul(&pos.add(&neg)?)?)])
+        }))
+    }
+
+    /// SELU: `scale * elu(x, alpha)` with the self-normalising constants.
+    ///
+    /// ```
+    /// let x = kiln_tensor::Tensor::from_vec(vec![0.0f32], &[1]).unwrap();
+    /// assert_eq!(x.selu().unwrap().to_vec::<f32>().unwrap(), vec![0.0]);
+    /// ```
+    pub fn selu(&self) -> Result<Tensor> {
+        self.elu(SELU_ALPHA)?.mul_scalar(SELU_SCALE)
+    }
+
+    /// GELU: exact `0.5 x (1 + erf(x / sqrt 2))`, or with `approximate` the tanh form
+    /// `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))` (`tf.nn.gelu`).
+    ///
+    /// ```
+    /// let x = kiln_tensor::Tensor::from_vec(vec![0.0f32], &[1]).unwrap();
+    /// assert_eq!(x.gelu(false).unwrap().to_vec::<f32>().unwrap(), vec![0.0]);
+    /// ```
+    pub fn gelu(&self, approximate: bool) -> Result<Tensor> {
+        const C: f64 = 0.797_884_560_802_865_4; // sqrt(2/pi)
+        let out = if approximate {
+            float_unary!("gelu", self, Some(simd::GeluTanh), |v| {
+                let u = 0.797_884_560_802_865_4 * (v + 0.044715 * v * v * v);
+                0.5 * v * (1.0 + u.tanh())
+            })?
+        } else {
+            let erf = crate::cpu::special::erf_f64;
+            let x = self.clone();
+            float_kernel!("gelu", x, T => unary_map::<T, T>(&x, move |v: T| {
+                let vf = v as f64;
+                (0.5 * vf * (1.0 + erf(vf * std::f64::consts::FRAC_1_SQRT_2))) as T
+            }))?
+        };
+        // The derivative has cancellation near its zeros; evaluate it in f64 for f32/half
+        // inputs (casts are differentiable, so higher derivatives still flow).
+        let x = if self.dtype() == DType::F64 { self.clone() } else { self.cast(DType::F64)? };
+        let dtype = self.dtype();
+        Ok(record(&[self], out, move |g| {
+            let d = if approximate {
+                // 0.5 (1 + t) + 0.5 x (1 - t^2) C (1 + 3 * 0.044715 x^2)
+                let x2 = x.square()?;
+                let t = x.add(&x2.mul(&x)?.mul_scalar(0.044715)?)?.mul_scalar(C)?.tanh()?;
+                let a = t.add_scalar(1.0)?.mul_scalar(0.5)?;
+                let b = x
+                    .mul(&t.square()?.neg()?.add_scalar(1.0)?)?
+                    .mul(&x2.mul_scalar(3.0 * 0.044715)?.add_scalar(1.0)?)?
+                    .mul_scalar(0.5 * C)?;
+                a.add(&b)?
+            } else {
+                // 0.5 (1 + erf(x / sqrt 2)) + x * exp(-x^2 / 2) / sqrt(2 pi)
+                let a = x.mul_scalar(std::f64::consts::FRAC_1_SQRT_2)?.erf()?.add_scalar(1.0)?.mul_scalar(0.5)?;
+                let pdf = x.square()?.mul_scalar(-0.5)?.exp()?.mul_scalar(0.398_942_280_401_432_7)?;
+                a.add(&x.mul(&pdf)?)?
+            };
+            Ok(vec![Some(g.mul(&d.cast(dtype)?)?)])
+        }))
+    }
+
+    /// `log(1 + e^x)`, stable for large |x|.
+    ///
+    /// ```
+    /// let x = kiln_tensor::Tensor::from_vec(vec![0.0f64], &[1]).unwrap();
+    /// assert!((x.softplus().unwrap().to_vec::<f64>().unwrap()[0] - 2f64.ln()).abs() < 1e-15);
+    /// ```
+    pub fn softplus(&self) -> Result<Tensor> {
+        let out = float_unary!("softplus", self, Some(simd::Softplus), |v| {
+            let m = if v > 0.0 { v } else { 0.0 };
+            m + (-v.abs()).exp().ln_1p()
+        })?;
+        let x = self.clone();
+        Ok(record(&[self], out, move |g| Ok(vec![Some(g.mul(&x.sigmoid()?)?)])))
+    }
+
+    /// `x / (1 + |x|)`.
+    ///
+    /// ```
+    /// let x = kiln_tensor::Tensor::from_vec(vec![1.0f32], &[1]).unwrap();
+    /// assert_eq!(x.softsign().unwrap().to_vec::<f32>().unwrap(), vec![0.5]);
+    /// ```
+    pub fn softsign(&self) -> Result<Tensor> {
+        let out = float_unary!("softsign", self, NO_FAST, |v| v / (1.0 + v.abs()))?;
+        let x = self.clone();
+        Ok(record(&[self], out, move |g| Ok(vec![Some(g.div(&x.abs()?.add_scalar(1.0)?.square()?)?)])))
+    }
+
+    /// SiLU / swish: `x * sigmoid(x)`.
+    ///
+    /// ```
+    /// let x = kiln_tensor::Tensor::from_vec(vec![0.0f32], &[1]).unwrap();
+    /// assert_eq!(x.silu().unwrap().to_vec::<f32>().unwrap(), vec![0.0]);
+    /// ```
+    pub fn silu(&self) -> Result<Tensor> {
+        let out = float_unary!("silu", self, Some(simd::Silu), |v| {
+            let s = if v >= 0.0 { 1.0 / (1.0 + (-v).exp()) } else { v.exp() / (1.0 + v.exp()) };
+            v * s
+        })?;
+        let x = self.clone();
+        Ok(record(&[self], out, move |g| {
+            let s = x.sigmoid()?;
+            // s (1 + x (1 - s))
+            let d = s.mul(&x.mul(&s.neg()?.add_scalar(1.0)?)?.add_scalar(1.0)?)?;
+            Ok(vec![Some(g.mul(&d)?)])
+        }))
+    }
+
+    /// Alias of [`Tensor::silu`] (Keras's `swish`).
+    ///
+    /// ```
+    /// let x = kiln_tensor::Tensor::from_vec(vec![0.0f32], &[1]).unwrap();
+    /// assert_eq!(x.swish().unwrap().to_vec::<f32>().unwrap(), vec![0.0]);
+    /// ```
+    pub fn swish(&self) -> Result<Tensor> {
+        self.silu()
+    }
+
+    /// Keras 3's hard sigmoid: `relu6(x + 3) / 6`.
+    ///
+    /// ```
+    /// let x = kiln_tensor::Tensor::from_vec(vec![-4.0f32, 0.0, 4.0], &[3]).unwrap();
+    /// assert_eq!(x.hard_sigmoid().unwrap().to_vec::<f32>().unwrap(), vec![0.0, 0.5, 1.0]);
+    /// ```
+    pub fn hard_sigmoid(&self) -> Result<Tensor> {
+        let out = float_unary!("hard_sigmoid", self, NO_FAST, |v| {
+            let r = v + 3.0;
+            (if r < 0.0 { 0.0 } else if r > 6.0 { 6.0 } else { r }) / 6.0
+        })?;
+        let x = self.clone();
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(grad_select(g, &x, |v| v > -3.0 && v < 3.0, 1.0 / 6.0, 0.0)?)])
+        }))
+    }
+
+    /// Keras's `exponential` activation (`e^x`).
+    ///
+    /// ```
+    /// let x = kiln_tensor::Tensor::from_vec(vec![0.0f32], &[1]).unwrap();
+    /// assert_eq!(x.exponential().unwrap().to_vec::<f32>().unwrap(), vec![1.0]);
+    /// ```
+    pub fn exponential(&self) -> Result<Tensor> {
+        self.exp()
+    }
+}
