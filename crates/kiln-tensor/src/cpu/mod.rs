@@ -13,3 +13,4 @@ pub(crate) mod reduce;
 pub(crate) mod gemm;
 pub(crate) mod simd_math;
 pub(crate) mod special;
+pub(crate) mod softmax;

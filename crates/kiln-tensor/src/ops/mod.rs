@@ -9,11 +9,15 @@ pub mod binary;
 pub mod compare;
 pub mod conv;
 pub mod dropout;
+pub(crate) mod gather_map;
+pub mod index;
 pub mod pool;
 pub mod reduce;
 pub mod shape;
+pub mod softmax;
 pub mod unary;
 pub mod linalg;
+pub mod manip;
 pub mod math;
 pub mod loss;
 

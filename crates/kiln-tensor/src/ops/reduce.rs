@@ -63,6 +63,9 @@ impl Tensor {
     /// Sum over `axes` (every axis when empty), keeping reduced axes as size 1 when
     /// `keepdims` (`tf.reduce_sum`). Bool tensors are an error: cast first.
     ///
+    /// As in every kiln reduction, an empty `axes` list means TF's `axis=None` (all
+    /// axes); TF's `axis=[]` (reduce nothing) is simply not calling the reduction.
+    ///
     /// ```
     /// use kiln_tensor::Tensor;
     /// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]).unwrap();

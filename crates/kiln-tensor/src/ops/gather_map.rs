@@ -1,0 +1,93 @@
+//! The index-map primitive behind copies that rearrange elements (strided slices with
+//! negative steps, pad, tile, repeat, flip, roll, gather, sort values...).
+//!
+//! `take_flat(x, map)` builds `out[i] = x_flat[map[i]]` (or a fill value where `map[i]`
+//! is [`FILL`]); its gradient is `scatter_flat(g, map)`, which adds `g[i]` into
+//! `x_flat[map[i]]`, and whose gradient is `take_flat` again — so every op built on them is
+//! differentiable to any order.
+
+use std::sync::Arc;
+
+use crate::ops::record;
+use crate::shape::{contiguous_strides, numel};
+use crate::{with_dtype, Element, Result, Tensor};
+
+/// Marks an output element that takes the fill value instead of an input element.
+pub(crate) const FILL: usize = usize::MAX;
+
+/// `out[i] = x_flat[map[i]]` (row-major `x`), `fill` where `map[i] == FILL`.
+pub(crate) fn take_flat(x: &Tensor, map: Arc<Vec<usize>>, out_shape: Vec<usize>, fill: f64) -> Tensor {
+    debug_assert_eq!(map.len(), numel(&out_shape));
+    let out = with_dtype!(x.dtype(), T => {
+        let src = x.data::<T>();
+        let f = T::from_f64(fill);
+        let v: Vec<T> = map.iter().map(|&j| if j == FILL { f } else { src[j] }).collect();
+        Tensor::from_vec_unchecked(v, out_shape)
+    });
+    let in_shape = x.shape().to_vec();
+    record(&[x], out, move |g| Ok(vec![Some(scatter_flat(g, map.clone(), in_shape.clone())?)]))
+}
+
+/// `out = zeros(in_shape); out_flat[map[i]] += g[i]` (skipping `FILL`).
+pub(crate) fn scatter_flat(g: &Tensor, map: Arc<Vec<usize>>, in_shape: Vec<usize>) -> Result<Tensor> {
+    let n = numel(&in_shape);
+    let out = crate::with_num_dtype!("scatter", g.dtype(), T => {
+        use crate::cpu::num::Num;
+        let src = g.data::<T>();
+        let mut v = vec![T::zero(); n];
+        for (&j, &val) in map.iter().zip(src.iter()) {
+            if j != FILL {
+                v[j] = v[j].add(val);
+            }
+        }
+        Tensor::from_vec_unchecked(v, in_shape.clone())
+    })?;
+    let out_shape = g.shape().to_vec();
+    Ok(record(&[g], out, move |gg| Ok(vec![Some(take_flat(gg, map.clone(), out_shape.clone(), 0.0))])))
+}
+
+/// The map for an output whose index along each dimension `d` comes from input index
+/// `tables[d][i]` (`None` = fill). The input is read row-major with `in_shape`.
+pub(crate) fn separable_map(in_shape: &[usize], tables: &[Vec<Option<usize>>]) -> Vec<usize> {
+    let strides = contiguous_strides(in_shape);
+    let out_shape: Vec<usize> = tables.iter().map(|t| t.len()).collect();
+    let n = numel(&out_shape);
+    let mut map = Vec::with_capacity(n);
+    if n == 0 {
+        return map;
+    }
+    let rank = out_shape.len();
+    let mut idx = vec![0usize; rank];
+    loop {
+        let mut flat = 0usize;
+        let mut fill = false;
+        for d in 0..rank {
+            match tables[d][idx[d]] {
+                Some(s) => flat += s * strides[d] as usize,
+                None => fill = true,
+            }
+        }
+        map.push(if fill { FILL } else { flat });
+        let mut d = rank;
+        loop {
+            if d == 0 {
+                return map;
+            }
+            d -= 1;
+            idx[d] += 1;
+            if idx[d] < out_shape[d] {
+                break;
+            }
+            idx[d] = 0;
+        }
+    }
+}
+
+/// Reads an integer index tensor (i32/i64/u8) as i64 values.
+pub(crate) fn index_values(op: &'static str, t: &Tensor) -> Result<Vec<i64>> {
+    if !t.dtype().is_int() {
+        return Err(crate::Error::dtype(op, format!("indices must be int32 or int64, got {}", t.dtype().name())));
+    }
+    Ok(t.to_f64_vec().into_iter().map(|v| v as i64).collect())
+}
+
