@@ -1,18 +1,23 @@
 //! The `kiln` command-line tool.
 //!
 //! ```text
+//! kiln train [--model mlp] [--epochs N] [--batch-size B] [--seed S]
 //! kiln bench ops [--filter SUBSTRING] [--extra] [--budget SECONDS]
 //! ```
 //!
 //! Arguments are parsed by hand (no CLI framework) to keep the binary's dependencies light.
 
 mod bench;
+mod train;
 
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: kiln <command>
 
 commands:
+  train [--model mlp] [--epochs N] [--batch-size B] [--seed S]
+      train on the shipped MNIST with Keras's progress bar, evaluate on the test set,
+      and print one JSON line (model, epochs, test_loss, test_accuracy, train_seconds)
   bench ops [--filter SUBSTRING] [--extra] [--budget SECONDS]
       time single ops; one JSON line per bench, named as in ops_peers.py
       --filter   only benches whose name contains SUBSTRING
@@ -38,6 +43,20 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         [] | ["help"] | ["--help"] | ["-h"] => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
+        }
+        ["train", rest @ ..] => {
+            let rest: Vec<String> = rest.iter().map(|s| s.to_string()).collect();
+            let opts = train::parse_args(&rest)?;
+            match train::run(&opts) {
+                Ok(json) => {
+                    println!("{json}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("kiln train: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
         }
         ["bench", "ops", rest @ ..] => {
             let opts = parse_bench_ops(rest)?;
