@@ -86,21 +86,46 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     }
 }
 
-/// One row along the last axis.
+/// One row along the last axis; f32 rows run an AVX2+FMA build when the CPU has it.
 #[inline]
 fn row<T: SoftmaxFloat>(x: &[T], out: &mut [T], log: bool) {
+    #[cfg(target_arch = "x86_64")]
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && crate::cpu::simd_math::has_avx2_fma() {
+        // SAFETY: T is f32 (checked above) and the CPU supports AVX2 and FMA.
+        unsafe {
+            let xf = std::slice::from_raw_parts(x.as_ptr() as *const f32, x.len());
+            let of = std::slice::from_raw_parts_mut(out.as_mut_ptr() as *mut f32, out.len());
+            row_avx2(xf, of, log);
+        }
+        return;
+    }
+    row_impl(x, out, log, T::vexp)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn row_avx2(x: &[f32], out: &mut [f32], log: bool) {
+    use crate::cpu::simd_math::{exp_f32, Fused};
+    row_impl(x, out, log, |v: f32| exp_f32::<Fused>(v))
+}
+
+#[inline(always)]
+fn row_impl<T: SoftmaxFloat>(x: &[T], out: &mut [T], log: bool, exp: impl Fn(T) -> T) {
     let mut m = T::NEG_INF;
+    // Non-short-circuit scans so both loops vectorise.
+    let mut nan = false;
     for &v in x {
         m = if v > m { v } else { m };
+        nan |= v.partial_cmp(&v).is_none();
     }
-    if x.iter().any(|v| v.partial_cmp(v).is_none()) {
+    if nan {
         // NaN anywhere in the row: NaN everywhere, as TF.
         let nan = T::ZERO / T::ZERO;
         out.iter_mut().for_each(|o| *o = nan);
         return;
     }
     for (o, &v) in out.iter_mut().zip(x) {
-        *o = (v - m).vexp();
+        *o = exp(v - m);
     }
     let s = T::sum(out);
     if log {
