@@ -295,7 +295,9 @@ pub mod pending {
             let tape = GradientTape::new();
             let h = xb.matmul(&vars[0].value())?.add(&vars[1].value())?.relu()?;
             let logits = h.matmul(&vars[2].value())?.add(&vars[3].value())?;
-            let loss = yb.sparse_softmax_cross_entropy_with_logits(&logits)?.mean(&[], false)?;
+            let loss = yb
+                .sparse_softmax_cross_entropy_with_logits(&logits)?
+                .mean(&[], false)?;
             let grads = tape.gradient(&loss, &vars)?;
             drop(tape);
             let pairs: Vec<(Tensor, Variable)> = grads
@@ -303,10 +305,11 @@ pub mod pending {
                 .zip(&vars)
                 .map(|(gr, v)| (gr.expect("every MLP weight gets a gradient"), v.clone()))
                 .collect();
-            opt.apply_gradients(&pairs).map_err(|e| kiln_tensor::Error::InvalidArgument {
-                op: "Adam.apply_gradients",
-                msg: e.to_string(),
-            })?;
+            opt.apply_gradients(&pairs)
+                .map_err(|e| kiln_tensor::Error::InvalidArgument {
+                    op: "Adam.apply_gradients",
+                    msg: e.to_string(),
+                })?;
             black_box(&loss);
             Ok(())
         }))

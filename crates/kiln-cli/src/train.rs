@@ -24,7 +24,12 @@ pub struct TrainArgs {
 
 impl Default for TrainArgs {
     fn default() -> Self {
-        TrainArgs { model: "mlp".into(), epochs: 5, batch_size: 128, seed: 42 }
+        TrainArgs {
+            model: "mlp".into(),
+            epochs: 5,
+            batch_size: 128,
+            seed: 42,
+        }
     }
 }
 
@@ -34,15 +39,31 @@ pub fn parse_args(args: &[String]) -> Result<TrainArgs, String> {
     let mut i = 0;
     while i < args.len() {
         let flag = args[i].as_str();
-        let value = args.get(i + 1).ok_or_else(|| format!("{flag} needs a value"))?;
+        let value = args
+            .get(i + 1)
+            .ok_or_else(|| format!("{flag} needs a value"))?;
         match flag {
             "--model" => out.model = value.clone(),
-            "--epochs" => out.epochs = value.parse().map_err(|_| format!("--epochs: '{value}' is not a positive integer"))?,
-            "--batch-size" => {
-                out.batch_size = value.parse().map_err(|_| format!("--batch-size: '{value}' is not a positive integer"))?
+            "--epochs" => {
+                out.epochs = value
+                    .parse()
+                    .map_err(|_| format!("--epochs: '{value}' is not a positive integer"))?
             }
-            "--seed" => out.seed = value.parse().map_err(|_| format!("--seed: '{value}' is not an integer"))?,
-            other => return Err(format!("unknown option '{other}' (expected --model, --epochs, --batch-size, --seed)")),
+            "--batch-size" => {
+                out.batch_size = value
+                    .parse()
+                    .map_err(|_| format!("--batch-size: '{value}' is not a positive integer"))?
+            }
+            "--seed" => {
+                out.seed = value
+                    .parse()
+                    .map_err(|_| format!("--seed: '{value}' is not an integer"))?
+            }
+            other => {
+                return Err(format!(
+                    "unknown option '{other}' (expected --model, --epochs, --batch-size, --seed)"
+                ))
+            }
         }
         i += 2;
     }
@@ -82,7 +103,12 @@ impl Mlp {
     }
 
     fn variables(&self) -> Vec<Variable> {
-        vec![self.w1.clone(), self.b1.clone(), self.w2.clone(), self.b2.clone()]
+        vec![
+            self.w1.clone(),
+            self.b1.clone(),
+            self.w2.clone(),
+            self.b2.clone(),
+        ]
     }
 
     /// Logits for a batch of flattened images.
@@ -94,7 +120,9 @@ impl Mlp {
 
 /// Mean loss and number of correct predictions of `logits` against int labels.
 fn loss_and_correct(logits: &Tensor, labels: &Tensor) -> kiln::Result<(Tensor, usize)> {
-    let loss = labels.sparse_softmax_cross_entropy_with_logits(logits)?.mean(&[], false)?;
+    let loss = labels
+        .sparse_softmax_cross_entropy_with_logits(logits)?
+        .mean(&[], false)?;
     let pred = logits.argmax(-1)?.to_vec::<i64>()?;
     let truth = labels.to_vec::<i64>()?;
     let correct = pred.iter().zip(&truth).filter(|(p, t)| p == t).count();
@@ -144,7 +172,13 @@ pub fn run(args: &TrainArgs) -> kiln::Result<String> {
             loss_sum += loss.item::<f32>()? as f64 * b as f64;
             correct += c;
             seen += b;
-            bar.update(step + 1, &[("accuracy", correct as f64 / seen as f64), ("loss", loss_sum / seen as f64)]);
+            bar.update(
+                step + 1,
+                &[
+                    ("accuracy", correct as f64 / seen as f64),
+                    ("loss", loss_sum / seen as f64),
+                ],
+            );
         }
     }
     let train_seconds = started.elapsed().as_secs_f64();

@@ -40,38 +40,64 @@ pub fn read_idx_u8(path: impl AsRef<Path>) -> Result<Tensor> {
 /// ```
 pub fn parse_idx_u8(bytes: &[u8]) -> std::result::Result<Tensor, String> {
     if bytes.len() < 4 {
-        return Err(format!("{} bytes is too short for an IDX header", bytes.len()));
+        return Err(format!(
+            "{} bytes is too short for an IDX header",
+            bytes.len()
+        ));
     }
     if bytes[0] != 0 || bytes[1] != 0 {
-        return Err(format!("bad magic {:02x}{:02x}{:02x}{:02x}", bytes[0], bytes[1], bytes[2], bytes[3]));
+        return Err(format!(
+            "bad magic {:02x}{:02x}{:02x}{:02x}",
+            bytes[0], bytes[1], bytes[2], bytes[3]
+        ));
     }
     if bytes[2] != 0x08 {
-        return Err(format!("element type 0x{:02x} is not unsigned byte (0x08)", bytes[2]));
+        return Err(format!(
+            "element type 0x{:02x} is not unsigned byte (0x08)",
+            bytes[2]
+        ));
     }
     let ndim = bytes[3] as usize;
     let header = 4 + 4 * ndim;
     if bytes.len() < header {
-        return Err(format!("header needs {header} bytes, file has {}", bytes.len()));
+        return Err(format!(
+            "header needs {header} bytes, file has {}",
+            bytes.len()
+        ));
     }
     let dims: Vec<usize> = (0..ndim)
-        .map(|i| u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().expect("4 bytes")) as usize)
+        .map(|i| {
+            u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().expect("4 bytes")) as usize
+        })
         .collect();
     let n: usize = dims.iter().product();
     let body = &bytes[header..];
     if body.len() != n {
-        return Err(format!("dimensions {dims:?} need {n} data bytes, file has {}", body.len()));
+        return Err(format!(
+            "dimensions {dims:?} need {n} data bytes, file has {}",
+            body.len()
+        ));
     }
     Tensor::from_vec(body.to_vec(), &dims).map_err(|e| e.to_string())
 }
 
 pub(crate) fn io_err(path: &Path, e: std::io::Error) -> DataError {
     if e.kind() == std::io::ErrorKind::NotFound {
-        DataError::Missing { path: path.to_path_buf(), hint: "put the file there or set KILN_DATA_DIR".into() }
+        DataError::Missing {
+            path: path.to_path_buf(),
+            hint: "put the file there or set KILN_DATA_DIR".into(),
+        }
     } else {
-        DataError::Io { path: path.to_path_buf(), source: e }
+        DataError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        }
     }
 }
 
 pub(crate) fn corrupt(path: &Path, msg: impl Into<String>) -> DataError {
-    DataError::Corrupt { path: path.to_path_buf(), msg: msg.into() }
+    DataError::Corrupt {
+        path: path.to_path_buf(),
+        msg: msg.into(),
+    }
 }

@@ -18,9 +18,17 @@ fn missing_and_corrupt_files_name_the_file() {
     let dir = std::env::temp_dir().join(format!("kiln_mnist_test_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let err = mnist::load_data_from(&dir).unwrap_err().to_string();
-    assert!(err.contains("train-images-idx3-ubyte.gz") && err.contains("not found"), "{err}");
+    assert!(
+        err.contains("train-images-idx3-ubyte.gz") && err.contains("not found"),
+        "{err}"
+    );
     let src = mnist::default_dir();
-    for f in ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"] {
+    for f in [
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ] {
         std::fs::copy(src.join(f), dir.join(f)).unwrap();
     }
     // Truncate one file: the checksum catches it.
@@ -28,6 +36,9 @@ fn missing_and_corrupt_files_name_the_file() {
     let bytes = std::fs::read(&p).unwrap();
     std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
     let err = mnist::load_data_from(&dir).unwrap_err().to_string();
-    assert!(err.contains("t10k-labels-idx1-ubyte.gz") && err.contains("corrupt"), "{err}");
+    assert!(
+        err.contains("t10k-labels-idx1-ubyte.gz") && err.contains("corrupt"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

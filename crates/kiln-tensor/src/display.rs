@@ -15,12 +15,20 @@ fn fmt_value(v: f64, dtype: DType) -> String {
             if v.is_nan() {
                 "nan".into()
             } else if v.is_infinite() {
-                if v > 0.0 { "inf".into() } else { "-inf".into() }
+                if v > 0.0 {
+                    "inf".into()
+                } else {
+                    "-inf".into()
+                }
             } else if v == v.trunc() && v.abs() < 1e16 {
                 format!("{v:.1}")
             } else if v.abs() >= 1e-4 && v.abs() < 1e16 {
                 // Shortest representation that round-trips at the tensor's precision.
-                let s = if dtype == DType::F64 { format!("{v}") } else { format!("{}", v as f32) };
+                let s = if dtype == DType::F64 {
+                    format!("{v}")
+                } else {
+                    format!("{}", v as f32)
+                };
                 s
             } else {
                 format!("{v:e}")
@@ -29,7 +37,14 @@ fn fmt_value(v: f64, dtype: DType) -> String {
     }
 }
 
-fn write_nested(out: &mut String, vals: &[f64], shape: &[usize], dtype: DType, depth: usize, summarize: bool) {
+fn write_nested(
+    out: &mut String,
+    vals: &[f64],
+    shape: &[usize],
+    dtype: DType,
+    depth: usize,
+    summarize: bool,
+) {
     if shape.is_empty() {
         out.push_str(&fmt_value(vals[0], dtype));
         return;
@@ -38,7 +53,11 @@ fn write_nested(out: &mut String, vals: &[f64], shape: &[usize], dtype: DType, d
     let inner: usize = shape[1..].iter().product();
     out.push('[');
     let indices: Vec<Option<usize>> = if summarize && n > 2 * EDGE {
-        (0..EDGE).map(Some).chain(std::iter::once(None)).chain((n - EDGE..n).map(Some)).collect()
+        (0..EDGE)
+            .map(Some)
+            .chain(std::iter::once(None))
+            .chain((n - EDGE..n).map(Some))
+            .collect()
     } else {
         (0..n).map(Some).collect()
     };
@@ -53,7 +72,14 @@ fn write_nested(out: &mut String, vals: &[f64], shape: &[usize], dtype: DType, d
             }
         }
         match idx {
-            Some(i) => write_nested(out, &vals[i * inner..(i + 1) * inner], &shape[1..], dtype, depth + 1, summarize),
+            Some(i) => write_nested(
+                out,
+                &vals[i * inner..(i + 1) * inner],
+                &shape[1..],
+                dtype,
+                depth + 1,
+                summarize,
+            ),
             None => out.push_str("..."),
         }
     }
@@ -64,8 +90,21 @@ impl std::fmt::Display for Tensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let vals = self.to_f64_vec();
         let mut body = String::new();
-        write_nested(&mut body, &vals, self.shape(), self.dtype(), 7, self.numel() > SUMMARIZE_OVER);
-        write!(f, "Tensor({}, shape={}, dtype={})", body, fmt_shape(self.shape()), self.dtype())
+        write_nested(
+            &mut body,
+            &vals,
+            self.shape(),
+            self.dtype(),
+            7,
+            self.numel() > SUMMARIZE_OVER,
+        );
+        write!(
+            f,
+            "Tensor({}, shape={}, dtype={})",
+            body,
+            fmt_shape(self.shape()),
+            self.dtype()
+        )
     }
 }
 
@@ -78,8 +117,14 @@ mod tests {
         let t = Tensor::from_vec(vec![5i32, 7, 9], &[3]).unwrap();
         assert_eq!(t.to_string(), "Tensor([5, 7, 9], shape=(3,), dtype=i32)");
         let m = Tensor::from_vec(vec![1.0f32, 2.5, 3.0, 4.0], &[2, 2]).unwrap();
-        assert_eq!(m.to_string(), "Tensor([[1.0, 2.5],\n        [3.0, 4.0]], shape=(2, 2), dtype=f32)");
-        assert_eq!(Tensor::scalar(true).to_string(), "Tensor(True, shape=(), dtype=bool)");
+        assert_eq!(
+            m.to_string(),
+            "Tensor([[1.0, 2.5],\n        [3.0, 4.0]], shape=(2, 2), dtype=f32)"
+        );
+        assert_eq!(
+            Tensor::scalar(true).to_string(),
+            "Tensor(True, shape=(), dtype=bool)"
+        );
         let big = Tensor::zeros(&[2000], DType::I64);
         assert!(big.to_string().contains("..."));
     }

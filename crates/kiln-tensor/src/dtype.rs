@@ -203,8 +203,22 @@ macro_rules! element_impl {
 element_impl!(f32, F32, |x| x as f64, |v| v as f32, 0.0, 1.0);
 element_impl!(f64, F64, |x| x, |v| v, 0.0, 1.0);
 element_impl!(f16, F16, |x| x.to_f64(), f16::from_f64, f16::ZERO, f16::ONE);
-element_impl!(bf16, BF16, |x| x.to_f64(), bf16::from_f64, bf16::ZERO, bf16::ONE);
+element_impl!(
+    bf16,
+    BF16,
+    |x| x.to_f64(),
+    bf16::from_f64,
+    bf16::ZERO,
+    bf16::ONE
+);
 element_impl!(i32, I32, |x| x as f64, |v| v as i32, 0, 1);
 element_impl!(i64, I64, |x| x as f64, |v| v as i64, 0, 1);
 element_impl!(u8, U8, |x| x as f64, |v| v as u8, 0, 1);
-element_impl!(bool, Bool, |x| if x { 1.0 } else { 0.0 }, |v| v != 0.0, false, true);
+element_impl!(
+    bool,
+    Bool,
+    |x| if x { 1.0 } else { 0.0 },
+    |v| v != 0.0,
+    false,
+    true
+);

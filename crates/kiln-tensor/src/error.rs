@@ -63,18 +63,27 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub(crate) fn shape(op: &'static str, msg: impl Into<String>) -> Self {
-        Error::Shape { op, msg: msg.into() }
+        Error::Shape {
+            op,
+            msg: msg.into(),
+        }
     }
     pub(crate) fn dtype(op: &'static str, msg: impl Into<String>) -> Self {
-        Error::DType { op, msg: msg.into() }
+        Error::DType {
+            op,
+            msg: msg.into(),
+        }
     }
     pub(crate) fn axis(op: &'static str, msg: impl Into<String>) -> Self {
-        Error::Axis { op, msg: msg.into() }
+        Error::Axis {
+            op,
+            msg: msg.into(),
+        }
     }
     pub(crate) fn arg(op: &'static str, msg: impl Into<String>) -> Self {
-        Error::InvalidArgument { op, msg: msg.into() }
-    }
-    pub(crate) fn unsupported(op: &'static str, msg: impl Into<String>) -> Self {
-        Error::Unsupported { op, msg: msg.into() }
+        Error::InvalidArgument {
+            op,
+            msg: msg.into(),
+        }
     }
 }

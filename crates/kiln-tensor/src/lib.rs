@@ -17,6 +17,17 @@
 //! # Ok::<(), kiln_tensor::Error>(())
 //! ```
 
+// Kernels are written once as macros/generics instantiated for f32 and f64: a cast that is
+// a no-op for one instantiation, f64-precision constants that round for f32, and the
+// NaN-producing `0/0` are intended there; `float_kernel!` borrows a binding that is a
+// reference in some arms and an owned upcast tensor in others.
+#![allow(
+    clippy::unnecessary_cast,
+    clippy::excessive_precision,
+    clippy::eq_op,
+    clippy::needless_borrow
+)]
+
 pub mod autodiff;
 pub mod cpu;
 mod device;
@@ -34,9 +45,9 @@ pub use cpu::num::Num;
 pub use device::Device;
 pub use dtype::{DType, Element};
 pub use error::{Error, Result};
+pub use ops::conv::Padding;
 #[doc(hidden)]
 pub use storage::Buffer;
-pub use ops::conv::Padding;
 pub use tensor::Tensor;
 
 // Re-exported for the dispatch macros.

@@ -194,7 +194,9 @@ impl Tensor {
         if step == 0.0 || !step.is_finite() || !start.is_finite() || !limit.is_finite() {
             return Err(Error::arg(
                 "arange",
-                format!("start={start}, limit={limit}, step={step}: step must be finite and non-zero"),
+                format!(
+                    "start={start}, limit={limit}, step={step}: step must be finite and non-zero"
+                ),
             ));
         }
         let n = ((limit - start) / step).ceil().max(0.0) as usize;
@@ -211,14 +213,25 @@ impl Tensor {
     /// ```
     pub fn linspace(start: f64, stop: f64, num: usize, dtype: DType) -> Result<Tensor> {
         if !dtype.is_float() {
-            return Err(Error::dtype("linspace", format!("dtype {} is not a float dtype", dtype.name())));
+            return Err(Error::dtype(
+                "linspace",
+                format!("dtype {} is not a float dtype", dtype.name()),
+            ));
         }
         let v: Vec<f64> = match num {
             0 => vec![],
             1 => vec![start],
             _ => {
                 let step = (stop - start) / (num - 1) as f64;
-                (0..num).map(|i| if i == num - 1 { stop } else { start + i as f64 * step }).collect()
+                (0..num)
+                    .map(|i| {
+                        if i == num - 1 {
+                            stop
+                        } else {
+                            start + i as f64 * step
+                        }
+                    })
+                    .collect()
             }
         };
         Ok(Tensor::from_vec_unchecked(v, vec![num]).cast_unrecorded(dtype))
@@ -349,7 +362,11 @@ impl Tensor {
 
     /// Same data, same layout, new identity (the output of an identity op).
     pub(crate) fn alias(&self) -> Tensor {
-        self.view(self.inner.shape.clone(), self.inner.strides.clone(), self.inner.offset)
+        self.view(
+            self.inner.shape.clone(),
+            self.inner.strides.clone(),
+            self.inner.offset,
+        )
     }
 
     // ----- element access --------------------------------------------------------------
@@ -374,7 +391,12 @@ impl Tensor {
             return Cow::Borrowed(s);
         }
         let all = T::slice(&self.inner.buffer).expect("kiln internal: dtype dispatch mismatch");
-        Cow::Owned(crate::cpu::copy::gather_strided(all, &self.inner.shape, &self.inner.strides, self.inner.offset))
+        Cow::Owned(crate::cpu::copy::gather_strided(
+            all,
+            &self.inner.shape,
+            &self.inner.strides,
+            self.inner.offset,
+        ))
     }
 
     /// A mutable row-major slice when this tensor is the sole owner of contiguous storage
@@ -392,7 +414,8 @@ impl Tensor {
     /// A contiguous copy of the data as a new tensor (not recorded: same values, used by
     /// kernels that need a row-major operand).
     pub(crate) fn contiguous_unrecorded(&self) -> Tensor {
-        if self.is_contiguous() && self.inner.offset == 0 && self.inner.buffer.len() == self.numel() {
+        if self.is_contiguous() && self.inner.offset == 0 && self.inner.buffer.len() == self.numel()
+        {
             return self.clone();
         }
         with_dtype!(self.dtype(), T => Tensor::from_vec_unchecked(self.data::<T>().into_owned(), self.shape().to_vec()))
@@ -431,7 +454,10 @@ impl Tensor {
         if self.numel() != 1 {
             return Err(Error::shape(
                 "item",
-                format!("expected a tensor with exactly one element, got shape {}", fmt_shape(self.shape())),
+                format!(
+                    "expected a tensor with exactly one element, got shape {}",
+                    fmt_shape(self.shape())
+                ),
             ));
         }
         Ok(self.data::<T>()[0])

@@ -1,4 +1,5 @@
 //! Tape semantics and gradient checks of the core arithmetic.
+#![allow(clippy::cloned_ref_to_slice_refs)] // one-input gradchecks read best as &[x.clone()]
 mod common;
 use common::*;
 use kiln_tensor::{DType, GradientTape, Tensor, Variable};
@@ -18,7 +19,9 @@ fn binary_ops_grad_with_broadcasting() {
 fn strided_inputs_grad() {
     let a = rand_t(&[4, 3], 4);
     let b = rand_t(&[3, 4], 5);
-    gradcheck("add transposed", &[a, b], |x| x[0].transpose(None)?.add(&x[1]));
+    gradcheck("add transposed", &[a, b], |x| {
+        x[0].transpose(None)?.add(&x[1])
+    });
 }
 
 #[test]
@@ -30,9 +33,15 @@ fn unary_and_reduce_grads() {
     gradcheck("sum axis", &[a.clone()], |x| x[0].sum(&[0], false));
     gradcheck("sum keepdims", &[a.clone()], |x| x[0].sum(&[1], true));
     gradcheck("mean", &[a.clone()], |x| x[0].mean(&[-1], false));
-    gradcheck("reshape", &[a.clone()], |x| x[0].reshape(&[2, -1])?.square());
-    gradcheck("broadcast_to", &[rand_t(&[3, 1], 7)], |x| x[0].broadcast_to(&[2, 3, 5])?.square());
-    gradcheck("squeeze/expand", &[rand_t(&[3, 1], 8)], |x| x[0].squeeze(&[])?.expand_dims(0)?.exp());
+    gradcheck("reshape", &[a.clone()], |x| {
+        x[0].reshape(&[2, -1])?.square()
+    });
+    gradcheck("broadcast_to", &[rand_t(&[3, 1], 7)], |x| {
+        x[0].broadcast_to(&[2, 3, 5])?.square()
+    });
+    gradcheck("squeeze/expand", &[rand_t(&[3, 1], 8)], |x| {
+        x[0].squeeze(&[])?.expand_dims(0)?.exp()
+    });
 }
 
 #[test]
@@ -88,12 +97,23 @@ fn second_derivative_through_nested_tapes() {
 
 #[test]
 fn trainable_variables_watched_on_read() {
-    let v = Variable::new(Tensor::from_vec(vec![1.0f64, 2.0], &[2]).unwrap(), "v", true);
-    let frozen = Variable::new(Tensor::from_vec(vec![1.0f64, 2.0], &[2]).unwrap(), "f", false);
+    let v = Variable::new(
+        Tensor::from_vec(vec![1.0f64, 2.0], &[2]).unwrap(),
+        "v",
+        true,
+    );
+    let frozen = Variable::new(
+        Tensor::from_vec(vec![1.0f64, 2.0], &[2]).unwrap(),
+        "f",
+        false,
+    );
     let tape = GradientTape::new();
     let y = v.value().mul(&frozen.value()).unwrap().sum_all().unwrap();
     let g = tape.gradient(&y, &[&v, &frozen]).unwrap();
-    assert_eq!(g[0].as_ref().unwrap().to_vec::<f64>().unwrap(), vec![1.0, 2.0]);
+    assert_eq!(
+        g[0].as_ref().unwrap().to_vec::<f64>().unwrap(),
+        vec![1.0, 2.0]
+    );
     assert!(g[1].is_none());
 }
 
@@ -103,7 +123,14 @@ fn stop_gradient_blocks() {
     let tape = GradientTape::new();
     tape.watch(&x);
     let y = x.stop_gradient().mul(&x).unwrap();
-    assert_eq!(tape.gradient(&y, &[&x]).unwrap()[0].as_ref().unwrap().item::<f64>().unwrap(), 3.0);
+    assert_eq!(
+        tape.gradient(&y, &[&x]).unwrap()[0]
+            .as_ref()
+            .unwrap()
+            .item::<f64>()
+            .unwrap(),
+        3.0
+    );
 }
 
 #[test]

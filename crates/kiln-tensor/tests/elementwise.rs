@@ -1,4 +1,5 @@
 //! Finite-difference gradient checks and behaviour tests for elementwise ops.
+#![allow(clippy::cloned_ref_to_slice_refs)] // one-input gradchecks read best as &[x.clone()]
 mod common;
 use common::*;
 use kiln_tensor::{DType, GradientTape, Tensor};
@@ -30,7 +31,9 @@ fn unary_math_gradients() {
     gradcheck("erf", &[x.clone()], |v| v[0].erf());
     gradcheck("clip", &[x.clone()], |v| v[0].clip(-0.5, 0.5));
     // Strided (transposed) input.
-    gradcheck("tanh transposed", &[x.clone()], |v| v[0].transpose(None)?.tanh());
+    gradcheck("tanh transposed", &[x.clone()], |v| {
+        v[0].transpose(None)?.tanh()
+    });
 }
 
 #[test]
@@ -49,7 +52,9 @@ fn activation_gradients() {
     gradcheck("softsign", &[x.clone()], |v| v[0].softsign());
     gradcheck("silu", &[x.clone()], |v| v[0].silu());
     gradcheck("hard_sigmoid", &[x.clone()], |v| v[0].hard_sigmoid());
-    gradcheck("relu transposed", &[x.clone()], |v| v[0].transpose(None)?.relu());
+    gradcheck("relu transposed", &[x.clone()], |v| {
+        v[0].transpose(None)?.relu()
+    });
 }
 
 #[test]
@@ -57,14 +62,20 @@ fn binary_gradients_with_broadcasting() {
     let a = positive(&[2, 3, 4], 31);
     let b = positive(&[3, 1], 32).add_scalar(1.0).unwrap();
     gradcheck("pow", &[a.clone(), b.clone()], |v| v[0].pow(&v[1]));
-    gradcheck("rem", &[a.mul_scalar(3.0).unwrap(), b.clone()], |v| v[0].rem(&v[1]));
+    gradcheck("rem", &[a.mul_scalar(3.0).unwrap(), b.clone()], |v| {
+        v[0].rem(&v[1])
+    });
     let c = rand_t(&[2, 3, 4], 33);
     let d = rand_t(&[4], 34);
     gradcheck("maximum", &[c.clone(), d.clone()], |v| v[0].maximum(&v[1]));
     gradcheck("minimum", &[c.clone(), d.clone()], |v| v[0].minimum(&v[1]));
-    gradcheck("squared_difference", &[c.clone(), d.clone()], |v| v[0].squared_difference(&v[1]));
+    gradcheck("squared_difference", &[c.clone(), d.clone()], |v| {
+        v[0].squared_difference(&v[1])
+    });
     let cond = c.greater(&Tensor::scalar(0.0f64)).unwrap();
-    gradcheck("where", &[c.clone(), d.clone()], move |v| Tensor::where_cond(&cond, &v[0], &v[1]));
+    gradcheck("where", &[c.clone(), d.clone()], move |v| {
+        Tensor::where_cond(&cond, &v[0], &v[1])
+    });
 }
 
 #[test]
@@ -78,10 +89,17 @@ fn second_derivatives_of_activations() {
         inner.watch(&x);
         let t = x.tanh().unwrap();
         let s = x.sigmoid().unwrap();
-        (inner.gradient(&t, &[&x]).unwrap()[0].clone().unwrap(), inner.gradient(&s, &[&x]).unwrap()[0].clone().unwrap())
+        (
+            inner.gradient(&t, &[&x]).unwrap()[0].clone().unwrap(),
+            inner.gradient(&s, &[&x]).unwrap()[0].clone().unwrap(),
+        )
     };
     let both = dt.add(&ds).unwrap();
-    let d2 = outer.gradient(&both, &[&x]).unwrap()[0].clone().unwrap().item::<f64>().unwrap();
+    let d2 = outer.gradient(&both, &[&x]).unwrap()[0]
+        .clone()
+        .unwrap()
+        .item::<f64>()
+        .unwrap();
     let (t, s) = (0.7f64.tanh(), 1.0 / (1.0 + (-0.7f64).exp()));
     let want = -2.0 * t * (1.0 - t * t) + s * (1.0 - s) * (1.0 - 2.0 * s);
     assert!((d2 - want).abs() < 1e-12, "{d2} vs {want}");
@@ -91,15 +109,33 @@ fn second_derivatives_of_activations() {
 fn integer_semantics() {
     let x = Tensor::from_vec(vec![7i32, -7, 7, -7], &[4]).unwrap();
     let y = Tensor::from_vec(vec![3i32, 3, -3, -3], &[4]).unwrap();
-    assert_eq!(x.floor_div(&y).unwrap().to_vec::<i32>().unwrap(), vec![2, -3, -3, 2]);
-    assert_eq!(x.rem(&y).unwrap().to_vec::<i32>().unwrap(), vec![1, 2, -2, -1]);
-    assert_eq!(x.pow(&Tensor::scalar(2i32)).unwrap().to_vec::<i32>().unwrap(), vec![49; 4]);
+    assert_eq!(
+        x.floor_div(&y).unwrap().to_vec::<i32>().unwrap(),
+        vec![2, -3, -3, 2]
+    );
+    assert_eq!(
+        x.rem(&y).unwrap().to_vec::<i32>().unwrap(),
+        vec![1, 2, -2, -1]
+    );
+    assert_eq!(
+        x.pow(&Tensor::scalar(2i32))
+            .unwrap()
+            .to_vec::<i32>()
+            .unwrap(),
+        vec![49; 4]
+    );
     assert_eq!(x.abs().unwrap().to_vec::<i32>().unwrap(), vec![7; 4]);
     assert_eq!(x.relu().unwrap().to_vec::<i32>().unwrap(), vec![7, 0, 7, 0]);
     let err = x.floor_div(&Tensor::scalar(0i32)).unwrap_err().to_string();
     assert!(err.contains("floor_div") && err.contains("zero"), "{err}");
     let u = Tensor::from_vec(vec![250u8], &[1]).unwrap();
-    assert_eq!(u.add(&Tensor::scalar(10u8)).unwrap().to_vec::<u8>().unwrap(), vec![4]); // wraps as TF
+    assert_eq!(
+        u.add(&Tensor::scalar(10u8))
+            .unwrap()
+            .to_vec::<u8>()
+            .unwrap(),
+        vec![4]
+    ); // wraps as TF
 }
 
 #[test]
@@ -114,17 +150,29 @@ fn bad_dtypes_are_errors_naming_the_op() {
     let e = f.logical_and(&b).unwrap_err().to_string();
     assert!(e.contains("logical_and") && e.contains("float32"), "{e}");
     let e = f.maximum(&i).unwrap_err().to_string();
-    assert!(e.contains("maximum") && e.contains("float32") && e.contains("int32"), "{e}");
+    assert!(
+        e.contains("maximum") && e.contains("float32") && e.contains("int32"),
+        "{e}"
+    );
     let e = Tensor::where_cond(&f, &f, &f).unwrap_err().to_string();
     assert!(e.contains("where") && e.contains("bool"), "{e}");
-    let e = f.less(&Tensor::zeros(&[3], DType::F32)).unwrap_err().to_string();
-    assert!(e.contains("less") && e.contains("(2,)") && e.contains("(3,)"), "{e}");
+    let e = f
+        .less(&Tensor::zeros(&[3], DType::F32))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("less") && e.contains("(2,)") && e.contains("(3,)"),
+        "{e}"
+    );
 }
 
 #[test]
 fn half_precision_computes_through_f32_and_keeps_dtype() {
     for dt in [DType::F16, DType::BF16] {
-        let x = Tensor::from_vec(vec![0.0f32, 1.0, -2.0], &[3]).unwrap().cast(dt).unwrap();
+        let x = Tensor::from_vec(vec![0.0f32, 1.0, -2.0], &[3])
+            .unwrap()
+            .cast(dt)
+            .unwrap();
         let y = x.exp().unwrap();
         assert_eq!(y.dtype(), dt);
         let v = y.to_f64_vec();
@@ -138,8 +186,23 @@ fn half_precision_computes_through_f32_and_keeps_dtype() {
 fn simd_exp_matches_std_exp() {
     // Many f32 values across the range, through the vectorised path (contiguous f32).
     let mut xs: Vec<f32> = (-2000..=2000).map(|i| i as f32 * 0.0449).collect();
-    xs.extend([f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 88.7, 89.0, -103.0, -87.5, 0.0, -0.0]);
-    let y = Tensor::from_vec(xs.clone(), &[xs.len()]).unwrap().exp().unwrap().to_vec::<f32>().unwrap();
+    xs.extend([
+        f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        88.7,
+        89.0,
+        -103.0,
+        -87.5,
+        0.0,
+        -0.0,
+    ]);
+    let y = Tensor::from_vec(xs.clone(), &[xs.len()])
+        .unwrap()
+        .exp()
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap();
     for (x, got) in xs.iter().zip(y) {
         let want = x.exp();
         if want.is_nan() {
@@ -148,7 +211,10 @@ fn simd_exp_matches_std_exp() {
             assert_eq!(got, want, "exp({x})");
         } else {
             let rel = ((got as f64 - want as f64) / want as f64).abs();
-            assert!(rel < 3e-7 || (want < 1.2e-38 && (got - want).abs() < 1e-44), "exp({x}) = {got} vs {want}");
+            assert!(
+                rel < 3e-7 || (want < 1.2e-38 && (got - want).abs() < 1e-44),
+                "exp({x}) = {got} vs {want}"
+            );
         }
     }
 }

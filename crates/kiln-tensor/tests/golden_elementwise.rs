@@ -70,12 +70,19 @@ fn check_family(family: &str, expected: usize) {
         // second term cancel; kiln evaluates it in f64 and matches the exact derivative
         // (see `gelu_tanh_gradient_is_exact`), so TF's own rounding (up to ~4e-5 relative
         // on this fixture, more near the derivative's zeros) sets the tolerance here.
-        let (rtol, atol) = if case.op == "gelu" { (2e-4, 1e-5) } else { (1e-5, 1e-6) };
+        let (rtol, atol) = if case.op == "gelu" {
+            (2e-4, 1e-5)
+        } else {
+            (1e-5, 1e-6)
+        };
         if check_case(case, rtol, atol, run) {
             checked += 1;
         }
     }
-    assert_eq!(checked, expected, "{family}: every fixture case must be mapped");
+    assert_eq!(
+        checked, expected,
+        "{family}: every fixture case must be mapped"
+    );
 }
 
 #[test]
@@ -96,12 +103,19 @@ fn gelu_tanh_gradient_is_exact() {
     let tape = kiln_tensor::GradientTape::new();
     tape.watch(&x);
     let y = x.gelu(true).unwrap().sum_all().unwrap();
-    let g = tape.gradient(&y, &[&x]).unwrap()[0].clone().unwrap().to_f64_vec();
+    let g = tape.gradient(&y, &[&x]).unwrap()[0]
+        .clone()
+        .unwrap()
+        .to_f64_vec();
     let c = (2.0 / std::f64::consts::PI).sqrt();
     for (i, &v) in xs.iter().enumerate() {
         let v = v as f32 as f64;
         let t = (c * (v + 0.044715 * v * v * v)).tanh();
         let d = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * c * (1.0 + 3.0 * 0.044715 * v * v);
-        assert!((g[i] - d).abs() <= 1e-6 * (1.0 + d.abs()), "x={v}: {} vs {d}", g[i]);
+        assert!(
+            (g[i] - d).abs() <= 1e-6 * (1.0 + d.abs()),
+            "x={v}: {} vs {d}",
+            g[i]
+        );
     }
 }

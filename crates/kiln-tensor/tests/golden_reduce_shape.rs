@@ -15,7 +15,11 @@ fn axes(case: &Case) -> Vec<isize> {
 }
 
 fn ints(case: &Case, k: &str) -> Vec<isize> {
-    case.attr_ints(k).unwrap_or_default().into_iter().map(|v| v as isize).collect()
+    case.attr_ints(k)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|v| v as isize)
+        .collect()
 }
 
 /// Runs the op and returns its outputs (several for multi-output ops).
@@ -54,8 +58,14 @@ fn run_all(case: &Case, x: &[Tensor]) -> Option<Result<Vec<Tensor>>> {
             let s: Vec<usize> = ints(case, "shape").iter().map(|&v| v as usize).collect();
             one(a.broadcast_to(&s))
         }
-        "concat" => one(Tensor::concat(&x.iter().collect::<Vec<_>>(), case.attr_i64("axis").unwrap() as isize)),
-        "stack" => one(Tensor::stack(&x.iter().collect::<Vec<_>>(), case.attr_i64("axis").unwrap() as isize)),
+        "concat" => one(Tensor::concat(
+            &x.iter().collect::<Vec<_>>(),
+            case.attr_i64("axis").unwrap() as isize,
+        )),
+        "stack" => one(Tensor::stack(
+            &x.iter().collect::<Vec<_>>(),
+            case.attr_i64("axis").unwrap() as isize,
+        )),
         "unstack" => Some(a.unstack(case.attr_i64("axis").unwrap() as isize)),
         "split" => {
             let ax = case.attr_i64("axis").unwrap() as isize;
@@ -83,7 +93,12 @@ fn run_all(case: &Case, x: &[Tensor]) -> Option<Result<Vec<Tensor>>> {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|r| (r[0].as_u64().unwrap() as usize, r[1].as_u64().unwrap() as usize))
+                .map(|r| {
+                    (
+                        r[0].as_u64().unwrap() as usize,
+                        r[1].as_u64().unwrap() as usize,
+                    )
+                })
                 .collect();
             let mode = match case.attr_str("mode").unwrap() {
                 "CONSTANT" => PadMode::Constant(case.attr_f64("constant_values").unwrap()),
@@ -91,7 +106,12 @@ fn run_all(case: &Case, x: &[Tensor]) -> Option<Result<Vec<Tensor>>> {
             };
             one(a.pad(&p, mode))
         }
-        "tile" => one(a.tile(&ints(case, "multiples").iter().map(|&v| v as usize).collect::<Vec<_>>())),
+        "tile" => one(a.tile(
+            &ints(case, "multiples")
+                .iter()
+                .map(|&v| v as usize)
+                .collect::<Vec<_>>(),
+        )),
         "repeat" => {
             let reps: Vec<usize> = match &case.attrs["repeats"] {
                 Value::Number(n) => vec![n.as_u64().unwrap() as usize],
@@ -100,10 +120,16 @@ fn run_all(case: &Case, x: &[Tensor]) -> Option<Result<Vec<Tensor>>> {
             let ax = case.attr_i64("axis").map(|v| v as isize);
             one(a.repeat(&reps, ax))
         }
-        "gather" => one(a.gather_batched(&x[1], case.attr_i64("axis").unwrap() as isize, case.attr_i64("batch_dims").unwrap() as usize)),
+        "gather" => one(a.gather_batched(
+            &x[1],
+            case.attr_i64("axis").unwrap() as isize,
+            case.attr_i64("batch_dims").unwrap() as usize,
+        )),
         "gather_nd" => one(a.gather_nd(&x[1])),
         "tensor_scatter_nd_add" => one(a.scatter_nd_add(&x[1], &x[2])),
-        "unsorted_segment_sum" => one(a.unsorted_segment_sum(&x[1], case.attr_i64("num_segments").unwrap() as usize)),
+        "unsorted_segment_sum" => {
+            one(a.unsorted_segment_sum(&x[1], case.attr_i64("num_segments").unwrap() as usize))
+        }
         "one_hot" => one(a.one_hot(
             case.attr_i64("depth").unwrap() as usize,
             case.attr_f64("on_value").unwrap(),
@@ -119,9 +145,18 @@ fn run_all(case: &Case, x: &[Tensor]) -> Option<Result<Vec<Tensor>>> {
             };
             one(a.roll(&sh, &axes(case)))
         }
-        "top_k" => Some(a.top_k(case.attr_i64("k").unwrap() as usize).map(|(v, i)| vec![v, i])),
-        "sort" => one(a.sort(case.attr_i64("axis").unwrap() as isize, case.attr_str("direction") == Some("DESCENDING"))),
-        "argsort" => one(a.argsort(case.attr_i64("axis").unwrap() as isize, case.attr_str("direction") == Some("DESCENDING"))),
+        "top_k" => Some(
+            a.top_k(case.attr_i64("k").unwrap() as usize)
+                .map(|(v, i)| vec![v, i]),
+        ),
+        "sort" => one(a.sort(
+            case.attr_i64("axis").unwrap() as isize,
+            case.attr_str("direction") == Some("DESCENDING"),
+        )),
+        "argsort" => one(a.argsort(
+            case.attr_i64("axis").unwrap() as isize,
+            case.attr_str("direction") == Some("DESCENDING"),
+        )),
         _ => None,
     }
 }
@@ -135,7 +170,9 @@ fn check_family(family: &str, expected: usize) {
         if case.attrs.get("axis") == Some(&Value::Array(vec![])) {
             continue;
         }
-        let ok = check_case(case, 1e-5, 1e-6, |c, x| run_all(c, x).map(|r| r.map(|v| v[0].clone())));
+        let ok = check_case(case, 1e-5, 1e-6, |c, x| {
+            run_all(c, x).map(|r| r.map(|v| v[0].clone()))
+        });
         if !ok {
             continue;
         }
@@ -143,11 +180,22 @@ fn check_family(family: &str, expected: usize) {
         // Extra outputs of multi-output ops.
         if case.outputs.len() > 1 {
             let got = run_all(case, &case.inputs).unwrap().unwrap();
-            assert_eq!(got.len(), case.outputs.len(), "{}: number of outputs", case.name);
+            assert_eq!(
+                got.len(),
+                case.outputs.len(),
+                "{}: number of outputs",
+                case.name
+            );
             for (k, (g, w)) in got.iter().zip(&case.outputs).enumerate() {
                 assert_eq!(g.shape(), w.shape(), "{} output {k}", case.name);
                 assert_eq!(g.dtype(), w.dtype(), "{} output {k}", case.name);
-                assert_close(&format!("{} output {k}", case.name), &g.to_f64_vec(), &w.to_f64_vec(), 1e-5, 1e-6);
+                assert_close(
+                    &format!("{} output {k}", case.name),
+                    &g.to_f64_vec(),
+                    &w.to_f64_vec(),
+                    1e-5,
+                    1e-6,
+                );
             }
         }
     }

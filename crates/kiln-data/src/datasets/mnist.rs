@@ -18,10 +18,22 @@ use crate::Result;
 pub type Split = ((Tensor, Tensor), (Tensor, Tensor));
 
 const FILES: [(&str, &str); 4] = [
-    ("train-images-idx3-ubyte.gz", "b09d8b89df4ad239afc76a323dbe9559169cd8cca365467dfe8aa1f7ca54109b"),
-    ("train-labels-idx1-ubyte.gz", "c51906e7929bbf7c824fbd16019b56297269ca82cba449c5b5d59c0a02147fed"),
-    ("t10k-images-idx3-ubyte.gz", "f72c2dff3457595ec2fe452d25d97b7f974a74ad5b006687704212bedd1486d8"),
-    ("t10k-labels-idx1-ubyte.gz", "4baf84ddd60ae342cfdd282ec3fba3249a201a4459782165496a7cbebbe49a2e"),
+    (
+        "train-images-idx3-ubyte.gz",
+        "b09d8b89df4ad239afc76a323dbe9559169cd8cca365467dfe8aa1f7ca54109b",
+    ),
+    (
+        "train-labels-idx1-ubyte.gz",
+        "c51906e7929bbf7c824fbd16019b56297269ca82cba449c5b5d59c0a02147fed",
+    ),
+    (
+        "t10k-images-idx3-ubyte.gz",
+        "f72c2dff3457595ec2fe452d25d97b7f974a74ad5b006687704212bedd1486d8",
+    ),
+    (
+        "t10k-labels-idx1-ubyte.gz",
+        "4baf84ddd60ae342cfdd282ec3fba3249a201a4459782165496a7cbebbe49a2e",
+    ),
 ];
 
 /// The directory MNIST is read from (see the module docs for the search order).
@@ -77,7 +89,10 @@ pub fn load_data_from(dir: impl AsRef<Path>) -> Result<Split> {
         let digest = Sha256::digest(&raw);
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         if hex != sha {
-            return Err(corrupt(&path, format!("SHA-256 is {hex}, expected {sha} (re-copy the original file)")));
+            return Err(corrupt(
+                &path,
+                format!("SHA-256 is {hex}, expected {sha} (re-copy the original file)"),
+            ));
         }
         let mut bytes = Vec::new();
         std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&raw[..]), &mut bytes)
@@ -88,7 +103,9 @@ pub fn load_data_from(dir: impl AsRef<Path>) -> Result<Split> {
     let (a, b, c, d) = (it.next(), it.next(), it.next(), it.next());
     match (a, b, c, d) {
         (Some(xtr), Some(ytr), Some(xte), Some(yte)) => {
-            if xtr.shape().first() != ytr.shape().first() || xte.shape().first() != yte.shape().first() {
+            if xtr.shape().first() != ytr.shape().first()
+                || xte.shape().first() != yte.shape().first()
+            {
                 return Err(corrupt(dir, "image and label counts differ"));
             }
             Ok(((xtr, ytr), (xte, yte)))

@@ -69,7 +69,10 @@ pub(crate) fn any_watched(inputs: &[&Tensor]) -> bool {
     let mut hit = false;
     for_each_recording_tape(|s| {
         let w = s.watched.borrow();
-        if inputs.iter().any(|t| t.dtype().is_float() && w.contains(&t.id())) {
+        if inputs
+            .iter()
+            .any(|t| t.dtype().is_float() && w.contains(&t.id()))
+        {
             hit = true;
         }
     });
@@ -78,7 +81,11 @@ pub(crate) fn any_watched(inputs: &[&Tensor]) -> bool {
 
 /// Records `output = op(inputs)` on every recording tape that watches one of the inputs.
 /// `make_backward` is only called when something records.
-pub(crate) fn record(inputs: &[&Tensor], output: &Tensor, make_backward: impl FnOnce() -> BackwardFn) {
+pub(crate) fn record(
+    inputs: &[&Tensor],
+    output: &Tensor,
+    make_backward: impl FnOnce() -> BackwardFn,
+) {
     if !is_recording() || !output.dtype().is_float() {
         return;
     }
@@ -87,10 +94,14 @@ pub(crate) fn record(inputs: &[&Tensor], output: &Tensor, make_backward: impl Fn
     for_each_recording_tape(|s| {
         let hit = {
             let w = s.watched.borrow();
-            inputs.iter().any(|t| t.dtype().is_float() && w.contains(&t.id()))
+            inputs
+                .iter()
+                .any(|t| t.dtype().is_float() && w.contains(&t.id()))
         };
         if hit {
-            let b = backward.get_or_insert_with(|| (make.take().expect("called once"))()).clone();
+            let b = backward
+                .get_or_insert_with(|| (make.take().expect("called once"))())
+                .clone();
             s.watched.borrow_mut().insert(output.id());
             s.nodes.borrow_mut().push(Node {
                 inputs: inputs.iter().map(|t| t.id()).collect(),
@@ -320,7 +331,11 @@ impl GradientTape {
     /// assert_eq!(g[0].as_ref().unwrap().item::<f32>().unwrap(), 6.0);
     /// assert!(g[1].is_none());
     /// ```
-    pub fn gradient<S: GradSource>(&self, target: &Tensor, sources: &[S]) -> Result<Vec<Option<Tensor>>> {
+    pub fn gradient<S: GradSource>(
+        &self,
+        target: &Tensor,
+        sources: &[S],
+    ) -> Result<Vec<Option<Tensor>>> {
         self.gradient_with(&[target], sources, None)
     }
 
@@ -357,7 +372,11 @@ impl GradientTape {
             let seed = match output_gradients {
                 Some(gs) => {
                     let g = gs.get(i).ok_or_else(|| {
-                        Error::Tape(format!("{} targets but {} output_gradients", targets.len(), gs.len()))
+                        Error::Tape(format!(
+                            "{} targets but {} output_gradients",
+                            targets.len(),
+                            gs.len()
+                        ))
                     })?;
                     if g.shape() != t.shape() {
                         return Err(Error::Tape(format!(
@@ -376,7 +395,9 @@ impl GradientTape {
         let nodes = self.state.nodes.borrow();
         // Nodes were recorded in execution order, which is a topological order.
         for node in nodes.iter().rev() {
-            let Some(g) = grads.get(&node.output).cloned() else { continue };
+            let Some(g) = grads.get(&node.output).cloned() else {
+                continue;
+            };
             let input_grads = (node.backward)(&g)?;
             for (id, ig) in node.inputs.iter().zip(input_grads) {
                 if let Some(ig) = ig {
@@ -384,7 +405,10 @@ impl GradientTape {
                 }
             }
         }
-        Ok(sources.iter().map(|s| grads.get(&s.source_id()).cloned()).collect())
+        Ok(sources
+            .iter()
+            .map(|s| grads.get(&s.source_id()).cloned())
+            .collect())
     }
 }
 
@@ -407,7 +431,12 @@ impl Drop for GradientTape {
             adjust_recording(-1);
         }
         let me = Rc::as_ptr(&self.state);
-        TAPES.with(|t| t.borrow_mut().retain(|w| w.upgrade().is_some_and(|s| !std::ptr::eq(Rc::as_ptr(&s), me))));
+        TAPES.with(|t| {
+            t.borrow_mut().retain(|w| {
+                w.upgrade()
+                    .is_some_and(|s| !std::ptr::eq(Rc::as_ptr(&s), me))
+            })
+        });
     }
 }
 

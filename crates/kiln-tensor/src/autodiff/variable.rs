@@ -230,7 +230,13 @@ impl Variable {
         let mut cur = self.write_lock();
         self.check_same(op, &cur, delta)?;
         if cur.dtype() == DType::Bool {
-            return Err(Error::dtype(op, format!("variable '{}' is bool; {op} needs a numeric dtype", self.name())));
+            return Err(Error::dtype(
+                op,
+                format!(
+                    "variable '{}' is bool; {op} needs a numeric dtype",
+                    self.name()
+                ),
+            ));
         }
         with_dtype!(delta.dtype(), T => {
             let d = delta.data::<T>();
@@ -259,7 +265,12 @@ impl Variable {
         if cur.dtype() != T::DTYPE {
             return Err(Error::dtype(
                 "update_in_place",
-                format!("variable '{}' has dtype {}, not {}", self.name(), cur.dtype().name(), T::DTYPE.name()),
+                format!(
+                    "variable '{}' has dtype {}, not {}",
+                    self.name(),
+                    cur.dtype().name(),
+                    T::DTYPE.name()
+                ),
             ));
         }
         if cur.unique_slice_mut::<T>().is_none() {
@@ -313,6 +324,12 @@ fn owned_copy(t: &Tensor) -> Tensor {
 impl std::fmt::Debug for Variable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let v = self.read_lock();
-        write!(f, "<Variable '{}' shape={} dtype={}>", self.name(), fmt_shape(v.shape()), v.dtype())
+        write!(
+            f,
+            "<Variable '{}' shape={} dtype={}>",
+            self.name(),
+            fmt_shape(v.shape()),
+            v.dtype()
+        )
     }
 }

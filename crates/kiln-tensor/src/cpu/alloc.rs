@@ -34,7 +34,9 @@ pub(crate) fn take_cached_f32(n: usize) -> Option<Vec<f32>> {
         return None;
     }
     let mut cache = F32_CACHE.lock().unwrap_or_else(|e| e.into_inner());
-    let pos = cache.iter().position(|v| v.capacity() >= n && v.capacity() <= n.saturating_mul(2))?;
+    let pos = cache
+        .iter()
+        .position(|v| v.capacity() >= n && v.capacity() <= n.saturating_mul(2))?;
     let mut v = cache.swap_remove(pos);
     v.clear();
     Some(v)

@@ -2,7 +2,12 @@
 
 /// Copies the elements of a strided view (`shape`, `strides`, `offset` into `src`) into a
 /// new row-major vector. The innermost dimension is copied as a run when its stride is 1.
-pub(crate) fn gather_strided<T: Copy>(src: &[T], shape: &[usize], strides: &[isize], offset: usize) -> Vec<T> {
+pub(crate) fn gather_strided<T: Copy>(
+    src: &[T],
+    shape: &[usize],
+    strides: &[isize],
+    offset: usize,
+) -> Vec<T> {
     let n: usize = shape.iter().product();
     let mut out = Vec::with_capacity(n);
     if n == 0 {
@@ -80,7 +85,10 @@ mod tests {
     fn gathers_transposed_view() {
         let src = [1, 2, 3, 4, 5, 6];
         // (3,2) transpose of a (2,3) row-major matrix.
-        assert_eq!(gather_strided(&src, &[3, 2], &[1, 3], 0), vec![1, 4, 2, 5, 3, 6]);
+        assert_eq!(
+            gather_strided(&src, &[3, 2], &[1, 3], 0),
+            vec![1, 4, 2, 5, 3, 6]
+        );
     }
 
     #[test]

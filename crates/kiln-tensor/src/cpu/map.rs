@@ -38,11 +38,13 @@ pub(crate) fn map_slice<A: Element, O: Element>(a: &[A], f: impl Fn(A) -> O + Sy
     fill_new(n, |out| {
         if n >= ELEMENTWISE_PAR_MIN && num_threads() > 1 {
             let c = chunk_len(n, 1 << 14);
-            out.par_chunks_mut(c).zip(a.par_chunks(c)).for_each(|(o, x)| {
-                for (o, &x) in o.iter_mut().zip(x) {
-                    o.write(f(x));
-                }
-            });
+            out.par_chunks_mut(c)
+                .zip(a.par_chunks(c))
+                .for_each(|(o, x)| {
+                    for (o, &x) in o.iter_mut().zip(x) {
+                        o.write(f(x));
+                    }
+                });
         } else {
             for (o, &x) in out.iter_mut().zip(a) {
                 o.write(f(x));
@@ -81,7 +83,11 @@ pub(crate) fn binary_map<A: Element, B: Element, O: Element>(
     let n = numel(out_shape);
     let out_vec = if n == 0 {
         Vec::new()
-    } else if let (true, Some(x), Some(y)) = (a.shape() == b.shape(), a.contiguous_slice::<A>(), b.contiguous_slice::<B>()) {
+    } else if let (true, Some(x), Some(y)) = (
+        a.shape() == b.shape(),
+        a.contiguous_slice::<A>(),
+        b.contiguous_slice::<B>(),
+    ) {
         zip_slices(x, y, &f)
     } else if b.numel() == 1 && a.shape() == out_shape && a.is_contiguous() {
         let y = b.data::<B>()[0];
@@ -95,16 +101,22 @@ pub(crate) fn binary_map<A: Element, B: Element, O: Element>(
     Tensor::from_vec_unchecked(out_vec, out_shape.to_vec())
 }
 
-fn zip_slices<A: Element, B: Element, O: Element>(x: &[A], y: &[B], f: &(impl Fn(A, B) -> O + Sync)) -> Vec<O> {
+fn zip_slices<A: Element, B: Element, O: Element>(
+    x: &[A],
+    y: &[B],
+    f: &(impl Fn(A, B) -> O + Sync),
+) -> Vec<O> {
     let n = x.len();
     fill_new(n, |out| {
         if n >= ELEMENTWISE_PAR_MIN && num_threads() > 1 {
             let c = chunk_len(n, 1 << 14);
-            out.par_chunks_mut(c).zip(x.par_chunks(c).zip(y.par_chunks(c))).for_each(|(o, (x, y))| {
-                for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
-                    o.write(f(x, y));
-                }
-            });
+            out.par_chunks_mut(c)
+                .zip(x.par_chunks(c).zip(y.par_chunks(c)))
+                .for_each(|(o, (x, y))| {
+                    for ((o, &x), &y) in o.iter_mut().zip(x).zip(y) {
+                        o.write(f(x, y));
+                    }
+                });
         } else {
             for ((o, &x), &y) in out.iter_mut().zip(x).zip(y) {
                 o.write(f(x, y));
@@ -167,8 +179,14 @@ fn strided_binary<A: Element, B: Element, O: Element>(
             idx[d] = r % shape[d];
             r /= shape[d];
         }
-        let mut pa = oa + (0..rank - 1).map(|d| idx[d] as isize * sa[d]).sum::<isize>();
-        let mut pb = ob + (0..rank - 1).map(|d| idx[d] as isize * sb[d]).sum::<isize>();
+        let mut pa = oa
+            + (0..rank - 1)
+                .map(|d| idx[d] as isize * sa[d])
+                .sum::<isize>();
+        let mut pb = ob
+            + (0..rank - 1)
+                .map(|d| idx[d] as isize * sb[d])
+                .sum::<isize>();
         for o in out.chunks_mut(inner) {
             row(o, xa, xb, pa, pb, ia, ib, f);
             let mut d = rank - 1;

@@ -338,7 +338,10 @@ macro_rules! float_kernel {
             }
             other => Err($crate::Error::DType {
                 op: $op,
-                msg: format!("expected a float tensor (float16/bfloat16/float32/float64), got {}", other.name()),
+                msg: format!(
+                    "expected a float tensor (float16/bfloat16/float32/float64), got {}",
+                    other.name()
+                ),
             }),
         }
     }};

@@ -12,10 +12,15 @@ pub(crate) const ELEMENTWISE_PAR_MIN: usize = 1 << 17;
 pub(crate) fn num_threads() -> usize {
     static N: OnceLock<usize> = OnceLock::new();
     *N.get_or_init(|| {
-        if let Some(n) = std::env::var("KILN_NUM_THREADS").ok().and_then(|v| v.parse::<usize>().ok()) {
+        if let Some(n) = std::env::var("KILN_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+        {
             let n = n.max(1);
             // Ignore the error if the pool already exists (another library built it).
-            let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+            let _ = rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build_global();
             n
         } else {
             rayon::current_num_threads()

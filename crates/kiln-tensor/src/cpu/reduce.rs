@@ -5,23 +5,20 @@ use crate::dtype::Element;
 use crate::shape::numel;
 use crate::Tensor;
 
-/// Geometry of a reduction: output shape (without keepdims) and row length.
-pub(crate) struct ReducePlan {
-    pub kept_shape: Vec<usize>,
-    pub row_len: usize,
-}
-
 /// Gathers `t` so that each output element's inputs form one contiguous row, and calls
 /// `fold` on every row. `axes` must be normalised (sorted, unique).
-pub(crate) fn reduce_rows<T: Element, O: Element>(t: &Tensor, axes: &[usize], fold: impl Fn(&[T]) -> O) -> (Vec<O>, ReducePlan) {
+pub(crate) fn reduce_rows<T: Element, O: Element>(
+    t: &Tensor,
+    axes: &[usize],
+    fold: impl Fn(&[T]) -> O,
+) -> Vec<O> {
     let rank = t.rank();
     let kept: Vec<usize> = (0..rank).filter(|a| !axes.contains(a)).collect();
     let kept_shape: Vec<usize> = kept.iter().map(|&a| t.shape()[a]).collect();
     let row_len: usize = axes.iter().map(|&a| t.shape()[a]).product();
     let rows = numel(&kept_shape);
-    let plan = ReducePlan { kept_shape, row_len };
     if rows == 0 {
-        return (Vec::new(), plan);
+        return Vec::new();
     }
     // Permute kept axes first, reduced axes last, then read row-major.
     let perm: Vec<usize> = kept.iter().chain(axes.iter()).copied().collect();
@@ -34,7 +31,7 @@ pub(crate) fn reduce_rows<T: Element, O: Element>(t: &Tensor, axes: &[usize], fo
     } else {
         data.chunks(row_len).map(&fold).collect()
     };
-    (out, plan)
+    out
 }
 
 /// Sum of a contiguous f32 slice with 16 independent accumulators (vectorisable, and
@@ -111,8 +108,11 @@ pub(crate) fn reduce_axes<T: Element, O: Element>(
     fold: impl Fn(&[T]) -> O + Sync,
 ) -> Vec<O> {
     use rayon::prelude::*;
-    let par = t.numel() >= crate::cpu::parallel::ELEMENTWISE_PAR_MIN && crate::cpu::parallel::num_threads() > 1;
-    if let (Some(s), Some((outer, r, inner))) = (t.contiguous_slice::<T>(), block_layout(t.shape(), axes)) {
+    let par = t.numel() >= crate::cpu::parallel::ELEMENTWISE_PAR_MIN
+        && crate::cpu::parallel::num_threads() > 1;
+    if let (Some(s), Some((outer, r, inner))) =
+        (t.contiguous_slice::<T>(), block_layout(t.shape(), axes))
+    {
         if outer * inner == 0 {
             return Vec::new();
         }
@@ -136,7 +136,9 @@ pub(crate) fn reduce_axes<T: Element, O: Element>(
             }
         };
         if par && outer > 1 {
-            out.par_chunks_mut(inner).enumerate().for_each(|(a, acc)| block(a, acc));
+            out.par_chunks_mut(inner)
+                .enumerate()
+                .for_each(|(a, acc)| block(a, acc));
         } else if par && inner >= 4096 {
             // One outer block with wide rows: split the columns across threads.
             let c = crate::cpu::parallel::chunk_len(inner, 1024);
@@ -156,12 +158,18 @@ pub(crate) fn reduce_axes<T: Element, O: Element>(
         }
         return out;
     }
-    reduce_rows::<T, O>(t, axes, |row| fold(row)).0
+    reduce_rows::<T, O>(t, axes, |row| fold(row))
 }
 
 /// Index of the best element along `axis` of a contiguous `(outer, n, inner)` layout;
 /// `better(a, b)` is true when `a` strictly beats `b` (so the lowest index wins ties).
-pub(crate) fn arg_best<T: Element>(s: &[T], outer: usize, n: usize, inner: usize, better: impl Fn(T, T) -> bool) -> Vec<i64> {
+pub(crate) fn arg_best<T: Element>(
+    s: &[T],
+    outer: usize,
+    n: usize,
+    inner: usize,
+    better: impl Fn(T, T) -> bool,
+) -> Vec<i64> {
     let mut out = vec![0i64; outer * inner];
     if n == 0 {
         return out;

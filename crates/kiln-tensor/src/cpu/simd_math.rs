@@ -186,7 +186,9 @@ pub(crate) fn map_f32<O: F32Op>(op: O, x: &[f32]) -> Vec<f32> {
     fill_new(n, |out| {
         if n >= ELEMENTWISE_PAR_MIN && num_threads() > 1 {
             let c = chunk_len(n, 1 << 14);
-            out.par_chunks_mut(c).zip(x.par_chunks(c)).for_each(|(o, x)| apply_chunk(op, x, o));
+            out.par_chunks_mut(c)
+                .zip(x.par_chunks(c))
+                .for_each(|(o, x)| apply_chunk(op, x, o));
         } else {
             apply_chunk(op, x, out);
         }
@@ -195,6 +197,7 @@ pub(crate) fn map_f32<O: F32Op>(op: O, x: &[f32]) -> Vec<f32> {
 
 /// Reference single-element evaluation with the portable build (tests and scalars).
 #[inline]
+#[cfg(test)]
 pub(crate) fn apply_scalar<O: F32Op>(op: O, x: f32) -> f32 {
     op.apply::<Unfused>(x)
 }
@@ -267,18 +270,6 @@ impl F32Op for Elu {
         } else {
             self.0 * em1
         }
-    }
-}
-
-/// `scale * elu(x, alpha)` with SELU's constants.
-#[derive(Clone, Copy)]
-pub(crate) struct Selu;
-impl F32Op for Selu {
-    #[inline(always)]
-    fn apply<M: MulAdd>(self, x: f32) -> f32 {
-        const ALPHA: f32 = 1.673_263_2;
-        const SCALE: f32 = 1.050_701;
-        SCALE * Elu(ALPHA).apply::<M>(x)
     }
 }
 
@@ -396,7 +387,12 @@ mod tests {
                 worst = (d, x);
             }
         }
-        assert!(worst.0 <= 2, "{name}: exp off by {} ulp at x = {:e}", worst.0, worst.1);
+        assert!(
+            worst.0 <= 2,
+            "{name}: exp off by {} ulp at x = {:e}",
+            worst.0,
+            worst.1
+        );
     }
 
     #[test]
@@ -433,9 +429,17 @@ mod tests {
         let sg = map_f32(Sigmoid, &xs);
         for (i, &x) in xs.iter().enumerate() {
             let want = (x as f64).tanh() as f32;
-            assert!(ulp_diff(th[i], want) <= 3, "tanh({x:e}) = {} want {want}", th[i]);
+            assert!(
+                ulp_diff(th[i], want) <= 3,
+                "tanh({x:e}) = {} want {want}",
+                th[i]
+            );
             let want = (1.0 / (1.0 + (-(x as f64)).exp())) as f32;
-            assert!(ulp_diff(sg[i], want) <= 3, "sigmoid({x:e}) = {} want {want}", sg[i]);
+            assert!(
+                ulp_diff(sg[i], want) <= 3,
+                "sigmoid({x:e}) = {} want {want}",
+                sg[i]
+            );
         }
     }
 
@@ -446,15 +450,25 @@ mod tests {
         let el = map_f32(Elu(1.0), &xs);
         for (i, &x) in xs.iter().enumerate() {
             let want = (x as f64).exp_m1() as f32;
-            assert!(ulp_diff(em[i], want) <= 3, "expm1({x:e}) = {} want {want}", em[i]);
+            assert!(
+                ulp_diff(em[i], want) <= 3,
+                "expm1({x:e}) = {} want {want}",
+                em[i]
+            );
             let want = if x > 0.0 { x } else { want };
-            assert!(ulp_diff(el[i], want) <= 3, "elu({x:e}) = {} want {want}", el[i]);
+            assert!(
+                ulp_diff(el[i], want) <= 3,
+                "elu({x:e}) = {} want {want}",
+                el[i]
+            );
         }
     }
 
     #[test]
     fn threaded_matches_single() {
-        let xs: Vec<f32> = (0..(ELEMENTWISE_PAR_MIN + 777)).map(|i| (i as f32) * 1e-4 - 20.0).collect();
+        let xs: Vec<f32> = (0..(ELEMENTWISE_PAR_MIN + 777))
+            .map(|i| (i as f32) * 1e-4 - 20.0)
+            .collect();
         let a = map_f32(Silu, &xs);
         for (i, &x) in xs.iter().enumerate().step_by(97) {
             assert_eq!(a[i].to_bits(), {

@@ -90,7 +90,9 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
 #[inline]
 fn row<T: SoftmaxFloat>(x: &[T], out: &mut [T], log: bool) {
     #[cfg(target_arch = "x86_64")]
-    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() && crate::cpu::simd_math::has_avx2_fma() {
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
+        && crate::cpu::simd_math::has_avx2_fma()
+    {
         // SAFETY: T is f32 (checked above) and the CPU supports AVX2 and FMA.
         unsafe {
             let xf = std::slice::from_raw_parts(x.as_ptr() as *const f32, x.len());
@@ -144,7 +146,13 @@ fn row_impl<T: SoftmaxFloat>(x: &[T], out: &mut [T], log: bool, exp: impl Fn(T) 
 }
 
 /// Softmax (or log-softmax) of `x` laid out as `(outer, n, inner)` along `n`.
-pub(crate) fn softmax<T: SoftmaxFloat + crate::dtype::Element>(x: &[T], outer: usize, n: usize, inner: usize, log: bool) -> Vec<T> {
+pub(crate) fn softmax<T: SoftmaxFloat + crate::dtype::Element>(
+    x: &[T],
+    outer: usize,
+    n: usize,
+    inner: usize,
+    log: bool,
+) -> Vec<T> {
     let mut out = vec![T::ZERO; x.len()];
     if x.is_empty() {
         return out;
@@ -153,11 +161,13 @@ pub(crate) fn softmax<T: SoftmaxFloat + crate::dtype::Element>(x: &[T], outer: u
     if inner == 1 {
         if par && outer > 1 {
             let rows = chunk_len(outer, 1);
-            out.par_chunks_mut(rows * n).zip(x.par_chunks(rows * n)).for_each(|(o, xs)| {
-                for (o, xs) in o.chunks_mut(n).zip(xs.chunks(n)) {
-                    row(xs, o, log);
-                }
-            });
+            out.par_chunks_mut(rows * n)
+                .zip(x.par_chunks(rows * n))
+                .for_each(|(o, xs)| {
+                    for (o, xs) in o.chunks_mut(n).zip(xs.chunks(n)) {
+                        row(xs, o, log);
+                    }
+                });
         } else {
             for (o, xs) in out.chunks_mut(n).zip(x.chunks(n)) {
                 row(xs, o, log);
@@ -170,12 +180,19 @@ pub(crate) fn softmax<T: SoftmaxFloat + crate::dtype::Element>(x: &[T], outer: u
         for k in 0..n {
             for (mj, &v) in m.iter_mut().zip(&xs[k * inner..(k + 1) * inner]) {
                 // NaN propagates into the max so the whole column becomes NaN.
-                *mj = if v > *mj || v.partial_cmp(&v).is_none() { v } else { *mj };
+                *mj = if v > *mj || v.partial_cmp(&v).is_none() {
+                    v
+                } else {
+                    *mj
+                };
             }
         }
         let mut s = vec![T::ZERO; inner];
         for k in 0..n {
-            let (xr, or) = (&xs[k * inner..(k + 1) * inner], &mut o[k * inner..(k + 1) * inner]);
+            let (xr, or) = (
+                &xs[k * inner..(k + 1) * inner],
+                &mut o[k * inner..(k + 1) * inner],
+            );
             for j in 0..inner {
                 let e = (xr[j] - m[j]).vexp();
                 or[j] = e;
@@ -200,7 +217,9 @@ pub(crate) fn softmax<T: SoftmaxFloat + crate::dtype::Element>(x: &[T], outer: u
     };
     let len = n * inner;
     if par && outer > 1 {
-        out.par_chunks_mut(len).zip(x.par_chunks(len)).for_each(|(o, xs)| block(xs, o));
+        out.par_chunks_mut(len)
+            .zip(x.par_chunks(len))
+            .for_each(|(o, xs)| block(xs, o));
     } else {
         for (o, xs) in out.chunks_mut(len).zip(x.chunks(len)) {
             block(xs, o);

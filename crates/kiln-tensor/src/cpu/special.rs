@@ -99,7 +99,11 @@ mod tests {
             (3.0, 0.999_977_909_503_001_4),
         ];
         for (x, want) in cases {
-            assert!((erf_f64(x) - want).abs() < 1e-15, "erf({x}) = {} want {want}", erf_f64(x));
+            assert!(
+                (erf_f64(x) - want).abs() < 1e-15,
+                "erf({x}) = {} want {want}",
+                erf_f64(x)
+            );
             assert!((erf_f64(-x) + want).abs() < 1e-15);
         }
         // erfc(3) and erfc(5) relative.

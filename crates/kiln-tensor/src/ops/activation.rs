@@ -28,7 +28,9 @@ impl Tensor {
             }
         })?;
         let y = out.clone();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(g.mul(&y.mul(&y.neg()?.add_scalar(1.0)?)?)?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(g.mul(&y.mul(&y.neg()?.add_scalar(1.0)?)?)?)])
+        }))
     }
 
     /// `max(x, 0)`.
@@ -41,9 +43,15 @@ impl Tensor {
         if self.dtype().is_int() {
             return self.maximum(&Tensor::scalar_of(0.0, self.dtype()));
         }
-        let out = float_unary!("relu", self, Some(simd::Relu), |v| if v < 0.0 { 0.0 } else { v })?;
+        let out = float_unary!("relu", self, Some(simd::Relu), |v| if v < 0.0 {
+            0.0
+        } else {
+            v
+        })?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(grad_select(g, &x, |v| v > 0.0, 1.0, 0.0)?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(grad_select(g, &x, |v| v > 0.0, 1.0, 0.0)?)])
+        }))
     }
 
     /// `min(max(x, 0), 6)`.
@@ -53,9 +61,17 @@ impl Tensor {
     /// assert_eq!(x.relu6().unwrap().to_vec::<f32>().unwrap(), vec![0.0, 2.0, 6.0]);
     /// ```
     pub fn relu6(&self) -> Result<Tensor> {
-        let out = float_unary!("relu6", self, NO_FAST, |v| if v < 0.0 { 0.0 } else if v > 6.0 { 6.0 } else { v })?;
+        let out = float_unary!("relu6", self, NO_FAST, |v| v.clamp(0.0, 6.0))?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(grad_select(g, &x, |v| v > 0.0 && v < 6.0, 1.0, 0.0)?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(grad_select(
+                g,
+                &x,
+                |v| v > 0.0 && v < 6.0,
+                1.0,
+                0.0,
+            )?)])
+        }))
     }
 
     /// `x` for x > 0, `alpha * x` otherwise (Keras default alpha 0.2 for the layer,
@@ -72,7 +88,9 @@ impl Tensor {
             unary_map::<T, T>(&x, move |v: T| if v > 0.0 { v } else { v * a })
         })?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(grad_select(g, &x, |v| v > 0.0, 1.0, alpha)?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(grad_select(g, &x, |v| v > 0.0, 1.0, alpha)?)])
+        }))
     }
 
     /// `x` for x > 0, `alpha * (e^x - 1)` otherwise.
@@ -83,7 +101,11 @@ impl Tensor {
     /// ```
     pub fn elu(&self, alpha: f64) -> Result<Tensor> {
         let out = if alpha == 1.0 {
-            float_unary!("elu", self, Some(simd::Elu(1.0)), |v| if v > 0.0 { v } else { v.exp_m1() })?
+            float_unary!("elu", self, Some(simd::Elu(1.0)), |v| if v > 0.0 {
+                v
+            } else {
+                v.exp_m1()
+            })?
         } else {
             let x = self.clone();
             float_kernel!("elu", x, T => {
@@ -135,13 +157,20 @@ impl Tensor {
         };
         // The derivative has cancellation near its zeros; evaluate it in f64 for f32/half
         // inputs (casts are differentiable, so higher derivatives still flow).
-        let x = if self.dtype() == DType::F64 { self.clone() } else { self.cast(DType::F64)? };
+        let x = if self.dtype() == DType::F64 {
+            self.clone()
+        } else {
+            self.cast(DType::F64)?
+        };
         let dtype = self.dtype();
         Ok(record(&[self], out, move |g| {
             let d = if approximate {
                 // 0.5 (1 + t) + 0.5 x (1 - t^2) C (1 + 3 * 0.044715 x^2)
                 let x2 = x.square()?;
-                let t = x.add(&x2.mul(&x)?.mul_scalar(0.044715)?)?.mul_scalar(C)?.tanh()?;
+                let t = x
+                    .add(&x2.mul(&x)?.mul_scalar(0.044715)?)?
+                    .mul_scalar(C)?
+                    .tanh()?;
                 let a = t.add_scalar(1.0)?.mul_scalar(0.5)?;
                 let b = x
                     .mul(&t.square()?.neg()?.add_scalar(1.0)?)?
@@ -150,8 +179,16 @@ impl Tensor {
                 a.add(&b)?
             } else {
                 // 0.5 (1 + erf(x / sqrt 2)) + x * exp(-x^2 / 2) / sqrt(2 pi)
-                let a = x.mul_scalar(std::f64::consts::FRAC_1_SQRT_2)?.erf()?.add_scalar(1.0)?.mul_scalar(0.5)?;
-                let pdf = x.square()?.mul_scalar(-0.5)?.exp()?.mul_scalar(0.398_942_280_401_432_7)?;
+                let a = x
+                    .mul_scalar(std::f64::consts::FRAC_1_SQRT_2)?
+                    .erf()?
+                    .add_scalar(1.0)?
+                    .mul_scalar(0.5)?;
+                let pdf = x
+                    .square()?
+                    .mul_scalar(-0.5)?
+                    .exp()?
+                    .mul_scalar(0.398_942_280_401_432_7)?;
                 a.add(&x.mul(&pdf)?)?
             };
             Ok(vec![Some(g.mul(&d.cast(dtype)?)?)])
@@ -170,7 +207,9 @@ impl Tensor {
             m + (-v.abs()).exp().ln_1p()
         })?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(g.mul(&x.sigmoid()?)?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(g.mul(&x.sigmoid()?)?)])
+        }))
     }
 
     /// `x / (1 + |x|)`.
@@ -182,7 +221,9 @@ impl Tensor {
     pub fn softsign(&self) -> Result<Tensor> {
         let out = float_unary!("softsign", self, NO_FAST, |v| v / (1.0 + v.abs()))?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(g.div(&x.abs()?.add_scalar(1.0)?.square()?)?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(g.div(&x.abs()?.add_scalar(1.0)?.square()?)?)])
+        }))
     }
 
     /// SiLU / swish: `x * sigmoid(x)`.
@@ -193,7 +234,11 @@ impl Tensor {
     /// ```
     pub fn silu(&self) -> Result<Tensor> {
         let out = float_unary!("silu", self, Some(simd::Silu), |v| {
-            let s = if v >= 0.0 { 1.0 / (1.0 + (-v).exp()) } else { v.exp() / (1.0 + v.exp()) };
+            let s = if v >= 0.0 {
+                1.0 / (1.0 + (-v).exp())
+            } else {
+                v.exp() / (1.0 + v.exp())
+            };
             v * s
         })?;
         let x = self.clone();
@@ -223,12 +268,17 @@ impl Tensor {
     /// ```
     pub fn hard_sigmoid(&self) -> Result<Tensor> {
         let out = float_unary!("hard_sigmoid", self, NO_FAST, |v| {
-            let r = v + 3.0;
-            (if r < 0.0 { 0.0 } else if r > 6.0 { 6.0 } else { r }) / 6.0
+            (v + 3.0).clamp(0.0, 6.0) / 6.0
         })?;
         let x = self.clone();
         Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(grad_select(g, &x, |v| v > -3.0 && v < 3.0, 1.0 / 6.0, 0.0)?)])
+            Ok(vec![Some(grad_select(
+                g,
+                &x,
+                |v| v > -3.0 && v < 3.0,
+                1.0 / 6.0,
+                0.0,
+            )?)])
         }))
     }
 

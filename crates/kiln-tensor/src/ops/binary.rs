@@ -72,7 +72,10 @@ impl Tensor {
         let out = numeric_binary("sub", self, other, SubK)?;
         let (sa, sb) = (self.shape().to_vec(), other.shape().to_vec());
         Ok(record(&[self, other], out, move |g| {
-            Ok(vec![Some(unbroadcast(g, &sa)?), Some(unbroadcast(&g.neg()?, &sb)?)])
+            Ok(vec![
+                Some(unbroadcast(g, &sa)?),
+                Some(unbroadcast(&g.neg()?, &sb)?),
+            ])
         }))
     }
 
@@ -87,7 +90,10 @@ impl Tensor {
         let out = numeric_binary("mul", self, other, MulK)?;
         let (a, b) = (self.clone(), other.clone());
         Ok(record(&[self, other], out, move |g| {
-            Ok(vec![Some(unbroadcast(&g.mul(&b)?, a.shape())?), Some(unbroadcast(&g.mul(&a)?, b.shape())?)])
+            Ok(vec![
+                Some(unbroadcast(&g.mul(&b)?, a.shape())?),
+                Some(unbroadcast(&g.mul(&a)?, b.shape())?),
+            ])
         }))
     }
 
@@ -112,7 +118,10 @@ impl Tensor {
             let ga = g.div(&b)?;
             // d(a/b)/db = -a / b^2
             let gb = g.mul(&a)?.div(&b.mul(&b)?)?.neg()?;
-            Ok(vec![Some(unbroadcast(&ga, a.shape())?), Some(unbroadcast(&gb, b.shape())?)])
+            Ok(vec![
+                Some(unbroadcast(&ga, a.shape())?),
+                Some(unbroadcast(&gb, b.shape())?),
+            ])
         }))
     }
 }
@@ -145,7 +154,10 @@ impl Tensor {
         let (a, b) = (self.clone(), other.clone());
         Ok(record(&[self, other], out, move |g| {
             let q = a.div(&b)?.floor()?;
-            Ok(vec![Some(unbroadcast(g, a.shape())?), Some(unbroadcast(&g.mul(&q)?.neg()?, b.shape())?)])
+            Ok(vec![
+                Some(unbroadcast(g, a.shape())?),
+                Some(unbroadcast(&g.mul(&q)?.neg()?, b.shape())?),
+            ])
         }))
     }
 
@@ -167,7 +179,10 @@ impl Tensor {
             // log of a masked-to-1 base keeps non-positive bases finite.
             let safe = a.mul(&pos)?.add(&pos.neg()?.add_scalar(1.0)?)?;
             let gb = g.mul(&y)?.mul(&safe.log()?)?.mul(&pos)?;
-            Ok(vec![Some(unbroadcast(&ga, a.shape())?), Some(unbroadcast(&gb, b.shape())?)])
+            Ok(vec![
+                Some(unbroadcast(&ga, a.shape())?),
+                Some(unbroadcast(&gb, b.shape())?),
+            ])
         }))
     }
 
@@ -181,7 +196,9 @@ impl Tensor {
     pub fn maximum(&self, other: &Tensor) -> Result<Tensor> {
         let out = numeric_binary("maximum", self, other, MaxK)?;
         let (a, b) = (self.clone(), other.clone());
-        Ok(record(&[self, other], out, move |g| select_grads(g, &a, &b, |d| d >= 0.0)))
+        Ok(record(&[self, other], out, move |g| {
+            select_grads(g, &a, &b, |d| d >= 0.0)
+        }))
     }
 
     /// Elementwise minimum (NaN propagates). Ties send the whole gradient to `self`.
@@ -194,7 +211,9 @@ impl Tensor {
     pub fn minimum(&self, other: &Tensor) -> Result<Tensor> {
         let out = numeric_binary("minimum", self, other, MinK)?;
         let (a, b) = (self.clone(), other.clone());
-        Ok(record(&[self, other], out, move |g| select_grads(g, &a, &b, |d| d <= 0.0)))
+        Ok(record(&[self, other], out, move |g| {
+            select_grads(g, &a, &b, |d| d <= 0.0)
+        }))
     }
 
     /// `(self - other)^2` (`tf.math.squared_difference`).
@@ -210,17 +229,28 @@ impl Tensor {
 }
 
 /// Gradients of max/min: `self` gets `g` where `pick(self - other)`, `other` the rest.
-fn select_grads(g: &Tensor, a: &Tensor, b: &Tensor, pick: fn(f64) -> bool) -> Result<Vec<Option<Tensor>>> {
+fn select_grads(
+    g: &Tensor,
+    a: &Tensor,
+    b: &Tensor,
+    pick: fn(f64) -> bool,
+) -> Result<Vec<Option<Tensor>>> {
     let d = a.stop_gradient().sub(&b.stop_gradient())?;
     let ga = crate::ops::math::grad_select(g, &d, pick, 1.0, 0.0)?;
     let gb = g.sub(&ga)?;
-    Ok(vec![Some(unbroadcast(&ga, a.shape())?), Some(unbroadcast(&gb, b.shape())?)])
+    Ok(vec![
+        Some(unbroadcast(&ga, a.shape())?),
+        Some(unbroadcast(&gb, b.shape())?),
+    ])
 }
 
 /// Integer division by zero is undefined: an error naming the op (floats give inf/NaN).
 fn check_int_divisor(op: &'static str, b: &Tensor) -> Result<()> {
     if b.dtype().is_int() && b.to_f64_vec().contains(&0.0) {
-        return Err(crate::Error::arg(op, "integer division by zero".to_string()));
+        return Err(crate::Error::arg(
+            op,
+            "integer division by zero".to_string(),
+        ));
     }
     Ok(())
 }

@@ -10,14 +10,19 @@ fn compare(op: &'static str, a: &Tensor, b: &Tensor, f: fn(f64, f64) -> bool) ->
     let shape = broadcast_shapes(op, a.shape(), b.shape())?;
     Ok(match a.dtype() {
         DType::F32 => binary_map::<f32, f32, bool>(a, b, &shape, |x, y| f(x as f64, y as f64)),
-        dt => with_dtype!(dt, T => binary_map::<T, T, bool>(a, b, &shape, |x, y| f(x.to_f64(), y.to_f64()))),
+        dt => {
+            with_dtype!(dt, T => binary_map::<T, T, bool>(a, b, &shape, |x, y| f(x.to_f64(), y.to_f64())))
+        }
     })
 }
 
 fn logical(op: &'static str, a: &Tensor, b: &Tensor, f: fn(bool, bool) -> bool) -> Result<Tensor> {
     for t in [a, b] {
         if t.dtype() != DType::Bool {
-            return Err(Error::dtype(op, format!("expected bool tensors, got {}", t.dtype().name())));
+            return Err(Error::dtype(
+                op,
+                format!("expected bool tensors, got {}", t.dtype().name()),
+            ));
         }
     }
     let shape = broadcast_shapes(op, a.shape(), b.shape())?;
@@ -125,7 +130,10 @@ impl Tensor {
     /// ```
     pub fn logical_not(&self) -> Result<Tensor> {
         if self.dtype() != DType::Bool {
-            return Err(Error::dtype("logical_not", format!("expected a bool tensor, got {}", self.dtype().name())));
+            return Err(Error::dtype(
+                "logical_not",
+                format!("expected a bool tensor, got {}", self.dtype().name()),
+            ));
         }
         Ok(unary_map::<bool, bool>(self, |v| !v))
     }
@@ -142,7 +150,10 @@ impl Tensor {
     /// ```
     pub fn where_cond(cond: &Tensor, x: &Tensor, y: &Tensor) -> Result<Tensor> {
         if cond.dtype() != DType::Bool {
-            return Err(Error::dtype("where", format!("condition must be bool, got {}", cond.dtype().name())));
+            return Err(Error::dtype(
+                "where",
+                format!("condition must be bool, got {}", cond.dtype().name()),
+            ));
         }
         same_dtype("where", x, y)?;
         let s = broadcast_shapes("where", x.shape(), y.shape())?;
@@ -171,7 +182,10 @@ impl Tensor {
             let z = g.zeros_like();
             let gx = Tensor::where_cond(&c, g, &z)?;
             let gy = Tensor::where_cond(&c, &z, g)?;
-            Ok(vec![Some(unbroadcast(&gx, &sx)?), Some(unbroadcast(&gy, &sy)?)])
+            Ok(vec![
+                Some(unbroadcast(&gx, &sx)?),
+                Some(unbroadcast(&gy, &sy)?),
+            ])
         }))
     }
 
@@ -206,7 +220,10 @@ impl Tensor {
 
 fn classify(op: &'static str, x: &Tensor, f: fn(f64) -> bool) -> Result<Tensor> {
     if !x.dtype().is_float() {
-        return Err(Error::dtype(op, format!("expected a float tensor, got {}", x.dtype().name())));
+        return Err(Error::dtype(
+            op,
+            format!("expected a float tensor, got {}", x.dtype().name()),
+        ));
     }
     Ok(with_dtype!(x.dtype(), T => unary_map::<T, bool>(x, |v| f(v.to_f64()))))
 }

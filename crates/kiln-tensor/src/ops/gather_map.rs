@@ -16,7 +16,12 @@ use crate::{with_dtype, Element, Result, Tensor};
 pub(crate) const FILL: usize = usize::MAX;
 
 /// `out[i] = x_flat[map[i]]` (row-major `x`), `fill` where `map[i] == FILL`.
-pub(crate) fn take_flat(x: &Tensor, map: Arc<Vec<usize>>, out_shape: Vec<usize>, fill: f64) -> Tensor {
+pub(crate) fn take_flat(
+    x: &Tensor,
+    map: Arc<Vec<usize>>,
+    out_shape: Vec<usize>,
+    fill: f64,
+) -> Tensor {
     debug_assert_eq!(map.len(), numel(&out_shape));
     let out = with_dtype!(x.dtype(), T => {
         let src = x.data::<T>();
@@ -25,11 +30,17 @@ pub(crate) fn take_flat(x: &Tensor, map: Arc<Vec<usize>>, out_shape: Vec<usize>,
         Tensor::from_vec_unchecked(v, out_shape)
     });
     let in_shape = x.shape().to_vec();
-    record(&[x], out, move |g| Ok(vec![Some(scatter_flat(g, map.clone(), in_shape.clone())?)]))
+    record(&[x], out, move |g| {
+        Ok(vec![Some(scatter_flat(g, map.clone(), in_shape.clone())?)])
+    })
 }
 
 /// `out = zeros(in_shape); out_flat[map[i]] += g[i]` (skipping `FILL`).
-pub(crate) fn scatter_flat(g: &Tensor, map: Arc<Vec<usize>>, in_shape: Vec<usize>) -> Result<Tensor> {
+pub(crate) fn scatter_flat(
+    g: &Tensor,
+    map: Arc<Vec<usize>>,
+    in_shape: Vec<usize>,
+) -> Result<Tensor> {
     let n = numel(&in_shape);
     let out = crate::with_num_dtype!("scatter", g.dtype(), T => {
         use crate::cpu::num::Num;
@@ -43,7 +54,14 @@ pub(crate) fn scatter_flat(g: &Tensor, map: Arc<Vec<usize>>, in_shape: Vec<usize
         Tensor::from_vec_unchecked(v, in_shape.clone())
     })?;
     let out_shape = g.shape().to_vec();
-    Ok(record(&[g], out, move |gg| Ok(vec![Some(take_flat(gg, map.clone(), out_shape.clone(), 0.0))])))
+    Ok(record(&[g], out, move |gg| {
+        Ok(vec![Some(take_flat(
+            gg,
+            map.clone(),
+            out_shape.clone(),
+            0.0,
+        ))])
+    }))
 }
 
 /// The map for an output whose index along each dimension `d` comes from input index
@@ -86,8 +104,10 @@ pub(crate) fn separable_map(in_shape: &[usize], tables: &[Vec<Option<usize>>]) -
 /// Reads an integer index tensor (i32/i64/u8) as i64 values.
 pub(crate) fn index_values(op: &'static str, t: &Tensor) -> Result<Vec<i64>> {
     if !t.dtype().is_int() {
-        return Err(crate::Error::dtype(op, format!("indices must be int32 or int64, got {}", t.dtype().name())));
+        return Err(crate::Error::dtype(
+            op,
+            format!("indices must be int32 or int64, got {}", t.dtype().name()),
+        ));
     }
     Ok(t.to_f64_vec().into_iter().map(|v| v as i64).collect())
 }
-

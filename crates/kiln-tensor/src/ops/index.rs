@@ -18,12 +18,23 @@ fn check_index(op: &'static str, i: i64, dim: usize) -> Result<usize> {
 
 /// Index maps of gather_nd: for each index tuple, the flat offset of the selected slice,
 /// plus the slice length.
-fn nd_offsets(op: &'static str, shape: &[usize], indices: &Tensor) -> Result<(Vec<usize>, usize, Vec<usize>)> {
-    let m = *indices.shape().last().ok_or_else(|| Error::shape(op, "indices must have rank >= 1"))?;
+fn nd_offsets(
+    op: &'static str,
+    shape: &[usize],
+    indices: &Tensor,
+) -> Result<(Vec<usize>, usize, Vec<usize>)> {
+    let m = *indices
+        .shape()
+        .last()
+        .ok_or_else(|| Error::shape(op, "indices must have rank >= 1"))?;
     if m > shape.len() {
         return Err(Error::shape(
             op,
-            format!("index depth {m} (last dim of indices {}) exceeds the rank of {}", fmt_shape(indices.shape()), fmt_shape(shape)),
+            format!(
+                "index depth {m} (last dim of indices {}) exceeds the rank of {}",
+                fmt_shape(indices.shape()),
+                fmt_shape(shape)
+            ),
         ));
     }
     let idx = index_values(op, indices)?;
@@ -78,10 +89,18 @@ impl Tensor {
     /// let i = Tensor::from_vec(vec![1i32, 0], &[2, 1]).unwrap();
     /// assert_eq!(x.gather_batched(&i, 1, 1).unwrap().to_vec::<i32>().unwrap(), vec![2, 3]);
     /// ```
-    pub fn gather_batched(&self, indices: &Tensor, axis: isize, batch_dims: usize) -> Result<Tensor> {
+    pub fn gather_batched(
+        &self,
+        indices: &Tensor,
+        axis: isize,
+        batch_dims: usize,
+    ) -> Result<Tensor> {
         let op = "gather";
         let ax = normalize_axis(op, axis, self.rank())?;
-        if batch_dims > ax || batch_dims > indices.rank() || self.shape()[..batch_dims] != indices.shape()[..batch_dims] {
+        if batch_dims > ax
+            || batch_dims > indices.rank()
+            || self.shape()[..batch_dims] != indices.shape()[..batch_dims]
+        {
             return Err(Error::shape(
                 op,
                 format!(
@@ -148,7 +167,13 @@ impl Tensor {
         if updates.shape() != want.as_slice() {
             return Err(Error::shape(
                 op,
-                format!("updates have shape {} but indices {} into {} need {}", fmt_shape(updates.shape()), fmt_shape(indices.shape()), fmt_shape(self.shape()), fmt_shape(&want)),
+                format!(
+                    "updates have shape {} but indices {} into {} need {}",
+                    fmt_shape(updates.shape()),
+                    fmt_shape(indices.shape()),
+                    fmt_shape(self.shape()),
+                    fmt_shape(&want)
+                ),
             ));
         }
         let map: Vec<usize> = offs.iter().flat_map(|&o| o..o + len).collect();
@@ -166,13 +191,21 @@ impl Tensor {
     /// let ids = Tensor::from_vec(vec![0i32, 1, 0], &[3]).unwrap();
     /// assert_eq!(x.unsorted_segment_sum(&ids, 2).unwrap().to_vec::<f32>().unwrap(), vec![4.0, 2.0]);
     /// ```
-    pub fn unsorted_segment_sum(&self, segment_ids: &Tensor, num_segments: usize) -> Result<Tensor> {
+    pub fn unsorted_segment_sum(
+        &self,
+        segment_ids: &Tensor,
+        num_segments: usize,
+    ) -> Result<Tensor> {
         let op = "unsorted_segment_sum";
         let k = segment_ids.rank();
         if k > self.rank() || self.shape()[..k] != *segment_ids.shape() {
             return Err(Error::shape(
                 op,
-                format!("segment_ids shape {} must be a prefix of data shape {}", fmt_shape(segment_ids.shape()), fmt_shape(self.shape())),
+                format!(
+                    "segment_ids shape {} must be a prefix of data shape {}",
+                    fmt_shape(segment_ids.shape()),
+                    fmt_shape(self.shape())
+                ),
             ));
         }
         let ids = index_values(op, segment_ids)?;
@@ -201,7 +234,14 @@ impl Tensor {
     /// let y = i.one_hot(3, 1.0, 0.0, -1, DType::F32).unwrap();
     /// assert_eq!(y.to_vec::<f32>().unwrap(), vec![1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]);
     /// ```
-    pub fn one_hot(&self, depth: usize, on_value: f64, off_value: f64, axis: isize, dtype: DType) -> Result<Tensor> {
+    pub fn one_hot(
+        &self,
+        depth: usize,
+        on_value: f64,
+        off_value: f64,
+        axis: isize,
+        dtype: DType,
+    ) -> Result<Tensor> {
         let op = "one_hot";
         let idx = index_values(op, self)?;
         let ax = normalize_axis(op, axis, self.rank() + 1)?;
@@ -235,7 +275,10 @@ impl Tensor {
         let inner: usize = self.shape()[ax + 1..].iter().product();
         let n = self.shape()[ax];
         // order holds flat source offsets; convert to positions along the axis.
-        let pos: Vec<i32> = order.iter().map(|&f| ((f / inner) % n.max(1)) as i32).collect();
+        let pos: Vec<i32> = order
+            .iter()
+            .map(|&f| ((f / inner) % n.max(1)) as i32)
+            .collect();
         Tensor::from_vec(pos, self.shape())
     }
 
@@ -266,7 +309,13 @@ impl Tensor {
         }
         let n = *self.shape().last().expect("rank >= 1");
         if k > n {
-            return Err(Error::arg("top_k", format!("k = {k} is larger than the last dimension ({n}) of shape {}", fmt_shape(self.shape()))));
+            return Err(Error::arg(
+                "top_k",
+                format!(
+                    "k = {k} is larger than the last dimension ({n}) of shape {}",
+                    fmt_shape(self.shape())
+                ),
+            ));
         }
         let (order, _) = self.sort_order("top_k", -1, true)?;
         let rows = self.numel() / n.max(1);
@@ -285,12 +334,20 @@ impl Tensor {
     }
 
     /// Flat row-major source offsets of the sorted elements along `axis` (stable).
-    fn sort_order(&self, op: &'static str, axis: isize, descending: bool) -> Result<(Vec<usize>, usize)> {
+    fn sort_order(
+        &self,
+        op: &'static str,
+        axis: isize,
+        descending: bool,
+    ) -> Result<(Vec<usize>, usize)> {
         if self.rank() == 0 {
             return Err(Error::shape(op, "input must have rank >= 1"));
         }
         if self.dtype() == DType::Bool {
-            return Err(Error::dtype(op, "bool tensors cannot be sorted; cast first"));
+            return Err(Error::dtype(
+                op,
+                "bool tensors cannot be sorted; cast first",
+            ));
         }
         let ax = normalize_axis(op, axis, self.rank())?;
         let n = self.shape()[ax];

@@ -35,7 +35,10 @@ impl PadMode {
             "CONSTANT" => Ok(PadMode::Constant(0.0)),
             "REFLECT" => Ok(PadMode::Reflect),
             "SYMMETRIC" => Ok(PadMode::Symmetric),
-            _ => Err(Error::arg("pad", format!("unknown mode '{name}'; expected CONSTANT, REFLECT or SYMMETRIC"))),
+            _ => Err(Error::arg(
+                "pad",
+                format!("unknown mode '{name}'; expected CONSTANT, REFLECT or SYMMETRIC"),
+            )),
         }
     }
 }
@@ -56,16 +59,22 @@ impl Tensor {
     /// assert!(Tensor::concat(&[&a, &b.reshape(&[2, 1]).unwrap()], 0).is_err());
     /// ```
     pub fn concat(tensors: &[&Tensor], axis: isize) -> Result<Tensor> {
-        let first = tensors.first().ok_or_else(|| Error::arg("concat", "needs at least one tensor"))?;
+        let first = tensors
+            .first()
+            .ok_or_else(|| Error::arg("concat", "needs at least one tensor"))?;
         let rank = first.rank();
         if rank == 0 {
-            return Err(Error::shape("concat", "cannot concatenate scalars (rank 0); stack them instead"));
+            return Err(Error::shape(
+                "concat",
+                "cannot concatenate scalars (rank 0); stack them instead",
+            ));
         }
         let ax = normalize_axis("concat", axis, rank)?;
         let mut total = 0;
         for t in tensors {
             crate::ops::same_dtype("concat", first, t)?;
-            let ok = t.rank() == rank && (0..rank).all(|d| d == ax || t.shape()[d] == first.shape()[d]);
+            let ok =
+                t.rank() == rank && (0..rank).all(|d| d == ax || t.shape()[d] == first.shape()[d]);
             if !ok {
                 let shapes: Vec<String> = tensors.iter().map(|t| fmt_shape(t.shape())).collect();
                 return Err(Error::shape(
@@ -92,7 +101,13 @@ impl Tensor {
         });
         let sizes: Vec<usize> = tensors.iter().map(|t| t.shape()[ax]).collect();
         Ok(record(tensors, out, move |g| {
-            Ok(g.split_sizes(&sizes.iter().map(|&s| s as isize).collect::<Vec<_>>(), ax as isize)?.into_iter().map(Some).collect())
+            Ok(g.split_sizes(
+                &sizes.iter().map(|&s| s as isize).collect::<Vec<_>>(),
+                ax as isize,
+            )?
+            .into_iter()
+            .map(Some)
+            .collect())
         }))
     }
 
@@ -104,17 +119,26 @@ impl Tensor {
     /// assert_eq!(Tensor::stack(&[&a, &a], 1).unwrap().shape(), &[2, 2]);
     /// ```
     pub fn stack(tensors: &[&Tensor], axis: isize) -> Result<Tensor> {
-        let first = tensors.first().ok_or_else(|| Error::arg("stack", "needs at least one tensor"))?;
+        let first = tensors
+            .first()
+            .ok_or_else(|| Error::arg("stack", "needs at least one tensor"))?;
         for t in tensors {
             if t.shape() != first.shape() {
                 return Err(Error::shape(
                     "stack",
-                    format!("all tensors must have the same shape; got {} and {}", fmt_shape(first.shape()), fmt_shape(t.shape())),
+                    format!(
+                        "all tensors must have the same shape; got {} and {}",
+                        fmt_shape(first.shape()),
+                        fmt_shape(t.shape())
+                    ),
                 ));
             }
         }
         let ax = normalize_axis("stack", axis, first.rank() + 1)?;
-        let expanded: Vec<Tensor> = tensors.iter().map(|t| t.expand_dims(ax as isize)).collect::<Result<_>>()?;
+        let expanded: Vec<Tensor> = tensors
+            .iter()
+            .map(|t| t.expand_dims(ax as isize))
+            .collect::<Result<_>>()?;
         Tensor::concat(&expanded.iter().collect::<Vec<_>>(), ax as isize)
     }
 
@@ -129,7 +153,10 @@ impl Tensor {
     pub fn unstack(&self, axis: isize) -> Result<Vec<Tensor>> {
         let ax = normalize_axis("unstack", axis, self.rank())?;
         let n = self.shape()[ax];
-        self.split(n, ax as isize)?.into_iter().map(|t| t.squeeze(&[ax as isize])).collect()
+        self.split(n, ax as isize)?
+            .into_iter()
+            .map(|t| t.squeeze(&[ax as isize]))
+            .collect()
     }
 
     /// Splits into `num` equal parts along `axis` (`tf.split` with an int).
@@ -142,10 +169,13 @@ impl Tensor {
     pub fn split(&self, num: usize, axis: isize) -> Result<Vec<Tensor>> {
         let ax = normalize_axis("split", axis, self.rank())?;
         let d = self.shape()[ax];
-        if num == 0 || d % num != 0 {
+        if num == 0 || !d.is_multiple_of(num) {
             return Err(Error::shape(
                 "split",
-                format!("dimension {ax} of shape {} (size {d}) is not divisible into {num} parts", fmt_shape(self.shape())),
+                format!(
+                    "dimension {ax} of shape {} (size {d}) is not divisible into {num} parts",
+                    fmt_shape(self.shape())
+                ),
             ));
         }
         self.split_sizes(&vec![(d / num) as isize; num], axis)
@@ -163,9 +193,18 @@ impl Tensor {
         let d = self.shape()[ax];
         let known: isize = sizes.iter().filter(|&&s| s >= 0).sum();
         let unknown = sizes.iter().filter(|&&s| s == -1).count();
-        let bad = sizes.iter().any(|&s| s < -1) || unknown > 1 || (unknown == 0 && known != d as isize) || known > d as isize;
+        let bad = sizes.iter().any(|&s| s < -1)
+            || unknown > 1
+            || (unknown == 0 && known != d as isize)
+            || known > d as isize;
         if bad {
-            return Err(Error::shape("split", format!("sizes {sizes:?} do not add up to dimension {ax} of shape {}", fmt_shape(self.shape()))));
+            return Err(Error::shape(
+                "split",
+                format!(
+                    "sizes {sizes:?} do not add up to dimension {ax} of shape {}",
+                    fmt_shape(self.shape())
+                ),
+            ));
         }
         let mut begin = vec![0isize; self.rank()];
         let mut out = Vec::with_capacity(sizes.len());
@@ -206,7 +245,10 @@ impl Tensor {
             if b < 0 || s < 0 || b + s > dim {
                 return Err(Error::shape(
                     "slice",
-                    format!("begin {begin:?} size {size:?} is out of bounds for shape {}", fmt_shape(self.shape())),
+                    format!(
+                        "begin {begin:?} size {size:?} is out of bounds for shape {}",
+                        fmt_shape(self.shape())
+                    ),
                 ));
             }
             shape.push(s as usize);
@@ -216,8 +258,9 @@ impl Tensor {
         let in_shape = self.shape().to_vec();
         let begin: Vec<usize> = begin.iter().map(|&b| b as usize).collect();
         Ok(record(&[self], out, move |g| {
-            let paddings: Vec<(usize, usize)> =
-                (0..in_shape.len()).map(|d| (begin[d], in_shape[d] - begin[d] - shape[d])).collect();
+            let paddings: Vec<(usize, usize)> = (0..in_shape.len())
+                .map(|d| (begin[d], in_shape[d] - begin[d] - shape[d]))
+                .collect();
             Ok(vec![Some(g.pad(&paddings, PadMode::Constant(0.0))?)])
         }))
     }
@@ -254,17 +297,35 @@ impl Tensor {
         }
         // Expand the sparse spec into one entry per input dimension (+ new axes).
         enum Spec {
-            Range { b: isize, e: isize, s: isize, bm: bool, em: bool, shrink: bool },
+            Range {
+                b: isize,
+                e: isize,
+                s: isize,
+                bm: bool,
+                em: bool,
+                shrink: bool,
+            },
             NewAxis,
         }
         let rank = self.rank();
-        let real_in_spec = (0..n).filter(|&i| new_axis_mask >> i & 1 == 0 && ellipsis_mask >> i & 1 == 0).count();
+        let real_in_spec = (0..n)
+            .filter(|&i| new_axis_mask >> i & 1 == 0 && ellipsis_mask >> i & 1 == 0)
+            .count();
         let mut specs = Vec::new();
         for i in 0..n {
             if ellipsis_mask >> i & 1 == 1 {
-                let fill = rank.checked_sub(real_in_spec).ok_or_else(|| Error::shape(op, "more slices than dimensions"))?;
+                let fill = rank
+                    .checked_sub(real_in_spec)
+                    .ok_or_else(|| Error::shape(op, "more slices than dimensions"))?;
                 for _ in 0..fill {
-                    specs.push(Spec::Range { b: 0, e: 0, s: 1, bm: true, em: true, shrink: false });
+                    specs.push(Spec::Range {
+                        b: 0,
+                        e: 0,
+                        s: 1,
+                        bm: true,
+                        em: true,
+                        shrink: false,
+                    });
                 }
             } else if new_axis_mask >> i & 1 == 1 {
                 specs.push(Spec::NewAxis);
@@ -282,12 +343,28 @@ impl Tensor {
                 });
             }
         }
-        let used = specs.iter().filter(|s| matches!(s, Spec::Range { .. })).count();
+        let used = specs
+            .iter()
+            .filter(|s| matches!(s, Spec::Range { .. }))
+            .count();
         if used > rank {
-            return Err(Error::shape(op, format!("{used} slice specs for a tensor of shape {}", fmt_shape(self.shape()))));
+            return Err(Error::shape(
+                op,
+                format!(
+                    "{used} slice specs for a tensor of shape {}",
+                    fmt_shape(self.shape())
+                ),
+            ));
         }
         for _ in used..rank {
-            specs.push(Spec::Range { b: 0, e: 0, s: 1, bm: true, em: true, shrink: false });
+            specs.push(Spec::Range {
+                b: 0,
+                e: 0,
+                s: 1,
+                bm: true,
+                em: true,
+                shrink: false,
+            });
         }
         let mut tables: Vec<Vec<Option<usize>>> = Vec::with_capacity(rank);
         let mut final_shape: Vec<isize> = Vec::new();
@@ -295,19 +372,45 @@ impl Tensor {
         for spec in &specs {
             match *spec {
                 Spec::NewAxis => final_shape.push(1),
-                Spec::Range { b, e, s, bm, em, shrink } => {
+                Spec::Range {
+                    b,
+                    e,
+                    s,
+                    bm,
+                    em,
+                    shrink,
+                } => {
                     let dim = self.shape()[d] as isize;
                     let idx: Vec<Option<usize>> = if shrink {
                         let i = if b < 0 { b + dim } else { b };
                         if i < 0 || i >= dim {
-                            return Err(Error::arg(op, format!("index {b} out of range for dimension {d} of size {dim}")));
+                            return Err(Error::arg(
+                                op,
+                                format!("index {b} out of range for dimension {d} of size {dim}"),
+                            ));
                         }
                         vec![Some(i as usize)]
                     } else {
                         let norm = |v: isize| if v < 0 { v + dim } else { v };
                         let (lo, hi) = if s > 0 { (0, dim) } else { (-1, dim - 1) };
-                        let start = if bm { if s > 0 { lo } else { hi } } else { norm(b).clamp(lo, hi) };
-                        let stop = if em { if s > 0 { hi } else { lo } } else { norm(e).clamp(lo, hi) };
+                        let start = if bm {
+                            if s > 0 {
+                                lo
+                            } else {
+                                hi
+                            }
+                        } else {
+                            norm(b).clamp(lo, hi)
+                        };
+                        let stop = if em {
+                            if s > 0 {
+                                hi
+                            } else {
+                                lo
+                            }
+                        } else {
+                            norm(e).clamp(lo, hi)
+                        };
                         let mut v = Vec::new();
                         let mut i = start;
                         while (s > 0 && i < stop) || (s < 0 && i > stop) {
@@ -342,7 +445,11 @@ impl Tensor {
         if paddings.len() != self.rank() {
             return Err(Error::shape(
                 "pad",
-                format!("{} paddings for a tensor of shape {} (need one per dimension)", paddings.len(), fmt_shape(self.shape())),
+                format!(
+                    "{} paddings for a tensor of shape {} (need one per dimension)",
+                    paddings.len(),
+                    fmt_shape(self.shape())
+                ),
             ));
         }
         let mut tables = Vec::with_capacity(self.rank());
@@ -383,10 +490,19 @@ impl Tensor {
                 .collect();
             tables.push(t);
         }
-        let fill = if let PadMode::Constant(c) = mode { c } else { 0.0 };
+        let fill = if let PadMode::Constant(c) = mode {
+            c
+        } else {
+            0.0
+        };
         let out_shape: Vec<usize> = tables.iter().map(|t| t.len()).collect();
         let map = separable_map(self.shape(), &tables);
-        Ok(take_flat(&self.contiguous(), Arc::new(map), out_shape, fill))
+        Ok(take_flat(
+            &self.contiguous(),
+            Arc::new(map),
+            out_shape,
+            fill,
+        ))
     }
 
     /// Repeats the whole tensor `multiples[d]` times along each dimension (`tf.tile`).
@@ -397,12 +513,28 @@ impl Tensor {
     /// ```
     pub fn tile(&self, multiples: &[usize]) -> Result<Tensor> {
         if multiples.len() != self.rank() {
-            return Err(Error::shape("tile", format!("multiples {multiples:?} must have one entry per dimension of shape {}", fmt_shape(self.shape()))));
+            return Err(Error::shape(
+                "tile",
+                format!(
+                    "multiples {multiples:?} must have one entry per dimension of shape {}",
+                    fmt_shape(self.shape())
+                ),
+            ));
         }
-        let tables: Vec<Vec<Option<usize>>> =
-            (0..self.rank()).map(|d| (0..self.shape()[d] * multiples[d]).map(|o| Some(o % self.shape()[d])).collect()).collect();
+        let tables: Vec<Vec<Option<usize>>> = (0..self.rank())
+            .map(|d| {
+                (0..self.shape()[d] * multiples[d])
+                    .map(|o| Some(o % self.shape()[d]))
+                    .collect()
+            })
+            .collect();
         let out_shape: Vec<usize> = tables.iter().map(|t| t.len()).collect();
-        Ok(take_flat(&self.contiguous(), Arc::new(separable_map(self.shape(), &tables)), out_shape, 0.0))
+        Ok(take_flat(
+            &self.contiguous(),
+            Arc::new(separable_map(self.shape(), &tables)),
+            out_shape,
+            0.0,
+        ))
     }
 
     /// Repeats each element along `axis` (`tf.repeat`): `repeats` has one entry (same
@@ -422,20 +554,31 @@ impl Tensor {
             1 => vec![repeats[0]; n],
             l if l == n => repeats.to_vec(),
             l => {
-                return Err(Error::shape("repeat", format!("{l} repeats for an axis of size {n} (need 1 or {n})")));
+                return Err(Error::shape(
+                    "repeat",
+                    format!("{l} repeats for an axis of size {n} (need 1 or {n})"),
+                ));
             }
         };
         let tables: Vec<Vec<Option<usize>>> = (0..x.rank())
             .map(|d| {
                 if d == ax {
-                    reps.iter().enumerate().flat_map(|(i, &r)| std::iter::repeat_n(Some(i), r)).collect()
+                    reps.iter()
+                        .enumerate()
+                        .flat_map(|(i, &r)| std::iter::repeat_n(Some(i), r))
+                        .collect()
                 } else {
                     (0..x.shape()[d]).map(Some).collect()
                 }
             })
             .collect();
         let out_shape: Vec<usize> = tables.iter().map(|t| t.len()).collect();
-        Ok(take_flat(&x.contiguous(), Arc::new(separable_map(x.shape(), &tables)), out_shape, 0.0))
+        Ok(take_flat(
+            &x.contiguous(),
+            Arc::new(separable_map(x.shape(), &tables)),
+            out_shape,
+            0.0,
+        ))
     }
 
     /// Reverses the order of elements along each axis in `axes` (`tf.reverse`).
@@ -449,10 +592,17 @@ impl Tensor {
         let tables: Vec<Vec<Option<usize>>> = (0..self.rank())
             .map(|d| {
                 let n = self.shape()[d];
-                (0..n).map(|i| Some(if ax.contains(&d) { n - 1 - i } else { i })).collect()
+                (0..n)
+                    .map(|i| Some(if ax.contains(&d) { n - 1 - i } else { i }))
+                    .collect()
             })
             .collect();
-        Ok(take_flat(&self.contiguous(), Arc::new(separable_map(self.shape(), &tables)), self.shape().to_vec(), 0.0))
+        Ok(take_flat(
+            &self.contiguous(),
+            Arc::new(separable_map(self.shape(), &tables)),
+            self.shape().to_vec(),
+            0.0,
+        ))
     }
 
     /// Alias of [`Tensor::reverse`] (NumPy's `flip`).
@@ -473,7 +623,10 @@ impl Tensor {
     /// ```
     pub fn roll(&self, shifts: &[isize], axes: &[isize]) -> Result<Tensor> {
         if shifts.len() != axes.len() {
-            return Err(Error::arg("roll", format!("shift {shifts:?} and axis {axes:?} must have the same length")));
+            return Err(Error::arg(
+                "roll",
+                format!("shift {shifts:?} and axis {axes:?} must have the same length"),
+            ));
         }
         let mut total = vec![0isize; self.rank()];
         for (&s, &a) in shifts.iter().zip(axes) {
@@ -482,9 +635,22 @@ impl Tensor {
         let tables: Vec<Vec<Option<usize>>> = (0..self.rank())
             .map(|d| {
                 let n = self.shape()[d] as isize;
-                (0..n).map(|i| Some(if n == 0 { 0 } else { (i - total[d]).rem_euclid(n) as usize })).collect()
+                (0..n)
+                    .map(|i| {
+                        Some(if n == 0 {
+                            0
+                        } else {
+                            (i - total[d]).rem_euclid(n) as usize
+                        })
+                    })
+                    .collect()
             })
             .collect();
-        Ok(take_flat(&self.contiguous(), Arc::new(separable_map(self.shape(), &tables)), self.shape().to_vec(), 0.0))
+        Ok(take_flat(
+            &self.contiguous(),
+            Arc::new(separable_map(self.shape(), &tables)),
+            self.shape().to_vec(),
+            0.0,
+        ))
     }
 }

@@ -42,12 +42,24 @@ impl F32Op for NoFast {
 /// `g * on` where `pred(x)` holds, `g * off` elsewhere: the gradient of piecewise-linear
 /// functions (relu, clip, leaky_relu...). Recorded, so it can itself be differentiated
 /// (with respect to `g`; its derivative in `x` is zero almost everywhere).
-pub(crate) fn grad_select(g: &Tensor, x: &Tensor, pred: fn(f64) -> bool, on: f64, off: f64) -> Result<Tensor> {
+pub(crate) fn grad_select(
+    g: &Tensor,
+    x: &Tensor,
+    pred: fn(f64) -> bool,
+    on: f64,
+    off: f64,
+) -> Result<Tensor> {
     let shape = broadcast_shapes("grad_select", g.shape(), x.shape())?;
     let out = match (g.dtype(), x.dtype()) {
         (DType::F32, DType::F32) => {
             let (on32, off32) = (on as f32, off as f32);
-            binary_map::<f32, f32, f32>(g, x, &shape, |g, x| if pred(x as f64) { g * on32 } else { g * off32 })
+            binary_map::<f32, f32, f32>(g, x, &shape, |g, x| {
+                if pred(x as f64) {
+                    g * on32
+                } else {
+                    g * off32
+                }
+            })
         }
         (DType::F64, DType::F64) => {
             binary_map::<f64, f64, f64>(g, x, &shape, |g, x| if pred(x) { g * on } else { g * off })
@@ -57,10 +69,17 @@ pub(crate) fn grad_select(g: &Tensor, x: &Tensor, pred: fn(f64) -> bool, on: f64
             let x32 = x.cast_unrecorded(DType::F32);
             return grad_select(&g32, &x32, pred, on, off).map(|t| t.cast_unrecorded(a));
         }
-        (a, b) => return Err(Error::dtype("grad_select", format!("gradient {} and input {}", a.name(), b.name()))),
+        (a, b) => {
+            return Err(Error::dtype(
+                "grad_select",
+                format!("gradient {} and input {}", a.name(), b.name()),
+            ))
+        }
     };
     let xc = x.clone();
-    Ok(record(&[g], out, move |gg| Ok(vec![Some(grad_select(gg, &xc, pred, on, off)?)])))
+    Ok(record(&[g], out, move |gg| {
+        Ok(vec![Some(grad_select(gg, &xc, pred, on, off)?)])
+    }))
 }
 
 impl Tensor {
@@ -73,7 +92,9 @@ impl Tensor {
     pub fn abs(&self) -> Result<Tensor> {
         let out = with_num_dtype!("abs", self.dtype(), T => unary_map::<T, T>(self, |v| v.abs()))?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(g.mul(&x.sign()?)?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(g.mul(&x.sign()?)?)])
+        }))
     }
 
     /// -1, 0 or 1 by sign (NaN stays NaN). Its gradient is zero, as in TF.
@@ -83,7 +104,8 @@ impl Tensor {
     /// assert_eq!(x.sign().unwrap().to_vec::<f32>().unwrap(), vec![-1.0, 0.0, 1.0]);
     /// ```
     pub fn sign(&self) -> Result<Tensor> {
-        let out = with_num_dtype!("sign", self.dtype(), T => unary_map::<T, T>(self, |v| v.sign()))?;
+        let out =
+            with_num_dtype!("sign", self.dtype(), T => unary_map::<T, T>(self, |v| v.sign()))?;
         Ok(record(&[self], out, |g| Ok(vec![Some(g.zeros_like())])))
     }
 
@@ -108,7 +130,9 @@ impl Tensor {
     pub fn log1p(&self) -> Result<Tensor> {
         let out = float_unary!("log1p", self, NO_FAST, |v| v.ln_1p())?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(g.div(&x.add_scalar(1.0)?)?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(g.div(&x.add_scalar(1.0)?)?)])
+        }))
     }
 
     /// `e^x - 1`, accurate near 0.
@@ -118,9 +142,12 @@ impl Tensor {
     /// assert_eq!(x.expm1().unwrap().to_vec::<f32>().unwrap(), vec![0.0]);
     /// ```
     pub fn expm1(&self) -> Result<Tensor> {
-        let out = float_unary!("expm1", self, Some(crate::cpu::simd_math::Expm1), |v| v.exp_m1())?;
+        let out = float_unary!("expm1", self, Some(crate::cpu::simd_math::Expm1), |v| v
+            .exp_m1())?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(g.mul(&x.exp()?)?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(g.mul(&x.exp()?)?)])
+        }))
     }
 
     /// Square root.
@@ -132,7 +159,9 @@ impl Tensor {
     pub fn sqrt(&self) -> Result<Tensor> {
         let out = float_unary!("sqrt", self, NO_FAST, |v| v.sqrt())?;
         let y = out.clone();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(g.div(&y)?.mul_scalar(0.5)?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(g.div(&y)?.mul_scalar(0.5)?)])
+        }))
     }
 
     /// `1 / sqrt(x)`.
@@ -145,7 +174,9 @@ impl Tensor {
         let out = float_unary!("rsqrt", self, NO_FAST, |v| 1.0 / v.sqrt())?;
         let x = self.clone();
         let y = out.clone();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(g.mul(&y)?.div(&x)?.mul_scalar(-0.5)?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(g.mul(&y)?.div(&x)?.mul_scalar(-0.5)?)])
+        }))
     }
 
     /// `1 / x`.
@@ -157,7 +188,9 @@ impl Tensor {
     pub fn reciprocal(&self) -> Result<Tensor> {
         let out = float_unary!("reciprocal", self, NO_FAST, |v| 1.0 / v)?;
         let y = out.clone();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(g.mul(&y.square()?)?.neg()?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(g.mul(&y.square()?)?.neg()?)])
+        }))
     }
 
     /// Sine.
@@ -169,7 +202,9 @@ impl Tensor {
     pub fn sin(&self) -> Result<Tensor> {
         let out = float_unary!("sin", self, NO_FAST, |v| v.sin())?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(g.mul(&x.cos()?)?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(g.mul(&x.cos()?)?)])
+        }))
     }
 
     /// Cosine.
@@ -181,7 +216,9 @@ impl Tensor {
     pub fn cos(&self) -> Result<Tensor> {
         let out = float_unary!("cos", self, NO_FAST, |v| v.cos())?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(g.mul(&x.sin()?)?.neg()?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(g.mul(&x.sin()?)?.neg()?)])
+        }))
     }
 
     /// Hyperbolic tangent.
@@ -191,7 +228,8 @@ impl Tensor {
     /// assert_eq!(x.tanh().unwrap().to_vec::<f32>().unwrap(), vec![0.0]);
     /// ```
     pub fn tanh(&self) -> Result<Tensor> {
-        let out = float_unary!("tanh", self, Some(crate::cpu::simd_math::Tanh), |v| v.tanh())?;
+        let out = float_unary!("tanh", self, Some(crate::cpu::simd_math::Tanh), |v| v
+            .tanh())?;
         let y = out.clone();
         Ok(record(&[self], out, move |g| {
             // d tanh = 1 - y^2
@@ -212,7 +250,11 @@ impl Tensor {
         let x = self.clone();
         Ok(record(&[self], out, move |g| {
             // d erf = 2/sqrt(pi) * exp(-x^2)
-            let d = x.square()?.neg()?.exp()?.mul_scalar(std::f64::consts::FRAC_2_SQRT_PI)?;
+            let d = x
+                .square()?
+                .neg()?
+                .exp()?
+                .mul_scalar(std::f64::consts::FRAC_2_SQRT_PI)?;
             Ok(vec![Some(g.mul(&d)?)])
         }))
     }
@@ -266,9 +308,15 @@ impl Tensor {
     /// ```
     pub fn clip(&self, min: f64, max: f64) -> Result<Tensor> {
         if min > max || min.is_nan() || max.is_nan() {
-            return Err(Error::arg("clip", format!("clip_value_min {min} must be <= clip_value_max {max}")));
+            return Err(Error::arg(
+                "clip",
+                format!("clip_value_min {min} must be <= clip_value_max {max}"),
+            ));
         }
-        let (lo, hi) = (Tensor::scalar_of(min, self.dtype()), Tensor::scalar_of(max, self.dtype()));
+        let (lo, hi) = (
+            Tensor::scalar_of(min, self.dtype()),
+            Tensor::scalar_of(max, self.dtype()),
+        );
         let out = with_num_dtype!("clip", self.dtype(), T => {
             let (l, h) = (lo.data::<T>()[0], hi.data::<T>()[0]);
             unary_map::<T, T>(self, move |v| if v < l { l } else if v > h { h } else { v })

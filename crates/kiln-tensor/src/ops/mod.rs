@@ -11,20 +11,20 @@ pub mod conv;
 pub mod dropout;
 pub(crate) mod gather_map;
 pub mod index;
+pub mod linalg;
+pub mod loss;
+pub mod manip;
+pub mod math;
 pub mod pool;
 pub mod reduce;
 pub mod shape;
 pub mod softmax;
 pub mod unary;
-pub mod linalg;
-pub mod manip;
-pub mod math;
-pub mod loss;
 
 use std::rc::Rc;
 
 use crate::autodiff::tape::{self, BackwardFn};
-use crate::shape::{fmt_shape, numel};
+use crate::shape::fmt_shape;
 use crate::{Error, Result, Tensor};
 
 /// Records `out = op(inputs)` when a tape watches an input. `backward` maps the output
@@ -59,7 +59,11 @@ pub(crate) fn unbroadcast(grad: &Tensor, shape: &[usize]) -> Result<Tensor> {
             axes.push((extra + i) as isize);
         }
     }
-    let summed = if axes.is_empty() { grad.clone() } else { grad.sum(&axes, true)? };
+    let summed = if axes.is_empty() {
+        grad.clone()
+    } else {
+        grad.sum(&axes, true)?
+    };
     summed.reshape(&shape.iter().map(|&d| d as isize).collect::<Vec<_>>())
 }
 
@@ -75,13 +79,6 @@ pub(crate) fn same_dtype(op: &'static str, a: &Tensor, b: &Tensor) -> Result<()>
                 fmt_shape(b.shape())
             ),
         ));
-    }
-    Ok(())
-}
-
-pub(crate) fn check_numel(op: &'static str, n: usize, shape: &[usize]) -> Result<()> {
-    if n != numel(shape) {
-        return Err(Error::shape(op, format!("{} elements do not fill shape {}", n, fmt_shape(shape))));
     }
     Ok(())
 }

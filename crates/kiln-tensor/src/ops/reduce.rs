@@ -1,7 +1,7 @@
 //! Reductions over axes with `keepdims`: sum, mean, max, min, prod, ...
 
-use crate::cpu::num::Num;
 use crate::cpu::map::binary_map;
+use crate::cpu::num::Num;
 use crate::cpu::reduce::{arg_best, cumulative, reduce_axes, reduce_rows, sum_f32, sum_f32_par};
 use crate::dtype::Element;
 use crate::ops::record;
@@ -48,7 +48,13 @@ fn sum_kernel(t: &Tensor, axes: &[usize], keepdims: bool) -> Result<Tensor> {
         }
         DType::F16 | DType::BF16 => {
             // Accumulate halves in f32, round once at the end.
-            let v = reduce_axes::<f32, f32>(&t.cast_unrecorded(DType::F32), axes, 0.0, |a, b| a + b, sum_f32);
+            let v = reduce_axes::<f32, f32>(
+                &t.cast_unrecorded(DType::F32),
+                axes,
+                0.0,
+                |a, b| a + b,
+                sum_f32,
+            );
             Tensor::from_vec_unchecked(v, out_shape).cast_unrecorded(t.dtype())
         }
         dt => with_num_dtype!("sum", dt, T => {
@@ -77,7 +83,9 @@ impl Tensor {
         let ax = reduction_axes("sum", self, axes)?;
         let out = sum_kernel(self, &ax, keepdims)?;
         let shape = self.shape().to_vec();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(expand_reduced_grad(g, &shape, &ax)?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(expand_reduced_grad(g, &shape, &ax)?)])
+        }))
     }
 
     /// Sum of every element, as a scalar.
@@ -107,7 +115,7 @@ impl Tensor {
         }
         let out_shape = reduced_shape(self.shape(), &ax, keepdims);
         with_num_dtype!("mean", self.dtype(), T => {
-            let (v, _) = reduce_rows::<T, T>(self, &ax, |r| {
+            let v = reduce_rows::<T, T>(self, &ax, |r| {
                 let s: f64 = r.iter().map(|x| x.to_f64()).sum();
                 T::from_f64(if r.is_empty() { 0.0 } else { (s / r.len() as f64).trunc() })
             });
@@ -118,24 +126,40 @@ impl Tensor {
 
 /// `(outer, n, inner)` of `shape` around `axis`: the layout kernels along one axis use.
 pub(crate) fn axis_layout(shape: &[usize], axis: usize) -> (usize, usize, usize) {
-    (shape[..axis].iter().product(), shape[axis], shape[axis + 1..].iter().product())
+    (
+        shape[..axis].iter().product(),
+        shape[axis],
+        shape[axis + 1..].iter().product(),
+    )
 }
 
 /// Max (or min when `!is_max`) over `axes` of a numeric tensor, as a kernel.
-fn extreme_kernel(op: &'static str, t: &Tensor, axes: &[usize], keepdims: bool, is_max: bool) -> Result<Tensor> {
+fn extreme_kernel(
+    op: &'static str,
+    t: &Tensor,
+    axes: &[usize],
+    keepdims: bool,
+    is_max: bool,
+) -> Result<Tensor> {
     let out_shape = reduced_shape(t.shape(), axes, keepdims);
     with_num_dtype!(op, t.dtype(), T => {
         let v = if is_max {
-            reduce_axes::<T, T>(t, axes, T::lowest(), |a, b| Num::max(a, b), |r| r.iter().fold(T::lowest(), |a, &b| Num::max(a, b)))
+            reduce_axes::<T, T>(t, axes, T::lowest(), Num::max, |r| r.iter().fold(T::lowest(), |a, &b| Num::max(a, b)))
         } else {
-            reduce_axes::<T, T>(t, axes, T::highest(), |a, b| Num::min(a, b), |r| r.iter().fold(T::highest(), |a, &b| Num::min(a, b)))
+            reduce_axes::<T, T>(t, axes, T::highest(), Num::min, |r| r.iter().fold(T::highest(), |a, &b| Num::min(a, b)))
         };
         Tensor::from_vec_unchecked(v, out_shape)
     })
 }
 
 /// TF's reduce_max/min gradient: `dy` split equally among the elements equal to the result.
-fn extreme_grad(x: &Tensor, y: &Tensor, g: &Tensor, axes: &[usize], keepdims: bool) -> Result<Tensor> {
+fn extreme_grad(
+    x: &Tensor,
+    y: &Tensor,
+    g: &Tensor,
+    axes: &[usize],
+    keepdims: bool,
+) -> Result<Tensor> {
     let shape = x.shape().to_vec();
     let yb = expand_reduced_grad(y, &shape, axes)?;
     let mask = with_num_dtype!("reduce_max_grad", x.dtype(), T => {
@@ -149,7 +173,11 @@ fn extreme_grad(x: &Tensor, y: &Tensor, g: &Tensor, axes: &[usize], keepdims: bo
 fn sqrt_recorded(x: &Tensor) -> Result<Tensor> {
     let out = float_kernel!("sqrt", x, T => crate::cpu::map::unary_map::<T, T>(&x, |v| v.sqrt()))?;
     let y = out.clone();
-    Ok(record(&[x], out, move |g| Ok(vec![Some(g.div(&y.mul(&Tensor::scalar_of(2.0, y.dtype()))?)?)])))
+    Ok(record(&[x], out, move |g| {
+        Ok(vec![Some(
+            g.div(&y.mul(&Tensor::scalar_of(2.0, y.dtype()))?)?,
+        )])
+    }))
 }
 
 /// For each element, the product of the other elements of its reduction row (exact with
@@ -200,7 +228,9 @@ impl Tensor {
         let ax = reduction_axes("max", self, axes)?;
         let out = extreme_kernel("max", self, &ax, keepdims, true)?;
         let (x, y) = (self.clone(), out.clone());
-        Ok(record(&[self], out, move |g| Ok(vec![Some(extreme_grad(&x, &y, g, &ax, keepdims)?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(extreme_grad(&x, &y, g, &ax, keepdims)?)])
+        }))
     }
 
     /// Minimum over `axes` (every axis when empty), as `tf.reduce_min`; ties share the
@@ -215,7 +245,9 @@ impl Tensor {
         let ax = reduction_axes("min", self, axes)?;
         let out = extreme_kernel("min", self, &ax, keepdims, false)?;
         let (x, y) = (self.clone(), out.clone());
-        Ok(record(&[self], out, move |g| Ok(vec![Some(extreme_grad(&x, &y, g, &ax, keepdims)?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(extreme_grad(&x, &y, g, &ax, keepdims)?)])
+        }))
     }
 
     /// Product over `axes` (every axis when empty), as `tf.reduce_prod`. The gradient is
@@ -237,7 +269,9 @@ impl Tensor {
         let x = self.clone();
         Ok(record(&[self], out, move |g| {
             let others = prod_others(&x, &ax)?;
-            Ok(vec![Some(expand_reduced_grad(g, x.shape(), &ax)?.mul(&others)?)])
+            Ok(vec![Some(
+                expand_reduced_grad(g, x.shape(), &ax)?.mul(&others)?,
+            )])
         }))
     }
 
@@ -250,7 +284,10 @@ impl Tensor {
     /// ```
     pub fn variance(&self, axes: &[isize], keepdims: bool) -> Result<Tensor> {
         if !self.dtype().is_float() {
-            return Err(Error::dtype("variance", format!("expected a float tensor, got {}", self.dtype().name())));
+            return Err(Error::dtype(
+                "variance",
+                format!("expected a float tensor, got {}", self.dtype().name()),
+            ));
         }
         reduction_axes("variance", self, axes)?;
         let d = self.sub(&self.mean(axes, true)?)?;
@@ -266,7 +303,10 @@ impl Tensor {
     /// ```
     pub fn std(&self, axes: &[isize], keepdims: bool) -> Result<Tensor> {
         if !self.dtype().is_float() {
-            return Err(Error::dtype("std", format!("expected a float tensor, got {}", self.dtype().name())));
+            return Err(Error::dtype(
+                "std",
+                format!("expected a float tensor, got {}", self.dtype().name()),
+            ));
         }
         sqrt_recorded(&self.variance(axes, keepdims)?)
     }
@@ -285,7 +325,7 @@ impl Tensor {
         let out_shape = reduced_shape(self.shape(), &ax, keepdims);
         let x = self;
         let out = float_kernel!("logsumexp", x, T => {
-            let (v, _) = reduce_rows::<T, T>(&x, &ax, |row| {
+            let v = reduce_rows::<T, T>(&x, &ax, |row| {
                 let mut m = T::NEG_INFINITY;
                 for &v in row {
                     if v > m {
@@ -313,7 +353,13 @@ impl Tensor {
         let a = normalize_axis(op, axis, self.rank())?;
         let (outer, n, inner) = axis_layout(self.shape(), a);
         if n == 0 {
-            return Err(Error::arg(op, format!("cannot take {op} over empty axis {axis} of shape {}", fmt_shape(self.shape()))));
+            return Err(Error::arg(
+                op,
+                format!(
+                    "cannot take {op} over empty axis {axis} of shape {}",
+                    fmt_shape(self.shape())
+                ),
+            ));
         }
         let mut out_shape = self.shape().to_vec();
         out_shape.remove(a);
@@ -321,9 +367,9 @@ impl Tensor {
         let v = with_num_dtype!(op, self.dtype(), T => {
             let s = c.data::<T>();
             if is_max {
-                arg_best::<T>(&s, outer, n, inner, |a, b| a > b || (a.is_nan_like() && !b.is_nan_like()))
+                arg_best::<T>(&s, outer, n, inner, |a, b| a > b || (a.nan_like() && !b.nan_like()))
             } else {
-                arg_best::<T>(&s, outer, n, inner, |a, b| a < b || (a.is_nan_like() && !b.is_nan_like()))
+                arg_best::<T>(&s, outer, n, inner, |a, b| a < b || (a.nan_like() && !b.nan_like()))
             }
         })?;
         Ok(Tensor::from_vec_unchecked(v, out_shape))
@@ -354,9 +400,21 @@ impl Tensor {
         self.arg_extreme("argmin", axis, false)
     }
 
-    fn bool_reduce(&self, op: &'static str, axes: &[isize], keepdims: bool, is_all: bool) -> Result<Tensor> {
+    fn bool_reduce(
+        &self,
+        op: &'static str,
+        axes: &[isize],
+        keepdims: bool,
+        is_all: bool,
+    ) -> Result<Tensor> {
         if self.dtype() != DType::Bool {
-            return Err(Error::dtype(op, format!("expected a bool tensor, got {}; compare or cast first", self.dtype().name())));
+            return Err(Error::dtype(
+                op,
+                format!(
+                    "expected a bool tensor, got {}; compare or cast first",
+                    self.dtype().name()
+                ),
+            ));
         }
         let ax = reduction_axes(op, self, axes)?;
         let out_shape = reduced_shape(self.shape(), &ax, keepdims);
@@ -390,7 +448,14 @@ impl Tensor {
         self.bool_reduce("any", axes, keepdims, false)
     }
 
-    fn cumulative_op(&self, op: &'static str, axis: isize, exclusive: bool, reverse: bool, is_sum: bool) -> Result<Tensor> {
+    fn cumulative_op(
+        &self,
+        op: &'static str,
+        axis: isize,
+        exclusive: bool,
+        reverse: bool,
+        is_sum: bool,
+    ) -> Result<Tensor> {
         let a = normalize_axis(op, axis, self.rank())?;
         let (outer, n, inner) = axis_layout(self.shape(), a);
         let c = self.contiguous_unrecorded();
@@ -416,7 +481,9 @@ impl Tensor {
     /// ```
     pub fn cumsum(&self, axis: isize, exclusive: bool, reverse: bool) -> Result<Tensor> {
         let out = self.cumulative_op("cumsum", axis, exclusive, reverse, true)?;
-        Ok(record(&[self], out, move |g| Ok(vec![Some(g.cumsum(axis, exclusive, !reverse)?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(g.cumsum(axis, exclusive, !reverse)?)])
+        }))
     }
 
     /// Cumulative product along `axis` (`tf.math.cumprod`). Its gradient divides by the
@@ -431,18 +498,20 @@ impl Tensor {
         let out = self.cumulative_op("cumprod", axis, exclusive, reverse, false)?;
         let (x, y) = (self.clone(), out.clone());
         Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(y.mul(g)?.cumsum(axis, exclusive, !reverse)?.div(&x)?)])
+            Ok(vec![Some(
+                y.mul(g)?.cumsum(axis, exclusive, !reverse)?.div(&x)?,
+            )])
         }))
     }
 }
 
 /// NaN test usable in generic kernels (false for integers).
 trait NanLike {
-    fn is_nan_like(self) -> bool;
+    fn nan_like(self) -> bool;
 }
 impl<T: Element> NanLike for T {
     #[inline(always)]
-    fn is_nan_like(self) -> bool {
+    fn nan_like(self) -> bool {
         #[allow(clippy::eq_op)]
         {
             self != self

@@ -17,13 +17,23 @@ impl Tensor {
     pub fn reshape(&self, shape: &[isize]) -> Result<Tensor> {
         let new_shape = infer_shape("reshape", self.shape(), shape)?;
         let out = if self.is_contiguous() {
-            self.view(new_shape.clone(), contiguous_strides(&new_shape), self.offset())
+            self.view(
+                new_shape.clone(),
+                contiguous_strides(&new_shape),
+                self.offset(),
+            )
         } else {
             let c = self.contiguous_unrecorded();
-            c.view(new_shape.clone(), contiguous_strides(&new_shape), c.offset())
+            c.view(
+                new_shape.clone(),
+                contiguous_strides(&new_shape),
+                c.offset(),
+            )
         };
         let old: Vec<isize> = self.shape().iter().map(|&d| d as isize).collect();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(g.reshape(&old)?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(g.reshape(&old)?)])
+        }))
     }
 
     /// Permutes dimensions (`tf.transpose`); `None` reverses them. A view, no copy.
@@ -42,10 +52,19 @@ impl Tensor {
             None => (0..rank).rev().collect(),
         };
         let mut seen = vec![false; rank];
-        if perm.len() != rank || perm.iter().any(|&p| p >= rank || std::mem::replace(&mut seen[p], true)) {
+        if perm.len() != rank
+            || perm
+                .iter()
+                .any(|&p| p >= rank || std::mem::replace(&mut seen[p], true))
+        {
             return Err(Error::axis(
                 "transpose",
-                format!("perm {:?} is not a permutation of 0..{} for shape {}", perm, rank, fmt_shape(self.shape())),
+                format!(
+                    "perm {:?} is not a permutation of 0..{} for shape {}",
+                    perm,
+                    rank,
+                    fmt_shape(self.shape())
+                ),
             ));
         }
         let shape = perm.iter().map(|&p| self.shape()[p]).collect();
@@ -55,7 +74,9 @@ impl Tensor {
         for (i, &p) in perm.iter().enumerate() {
             inv[p] = i;
         }
-        Ok(record(&[self], out, move |g| Ok(vec![Some(g.transpose(Some(&inv))?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(g.transpose(Some(&inv))?)])
+        }))
     }
 
     /// Alias of [`Tensor::transpose`] with an explicit permutation (PyTorch's name).
@@ -82,7 +103,11 @@ impl Tensor {
         if b != shape {
             return Err(Error::shape(
                 "broadcast_to",
-                format!("cannot broadcast shape {} to {}", fmt_shape(self.shape()), fmt_shape(shape)),
+                format!(
+                    "cannot broadcast shape {} to {}",
+                    fmt_shape(self.shape()),
+                    fmt_shape(shape)
+                ),
             ));
         }
         if self.shape() == shape {
@@ -91,7 +116,9 @@ impl Tensor {
         let strides = crate::cpu::map::broadcast_strides(self, shape);
         let out = self.view(shape.to_vec(), strides, self.offset());
         let orig = self.shape().to_vec();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(unbroadcast(g, &orig)?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(unbroadcast(g, &orig)?)])
+        }))
     }
 
     /// Inserts a size-1 dimension at `axis` (`-1` appends).
@@ -127,15 +154,21 @@ impl Tensor {
                 if self.shape()[n] != 1 {
                     return Err(Error::shape(
                         "squeeze",
-                        format!("cannot squeeze axis {a} of shape {}: its size is {}, not 1", fmt_shape(self.shape()), self.shape()[n]),
+                        format!(
+                            "cannot squeeze axis {a} of shape {}: its size is {}, not 1",
+                            fmt_shape(self.shape()),
+                            self.shape()[n]
+                        ),
                     ));
                 }
                 v.push(n);
             }
             v
         };
-        let shape: Vec<isize> =
-            (0..rank).filter(|i| !drop.contains(i)).map(|i| self.shape()[i] as isize).collect();
+        let shape: Vec<isize> = (0..rank)
+            .filter(|i| !drop.contains(i))
+            .map(|i| self.shape()[i] as isize)
+            .collect();
         self.reshape(&shape)
     }
 }
@@ -148,20 +181,29 @@ pub(crate) fn infer_shape(op: &'static str, from: &[usize], shape: &[isize]) -> 
     for (i, &d) in shape.iter().enumerate() {
         if d == -1 {
             if unknown.replace(i).is_some() {
-                return Err(Error::shape(op, format!("only one dimension may be -1, got {shape:?}")));
+                return Err(Error::shape(
+                    op,
+                    format!("only one dimension may be -1, got {shape:?}"),
+                ));
             }
         } else if d < 0 {
-            return Err(Error::shape(op, format!("negative dimension {d} in {shape:?}")));
+            return Err(Error::shape(
+                op,
+                format!("negative dimension {d} in {shape:?}"),
+            ));
         } else {
             known *= d as usize;
         }
     }
     let mut out: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
     if let Some(i) = unknown {
-        if known == 0 || n % known != 0 {
+        if known == 0 || !n.is_multiple_of(known) {
             return Err(Error::shape(
                 op,
-                format!("cannot reshape a tensor of shape {} ({n} elements) into {shape:?}", fmt_shape(from)),
+                format!(
+                    "cannot reshape a tensor of shape {} ({n} elements) into {shape:?}",
+                    fmt_shape(from)
+                ),
             ));
         }
         out[i] = n / known;

@@ -22,10 +22,14 @@ fn run(op: &'static str, x: &Tensor, axis: isize, log: bool) -> Result<Tensor> {
         DType::F16 | DType::BF16 => {
             let d = x.cast_unrecorded(DType::F32);
             let d = d.data::<f32>();
-            Tensor::from_vec_unchecked(softmax_kernel::<f32>(&d, outer, n, inner, log), shape).cast_unrecorded(x.dtype())
+            Tensor::from_vec_unchecked(softmax_kernel::<f32>(&d, outer, n, inner, log), shape)
+                .cast_unrecorded(x.dtype())
         }
         other => {
-            return Err(Error::dtype(op, format!("expected a float tensor, got {}", other.name())));
+            return Err(Error::dtype(
+                op,
+                format!("expected a float tensor, got {}", other.name()),
+            ));
         }
     })
 }

@@ -1,9 +1,9 @@
 //! Elementwise functions of one tensor: neg, exp, log, square, cast, ...
 
 use crate::cpu::map::unary_map;
+use crate::cpu::num::Num;
 use crate::cpu::simd_math::map_f32;
 use crate::float_kernel;
-use crate::cpu::num::Num;
 use crate::ops::record;
 use crate::{with_num_dtype, DType, Result, Tensor};
 
@@ -26,7 +26,9 @@ impl Tensor {
     /// assert_eq!(x.exp().unwrap().to_vec::<f64>().unwrap(), vec![1.0, std::f64::consts::E]);
     /// ```
     pub fn exp(&self) -> Result<Tensor> {
-        let out = crate::ops::math::float_unary!("exp", self, Some(crate::cpu::simd_math::Exp), |v| v.exp())?;
+        let out =
+            crate::ops::math::float_unary!("exp", self, Some(crate::cpu::simd_math::Exp), |v| v
+                .exp())?;
         let y = out.clone();
         Ok(record(&[self], out, move |g| Ok(vec![Some(g.mul(&y)?)])))
     }
@@ -38,9 +40,14 @@ impl Tensor {
     /// assert_eq!(x.square().unwrap().to_vec::<i32>().unwrap(), vec![9, 4]);
     /// ```
     pub fn square(&self) -> Result<Tensor> {
-        let out = with_num_dtype!("square", self.dtype(), T => unary_map::<T, T>(self, |v| v.mul(v)))?;
+        let out =
+            with_num_dtype!("square", self.dtype(), T => unary_map::<T, T>(self, |v| v.mul(v)))?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(g.mul(&x)?.mul(&Tensor::scalar_of(2.0, x.dtype()))?)])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![Some(
+                g.mul(&x)?.mul(&Tensor::scalar_of(2.0, x.dtype()))?,
+            )])
+        }))
     }
 
     /// Converts to `dtype` as `tf.cast`: floats to integers truncate toward zero, anything
@@ -60,7 +67,13 @@ impl Tensor {
         if !dtype.is_float() {
             return Ok(out);
         }
-        Ok(record(&[self], out, move |g| Ok(vec![if src.is_float() { Some(g.cast(src)?) } else { None }])))
+        Ok(record(&[self], out, move |g| {
+            Ok(vec![if src.is_float() {
+                Some(g.cast(src)?)
+            } else {
+                None
+            }])
+        }))
     }
 
     /// An identity op: same values, new tensor, gradient passed through (`tf.identity`).
@@ -83,7 +96,9 @@ impl Tensor {
         if self.is_contiguous() {
             return self.clone();
         }
-        record(&[self], self.contiguous_unrecorded(), |g| Ok(vec![Some(g.clone())]))
+        record(&[self], self.contiguous_unrecorded(), |g| {
+            Ok(vec![Some(g.clone())])
+        })
     }
 
     /// The same values with no gradient (`tf.stop_gradient`).

@@ -6,10 +6,14 @@ use serde_json::Value;
 
 /// Deterministic pseudo-random f64 values in [-1, 1) (no dependency on kiln's RNG).
 pub fn rand_vec(n: usize, seed: u64) -> Vec<f64> {
-    let mut s = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut s = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     (0..n)
         .map(|_| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
         })
         .collect()
@@ -27,9 +31,19 @@ pub fn gradcheck(name: &str, inputs: &[Tensor], f: impl Fn(&[Tensor]) -> Result<
     gradcheck_tol(name, inputs, 1e-6, 1e-4, f)
 }
 
-pub fn gradcheck_tol(name: &str, inputs: &[Tensor], eps: f64, tol: f64, f: impl Fn(&[Tensor]) -> Result<Tensor>) {
+pub fn gradcheck_tol(
+    name: &str,
+    inputs: &[Tensor],
+    eps: f64,
+    tol: f64,
+    f: impl Fn(&[Tensor]) -> Result<Tensor>,
+) {
     for t in inputs {
-        assert_eq!(t.dtype(), DType::F64, "{name}: gradcheck inputs must be f64");
+        assert_eq!(
+            t.dtype(),
+            DType::F64,
+            "{name}: gradcheck inputs must be f64"
+        );
     }
     let y0 = f(inputs).unwrap();
     let w = rand_t(y0.shape(), 999);
@@ -61,7 +75,11 @@ pub fn gradcheck_tol(name: &str, inputs: &[Tensor], eps: f64, tol: f64, f: impl 
         }
         let analytic = match &grads[i] {
             Some(g) => {
-                assert_eq!(g.shape(), x.shape(), "{name}: gradient {i} has the wrong shape");
+                assert_eq!(
+                    g.shape(),
+                    x.shape(),
+                    "{name}: gradient {i} has the wrong shape"
+                );
                 g.to_vec::<f64>().unwrap()
             }
             None => vec![0.0; xv.len()],
@@ -78,10 +96,19 @@ pub fn gradcheck_tol(name: &str, inputs: &[Tensor], eps: f64, tol: f64, f: impl 
 
 /// Asserts two f64 sequences are equal within `rtol` relative (plus `atol`).
 pub fn assert_close(name: &str, got: &[f64], want: &[f64], rtol: f64, atol: f64) {
-    assert_eq!(got.len(), want.len(), "{name}: length {} vs {}", got.len(), want.len());
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{name}: length {} vs {}",
+        got.len(),
+        want.len()
+    );
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
         let ok = (g.is_nan() && w.is_nan()) || g == w || (g - w).abs() <= atol + rtol * w.abs();
-        assert!(ok, "{name}: element {i}: got {g}, want {w}\n got: {got:?}\nwant: {want:?}");
+        assert!(
+            ok,
+            "{name}: element {i}: got {g}, want {w}\n got: {got:?}\nwant: {want:?}"
+        );
     }
 }
 
@@ -112,7 +139,10 @@ impl Case {
         self.attrs.get(k).and_then(|v| v.as_str())
     }
     pub fn attr_ints(&self, k: &str) -> Option<Vec<i64>> {
-        self.attrs.get(k).and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_i64()).collect())
+        self.attrs
+            .get(k)
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|x| x.as_i64()).collect())
     }
 }
 
@@ -132,7 +162,12 @@ fn num(v: &Value) -> f64 {
 
 /// Parses a fixture tensor `{shape, dtype, data}`.
 pub fn tensor_from_json(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
+    let shape: Vec<usize> = v["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect();
     let dtype = DType::parse(v["dtype"].as_str().unwrap()).unwrap();
     let data: Vec<f64> = v["data"].as_array().unwrap().iter().map(num).collect();
     Tensor::from_vec(data, &shape).unwrap().cast(dtype).unwrap()
@@ -140,7 +175,10 @@ pub fn tensor_from_json(v: &Value) -> Tensor {
 
 /// Loads every case of a fixture family.
 pub fn load_cases(family: &str) -> Vec<Case> {
-    let path = format!("{}/../../tools/golden/fixtures/{family}.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../tools/golden/fixtures/{family}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
     let root: Value = serde_json::from_str(&text).unwrap();
     root["cases"]
@@ -151,19 +189,42 @@ pub fn load_cases(family: &str) -> Vec<Case> {
             let outputs = if let Some(o) = c.get("output").filter(|o| !o.is_null()) {
                 vec![tensor_from_json(o)]
             } else {
-                c["outputs"].as_array().unwrap().iter().map(tensor_from_json).collect()
+                c["outputs"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(tensor_from_json)
+                    .collect()
             };
             Case {
                 name: c["name"].as_str().unwrap().to_string(),
                 op: c["op"].as_str().unwrap().to_string(),
                 attrs: c.get("attrs").cloned().unwrap_or(Value::Null),
-                inputs: c["inputs"].as_array().unwrap().iter().map(tensor_from_json).collect(),
+                inputs: c["inputs"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(tensor_from_json)
+                    .collect(),
                 outputs,
-                upstream: c.get("upstream").filter(|u| !u.is_null()).map(tensor_from_json),
+                upstream: c
+                    .get("upstream")
+                    .filter(|u| !u.is_null())
+                    .map(tensor_from_json),
                 grads: c
                     .get("grads")
                     .and_then(|g| g.as_array())
-                    .map(|g| g.iter().map(|x| if x.is_null() { None } else { Some(tensor_from_json(x)) }).collect())
+                    .map(|g| {
+                        g.iter()
+                            .map(|x| {
+                                if x.is_null() {
+                                    None
+                                } else {
+                                    Some(tensor_from_json(x))
+                                }
+                            })
+                            .collect()
+                    })
                     .unwrap_or_default(),
             }
         })
@@ -173,26 +234,47 @@ pub fn load_cases(family: &str) -> Vec<Case> {
 /// Runs a golden case: `run` maps the case's inputs to its first output (or returns None
 /// for an op kiln does not map); checks outputs and, with `upstream`, the input gradients.
 /// Returns true when the case was checked.
-pub fn check_case(case: &Case, rtol: f64, atol: f64, run: impl Fn(&Case, &[Tensor]) -> Option<Result<Tensor>>) -> bool {
+pub fn check_case(
+    case: &Case,
+    rtol: f64,
+    atol: f64,
+    run: impl Fn(&Case, &[Tensor]) -> Option<Result<Tensor>>,
+) -> bool {
     let tape = GradientTape::persistent();
     for t in &case.inputs {
         if t.dtype().is_float() {
             tape.watch(t);
         }
     }
-    let Some(out) = run(case, &case.inputs) else { return false };
+    let Some(out) = run(case, &case.inputs) else {
+        return false;
+    };
     let out = out.unwrap_or_else(|e| panic!("{}: op failed: {e}", case.name));
     let want = &case.outputs[0];
     assert_eq!(out.shape(), want.shape(), "{}: output shape", case.name);
     assert_eq!(out.dtype(), want.dtype(), "{}: output dtype", case.name);
-    assert_close(&case.name, &out.to_f64_vec(), &want.to_f64_vec(), rtol, atol);
+    assert_close(
+        &case.name,
+        &out.to_f64_vec(),
+        &want.to_f64_vec(),
+        rtol,
+        atol,
+    );
     if let Some(up) = &case.upstream {
-        let grads = tape.gradient_with(&[&out], &case.inputs, Some(std::slice::from_ref(up))).unwrap();
+        let grads = tape
+            .gradient_with(&[&out], &case.inputs, Some(std::slice::from_ref(up)))
+            .unwrap();
         for (i, want) in case.grads.iter().enumerate() {
             let Some(want) = want else { continue };
             let got = grads[i].clone().unwrap_or_else(|| want.zeros_like());
             assert_eq!(got.shape(), want.shape(), "{}: grad {i} shape", case.name);
-            assert_close(&format!("{} grad {i}", case.name), &got.to_f64_vec(), &want.to_f64_vec(), rtol, atol);
+            assert_close(
+                &format!("{} grad {i}", case.name),
+                &got.to_f64_vec(),
+                &want.to_f64_vec(),
+                rtol,
+                atol,
+            );
         }
     }
     true

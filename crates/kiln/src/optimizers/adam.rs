@@ -59,7 +59,15 @@ impl Adam {
     /// assert_eq!(opt.beta_1, 0.9);
     /// ```
     pub fn new(learning_rate: f64) -> Adam {
-        Adam { learning_rate, beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, amsgrad: false, iterations: 0, slots: Vec::new() }
+        Adam {
+            learning_rate,
+            beta_1: 0.9,
+            beta_2: 0.999,
+            epsilon: 1e-7,
+            amsgrad: false,
+            iterations: 0,
+            slots: Vec::new(),
+        }
     }
 
     /// Number of `apply_gradients` calls so far (Keras's `optimizer.iterations`).
@@ -101,13 +109,18 @@ impl Adam {
             if !var.dtype().is_float() {
                 return Err(Error::InvalidArgument {
                     api: "Adam.apply_gradients",
-                    msg: format!("variable '{}' has dtype {}; only float variables can be trained", var.name(), var.dtype()),
+                    msg: format!(
+                        "variable '{}' has dtype {}; only float variables can be trained",
+                        var.name(),
+                        var.dtype()
+                    ),
                 });
             }
         }
         self.iterations += 1;
         let t = self.iterations as f64;
-        let alpha = self.learning_rate * (1.0 - self.beta_2.powf(t)).sqrt() / (1.0 - self.beta_1.powf(t));
+        let alpha =
+            self.learning_rate * (1.0 - self.beta_2.powf(t)).sqrt() / (1.0 - self.beta_1.powf(t));
         for (g, var) in grads_and_vars {
             let idx = match self.slots.iter().position(|s| s.var_id == var.id()) {
                 Some(i) => i,

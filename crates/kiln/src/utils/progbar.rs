@@ -131,7 +131,10 @@ impl Progbar {
                         if filled > 0 {
                             bar.push_str(&format!("\x1b[32m{}\x1b[0m", "━".repeat(filled)));
                         }
-                        bar.push_str(&format!("\x1b[37m{}\x1b[0m", "━".repeat(self.width - filled)));
+                        bar.push_str(&format!(
+                            "\x1b[37m{}\x1b[0m",
+                            "━".repeat(self.width - filled)
+                        ));
                         let visible = count.chars().count() + 1 + self.width;
                         (bar, visible)
                     }
@@ -147,7 +150,12 @@ impl Progbar {
                     Some(t) if t > 0 && !finalize => {
                         let eta = per_unit * (t - current.min(t)) as f64;
                         if eta > 3600.0 {
-                            format!("{}:{:02}:{:02}", (eta / 3600.0) as u64, ((eta % 3600.0) / 60.0) as u64, (eta % 60.0) as u64)
+                            format!(
+                                "{}:{:02}:{:02}",
+                                (eta / 3600.0) as u64,
+                                ((eta % 3600.0) / 60.0) as u64,
+                                (eta % 60.0) as u64
+                            )
                         } else if eta > 60.0 {
                             format!("{}:{:02}", (eta / 60.0) as u64, (eta % 60.0) as u64)
                         } else {
