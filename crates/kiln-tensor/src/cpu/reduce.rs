@@ -34,14 +34,32 @@ pub(crate) fn reduce_rows<T: Element, O: Element>(
     out
 }
 
-/// Sum of a contiguous f32 slice with 16 independent accumulators (vectorisable, and
-/// more accurate than one running sum).
+/// Sum of a contiguous f32 slice with 32 independent accumulators (vectorisable, and
+/// more accurate than one running sum); an AVX2 build is used when the CPU has it. The
+/// association order is the same in both builds, so results do not depend on the CPU.
 pub(crate) fn sum_f32(x: &[f32]) -> f32 {
-    let mut acc = [0.0f32; 16];
-    let chunks = x.chunks_exact(16);
+    #[cfg(target_arch = "x86_64")]
+    if crate::cpu::simd_math::has_avx2_fma() {
+        // SAFETY: the CPU supports AVX2 (checked above).
+        return unsafe { sum_f32_avx2(x) };
+    }
+    sum_f32_impl(x)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn sum_f32_avx2(x: &[f32]) -> f32 {
+    sum_f32_impl(x)
+}
+
+#[inline(always)]
+fn sum_f32_impl(x: &[f32]) -> f32 {
+    const L: usize = 32;
+    let mut acc = [0.0f32; L];
+    let chunks = x.chunks_exact(L);
     let rem = chunks.remainder();
     for c in chunks {
-        for i in 0..16 {
+        for i in 0..L {
             acc[i] += c[i];
         }
     }
@@ -50,7 +68,7 @@ pub(crate) fn sum_f32(x: &[f32]) -> f32 {
         s += r;
     }
     // Pairwise combine the lanes.
-    let mut w = 16;
+    let mut w = L;
     while w > 1 {
         w /= 2;
         for i in 0..w {
