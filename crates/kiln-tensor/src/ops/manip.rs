@@ -43,6 +43,18 @@ impl PadMode {
     }
 }
 
+/// Rearranges `x` so that output index `i` along dimension `d` reads input index
+/// `tables[d][i]` (`None` = `fill`); the output shape is the tables' lengths.
+fn remap(x: &Tensor, tables: &[Vec<Option<usize>>], fill: f64) -> Tensor {
+    let out_shape: Vec<usize> = tables.iter().map(|t| t.len()).collect();
+    take_flat(
+        x,
+        Arc::new(separable_map(x.shape(), tables)),
+        out_shape,
+        fill,
+    )
+}
+
 fn dims_isize(shape: &[usize]) -> Vec<isize> {
     shape.iter().map(|&d| d as isize).collect()
 }
@@ -427,10 +439,7 @@ impl Tensor {
                 }
             }
         }
-        let out_shape: Vec<usize> = tables.iter().map(|t| t.len()).collect();
-        let map = separable_map(self.shape(), &tables);
-        let src = self.contiguous();
-        take_flat(&src, Arc::new(map), out_shape, 0.0).reshape(&final_shape)
+        remap(self, &tables, 0.0).reshape(&final_shape)
     }
 
     /// Pads each dimension by `(before, after)` (`tf.pad`).
@@ -495,14 +504,7 @@ impl Tensor {
         } else {
             0.0
         };
-        let out_shape: Vec<usize> = tables.iter().map(|t| t.len()).collect();
-        let map = separable_map(self.shape(), &tables);
-        Ok(take_flat(
-            &self.contiguous(),
-            Arc::new(map),
-            out_shape,
-            fill,
-        ))
+        Ok(remap(self, &tables, fill))
     }
 
     /// Repeats the whole tensor `multiples[d]` times along each dimension (`tf.tile`).
@@ -528,13 +530,7 @@ impl Tensor {
                     .collect()
             })
             .collect();
-        let out_shape: Vec<usize> = tables.iter().map(|t| t.len()).collect();
-        Ok(take_flat(
-            &self.contiguous(),
-            Arc::new(separable_map(self.shape(), &tables)),
-            out_shape,
-            0.0,
-        ))
+        Ok(remap(self, &tables, 0.0))
     }
 
     /// Repeats each element along `axis` (`tf.repeat`): `repeats` has one entry (same
@@ -572,13 +568,7 @@ impl Tensor {
                 }
             })
             .collect();
-        let out_shape: Vec<usize> = tables.iter().map(|t| t.len()).collect();
-        Ok(take_flat(
-            &x.contiguous(),
-            Arc::new(separable_map(x.shape(), &tables)),
-            out_shape,
-            0.0,
-        ))
+        Ok(remap(&x, &tables, 0.0))
     }
 
     /// Reverses the order of elements along each axis in `axes` (`tf.reverse`).
@@ -597,12 +587,7 @@ impl Tensor {
                     .collect()
             })
             .collect();
-        Ok(take_flat(
-            &self.contiguous(),
-            Arc::new(separable_map(self.shape(), &tables)),
-            self.shape().to_vec(),
-            0.0,
-        ))
+        Ok(remap(self, &tables, 0.0))
     }
 
     /// Alias of [`Tensor::reverse`] (NumPy's `flip`).
@@ -646,11 +631,6 @@ impl Tensor {
                     .collect()
             })
             .collect();
-        Ok(take_flat(
-            &self.contiguous(),
-            Arc::new(separable_map(self.shape(), &tables)),
-            self.shape().to_vec(),
-            0.0,
-        ))
+        Ok(remap(self, &tables, 0.0))
     }
 }
