@@ -7,8 +7,8 @@
 //! 5 calls and up to 1 second (at most 1000 calls).
 //!
 //! Every bench is a row of a table: a name, an optional flop count, and a `setup` function
-//! that builds the inputs and returns the closure to time. Benches whose op is not in
-//! kiln-tensor yet live in the compiled-out `pending` module and print nothing.
+//! that builds the inputs and returns the closure to time. Workloads with no kiln bench
+//! yet (the transformer block) print nothing: no figure is ever made up.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -153,17 +153,14 @@ pub fn extra() -> Vec<Bench> {
     ]
 }
 
-/// Benches for ops being added to kiln-tensor on other branches (matmul, relu, softmax,
-/// conv2d, max_pool2d, an MLP training step, an LSTM). Empty until the lead enables them:
-/// after merging, remove the `#[cfg(any())]` on the `pending` module (fixing any API differences)
-/// and return `pending::benches()` here. Nothing is printed for a bench that is absent.
-pub fn pending_benches() -> Vec<Bench> {
-    pending::benches()
+/// Benches of composite workloads: matmul, relu, softmax, conv2d (forward and
+/// forward+backward), max_pool2d, an MLP training step and an LSTM.
+pub fn workload_benches() -> Vec<Bench> {
+    workloads::benches()
 }
 
-/// Bench bodies written against the expected APIs of ops that do not exist on this branch
-/// yet. Compiled out by `#[cfg(any())]` (always false); see [`pending_benches`].
-pub mod pending {
+/// Bench bodies for the composite workloads of [`workload_benches`].
+pub mod workloads {
     use super::*;
     use kiln_tensor::ops::conv::Padding; // expected location of the conv padding enum
     use kiln_tensor::{GradientTape, Variable};
@@ -385,7 +382,7 @@ pub fn json_line(name: &str, seconds: f64, flops: Option<f64>) -> String {
 /// is reported on stderr and counted. Returns the number of failures.
 pub fn run_ops(opts: &OpsOptions) -> usize {
     let mut benches = available();
-    benches.extend(pending_benches());
+    benches.extend(workload_benches());
     if opts.extra {
         benches.extend(extra());
     }
