@@ -692,8 +692,8 @@ fn winograd_kernel<T: ConvFloat>(wt: &[T], c: usize, co: usize) -> Vec<T> {
             let mut gg = [[T::ZERO; 3]; 4];
             for kx in 0..3 {
                 let col = tr(k(0, kx), k(1, kx), k(2, kx));
-                for r in 0..4 {
-                    gg[r][kx] = col[r];
+                for (row, &v) in gg.iter_mut().zip(&col) {
+                    row[kx] = v;
                 }
             }
             for (r, row) in gg.iter().enumerate() {
