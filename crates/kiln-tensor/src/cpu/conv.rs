@@ -1001,8 +1001,8 @@ fn winograd_backward_filter<T: ConvFloat>(x: &[T], dy: &[T], g: &Geom) -> Vec<T>
             let mut rows = [[T::ZERO; 4]; 3];
             for b in 0..4 {
                 let r = tr(u(0, b), u(1, b), u(2, b), u(3, b));
-                for (ky, &val) in r.iter().enumerate() {
-                    rows[ky][b] = val;
+                for (row, &val) in rows.iter_mut().zip(&r) {
+                    row[b] = val;
                 }
             }
             for (ky, row) in rows.iter().enumerate() {

@@ -214,7 +214,7 @@ pub(crate) fn check_rank(
 fn check_channels(op: &'static str, x: &[usize], kernel: &[usize], groups: usize) -> Result<()> {
     let c = x[x.len() - 1];
     let (kin, cout) = (kernel[kernel.len() - 2], kernel[kernel.len() - 1]);
-    if groups == 0 || c % groups != 0 || cout % groups != 0 {
+    if groups == 0 || !c.is_multiple_of(groups) || !cout.is_multiple_of(groups) {
         return Err(Error::arg(
             op,
             format!(
