@@ -462,6 +462,25 @@ fn errors_name_op_and_shapes() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("avg_pool1d") && e.contains("3-D input"), "{e}");
+    let e = Tensor::zeros(&[1, 5, 3], DType::F32)
+        .conv1d(&Tensor::zeros(&[3, 1, 4], DType::F32), 1, &S, 1, 2)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("conv1d") && e.contains("groups=2") && e.contains("(1, 5, 3)"),
+        "{e}"
+    );
+    // An empty batch is fine and gives an empty output.
+    let y = Tensor::zeros(&[0, 5, 5, 3], DType::F32)
+        .conv2d(
+            &Tensor::zeros(&[3, 3, 3, 2], DType::F32),
+            [1, 1],
+            &S,
+            [1, 1],
+            1,
+        )
+        .unwrap();
+    assert_eq!(y.shape(), &[0, 5, 5, 2]);
     let e = Padding::parse("full").unwrap_err().to_string();
     assert!(e.contains("full") && e.contains("same"), "{e}");
     assert_eq!("SaMe".parse::<Padding>().unwrap(), Padding::Same);

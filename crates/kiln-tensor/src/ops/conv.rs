@@ -209,27 +209,12 @@ pub(crate) fn check_rank(
     Ok(())
 }
 
-/// Validates a conv2d call on shapes: input `(n, h, w, c)`, kernel `(kh, kw, c/groups, out)`.
-#[allow(clippy::too_many_arguments)]
-fn conv_geom(
-    op: &'static str,
-    x: &[usize],
-    kernel: &[usize],
-    strides: [usize; 2],
-    padding: &Padding,
-    dilations: [usize; 2],
-    groups: usize,
-) -> Result<Geom> {
-    check_rank(op, "input", x, 4, "(batch, height, width, channels)")?;
-    check_rank(
-        op,
-        "kernel",
-        kernel,
-        4,
-        "(kh, kw, in_channels/groups, out_channels)",
-    )?;
-    let (c, kin, cout) = (x[3], kernel[2], kernel[3]);
-    if groups == 0 || c % groups != 0 || cout % groups != 0 {
+/// Checks that `groups` divides the channels and that the kernel's in-channels
+/// (second-to-last dim) times `groups` equal the input's channels (last dim).
+fn check_channels(op: &'static str, x: &[usize], kernel: &[usize], groups: usize) -> Result<()> {
+    let c = x[x.len() - 1];
+    let (kin, cout) = (kernel[kernel.len() - 2], kernel[kernel.len() - 1]);
+    if groups == 0 || !c.is_multiple_of(groups) || !cout.is_multiple_of(groups) {
         return Err(Error::arg(
             op,
             format!(
@@ -250,11 +235,34 @@ fn conv_geom(
             ),
         ));
     }
+    Ok(())
+}
+
+/// Validates a conv2d call on shapes: input `(n, h, w, c)`, kernel `(kh, kw, c/groups, out)`.
+#[allow(clippy::too_many_arguments)]
+fn conv_geom(
+    op: &'static str,
+    x: &[usize],
+    kernel: &[usize],
+    strides: [usize; 2],
+    padding: &Padding,
+    dilations: [usize; 2],
+    groups: usize,
+) -> Result<Geom> {
+    check_rank(op, "input", x, 4, "(batch, height, width, channels)")?;
+    check_rank(
+        op,
+        "kernel",
+        kernel,
+        4,
+        "(kh, kw, in_channels/groups, out_channels)",
+    )?;
+    check_channels(op, x, kernel, groups)?;
     window_geom(
         op,
         x,
         [kernel[0], kernel[1]],
-        cout,
+        kernel[3],
         groups,
         strides,
         padding,
@@ -544,19 +552,8 @@ impl Tensor {
         let pad = padding_1d(op, padding, ks[0], dilation)?;
         let x4 = [n, 1, w, c];
         let k4 = [1, ks[0], ks[1], ks[2]];
-        let g = conv_geom(op, &x4, &k4, [1, stride], &pad, [1, dilation], groups).map_err(|e| match e {
-            Error::Shape { op, msg } if msg.contains("channels") => Error::shape(
-                op,
-                format!(
-                    "input shape {} has {c} channels but kernel shape {} expects {} input channels (kernel in-channels {} x groups {groups})",
-                    fmt_shape(self.shape()),
-                    fmt_shape(&ks),
-                    ks[1] * groups,
-                    ks[1]
-                ),
-            ),
-            other => other,
-        })?;
+        check_channels(op, self.shape(), &ks, groups)?;
+        let g = conv_geom(op, &x4, &k4, [1, stride], &pad, [1, dilation], groups)?;
         let y = conv_fwd_op(
             &self.reshape(&to_isize(&x4))?,
             &kernel.reshape(&to_isize(&k4))?,
