@@ -17,6 +17,8 @@
 //! ```
 
 mod error;
+pub mod losses;
+pub mod metrics;
 pub mod optimizers;
 pub mod utils;
 
