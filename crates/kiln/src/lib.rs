@@ -16,10 +16,15 @@
 //! # Ok::<(), kiln::Error>(())
 //! ```
 
+pub mod activations;
+pub mod constraints;
 mod error;
+pub mod initializers;
+pub mod layers;
 pub mod losses;
 pub mod metrics;
 pub mod optimizers;
+pub mod regularizers;
 pub mod utils;
 
 pub use error::{Error, Result};

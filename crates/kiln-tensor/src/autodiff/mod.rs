@@ -3,5 +3,5 @@
 pub(crate) mod tape;
 mod variable;
 
-pub use tape::{GradSource, GradientTape, StopRecording};
+pub use tape::{no_recording, GradSource, GradientTape, NoRecording, StopRecording};
 pub use variable::Variable;

@@ -36,12 +36,47 @@ struct TapeState {
 thread_local! {
     static TAPES: RefCell<Vec<Weak<TapeState>>> = const { RefCell::new(Vec::new()) };
     static RECORDING: Cell<usize> = const { Cell::new(0) };
+    static PAUSED: Cell<usize> = const { Cell::new(0) };
 }
 
 /// True when at least one tape on this thread is recording.
 #[inline]
 pub(crate) fn is_recording() -> bool {
-    RECORDING.with(|r| r.get() > 0)
+    RECORDING.with(|r| r.get() > 0) && PAUSED.with(|p| p.get() == 0)
+}
+
+/// Pauses every tape on this thread until the guard is dropped (like `torch.no_grad()`):
+/// metric updates, shape probes and inference run without recording or its cost.
+///
+/// ```
+/// use kiln_tensor::{autodiff::no_recording, GradientTape, Tensor};
+/// let x = Tensor::scalar(1.0f32);
+/// let tape = GradientTape::new();
+/// tape.watch(&x);
+/// {
+///     let _pause = no_recording();
+///     let _ = x.exp().unwrap();
+/// }
+/// assert_eq!(tape.num_recorded(), 0);
+/// let _ = x.exp().unwrap();
+/// assert_eq!(tape.num_recorded(), 1);
+/// ```
+pub fn no_recording() -> NoRecording {
+    PAUSED.with(|p| p.set(p.get() + 1));
+    NoRecording {
+        _not_send: std::marker::PhantomData,
+    }
+}
+
+/// Guard returned by [`no_recording`].
+pub struct NoRecording {
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl Drop for NoRecording {
+    fn drop(&mut self) {
+        PAUSED.with(|p| p.set(p.get().saturating_sub(1)));
+    }
 }
 
 fn adjust_recording(delta: isize) {

@@ -1,0 +1,150 @@
+//! Activation functions by name, as `keras.activations`.
+
+use kiln_tensor::Tensor;
+
+use crate::{Error, Result};
+
+/// An activation function that layers accept by name (`Dense::new(64).activation("relu")`).
+///
+/// Each variant applies Keras 3's default arguments: `gelu` is the exact (erf) form,
+/// `leaky_relu` uses `negative_slope = 0.2`, `elu` uses `alpha = 1`, `hard_sigmoid` is
+/// `relu6(x + 3) / 6`, `softmax`/`log_softmax` act on the last axis.
+///
+/// ```
+/// use kiln::activations::Activation;
+/// use kiln_tensor::Tensor;
+/// let a = Activation::get("relu").unwrap();
+/// let y = a.apply(&Tensor::from_vec(vec![-1.0f32, 2.0], &[2]).unwrap()).unwrap();
+/// assert_eq!(y.to_vec::<f32>().unwrap(), vec![0.0, 2.0]);
+/// assert!(Activation::get("rleu").is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Activation {
+    /// `linear`: the identity (also `None` in Keras).
+    #[default]
+    Linear,
+    /// `relu`.
+    Relu,
+    /// `relu6`.
+    Relu6,
+    /// `sigmoid`.
+    Sigmoid,
+    /// `tanh`.
+    Tanh,
+    /// `softmax` over the last axis.
+    Softmax,
+    /// `log_softmax` over the last axis.
+    LogSoftmax,
+    /// `elu` with alpha 1.
+    Elu,
+    /// `selu`.
+    Selu,
+    /// `gelu`, exact form.
+    Gelu,
+    /// `softplus`.
+    Softplus,
+    /// `softsign`.
+    Softsign,
+    /// `swish` / `silu`.
+    Silu,
+    /// `leaky_relu` with negative slope 0.2.
+    LeakyRelu,
+    /// `hard_sigmoid`.
+    HardSigmoid,
+    /// `exponential`.
+    Exponential,
+}
+
+const NAMES: &[(&str, Activation)] = &[
+    ("linear", Activation::Linear),
+    ("relu", Activation::Relu),
+    ("relu6", Activation::Relu6),
+    ("sigmoid", Activation::Sigmoid),
+    ("tanh", Activation::Tanh),
+    ("softmax", Activation::Softmax),
+    ("log_softmax", Activation::LogSoftmax),
+    ("elu", Activation::Elu),
+    ("selu", Activation::Selu),
+    ("gelu", Activation::Gelu),
+    ("softplus", Activation::Softplus),
+    ("softsign", Activation::Softsign),
+    ("silu", Activation::Silu),
+    ("swish", Activation::Silu),
+    ("leaky_relu", Activation::LeakyRelu),
+    ("hard_sigmoid", Activation::HardSigmoid),
+    ("exponential", Activation::Exponential),
+];
+
+impl Activation {
+    /// Resolves a Keras activation name (`keras.activations.get`). `""` and `"linear"`
+    /// give the identity.
+    ///
+    /// ```
+    /// use kiln::activations::Activation;
+    /// assert_eq!(Activation::get("swish").unwrap(), Activation::Silu);
+    /// ```
+    pub fn get(name: &str) -> Result<Activation> {
+        if name.is_empty() || name == "None" {
+            return Ok(Activation::Linear);
+        }
+        NAMES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, a)| *a)
+            .ok_or_else(|| Error::InvalidArgument {
+                api: "activations.get",
+                msg: format!(
+                    "unknown activation '{name}'; expected one of: {}",
+                    NAMES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                ),
+            })
+    }
+
+    /// The name Keras serialises (`"relu"`, `"silu"`, ...).
+    ///
+    /// ```
+    /// assert_eq!(kiln::activations::Activation::Relu.name(), "relu");
+    /// ```
+    pub fn name(self) -> &'static str {
+        NAMES
+            .iter()
+            .find(|(_, a)| *a == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("linear")
+    }
+
+    /// Applies the activation.
+    ///
+    /// ```
+    /// use kiln::activations::Activation;
+    /// let x = kiln_tensor::Tensor::from_vec(vec![0.0f32], &[1]).unwrap();
+    /// assert_eq!(Activation::Sigmoid.apply(&x).unwrap().to_vec::<f32>().unwrap(), vec![0.5]);
+    /// ```
+    pub fn apply(self, x: &Tensor) -> Result<Tensor> {
+        Ok(match self {
+            Activation::Linear => x.clone(),
+            Activation::Relu => x.relu()?,
+            Activation::Relu6 => x.relu6()?,
+            Activation::Sigmoid => x.sigmoid()?,
+            Activation::Tanh => x.tanh()?,
+            Activation::Softmax => x.softmax(-1)?,
+            Activation::LogSoftmax => x.log_softmax(-1)?,
+            Activation::Elu => x.elu(1.0)?,
+            Activation::Selu => x.selu()?,
+            Activation::Gelu => x.gelu(false)?,
+            Activation::Softplus => x.softplus()?,
+            Activation::Softsign => x.softsign()?,
+            Activation::Silu => x.silu()?,
+            Activation::LeakyRelu => x.leaky_relu(0.2)?,
+            Activation::HardSigmoid => x.hard_sigmoid()?,
+            Activation::Exponential => x.exponential()?,
+        })
+    }
+}
+
+impl std::str::FromStr for Activation {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Activation> {
+        Activation::get(s)
+    }
+}

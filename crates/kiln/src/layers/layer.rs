@@ -1,0 +1,1207 @@
+//! The layer protocol: the [`Layer`] trait that layer authors implement, the state every
+//! layer shares ([`LayerBase`]), and the shared handle users call ([`LayerRef`]).
+
+use std::any::Any;
+use std::cell::Cell;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+
+use kiln_tensor::{DType, Tensor, Variable};
+use serde_json::{json, Map, Value};
+
+use crate::constraints::Constraint;
+use crate::initializers::Initializer;
+use crate::layers::keras_tensor::{KerasTensor, Node, TensorSpec};
+use crate::regularizers::Regularizer;
+use crate::{Error, Result};
+
+/// A Keras shape: `None` for a dimension unknown until run time (the batch, usually).
+pub type Shape = Vec<Option<usize>>;
+
+/// The concrete shape of a tensor as a [`Shape`].
+///
+/// ```
+/// let t = kiln_tensor::Tensor::zeros(&[2, 3], kiln_tensor::DType::F32);
+/// assert_eq!(kiln::layers::shape_of(&t), vec![Some(2), Some(3)]);
+/// ```
+pub fn shape_of(t: &Tensor) -> Shape {
+    t.shape().iter().map(|&d| Some(d)).collect()
+}
+
+/// Formats a shape as Keras prints it: `(None, 28, 28)`, `(10,)`.
+///
+/// ```
+/// assert_eq!(kiln::layers::fmt_shape(&[None, Some(10)]), "(None, 10)");
+/// assert_eq!(kiln::layers::fmt_shape(&[Some(3)]), "(3,)");
+/// ```
+pub fn fmt_shape(shape: &[Option<usize>]) -> String {
+    let parts: Vec<String> = shape
+        .iter()
+        .map(|d| d.map(|v| v.to_string()).unwrap_or_else(|| "None".into()))
+        .collect();
+    if parts.len() == 1 {
+        format!("({},)", parts[0])
+    } else {
+        format!("({})", parts.join(", "))
+    }
+}
+
+/// What a layer requires of an input, checked on every call (Keras's `InputSpec`).
+///
+/// ```
+/// let spec = kiln::layers::InputSpec::min_ndim(2).with_axis(-1, 784);
+/// assert_eq!(spec.axes, vec![(-1, 784)]);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InputSpec {
+    /// Exact rank.
+    pub ndim: Option<usize>,
+    /// Smallest rank.
+    pub min_ndim: Option<usize>,
+    /// Required sizes of given axes (negative axes count from the end).
+    pub axes: Vec<(isize, usize)>,
+}
+
+impl InputSpec {
+    /// A spec requiring rank `ndim`.
+    ///
+    /// ```
+    /// assert_eq!(kiln::layers::InputSpec::ndim(4).ndim, Some(4));
+    /// ```
+    pub fn ndim(ndim: usize) -> InputSpec {
+        InputSpec {
+            ndim: Some(ndim),
+            ..Default::default()
+        }
+    }
+
+    /// A spec requiring rank at least `min_ndim`.
+    ///
+    /// ```
+    /// assert_eq!(kiln::layers::InputSpec::min_ndim(2).min_ndim, Some(2));
+    /// ```
+    pub fn min_ndim(min_ndim: usize) -> InputSpec {
+        InputSpec {
+            min_ndim: Some(min_ndim),
+            ..Default::default()
+        }
+    }
+
+    /// Adds a required axis size.
+    ///
+    /// ```
+    /// let s = kiln::layers::InputSpec::ndim(2).with_axis(1, 3);
+    /// assert_eq!(s.axes, vec![(1, 3)]);
+    /// ```
+    pub fn with_axis(mut self, axis: isize, size: usize) -> InputSpec {
+        self.axes.push((axis, size));
+        self
+    }
+
+    /// Checks `shape` against the spec; the error names the layer, what was expected and
+    /// what was received, as Keras's message does.
+    ///
+    /// ```
+    /// let s = kiln::layers::InputSpec::min_ndim(2).with_axis(-1, 4);
+    /// assert!(s.check("dense", 0, &[None, Some(4)]).is_ok());
+    /// let e = s.check("dense", 0, &[Some(8), Some(3)]).unwrap_err().to_string();
+    /// assert!(e.contains("expected axis -1 of input shape to have value 4"), "{e}");
+    /// ```
+    pub fn check(&self, layer: &str, index: usize, shape: &[Option<usize>]) -> Result<()> {
+        let fail = |what: String| {
+            Err(Error::InvalidArgument {
+                api: "Layer.call",
+                msg: format!(
+                    "Input {index} of layer '{layer}' is incompatible with the layer: {what}, \
+                     but received input with shape {}",
+                    fmt_shape(shape)
+                ),
+            })
+        };
+        if let Some(n) = self.ndim {
+            if shape.len() != n {
+                return fail(format!("expected ndim={n}, found ndim={}", shape.len()));
+            }
+        }
+        if let Some(n) = self.min_ndim {
+            if shape.len() < n {
+                return fail(format!("expected min_ndim={n}, found ndim={}", shape.len()));
+            }
+        }
+        for &(axis, size) in &self.axes {
+            let a = if axis < 0 {
+                shape.len() as isize + axis
+            } else {
+                axis
+            };
+            if a < 0 || a as usize >= shape.len() {
+                return fail(format!("expected axis {axis} to exist"));
+            }
+            if let Some(d) = shape[a as usize] {
+                if d != size {
+                    return fail(format!(
+                        "expected axis {axis} of input shape to have value {size}"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a layer's `call` receives besides its inputs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CallContext {
+    /// Training mode (dropout active, batch statistics used, ...).
+    pub training: bool,
+}
+
+/// A variable a layer owns, with what the layer attached to it.
+#[derive(Clone)]
+pub(crate) struct WeightEntry {
+    pub(crate) var: Variable,
+    /// Whether the layer created it trainable (moving statistics are not).
+    pub(crate) declared_trainable: bool,
+    pub(crate) regularizer: Option<Regularizer>,
+    pub(crate) constraint: Option<Constraint>,
+}
+
+/// The state every layer has: name, `trainable`, built flag, its own weights, the losses
+/// added during the last call, and its input spec. Layer types embed one and expose it
+/// through [`Layer::base`].
+///
+/// ```
+/// let base = kiln::layers::LayerBase::new("my_layer");
+/// assert!(base.trainable());
+/// assert!(!base.built());
+/// ```
+pub struct LayerBase {
+    prefix: String,
+    name: OnceLock<String>,
+    trainable: bool,
+    built: bool,
+    pub(crate) weights: Vec<WeightEntry>,
+    pub(crate) call_losses: Vec<Tensor>,
+    /// Penalty on the layer's outputs, added to the model's losses on every call.
+    pub activity_regularizer: Option<Regularizer>,
+    /// Checked against the inputs of every call once built.
+    pub input_spec: Option<Vec<InputSpec>>,
+    /// `input_shape=` given at construction (the shape without the batch axis), which lets
+    /// a `Sequential` build before seeing data.
+    pub(crate) input_shape: Option<Shape>,
+    pub(crate) inbound_nodes: Vec<Weak<Node>>,
+    pub(crate) build_shapes: Option<Vec<Shape>>,
+    /// The dtype of the layer's weights and computation.
+    pub dtype: DType,
+}
+
+impl std::fmt::Debug for LayerBase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LayerBase")
+            .field("name", &self.name())
+            .field("trainable", &self.trainable)
+            .field("built", &self.built)
+            .finish()
+    }
+}
+
+impl LayerBase {
+    /// A base whose auto-name (assigned on first use) starts with `prefix`
+    /// (`dense`, `dense_1`, ...).
+    ///
+    /// ```
+    /// let b = kiln::layers::LayerBase::new("doc_base");
+    /// assert!(b.name().starts_with("doc_base"));
+    /// ```
+    pub fn new(prefix: &str) -> LayerBase {
+        LayerBase {
+            prefix: prefix.to_string(),
+            name: OnceLock::new(),
+            trainable: true,
+            built: false,
+            weights: Vec::new(),
+            call_losses: Vec::new(),
+            activity_regularizer: None,
+            input_spec: None,
+            input_shape: None,
+            inbound_nodes: Vec::new(),
+            build_shapes: None,
+            dtype: DType::F32,
+        }
+    }
+
+    /// The layer's name (auto-assigned on first use when none was set).
+    ///
+    /// ```
+    /// let mut b = kiln::layers::LayerBase::new("x");
+    /// b.set_name("encoder");
+    /// assert_eq!(b.name(), "encoder");
+    /// ```
+    pub fn name(&self) -> &str {
+        self.name
+            .get_or_init(|| crate::utils::unique_name(&self.prefix))
+    }
+
+    /// Sets the name.
+    ///
+    /// ```
+    /// let mut b = kiln::layers::LayerBase::new("x");
+    /// b.set_name("y");
+    /// assert_eq!(b.name(), "y");
+    /// ```
+    pub fn set_name(&mut self, name: &str) {
+        self.name = OnceLock::new();
+        let _ = self.name.set(name.to_string());
+    }
+
+    /// Whether the layer's weights train.
+    ///
+    /// ```
+    /// assert!(kiln::layers::LayerBase::new("x").trainable());
+    /// ```
+    pub fn trainable(&self) -> bool {
+        self.trainable
+    }
+
+    /// Whether `build` has run.
+    ///
+    /// ```
+    /// assert!(!kiln::layers::LayerBase::new("x").built());
+    /// ```
+    pub fn built(&self) -> bool {
+        self.built
+    }
+
+    /// Marks the layer built (for layers that build without calling [`Layer::build`]).
+    ///
+    /// ```
+    /// let mut b = kiln::layers::LayerBase::new("x");
+    /// b.set_built(true);
+    /// assert!(b.built());
+    /// ```
+    pub fn set_built(&mut self, built: bool) {
+        self.built = built;
+    }
+
+    /// Creates a weight, as Keras's `add_weight`: initialised by `initializer`, named
+    /// `"<layer>/<name>"`, optionally regularised (the penalty joins the model's losses)
+    /// and constrained (projected after each optimizer step).
+    ///
+    /// ```
+    /// use kiln::initializers::Initializer;
+    /// let mut b = kiln::layers::LayerBase::new("doc_w");
+    /// let w = b.add_weight("kernel", &[3, 2], &Initializer::Ones, true, None, None)?;
+    /// assert_eq!(w.shape(), vec![3, 2]);
+    /// assert!(w.name().ends_with("/kernel"));
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn add_weight(
+        &mut self,
+        name: &str,
+        shape: &[usize],
+        initializer: &Initializer,
+        trainable: bool,
+        regularizer: Option<Regularizer>,
+        constraint: Option<Constraint>,
+    ) -> Result<Variable> {
+        let value = initializer.call(shape, self.dtype)?;
+        let full = format!("{}/{}", self.name(), name);
+        let var = Variable::new(value, full, trainable && self.trainable);
+        self.weights.push(WeightEntry {
+            var: var.clone(),
+            declared_trainable: trainable,
+            regularizer,
+            constraint,
+        });
+        Ok(var)
+    }
+
+    /// Adds a loss from inside `call` (Keras's `add_loss`); cleared at the start of the
+    /// next outermost call, summed into the training loss by the trainer.
+    ///
+    /// ```
+    /// let mut b = kiln::layers::LayerBase::new("x");
+    /// b.add_loss(kiln_tensor::Tensor::scalar(1.0f32));
+    /// ```
+    pub fn add_loss(&mut self, loss: Tensor) {
+        self.call_losses.push(loss);
+    }
+
+    /// This layer's own variables (not its sub-layers').
+    ///
+    /// ```
+    /// assert!(kiln::layers::LayerBase::new("x").own_weights().is_empty());
+    /// ```
+    pub fn own_weights(&self) -> Vec<Variable> {
+        self.weights.iter().map(|w| w.var.clone()).collect()
+    }
+
+    /// Records the constructor's `input_shape` (without the batch axis).
+    pub(crate) fn set_input_shape(&mut self, shape: &[usize]) {
+        self.input_shape = Some(shape.iter().map(|&d| Some(d)).collect());
+    }
+
+    /// The config entries every layer has (`name`, `trainable`, `dtype`).
+    ///
+    /// ```
+    /// let c = kiln::layers::LayerBase::new("doc_cfg").base_config();
+    /// assert_eq!(c["trainable"], true);
+    /// ```
+    pub fn base_config(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("name".into(), json!(self.name()));
+        m.insert("trainable".into(), json!(self.trainable));
+        m.insert("dtype".into(), json!(dtype_name(self.dtype)));
+        if let Some(s) = &self.input_shape {
+            let mut b: Vec<Value> = vec![Value::Null];
+            b.extend(s.iter().map(|d| d.map(Value::from).unwrap_or(Value::Null)));
+            m.insert("batch_input_shape".into(), Value::Array(b));
+        }
+        m
+    }
+}
+
+/// Keras's dtype strings (`"float32"`, ...).
+pub(crate) fn dtype_name(d: DType) -> &'static str {
+    match d {
+        DType::F32 => "float32",
+        DType::F64 => "float64",
+        DType::F16 => "float16",
+        DType::BF16 => "bfloat16",
+        DType::I32 => "int32",
+        DType::I64 => "int64",
+        DType::U8 => "uint8",
+        DType::Bool => "bool",
+    }
+}
+
+/// Lets `LayerRef` hand out the concrete layer type.
+pub trait AsAny: Any {
+    /// `self` as `&dyn Any`.
+    fn as_any(&self) -> &dyn Any;
+    /// `self` as `&mut dyn Any`.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+impl<T: Any> AsAny for T {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+/// A Keras layer. Implement this for a custom layer (or a subclassed model): embed a
+/// [`LayerBase`], create weights in `build` with [`LayerBase::add_weight`], compute in
+/// `call`, and list nested layers in `sublayers` so their weights are tracked.
+///
+/// Users call layers through [`LayerRef`], which runs Keras's `__call__` logic: lazy
+/// build, input checks, `training` propagation, symbolic (functional) calls.
+///
+/// ```
+/// use kiln::layers::{CallContext, Layer, LayerBase, LayerRef, Shape};
+/// use kiln::initializers::Initializer;
+/// use kiln_tensor::{Tensor, Variable};
+///
+/// struct Scale { base: LayerBase, w: Option<Variable> }
+/// impl Layer for Scale {
+///     fn base(&self) -> &LayerBase { &self.base }
+///     fn base_mut(&mut self) -> &mut LayerBase { &mut self.base }
+///     fn class_name(&self) -> &'static str { "Scale" }
+///     fn build(&mut self, shapes: &[Shape]) -> kiln::Result<()> {
+///         let d = shapes[0].last().copied().flatten().unwrap_or(1);
+///         self.w = Some(self.base.add_weight("w", &[d], &Initializer::Ones, true, None, None)?);
+///         Ok(())
+///     }
+///     fn call(&mut self, x: &[Tensor], _ctx: &CallContext) -> kiln::Result<Vec<Tensor>> {
+///         Ok(vec![x[0].mul(&self.w.as_ref().unwrap().value())?])
+///     }
+/// }
+/// let layer = LayerRef::new(Scale { base: LayerBase::new("scale"), w: None });
+/// let y = layer.call(&Tensor::from_vec(vec![1.0f32, 2.0], &[1, 2])?)?;
+/// assert_eq!(y.to_vec::<f32>()?, vec![1.0, 2.0]);
+/// assert_eq!(layer.count_params(), 2);
+/// # Ok::<(), kiln::Error>(())
+/// ```
+pub trait Layer: AsAny + Send {
+    /// The shared layer state.
+    fn base(&self) -> &LayerBase;
+    /// The shared layer state, mutably.
+    fn base_mut(&mut self) -> &mut LayerBase;
+    /// Keras's class name (`"Dense"`), shown by `summary()` and saved in configs.
+    fn class_name(&self) -> &'static str;
+    /// Creates weights once the input shapes are known (batch axis `None` when unknown).
+    fn build(&mut self, _input_shapes: &[Shape]) -> Result<()> {
+        Ok(())
+    }
+    /// The computation. Most layers take and return one tensor.
+    fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>>;
+    /// Output shapes for input shapes, without computing. `None` means "not implemented":
+    /// symbolic calls then run the layer on small zero tensors to find out.
+    fn compute_output_shape(&self, _input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
+        None
+    }
+    /// The layer's config (Keras's `get_config`).
+    fn get_config(&self) -> Value {
+        Value::Object(self.base().base_config())
+    }
+    /// Nested layers whose weights and losses belong to this layer.
+    fn sublayers(&self) -> Vec<LayerRef> {
+        Vec::new()
+    }
+}
+
+thread_local! {
+    /// Training flag of the enclosing call, inherited by nested calls (Keras's call context).
+    static TRAINING: Cell<Option<bool>> = const { Cell::new(None) };
+    /// Depth of nested `LayerRef` calls: losses are cleared at depth 0.
+    static DEPTH: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Restores the call context when a call returns (also on error).
+struct CallScope {
+    training: Option<bool>,
+}
+
+impl CallScope {
+    fn enter(training: bool) -> CallScope {
+        let prev = TRAINING.with(|t| t.replace(Some(training)));
+        DEPTH.with(|d| d.set(d.get() + 1));
+        CallScope { training: prev }
+    }
+}
+
+impl Drop for CallScope {
+    fn drop(&mut self) {
+        TRAINING.with(|t| t.set(self.training));
+        DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
+/// The training flag a call without an explicit `training` gets: the enclosing call's.
+pub(crate) fn inherited_training() -> bool {
+    TRAINING.with(|t| t.get()).unwrap_or(false)
+}
+
+/// A shared handle to a layer: what models hold and users call. Cloning it shares the
+/// layer (and its weights), which is how a layer is reused.
+///
+/// ```
+/// use kiln::layers::{Dense, LayerRef};
+/// use kiln_tensor::{DType, Tensor};
+/// let dense = LayerRef::new(Dense::new(4));
+/// let y = dense.call(&Tensor::ones(&[2, 3], DType::F32))?;
+/// assert_eq!(y.shape(), &[2, 4]);
+/// assert_eq!(dense.count_params(), 16);
+/// # Ok::<(), kiln::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct LayerRef {
+    inner: Arc<Mutex<dyn Layer>>,
+}
+
+impl std::fmt::Debug for LayerRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "<{} name={}>", self.class_name(), self.name())
+    }
+}
+
+impl<L: Layer> From<L> for LayerRef {
+    fn from(layer: L) -> LayerRef {
+        LayerRef::new(layer)
+    }
+}
+
+/// What [`LayerRef::call`] accepts: one tensor or several, concrete or symbolic.
+pub trait LayerInput {
+    /// The result type: a `Tensor` for concrete inputs, a [`KerasTensor`] for symbolic.
+    type Output;
+    /// Runs `layer` on `self`.
+    fn call_layer(self, layer: &LayerRef, training: Option<bool>) -> Result<Self::Output>;
+}
+
+fn single<T>(mut v: Vec<T>, layer: &LayerRef) -> Result<T> {
+    if v.len() != 1 {
+        return Err(Error::InvalidArgument {
+            api: "Layer.call",
+            msg: format!(
+                "layer '{}' returned {} outputs; use call_multi for multi-output layers",
+                layer.name(),
+                v.len()
+            ),
+        });
+    }
+    Ok(v.remove(0))
+}
+
+impl LayerInput for &Tensor {
+    type Output = Tensor;
+    fn call_layer(self, layer: &LayerRef, training: Option<bool>) -> Result<Tensor> {
+        single(
+            layer.call_tensors(std::slice::from_ref(self), training)?,
+            layer,
+        )
+    }
+}
+
+impl LayerInput for &[Tensor] {
+    type Output = Tensor;
+    fn call_layer(self, layer: &LayerRef, training: Option<bool>) -> Result<Tensor> {
+        single(layer.call_tensors(self, training)?, layer)
+    }
+}
+
+impl<const N: usize> LayerInput for &[Tensor; N] {
+    type Output = Tensor;
+    fn call_layer(self, layer: &LayerRef, training: Option<bool>) -> Result<Tensor> {
+        single(layer.call_tensors(self, training)?, layer)
+    }
+}
+
+impl LayerInput for &Vec<Tensor> {
+    type Output = Tensor;
+    fn call_layer(self, layer: &LayerRef, training: Option<bool>) -> Result<Tensor> {
+        single(layer.call_tensors(self, training)?, layer)
+    }
+}
+
+impl LayerInput for &KerasTensor {
+    type Output = KerasTensor;
+    fn call_layer(self, layer: &LayerRef, _training: Option<bool>) -> Result<KerasTensor> {
+        single(layer.call_symbolic(std::slice::from_ref(self))?, layer)
+    }
+}
+
+impl LayerInput for &[KerasTensor] {
+    type Output = KerasTensor;
+    fn call_layer(self, layer: &LayerRef, _training: Option<bool>) -> Result<KerasTensor> {
+        single(layer.call_symbolic(self)?, layer)
+    }
+}
+
+impl<const N: usize> LayerInput for &[KerasTensor; N] {
+    type Output = KerasTensor;
+    fn call_layer(self, layer: &LayerRef, _training: Option<bool>) -> Result<KerasTensor> {
+        single(layer.call_symbolic(self)?, layer)
+    }
+}
+
+impl LayerInput for &Vec<KerasTensor> {
+    type Output = KerasTensor;
+    fn call_layer(self, layer: &LayerRef, _training: Option<bool>) -> Result<KerasTensor> {
+        single(layer.call_symbolic(self)?, layer)
+    }
+}
+
+/// Calling a concrete layer value directly (the functional one-liner
+/// `Dense::new(64).apply(&x)`): wraps it in a [`LayerRef`] first.
+pub trait LayerApply {
+    /// Wraps the layer and calls it on `x`.
+    fn apply<X: LayerInput>(self, x: X) -> Result<X::Output>;
+}
+
+impl<L: Layer> LayerApply for L {
+    fn apply<X: LayerInput>(self, x: X) -> Result<X::Output> {
+        LayerRef::new(self).call(x)
+    }
+}
+
+impl LayerRef {
+    /// Wraps a layer (assigning its auto-name now, so names follow creation order).
+    ///
+    /// ```
+    /// let d = kiln::layers::LayerRef::new(kiln::layers::Dense::new(2));
+    /// assert!(d.name().starts_with("dense"));
+    /// ```
+    pub fn new<L: Layer>(layer: L) -> LayerRef {
+        let _ = layer.base().name();
+        LayerRef {
+            inner: Arc::new(Mutex::new(layer)),
+        }
+    }
+
+    /// Locks the layer for direct access.
+    pub fn lock(&self) -> MutexGuard<'_, dyn Layer + 'static> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// True when both handles share one layer.
+    ///
+    /// ```
+    /// let a = kiln::layers::LayerRef::new(kiln::layers::Dense::new(2));
+    /// assert!(a.ptr_eq(&a.clone()));
+    /// ```
+    pub fn ptr_eq(&self, other: &LayerRef) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    /// A stable identity for the shared layer.
+    pub(crate) fn key(&self) -> usize {
+        Arc::as_ptr(&self.inner) as *const () as usize
+    }
+
+    /// The layer's name.
+    ///
+    /// ```
+    /// let d = kiln::layers::LayerRef::new(kiln::layers::Dense::new(2).name("out"));
+    /// assert_eq!(d.name(), "out");
+    /// ```
+    pub fn name(&self) -> String {
+        self.lock().base().name().to_string()
+    }
+
+    /// Keras's class name.
+    ///
+    /// ```
+    /// assert_eq!(kiln::layers::LayerRef::new(kiln::layers::Dense::new(2)).class_name(), "Dense");
+    /// ```
+    pub fn class_name(&self) -> &'static str {
+        self.lock().class_name()
+    }
+
+    /// Runs the concrete layer type `L` through `f`; `None` when the layer is another type.
+    ///
+    /// ```
+    /// use kiln::layers::{Dense, LayerRef};
+    /// let d = LayerRef::new(Dense::new(3));
+    /// assert_eq!(d.downcast(|l: &mut Dense| l.units), Some(3));
+    /// ```
+    pub fn downcast<L: Layer, R>(&self, f: impl FnOnce(&mut L) -> R) -> Option<R> {
+        let mut g = self.lock();
+        let layer: &mut (dyn Layer + 'static) = &mut *g;
+        AsAny::as_any_mut(layer).downcast_mut::<L>().map(f)
+    }
+
+    /// Calls the layer (Keras's `layer(x)`) in the enclosing call's training mode
+    /// (inference at top level). Concrete inputs give a `Tensor`; symbolic inputs
+    /// ([`KerasTensor`]) add a node to a functional graph and give a `KerasTensor`.
+    ///
+    /// ```
+    /// use kiln::layers::{Dense, Input, LayerRef};
+    /// let x = Input::shape(&[8]);
+    /// let y = LayerRef::new(Dense::new(4)).call(&x)?;
+    /// assert_eq!(y.shape(), &[None, Some(4)]);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn call<X: LayerInput>(&self, x: X) -> Result<X::Output> {
+        x.call_layer(self, None)
+    }
+
+    /// Calls the layer with an explicit `training` flag.
+    ///
+    /// ```
+    /// use kiln::layers::{Dropout, LayerRef};
+    /// use kiln_tensor::{DType, Tensor};
+    /// let d = LayerRef::new(Dropout::new(0.5));
+    /// let x = Tensor::ones(&[4, 4], DType::F32);
+    /// assert_eq!(d.call_training(&x, false)?.to_vec::<f32>()?, x.to_vec::<f32>()?);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn call_training<X: LayerInput>(&self, x: X, training: bool) -> Result<X::Output> {
+        x.call_layer(self, Some(training))
+    }
+
+    /// Calls the layer on concrete tensors, returning every output.
+    ///
+    /// ```
+    /// use kiln::layers::{Add, LayerRef};
+    /// use kiln_tensor::{DType, Tensor};
+    /// let a = Tensor::ones(&[2], DType::F32);
+    /// let out = LayerRef::new(Add::new()).call_multi(&[a.clone(), a], None)?;
+    /// assert_eq!(out[0].to_vec::<f32>()?, vec![2.0, 2.0]);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn call_multi(&self, inputs: &[Tensor], training: Option<bool>) -> Result<Vec<Tensor>> {
+        self.call_tensors(inputs, training)
+    }
+
+    fn clear_losses(&self) {
+        let subs = {
+            let mut g = self.lock();
+            g.base_mut().call_losses.clear();
+            g.sublayers()
+        };
+        for s in subs {
+            s.clear_losses();
+        }
+    }
+
+    fn maybe_build(&self, layer: &mut (dyn Layer + 'static), shapes: &[Shape]) -> Result<()> {
+        if !layer.base().built() {
+            layer.build(shapes)?;
+            let b = layer.base_mut();
+            b.built = true;
+            b.build_shapes = Some(shapes.to_vec());
+        }
+        if let Some(specs) = &layer.base().input_spec {
+            let name = layer.base().name().to_string();
+            for (i, (spec, s)) in specs.iter().zip(shapes).enumerate() {
+                spec.check(&name, i, s)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn call_tensors(
+        &self,
+        inputs: &[Tensor],
+        training: Option<bool>,
+    ) -> Result<Vec<Tensor>> {
+        let training = training.unwrap_or_else(inherited_training);
+        let outermost = DEPTH.with(|d| d.get()) == 0;
+        if outermost {
+            self.clear_losses();
+        }
+        let _scope = CallScope::enter(training);
+        let mut layer = self.lock();
+        let shapes: Vec<Shape> = inputs.iter().map(shape_of).collect();
+        self.maybe_build(&mut *layer, &shapes)?;
+        let ctx = CallContext { training };
+        let outputs = layer.call(inputs, &ctx)?;
+        if let Some(reg) = layer.base().activity_regularizer.clone() {
+            // Keras divides the activity penalty by the batch size.
+            for o in &outputs {
+                let batch = o.shape().first().copied().unwrap_or(1).max(1);
+                let p = reg.call(o)?.div_scalar(batch as f64)?;
+                layer.base_mut().call_losses.push(p);
+            }
+        }
+        Ok(outputs)
+    }
+
+    /// Calls the layer on symbolic tensors: builds it, infers the output shapes, and
+    /// records a node of the functional graph.
+    ///
+    /// ```
+    /// use kiln::layers::{Dense, Input, LayerRef};
+    /// let x = Input::shape(&[3]);
+    /// let y = LayerRef::new(Dense::new(2)).call_symbolic(&[x])?;
+    /// assert_eq!(y[0].shape(), &[None, Some(2)]);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn call_symbolic(&self, inputs: &[KerasTensor]) -> Result<Vec<KerasTensor>> {
+        let specs: Vec<TensorSpec> = inputs.iter().map(|t| t.spec().clone()).collect();
+        let shapes: Vec<Shape> = specs.iter().map(|s| s.shape.clone()).collect();
+        let out_specs = {
+            let mut layer = self.lock();
+            self.maybe_build(&mut *layer, &shapes)?;
+            let all_float = specs.iter().all(|s| s.dtype.is_float());
+            match layer.compute_output_shape(&shapes) {
+                Some(Ok(out)) if all_float && !specs.is_empty() => out
+                    .into_iter()
+                    .map(|shape| TensorSpec {
+                        shape,
+                        dtype: specs[0].dtype,
+                    })
+                    .collect(),
+                Some(Err(e)) => return Err(e),
+                _ => {
+                    drop(layer);
+                    self.probe_output_specs(&specs)?
+                }
+            }
+        };
+        let node = Node::new(self.clone(), inputs.to_vec(), out_specs);
+        self.lock()
+            .base_mut()
+            .inbound_nodes
+            .push(Arc::downgrade(&node));
+        Ok((0..node.outputs.len())
+            .map(|i| KerasTensor::from_node(node.clone(), i))
+            .collect())
+    }
+
+    /// Finds output specs by running the layer on zeros, twice when some dimension is
+    /// unknown (sizes 2 and 3): dimensions that change with it are unknown in the output.
+    fn probe_output_specs(&self, specs: &[TensorSpec]) -> Result<Vec<TensorSpec>> {
+        let _pause = kiln_tensor::autodiff::no_recording();
+        let run = |fill: usize| -> Result<Vec<Tensor>> {
+            let xs: Vec<Tensor> = specs
+                .iter()
+                .map(|s| {
+                    let dims: Vec<usize> = s.shape.iter().map(|d| d.unwrap_or(fill)).collect();
+                    Tensor::zeros(&dims, s.dtype)
+                })
+                .collect();
+            let prev = DEPTH.with(|d| d.replace(1));
+            let out = self.call_tensors(&xs, Some(false));
+            DEPTH.with(|d| d.set(prev));
+            out
+        };
+        let a = run(2)?;
+        let dynamic = specs.iter().any(|s| s.shape.iter().any(|d| d.is_none()));
+        let b = if dynamic { Some(run(3)?) } else { None };
+        self.lock().base_mut().call_losses.clear();
+        Ok(a.iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let shape = t
+                    .shape()
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &d)| match &b {
+                        Some(b) if b[i].shape().get(k) != Some(&d) => None,
+                        _ => Some(d),
+                    })
+                    .collect();
+                TensorSpec {
+                    shape,
+                    dtype: t.dtype(),
+                }
+            })
+            .collect())
+    }
+
+    /// Builds the layer for input shapes (no-op when built).
+    ///
+    /// ```
+    /// let d = kiln::layers::LayerRef::new(kiln::layers::Dense::new(2));
+    /// d.build(&[vec![None, Some(5)]])?;
+    /// assert_eq!(d.count_params(), 12);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn build(&self, input_shapes: &[Shape]) -> Result<()> {
+        let mut layer = self.lock();
+        self.maybe_build(&mut *layer, input_shapes)
+    }
+
+    /// Whether the layer is built.
+    ///
+    /// ```
+    /// assert!(!kiln::layers::LayerRef::new(kiln::layers::Dense::new(2)).built());
+    /// ```
+    pub fn built(&self) -> bool {
+        self.lock().base().built()
+    }
+
+    /// Output shapes for input shapes (Keras's `compute_output_shape`), falling back to a
+    /// probe run.
+    ///
+    /// ```
+    /// let d = kiln::layers::LayerRef::new(kiln::layers::Dense::new(2));
+    /// let s = d.compute_output_shape(&[vec![None, Some(5)]])?;
+    /// assert_eq!(s[0], vec![None, Some(2)]);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn compute_output_shape(&self, input_shapes: &[Shape]) -> Result<Vec<Shape>> {
+        {
+            let mut layer = self.lock();
+            self.maybe_build(&mut *layer, input_shapes)?;
+            if let Some(r) = layer.compute_output_shape(input_shapes) {
+                return r;
+            }
+        }
+        let specs: Vec<TensorSpec> = input_shapes
+            .iter()
+            .map(|s| TensorSpec {
+                shape: s.clone(),
+                dtype: DType::F32,
+            })
+            .collect();
+        Ok(self
+            .probe_output_specs(&specs)?
+            .into_iter()
+            .map(|s| s.shape)
+            .collect())
+    }
+
+    /// The nested layers.
+    pub fn sublayers(&self) -> Vec<LayerRef> {
+        self.lock().sublayers()
+    }
+
+    fn collect_entries(&self, parent_trainable: bool, out: &mut Vec<(WeightEntry, bool)>) {
+        let (entries, subs, trainable) = {
+            let g = self.lock();
+            (g.base().weights.clone(), g.sublayers(), g.base().trainable)
+        };
+        let t = parent_trainable && trainable;
+        for e in entries {
+            if !out.iter().any(|(o, _)| o.var.id() == e.var.id()) {
+                let eff = t && e.declared_trainable;
+                out.push((e, eff));
+            }
+        }
+        for s in subs {
+            s.collect_entries(t, out);
+        }
+    }
+
+    pub(crate) fn weight_entries(&self) -> Vec<(WeightEntry, bool)> {
+        let mut out = Vec::new();
+        self.collect_entries(true, &mut out);
+        out
+    }
+
+    /// All variables (own first, then sub-layers', each once), as `layer.weights`.
+    ///
+    /// ```
+    /// use kiln::layers::{Dense, LayerRef};
+    /// let d = LayerRef::new(Dense::new(2));
+    /// d.build(&[vec![None, Some(3)]])?;
+    /// assert_eq!(d.weights().len(), 2);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn weights(&self) -> Vec<Variable> {
+        self.weight_entries().into_iter().map(|(e, _)| e.var).collect()
+    }
+
+    /// The variables training updates (empty when the layer is frozen).
+    ///
+    /// ```
+    /// use kiln::layers::{Dense, LayerRef};
+    /// let d = LayerRef::new(Dense::new(2));
+    /// d.build(&[vec![None, Some(3)]])?;
+    /// d.set_trainable(false);
+    /// assert!(d.trainable_weights().is_empty());
+    /// assert_eq!(d.non_trainable_weights().len(), 2);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn trainable_weights(&self) -> Vec<Variable> {
+        self.weight_entries()
+            .into_iter()
+            .filter(|(_, t)| *t)
+            .map(|(e, _)| e.var)
+            .collect()
+    }
+
+    /// The variables training does not update.
+    pub fn non_trainable_weights(&self) -> Vec<Variable> {
+        self.weight_entries()
+            .into_iter()
+            .filter(|(_, t)| !*t)
+            .map(|(e, _)| e.var)
+            .collect()
+    }
+
+    /// Whether the layer trains.
+    pub fn trainable(&self) -> bool {
+        self.lock().base().trainable
+    }
+
+    /// Freezes (`false`) or unfreezes the layer and everything nested in it, as setting
+    /// `layer.trainable` in Keras.
+    pub fn set_trainable(&self, trainable: bool) {
+        let subs = {
+            let mut g = self.lock();
+            g.base_mut().trainable = trainable;
+            for e in &g.base().weights {
+                e.var.set_trainable(trainable && e.declared_trainable);
+            }
+            g.sublayers()
+        };
+        for s in subs {
+            s.set_trainable(trainable);
+        }
+    }
+
+    /// Number of scalars in all weights.
+    ///
+    /// ```
+    /// let d = kiln::layers::LayerRef::new(kiln::layers::Dense::new(10));
+    /// d.build(&[vec![None, Some(784)]])?;
+    /// assert_eq!(d.count_params(), 7850);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn count_params(&self) -> usize {
+        self.weights()
+            .iter()
+            .map(|v| v.shape().iter().product::<usize>())
+            .sum()
+    }
+
+    /// Losses from the last call (`add_loss`, activity regularizers) plus the weight
+    /// regularization penalties, over this layer and its sub-layers (`layer.losses`).
+    ///
+    /// ```
+    /// use kiln::layers::{Dense, LayerRef};
+    /// use kiln::regularizers::Regularizer;
+    /// let d = LayerRef::new(Dense::new(2).kernel_regularizer(Regularizer::L2(0.1)));
+    /// d.build(&[vec![None, Some(3)]])?;
+    /// assert_eq!(d.losses()?.len(), 1);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn losses(&self) -> Result<Vec<Tensor>> {
+        let mut out = Vec::new();
+        let mut seen = Vec::new();
+        self.collect_losses(&mut out, &mut seen)?;
+        Ok(out)
+    }
+
+    fn collect_losses(&self, out: &mut Vec<Tensor>, seen: &mut Vec<usize>) -> Result<()> {
+        if seen.contains(&self.key()) {
+            return Ok(());
+        }
+        seen.push(self.key());
+        let (call_losses, regs, subs) = {
+            let g = self.lock();
+            let regs: Vec<(Variable, Regularizer)> = g
+                .base()
+                .weights
+                .iter()
+                .filter_map(|e| e.regularizer.clone().map(|r| (e.var.clone(), r)))
+                .collect();
+            (g.base().call_losses.clone(), regs, g.sublayers())
+        };
+        out.extend(call_losses);
+        for (v, r) in regs {
+            out.push(r.call(&v.value())?);
+        }
+        for s in subs {
+            s.collect_losses(out, seen)?;
+        }
+        Ok(())
+    }
+
+    /// Applies the weight constraints (after an optimizer step).
+    pub(crate) fn apply_constraints(&self) -> Result<()> {
+        for (e, _) in self.weight_entries() {
+            if let Some(c) = &e.constraint {
+                let v = c.call(&e.var.value())?;
+                e.var.assign(&v)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The weights' values, in `weights()` order (`layer.get_weights()`).
+    ///
+    /// ```
+    /// let d = kiln::layers::LayerRef::new(kiln::layers::Dense::new(2));
+    /// d.build(&[vec![None, Some(3)]])?;
+    /// assert_eq!(d.get_weights()[0].shape(), &[3, 2]);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn get_weights(&self) -> Vec<Tensor> {
+        self.weights().iter().map(|v| v.value()).collect()
+    }
+
+    /// Replaces the weights' values (`layer.set_weights`); the count, shapes and dtypes
+    /// must match `weights()`.
+    ///
+    /// ```
+    /// use kiln_tensor::{DType, Tensor};
+    /// let d = kiln::layers::LayerRef::new(kiln::layers::Dense::new(2));
+    /// d.build(&[vec![None, Some(3)]])?;
+    /// d.set_weights(&[Tensor::ones(&[3, 2], DType::F32), Tensor::zeros(&[2], DType::F32)])?;
+    /// assert!(d.set_weights(&[Tensor::ones(&[2, 2], DType::F32)]).is_err());
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn set_weights(&self, values: &[Tensor]) -> Result<()> {
+        let vars = self.weights();
+        if vars.len() != values.len() {
+            return Err(Error::InvalidArgument {
+                api: "set_weights",
+                msg: format!(
+                    "layer '{}' has {} weights, but {} values were given",
+                    self.name(),
+                    vars.len(),
+                    values.len()
+                ),
+            });
+        }
+        for (v, t) in vars.iter().zip(values) {
+            if v.shape() != t.shape() {
+                return Err(Error::InvalidArgument {
+                    api: "set_weights",
+                    msg: format!(
+                        "weight '{}' has shape {:?}, but the value has shape {:?}",
+                        v.name(),
+                        v.shape(),
+                        t.shape()
+                    ),
+                });
+            }
+        }
+        for (v, t) in vars.iter().zip(values) {
+            let t = if t.dtype() == v.dtype() {
+                t.clone()
+            } else {
+                t.cast(v.dtype())?
+            };
+            v.assign(&t)?;
+        }
+        Ok(())
+    }
+
+    /// The layer's config, wrapped as Keras serialises a layer
+    /// (`{"module", "class_name", "config", ...}`).
+    ///
+    /// ```
+    /// let d = kiln::layers::LayerRef::new(kiln::layers::Dense::new(3));
+    /// assert_eq!(d.get_config()["units"], 3);
+    /// ```
+    pub fn get_config(&self) -> Value {
+        self.lock().get_config()
+    }
+
+    /// The output of the layer's first call on symbolic tensors (`layer.output`).
+    ///
+    /// ```
+    /// use kiln::layers::{Dense, Input, LayerRef};
+    /// let d = LayerRef::new(Dense::new(2));
+    /// assert!(d.output().is_err());
+    /// let y = d.call(&Input::shape(&[3]))?;
+    /// assert_eq!(d.output()?.id(), y.id());
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn output(&self) -> Result<KerasTensor> {
+        let node = self.first_node()?;
+        if node.outputs.len() != 1 {
+            return Err(Error::InvalidArgument {
+                api: "Layer.output",
+                msg: format!("layer '{}' has several outputs", self.name()),
+            });
+        }
+        Ok(KerasTensor::from_node(node, 0))
+    }
+
+    /// The input of the layer's first symbolic call (`layer.input`).
+    pub fn input(&self) -> Result<KerasTensor> {
+        let node = self.first_node()?;
+        if let Some(t) = node.inputs.first() {
+            return Ok(t.clone());
+        }
+        // An input layer's own tensor.
+        Ok(KerasTensor::from_node(node, 0))
+    }
+
+    fn first_node(&self) -> Result<Arc<Node>> {
+        let g = self.lock();
+        g.base()
+            .inbound_nodes
+            .iter()
+            .find_map(|w| w.upgrade())
+            .ok_or_else(|| Error::InvalidArgument {
+                api: "Layer.output",
+                msg: format!(
+                    "layer '{}' has never been called on symbolic inputs, so it has no \
+                     defined output",
+                    g.base().name()
+                ),
+            })
+    }
+
+    /// The input shapes the layer was built with.
+    pub(crate) fn build_shapes(&self) -> Option<Vec<Shape>> {
+        self.lock().base().build_shapes.clone()
+    }
+}
+
+/// The single input of a one-input layer, or an error naming the layer.
+///
+/// ```
+/// use kiln_tensor::{DType, Tensor};
+/// let t = Tensor::zeros(&[1], DType::F32);
+/// assert!(kiln::layers::one_input(&[t.clone()], "Dense").is_ok());
+/// assert!(kiln::layers::one_input(&[t.clone(), t], "Dense").is_err());
+/// ```
+pub fn one_input<'a>(inputs: &'a [Tensor], layer: &str) -> Result<&'a Tensor> {
+    match inputs {
+        [x] => Ok(x),
+        _ => Err(Error::InvalidArgument {
+            api: "Layer.call",
+            msg: format!("layer {layer} expects 1 input, got {}", inputs.len()),
+        }),
+    }
+}

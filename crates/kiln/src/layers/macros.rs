@@ -1,0 +1,36 @@
+//! Boilerplate shared by the built-in layers.
+
+/// `base`/`base_mut` for a layer struct with a `base: LayerBase` field.
+macro_rules! layer_base {
+    () => {
+        fn base(&self) -> &$crate::layers::LayerBase {
+            &self.base
+        }
+        fn base_mut(&mut self) -> &mut $crate::layers::LayerBase {
+            &mut self.base
+        }
+    };
+}
+
+/// The `name` and `input_shape` builders every built-in layer has.
+macro_rules! common_builders {
+    ($t:ty) => {
+        impl $t {
+            /// Sets the layer name.
+            pub fn name(mut self, name: &str) -> Self {
+                self.base.set_name(name);
+                self
+            }
+
+            /// Declares the input shape without the batch axis (Keras's `input_shape=`),
+            /// so a `Sequential` starting with this layer builds before seeing data.
+            pub fn input_shape(mut self, shape: &[usize]) -> Self {
+                self.base.set_input_shape(shape);
+                self
+            }
+        }
+    };
+}
+
+pub(crate) use common_builders;
+pub(crate) use layer_base;

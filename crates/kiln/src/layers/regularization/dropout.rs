@@ -1,0 +1,114 @@
+//! `Dropout`.
+
+use kiln_tensor::random::Generator;
+use kiln_tensor::Tensor;
+use serde_json::{json, Value};
+
+use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
+use crate::layers::macros::{common_builders, layer_base};
+use crate::{Error, Result};
+
+/// `keras.layers.Dropout`: in training, zeroes a `rate` fraction of the inputs and scales
+/// the rest by `1 / (1 - rate)`; the identity in inference.
+///
+/// ```
+/// use kiln::layers::{Dropout, LayerRef};
+/// use kiln_tensor::{DType, Tensor};
+/// let d = LayerRef::new(Dropout::new(0.5).seed(1));
+/// let x = Tensor::ones(&[1000], DType::F32);
+/// let y = d.call_training(&x, true)?.to_vec::<f32>()?;
+/// assert!(y.iter().all(|&v| v == 0.0 || v == 2.0));
+/// assert!(Dropout::new(1.5).validate().is_err());
+/// # Ok::<(), kiln::Error>(())
+/// ```
+pub struct Dropout {
+    base: LayerBase,
+    rate: f64,
+    noise_shape: Option<Vec<Option<usize>>>,
+    seed: Option<u64>,
+    generator: Option<Generator>,
+}
+
+impl Dropout {
+    /// Dropout with `rate` in `[0, 1)`.
+    pub fn new(rate: f64) -> Dropout {
+        Dropout {
+            base: LayerBase::new("dropout"),
+            rate,
+            noise_shape: None,
+            seed: None,
+            generator: None,
+        }
+    }
+
+    /// Seeds this layer's own random stream.
+    pub fn seed(mut self, seed: u64) -> Dropout {
+        self.seed = Some(seed);
+        self.generator = Some(Generator::from_seed(seed));
+        self
+    }
+
+    /// The mask shape (`None` entries take the input's size), e.g. `[None, Some(1), None]`
+    /// to drop whole timesteps' features consistently.
+    pub fn noise_shape(mut self, shape: &[Option<usize>]) -> Dropout {
+        self.noise_shape = Some(shape.to_vec());
+        self
+    }
+
+    /// Checks the rate (Keras raises on construction).
+    pub fn validate(&self) -> Result<()> {
+        if !(0.0..1.0).contains(&self.rate) {
+            return Err(Error::InvalidArgument {
+                api: "Dropout",
+                msg: format!("rate must be in [0, 1), got {}", self.rate),
+            });
+        }
+        Ok(())
+    }
+}
+
+common_builders!(Dropout);
+
+impl Layer for Dropout {
+    layer_base!();
+    fn class_name(&self) -> &'static str {
+        "Dropout"
+    }
+    fn build(&mut self, _input_shapes: &[Shape]) -> Result<()> {
+        self.validate()
+    }
+    fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>> {
+        let x = one_input(inputs, "Dropout")?;
+        if !ctx.training || self.rate == 0.0 {
+            return Ok(vec![x.clone()]);
+        }
+        let y = match &self.noise_shape {
+            None => x.dropout(self.rate, self.generator.as_mut())?,
+            Some(ns) => {
+                let shape: Vec<usize> = ns
+                    .iter()
+                    .zip(x.shape())
+                    .map(|(n, &d)| n.unwrap_or(d))
+                    .collect();
+                x.dropout_noise_shape(self.rate, &shape, self.generator.as_mut())?
+            }
+        };
+        Ok(vec![y])
+    }
+    fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
+        Some(Ok(input_shapes.to_vec()))
+    }
+    fn get_config(&self) -> Value {
+        let mut c = self.base.base_config();
+        c.insert("rate".into(), json!(self.rate));
+        c.insert("seed".into(), json!(self.seed));
+        c.insert(
+            "noise_shape".into(),
+            match &self.noise_shape {
+                Some(s) => json!(s),
+                None => Value::Null,
+            },
+        );
+        Value::Object(c)
+    }
+}
