@@ -17,12 +17,14 @@
 //! ```
 
 pub mod activations;
+pub mod callbacks;
 pub mod constraints;
 mod error;
 pub mod initializers;
 pub mod layers;
 pub mod losses;
 pub mod metrics;
+pub mod models;
 pub mod optimizers;
 pub mod regularizers;
 pub mod utils;

@@ -104,13 +104,27 @@ impl Progbar {
     /// bar.update(2, &[("loss", 0.5)]);
     /// ```
     pub fn update(&mut self, current: usize, values: &[(&str, f64)]) {
+        let finalize = self.target.is_some_and(|t| current >= t);
+        self.update_finalize(current, values, finalize);
+    }
+
+    /// Like [`Progbar::update`] with an explicit `finalize` (Keras's `finalize=`): the
+    /// trainer redraws the last batch without finishing the line, then finalizes at the
+    /// end of the epoch with the validation metrics added.
+    ///
+    /// ```
+    /// let mut bar = kiln::utils::Progbar::new(Some(2), 0);
+    /// bar.update_finalize(2, &[("loss", 0.5)], false);
+    /// bar.update_finalize(2, &[("val_loss", 0.25)], true);
+    /// assert_eq!(bar.format_values(), " - loss: 0.5000 - val_loss: 0.2500");
+    /// ```
+    pub fn update_finalize(&mut self, current: usize, values: &[(&str, f64)], finalize: bool) {
         for (k, v) in values {
             match self.values.iter_mut().find(|(n, _)| n == k) {
                 Some(slot) => slot.1 = *v,
                 None => self.values.push((k.to_string(), *v)),
             }
         }
-        let finalize = self.target.is_some_and(|t| current >= t);
         let now = self.start.elapsed().as_secs_f64();
         let per_unit = self.step_duration(current, now);
         match self.verbose {

@@ -1,0 +1,13 @@
+//! Models, as `keras.Model` / `keras.Sequential`, and the trainer.
+
+mod compile_args;
+mod functional;
+mod model;
+mod sequential;
+mod summary;
+mod trainer;
+
+pub use compile_args::{CompileArgs, FitArgs, LossArg, MetricArg, OptimizerArg, Tensors};
+pub use functional::Functional;
+pub use model::Model;
+pub use sequential::SequentialNet;
