@@ -87,9 +87,7 @@ impl Constraint {
     /// # Ok::<(), kiln::Error>(())
     /// ```
     pub fn call(&self, w: &Tensor) -> Result<Tensor> {
-        let norms = |axis: isize| -> Result<Tensor> {
-            Ok(w.square()?.sum(&[axis], true)?.sqrt()?)
-        };
+        let norms = |axis: isize| -> Result<Tensor> { Ok(w.square()?.sum(&[axis], true)?.sqrt()?) };
         match *self {
             Constraint::NonNeg => {
                 let keep = w.greater_equal(&Tensor::scalar_of(0.0, w.dtype()))?;

@@ -282,11 +282,23 @@ impl Initializer {
         let config = match self {
             Initializer::Zeros | Initializer::Ones | Initializer::Custom(_) => json!({}),
             Initializer::Constant(v) => json!({ "value": v }),
-            Initializer::RandomNormal { mean, stddev, seed: s }
-            | Initializer::TruncatedNormal { mean, stddev, seed: s } => {
+            Initializer::RandomNormal {
+                mean,
+                stddev,
+                seed: s,
+            }
+            | Initializer::TruncatedNormal {
+                mean,
+                stddev,
+                seed: s,
+            } => {
                 json!({ "mean": mean, "stddev": stddev, "seed": seed(s) })
             }
-            Initializer::RandomUniform { minval, maxval, seed: s } => {
+            Initializer::RandomUniform {
+                minval,
+                maxval,
+                seed: s,
+            } => {
                 json!({ "minval": minval, "maxval": maxval, "seed": seed(s) })
             }
             Initializer::VarianceScaling {
@@ -376,9 +388,12 @@ impl Initializer {
             let mut g = gen(&seed);
             return Ok(match distribution {
                 // 0.8796... is the stddev of a unit normal truncated to [-2, 2].
-                Distribution::TruncatedNormal => {
-                    g.truncated_normal(shape, 0.0, variance.sqrt() / 0.879_625_661_034_239_8, dtype)?
-                }
+                Distribution::TruncatedNormal => g.truncated_normal(
+                    shape,
+                    0.0,
+                    variance.sqrt() / 0.879_625_661_034_239_8,
+                    dtype,
+                )?,
                 Distribution::UntruncatedNormal => g.normal(shape, 0.0, variance.sqrt(), dtype)?,
                 Distribution::Uniform => {
                     let limit = (3.0 * variance).sqrt();

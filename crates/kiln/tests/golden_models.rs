@@ -10,8 +10,18 @@ use kiln_tensor::{DType, Tensor};
 use serde_json::Value;
 
 fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
-    let data: Vec<f64> = v["data"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    let shape: Vec<usize> = v["shape"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d.as_u64().unwrap() as usize)
+        .collect();
+    let data: Vec<f64> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
     let dtype = match v["dtype"].as_str().unwrap() {
         "float32" => DType::F32,
         "int32" => DType::I32,
@@ -51,7 +61,11 @@ fn build(name: &str, dropout: f64) -> Model {
             let shared = LayerRef::new(Dense::new(4).activation("tanh").name("shared"));
             let x = concatenate(&[shared.call(&a).unwrap(), shared.call(&b).unwrap()]).unwrap();
             let o1 = Dense::new(1).name("out1").apply(&x).unwrap();
-            let o2 = Dense::new(3).activation("softmax").name("out2").apply(&x).unwrap();
+            let o2 = Dense::new(3)
+                .activation("softmax")
+                .name("out2")
+                .apply(&x)
+                .unwrap();
             Model::new(&[a, b], &[o1, o2]).unwrap()
         }
         "reg" => Model::sequential(vec![
@@ -74,7 +88,10 @@ fn compile(name: &str, m: &mut Model, opt: Box<dyn Optimizer>) {
     let args = match name {
         "mlp" => args.loss("sparse_categorical_crossentropy"),
         "multi" => args
-            .losses(vec![LossArg::from("mse"), LossArg::from("sparse_categorical_crossentropy")])
+            .losses(vec![
+                LossArg::from("mse"),
+                LossArg::from("sparse_categorical_crossentropy"),
+            ])
             .loss_weights(&[1.0, 0.5]),
         _ => args.loss("mse"),
     };
@@ -102,7 +119,10 @@ fn optimizer(name: &str) -> Box<dyn Optimizer> {
 
 #[test]
 fn models_match_keras() {
-    let path = format!("{}/../../tools/golden/fixtures/models.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../tools/golden/fixtures/models.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let root: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let mut checked = 0;
     for case in root["cases"].as_array().unwrap() {
@@ -120,9 +140,14 @@ fn models_match_keras() {
         compile(name, &mut model, optimizer("sgd"));
         let logs = model.test_on_batch(x.clone(), y.clone(), None).unwrap();
         for (k, v) in case["test_logs"].as_object().unwrap() {
-            let got = logs.get(k).unwrap_or_else(|| panic!("{name}: no log {k} in {logs:?}"));
+            let got = logs
+                .get(k)
+                .unwrap_or_else(|| panic!("{name}: no log {k} in {logs:?}"));
             let want = v.as_f64().unwrap();
-            assert!((got - want).abs() <= 1e-5 * want.abs() + 1e-6, "{name} test {k}: {got} vs {want}");
+            assert!(
+                (got - want).abs() <= 1e-5 * want.abs() + 1e-6,
+                "{name} test {k}: {got} vs {want}"
+            );
         }
         for (opt, expected) in case["train"].as_object().unwrap() {
             let mut m = build(name, 0.0);
@@ -131,8 +156,16 @@ fn models_match_keras() {
             let logs = m.train_on_batch(x.clone(), y.clone(), None).unwrap();
             let want_loss = expected["logs"]["loss"].as_f64().unwrap();
             let got_loss = logs.get("loss").unwrap();
-            assert!((got_loss - want_loss).abs() <= 1e-5 * want_loss.abs() + 1e-6, "{name}/{opt} loss {got_loss} vs {want_loss}");
-            for (i, (g, w)) in m.get_weights().iter().zip(tensors(&expected["weights_after"])).enumerate() {
+            assert!(
+                (got_loss - want_loss).abs() <= 1e-5 * want_loss.abs() + 1e-6,
+                "{name}/{opt} loss {got_loss} vs {want_loss}"
+            );
+            for (i, (g, w)) in m
+                .get_weights()
+                .iter()
+                .zip(tensors(&expected["weights_after"]))
+                .enumerate()
+            {
                 assert_close(&format!("{name}/{opt} weight {i}"), g, &w, 1e-5, 1e-6);
             }
             checked += 1;

@@ -84,7 +84,12 @@ pub trait Callback: Send {
         Ok(())
     }
     /// Start of a prediction batch.
-    fn on_predict_batch_begin(&mut self, model: &mut Model, batch: usize, logs: &Logs) -> Result<()> {
+    fn on_predict_batch_begin(
+        &mut self,
+        model: &mut Model,
+        batch: usize,
+        logs: &Logs,
+    ) -> Result<()> {
         Ok(())
     }
     /// End of a prediction batch.

@@ -30,7 +30,10 @@ impl Logs {
 
     /// The value of `name`.
     pub fn get(&self, name: &str) -> Option<f64> {
-        self.entries.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+        self.entries
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v)
     }
 
     /// Entries in insertion order.

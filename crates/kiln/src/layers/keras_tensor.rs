@@ -31,7 +31,11 @@ pub struct Node {
 }
 
 impl Node {
-    pub(crate) fn new(layer: LayerRef, inputs: Vec<KerasTensor>, outputs: Vec<TensorSpec>) -> Arc<Node> {
+    pub(crate) fn new(
+        layer: LayerRef,
+        inputs: Vec<KerasTensor>,
+        outputs: Vec<TensorSpec>,
+    ) -> Arc<Node> {
         let output_ids = outputs
             .iter()
             .map(|_| NEXT_ID.fetch_add(1, Ordering::Relaxed))
@@ -268,7 +272,12 @@ impl Input {
 
 /// Checks a concrete input against a symbolic input's spec (rank and known sizes except
 /// the batch axis), as a functional model does on every call.
-pub(crate) fn check_model_input(model: &str, index: usize, spec: &TensorSpec, x: &Tensor) -> Result<()> {
+pub(crate) fn check_model_input(
+    model: &str,
+    index: usize,
+    spec: &TensorSpec,
+    x: &Tensor,
+) -> Result<()> {
     let ok = x.rank() == spec.shape.len()
         && spec
             .shape

@@ -943,7 +943,10 @@ impl LayerRef {
     /// # Ok::<(), kiln::Error>(())
     /// ```
     pub fn weights(&self) -> Vec<Variable> {
-        self.weight_entries().into_iter().map(|(e, _)| e.var).collect()
+        self.weight_entries()
+            .into_iter()
+            .map(|(e, _)| e.var)
+            .collect()
     }
 
     /// The variables training updates (empty when the layer is frozen).

@@ -1,23 +1,22 @@
 //! Layers, as `keras.layers`, and the layer protocol they share.
 
-mod macros;
 mod activations;
 mod core;
 mod keras_tensor;
 mod layer;
+mod macros;
 mod merging;
 mod regularization;
 mod reshaping;
 
 pub use self::activations::{LeakyReLU, PReLU, ReLU, Softmax, ELU};
 pub use self::core::{Activation, Dense, Identity, Lambda};
+pub(crate) use keras_tensor::check_model_input;
 pub use keras_tensor::{Input, InputLayer, KerasTensor, Node, TensorSpec};
 pub use layer::{
     fmt_shape, one_input, shape_of, AsAny, CallContext, InputSpec, Layer, LayerApply, LayerBase,
     LayerInput, LayerRef, Shape,
 };
-pub(crate) use keras_tensor::check_model_input;
-pub(crate) use layer::{dtype_name, inherited_training};
 pub use merging::{add, average, concatenate, maximum, minimum, multiply, subtract};
 pub use merging::{Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract};
 pub use regularization::Dropout;

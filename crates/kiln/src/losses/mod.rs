@@ -42,8 +42,12 @@ pub trait Loss: Send + Sync {
     /// Keras-compatible config (`{"name": ..., "reduction": ..., ...}`).
     fn get_config(&self) -> serde_json::Value;
     /// `loss(y_true, y_pred, sample_weight)`: per-sample losses, weighted, then reduced.
-    fn compute(&self, y_true: &Tensor, y_pred: &Tensor, sample_weight: Option<&Tensor>)
-        -> Result<Tensor>;
+    fn compute(
+        &self,
+        y_true: &Tensor,
+        y_pred: &Tensor,
+        sample_weight: Option<&Tensor>,
+    ) -> Result<Tensor>;
 }
 
 /// Resolves a loss identifier as `keras.losses.get` does (`"mse"`,

@@ -38,7 +38,11 @@ impl Functional {
     /// assert_eq!(f.layers().len(), 2);
     /// # Ok::<(), kiln::Error>(())
     /// ```
-    pub fn new(inputs: &[KerasTensor], outputs: &[KerasTensor], prefix: &str) -> Result<Functional> {
+    pub fn new(
+        inputs: &[KerasTensor],
+        outputs: &[KerasTensor],
+        prefix: &str,
+    ) -> Result<Functional> {
         Functional::with_class(inputs, outputs, prefix, "Functional")
     }
 
@@ -65,7 +69,14 @@ impl Functional {
         let mut done: HashSet<usize> = HashSet::new();
         let mut in_progress: HashSet<usize> = HashSet::new();
         for out in outputs {
-            visit(out, &input_ids, inputs, &mut order, &mut done, &mut in_progress)?;
+            visit(
+                out,
+                &input_ids,
+                inputs,
+                &mut order,
+                &mut done,
+                &mut in_progress,
+            )?;
         }
         let layers = keras_layer_order(inputs, outputs);
         let mut base = LayerBase::new(prefix);
@@ -123,10 +134,16 @@ impl Functional {
                 .inputs()
                 .iter()
                 .map(|t| {
-                    values.get(&t.id()).cloned().ok_or_else(|| Error::InvalidArgument {
-                        api: "Model.call",
-                        msg: format!("internal: no value for an input of layer '{}'", node.layer().name()),
-                    })
+                    values
+                        .get(&t.id())
+                        .cloned()
+                        .ok_or_else(|| Error::InvalidArgument {
+                            api: "Model.call",
+                            msg: format!(
+                                "internal: no value for an input of layer '{}'",
+                                node.layer().name()
+                            ),
+                        })
                 })
                 .collect::<Result<_>>()?;
             let outs = node.layer().call_multi(&args, Some(training))?;
@@ -148,10 +165,13 @@ impl Functional {
         self.outputs
             .iter()
             .map(|t| {
-                values.get(&t.id()).cloned().ok_or_else(|| Error::InvalidArgument {
-                    api: "Model.call",
-                    msg: "internal: an output was not computed".into(),
-                })
+                values
+                    .get(&t.id())
+                    .cloned()
+                    .ok_or_else(|| Error::InvalidArgument {
+                        api: "Model.call",
+                        msg: "internal: an output was not computed".into(),
+                    })
             })
             .collect()
     }
@@ -195,7 +215,9 @@ fn keras_layer_order(inputs: &[KerasTensor], outputs: &[KerasTensor]) -> Vec<Lay
             return;
         }
         let n = op_index.len() as i64;
-        op_index.entry(node.layer().key()).or_insert((n, node.layer().clone()));
+        op_index
+            .entry(node.layer().key())
+            .or_insert((n, node.layer().clone()));
         if !node.inputs().is_empty() && !input_ids.contains(&t.id()) {
             for i in node.inputs() {
                 walk(i, input_ids, finished, decreasing, op_index);

@@ -175,7 +175,11 @@ impl Model {
                 api: "Model.get_layer",
                 msg: format!(
                     "no such layer: {name}; existing layers are: {}",
-                    layers.iter().map(|l| l.name()).collect::<Vec<_>>().join(", ")
+                    layers
+                        .iter()
+                        .map(|l| l.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             })
     }

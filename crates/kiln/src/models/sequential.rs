@@ -135,11 +135,6 @@ impl SequentialNet {
         self.input = Some((input_shape.clone(), dtype, None));
         self.rebuild()
     }
-
-    /// Whether the input shape is known.
-    pub(crate) fn has_input(&self) -> bool {
-        self.input.is_some()
-    }
 }
 
 impl Layer for SequentialNet {

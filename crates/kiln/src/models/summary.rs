@@ -116,7 +116,12 @@ fn pad(text: &str, width: usize, right: bool) -> String {
     }
 }
 
-fn render_table(headers: &[&str], right: &[bool], widths: &[usize], rows: &[Vec<String>]) -> String {
+fn render_table(
+    headers: &[&str],
+    right: &[bool],
+    widths: &[usize],
+    rows: &[Vec<String>],
+) -> String {
     let rule = |l: &str, h: &str, m: &str, r: &str| {
         let parts: Vec<String> = widths.iter().map(|w| h.repeat(*w)).collect();
         format!("{l}{}{r}\n", parts.join(m))
@@ -254,15 +259,16 @@ impl Model {
     /// ```
     pub fn summary_string(&self, line_length: Option<usize>) -> String {
         let seq_layers = self.net.downcast(|s: &mut SequentialNet| s.layers.clone());
-        let graph_rows: Option<(Vec<LayerRef>, bool, Vec<String>)> = self.net.downcast(|f: &mut Functional| {
-            let seq = is_sequential_like(f);
-            let conns = if seq {
-                Vec::new()
-            } else {
-                f.layers.iter().map(|l| connections(l, f)).collect()
-            };
-            (f.layers.clone(), seq, conns)
-        });
+        let graph_rows: Option<(Vec<LayerRef>, bool, Vec<String>)> =
+            self.net.downcast(|f: &mut Functional| {
+                let seq = is_sequential_like(f);
+                let conns = if seq {
+                    Vec::new()
+                } else {
+                    f.layers.iter().map(|l| connections(l, f)).collect()
+                };
+                (f.layers.clone(), seq, conns)
+            });
         let (layers, sequential_like, conns) = match (seq_layers, graph_rows) {
             (Some(l), _) => (l, true, Vec::new()),
             (None, Some((l, seq, c))) => (l, seq, c),
@@ -273,7 +279,11 @@ impl Model {
             .and_then(|c| c.parse().ok())
             .unwrap_or(80);
         let (default_len, positions, headers): (usize, Vec<f64>, Vec<&str>) = if sequential_like {
-            (88, vec![0.45, 0.80, 1.0], vec!["Layer (type)", "Output Shape", "Param #"])
+            (
+                88,
+                vec![0.45, 0.80, 1.0],
+                vec!["Layer (type)", "Output Shape", "Param #"],
+            )
         } else {
             (
                 108,
@@ -350,7 +360,10 @@ mod tests {
     fn keras_column_widths() {
         // Measured from Keras 3.15's output at 80 columns.
         assert_eq!(column_widths(76, &[0.45, 0.80, 1.0]), vec![33, 24, 15]);
-        assert_eq!(column_widths(76, &[0.3, 0.56, 0.74, 1.0]), vec![21, 19, 12, 19]);
+        assert_eq!(
+            column_widths(76, &[0.3, 0.56, 0.74, 1.0]),
+            vec![21, 19, 12, 19]
+        );
     }
 
     #[test]
@@ -365,7 +378,13 @@ mod tests {
 
     #[test]
     fn wrapping() {
-        assert_eq!(wrap("concatenate (Concatenate)", 17), vec!["concatenate", "(Concatenate)"]);
-        assert_eq!(wrap("dense_2[0][0], b[0][0]", 17), vec!["dense_2[0][0],", "b[0][0]"]);
+        assert_eq!(
+            wrap("concatenate (Concatenate)", 17),
+            vec!["concatenate", "(Concatenate)"]
+        );
+        assert_eq!(
+            wrap("dense_2[0][0], b[0][0]", 17),
+            vec!["dense_2[0][0],", "b[0][0]"]
+        );
     }
 }

@@ -7,7 +7,9 @@ use kiln_tensor::{DType, GradientTape, Tensor, Variable};
 use crate::callbacks::{Callback, CallbackParams, History, Logs, ProgbarLogger};
 use crate::losses::Loss;
 use crate::metrics::Metric;
-use crate::models::compile_args::{CompileArgs, FitArgs, LossArg, MetricArg, OptimizerArg, Tensors};
+use crate::models::compile_args::{
+    CompileArgs, FitArgs, LossArg, MetricArg, OptimizerArg, Tensors,
+};
 use crate::models::Model;
 use crate::optimizers::Optimizer;
 use crate::{Error, Result};
@@ -112,7 +114,9 @@ fn cardinality(groups: &[(&str, &[Tensor])]) -> Result<usize> {
         .map(|(name, ts)| {
             (
                 name.to_string(),
-                ts.iter().map(|t| t.shape().first().copied().unwrap_or(0)).collect(),
+                ts.iter()
+                    .map(|t| t.shape().first().copied().unwrap_or(0))
+                    .collect(),
             )
         })
         .collect();
@@ -127,7 +131,10 @@ fn cardinality(groups: &[(&str, &[Tensor])]) -> Result<usize> {
             .map(|(n, s)| {
                 format!(
                     "{n} sizes: {}",
-                    s.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
+                    s.iter()
+                        .map(|v| v.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             })
             .collect();
@@ -144,7 +151,11 @@ fn cardinality(groups: &[(&str, &[Tensor])]) -> Result<usize> {
 }
 
 /// Rows `idx` (or the contiguous range when `idx` is `None`) of every tensor.
-fn take_rows(ts: &[Tensor], range: std::ops::Range<usize>, perm: Option<&[i64]>) -> Result<Vec<Tensor>> {
+fn take_rows(
+    ts: &[Tensor],
+    range: std::ops::Range<usize>,
+    perm: Option<&[i64]>,
+) -> Result<Vec<Tensor>> {
     match perm {
         Some(p) => {
             let rows = Tensor::from_vec(p[range.clone()].to_vec(), &[range.len()])?;
@@ -383,7 +394,9 @@ fn class_sample_weights(
     let labels: Vec<i64> = if y.rank() >= 2 && y.shape()[y.rank() - 1] > 1 {
         y.argmax(-1)?.to_vec::<i64>()?
     } else {
-        y.reshape(&[n as isize])?.cast(DType::I64)?.to_vec::<i64>()?
+        y.reshape(&[n as isize])?
+            .cast(DType::I64)?
+            .to_vec::<i64>()?
     };
     let w: Vec<f32> = labels
         .iter()
@@ -499,20 +512,31 @@ impl Model {
             .collect();
         compiled.optimizer.apply_gradients(&pairs)?;
         let loss_value = loss.to_f64_vec().first().copied().unwrap_or(f64::NAN);
-        let batch = xs.first().and_then(|t| t.shape().first().copied()).unwrap_or(1);
+        let batch = xs
+            .first()
+            .and_then(|t| t.shape().first().copied())
+            .unwrap_or(1);
         compiled.update_metrics(ys, &preds, sample_weight, loss_value, &per_output, batch)?;
         self.net.apply_constraints()?;
         Ok(())
     }
 
-    fn test_step(&mut self, xs: &[Tensor], ys: &[Tensor], sample_weight: Option<&Tensor>) -> Result<()> {
+    fn test_step(
+        &mut self,
+        xs: &[Tensor],
+        ys: &[Tensor],
+        sample_weight: Option<&Tensor>,
+    ) -> Result<()> {
         let _pause = no_recording();
         let preds = self.net.call_multi(xs, Some(false))?;
         let extra = self.net.losses()?;
         let compiled = self.compiled_mut("Model.evaluate")?;
         let (loss, per_output) = compiled.compute_loss(ys, &preds, sample_weight, extra)?;
         let loss_value = loss.to_f64_vec().first().copied().unwrap_or(f64::NAN);
-        let batch = xs.first().and_then(|t| t.shape().first().copied()).unwrap_or(1);
+        let batch = xs
+            .first()
+            .and_then(|t| t.shape().first().copied())
+            .unwrap_or(1);
         compiled.update_metrics(ys, &preds, sample_weight, loss_value, &per_output, batch)
     }
 
@@ -578,7 +602,10 @@ impl Model {
             if !(0.0..1.0).contains(&args.validation_split) {
                 return Err(Error::InvalidArgument {
                     api: "Model.fit",
-                    msg: format!("validation_split must be in [0, 1), got {}", args.validation_split),
+                    msg: format!(
+                        "validation_split must be in [0, 1), got {}",
+                        args.validation_split
+                    ),
                 });
             }
             let split = (n_all as f64 * (1.0 - args.validation_split)) as usize;
@@ -646,7 +673,9 @@ impl Model {
                 let bx = take_rows(&xs, range.clone(), perm.as_deref())?;
                 let by = take_rows(&ys, range.clone(), perm.as_deref())?;
                 let bw = match &sw {
-                    Some(w) => Some(take_rows(std::slice::from_ref(w), range, perm.as_deref())?.remove(0)),
+                    Some(w) => {
+                        Some(take_rows(std::slice::from_ref(w), range, perm.as_deref())?.remove(0))
+                    }
                     None => None,
                 };
                 self.train_step(&bx, &by, bw.as_ref())?;
@@ -789,7 +818,12 @@ impl Model {
     /// assert_eq!(y.shape(), &[70, 3]);
     /// # Ok::<(), kiln::Error>(())
     /// ```
-    pub fn predict(&mut self, x: impl Into<Tensors>, batch_size: usize, verbose: u8) -> Result<Tensor> {
+    pub fn predict(
+        &mut self,
+        x: impl Into<Tensors>,
+        batch_size: usize,
+        verbose: u8,
+    ) -> Result<Tensor> {
         let mut outs = self.predict_multi(x, batch_size, verbose)?;
         if outs.len() != 1 {
             return Err(Error::InvalidArgument {
@@ -848,7 +882,9 @@ impl Model {
             .into_iter()
             .map(|p| {
                 if p.len() == 1 {
-                    Ok(p.into_iter().next().unwrap_or_else(|| Tensor::scalar(0.0f32)))
+                    Ok(p.into_iter()
+                        .next()
+                        .unwrap_or_else(|| Tensor::scalar(0.0f32)))
                 } else {
                     let refs: Vec<&Tensor> = p.iter().collect();
                     Ok(Tensor::concat(&refs, 0)?)

@@ -50,7 +50,9 @@ impl Layer for LeakyReLU {
         "LeakyReLU"
     }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
-        Ok(vec![one_input(inputs, "LeakyReLU")?.leaky_relu(self.negative_slope)?])
+        Ok(vec![
+            one_input(inputs, "LeakyReLU")?.leaky_relu(self.negative_slope)?
+        ])
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Option<Result<Vec<Shape>>> {
         Some(Ok(s.to_vec()))

@@ -118,8 +118,18 @@ impl Layer for PReLU {
     }
     fn get_config(&self) -> Value {
         let mut c = self.base.base_config();
-        c.insert("alpha_initializer".into(), self.alpha_initializer.get_config());
-        c.insert("shared_axes".into(), json!(if self.shared_axes.is_empty() { None } else { Some(self.shared_axes.clone()) }));
+        c.insert(
+            "alpha_initializer".into(),
+            self.alpha_initializer.get_config(),
+        );
+        c.insert(
+            "shared_axes".into(),
+            json!(if self.shared_axes.is_empty() {
+                None
+            } else {
+                Some(self.shared_axes.clone())
+            }),
+        );
         Value::Object(c)
     }
 }

@@ -60,7 +60,10 @@ impl Layer for Softmax {
             }
             _ => Err(Error::InvalidArgument {
                 api: "Softmax.call",
-                msg: format!("expects an input and an optional mask, got {} tensors", inputs.len()),
+                msg: format!(
+                    "expects an input and an optional mask, got {} tensors",
+                    inputs.len()
+                ),
             }),
         }
     }

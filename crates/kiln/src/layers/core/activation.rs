@@ -41,14 +41,21 @@ impl Layer for Activation {
         "Activation"
     }
     fn build(&mut self, _input_shapes: &[Shape]) -> Result<()> {
-        self.activation.as_ref().map(|_| ()).map_err(|e| Error::InvalidArgument {
-            api: "Activation",
-            msg: e.clone(),
-        })
+        self.activation
+            .as_ref()
+            .map(|_| ())
+            .map_err(|e| Error::InvalidArgument {
+                api: "Activation",
+                msg: e.clone(),
+            })
     }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         let x = one_input(inputs, "Activation")?;
-        Ok(vec![self.activation.clone().unwrap_or_default().apply(x)?])
+        Ok(vec![self
+            .activation
+            .clone()
+            .unwrap_or_default()
+            .apply(x)?])
     }
     fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
         Some(Ok(input_shapes.to_vec()))

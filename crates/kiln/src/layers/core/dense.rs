@@ -231,19 +231,30 @@ impl Layer for Dense {
 
     fn get_config(&self) -> Value {
         let mut c = self.base.base_config();
-        let reg = |r: &Option<Regularizer>| r.as_ref().map(|r| r.get_config()).unwrap_or(Value::Null);
-        let con = |r: &Option<Constraint>| r.as_ref().map(|r| r.get_config()).unwrap_or(Value::Null);
+        let reg =
+            |r: &Option<Regularizer>| r.as_ref().map(|r| r.get_config()).unwrap_or(Value::Null);
+        let con =
+            |r: &Option<Constraint>| r.as_ref().map(|r| r.get_config()).unwrap_or(Value::Null);
         c.insert("units".into(), json!(self.units));
         c.insert(
             "activation".into(),
             json!(self.activation.clone().unwrap_or_default().name()),
         );
         c.insert("use_bias".into(), json!(self.use_bias));
-        c.insert("kernel_initializer".into(), self.kernel_initializer.get_config());
-        c.insert("bias_initializer".into(), self.bias_initializer.get_config());
+        c.insert(
+            "kernel_initializer".into(),
+            self.kernel_initializer.get_config(),
+        );
+        c.insert(
+            "bias_initializer".into(),
+            self.bias_initializer.get_config(),
+        );
         c.insert("kernel_regularizer".into(), reg(&self.kernel_regularizer));
         c.insert("bias_regularizer".into(), reg(&self.bias_regularizer));
-        c.insert("activity_regularizer".into(), reg(&self.base.activity_regularizer));
+        c.insert(
+            "activity_regularizer".into(),
+            reg(&self.base.activity_regularizer),
+        );
         c.insert("kernel_constraint".into(), con(&self.kernel_constraint));
         c.insert("bias_constraint".into(), con(&self.bias_constraint));
         Value::Object(c)

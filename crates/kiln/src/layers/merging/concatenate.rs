@@ -48,23 +48,35 @@ impl Concatenate {
             .first()
             .ok_or_else(|| err("needs at least one input".into()))?;
         let rank = first.len() as isize;
-        let axis = if self.axis < 0 { self.axis + rank } else { self.axis };
+        let axis = if self.axis < 0 {
+            self.axis + rank
+        } else {
+            self.axis
+        };
         if axis < 0 || axis >= rank {
-            return Err(err(format!("axis {} out of range for rank {rank}", self.axis)));
+            return Err(err(format!(
+                "axis {} out of range for rank {rank}",
+                self.axis
+            )));
         }
         let axis = axis as usize;
         let mut out = first.clone();
         for s in &shapes[1..] {
             let compatible = s.len() == first.len()
-                && s.iter().zip(&out).enumerate().all(|(i, (a, b))| {
-                    i == axis || a.is_none() || b.is_none() || a == b
-                });
+                && s.iter()
+                    .zip(&out)
+                    .enumerate()
+                    .all(|(i, (a, b))| i == axis || a.is_none() || b.is_none() || a == b);
             if !compatible {
                 return Err(err(format!(
                     "a Concatenate layer requires inputs with matching shapes except for the \
                      concatenation axis {}; got shapes {}",
                     self.axis,
-                    shapes.iter().map(|s| fmt_shape(s)).collect::<Vec<_>>().join(", ")
+                    shapes
+                        .iter()
+                        .map(|s| fmt_shape(s))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )));
             }
             out[axis] = match (out[axis], s[axis]) {

@@ -16,17 +16,25 @@ enum Op {
     Minimum,
 }
 
-fn merge(op: Op, class: &str, inputs: &[Tensor]) -> Result<Tensor> {
-    if inputs.is_empty() || (matches!(op, Op::Subtract) && inputs.len() != 2) {
+fn check_arity(op: Op, class: &str, n: usize) -> Result<()> {
+    if n == 0 || (matches!(op, Op::Subtract) && n != 2) {
         return Err(Error::InvalidArgument {
             api: "Merge.call",
             msg: format!(
-                "layer {class} expects {} inputs, got {}",
-                if matches!(op, Op::Subtract) { "exactly 2" } else { "at least 1" },
-                inputs.len()
+                "layer {class} expects {} inputs, got {n}",
+                if matches!(op, Op::Subtract) {
+                    "exactly 2"
+                } else {
+                    "at least 1"
+                },
             ),
         });
     }
+    Ok(())
+}
+
+fn merge(op: Op, class: &str, inputs: &[Tensor]) -> Result<Tensor> {
+    check_arity(op, class, inputs.len())?;
     let mut acc = inputs[0].clone();
     for x in &inputs[1..] {
         acc = match op {
@@ -115,7 +123,11 @@ macro_rules! merge_layer {
                 Ok(vec![merge($op, stringify!($t), inputs)?])
             }
             fn compute_output_shape(&self, shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
-                Some(merged_shape(stringify!($t), shapes).map(|s| vec![s]))
+                Some(
+                    check_arity($op, stringify!($t), shapes.len())
+                        .and_then(|_| merged_shape(stringify!($t), shapes))
+                        .map(|s| vec![s]),
+                )
             }
         }
 
@@ -134,7 +146,13 @@ macro_rules! merge_layer {
     };
 }
 
-merge_layer!(Add, Op::Add, "add", add, "`keras.layers.Add`: the sum of the inputs.");
+merge_layer!(
+    Add,
+    Op::Add,
+    "add",
+    add,
+    "`keras.layers.Add`: the sum of the inputs."
+);
 merge_layer!(
     Subtract,
     Op::Subtract,

@@ -47,7 +47,11 @@ impl Layer for RepeatVector {
     }
     fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
         let s = input_shapes.first()?;
-        Some(Ok(vec![vec![s[0], Some(self.n), s.get(1).copied().flatten()]]))
+        Some(Ok(vec![vec![
+            s[0],
+            Some(self.n),
+            s.get(1).copied().flatten(),
+        ]]))
     }
     fn get_config(&self) -> Value {
         let mut c = self.base.base_config();

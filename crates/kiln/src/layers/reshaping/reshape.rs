@@ -100,7 +100,10 @@ impl Layer for Reshape {
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         let x = one_input(inputs, "Reshape")?;
         let s = self.resolve(&crate::layers::shape_of(x))?;
-        let dims: Vec<isize> = s.iter().map(|d| d.map(|d| d as isize).unwrap_or(-1)).collect();
+        let dims: Vec<isize> = s
+            .iter()
+            .map(|d| d.map(|d| d as isize).unwrap_or(-1))
+            .collect();
         Ok(vec![x.reshape(&dims)?])
     }
     fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {

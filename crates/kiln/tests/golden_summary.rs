@@ -1,0 +1,106 @@
+//! `summary()` text equals Keras 3.15's (tools/golden/gen_summaries.py, 80 columns).
+//! One test: auto-names are process-wide, so the models are built one after another.
+
+use kiln::initializers::Initializer;
+use kiln::layers::*;
+use kiln::models::Model;
+use kiln_tensor::{Tensor, Variable};
+use serde_json::Value;
+
+struct LinearRegression {
+    base: LayerBase,
+    w: Variable,
+}
+
+impl Layer for LinearRegression {
+    fn base(&self) -> &LayerBase {
+        &self.base
+    }
+    fn base_mut(&mut self) -> &mut LayerBase {
+        &mut self.base
+    }
+    fn class_name(&self) -> &'static str {
+        "LinearRegression"
+    }
+    fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> kiln::Result<Vec<Tensor>> {
+        Ok(vec![
+            one_input(inputs, "LinearRegression")?.matmul(&self.w.value())?
+        ])
+    }
+}
+
+fn build(name: &str) -> Model {
+    kiln::utils::clear_session();
+    match name {
+        "mnist_mlp" => Model::sequential(vec![
+            Flatten::new().input_shape(&[28, 28]).into(),
+            Dense::new(128).activation("relu").into(),
+            Dropout::new(0.2).into(),
+            Dense::new(10).into(),
+        ])
+        .unwrap(),
+        "s002_mlp" => Model::sequential(vec![
+            Dense::new(64).activation("relu").input_shape(&[784]).into(),
+            Dense::new(10).activation("softmax").into(),
+        ])
+        .unwrap(),
+        "multi_io" => {
+            let a = Input::new(&[Some(32)]).name("a").build();
+            let b = Input::new(&[Some(16)]).name("b").build();
+            let shared = LayerRef::new(Dense::new(8).name("shared"));
+            let h = Dense::new(16).apply(&a).unwrap();
+            let x = concatenate(&[shared.call(&h).unwrap(), shared.call(&b).unwrap()]).unwrap();
+            let o1 = Dense::new(1).name("o1").apply(&x).unwrap();
+            let o2 = Dense::new(3).name("o2").apply(&x).unwrap();
+            Model::new(&[a, b], &[o1, o2]).unwrap()
+        }
+        "linear_functional" => {
+            let x = Input::shape(&[4]);
+            let h = Dense::new(8).activation("relu").apply(&x).unwrap();
+            let y = Dense::new(1).apply(&h).unwrap();
+            Model::new(&[x], &[y]).unwrap()
+        }
+        "s004_linear" => {
+            let mut base = LayerBase::new("linear_regression");
+            let w = base
+                .add_weight(
+                    "w",
+                    &[5, 1],
+                    &Initializer::random_uniform(-0.05, 0.05),
+                    true,
+                    None,
+                    None,
+                )
+                .unwrap();
+            Model::from_layer(LinearRegression { base, w })
+        }
+        "frozen" => {
+            let m = Model::sequential(vec![
+                Dense::new(4).name("frozen").input_shape(&[3]).into(),
+                Dense::new(2).into(),
+            ])
+            .unwrap();
+            m.get_layer("frozen").unwrap().set_trainable(false);
+            m
+        }
+        other => panic!("no builder for {other}"),
+    }
+}
+
+#[test]
+fn summaries_match_keras() {
+    std::env::set_var("COLUMNS", "80");
+    let path = format!(
+        "{}/../../tools/golden/fixtures/summaries.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let root: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let cases = root["cases"].as_array().unwrap();
+    for case in cases {
+        let name = case["name"].as_str().unwrap();
+        let want = case["text"].as_str().unwrap();
+        let got = build(name).summary_string(None);
+        assert_eq!(got, want, "summary of {name}:\n{got}\nKeras:\n{want}");
+    }
+    assert_eq!(cases.len(), 6);
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Golden `model.summary()` texts from Keras 3.15 (80-column console, no terminal).
+
+Writes tools/golden/fixtures/summaries.json: {"cases": [{"name", "text"}]}. Each model is
+built after `keras.utils.clear_session()` so auto-names start fresh, as kiln's test does.
+Run from the repository root: /work/venv-tf/bin/python tools/golden/gen_summaries.py
+"""
+
+import json
+import os
+
+os.environ["COLUMNS"] = "80"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import keras  # noqa: E402
+from keras import layers  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "summaries.json")
+
+
+def mnist_mlp():
+    return keras.Sequential([
+        keras.Input(shape=(28, 28)),
+        layers.Flatten(),
+        layers.Dense(128, activation="relu"),
+        layers.Dropout(0.2),
+        layers.Dense(10),
+    ])
+
+
+def s002_mlp():
+    # S002-1: Dense(64, relu, input_shape=(784,)) -> Dense(10, softmax)
+    return keras.Sequential([
+        keras.Input(shape=(784,)),
+        layers.Dense(64, activation="relu"),
+        layers.Dense(10, activation="softmax"),
+    ])
+
+
+def multi_io():
+    a = keras.Input(shape=(32,), name="a")
+    b = keras.Input(shape=(16,), name="b")
+    shared = layers.Dense(8, name="shared")
+    x = layers.concatenate([shared(layers.Dense(16)(a)), shared(b)])
+    o1 = layers.Dense(1, name="o1")(x)
+    o2 = layers.Dense(3, name="o2")(x)
+    return keras.Model([a, b], [o1, o2])
+
+
+def linear_functional():
+    x = keras.Input(shape=(4,))
+    h = layers.Dense(8, activation="relu")(x)
+    y = layers.Dense(1)(h)
+    return keras.Model(x, y)
+
+
+class LinearRegression(keras.Model):
+    def __init__(self, n, **kw):
+        super().__init__(**kw)
+        self.w = self.add_weight(shape=(n, 1), initializer="random_uniform")
+
+    def call(self, x):
+        return keras.ops.matmul(x, self.w)
+
+
+def s004_linear():
+    return LinearRegression(5)
+
+
+def frozen():
+    m = keras.Sequential([keras.Input(shape=(3,)), layers.Dense(4, name="frozen"), layers.Dense(2)])
+    m.get_layer("frozen").trainable = False
+    return m
+
+
+BUILDERS = [mnist_mlp, s002_mlp, multi_io, linear_functional, s004_linear, frozen]
+
+
+def main():
+    cases = []
+    for b in BUILDERS:
+        keras.utils.clear_session()
+        m = b()
+        lines = []
+        m.summary(print_fn=lambda s, line_break=True: lines.append(s))
+        cases.append({"name": b.__name__, "text": "".join(lines)})
+    with open(OUT, "w") as f:
+        json.dump({"keras_version": keras.__version__, "cases": cases}, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+    print("summaries.json: %d cases" % len(cases))
+
+
+if __name__ == "__main__":
+    main()
