@@ -1,12 +1,27 @@
 //! Callbacks, as `keras.callbacks`: hooks the trainer calls around training, evaluation
-//! and prediction, with the logs of the moment.
+//! and prediction, with the logs of the moment. A callback stops training by setting
+//! `model.stop_training = true`.
 
 mod callback;
+mod csv_logger;
+mod early_stopping;
 mod history;
+mod lambda_callback;
+mod learning_rate_scheduler;
 mod logs;
+mod monitor;
 mod progbar_logger;
+mod reduce_lr_on_plateau;
+mod terminate_on_nan;
 
 pub use callback::{Callback, CallbackParams};
+pub use csv_logger::CSVLogger;
+pub use early_stopping::EarlyStopping;
 pub use history::History;
+pub use lambda_callback::LambdaCallback;
+pub use learning_rate_scheduler::LearningRateScheduler;
 pub use logs::Logs;
+pub use monitor::{python_float, Mode};
 pub use progbar_logger::ProgbarLogger;
+pub use reduce_lr_on_plateau::ReduceLROnPlateau;
+pub use terminate_on_nan::TerminateOnNaN;
