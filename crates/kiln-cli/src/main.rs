@@ -3,11 +3,13 @@
 //! ```text
 //! kiln train [--model mlp] [--epochs N] [--batch-size B] [--seed S]
 //! kiln bench ops [--filter SUBSTRING] [--extra] [--budget SECONDS]
+//! kiln bench train [WORKLOAD...]
 //! ```
 //!
 //! Arguments are parsed by hand (no CLI framework) to keep the binary's dependencies light.
 
 mod bench;
+mod bench_train;
 mod train;
 
 use std::process::ExitCode;
@@ -23,6 +25,9 @@ commands:
       --filter   only benches whose name contains SUBSTRING
       --extra    also kiln-only benches (random generation, dropout, tiny-op overhead)
       --budget   time budget per bench in seconds (default 1.0, as the peers)
+  bench train [WORKLOAD...]
+      the seed training workloads of *_workloads.py (default: all kiln has: mlp);
+      one JSON line each: fit_epoch_s, eval_s, test_acc, predict1_ms
   help
       print this message";
 
@@ -67,8 +72,32 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
                 ExitCode::FAILURE
             })
         }
-        ["bench", other, ..] => Err(format!("unknown bench suite '{other}' (expected: ops)")),
-        ["bench"] => Err("missing bench suite (expected: ops)".to_string()),
+        ["bench", "train", rest @ ..] => {
+            let names: Vec<&str> = if rest.is_empty() {
+                bench_train::WORKLOADS.to_vec()
+            } else {
+                rest.to_vec()
+            };
+            let mut failed = false;
+            for n in names {
+                match bench_train::run_workload(n) {
+                    Ok(line) => println!("{line}"),
+                    Err(e) => {
+                        eprintln!("kiln bench train {n}: {e}");
+                        failed = true;
+                    }
+                }
+            }
+            Ok(if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        ["bench", other, ..] => Err(format!(
+            "unknown bench suite '{other}' (expected: ops, train)"
+        )),
+        ["bench"] => Err("missing bench suite (expected: ops, train)".to_string()),
         [other, ..] => Err(format!("unknown command '{other}'")),
     }
 }
