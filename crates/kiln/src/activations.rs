@@ -1,8 +1,49 @@
 //! Activation functions by name, as `keras.activations`.
 
+use std::cell::RefCell;
+
 use kiln_tensor::Tensor;
 
 use crate::{Error, Result};
+
+thread_local! {
+    /// The last few (softmax/sigmoid output id, logits) pairs. Keras (TF backend) tags a
+    /// softmax or sigmoid activation's output with its logits so crossentropy losses can
+    /// use the stable logits form; kiln keeps the same link here.
+    static LOGITS: RefCell<Vec<(u64, Tensor)>> = const { RefCell::new(Vec::new()) };
+}
+
+const LOGITS_KEPT: usize = 8;
+
+fn remember_logits(output: &Tensor, logits: &Tensor) {
+    LOGITS.with(|l| {
+        let mut l = l.borrow_mut();
+        if l.len() >= LOGITS_KEPT {
+            l.remove(0);
+        }
+        l.push((output.id(), logits.clone()));
+    });
+}
+
+/// The logits a softmax or sigmoid activation produced `output` from, when it is one of
+/// the most recent such outputs on this thread (Keras's `_keras_logits`).
+///
+/// ```
+/// use kiln::activations::{keras_logits, Activation};
+/// let x = kiln_tensor::Tensor::from_vec(vec![1.0f32, 2.0], &[1, 2]).unwrap();
+/// let p = Activation::Softmax.apply(&x).unwrap();
+/// assert_eq!(keras_logits(&p).unwrap().id(), x.id());
+/// assert!(keras_logits(&x).is_none());
+/// ```
+pub fn keras_logits(output: &Tensor) -> Option<Tensor> {
+    LOGITS.with(|l| {
+        l.borrow()
+            .iter()
+            .rev()
+            .find(|(id, _)| *id == output.id())
+            .map(|(_, t)| t.clone())
+    })
+}
 
 /// An activation function that layers accept by name (`Dense::new(64).activation("relu")`).
 ///
@@ -125,9 +166,17 @@ impl Activation {
             Activation::Linear => x.clone(),
             Activation::Relu => x.relu()?,
             Activation::Relu6 => x.relu6()?,
-            Activation::Sigmoid => x.sigmoid()?,
+            Activation::Sigmoid => {
+                let y = x.sigmoid()?;
+                remember_logits(&y, x);
+                y
+            }
             Activation::Tanh => x.tanh()?,
-            Activation::Softmax => x.softmax(-1)?,
+            Activation::Softmax => {
+                let y = x.softmax(-1)?;
+                remember_logits(&y, x);
+                y
+            }
             Activation::LogSoftmax => x.log_softmax(-1)?,
             Activation::Elu => x.elu(1.0)?,
             Activation::Selu => x.selu()?,

@@ -1,9 +1,31 @@
 //! Losses, as `keras.losses`: functions that give one loss per sample, and [`Loss`] objects
 //! that add `reduction` and `sample_weight` on top.
+//!
+//! Crossentropies on the output of a `softmax`/`sigmoid` activation use the logits that
+//! activation saw, as Keras with the TensorFlow backend does (stable, no clipping);
+//! otherwise probabilities are clipped to `[1e-7, 1 - 1e-7]`.
+
+mod functions;
+mod objects;
+mod reduction;
+
+pub use functions::{
+    binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine_similarity, hinge,
+    huber, kl_divergence, log_cosh, mean_absolute_error, mean_absolute_percentage_error,
+    mean_squared_error, mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy,
+    squared_hinge,
+};
+pub use objects::{
+    BinaryCrossentropy, CategoricalCrossentropy, CategoricalHinge, CosineSimilarity, Hinge, Huber,
+    KLDivergence, LogCosh, LossFn, MeanAbsoluteError, MeanAbsolutePercentageError,
+    MeanSquaredError, MeanSquaredLogarithmicError, Poisson, SparseCategoricalCrossentropy,
+    SquaredHinge,
+};
+pub use reduction::{reduce_weighted, squeeze_or_expand_to_same_rank};
 
 use kiln_tensor::Tensor;
 
-use crate::Result;
+use crate::{Error, Result};
 
 /// How a [`Loss`] object reduces per-sample losses (Keras 3's `reduction` argument).
 ///
@@ -24,6 +46,23 @@ pub enum Reduction {
     Mean,
     /// `"mean_with_sample_weight"`: weighted sum divided by the sum of the weights.
     MeanWithSampleWeight,
+}
+
+impl Reduction {
+    /// Keras's string for the reduction.
+    ///
+    /// ```
+    /// assert_eq!(kiln::losses::Reduction::Sum.as_str(), "sum");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reduction::SumOverBatchSize => "sum_over_batch_size",
+            Reduction::Sum => "sum",
+            Reduction::None => "none",
+            Reduction::Mean => "mean",
+            Reduction::MeanWithSampleWeight => "mean_with_sample_weight",
+        }
+    }
 }
 
 /// A loss object (`keras.losses.Loss`).
@@ -47,14 +86,50 @@ pub trait Loss: Send + Sync {
         y_true: &Tensor,
         y_pred: &Tensor,
         sample_weight: Option<&Tensor>,
-    ) -> Result<Tensor>;
+    ) -> Result<Tensor> {
+        let losses = self.call(y_true, y_pred)?;
+        reduce_weighted(&losses, sample_weight, self.reduction())
+    }
 }
 
+const NAMES: &str = "mean_squared_error (mse), mean_absolute_error (mae), \
+mean_absolute_percentage_error (mape), mean_squared_logarithmic_error (msle), huber, \
+log_cosh (logcosh), binary_crossentropy, categorical_crossentropy, \
+sparse_categorical_crossentropy, kl_divergence (kld), poisson, hinge, squared_hinge, \
+categorical_hinge, cosine_similarity";
+
 /// Resolves a loss identifier as `keras.losses.get` does (`"mse"`,
-/// `"sparse_categorical_crossentropy"`, ...), with Keras's default arguments.
+/// `"sparse_categorical_crossentropy"`, class names such as `"MeanSquaredError"`), with
+/// Keras's default arguments.
+///
+/// ```
+/// let l = kiln::losses::get("mse").unwrap();
+/// assert_eq!(l.name(), "mean_squared_error");
+/// assert!(kiln::losses::get("msee").is_err());
+/// ```
 pub fn get(identifier: &str) -> Result<Box<dyn Loss>> {
-    Err(crate::Error::InvalidArgument {
-        api: "losses.get",
-        msg: format!("unknown loss '{identifier}'"),
+    let snake = crate::utils::to_snake_case(identifier);
+    Ok(match snake.as_str() {
+        "mse" | "mean_squared_error" => Box::new(MeanSquaredError::new()),
+        "mae" | "mean_absolute_error" => Box::new(MeanAbsoluteError::new()),
+        "mape" | "mean_absolute_percentage_error" => Box::new(MeanAbsolutePercentageError::new()),
+        "msle" | "mean_squared_logarithmic_error" => Box::new(MeanSquaredLogarithmicError::new()),
+        "huber" | "huber_loss" => Box::new(Huber::new()),
+        "log_cosh" | "logcosh" => Box::new(LogCosh::new()),
+        "binary_crossentropy" => Box::new(BinaryCrossentropy::new()),
+        "categorical_crossentropy" => Box::new(CategoricalCrossentropy::new()),
+        "sparse_categorical_crossentropy" => Box::new(SparseCategoricalCrossentropy::new()),
+        "kld" | "kl_divergence" | "kullback_leibler_divergence" => Box::new(KLDivergence::new()),
+        "poisson" => Box::new(Poisson::new()),
+        "hinge" => Box::new(Hinge::new()),
+        "squared_hinge" => Box::new(SquaredHinge::new()),
+        "categorical_hinge" => Box::new(CategoricalHinge::new()),
+        "cosine_similarity" => Box::new(CosineSimilarity::new()),
+        _ => {
+            return Err(Error::InvalidArgument {
+                api: "losses.get",
+                msg: format!("unknown loss '{identifier}'; expected one of: {NAMES}"),
+            })
+        }
     })
 }
