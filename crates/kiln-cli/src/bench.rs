@@ -287,6 +287,7 @@ pub mod workloads {
         ];
         let xb = randn(&mut g, &[128, 784])?;
         let yb = g.randint(&[128], 0, 10, DType::I64)?;
+        use kiln::optimizers::Optimizer;
         let mut opt = kiln::optimizers::Adam::new(1e-3);
         Ok(Box::new(move || {
             let tape = GradientTape::new();

@@ -4,7 +4,7 @@
 //! has the Adam optimizer and Keras's progress bar, which `kiln train` uses.
 //!
 //! ```
-//! use kiln::optimizers::Adam;
+//! use kiln::optimizers::{Adam, Optimizer};
 //! use kiln_tensor::{GradientTape, Tensor, Variable};
 //! let w = Variable::new(Tensor::scalar(1.0f32), "w", true);
 //! let mut opt = Adam::new(0.1);

@@ -2,7 +2,7 @@
 //! Reference produced with:
 //!   v = keras.Variable([1.0, -2.0, 0.5]); opt = keras.optimizers.Adam(0.01)
 //!   for g in ([0.3,-1,2], [0.1,0.2,-0.5], [1,1,1]): opt.apply_gradients([(g, v)])
-use kiln::optimizers::Adam;
+use kiln::optimizers::{Adam, Optimizer};
 use kiln_tensor::{Tensor, Variable};
 
 #[test]

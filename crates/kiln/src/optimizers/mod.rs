@@ -1,12 +1,25 @@
-//! Optimizers, as `keras.optimizers`.
+//! Optimizers, as `keras.optimizers`, with Keras 3's defaults and update rules.
+//!
+//! Every optimizer takes a learning rate (a number or a [`schedules`] schedule) and the
+//! shared options `clipnorm`, `clipvalue`, `global_clipnorm` (at most one) and
+//! `weight_decay` (decoupled: `var -= var * weight_decay * lr` before the update).
+//! f32 variables are updated in place in one fused loop.
 
-mod adam;
+mod base;
+mod rules;
+pub mod schedules;
 
-pub use adam::Adam;
+pub use base::{Real, StepInfo, UpdateRule};
+pub use rules::{
+    AdadeltaRule, AdagradRule, AdamRule, AdamaxRule, LionRule, NadamRule, RmspropRule, SgdRule,
+};
 
 use kiln_tensor::{Tensor, Variable};
+use serde_json::{json, Value};
 
-use crate::Result;
+use crate::optimizers::base::Core;
+use crate::optimizers::schedules::LearningRate;
+use crate::{Error, Result};
 
 /// An optimizer (`keras.optimizers.Optimizer`): applies gradients to variables and keeps
 /// per-variable slots and the step counter.
@@ -23,51 +36,364 @@ pub trait Optimizer: Send {
     /// Number of steps applied so far (`optimizer.iterations`).
     fn iterations(&self) -> u64;
     /// Keras-compatible config.
-    fn get_config(&self) -> serde_json::Value;
+    fn get_config(&self) -> Value;
 }
 
-impl Optimizer for Adam {
-    fn name(&self) -> &str {
-        "adam"
+macro_rules! optimizer {
+    (
+        $(#[$doc:meta])*
+        $t:ident, $name:literal, $rule:ident, default_lr = $lr:expr,
+        { $($field:ident : $fty:ty = $default:expr, $fdoc:literal;)* }
+        $(, extra_init = $extra:expr)?
+    ) => {
+        $(#[$doc])*
+        pub struct $t {
+            core: Core,
+            rule: $rule,
+        }
+
+        impl Default for $t {
+            fn default() -> Self {
+                $t::new($lr)
+            }
+        }
+
+        impl $t {
+            /// With `learning_rate` (a number or a schedule) and Keras's other defaults.
+            pub fn new(learning_rate: impl Into<LearningRate>) -> $t {
+                #[allow(unused_mut)]
+                let mut o = $t {
+                    core: Core::new(learning_rate.into()),
+                    rule: $rule { $($field: $default,)* $(..$extra)? },
+                };
+                o.init();
+                o
+            }
+
+            $(
+                #[doc = $fdoc]
+                pub fn $field(mut self, v: $fty) -> $t {
+                    self.rule.$field = v;
+                    self
+                }
+            )*
+
+            /// Clips each gradient to this L2 norm.
+            pub fn clipnorm(mut self, v: f64) -> $t {
+                self.core.clipnorm = Some(v);
+                self
+            }
+
+            /// Clips gradient values to `[-v, v]`.
+            pub fn clipvalue(mut self, v: f64) -> $t {
+                self.core.clipvalue = Some(v);
+                self
+            }
+
+            /// Scales all gradients together so their joint L2 norm is at most `v`.
+            pub fn global_clipnorm(mut self, v: f64) -> $t {
+                self.core.global_clipnorm = Some(v);
+                self
+            }
+
+            /// Decoupled weight decay.
+            pub fn weight_decay(mut self, v: f64) -> $t {
+                self.core.weight_decay = Some(v);
+                self
+            }
+
+            /// The update rule's parameters.
+            pub fn rule(&self) -> &$rule {
+                &self.rule
+            }
+        }
+
+        impl Optimizer for $t {
+            fn name(&self) -> &str {
+                $name
+            }
+            fn apply_gradients(&mut self, grads_and_vars: &[(Tensor, Variable)]) -> Result<()> {
+                self.validate()?;
+                self.core.apply(&mut self.rule, concat!(stringify!($t), ".apply_gradients"), grads_and_vars)
+            }
+            fn learning_rate(&self) -> f64 {
+                self.core.current_lr()
+            }
+            fn set_learning_rate(&mut self, learning_rate: f64) {
+                self.core.learning_rate = LearningRate::Constant(learning_rate);
+            }
+            fn iterations(&self) -> u64 {
+                self.core.iterations
+            }
+            fn get_config(&self) -> Value {
+                let mut c = self.core.config($name);
+                $( c.insert(stringify!($field).into(), json!(self.rule.$field)); )*
+                json!({ "module": "keras.optimizers", "class_name": stringify!($t), "config": c,
+                        "registered_name": null })
+            }
+        }
+    };
+}
+
+optimizer!(
+    /// `keras.optimizers.SGD(learning_rate=0.01, momentum=0.0, nesterov=False)`.
+    ///
+    /// ```
+    /// use kiln::optimizers::{Optimizer, SGD};
+    /// use kiln_tensor::{Tensor, Variable};
+    /// let w = Variable::new(Tensor::from_vec(vec![1.0f32], &[1])?, "w", true);
+    /// let mut opt = SGD::new(0.1);
+    /// opt.apply_gradients(&[(Tensor::from_vec(vec![2.0f32], &[1])?, w.clone())])?;
+    /// assert!((w.value().to_vec::<f32>()?[0] - 0.8).abs() < 1e-6);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    SGD, "SGD", SgdRule, default_lr = 0.01,
+    {
+        momentum: f64 = 0.0, "Momentum factor in `[0, 1]`.";
+        nesterov: bool = false, "Nesterov momentum.";
     }
-    fn apply_gradients(&mut self, grads_and_vars: &[(Tensor, Variable)]) -> Result<()> {
-        Adam::apply_gradients(self, grads_and_vars)
+);
+
+optimizer!(
+    /// `keras.optimizers.Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
+    /// amsgrad=False)`.
+    ///
+    /// ```
+    /// use kiln::optimizers::{Adam, Optimizer};
+    /// let opt = Adam::default();
+    /// assert_eq!(opt.learning_rate(), 0.001);
+    /// assert_eq!(opt.rule().epsilon, 1e-7);
+    /// ```
+    Adam, "adam", AdamRule, default_lr = 0.001,
+    {
+        beta_1: f64 = 0.9, "First-moment decay.";
+        beta_2: f64 = 0.999, "Second-moment decay.";
+        epsilon: f64 = 1e-7, "Denominator fuzz.";
+        amsgrad: bool = false, "Use AMSGrad.";
     }
-    fn learning_rate(&self) -> f64 {
-        self.learning_rate
+);
+
+optimizer!(
+    /// `keras.optimizers.AdamW`: Adam with decoupled weight decay 0.004 by default.
+    ///
+    /// ```
+    /// use kiln::optimizers::{AdamW, Optimizer};
+    /// assert_eq!(AdamW::default().get_config()["config"]["weight_decay"], 0.004);
+    /// ```
+    AdamW, "adamw", AdamRule, default_lr = 0.001,
+    {
+        beta_1: f64 = 0.9, "First-moment decay.";
+        beta_2: f64 = 0.999, "Second-moment decay.";
+        epsilon: f64 = 1e-7, "Denominator fuzz.";
+        amsgrad: bool = false, "Use AMSGrad.";
     }
-    fn set_learning_rate(&mut self, learning_rate: f64) {
-        self.learning_rate = learning_rate;
+);
+
+optimizer!(
+    /// `keras.optimizers.RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
+    /// centered=False)`.
+    ///
+    /// ```
+    /// use kiln::optimizers::{Optimizer, RMSprop};
+    /// assert_eq!(RMSprop::default().rule().rho, 0.9);
+    /// ```
+    RMSprop, "rmsprop", RmspropRule, default_lr = 0.001,
+    {
+        rho: f64 = 0.9, "Decay of the squared-gradient average.";
+        momentum: f64 = 0.0, "Momentum factor.";
+        epsilon: f64 = 1e-7, "Denominator fuzz.";
+        centered: bool = false, "Centered variant.";
     }
-    fn iterations(&self) -> u64 {
-        Adam::iterations(self)
+);
+
+optimizer!(
+    /// `keras.optimizers.Adagrad(learning_rate=0.001, initial_accumulator_value=0.1,
+    /// epsilon=1e-7)`.
+    ///
+    /// ```
+    /// use kiln::optimizers::{Adagrad, Optimizer};
+    /// assert_eq!(Adagrad::default().rule().initial_accumulator_value, 0.1);
+    /// ```
+    Adagrad, "adagrad", AdagradRule, default_lr = 0.001,
+    {
+        initial_accumulator_value: f64 = 0.1, "Starting accumulator value.";
+        epsilon: f64 = 1e-7, "Denominator fuzz.";
     }
-    fn get_config(&self) -> serde_json::Value {
-        serde_json::json!({
-            "name": "adam",
-            "learning_rate": self.learning_rate,
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-            "amsgrad": self.amsgrad,
-        })
+);
+
+optimizer!(
+    /// `keras.optimizers.Adadelta(learning_rate=0.001, rho=0.95, epsilon=1e-7)`.
+    ///
+    /// ```
+    /// use kiln::optimizers::{Adadelta, Optimizer};
+    /// assert_eq!(Adadelta::default().rule().rho, 0.95);
+    /// ```
+    Adadelta, "adadelta", AdadeltaRule, default_lr = 0.001,
+    {
+        rho: f64 = 0.95, "Decay rate.";
+        epsilon: f64 = 1e-7, "Fuzz.";
+    }
+);
+
+optimizer!(
+    /// `keras.optimizers.Adamax(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)`.
+    ///
+    /// ```
+    /// use kiln::optimizers::{Adamax, Optimizer};
+    /// assert_eq!(Adamax::default().rule().beta_2, 0.999);
+    /// ```
+    Adamax, "adamax", AdamaxRule, default_lr = 0.001,
+    {
+        beta_1: f64 = 0.9, "First-moment decay.";
+        beta_2: f64 = 0.999, "Infinity-norm decay.";
+        epsilon: f64 = 1e-7, "Denominator fuzz.";
+    }
+);
+
+optimizer!(
+    /// `keras.optimizers.Nadam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7)`.
+    ///
+    /// ```
+    /// use kiln::optimizers::{Nadam, Optimizer};
+    /// assert_eq!(Nadam::default().rule().beta_1, 0.9);
+    /// ```
+    Nadam, "nadam", NadamRule, default_lr = 0.001,
+    {
+        beta_1: f64 = 0.9, "First-moment decay.";
+        beta_2: f64 = 0.999, "Second-moment decay.";
+        epsilon: f64 = 1e-7, "Denominator fuzz.";
+    },
+    extra_init = NadamRule { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-7, u_product: 1.0 }
+);
+
+optimizer!(
+    /// `keras.optimizers.Lion(learning_rate=0.001, beta_1=0.9, beta_2=0.99)`.
+    ///
+    /// ```
+    /// use kiln::optimizers::{Lion, Optimizer};
+    /// assert_eq!(Lion::default().rule().beta_2, 0.99);
+    /// ```
+    Lion, "lion", LionRule, default_lr = 0.001,
+    {
+        beta_1: f64 = 0.9, "Interpolation for the update direction.";
+        beta_2: f64 = 0.99, "Momentum decay.";
+    }
+);
+
+fn invalid(api: &'static str, msg: String) -> Result<()> {
+    Err(Error::InvalidArgument { api, msg })
+}
+
+impl SGD {
+    fn init(&mut self) {}
+    fn validate(&self) -> Result<()> {
+        if !(0.0..=1.0).contains(&self.rule.momentum) {
+            return invalid(
+                "SGD",
+                format!("momentum must be in [0, 1], got {}", self.rule.momentum),
+            );
+        }
+        Ok(())
     }
 }
 
-/// Resolves an optimizer identifier as `keras.optimizers.get` does (`"adam"`, ...), with
-/// Keras's default arguments.
+impl Adam {
+    fn init(&mut self) {}
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl AdamW {
+    fn init(&mut self) {
+        self.core.weight_decay = Some(0.004);
+    }
+    fn validate(&self) -> Result<()> {
+        if self.core.weight_decay.is_none() {
+            return invalid(
+                "AdamW",
+                "weight_decay must be set (Keras's default is 0.004)".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl RMSprop {
+    fn init(&mut self) {}
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Adagrad {
+    fn init(&mut self) {}
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Adadelta {
+    fn init(&mut self) {}
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Adamax {
+    fn init(&mut self) {}
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Nadam {
+    fn init(&mut self) {}
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Lion {
+    fn init(&mut self) {}
+    fn validate(&self) -> Result<()> {
+        if self.rule.beta_1 <= 0.0 || self.rule.beta_1 > 1.0 {
+            return invalid(
+                "Lion",
+                format!("beta_1 must be in (0, 1], got {}", self.rule.beta_1),
+            );
+        }
+        Ok(())
+    }
+}
+
+const NAMES: &str = "sgd, adam, adamw, rmsprop, adagrad, adadelta, adamax, nadam, lion";
+
+/// Resolves an optimizer identifier as `keras.optimizers.get` does (`"adam"`, `"SGD"`,
+/// ...), with Keras's default arguments.
 ///
 /// ```
 /// let opt = kiln::optimizers::get("adam").unwrap();
 /// assert_eq!(opt.learning_rate(), 0.001);
+/// assert_eq!(kiln::optimizers::get("SGD").unwrap().learning_rate(), 0.01);
 /// assert!(kiln::optimizers::get("adamm").is_err());
 /// ```
 pub fn get(identifier: &str) -> Result<Box<dyn Optimizer>> {
-    match identifier.to_ascii_lowercase().as_str() {
-        "adam" => Ok(Box::new(Adam::default())),
-        _ => Err(crate::Error::InvalidArgument {
-            api: "optimizers.get",
-            msg: format!("unknown optimizer '{identifier}'; expected one of: adam"),
-        }),
-    }
+    Ok(match identifier.to_ascii_lowercase().as_str() {
+        "sgd" => Box::new(SGD::default()),
+        "adam" => Box::new(Adam::default()),
+        "adamw" => Box::new(AdamW::default()),
+        "rmsprop" => Box::new(RMSprop::default()),
+        "adagrad" => Box::new(Adagrad::default()),
+        "adadelta" => Box::new(Adadelta::default()),
+        "adamax" => Box::new(Adamax::default()),
+        "nadam" => Box::new(Nadam::default()),
+        "lion" => Box::new(Lion::default()),
+        _ => {
+            return Err(Error::InvalidArgument {
+                api: "optimizers.get",
+                msg: format!("unknown optimizer '{identifier}'; expected one of: {NAMES}"),
+            })
+        }
+    })
 }
