@@ -271,44 +271,42 @@ pub mod workloads {
         ]
     }
 
-    /// One step of a 784-128-10 MLP (batch 128): forward, sparse softmax cross-entropy,
-    /// tape gradient and kiln's Adam (Keras defaults), as the PyTorch peer's step.
+    /// One step of a 784-128-10 MLP (batch 128) through the Keras API:
+    /// `model.train_on_batch` on `Sequential([Dense(128, relu), Dense(10)])` compiled with
+    /// Adam and sparse categorical crossentropy from logits, as the PyTorch peer's step
+    /// (forward, loss, backward, optimizer step).
     fn mlp_train_step() -> Result<Body> {
-        let mut g = Generator::from_seed(0);
-        let glorot = |g: &mut Generator, i: usize, o: usize| {
-            let lim = (6.0 / (i + o) as f64).sqrt();
-            g.uniform(&[i, o], -lim, lim, DType::F32)
+        use kiln::layers::Dense;
+        use kiln::losses::SparseCategoricalCrossentropy;
+        use kiln::models::{CompileArgs, Model};
+        let to_tensor_err = |e: kiln::Error| kiln_tensor::Error::InvalidArgument {
+            op: "mlp_train_step",
+            msg: e.to_string(),
         };
-        let vars = vec![
-            Variable::new(glorot(&mut g, 784, 128)?, "w1", true),
-            Variable::new(Tensor::zeros(&[128], DType::F32), "b1", true),
-            Variable::new(glorot(&mut g, 128, 10)?, "w2", true),
-            Variable::new(Tensor::zeros(&[10], DType::F32), "b2", true),
-        ];
+        let mut g = Generator::from_seed(0);
+        kiln::utils::set_random_seed(0);
+        let mut model = Model::sequential(vec![
+            Dense::new(128)
+                .activation("relu")
+                .input_shape(&[784])
+                .into(),
+            Dense::new(10).into(),
+        ])
+        .map_err(to_tensor_err)?;
+        model
+            .compile(
+                CompileArgs::new()
+                    .optimizer(kiln::optimizers::Adam::new(1e-3))
+                    .loss(SparseCategoricalCrossentropy::new().from_logits(true)),
+            )
+            .map_err(to_tensor_err)?;
         let xb = randn(&mut g, &[128, 784])?;
         let yb = g.randint(&[128], 0, 10, DType::I64)?;
-        use kiln::optimizers::Optimizer;
-        let mut opt = kiln::optimizers::Adam::new(1e-3);
         Ok(Box::new(move || {
-            let tape = GradientTape::new();
-            let h = xb.matmul(&vars[0].value())?.add(&vars[1].value())?.relu()?;
-            let logits = h.matmul(&vars[2].value())?.add(&vars[3].value())?;
-            let loss = yb
-                .sparse_softmax_cross_entropy_with_logits(&logits)?
-                .mean(&[], false)?;
-            let grads = tape.gradient(&loss, &vars)?;
-            drop(tape);
-            let pairs: Vec<(Tensor, Variable)> = grads
-                .into_iter()
-                .zip(&vars)
-                .map(|(gr, v)| (gr.expect("every MLP weight gets a gradient"), v.clone()))
-                .collect();
-            opt.apply_gradients(&pairs)
-                .map_err(|e| kiln_tensor::Error::InvalidArgument {
-                    op: "Adam.apply_gradients",
-                    msg: e.to_string(),
-                })?;
-            black_box(&loss);
+            let logs = model
+                .train_on_batch(&xb, &yb, None)
+                .map_err(to_tensor_err)?;
+            black_box(&logs);
             Ok(())
         }))
     }

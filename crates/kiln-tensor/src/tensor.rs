@@ -433,6 +433,19 @@ impl Tensor {
         Ok(self.data::<T>().into_owned())
     }
 
+    /// The elements, row-major, borrowed when the tensor is contiguous (no copy) and
+    /// gathered otherwise; `T` must match the dtype.
+    ///
+    /// ```
+    /// let t = kiln_tensor::Tensor::from_vec(vec![1.0f32, 2.0], &[2]).unwrap();
+    /// assert_eq!(&*t.as_slice::<f32>().unwrap(), &[1.0, 2.0]);
+    /// assert!(t.as_slice::<i32>().is_err());
+    /// ```
+    pub fn as_slice<T: Element>(&self) -> Result<Cow<'_, [T]>> {
+        self.check_element::<T>("as_slice")?;
+        Ok(self.data::<T>())
+    }
+
     /// The elements converted to f64, whatever the dtype (handy for tests and printing).
     ///
     /// ```

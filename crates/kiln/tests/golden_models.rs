@@ -1,4 +1,5 @@
 //! Whole-model parity with Keras 3.15 (tools/golden/gen_models.py): the same weights give
+#![allow(clippy::cloned_ref_to_slice_refs)]
 //! the same predictions and loss, and one train_on_batch with each optimizer gives the same
 //! updated weights.
 

@@ -1,4 +1,5 @@
 //! `summary()` text equals Keras 3.15's (tools/golden/gen_summaries.py, 80 columns).
+#![allow(clippy::cloned_ref_to_slice_refs)]
 //! One test: auto-names are process-wide, so the models are built one after another.
 
 use kiln::initializers::Initializer;

@@ -1,5 +1,6 @@
 //! The model API without training: functional graphs, shared and nested layers, naming,
 //! freezing, weights, and the errors a Keras user gets for mistakes.
+#![allow(clippy::cloned_ref_to_slice_refs)]
 
 use kiln::layers::*;
 use kiln::models::Model;
@@ -92,7 +93,7 @@ fn wrong_input_shape_to_built_model() {
 fn sequential_builds_on_first_call() {
     let mut m = Model::sequential(vec![Dense::new(3).into(), Dense::new(1).into()]).unwrap();
     assert!(m.output_shape().is_none());
-    let y = m.predict(&ones(&[5, 7]), 2, 0).unwrap();
+    let y = m.predict(ones(&[5, 7]), 2, 0).unwrap();
     assert_eq!(y.shape(), &[5, 1]);
     assert_eq!(m.output_shape(), Some(vec![None, Some(1)]));
     assert_eq!(m.count_params(), 24 + 4);
@@ -173,7 +174,7 @@ fn training_flag_reaches_nested_dropout() {
     assert!(inf[0].to_vec::<f32>().unwrap().iter().all(|&v| v == 1.0));
     let tr = outer.call_multi(&[x], true).unwrap();
     let v = tr[0].to_vec::<f32>().unwrap();
-    assert!(v.iter().any(|&v| v == 0.0) && v.iter().any(|&v| v == 2.0));
+    assert!(v.contains(&0.0) && v.contains(&2.0));
 }
 
 /// A subclassed model: a user struct with sub-layers and its own `call`.

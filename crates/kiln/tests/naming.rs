@@ -1,4 +1,5 @@
 //! Auto-names (alone in this binary: names are process-wide counters).
+#![allow(clippy::cloned_ref_to_slice_refs)]
 
 use kiln::layers::*;
 

@@ -1,4 +1,5 @@
 //! The trainer: fit/evaluate/predict behaviour, callbacks, and the errors for misuse.
+#![allow(clippy::cloned_ref_to_slice_refs)]
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -112,6 +112,9 @@ impl Tensor {
         }
         let idx = index_values(op, indices)?;
         let dim = self.shape()[ax];
+        if batch_dims == 0 && ax == 0 {
+            return self.gather_rows(&idx, indices.shape());
+        }
         let batch: usize = self.shape()[..batch_dims].iter().product();
         let outer: usize = self.shape()[batch_dims..ax].iter().product();
         let inner: usize = self.shape()[ax + 1..].iter().product();
@@ -130,6 +133,41 @@ impl Tensor {
         shape.extend_from_slice(&indices.shape()[batch_dims..]);
         shape.extend_from_slice(&self.shape()[ax + 1..]);
         Ok(take_flat(self, Arc::new(map), shape, 0.0))
+    }
+
+    /// Axis-0 gather by whole-row copies (the mini-batch path of every training loop); the
+    /// gradient scatters rows back, built from ops so higher derivatives work.
+    fn gather_rows(&self, idx: &[i64], idx_shape: &[usize]) -> Result<Tensor> {
+        let op = "gather";
+        let dim = self.shape()[0];
+        let inner: usize = self.shape()[1..].iter().product();
+        let rows: Vec<usize> = idx
+            .iter()
+            .map(|&i| check_index(op, i, dim))
+            .collect::<Result<_>>()?;
+        let mut shape = idx_shape.to_vec();
+        shape.extend_from_slice(&self.shape()[1..]);
+        let out = with_dtype!(self.dtype(), T => {
+            let src = self.data::<T>();
+            let mut v: Vec<T> = Vec::with_capacity(rows.len() * inner);
+            for &r in &rows {
+                v.extend_from_slice(&src[r * inner..(r + 1) * inner]);
+            }
+            Tensor::from_vec_unchecked(v, shape)
+        });
+        let in_shape = self.shape().to_vec();
+        let rows = Arc::new(rows);
+        Ok(crate::ops::record(&[self], out, move |g| {
+            let map: Vec<usize> = rows
+                .iter()
+                .flat_map(|&r| r * inner..(r + 1) * inner)
+                .collect();
+            Ok(vec![Some(scatter_flat(
+                g,
+                Arc::new(map),
+                in_shape.clone(),
+            )?)])
+        }))
     }
 
     /// `tf.gather_nd`: each row of `indices` (last dimension) addresses a slice of `self`.

@@ -50,7 +50,7 @@ macro_rules! simple_loss {
                 self
             }
             /// Sets the name.
-            pub fn name(mut self, n: &str) -> $t {
+            pub fn with_name(mut self, n: &str) -> $t {
                 self.name = n.into();
                 self
             }

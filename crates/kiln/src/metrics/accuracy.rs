@@ -159,7 +159,7 @@ macro_rules! accuracy_metric {
             }
 
             /// Renames the metric.
-            pub fn name(mut self, name: &str) -> $t {
+            pub fn with_name(mut self, name: &str) -> $t {
                 self.rebuild(name);
                 self
             }

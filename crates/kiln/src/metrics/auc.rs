@@ -82,7 +82,7 @@ impl AUC {
     }
 
     /// Renames the metric.
-    pub fn name(mut self, n: &str) -> AUC {
+    pub fn with_name(mut self, n: &str) -> AUC {
         self.name = n.into();
         self
     }

@@ -16,13 +16,16 @@ pub(crate) struct Counts {
     pub fn_: f64,
 }
 
+/// Flattened labels, predictions, and per-element weights when given.
+pub(crate) type FlatInputs = (Vec<f64>, Vec<f64>, Option<Vec<f64>>);
+
 /// Flattened labels, predictions and per-element weights (weights broadcast to `y_pred`).
 pub(crate) fn flat_inputs(
     api: &'static str,
     y_true: &Tensor,
     y_pred: &Tensor,
     sample_weight: Option<&Tensor>,
-) -> Result<(Vec<f64>, Vec<f64>, Option<Vec<f64>>)> {
+) -> Result<FlatInputs> {
     let t = y_true.cast(y_pred.dtype())?;
     let (t, p) = crate::losses::squeeze_or_expand_to_same_rank(&t, y_pred)?;
     if t.shape() != p.shape() {
@@ -116,7 +119,7 @@ macro_rules! confusion_metric {
                 self
             }
             /// Renames the metric.
-            pub fn name(mut self, n: &str) -> $t {
+            pub fn with_name(mut self, n: &str) -> $t {
                 self.name = n.into();
                 self
             }

@@ -28,7 +28,7 @@ pub(crate) fn weighted_sums(values: &Tensor, sample_weight: Option<&Tensor>) -> 
             } else {
                 values.shape()[0]
             };
-            let per_row = if rows == 0 { 0 } else { v.len() / rows };
+            let per_row = v.len().checked_div(rows).unwrap_or(0);
             if values.rank() <= 1 {
                 Ok((
                     v.iter().sum(),

@@ -60,6 +60,9 @@ impl SequentialNet {
                     let mut b = vec![None];
                     b.extend(s);
                     self.input = Some((b, DType::F32, None));
+                } else if let Some((shape, dtype)) = model_input_spec(&layer) {
+                    // A built model as the first layer lends its input shape.
+                    self.input = Some((shape, dtype, None));
                 }
             }
             self.layers.push(layer);
@@ -135,6 +138,20 @@ impl SequentialNet {
         self.input = Some((input_shape.clone(), dtype, None));
         self.rebuild()
     }
+}
+
+/// The single input's shape and dtype of a (built) model used as a layer.
+fn model_input_spec(layer: &LayerRef) -> Option<(Shape, DType)> {
+    let from_graph = |f: &Functional| match f.inputs() {
+        [one] => Some((one.shape().to_vec(), one.dtype())),
+        _ => None,
+    };
+    if let Some(s) = layer.downcast(|f: &mut Functional| from_graph(f)) {
+        return s;
+    }
+    layer
+        .downcast(|s: &mut SequentialNet| s.graph.as_ref().and_then(from_graph))
+        .flatten()
 }
 
 impl Layer for SequentialNet {

@@ -251,14 +251,24 @@ impl Core {
             let inits: Vec<f64> = (0..n_slots).map(|i| rule.slot_init(i)).collect();
             match var.dtype() {
                 DType::F32 => {
-                    let mut gv: Vec<f32> = if need_f64 {
-                        grads[k].iter().map(|&v| v as f32).collect()
+                    // Borrow the gradient when it is already a contiguous f32 tensor.
+                    let g32 = if g.dtype() == DType::F32 {
+                        g.clone()
                     } else {
-                        g.cast(DType::F32)?.to_vec::<f32>()?
+                        g.cast(DType::F32)?
+                    };
+                    let mut gv: std::borrow::Cow<[f32]> = if need_f64 {
+                        grads[k]
+                            .iter()
+                            .map(|&v| v as f32)
+                            .collect::<Vec<f32>>()
+                            .into()
+                    } else {
+                        g32.as_slice::<f32>()?
                     };
                     if let Some(c) = clipvalue {
                         let c = c as f32;
-                        gv.iter_mut().for_each(|v| *v = v.clamp(-c, c));
+                        gv.to_mut().iter_mut().for_each(|v| *v = v.clamp(-c, c));
                     }
                     let n = gv.len();
                     let entry = self.slots.entry(var.id()).or_insert_with(|| {

@@ -1,5 +1,9 @@
 //! The update rules of Keras 3's optimizers, written once for f32 and f64.
 
+// `a[i] = a[i] + x` rather than `a[i] += x`: with a generic element type the compound
+// form borrows `a` mutably while `x` still reads it.
+#![allow(clippy::assign_op_pattern)]
+
 use crate::optimizers::base::{Real, StepInfo, UpdateRule};
 
 /// SGD with optional (Nesterov) momentum. Slot: momentum.
@@ -67,21 +71,26 @@ impl UpdateRule for AdamRule {
             T::c(alpha),
         );
         let (ms, rest) = s.split_at_mut(1);
-        let m = &mut ms[0];
         let (vs, vh) = rest.split_at_mut(1);
-        let v = &mut vs[0];
-        for i in 0..w.len() {
-            let gi = g[i];
-            m[i] = m[i] + ((gi - m[i]) * b1);
-            v[i] = v[i] + ((gi * gi - v[i]) * b2);
-            let vi = if self.amsgrad {
-                let h = &mut vh[0];
+        let (m, v) = (&mut ms[0], &mut vs[0]);
+        if self.amsgrad {
+            let h = &mut vh[0];
+            for i in 0..w.len() {
+                let gi = g[i];
+                m[i] = m[i] + (gi - m[i]) * b1;
+                v[i] = v[i] + (gi * gi - v[i]) * b2;
                 h[i] = h[i].max(v[i]);
-                h[i]
-            } else {
-                v[i]
-            };
-            w[i] = w[i] - (m[i] * alpha / (vi.sqrt() + eps));
+                w[i] = w[i] - m[i] * alpha / (h[i].sqrt() + eps);
+            }
+            return;
+        }
+        // Zipped iterators: no bounds checks, so the loop vectorises.
+        for (((wi, &gi), mi), vi) in w.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
+            let mn = *mi + (gi - *mi) * b1;
+            let vn = *vi + (gi * gi - *vi) * b2;
+            *mi = mn;
+            *vi = vn;
+            *wi = *wi - mn * alpha / (vn.sqrt() + eps);
         }
     }
 }
