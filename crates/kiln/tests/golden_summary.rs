@@ -8,21 +8,13 @@ use kiln::models::Model;
 use kiln_tensor::{Tensor, Variable};
 use serde_json::Value;
 
+#[derive(kiln::layers::Layer)]
 struct LinearRegression {
     base: LayerBase,
     w: Variable,
 }
 
 impl Layer for LinearRegression {
-    fn base(&self) -> &LayerBase {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut LayerBase {
-        &mut self.base
-    }
-    fn class_name(&self) -> &'static str {
-        "LinearRegression"
-    }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> kiln::Result<Vec<Tensor>> {
         Ok(vec![
             one_input(inputs, "LinearRegression")?.matmul(&self.w.value())?

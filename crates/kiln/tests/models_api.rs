@@ -178,6 +178,7 @@ fn training_flag_reaches_nested_dropout() {
 }
 
 /// A subclassed model: a user struct with sub-layers and its own `call`.
+#[derive(kiln::layers::Layer)]
 struct TwoTower {
     base: LayerBase,
     left: LayerRef,
@@ -185,23 +186,11 @@ struct TwoTower {
 }
 
 impl Layer for TwoTower {
-    fn base(&self) -> &LayerBase {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut LayerBase {
-        &mut self.base
-    }
-    fn class_name(&self) -> &'static str {
-        "TwoTower"
-    }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> kiln::Result<Vec<Tensor>> {
         let x = one_input(inputs, "TwoTower")?;
         let l = self.left.call(x)?;
         let r = self.right.call(x)?;
         Ok(vec![l.add(&r)?])
-    }
-    fn sublayers(&self) -> Vec<LayerRef> {
-        vec![self.left.clone(), self.right.clone()]
     }
 }
 
@@ -222,19 +211,11 @@ fn subclassed_model_tracks_sublayers() {
 
 #[test]
 fn add_loss_from_call_is_collected() {
+    #[derive(kiln::layers::Layer)]
     struct Penalized {
         base: LayerBase,
     }
     impl Layer for Penalized {
-        fn base(&self) -> &LayerBase {
-            &self.base
-        }
-        fn base_mut(&mut self) -> &mut LayerBase {
-            &mut self.base
-        }
-        fn class_name(&self) -> &'static str {
-            "Penalized"
-        }
         fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> kiln::Result<Vec<Tensor>> {
             let x = one_input(inputs, "Penalized")?;
             self.base.add_loss(x.sum(&[], false)?.mul_scalar(0.5)?);

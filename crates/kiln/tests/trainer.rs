@@ -416,27 +416,16 @@ fn class_and_sample_weights_change_the_loss() {
 #[test]
 fn add_loss_only_model_trains() {
     // A VAE-style model whose whole loss comes from add_loss: pull the output toward 0.
+    #[derive(kiln::layers::Layer)]
     struct L2Out {
         base: LayerBase,
         dense: LayerRef,
     }
     impl Layer for L2Out {
-        fn base(&self) -> &LayerBase {
-            &self.base
-        }
-        fn base_mut(&mut self) -> &mut LayerBase {
-            &mut self.base
-        }
-        fn class_name(&self) -> &'static str {
-            "L2Out"
-        }
         fn call(&mut self, inputs: &[Tensor], _c: &CallContext) -> kiln::Result<Vec<Tensor>> {
             let y = self.dense.call(&inputs[0])?;
             self.base.add_loss(y.square()?.mean(&[], false)?);
             Ok(vec![y])
-        }
-        fn sublayers(&self) -> Vec<LayerRef> {
-            vec![self.dense.clone()]
         }
     }
     let mut m = Model::from_layer(L2Out {

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use kiln_tensor::{DType, Tensor};
 use serde_json::{json, Value};
 
-use crate::layers::layer::{dtype_name, fmt_shape, CallContext, Layer, LayerBase, LayerRef, Shape};
+use crate::layers::layer::{
+    dtype_name, fmt_shape, CallContext, Layer, LayerBase, LayerRef, LayerState, Shape,
+};
 use crate::{Error, Result};
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -160,7 +162,7 @@ impl InputLayer {
     }
 }
 
-impl Layer for InputLayer {
+impl LayerState for InputLayer {
     fn base(&self) -> &LayerBase {
         &self.base
     }
@@ -170,6 +172,9 @@ impl Layer for InputLayer {
     fn class_name(&self) -> &'static str {
         "InputLayer"
     }
+}
+
+impl Layer for InputLayer {
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         Ok(inputs.to_vec())
     }

@@ -391,9 +391,51 @@ impl<T: Any> AsAny for T {
     }
 }
 
-/// A Keras layer. Implement this for a custom layer (or a subclassed model): embed a
-/// [`LayerBase`], create weights in `build` with [`LayerBase::add_weight`], compute in
-/// `call`, and list nested layers in `sublayers` so their weights are tracked.
+/// The bookkeeping half of a layer: its [`LayerBase`], Keras class name and nested layers.
+/// `#[derive(Layer)]` implements it from the struct's fields (a `LayerBase` field; fields
+/// of type `LayerRef`, `Vec<LayerRef>`, `Option<LayerRef>` or `Model` are sub-layers), so
+/// a subclassed layer or model only writes [`Layer::call`].
+///
+/// ```
+/// use kiln::layers::{CallContext, Dense, Layer, LayerBase, LayerRef, LayerState};
+/// use kiln::models::Model;
+/// use kiln_tensor::{DType, Tensor};
+///
+/// #[derive(kiln::layers::Layer)]
+/// struct TwoLayers { base: LayerBase, hidden: LayerRef, out: LayerRef }
+///
+/// impl Layer for TwoLayers {
+///     fn call(&mut self, x: &[Tensor], _ctx: &CallContext) -> kiln::Result<Vec<Tensor>> {
+///         let h = self.hidden.call(&x[0])?;
+///         Ok(vec![self.out.call(&h)?])
+///     }
+/// }
+///
+/// let model = Model::from_layer(TwoLayers {
+///     base: LayerBase::new("two_layers"),
+///     hidden: Dense::new(4).activation("relu").into(),
+///     out: Dense::new(1).into(),
+/// });
+/// model.call(&Tensor::ones(&[2, 3], DType::F32))?;
+/// assert_eq!(model.weights().len(), 4); // tracked through the derived sublayers()
+/// # Ok::<(), kiln::Error>(())
+/// ```
+pub trait LayerState {
+    /// The shared layer state.
+    fn base(&self) -> &LayerBase;
+    /// The shared layer state, mutably.
+    fn base_mut(&mut self) -> &mut LayerBase;
+    /// Keras's class name (`"Dense"`), shown by `summary()` and saved in configs.
+    fn class_name(&self) -> &'static str;
+    /// Nested layers whose weights and losses belong to this layer.
+    fn sublayers(&self) -> Vec<LayerRef> {
+        Vec::new()
+    }
+}
+
+/// A Keras layer. Implement this for a custom layer (or a subclassed model) together with
+/// [`LayerState`] (usually `#[derive(Layer)]`): create weights in `build` with
+/// [`LayerBase::add_weight`] and compute in `call`.
 ///
 /// Users call layers through [`LayerRef`], which runs Keras's `__call__` logic: lazy
 /// build, input checks, `training` propagation, symbolic (functional) calls.
@@ -403,11 +445,9 @@ impl<T: Any> AsAny for T {
 /// use kiln::initializers::Initializer;
 /// use kiln_tensor::{Tensor, Variable};
 ///
+/// #[derive(kiln::layers::Layer)]
 /// struct Scale { base: LayerBase, w: Option<Variable> }
 /// impl Layer for Scale {
-///     fn base(&self) -> &LayerBase { &self.base }
-///     fn base_mut(&mut self) -> &mut LayerBase { &mut self.base }
-///     fn class_name(&self) -> &'static str { "Scale" }
 ///     fn build(&mut self, shapes: &[Shape]) -> kiln::Result<()> {
 ///         let d = shapes[0].last().copied().flatten().unwrap_or(1);
 ///         self.w = Some(self.base.add_weight("w", &[d], &Initializer::Ones, true, None, None)?);
@@ -423,13 +463,7 @@ impl<T: Any> AsAny for T {
 /// assert_eq!(layer.count_params(), 2);
 /// # Ok::<(), kiln::Error>(())
 /// ```
-pub trait Layer: AsAny + Send {
-    /// The shared layer state.
-    fn base(&self) -> &LayerBase;
-    /// The shared layer state, mutably.
-    fn base_mut(&mut self) -> &mut LayerBase;
-    /// Keras's class name (`"Dense"`), shown by `summary()` and saved in configs.
-    fn class_name(&self) -> &'static str;
+pub trait Layer: LayerState + AsAny + Send {
     /// Creates weights once the input shapes are known (batch axis `None` when unknown).
     fn build(&mut self, _input_shapes: &[Shape]) -> Result<()> {
         Ok(())
@@ -444,10 +478,6 @@ pub trait Layer: AsAny + Send {
     /// The layer's config (Keras's `get_config`).
     fn get_config(&self) -> Value {
         Value::Object(self.base().base_config())
-    }
-    /// Nested layers whose weights and losses belong to this layer.
-    fn sublayers(&self) -> Vec<LayerRef> {
-        Vec::new()
     }
 }
 

@@ -1,13 +1,19 @@
 //! Boilerplate shared by the built-in layers.
 
-/// `base`/`base_mut` for a layer struct with a `base: LayerBase` field.
-macro_rules! layer_base {
-    () => {
-        fn base(&self) -> &$crate::layers::LayerBase {
-            &self.base
-        }
-        fn base_mut(&mut self) -> &mut $crate::layers::LayerBase {
-            &mut self.base
+/// `LayerState` for a built-in layer struct with a `base: LayerBase` field and no
+/// sub-layers.
+macro_rules! layer_state {
+    ($t:ty, $class:expr) => {
+        impl $crate::layers::LayerState for $t {
+            fn base(&self) -> &$crate::layers::LayerBase {
+                &self.base
+            }
+            fn base_mut(&mut self) -> &mut $crate::layers::LayerBase {
+                &mut self.base
+            }
+            fn class_name(&self) -> &'static str {
+                $class
+            }
         }
     };
 }
@@ -33,4 +39,4 @@ macro_rules! common_builders {
 }
 
 pub(crate) use common_builders;
-pub(crate) use layer_base;
+pub(crate) use layer_state;

@@ -13,9 +13,11 @@ pub use self::activations::{LeakyReLU, PReLU, ReLU, Softmax, ELU};
 pub use self::core::{Activation, Dense, Identity, Lambda};
 pub(crate) use keras_tensor::check_model_input;
 pub use keras_tensor::{Input, InputLayer, KerasTensor, Node, TensorSpec};
+/// `#[derive(Layer)]`: implements [`LayerState`] from a struct's fields.
+pub use kiln_derive::Layer;
 pub use layer::{
     fmt_shape, one_input, shape_of, AsAny, CallContext, InputSpec, Layer, LayerApply, LayerBase,
-    LayerInput, LayerRef, Shape,
+    LayerInput, LayerRef, LayerState, Shape,
 };
 pub use merging::{add, average, concatenate, maximum, minimum, multiply, subtract};
 pub use merging::{Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract};

@@ -7,7 +7,8 @@ use kiln_tensor::Tensor;
 use serde_json::{json, Value};
 
 use crate::layers::{
-    check_model_input, CallContext, KerasTensor, Layer, LayerBase, LayerRef, Node, Shape,
+    check_model_input, CallContext, KerasTensor, Layer, LayerBase, LayerRef, LayerState, Node,
+    Shape,
 };
 use crate::{Error, Result};
 
@@ -305,7 +306,7 @@ fn visit(
     Ok(())
 }
 
-impl Layer for Functional {
+impl LayerState for Functional {
     fn base(&self) -> &LayerBase {
         &self.base
     }
@@ -315,6 +316,12 @@ impl Layer for Functional {
     fn class_name(&self) -> &'static str {
         self.class
     }
+    fn sublayers(&self) -> Vec<LayerRef> {
+        self.layers.clone()
+    }
+}
+
+impl Layer for Functional {
     fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>> {
         self.run(inputs, ctx.training)
     }
@@ -340,9 +347,6 @@ impl Layer for Functional {
         } else {
             None
         }
-    }
-    fn sublayers(&self) -> Vec<LayerRef> {
-        self.layers.clone()
     }
     fn get_config(&self) -> Value {
         let layers: Vec<Value> = self

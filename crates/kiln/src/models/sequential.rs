@@ -3,7 +3,7 @@
 use kiln_tensor::{DType, Tensor};
 use serde_json::{json, Value};
 
-use crate::layers::{CallContext, Input, Layer, LayerBase, LayerRef, Shape};
+use crate::layers::{CallContext, Input, Layer, LayerBase, LayerRef, LayerState, Shape};
 use crate::models::functional::Functional;
 use crate::{Error, Result};
 
@@ -154,7 +154,7 @@ fn model_input_spec(layer: &LayerRef) -> Option<(Shape, DType)> {
         .flatten()
 }
 
-impl Layer for SequentialNet {
+impl LayerState for SequentialNet {
     fn base(&self) -> &LayerBase {
         &self.base
     }
@@ -164,6 +164,12 @@ impl Layer for SequentialNet {
     fn class_name(&self) -> &'static str {
         "Sequential"
     }
+    fn sublayers(&self) -> Vec<LayerRef> {
+        self.layers.clone()
+    }
+}
+
+impl Layer for SequentialNet {
     fn build(&mut self, input_shapes: &[Shape]) -> Result<()> {
         if self.graph.is_none() {
             let mut s = input_shapes.first().cloned().unwrap_or_default();
@@ -196,9 +202,6 @@ impl Layer for SequentialNet {
     }
     fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
         self.graph.as_ref()?.compute_output_shape(input_shapes)
-    }
-    fn sublayers(&self) -> Vec<LayerRef> {
-        self.layers.clone()
     }
     fn get_config(&self) -> Value {
         let layers: Vec<Value> = self

@@ -4,7 +4,7 @@ use kiln_tensor::Tensor;
 use serde_json::{json, Value};
 
 use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_base};
+use crate::layers::macros::{common_builders, layer_state};
 use crate::Result;
 
 /// `keras.layers.ELU(alpha=1.0)`.
@@ -44,11 +44,9 @@ impl Default for ELU {
 
 common_builders!(ELU);
 
+layer_state!(ELU, "ELU");
+
 impl Layer for ELU {
-    layer_base!();
-    fn class_name(&self) -> &'static str {
-        "ELU"
-    }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         Ok(vec![one_input(inputs, "ELU")?.elu(self.alpha)?])
     }

@@ -4,7 +4,7 @@ use kiln_tensor::Tensor;
 use serde_json::{json, Value};
 
 use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_base};
+use crate::layers::macros::{common_builders, layer_state};
 use crate::Result;
 
 /// `keras.layers.LeakyReLU(negative_slope=0.3)`.
@@ -44,11 +44,9 @@ impl Default for LeakyReLU {
 
 common_builders!(LeakyReLU);
 
+layer_state!(LeakyReLU, "LeakyReLU");
+
 impl Layer for LeakyReLU {
-    layer_base!();
-    fn class_name(&self) -> &'static str {
-        "LeakyReLU"
-    }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         Ok(vec![
             one_input(inputs, "LeakyReLU")?.leaky_relu(self.negative_slope)?

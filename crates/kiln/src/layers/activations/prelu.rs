@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use crate::constraints::Constraint;
 use crate::initializers::Initializer;
 use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_base};
+use crate::layers::macros::{common_builders, layer_state};
 use crate::regularizers::Regularizer;
 use crate::{Error, Result};
 
@@ -73,11 +73,9 @@ impl Default for PReLU {
 
 common_builders!(PReLU);
 
+layer_state!(PReLU, "PReLU");
+
 impl Layer for PReLU {
-    layer_base!();
-    fn class_name(&self) -> &'static str {
-        "PReLU"
-    }
     fn build(&mut self, shapes: &[Shape]) -> Result<()> {
         let s = &shapes[0];
         let mut param = Vec::with_capacity(s.len().saturating_sub(1));

@@ -4,7 +4,7 @@ use kiln_tensor::Tensor;
 use serde_json::{json, Value};
 
 use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_base};
+use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
 /// `keras.layers.ReLU(max_value, negative_slope, threshold)`:
@@ -99,11 +99,9 @@ pub(crate) fn relu_general(
     Ok(y)
 }
 
+layer_state!(ReLU, "ReLU");
+
 impl Layer for ReLU {
-    layer_base!();
-    fn class_name(&self) -> &'static str {
-        "ReLU"
-    }
     fn build(&mut self, _s: &[Shape]) -> Result<()> {
         if self.max_value.is_some_and(|m| m < 0.0) || self.negative_slope < 0.0 {
             return Err(Error::InvalidArgument {

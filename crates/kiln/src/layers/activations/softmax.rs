@@ -4,7 +4,7 @@ use kiln_tensor::Tensor;
 use serde_json::{json, Value};
 
 use crate::layers::layer::{CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_base};
+use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
 /// `keras.layers.Softmax(axis=-1)`. An optional second input is a mask (true = keep):
@@ -45,11 +45,9 @@ impl Default for Softmax {
 
 common_builders!(Softmax);
 
+layer_state!(Softmax, "Softmax");
+
 impl Layer for Softmax {
-    layer_base!();
-    fn class_name(&self) -> &'static str {
-        "Softmax"
-    }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         match inputs {
             [x] => Ok(vec![x.softmax(self.axis)?]),

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::activations::Activation as Act;
 use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_base};
+use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
 /// `keras.layers.Activation`.
@@ -35,11 +35,9 @@ impl Activation {
 
 common_builders!(Activation);
 
+layer_state!(Activation, "Activation");
+
 impl Layer for Activation {
-    layer_base!();
-    fn class_name(&self) -> &'static str {
-        "Activation"
-    }
     fn build(&mut self, _input_shapes: &[Shape]) -> Result<()> {
         self.activation
             .as_ref()

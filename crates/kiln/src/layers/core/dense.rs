@@ -6,7 +6,9 @@ use serde_json::{json, Value};
 use crate::activations::Activation;
 use crate::constraints::Constraint;
 use crate::initializers::Initializer;
-use crate::layers::layer::{one_input, CallContext, InputSpec, Layer, LayerBase, Shape};
+use crate::layers::layer::{
+    one_input, CallContext, InputSpec, Layer, LayerBase, LayerState, Shape,
+};
 use crate::regularizers::Regularizer;
 use crate::{Error, Result};
 
@@ -141,7 +143,7 @@ impl Dense {
     }
 }
 
-impl Layer for Dense {
+impl LayerState for Dense {
     fn base(&self) -> &LayerBase {
         &self.base
     }
@@ -151,7 +153,9 @@ impl Layer for Dense {
     fn class_name(&self) -> &'static str {
         "Dense"
     }
+}
 
+impl Layer for Dense {
     fn build(&mut self, input_shapes: &[Shape]) -> Result<()> {
         if let Err(e) = &self.activation {
             return Err(Error::InvalidArgument {

@@ -3,7 +3,7 @@
 use kiln_tensor::Tensor;
 
 use crate::layers::layer::{CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_base};
+use crate::layers::macros::{common_builders, layer_state};
 use crate::Result;
 
 /// `keras.layers.Identity`: a placeholder layer that passes its inputs through.
@@ -36,11 +36,9 @@ impl Default for Identity {
 
 common_builders!(Identity);
 
+layer_state!(Identity, "Identity");
+
 impl Layer for Identity {
-    layer_base!();
-    fn class_name(&self) -> &'static str {
-        "Identity"
-    }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         Ok(inputs.to_vec())
     }

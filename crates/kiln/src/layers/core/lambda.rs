@@ -5,7 +5,7 @@ use std::sync::Arc;
 use kiln_tensor::Tensor;
 
 use crate::layers::layer::{CallContext, Layer, LayerBase};
-use crate::layers::macros::{common_builders, layer_base};
+use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
 type LambdaFn = Arc<dyn Fn(&[Tensor]) -> Result<Tensor> + Send + Sync>;
@@ -52,11 +52,9 @@ impl Lambda {
 
 common_builders!(Lambda);
 
+layer_state!(Lambda, "Lambda");
+
 impl Layer for Lambda {
-    layer_base!();
-    fn class_name(&self) -> &'static str {
-        "Lambda"
-    }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         Ok(vec![(self.f)(inputs)?])
     }

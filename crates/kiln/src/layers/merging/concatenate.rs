@@ -4,7 +4,7 @@ use kiln_tensor::Tensor;
 use serde_json::{json, Value};
 
 use crate::layers::layer::{fmt_shape, CallContext, Layer, LayerBase, LayerInput, LayerRef, Shape};
-use crate::layers::macros::{common_builders, layer_base};
+use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
 /// `keras.layers.Concatenate`: joins the inputs along `axis` (default -1); other axes
@@ -96,11 +96,9 @@ impl Default for Concatenate {
 
 common_builders!(Concatenate);
 
+layer_state!(Concatenate, "Concatenate");
+
 impl Layer for Concatenate {
-    layer_base!();
-    fn class_name(&self) -> &'static str {
-        "Concatenate"
-    }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         let shapes: Vec<Shape> = inputs.iter().map(crate::layers::shape_of).collect();
         self.out_shape(&shapes)?;

@@ -3,7 +3,7 @@
 use kiln_tensor::Tensor;
 
 use crate::layers::layer::{CallContext, Layer, LayerBase, LayerInput, LayerRef, Shape};
-use crate::layers::macros::{common_builders, layer_base};
+use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
 #[derive(Clone, Copy)]
@@ -114,11 +114,9 @@ macro_rules! merge_layer {
 
         common_builders!($t);
 
+        layer_state!($t, stringify!($t));
+
         impl Layer for $t {
-            layer_base!();
-            fn class_name(&self) -> &'static str {
-                stringify!($t)
-            }
             fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
                 Ok(vec![merge($op, stringify!($t), inputs)?])
             }

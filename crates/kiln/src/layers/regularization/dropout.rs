@@ -5,7 +5,7 @@ use kiln_tensor::Tensor;
 use serde_json::{json, Value};
 
 use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_base};
+use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
 /// `keras.layers.Dropout`: in training, zeroes a `rate` fraction of the inputs and scales
@@ -69,11 +69,9 @@ impl Dropout {
 
 common_builders!(Dropout);
 
+layer_state!(Dropout, "Dropout");
+
 impl Layer for Dropout {
-    layer_base!();
-    fn class_name(&self) -> &'static str {
-        "Dropout"
-    }
     fn build(&mut self, _input_shapes: &[Shape]) -> Result<()> {
         self.validate()
     }

@@ -3,7 +3,7 @@
 use kiln_tensor::Tensor;
 
 use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_base};
+use crate::layers::macros::{common_builders, layer_state};
 use crate::Result;
 
 /// `keras.layers.Flatten`: `(batch, d1, d2, ...)` to `(batch, d1 * d2 * ...)`.
@@ -36,11 +36,9 @@ impl Default for Flatten {
 
 common_builders!(Flatten);
 
+layer_state!(Flatten, "Flatten");
+
 impl Layer for Flatten {
-    layer_base!();
-    fn class_name(&self) -> &'static str {
-        "Flatten"
-    }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         let x = one_input(inputs, "Flatten")?;
         let batch = x.shape().first().copied().unwrap_or(1);

@@ -4,7 +4,7 @@ use kiln_tensor::Tensor;
 use serde_json::{json, Value};
 
 use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_base};
+use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
 /// `keras.layers.Permute`: permutes the non-batch axes; `dims` counts from 1 (the batch
@@ -50,11 +50,9 @@ impl Permute {
 
 common_builders!(Permute);
 
+layer_state!(Permute, "Permute");
+
 impl Layer for Permute {
-    layer_base!();
-    fn class_name(&self) -> &'static str {
-        "Permute"
-    }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         let x = one_input(inputs, "Permute")?;
         self.check(x.rank())?;

@@ -4,7 +4,7 @@ use kiln_tensor::Tensor;
 use serde_json::{json, Value};
 
 use crate::layers::layer::{one_input, CallContext, InputSpec, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_base};
+use crate::layers::macros::{common_builders, layer_state};
 use crate::Result;
 
 /// `keras.layers.RepeatVector`: `(batch, features)` to `(batch, n, features)`.
@@ -32,11 +32,9 @@ impl RepeatVector {
 
 common_builders!(RepeatVector);
 
+layer_state!(RepeatVector, "RepeatVector");
+
 impl Layer for RepeatVector {
-    layer_base!();
-    fn class_name(&self) -> &'static str {
-        "RepeatVector"
-    }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         let x = one_input(inputs, "RepeatVector")?;
         let s = x.shape().to_vec();

@@ -4,7 +4,7 @@ use kiln_tensor::Tensor;
 use serde_json::{json, Value};
 
 use crate::layers::layer::{fmt_shape, one_input, CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_base};
+use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
 /// `keras.layers.Reshape`: reshapes each sample to `target_shape` (one entry may be -1).
@@ -92,11 +92,9 @@ impl Reshape {
 
 common_builders!(Reshape);
 
+layer_state!(Reshape, "Reshape");
+
 impl Layer for Reshape {
-    layer_base!();
-    fn class_name(&self) -> &'static str {
-        "Reshape"
-    }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         let x = one_input(inputs, "Reshape")?;
         let s = self.resolve(&crate::layers::shape_of(x))?;
