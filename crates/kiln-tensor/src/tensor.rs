@@ -63,6 +63,7 @@ impl Tensor {
     /// Builds a tensor from a vector of elements laid out row-major for `shape`.
     /// Kernels use this; it trusts that `v.len()` matches `shape`.
     pub(crate) fn from_vec_unchecked<T: Element>(v: Vec<T>, shape: Vec<usize>) -> Tensor {
+        crate::cpu::alloc::tune_heap();
         Tensor::from_buffer(T::wrap(v), shape)
     }
 

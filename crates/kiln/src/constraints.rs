@@ -115,6 +115,42 @@ impl Constraint {
         }
     }
 
+    /// Rebuilds a constraint from Keras's serialised form or a name.
+    ///
+    /// ```
+    /// use kiln::constraints::Constraint;
+    /// let c = Constraint::MaxNorm { max_value: 3.0, axis: 0 };
+    /// assert_eq!(Constraint::from_config(&c.get_config())?, c);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn from_config(v: &Value) -> Result<Constraint> {
+        if let Some(name) = v.as_str() {
+            return Constraint::get(name);
+        }
+        let class = v.get("class_name").and_then(Value::as_str).unwrap_or("");
+        let c = v.get("config").cloned().unwrap_or(Value::Null);
+        let f = |k: &str, d: f64| c.get(k).and_then(Value::as_f64).unwrap_or(d);
+        let axis = c.get("axis").and_then(Value::as_i64).unwrap_or(0) as isize;
+        match class {
+            "NonNeg" => Ok(Constraint::NonNeg),
+            "MaxNorm" => Ok(Constraint::MaxNorm {
+                max_value: f("max_value", 2.0),
+                axis,
+            }),
+            "UnitNorm" => Ok(Constraint::UnitNorm { axis }),
+            "MinMaxNorm" => Ok(Constraint::MinMaxNorm {
+                min_value: f("min_value", 0.0),
+                max_value: f("max_value", 1.0),
+                rate: f("rate", 1.0),
+                axis,
+            }),
+            other => Err(Error::InvalidArgument {
+                api: "Constraint.from_config",
+                msg: format!("unknown constraint class '{other}' in {v}"),
+            }),
+        }
+    }
+
     /// Keras's serialised form.
     ///
     /// ```

@@ -496,6 +496,85 @@ fn thin_q(a: &[f64], m: usize, n: usize) -> Vec<f64> {
     q
 }
 
+impl Initializer {
+    /// Rebuilds an initializer from Keras's serialised form (`{"class_name", "config"}`)
+    /// or a plain name.
+    ///
+    /// ```
+    /// use kiln::initializers::Initializer;
+    /// let i = Initializer::from_config(&Initializer::Constant(3.0).get_config())?;
+    /// assert_eq!(i.call(&[1], kiln_tensor::DType::F32)?.to_vec::<f32>()?, vec![3.0]);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn from_config(v: &Value) -> Result<Initializer> {
+        if let Some(name) = v.as_str() {
+            return Initializer::get(name);
+        }
+        let class =
+            v.get("class_name")
+                .and_then(Value::as_str)
+                .ok_or_else(|| Error::InvalidArgument {
+                    api: "Initializer.from_config",
+                    msg: format!("expected {{\"class_name\", \"config\"}} or a name, got {v}"),
+                })?;
+        let c = v.get("config").cloned().unwrap_or(Value::Null);
+        let f = |k: &str, d: f64| c.get(k).and_then(Value::as_f64).unwrap_or(d);
+        let seed = c.get("seed").and_then(Value::as_u64);
+        let mode = match c.get("mode").and_then(Value::as_str).unwrap_or("fan_in") {
+            "fan_out" => FanMode::FanOut,
+            "fan_avg" => FanMode::FanAvg,
+            _ => FanMode::FanIn,
+        };
+        let distribution = match c
+            .get("distribution")
+            .and_then(Value::as_str)
+            .unwrap_or("truncated_normal")
+        {
+            "uniform" => Distribution::Uniform,
+            "untruncated_normal" | "normal" => Distribution::UntruncatedNormal,
+            _ => Distribution::TruncatedNormal,
+        };
+        Ok(match class {
+            "Constant" => Initializer::Constant(f("value", 0.0)),
+            "RandomNormal" => Initializer::RandomNormal {
+                mean: f("mean", 0.0),
+                stddev: f("stddev", 0.05),
+                seed,
+            },
+            "RandomUniform" => Initializer::RandomUniform {
+                minval: f("minval", -0.05),
+                maxval: f("maxval", 0.05),
+                seed,
+            },
+            "TruncatedNormal" => Initializer::TruncatedNormal {
+                mean: f("mean", 0.0),
+                stddev: f("stddev", 0.05),
+                seed,
+            },
+            "VarianceScaling" => Initializer::VarianceScaling {
+                scale: f("scale", 1.0),
+                mode,
+                distribution,
+                seed,
+            },
+            "GlorotUniform" => Initializer::GlorotUniform(seed),
+            "GlorotNormal" => Initializer::GlorotNormal(seed),
+            "HeUniform" => Initializer::HeUniform(seed),
+            "HeNormal" => Initializer::HeNormal(seed),
+            "LecunUniform" => Initializer::LecunUniform(seed),
+            "LecunNormal" => Initializer::LecunNormal(seed),
+            "Orthogonal" => Initializer::Orthogonal {
+                gain: f("gain", 1.0),
+                seed,
+            },
+            "Identity" => Initializer::Identity {
+                gain: f("gain", 1.0),
+            },
+            other => Initializer::get(other)?,
+        })
+    }
+}
+
 impl From<&str> for Initializer {
     /// Unknown names fall back to a [`Initializer::Custom`] that errors when called, so a
     /// typo surfaces at build time with the message of [`Initializer::get`].

@@ -84,6 +84,35 @@ impl Regularizer {
         }
     }
 
+    /// Rebuilds a regularizer from Keras's serialised form or a name.
+    ///
+    /// ```
+    /// use kiln::regularizers::Regularizer;
+    /// let r = Regularizer::from_config(&Regularizer::L1L2 { l1: 0.1, l2: 0.2 }.get_config())?;
+    /// assert_eq!(r.get_config()["config"]["l2"], 0.2);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn from_config(v: &Value) -> Result<Regularizer> {
+        if let Some(name) = v.as_str() {
+            return Regularizer::get(name);
+        }
+        let class = v.get("class_name").and_then(Value::as_str).unwrap_or("");
+        let c = v.get("config").cloned().unwrap_or(Value::Null);
+        let f = |k: &str| c.get(k).and_then(Value::as_f64).unwrap_or(0.0);
+        match class {
+            "L1" => Ok(Regularizer::L1(f("l1"))),
+            "L2" => Ok(Regularizer::L2(f("l2"))),
+            "L1L2" => Ok(Regularizer::L1L2 {
+                l1: f("l1"),
+                l2: f("l2"),
+            }),
+            other => Err(Error::InvalidArgument {
+                api: "Regularizer.from_config",
+                msg: format!("unknown regularizer class '{other}' in {v}"),
+            }),
+        }
+    }
+
     /// Keras's serialised form.
     ///
     /// ```

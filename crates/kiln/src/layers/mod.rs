@@ -6,6 +6,7 @@ mod keras_tensor;
 mod layer;
 mod macros;
 mod merging;
+mod registry;
 mod regularization;
 mod reshaping;
 
@@ -21,5 +22,6 @@ pub use layer::{
 };
 pub use merging::{add, average, concatenate, maximum, minimum, multiply, subtract};
 pub use merging::{Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract};
+pub use registry::{deserialize, from_config, register_layer};
 pub use regularization::Dropout;
 pub use reshaping::{Flatten, Permute, RepeatVector, Reshape};
