@@ -26,7 +26,7 @@ fn tensor(v: &Value) -> Option<Tensor> {
         "int64" => DType::I64,
         d => panic!("dtype {d}"),
     };
-    Some(Tensor::from_vec(data, &shape).ok()?.cast(dtype).ok()?)
+    Tensor::from_vec(data, &shape).ok()?.cast(dtype).ok()
 }
 
 fn close(what: &str, got: &Tensor, want: &Tensor, rtol: f64, atol: f64) {

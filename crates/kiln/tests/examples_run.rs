@@ -1,0 +1,70 @@
+//! Runs the fast seed examples (cargo builds examples before integration tests) and checks
+//! their exit status and key output lines. Each example asserts its own figures (weights
+//! recovered within 1e-2, S004-3's evaluate within 10x of the seed's).
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn example(name: &str) -> PathBuf {
+    // target/<profile>/deps/<test-binary> -> target/<profile>/examples/<name>
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    dir.join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn run(name: &str) -> String {
+    let path = example(name);
+    if !path.exists() {
+        // `cargo test --workspace` builds examples first; a filtered run may not have.
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "kiln", "--example", name])
+            .status()
+            .expect("running cargo build --example");
+        assert!(status.success(), "building example {name}");
+    }
+    let out = Command::new(&path)
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", path.display()));
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{name} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn seed_004_linear_regressions() {
+    for name in [
+        "s004_1_linear_regression_class",
+        "s004_2_linear_regression_model",
+        "s004_4_fit_sgd",
+        "s004_7_linear_layers",
+        "s004_8_lazy_linear",
+    ] {
+        let out = run(name);
+        assert!(
+            out.contains("recovered [0, 1, 2, 3, 4] within 0.01"),
+            "{name}:\n{out}"
+        );
+    }
+    let out = run("s004_1_linear_regression_class");
+    assert!(
+        out.contains("mean squared loss at iteration 1000 is 0.0000"),
+        "{out}"
+    );
+}
+
+#[test]
+fn seed_004_summary_evaluate_and_collapse() {
+    let out = run("s004_3_summary_evaluate");
+    assert!(
+        out.contains("Model: \"linear_regression\"") && out.contains("Total params: 5 (20.00 B)")
+    );
+    let out = run("s004_9_dense_regression");
+    assert!(out.contains("Tensor(True, shape=(), dtype=bool)"), "{out}");
+    let out = run("s004_11_relu_network");
+    assert!(out.contains("Tensor(False, shape=(), dtype=bool)"), "{out}");
+}
