@@ -68,3 +68,29 @@ fn seed_004_summary_evaluate_and_collapse() {
     let out = run("s004_11_relu_network");
     assert!(out.contains("Tensor(False, shape=(), dtype=bool)"), "{out}");
 }
+
+#[test]
+fn keras_api_seed_examples() {
+    let out = run("s000_1_custom_layer_functional");
+    assert!(out.contains("Total params: 50,890"), "{out}");
+    let out = run("s002_1_sequential_mlp");
+    assert!(
+        out.contains("Predictions shape: (5, 10)") && out.contains("Loss: "),
+        "{out}"
+    );
+    let out = run("s003_38_custom_loop_logits");
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("Epoch ")).count(),
+        10,
+        "{out}"
+    );
+    let out = run("s003_39_custom_callback");
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.starts_with("End of epoch "))
+            .count(),
+        10,
+        "{out}"
+    );
+    assert!(out.contains("End of epoch 9, loss: "), "{out}");
+}
