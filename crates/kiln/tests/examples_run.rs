@@ -94,3 +94,26 @@ fn keras_api_seed_examples() {
     );
     assert!(out.contains("End of epoch 9, loss: "), "{out}");
 }
+
+#[test]
+fn model_construction_seed_examples() {
+    let out = run("s003_1_eager_demo");
+    assert!(
+        out.contains("Tensor([5, 7, 9], shape=(3,), dtype=i32)"),
+        "{out}"
+    );
+    for name in [
+        "s003_2_custom_dense_sequential",
+        "s003_3_sequential_vs_functional",
+        "s003_4_multi_input_regression",
+        "s003_5_shared_layer",
+    ] {
+        run(name); // each asserts its own shapes and parameter counts
+    }
+    let out = run("s002_3_tape_train_step");
+    assert!(
+        out.contains("Epoch: 0, Loss: ") && out.contains("Predictions shape: (5, 10)"),
+        "{out}"
+    );
+    assert!(out.contains("Accuracy: "), "{out}");
+}
