@@ -17,7 +17,7 @@ fn train_step(
     y: &Tensor,
 ) -> kiln::Result<f32> {
     let tape = GradientTape::new();
-    let predictions = model.call_multi(&[x.clone()], true)?.remove(0);
+    let predictions = model.call_multi(std::slice::from_ref(x), true)?.remove(0);
     let loss = loss_fn.compute(y, &predictions, None)?;
     let vars = model.trainable_weights();
     let refs: Vec<&Variable> = vars.iter().collect();
