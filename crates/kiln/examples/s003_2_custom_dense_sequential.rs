@@ -68,7 +68,7 @@ fn main() -> kiln::Result<()> {
             .optimizer("adam")
             .loss("categorical_crossentropy"),
     )?;
-    let out = model.predict(&Tensor::zeros(&[2, 784], DType::F32), 32, 0)?;
+    let out = model.predict(Tensor::zeros(&[2, 784], DType::F32), 32, 0)?;
     assert_eq!(out.shape(), &[2, 10]);
     assert_eq!(model.count_params(), 784 * 64 + 64 + 64 * 10 + 10);
     Ok(())
