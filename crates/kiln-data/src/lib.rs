@@ -12,5 +12,7 @@
 pub mod datasets;
 mod error;
 pub mod idx;
+pub mod npz;
+pub mod numpy_random;
 
 pub use error::{DataError, Result};

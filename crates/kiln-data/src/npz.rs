@@ -1,0 +1,280 @@
+//! Reading NumPy's `.npy` arrays and `.npz` archives (what `np.savez` and
+//! `np.savez_compressed` write, zip64 headers included), for datasets Keras ships as
+//! `.npz`. Every entry's CRC-32 is checked; any malformed or truncated input is a
+//! [`DataError::Corrupt`] naming the file.
+
+use std::io::Read;
+use std::path::Path;
+
+use kiln_tensor::{DType, Tensor};
+
+use crate::{DataError, Result};
+
+fn corrupt(path: &Path, msg: impl Into<String>) -> DataError {
+    DataError::Corrupt {
+        path: path.to_path_buf(),
+        msg: msg.into(),
+    }
+}
+
+fn u16_at(b: &[u8], i: usize) -> Option<u16> {
+    Some(u16::from_le_bytes(b.get(i..i + 2)?.try_into().ok()?))
+}
+
+fn u32_at(b: &[u8], i: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(i..i + 4)?.try_into().ok()?))
+}
+
+fn u64_at(b: &[u8], i: usize) -> Option<u64> {
+    Some(u64::from_le_bytes(b.get(i..i + 8)?.try_into().ok()?))
+}
+
+/// Parses one `.npy` payload (format versions 1-3, little-endian or byte-sized dtypes,
+/// C order) into a tensor; `f8` becomes f64, `f4` f32, `i8`/`i4` i64/i32, `u1` u8, `b1` bool.
+///
+/// ```
+/// // A 2-element float64 array as np.save writes it.
+/// let mut npy = b"\x93NUMPY\x01\x00".to_vec();
+/// let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }";
+/// let mut h = header.to_string();
+/// while (10 + h.len() + 1) % 64 != 0 { h.push(' '); }
+/// h.push('\n');
+/// npy.extend_from_slice(&(h.len() as u16).to_le_bytes());
+/// npy.extend_from_slice(h.as_bytes());
+/// npy.extend_from_slice(&1.5f64.to_le_bytes());
+/// npy.extend_from_slice(&(-2.0f64).to_le_bytes());
+/// let t = kiln_data::npz::parse_npy(std::path::Path::new("a.npy"), &npy)?;
+/// assert_eq!(t.to_vec::<f64>()?, vec![1.5, -2.0]);
+/// # Ok::<(), kiln_data::DataError>(())
+/// ```
+pub fn parse_npy(path: &Path, b: &[u8]) -> Result<Tensor> {
+    if b.len() < 10 || &b[..6] != b"\x93NUMPY" {
+        return Err(corrupt(path, "not a .npy array (bad magic)"));
+    }
+    let (hlen, start) = match b[6] {
+        1 => (u16_at(b, 8).map(usize::from), 10),
+        2 | 3 => (u32_at(b, 8).map(|v| v as usize), 12),
+        v => {
+            return Err(corrupt(
+                path,
+                format!("unsupported .npy format version {v}"),
+            ))
+        }
+    };
+    let hlen = hlen.ok_or_else(|| corrupt(path, "truncated .npy header"))?;
+    let header = b
+        .get(start..start + hlen)
+        .and_then(|h| std::str::from_utf8(h).ok())
+        .ok_or_else(|| corrupt(path, "truncated or non-text .npy header"))?;
+    let field = |key: &str| -> Option<&str> {
+        let k = header.find(&format!("'{key}'"))?;
+        let rest = header[k + key.len() + 2..]
+            .trim_start()
+            .strip_prefix(':')?
+            .trim_start();
+        Some(rest)
+    };
+    let descr = field("descr")
+        .and_then(|r| r.strip_prefix('\''))
+        .and_then(|r| r.split('\'').next())
+        .ok_or_else(|| corrupt(path, format!("no dtype in .npy header {header:?}")))?;
+    if field("fortran_order").is_some_and(|r| r.starts_with("True")) {
+        return Err(corrupt(path, "Fortran-ordered arrays are not supported"));
+    }
+    let shape_txt = field("shape")
+        .and_then(|r| r.strip_prefix('('))
+        .and_then(|r| r.split(')').next())
+        .ok_or_else(|| corrupt(path, format!("no shape in .npy header {header:?}")))?;
+    let shape: Vec<usize> = shape_txt
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<usize>())
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|_| corrupt(path, format!("bad shape ({shape_txt})")))?;
+    let n: usize = shape.iter().product();
+    let data = &b[start + hlen..];
+    let need = |size: usize| -> Result<&[u8]> {
+        data.get(..n * size).ok_or_else(|| {
+            corrupt(
+                path,
+                format!(
+                    "truncated data: {n} elements of {size} bytes expected, {} bytes present",
+                    data.len()
+                ),
+            )
+        })
+    };
+    let t = match descr {
+        "<f8" => {
+            let v = need(8)?
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                .collect();
+            Tensor::from_vec::<f64>(v, &shape)?
+        }
+        "<f4" => {
+            let v = need(4)?
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().unwrap_or([0; 4])))
+                .collect();
+            Tensor::from_vec::<f32>(v, &shape)?
+        }
+        "<i8" => {
+            let v = need(8)?
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                .collect();
+            Tensor::from_vec::<i64>(v, &shape)?
+        }
+        "<i4" => {
+            let v = need(4)?
+                .chunks_exact(4)
+                .map(|c| i32::from_le_bytes(c.try_into().unwrap_or([0; 4])))
+                .collect();
+            Tensor::from_vec::<i32>(v, &shape)?
+        }
+        "|u1" => Tensor::from_vec::<u8>(need(1)?.to_vec(), &shape)?,
+        "|b1" => Tensor::from_vec::<bool>(need(1)?.iter().map(|&v| v != 0).collect(), &shape)?,
+        other => {
+            return Err(corrupt(
+                path,
+                format!("unsupported dtype '{other}' (expected <f8, <f4, <i8, <i4, |u1 or |b1)"),
+            ))
+        }
+    };
+    Ok(t)
+}
+
+/// Reads every array of an `.npz` archive, as `(name without .npy, tensor)` in file order.
+///
+/// ```no_run
+/// let arrays = kiln_data::npz::read_npz("boston_housing.npz")?;
+/// for (name, t) in &arrays { println!("{name}: {:?}", t.shape()); }
+/// # Ok::<(), kiln_data::DataError>(())
+/// ```
+pub fn read_npz(path: impl AsRef<Path>) -> Result<Vec<(String, Tensor)>> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => DataError::Missing {
+            path: path.to_path_buf(),
+            hint: "no such .npz file".into(),
+        },
+        _ => DataError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    })?;
+    parse_npz(path, &bytes)
+}
+
+/// [`read_npz`] on bytes already in memory (`path` only names them in errors).
+pub fn parse_npz(path: &Path, b: &[u8]) -> Result<Vec<(String, Tensor)>> {
+    let mut out = Vec::new();
+    let mut i = 0usize;
+    loop {
+        match u32_at(b, i) {
+            Some(0x0403_4b50) => {}
+            Some(0x0201_4b50) | Some(0x0605_4b50) => break, // central directory: done
+            _ => return Err(corrupt(path, format!("bad zip entry header at byte {i}"))),
+        }
+        let head = |o: usize| u16_at(b, i + o).ok_or_else(|| corrupt(path, "truncated zip header"));
+        let flags = head(6)?;
+        let method = head(8)?;
+        let crc = u32_at(b, i + 14).ok_or_else(|| corrupt(path, "truncated zip header"))?;
+        let mut csize =
+            u32_at(b, i + 18).ok_or_else(|| corrupt(path, "truncated zip header"))? as u64;
+        let mut usize_ =
+            u32_at(b, i + 22).ok_or_else(|| corrupt(path, "truncated zip header"))? as u64;
+        let nlen = head(26)? as usize;
+        let elen = head(28)? as usize;
+        let name = b
+            .get(i + 30..i + 30 + nlen)
+            .map(|n| String::from_utf8_lossy(n).to_string())
+            .ok_or_else(|| corrupt(path, "truncated zip file name"))?;
+        let extra = b
+            .get(i + 30 + nlen..i + 30 + nlen + elen)
+            .ok_or_else(|| corrupt(path, "truncated zip extra field"))?;
+        if flags & 0x8 != 0 {
+            return Err(corrupt(
+                path,
+                format!(
+                    "entry '{name}' uses a data descriptor (streamed zip), which is not supported"
+                ),
+            ));
+        }
+        if csize == 0xFFFF_FFFF || usize_ == 0xFFFF_FFFF {
+            // zip64: the real sizes are in extra record 0x0001 (uncompressed, compressed).
+            let mut k = 0;
+            let mut found = false;
+            while k + 4 <= extra.len() {
+                let id = u16_at(extra, k).unwrap_or(0);
+                let len = u16_at(extra, k + 2).unwrap_or(0) as usize;
+                if id == 1 {
+                    usize_ = u64_at(extra, k + 4)
+                        .ok_or_else(|| corrupt(path, "truncated zip64 record"))?;
+                    csize = u64_at(extra, k + 12)
+                        .ok_or_else(|| corrupt(path, "truncated zip64 record"))?;
+                    found = true;
+                }
+                k += 4 + len;
+            }
+            if !found {
+                return Err(corrupt(
+                    path,
+                    format!("entry '{name}' has zip64 sizes but no zip64 record"),
+                ));
+            }
+        }
+        let start = i + 30 + nlen + elen;
+        let data = b
+            .get(start..start + csize as usize)
+            .ok_or_else(|| corrupt(path, format!("entry '{name}' is truncated")))?;
+        let raw = match method {
+            0 => data.to_vec(),
+            8 => {
+                let mut v = Vec::with_capacity(usize_ as usize);
+                flate2::read::DeflateDecoder::new(data)
+                    .read_to_end(&mut v)
+                    .map_err(|e| corrupt(path, format!("entry '{name}': bad deflate data: {e}")))?;
+                v
+            }
+            m => return Err(corrupt(path, format!("entry '{name}' uses compression method {m} (only stored and deflate are supported)"))),
+        };
+        if raw.len() as u64 != usize_ {
+            return Err(corrupt(
+                path,
+                format!(
+                    "entry '{name}' has {} bytes, its header says {usize_}",
+                    raw.len()
+                ),
+            ));
+        }
+        let mut c = flate2::Crc::new();
+        c.update(&raw);
+        if c.sum() != crc {
+            return Err(corrupt(
+                path,
+                format!("entry '{name}' fails its CRC-32 check"),
+            ));
+        }
+        let key = name.strip_suffix(".npy").unwrap_or(&name).to_string();
+        out.push((key, parse_npy(path, &raw)?));
+        i = start + csize as usize;
+    }
+    Ok(out)
+}
+
+/// The array called `key` from [`read_npz`]'s result.
+pub(crate) fn take(path: &Path, arrays: &mut Vec<(String, Tensor)>, key: &str) -> Result<Tensor> {
+    let pos = arrays
+        .iter()
+        .position(|(k, _)| k == key)
+        .ok_or_else(|| corrupt(path, format!("no array '{key}' in the archive")))?;
+    let t = arrays.remove(pos).1;
+    Ok(if t.dtype() == DType::F64 {
+        t
+    } else {
+        t.cast(DType::F64)?
+    })
+}

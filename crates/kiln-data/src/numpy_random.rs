@@ -1,0 +1,84 @@
+//! NumPy's legacy `RandomState` (MT19937) shuffle, so Keras's dataset splits that use
+//! `np.random.RandomState(seed).shuffle(indices)` come out identical.
+
+/// MT19937 seeded as `np.random.RandomState(seed)` does for an integer seed.
+pub struct Mt19937 {
+    mt: [u32; 624],
+    pos: usize,
+}
+
+impl Mt19937 {
+    /// `init_genrand(seed)`.
+    pub fn new(seed: u32) -> Mt19937 {
+        let mut mt = [0u32; 624];
+        mt[0] = seed;
+        for i in 1..624 {
+            mt[i] = 1_812_433_253u32
+                .wrapping_mul(mt[i - 1] ^ (mt[i - 1] >> 30))
+                .wrapping_add(i as u32);
+        }
+        Mt19937 { mt, pos: 624 }
+    }
+
+    fn twist(&mut self) {
+        for i in 0..624 {
+            let y = (self.mt[i] & 0x8000_0000) | (self.mt[(i + 1) % 624] & 0x7fff_ffff);
+            let mut v = self.mt[(i + 397) % 624] ^ (y >> 1);
+            if y & 1 != 0 {
+                v ^= 0x9908_b0df;
+            }
+            self.mt[i] = v;
+        }
+        self.pos = 0;
+    }
+
+    /// The next 32-bit output (`genrand_int32`).
+    pub fn next_u32(&mut self) -> u32 {
+        if self.pos >= 624 {
+            self.twist();
+        }
+        let mut y = self.mt[self.pos];
+        self.pos += 1;
+        y ^= y >> 11;
+        y ^= (y << 7) & 0x9d2c_5680;
+        y ^= (y << 15) & 0xefc6_0000;
+        y ^ (y >> 18)
+    }
+
+    /// Uniform in `[0, max]` by masked rejection, as NumPy's `random_interval`.
+    fn interval(&mut self, max: u32) -> u32 {
+        if max == 0 {
+            return 0;
+        }
+        let mut mask = max;
+        mask |= mask >> 1;
+        mask |= mask >> 2;
+        mask |= mask >> 4;
+        mask |= mask >> 8;
+        mask |= mask >> 16;
+        loop {
+            let v = self.next_u32() & mask;
+            if v <= max {
+                return v;
+            }
+        }
+    }
+}
+
+/// `np.random.RandomState(seed).shuffle(np.arange(n))` (legacy Fisher-Yates from the end).
+///
+/// ```
+/// let p = kiln_data::numpy_random::shuffled_indices(5, 113);
+/// let mut s = p.clone();
+/// s.sort();
+/// assert_eq!(s, vec![0, 1, 2, 3, 4]);
+/// ```
+pub fn shuffled_indices(n: usize, seed: u32) -> Vec<usize> {
+    let mut rng = Mt19937::new(seed);
+    let mut idx: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        let j = rng.interval(i as u32) as usize;
+        idx.swap(i, j);
+    }
+    idx
+}
