@@ -117,3 +117,13 @@ fn model_construction_seed_examples() {
     );
     assert!(out.contains("Accuracy: "), "{out}");
 }
+
+#[test]
+fn boston_housing_with_stand_in() {
+    let out = run("s004_13_boston_mlp");
+    assert!(
+        out.contains("iteration  training_loss  testing_loss"),
+        "{out}"
+    );
+    assert!(out.contains(" 1000 "), "{out}");
+}
