@@ -74,7 +74,40 @@ def frozen():
     return m
 
 
-BUILDERS = [mnist_mlp, s002_mlp, multi_io, linear_functional, s004_linear, frozen]
+def trained(opt):
+    # After fit, Keras adds the optimizer's variables to the totals.
+    def build():
+        import numpy as np
+        m = keras.Sequential([keras.Input((4,)), layers.Dense(3), layers.Dense(2)])
+        m.compile(optimizer=opt(), loss="mse")
+        m.fit(np.zeros((8, 4)), np.zeros((8, 2)), verbose=0)
+        return m
+    return build
+
+
+def trained_adam():
+    return trained(lambda: "adam")()
+
+
+def trained_sgd():
+    return trained(lambda: "sgd")()
+
+
+def trained_sgd_momentum():
+    return trained(lambda: keras.optimizers.SGD(momentum=0.9))()
+
+
+def trained_rmsprop_centered():
+    return trained(lambda: keras.optimizers.RMSprop(momentum=0.5, centered=True))()
+
+
+def trained_nadam():
+    return trained(lambda: "nadam")()
+
+
+BUILDERS = [mnist_mlp, s002_mlp, multi_io, linear_functional, s004_linear, frozen,
+            trained_adam, trained_sgd, trained_sgd_momentum, trained_rmsprop_centered,
+            trained_nadam]
 
 
 def main():

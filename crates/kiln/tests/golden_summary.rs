@@ -76,8 +76,34 @@ fn build(name: &str) -> Model {
             m.get_layer("frozen").unwrap().set_trainable(false);
             m
         }
+        "trained_adam" => trained(Box::new(kiln::optimizers::Adam::default())),
+        "trained_sgd" => trained(Box::new(kiln::optimizers::SGD::default())),
+        "trained_sgd_momentum" => trained(Box::new(kiln::optimizers::SGD::default().momentum(0.9))),
+        "trained_rmsprop_centered" => trained(Box::new(
+            kiln::optimizers::RMSprop::default()
+                .momentum(0.5)
+                .centered(true),
+        )),
+        "trained_nadam" => trained(Box::new(kiln::optimizers::Nadam::default())),
         other => panic!("no builder for {other}"),
     }
+}
+
+/// After `fit`, Keras adds the optimizer's variables to the totals.
+fn trained(opt: Box<dyn kiln::optimizers::Optimizer>) -> Model {
+    use kiln::models::{CompileArgs, FitArgs};
+    use kiln_tensor::DType;
+    let mut m = Model::sequential(vec![
+        Dense::new(3).input_shape(&[4]).into(),
+        Dense::new(2).into(),
+    ])
+    .unwrap();
+    m.compile(CompileArgs::new().optimizer(opt).loss("mse"))
+        .unwrap();
+    let x = Tensor::zeros(&[8, 4], DType::F32);
+    let y = Tensor::zeros(&[8, 2], DType::F32);
+    m.fit(&x, &y, FitArgs::new().verbose(0)).unwrap();
+    m
 }
 
 #[test]
@@ -95,5 +121,5 @@ fn summaries_match_keras() {
         let got = build(name).summary_string(None);
         assert_eq!(got, want, "summary of {name}:\n{got}\nKeras:\n{want}");
     }
-    assert_eq!(cases.len(), 6);
+    assert_eq!(cases.len(), 11);
 }

@@ -328,10 +328,15 @@ impl Model {
         };
         let (tn, tb) = size(true);
         let (nn, nb) = size(false);
+        let (on, ob) = self
+            .optimizer()
+            .and_then(|o| o.variables_size())
+            .map(|(n, b)| (n, b as f64))
+            .unwrap_or((0, 0.0));
         out.push_str(&format!(
             " Total params: {} ({})\n",
-            thousands(tn + nn),
-            readable_memory_size(tb + nb)
+            thousands(tn + nn + on),
+            readable_memory_size(tb + nb + ob)
         ));
         out.push_str(&format!(
             " Trainable params: {} ({})\n",
@@ -343,6 +348,13 @@ impl Model {
             thousands(nn),
             readable_memory_size(nb)
         ));
+        if self.optimizer().and_then(|o| o.variables_size()).is_some() {
+            out.push_str(&format!(
+                " Optimizer params: {} ({})\n",
+                thousands(on),
+                readable_memory_size(ob)
+            ));
+        }
         out
     }
 

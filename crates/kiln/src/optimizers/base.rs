@@ -105,6 +105,15 @@ pub trait UpdateRule {
     }
     /// Runs before the variables of a step are updated (Nadam's running product).
     fn begin_step(&mut self, _info: &StepInfo) {}
+    /// Slot arrays per variable that Keras creates (for `summary()`'s optimizer line;
+    /// kiln may keep unused ones).
+    fn keras_slots(&self) -> usize {
+        self.num_slots()
+    }
+    /// Scalar variables beyond `iterations` and `learning_rate` (Nadam's product).
+    fn extra_scalars(&self) -> usize {
+        0
+    }
     /// Updates `w` in place from gradient `g`.
     fn update<T: Real>(&self, g: &[T], w: &mut [T], slots: &mut [Vec<T>], info: &StepInfo);
 }
@@ -123,6 +132,7 @@ pub struct Core {
     pub(crate) weight_decay: Option<f64>,
     pub(crate) iterations: u64,
     slots: HashMap<u64, Slots>,
+    var_sizes: HashMap<u64, usize>,
 }
 
 impl Core {
@@ -135,6 +145,7 @@ impl Core {
             weight_decay: None,
             iterations: 0,
             slots: HashMap::new(),
+            var_sizes: HashMap::new(),
         }
     }
 
@@ -155,6 +166,22 @@ impl Core {
             });
         }
         Ok(())
+    }
+
+    /// `(scalars, bytes)` of Keras's optimizer variables once it has stepped: `iterations`
+    /// (int64), `learning_rate` (float32, when not a schedule), the slots (float32).
+    pub(crate) fn variables_size<R: UpdateRule>(&self, rule: &R) -> Option<(usize, usize)> {
+        if self.iterations == 0 {
+            return None;
+        }
+        let slots: usize = self
+            .var_sizes
+            .values()
+            .map(|n| n * rule.keras_slots())
+            .sum();
+        let lr = usize::from(matches!(self.learning_rate, LearningRate::Constant(_)));
+        let scalars = 1 + lr + slots + rule.extra_scalars();
+        Some((scalars, 8 + 4 * (lr + slots + rule.extra_scalars())))
     }
 
     /// Common config entries.
@@ -229,6 +256,9 @@ impl Core {
             }
         }
         rule.begin_step(&info);
+        for (g, var) in grads_and_vars {
+            self.var_sizes.insert(var.id(), g.numel());
+        }
         for (k, (g, var)) in grads_and_vars.iter().enumerate() {
             if let Some(wd) = self.weight_decay {
                 if wd != 0.0 {

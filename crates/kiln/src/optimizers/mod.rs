@@ -37,6 +37,11 @@ pub trait Optimizer: Send {
     fn iterations(&self) -> u64;
     /// Keras-compatible config.
     fn get_config(&self) -> Value;
+    /// `(scalars, bytes)` of the optimizer's variables once it has taken a step, as
+    /// `summary()`'s "Optimizer params" line counts them; `None` before.
+    fn variables_size(&self) -> Option<(usize, usize)> {
+        None
+    }
 }
 
 macro_rules! optimizer {
@@ -124,6 +129,9 @@ macro_rules! optimizer {
             }
             fn iterations(&self) -> u64 {
                 self.core.iterations
+            }
+            fn variables_size(&self) -> Option<(usize, usize)> {
+                self.core.variables_size(&self.rule)
             }
             fn get_config(&self) -> Value {
                 let mut c = self.core.config($name);

@@ -112,6 +112,9 @@ impl UpdateRule for RmspropRule {
     fn num_slots(&self) -> usize {
         3
     }
+    fn keras_slots(&self) -> usize {
+        1 + usize::from(self.momentum > 0.0) + usize::from(self.centered)
+    }
     fn update<T: Real>(&self, g: &[T], w: &mut [T], s: &mut [Vec<T>], info: &StepInfo) {
         let (lr, rho, one_rho, eps, mom) = (
             T::c(info.lr),
@@ -246,6 +249,9 @@ pub struct NadamRule {
 impl UpdateRule for NadamRule {
     fn num_slots(&self) -> usize {
         2
+    }
+    fn extra_scalars(&self) -> usize {
+        1
     }
     fn begin_step(&mut self, info: &StepInfo) {
         // Keras keeps this product in float32.
