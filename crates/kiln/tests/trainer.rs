@@ -455,28 +455,3 @@ fn custom_loss_closure() {
         .unwrap();
     assert!(h.get("loss")[29] < h.get("loss")[0] * 0.5);
 }
-
-#[test]
-fn same_seed_same_training() {
-    let run = || {
-        kiln::utils::set_random_seed(11);
-        let (x, y) = class_data(64);
-        let mut m = Model::sequential(vec![
-            Dense::new(8).activation("relu").input_shape(&[4]).into(),
-            Dropout::new(0.3).into(),
-            Dense::new(2).activation("softmax").into(),
-        ])
-        .unwrap();
-        m.compile(
-            CompileArgs::new()
-                .optimizer("adam")
-                .loss("sparse_categorical_crossentropy"),
-        )
-        .unwrap();
-        let h = m
-            .fit(&x, &y, FitArgs::new().epochs(3).batch_size(16).verbose(0))
-            .unwrap();
-        h.get("loss").to_vec()
-    };
-    assert_eq!(run(), run());
-}
