@@ -4,35 +4,9 @@
 #[path = "common/seed004.rs"]
 mod seed004;
 
-use kiln::initializers::Initializer;
-use kiln::layers::{CallContext, Layer, LayerBase};
-use kiln::models::Model;
-use kiln_tensor::{Tensor, Variable};
-
-#[derive(Layer)]
-struct LinearRegression {
-    base: LayerBase,
-    weights: Variable,
-}
-
-impl Layer for LinearRegression {
-    fn call(&mut self, x: &[Tensor], _ctx: &CallContext) -> kiln::Result<Vec<Tensor>> {
-        Ok(vec![x[0].matmul(&self.weights.value())?])
-    }
-}
-
 fn main() -> kiln::Result<()> {
     let (x, y) = seed004::data();
-    let mut base = LayerBase::new("linear_regression");
-    let weights = base.add_weight(
-        "Variable",
-        &[5, 1],
-        &Initializer::random_uniform(0.0, 1.0),
-        true,
-        None,
-        None,
-    )?;
-    let model = Model::from_layer(LinearRegression { base, weights });
+    let model = seed004::LinearRegression::model(5)?;
     let t0 = std::time::Instant::now();
     for iteration in 0..1001 {
         let loss = seed004::train_model_step(&model, &x, &y)?;

@@ -4,35 +4,11 @@
 #[path = "common/seed004.rs"]
 mod seed004;
 
-use kiln::initializers::Initializer;
-use kiln::layers::{CallContext, Layer, LayerBase};
-use kiln::models::{CompileArgs, Model};
-use kiln_tensor::{Tensor, Variable};
-
-#[derive(Layer)]
-struct LinearRegression {
-    base: LayerBase,
-    weights: Variable,
-}
-
-impl Layer for LinearRegression {
-    fn call(&mut self, x: &[Tensor], _ctx: &CallContext) -> kiln::Result<Vec<Tensor>> {
-        Ok(vec![x[0].matmul(&self.weights.value())?])
-    }
-}
+use kiln::models::CompileArgs;
 
 fn main() -> kiln::Result<()> {
     let (x, y) = seed004::data();
-    let mut base = LayerBase::new("linear_regression");
-    let weights = base.add_weight(
-        "Variable",
-        &[5, 1],
-        &Initializer::random_uniform(0.0, 1.0),
-        true,
-        None,
-        None,
-    )?;
-    let mut model = Model::from_layer(LinearRegression { base, weights });
+    let mut model = seed004::LinearRegression::model(5)?;
     for _ in 0..1001 {
         seed004::train_model_step(&model, &x, &y)?;
     }

@@ -5,35 +5,11 @@
 #[path = "common/seed004.rs"]
 mod seed004;
 
-use kiln::initializers::Initializer;
-use kiln::layers::{CallContext, Layer, LayerBase};
-use kiln::models::{CompileArgs, FitArgs, Model};
-use kiln_tensor::{Tensor, Variable};
-
-#[derive(Layer)]
-struct LinearRegression {
-    base: LayerBase,
-    weights: Variable,
-}
-
-impl Layer for LinearRegression {
-    fn call(&mut self, x: &[Tensor], _ctx: &CallContext) -> kiln::Result<Vec<Tensor>> {
-        Ok(vec![x[0].matmul(&self.weights.value())?])
-    }
-}
+use kiln::models::{CompileArgs, FitArgs};
 
 fn main() -> kiln::Result<()> {
     let (x, y) = seed004::data();
-    let mut base = LayerBase::new("linear_regression");
-    let weights = base.add_weight(
-        "Variable",
-        &[5, 1],
-        &Initializer::random_uniform(0.0, 1.0),
-        true,
-        None,
-        None,
-    )?;
-    let mut model = Model::from_layer(LinearRegression { base, weights });
+    let mut model = seed004::LinearRegression::model(5)?;
     model.compile(CompileArgs::new().optimizer("SGD").loss("mse"))?;
     if let Some(opt) = model.optimizer_mut() {
         opt.set_learning_rate(0.05); // model.optimizer.lr.assign(.05)

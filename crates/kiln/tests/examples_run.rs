@@ -13,16 +13,47 @@ fn example(name: &str) -> PathBuf {
         .join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
+/// The examples this file runs, built once per test process (so a filtered test run
+/// never executes a stale binary; on an up-to-date tree this is a no-op).
+const EXAMPLES: &[&str] = &[
+    "s004_1_linear_regression_class",
+    "s004_2_linear_regression_model",
+    "s004_3_summary_evaluate",
+    "s004_4_fit_sgd",
+    "s004_7_linear_layers",
+    "s004_8_lazy_linear",
+    "s004_9_dense_regression",
+    "s004_11_relu_network",
+    "s004_13_boston_mlp",
+    "s000_1_custom_layer_functional",
+    "s002_1_sequential_mlp",
+    "s002_3_tape_train_step",
+    "s003_1_eager_demo",
+    "s003_2_custom_dense_sequential",
+    "s003_3_sequential_vs_functional",
+    "s003_4_multi_input_regression",
+    "s003_5_shared_layer",
+    "s003_38_custom_loop_logits",
+    "s003_39_custom_callback",
+];
+
+fn build_examples() {
+    static BUILT: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    BUILT.get_or_init(|| {
+        let mut cmd = Command::new(env!("CARGO"));
+        cmd.args(["build", "-p", "kiln"]);
+        for e in EXAMPLES {
+            cmd.args(["--example", e]);
+        }
+        let status = cmd.status().expect("running cargo build --example");
+        assert!(status.success(), "building the examples");
+    });
+}
+
 fn run(name: &str) -> String {
+    assert!(EXAMPLES.contains(&name), "{name} is not in EXAMPLES");
+    build_examples();
     let path = example(name);
-    if !path.exists() {
-        // `cargo test --workspace` builds examples first; a filtered run may not have.
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "kiln", "--example", name])
-            .status()
-            .expect("running cargo build --example");
-        assert!(status.success(), "building example {name}");
-    }
     let out = Command::new(&path)
         .output()
         .unwrap_or_else(|e| panic!("running {}: {e}", path.display()));

@@ -2,6 +2,8 @@
 //! SGD step (`v.assign_add(-0.05 * g)`), and the checks the examples assert.
 #![allow(dead_code)]
 
+use kiln::initializers::Initializer;
+use kiln::layers::{CallContext, Layer, LayerBase};
 use kiln::models::Model;
 use kiln_tensor::random::Generator;
 use kiln_tensor::{DType, GradientTape, Tensor, Variable};
@@ -100,4 +102,34 @@ pub fn assert_recovers(what: &str, w: &Tensor, tol: f32) {
         std::process::exit(1);
     }
     println!("{what}: recovered [0, 1, 2, 3, 4] within {tol}");
+}
+
+/// Seed 004's subclassed `LinearRegression(tf.keras.Model)`: one `(n, 1)` weight drawn
+/// uniformly from [0, 1), `call(x) = x @ w`.
+#[derive(kiln::layers::Layer)]
+pub struct LinearRegression {
+    base: LayerBase,
+    weights: Variable,
+}
+
+impl LinearRegression {
+    /// `LinearRegression(num_parameters)` as a model.
+    pub fn model(num_parameters: usize) -> kiln::Result<Model> {
+        let mut base = LayerBase::new("linear_regression");
+        let weights = base.add_weight(
+            "Variable",
+            &[num_parameters, 1],
+            &Initializer::random_uniform(0.0, 1.0),
+            true,
+            None,
+            None,
+        )?;
+        Ok(Model::from_layer(LinearRegression { base, weights }))
+    }
+}
+
+impl Layer for LinearRegression {
+    fn call(&mut self, x: &[Tensor], _ctx: &CallContext) -> kiln::Result<Vec<Tensor>> {
+        Ok(vec![x[0].matmul(&self.weights.value())?])
+    }
 }
