@@ -294,6 +294,14 @@ macro_rules! crossentropy_loss {
                 self.reduction = r;
                 self
             }
+
+            fn crossentropy_config(&self) -> Value {
+                let mut c = base_config(&self.name, self.reduction);
+                c.insert("from_logits".into(), json!(self.from_logits));
+                c.insert("label_smoothing".into(), json!(self.label_smoothing));
+                c.insert("axis".into(), json!(self.axis));
+                Value::Object(c)
+            }
         }
     };
 }
@@ -321,11 +329,7 @@ impl Loss for BinaryCrossentropy {
         self.reduction
     }
     fn get_config(&self) -> Value {
-        let mut c = base_config(&self.name, self.reduction);
-        c.insert("from_logits".into(), json!(self.from_logits));
-        c.insert("label_smoothing".into(), json!(self.label_smoothing));
-        c.insert("axis".into(), json!(self.axis));
-        Value::Object(c)
+        self.crossentropy_config()
     }
 }
 
@@ -341,11 +345,7 @@ impl Loss for CategoricalCrossentropy {
         self.reduction
     }
     fn get_config(&self) -> Value {
-        let mut c = base_config(&self.name, self.reduction);
-        c.insert("from_logits".into(), json!(self.from_logits));
-        c.insert("label_smoothing".into(), json!(self.label_smoothing));
-        c.insert("axis".into(), json!(self.axis));
-        Value::Object(c)
+        self.crossentropy_config()
     }
 }
 

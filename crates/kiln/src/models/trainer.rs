@@ -648,6 +648,7 @@ impl Model {
             cb.set_params(&params);
         }
         let mut history = History::default();
+        let all: Vec<Tensor> = xs.iter().chain(&ys).chain(&sw).cloned().collect();
         let mut gen = Generator::from_global();
         self.stop_training = false;
         let empty = Logs::new();
@@ -670,15 +671,12 @@ impl Model {
                 for cb in &mut callbacks {
                     cb.on_train_batch_begin(self, step, &empty)?;
                 }
-                let bx = take_rows(&xs, range.clone(), perm.as_deref())?;
-                let by = take_rows(&ys, range.clone(), perm.as_deref())?;
-                let bw = match &sw {
-                    Some(w) => {
-                        Some(take_rows(std::slice::from_ref(w), range, perm.as_deref())?.remove(0))
-                    }
-                    None => None,
-                };
-                self.train_step(&bx, &by, bw.as_ref())?;
+                // One take over inputs, targets and weights: the batch's row indices are
+                // built once.
+                let mut batch = take_rows(&all, range, perm.as_deref())?;
+                let bw = if sw.is_some() { batch.pop() } else { None };
+                let by = batch.split_off(xs.len());
+                self.train_step(&batch, &by, bw.as_ref())?;
                 let logs = self.compiled_mut("Model.fit")?.logs();
                 for cb in &mut callbacks {
                     cb.on_train_batch_end(self, step, &logs)?;
