@@ -9,6 +9,7 @@
 
 use rayon::prelude::*;
 
+use crate::cpu::conv_direct;
 use crate::cpu::parallel::num_threads;
 use crate::dtype::Element;
 
@@ -104,7 +105,7 @@ impl Geom {
         2 * self.n * self.opix() * self.kh * self.kw * self.cin_g() * self.cout
     }
     /// A 1x1 stride-1 unpadded conv: the input is already the im2col matrix.
-    fn pointwise(&self) -> bool {
+    pub(crate) fn pointwise(&self) -> bool {
         self.kh == 1
             && self.kw == 1
             && self.sh == 1
@@ -242,39 +243,96 @@ pub(crate) fn im2col<T: ConvFloat>(
     dst: &mut [T],
 ) {
     let k = g.kh * g.kw * cg;
+    if rows == 0 || k == 0 {
+        return;
+    }
     let whole = cg == g.c && g.dw == 1;
-    for (i, row) in dst[..rows * k].chunks_exact_mut(k).enumerate() {
-        let r = r0 + i;
-        let ox = r % g.ow;
-        let t = r / g.ow;
-        let oy = t % g.oh;
-        let img = t / g.oh;
+    // Tap ranges per output column and row, computed once per call rather than per row
+    // (their integer divisions dominated the im2col of short rows, e.g. one input channel).
+    let xtaps: Vec<(isize, usize, usize)> = (0..g.ow)
+        .map(|ox| Geom::taps(ox, g.sw, g.dw, g.pl, g.kw, g.w))
+        .collect();
+    let ytaps: Vec<(isize, usize, usize)> = (0..g.oh)
+        .map(|oy| Geom::taps(oy, g.sh, g.dh, g.pt, g.kh, g.h))
+        .collect();
+    let seg_len = g.kw * cg;
+    let (mut ox, t) = (r0 % g.ow, r0 / g.ow);
+    let (mut oy, mut img) = (t % g.oh, t / g.oh);
+    for row in dst[..rows * k].chunks_exact_mut(k) {
         let base = img * g.img();
-        let (iy0, ty0, ty1) = Geom::taps(oy, g.sh, g.dh, g.pt, g.kh, g.h);
-        let (ix0, tx0, tx1) = Geom::taps(ox, g.sw, g.dw, g.pl, g.kw, g.w);
-        let seg_len = g.kw * cg;
-        for ty in 0..g.kh {
-            let seg = &mut row[ty * seg_len..(ty + 1) * seg_len];
-            if ty < ty0 || ty >= ty1 {
-                seg.fill(T::ZERO);
-                continue;
+        let (iy0, ty0, ty1) = ytaps[oy];
+        let (ix0, tx0, tx1) = xtaps[ox];
+        if seg_len <= 16 {
+            // Short rows (few channels): element loops, no fill/copy calls per segment.
+            let mut at = 0;
+            for ty in 0..g.kh {
+                let yok = ty >= ty0 && ty < ty1;
+                let iy = (iy0 + (ty * g.dh) as isize).max(0) as usize;
+                let rowbase = base + iy * g.w * g.c + c0;
+                for tx in 0..g.kw {
+                    if yok && tx >= tx0 && tx < tx1 {
+                        let s = rowbase + ((ix0 + (tx * g.dw) as isize) as usize) * g.c;
+                        if cg == 1 {
+                            row[at] = x[s];
+                        } else {
+                            for (d, &v) in row[at..at + cg].iter_mut().zip(&x[s..s + cg]) {
+                                *d = v;
+                            }
+                        }
+                    } else {
+                        for d in &mut row[at..at + cg] {
+                            *d = T::ZERO;
+                        }
+                    }
+                    at += cg;
+                }
             }
-            let iy = (iy0 + (ty * g.dh) as isize) as usize;
-            let rowbase = base + iy * g.w * g.c;
-            seg[..tx0 * cg].fill(T::ZERO);
-            seg[tx1 * cg..].fill(T::ZERO);
-            if whole {
-                let ix = (ix0 + tx0 as isize) as usize;
-                let src = &x[rowbase + ix * g.c..rowbase + (ix + tx1 - tx0) * g.c];
-                seg[tx0 * cg..tx1 * cg].copy_from_slice(src);
-            } else {
-                for tx in tx0..tx1 {
-                    let ix = (ix0 + (tx * g.dw) as isize) as usize;
-                    let s = rowbase + ix * g.c + c0;
-                    seg[tx * cg..(tx + 1) * cg].copy_from_slice(&x[s..s + cg]);
+        } else {
+            for ty in 0..g.kh {
+                let seg = &mut row[ty * seg_len..(ty + 1) * seg_len];
+                if ty < ty0 || ty >= ty1 {
+                    seg.fill(T::ZERO);
+                    continue;
+                }
+                let iy = (iy0 + (ty * g.dh) as isize) as usize;
+                let rowbase = base + iy * g.w * g.c;
+                seg[..tx0 * cg].fill(T::ZERO);
+                seg[tx1 * cg..].fill(T::ZERO);
+                if whole {
+                    let ix = (ix0 + tx0 as isize) as usize;
+                    let src = &x[rowbase + ix * g.c..rowbase + (ix + tx1 - tx0) * g.c];
+                    copy_short(&mut seg[tx0 * cg..tx1 * cg], src);
+                } else {
+                    for tx in tx0..tx1 {
+                        let ix = (ix0 + (tx * g.dw) as isize) as usize;
+                        let s = rowbase + ix * g.c + c0;
+                        copy_short(&mut seg[tx * cg..(tx + 1) * cg], &x[s..s + cg]);
+                    }
                 }
             }
         }
+        ox += 1;
+        if ox == g.ow {
+            ox = 0;
+            oy += 1;
+            if oy == g.oh {
+                oy = 0;
+                img += 1;
+            }
+        }
+    }
+}
+
+/// `dst.copy_from_slice(src)` without a `memcpy` call for the few-element segments of
+/// small-channel convolutions.
+#[inline(always)]
+fn copy_short<T: Copy>(dst: &mut [T], src: &[T]) {
+    if dst.len() <= 8 {
+        for (d, &s) in dst.iter_mut().zip(src) {
+            *d = s;
+        }
+    } else {
+        dst.copy_from_slice(src);
     }
 }
 
@@ -317,7 +375,7 @@ pub(crate) fn col2im<T: ConvFloat>(
 pub(crate) fn extract_patches<T: ConvFloat>(x: &[T], g: &Geom) -> Vec<T> {
     let rows = g.n * g.opix();
     let k = g.kh * g.kw * g.c;
-    let mut out = vec![T::ZERO; rows * k];
+    let mut out = crate::cpu::alloc::filled(rows * k, T::ZERO);
     if rows * k >= crate::cpu::parallel::ELEMENTWISE_PAR_MIN {
         let tile = g.tile_rows::<T>(k);
         out.par_chunks_mut(tile * k)
@@ -333,7 +391,7 @@ pub(crate) fn extract_patches<T: ConvFloat>(x: &[T], g: &Geom) -> Vec<T> {
 
 /// The adjoint of [`extract_patches`]: sums patch gradients back into the image.
 pub(crate) fn extract_patches_grad<T: ConvFloat>(dy: &[T], g: &Geom) -> Vec<T> {
-    let mut dx = vec![T::ZERO; g.n * g.img()];
+    let mut dx = crate::cpu::alloc::filled(g.n * g.img(), T::ZERO);
     let k = g.kh * g.kw * g.c;
     let per = g.opix() * k;
     if g.img() == 0 || per == 0 {
@@ -356,7 +414,7 @@ pub(crate) fn extract_patches_grad<T: ConvFloat>(dy: &[T], g: &Geom) -> Vec<T> {
 /// Forward convolution: `y (n, oh, ow, cout)` from `x` and kernel `wt`.
 pub(crate) fn conv_forward<T: ConvFloat>(x: &[T], wt: &[T], g: &Geom) -> Vec<T> {
     let rows = g.n * g.opix();
-    let mut y = vec![T::ZERO; rows * g.cout];
+    let mut y = crate::cpu::alloc::filled(rows * g.cout, T::ZERO);
     if rows == 0 || g.cout == 0 {
         return y;
     }
@@ -366,6 +424,10 @@ pub(crate) fn conv_forward<T: ConvFloat>(x: &[T], wt: &[T], g: &Geom) -> Vec<T> 
     }
     if winograd_applies(g) {
         winograd_forward(x, wt, g, &mut y);
+        return y;
+    }
+    if conv_direct::direct_applies(g) && !g.pointwise() {
+        conv_direct::forward(x, wt, g, &mut y);
         return y;
     }
     let (cin_g, cout_g, kg, cout) = (g.cin_g(), g.cout_g(), g.kg(), g.cout);
@@ -445,7 +507,7 @@ pub(crate) fn conv_forward<T: ConvFloat>(x: &[T], wt: &[T], g: &Geom) -> Vec<T> 
 /// Input gradient: `dx (n, h, w, c)` from `dy (n, oh, ow, cout)` and the kernel, i.e.
 /// col2im(dY · Wᵀ) per group. Also the forward of a transposed convolution.
 pub(crate) fn conv_backward_input<T: ConvFloat>(dy: &[T], wt: &[T], g: &Geom) -> Vec<T> {
-    let mut dx = vec![T::ZERO; g.n * g.img()];
+    let mut dx = crate::cpu::alloc::filled(g.n * g.img(), T::ZERO);
     if dx.is_empty() || g.opix() == 0 || g.cout == 0 {
         return dx;
     }
@@ -586,6 +648,9 @@ pub(crate) fn conv_backward_filter<T: ConvFloat>(x: &[T], dy: &[T], g: &Geom) ->
     }
     if winograd_applies(g) {
         return winograd_backward_filter(x, dy, g);
+    }
+    if conv_direct::direct_applies(g) && !g.pointwise() {
+        return conv_direct::backward_filter(x, dy, g);
     }
     let par = g.flops() >= PAR_MIN_FLOPS && num_threads() > 1;
     let pointwise = g.pointwise();

@@ -4,6 +4,7 @@
 pub(crate) mod alloc;
 pub(crate) mod cast;
 pub(crate) mod conv;
+pub(crate) mod conv_direct;
 pub(crate) mod copy;
 pub(crate) mod gemm;
 pub(crate) mod map;

@@ -5,6 +5,8 @@
 use rayon::prelude::*;
 
 use crate::cpu::conv::{ConvFloat, Geom};
+#[cfg(target_arch = "x86_64")]
+use crate::cpu::conv_direct::{as_f32, as_f32_mut};
 use crate::cpu::parallel::{num_threads, ELEMENTWISE_PAR_MIN};
 
 /// Calls `f(row_index, row)` for every output row `(n, oy)` of `out`, on several threads
@@ -38,7 +40,7 @@ fn for_rows<T: Send>(
 /// Max pooling; padded positions never win (TF pads with -inf).
 pub(crate) fn max_pool_forward<T: ConvFloat>(x: &[T], g: &Geom) -> Vec<T> {
     let c = g.c;
-    let mut y = vec![T::NEG_INF; g.n * g.opix() * c];
+    let mut y = crate::cpu::alloc::filled(g.n * g.opix() * c, T::NEG_INF);
     for_rows(&mut y, g.ow * c, x.len(), |r, yrow| {
         let (oy, img) = (r % g.oh, r / g.oh);
         let base = img * g.img();
@@ -59,6 +61,104 @@ pub(crate) fn max_pool_forward<T: ConvFloat>(x: &[T], g: &Geom) -> Vec<T> {
         }
     });
     y
+}
+
+/// Max-pool input gradient from the input `x`, the pooled output `y` and `dy`: each
+/// window's gradient goes to the first element (row-major window order) equal to the
+/// window's maximum, as TF routes it. Comparing against `y` instead of building argmax
+/// indices keeps every loop a same-width select over channels, which vectorises.
+pub(crate) fn max_pool_backward<T: ConvFloat>(x: &[T], y: &[T], dy: &[T], g: &Geom) -> Vec<T> {
+    let c = g.c;
+    let mut dx = crate::cpu::alloc::filled(g.n * g.img(), T::ZERO);
+    if c == 0 || g.opix() == 0 {
+        return dx;
+    }
+    // Windows of one image may overlap, so threads take whole images.
+    let per_image = |(img, dxi): (usize, &mut [T])| {
+        let mut taken = vec![T::ZERO; c];
+        let xi = &x[img * g.img()..(img + 1) * g.img()];
+        for oy in 0..g.oh {
+            let (iy0, ty0, ty1) = taps(oy, g.sh, g.pt, g.kh, g.h);
+            for ox in 0..g.ow {
+                let o = ((img * g.oh + oy) * g.ow + ox) * c;
+                let (yv, dyv) = (&y[o..o + c], &dy[o..o + c]);
+                let (ix0, tx0, tx1) = taps(ox, g.sw, g.pl, g.kw, g.w);
+                taken.fill(T::ZERO);
+                for ty in ty0..ty1 {
+                    let iy = (iy0 + ty as isize) as usize;
+                    for tx in tx0..tx1 {
+                        let ix = (ix0 + tx as isize) as usize;
+                        let p = (iy * g.w + ix) * c;
+                        let (xs, ds) = (&xi[p..p + c], &mut dxi[p..p + c]);
+                        #[cfg(target_arch = "x86_64")]
+                        if let (Some(ds), Some(xs), Some(mv), Some(gv), Some(t)) = (
+                            as_f32_mut(ds),
+                            as_f32(xs),
+                            as_f32(yv),
+                            as_f32(dyv),
+                            as_f32_mut(&mut taken),
+                        ) {
+                            if crate::cpu::simd_math::has_avx2_fma() {
+                                // SAFETY: AVX2 checked; all five slices hold `c` elements.
+                                unsafe { route_f32_avx2(ds, xs, mv, gv, t) };
+                                continue;
+                            }
+                        }
+                        for (((d, &xv), (&mv, &gv)), t) in ds
+                            .iter_mut()
+                            .zip(xs)
+                            .zip(yv.iter().zip(dyv))
+                            .zip(taken.iter_mut())
+                        {
+                            let hit = (xv == mv) & (*t == T::ZERO);
+                            *d += if hit { gv } else { T::ZERO };
+                            *t = if hit { T::ONE } else { *t };
+                        }
+                    }
+                }
+            }
+        }
+    };
+    if x.len() >= ELEMENTWISE_PAR_MIN && num_threads() > 1 && g.n > 1 {
+        dx.par_chunks_mut(g.img()).enumerate().for_each(per_image);
+    } else {
+        dx.chunks_mut(g.img()).enumerate().for_each(per_image);
+    }
+    dx
+}
+
+/// `d += (x == m && t == 0) ? g : 0; t |= hit` over one pixel's channels (AVX2).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn route_f32_avx2(d: &mut [f32], x: &[f32], m: &[f32], g: &[f32], t: &mut [f32]) {
+    use std::arch::x86_64::*;
+    let n = d.len().min(x.len()).min(m.len()).min(g.len()).min(t.len());
+    let mut i = 0;
+    while i + 8 <= n {
+        let eq = _mm256_cmp_ps::<_CMP_EQ_OQ>(
+            _mm256_loadu_ps(x.as_ptr().add(i)),
+            _mm256_loadu_ps(m.as_ptr().add(i)),
+        );
+        let tv = _mm256_loadu_ps(t.as_ptr().add(i));
+        let free = _mm256_cmp_ps::<_CMP_EQ_OQ>(tv, _mm256_setzero_ps());
+        let hit = _mm256_and_ps(eq, free);
+        let dv = _mm256_loadu_ps(d.as_ptr().add(i));
+        let add = _mm256_and_ps(hit, _mm256_loadu_ps(g.as_ptr().add(i)));
+        _mm256_storeu_ps(d.as_mut_ptr().add(i), _mm256_add_ps(dv, add));
+        _mm256_storeu_ps(
+            t.as_mut_ptr().add(i),
+            _mm256_or_ps(tv, _mm256_and_ps(hit, _mm256_set1_ps(1.0))),
+        );
+        i += 8;
+    }
+    while i < n {
+        let hit = x[i] == m[i] && t[i] == 0.0;
+        if hit {
+            d[i] += g[i];
+            t[i] = 1.0;
+        }
+        i += 1;
+    }
 }
 
 /// For every max-pool output element, the flat input index of the FIRST maximum of its
@@ -114,7 +214,7 @@ pub(crate) fn scatter_add<T: ConvFloat>(
     per_in: usize,
     per_out: usize,
 ) -> Vec<T> {
-    let mut dx = vec![T::ZERO; in_len];
+    let mut dx = crate::cpu::alloc::filled(in_len, T::ZERO);
     if per_in == 0 || per_out == 0 {
         return dx;
     }
@@ -141,7 +241,7 @@ pub(crate) fn gather<T: ConvFloat>(src: &[T], idx: &[usize]) -> Vec<T> {
 /// Average pooling dividing by the number of real (unpadded) elements in each window.
 pub(crate) fn avg_pool_forward<T: ConvFloat>(x: &[T], g: &Geom) -> Vec<T> {
     let c = g.c;
-    let mut y = vec![T::ZERO; g.n * g.opix() * c];
+    let mut y = crate::cpu::alloc::filled(g.n * g.opix() * c, T::ZERO);
     for_rows(&mut y, g.ow * c, x.len(), |r, yrow| {
         let (oy, img) = (r % g.oh, r / g.oh);
         let base = img * g.img();
@@ -173,7 +273,7 @@ pub(crate) fn avg_pool_forward<T: ConvFloat>(x: &[T], g: &Geom) -> Vec<T> {
 /// The adjoint of [`avg_pool_forward`]: spreads `dy / count` over each window.
 pub(crate) fn avg_pool_backward<T: ConvFloat>(dy: &[T], g: &Geom) -> Vec<T> {
     let c = g.c;
-    let mut dx = vec![T::ZERO; g.n * g.img()];
+    let mut dx = crate::cpu::alloc::filled(g.n * g.img(), T::ZERO);
     if g.img() == 0 {
         return dx;
     }

@@ -42,13 +42,12 @@ impl F32Op for NoFast {
 /// `g * on` where `pred(x)` holds, `g * off` elsewhere: the gradient of piecewise-linear
 /// functions (relu, clip, leaky_relu...). Recorded, so it can itself be differentiated
 /// (with respect to `g`; its derivative in `x` is zero almost everywhere).
-pub(crate) fn grad_select(
-    g: &Tensor,
-    x: &Tensor,
-    pred: fn(f64) -> bool,
-    on: f64,
-    off: f64,
-) -> Result<Tensor> {
+pub(crate) fn grad_select<P>(g: &Tensor, x: &Tensor, pred: P, on: f64, off: f64) -> Result<Tensor>
+where
+    // Generic (not `fn`) so the predicate inlines and the select vectorises: through a
+    // function pointer the relu gradient cost ~19 instructions per element.
+    P: Fn(f64) -> bool + Copy + Send + Sync + 'static,
+{
     let shape = broadcast_shapes("grad_select", g.shape(), x.shape())?;
     let out = match (g.dtype(), x.dtype()) {
         (DType::F32, DType::F32) => {

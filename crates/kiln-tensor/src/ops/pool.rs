@@ -61,10 +61,27 @@ fn in_shape(g: &Geom) -> Vec<usize> {
 
 fn max_pool_op(x: &Tensor, g: Geom) -> Result<Tensor> {
     let out = compute("max_pool2d", &[x], out_shape(&g), MaxPool(g))?;
-    let xc = x.clone();
+    let (xc, yc) = (x.clone(), out.clone());
     Ok(record(&[x], out, move |dy| {
+        Ok(vec![Some(max_pool_grad_op(dy, &xc, &yc, g)?)])
+    }))
+}
+
+struct MaxPoolGrad(Geom);
+impl Kern for MaxPoolGrad {
+    fn run<T: ConvFloat>(&self, ins: &[&[T]]) -> Vec<T> {
+        p::max_pool_backward(ins[1], ins[2], ins[0], &self.0)
+    }
+}
+
+/// The first-order max-pool gradient (routing by comparison with the pooled output);
+/// its own gradient, needed only for second derivatives, builds argmax indices.
+fn max_pool_grad_op(dy: &Tensor, x: &Tensor, y: &Tensor, g: Geom) -> Result<Tensor> {
+    let out = compute("max_pool2d_grad", &[dy, x, y], in_shape(&g), MaxPoolGrad(g))?;
+    let xc = x.clone();
+    Ok(record(&[dy], out, move |gr| {
         let idx = argmax(&xc, &g);
-        Ok(vec![Some(scatter_op(dy, idx, g)?)])
+        Ok(vec![Some(gather_op(gr, idx, g)?)])
     }))
 }
 
