@@ -6,6 +6,7 @@ mod keras_tensor;
 mod layer;
 mod macros;
 mod merging;
+mod normalization;
 mod registry;
 mod regularization;
 mod reshaping;
@@ -22,6 +23,12 @@ pub use layer::{
 };
 pub use merging::{add, average, concatenate, maximum, minimum, multiply, subtract};
 pub use merging::{Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract};
+pub use normalization::{
+    BatchNormalization, GroupNormalization, LayerNormalization, UnitNormalization,
+};
 pub use registry::{deserialize, from_config, register_layer};
-pub use regularization::Dropout;
+pub use regularization::{
+    ActivityRegularization, Dropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
+    SpatialDropout2D, SpatialDropout3D,
+};
 pub use reshaping::{Flatten, Permute, RepeatVector, Reshape};

@@ -47,7 +47,7 @@ fn bad(class: &str, msg: String) -> Error {
     }
 }
 
-fn get_f64(class: &str, c: &Value, key: &str, default: f64) -> Result<f64> {
+pub(crate) fn get_f64(class: &str, c: &Value, key: &str, default: f64) -> Result<f64> {
     match c.get(key) {
         None | Some(Value::Null) => Ok(default),
         Some(v) => v
@@ -56,14 +56,14 @@ fn get_f64(class: &str, c: &Value, key: &str, default: f64) -> Result<f64> {
     }
 }
 
-fn get_usize(class: &str, c: &Value, key: &str) -> Result<usize> {
+pub(crate) fn get_usize(class: &str, c: &Value, key: &str) -> Result<usize> {
     c.get(key)
         .and_then(Value::as_u64)
         .map(|v| v as usize)
         .ok_or_else(|| bad(class, format!("'{key}' must be a non-negative integer")))
 }
 
-fn get_bool(class: &str, c: &Value, key: &str, default: bool) -> Result<bool> {
+pub(crate) fn get_bool(class: &str, c: &Value, key: &str, default: bool) -> Result<bool> {
     match c.get(key) {
         None | Some(Value::Null) => Ok(default),
         Some(v) => v
@@ -72,7 +72,7 @@ fn get_bool(class: &str, c: &Value, key: &str, default: bool) -> Result<bool> {
     }
 }
 
-fn get_ints(class: &str, c: &Value, key: &str) -> Result<Vec<i64>> {
+pub(crate) fn get_ints(class: &str, c: &Value, key: &str) -> Result<Vec<i64>> {
     c.get(key)
         .and_then(Value::as_array)
         .and_then(|a| a.iter().map(Value::as_i64).collect::<Option<Vec<_>>>())
@@ -88,14 +88,19 @@ fn activation(class: &str, c: &Value) -> Result<Act> {
 }
 
 /// `{"class_name": ..., "config": {...}}` (or a plain name) to an initializer.
-fn initializer(class: &str, c: &Value, key: &str, default: Initializer) -> Result<Initializer> {
+pub(crate) fn initializer(
+    class: &str,
+    c: &Value,
+    key: &str,
+    default: Initializer,
+) -> Result<Initializer> {
     match c.get(key) {
         None | Some(Value::Null) => Ok(default),
         Some(v) => Initializer::from_config(v).map_err(|e| bad(class, format!("'{key}': {e}"))),
     }
 }
 
-fn regularizer(class: &str, c: &Value, key: &str) -> Result<Option<Regularizer>> {
+pub(crate) fn regularizer(class: &str, c: &Value, key: &str) -> Result<Option<Regularizer>> {
     match c.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => Regularizer::from_config(v)
@@ -104,7 +109,7 @@ fn regularizer(class: &str, c: &Value, key: &str) -> Result<Option<Regularizer>>
     }
 }
 
-fn constraint(class: &str, c: &Value, key: &str) -> Result<Option<Constraint>> {
+pub(crate) fn constraint(class: &str, c: &Value, key: &str) -> Result<Option<Constraint>> {
     match c.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => Constraint::from_config(v)
@@ -236,7 +241,15 @@ fn builtin(class: &str, c: &Value) -> Result<Option<LayerRef>> {
             }
             p.into()
         }
-        _ => return Ok(None),
+        _ => {
+            if let Some(l) = normalization::from_config(class, c)? {
+                l
+            } else if let Some(l) = regularization::from_config(class, c)? {
+                l
+            } else {
+                return Ok(None);
+            }
+        }
     };
     Ok(Some(l))
 }
