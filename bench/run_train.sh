@@ -3,12 +3,13 @@
 # TensorFlow peers (../shared/bench/peers/*_workloads.py) in the same session, alternating
 # ROUNDS times (default 3), then prints the median of each figure and kiln / peer ratios.
 #
-#   bench/run_train.sh [ROUNDS]
+#   bench/run_train.sh [ROUNDS] ["mlp cnn"]
 #
 # KILN_PEERS_PY  python with torch + tensorflow (default /work/venv-tf/bin/python)
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rounds="${1:-3}"
+workloads="${2:-mlp cnn}"
 py="${KILN_PEERS_PY:-/work/venv-tf/bin/python}"
 peers=""
 for cand in "$repo/../shared/bench/peers" /work/shared/bench/peers; do
@@ -21,9 +22,11 @@ kiln="$(cargo metadata --format-version 1 --no-deps --manifest-path "$repo/Cargo
 out="$(mktemp)"
 export MNIST_DIR="$repo/datasets/mnist"
 for _ in $(seq "$rounds"); do
-    "$kiln" bench train mlp >>"$out"
-    "$py" "$peers/torch_workloads.py" mlp 2>/dev/null >>"$out"
-    "$py" "$peers/tf_workloads.py" mlp 2>/dev/null >>"$out"
+    for wl in $workloads; do
+        "$kiln" bench train "$wl" >>"$out"
+        "$py" "$peers/torch_workloads.py" "$wl" 2>/dev/null >>"$out"
+        "$py" "$peers/tf_workloads.py" "$wl" 2>/dev/null >>"$out"
+    done
 done
 "$py" - "$out" <<'PY'
 import json, statistics, sys

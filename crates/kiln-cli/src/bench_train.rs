@@ -10,12 +10,12 @@
 
 use std::time::Instant;
 
-use kiln::layers::Dense;
+use kiln::layers::{Conv2D, Dense, Flatten, MaxPooling2D};
 use kiln::models::{CompileArgs, FitArgs, Model};
 use kiln_tensor::{DType, Tensor};
 
 /// The workloads kiln can run (the CNN waits for the convolution layers).
-pub const WORKLOADS: &[&str] = &["mlp"];
+pub const WORKLOADS: &[&str] = &["mlp", "cnn"];
 
 fn mlp() -> kiln::Result<Model> {
     Model::sequential(vec![
@@ -28,6 +28,24 @@ fn mlp() -> kiln::Result<Model> {
 }
 
 /// Runs one workload and returns its JSON line.
+/// The peers' `cnn`: Conv2D(32, 3, relu, same) -> MaxPooling2D(2) -> Conv2D(64, 3, relu,
+/// same) -> MaxPooling2D(2) -> Flatten -> Dense(128, relu) -> Dense(10, softmax).
+fn cnn() -> kiln::Result<Model> {
+    Model::sequential(vec![
+        Conv2D::new(32, 3)
+            .activation("relu")
+            .padding("same")
+            .input_shape(&[28, 28, 1])
+            .into(),
+        MaxPooling2D::new(2).into(),
+        Conv2D::new(64, 3).activation("relu").padding("same").into(),
+        MaxPooling2D::new(2).into(),
+        Flatten::new().into(),
+        Dense::new(128).activation("relu").into(),
+        Dense::new(10).activation("softmax").into(),
+    ])
+}
+
 pub fn run_workload(name: &str) -> kiln::Result<String> {
     let ((x_train, y_train), (x_test, y_test)) = kiln_data::datasets::mnist::load_data()?;
     let x_train = x_train
@@ -40,8 +58,14 @@ pub fn run_workload(name: &str) -> kiln::Result<String> {
         .reshape(&[-1, 784])?;
     let (y_train, y_test) = (y_train.cast(DType::I64)?, y_test.cast(DType::I64)?);
     kiln::utils::set_random_seed(0);
-    let (mut model, batch) = match name {
-        "mlp" => (mlp()?, 128),
+    let (mut model, batch, x_train, x_test) = match name {
+        "mlp" => (mlp()?, 128, x_train, x_test),
+        "cnn" => (
+            cnn()?,
+            64,
+            x_train.reshape(&[-1, 28, 28, 1])?,
+            x_test.reshape(&[-1, 28, 28, 1])?,
+        ),
         other => {
             return Err(kiln::Error::InvalidArgument {
                 api: "kiln bench train",
@@ -68,7 +92,10 @@ pub fn run_workload(name: &str) -> kiln::Result<String> {
     let t = Instant::now();
     let logs = model.evaluate(&x_test, &y_test, 1000, 0)?;
     let eval_s = t.elapsed().as_secs_f64();
-    let one: Tensor = x_test.slice(&[0, 0], &[1, -1])?.contiguous();
+    let begin = vec![0isize; x_test.rank()];
+    let mut size = vec![-1isize; x_test.rank()];
+    size[0] = 1;
+    let one: Tensor = x_test.slice(&begin, &size)?.contiguous();
     model.call(&one)?;
     let t = Instant::now();
     for _ in 0..200 {

@@ -1,13 +1,18 @@
 //! `kiln train`: trains a model on the shipped MNIST with Keras's progress bar, evaluates
 //! it on the test set and prints one JSON line of results.
 //!
-//! The model is built with kiln's Keras API exactly as the Keras program would be:
-//! `Sequential([Flatten(), Dense(128, "relu"), Dense(10, "softmax")])`, compiled with
-//! `adam`, `sparse_categorical_crossentropy` and `accuracy`, then `fit` and `evaluate`.
+//! The model is built with kiln's Keras API exactly as the Keras program would be, then
+//! compiled with `adam`, `sparse_categorical_crossentropy` and `accuracy`, fit and
+//! evaluated:
+//! - `--model mlp` (default): `Sequential([Flatten(), Dense(128, "relu"), Dense(10,
+//!   "softmax")])`, batch 128;
+//! - `--model cnn`: the S002-2 functional CNN, `Conv2D(32, 3, relu, same) ->
+//!   MaxPooling2D -> Conv2D(64, 3, relu, same) -> MaxPooling2D -> Flatten -> Dense(128,
+//!   relu) -> Dense(10, softmax)` on `(28, 28, 1)` images, batch 64.
 
 use std::time::Instant;
 
-use kiln::layers::{Dense, Flatten};
+use kiln::layers::{Conv2D, Dense, Flatten, Input, LayerApply, MaxPooling2D};
 use kiln::models::{CompileArgs, FitArgs, Model};
 use kiln_tensor::DType;
 
@@ -15,7 +20,8 @@ use kiln_tensor::DType;
 pub struct TrainArgs {
     pub model: String,
     pub epochs: usize,
-    pub batch_size: usize,
+    /// `None`: the model's default (128 for mlp, 64 for cnn).
+    pub batch_size: Option<usize>,
     pub seed: u64,
 }
 
@@ -24,7 +30,7 @@ impl Default for TrainArgs {
         TrainArgs {
             model: "mlp".into(),
             epochs: 5,
-            batch_size: 128,
+            batch_size: None,
             seed: 42,
         }
     }
@@ -47,9 +53,10 @@ pub fn parse_args(args: &[String]) -> Result<TrainArgs, String> {
                     .map_err(|_| format!("--epochs: '{value}' is not a positive integer"))?
             }
             "--batch-size" => {
-                out.batch_size = value
-                    .parse()
-                    .map_err(|_| format!("--batch-size: '{value}' is not a positive integer"))?
+                out.batch_size =
+                    Some(value.parse().map_err(|_| {
+                        format!("--batch-size: '{value}' is not a positive integer")
+                    })?)
             }
             "--seed" => {
                 out.seed = value
@@ -64,13 +71,13 @@ pub fn parse_args(args: &[String]) -> Result<TrainArgs, String> {
         }
         i += 2;
     }
-    if out.model != "mlp" {
+    if out.model != "mlp" && out.model != "cnn" {
         return Err(format!(
-            "--model '{}' is not available yet (models: mlp; 'cnn' comes with the vision layers)",
+            "--model '{}' is not a model kiln train knows (models: mlp, cnn)",
             out.model
         ));
     }
-    if out.epochs == 0 || out.batch_size == 0 {
+    if out.epochs == 0 || out.batch_size == Some(0) {
         return Err("--epochs and --batch-size must be at least 1".into());
     }
     Ok(out)
@@ -85,6 +92,33 @@ fn mlp() -> kiln::Result<Model> {
     ])
 }
 
+/// The S002-2 CNN (functional API, 'same' padding).
+fn cnn() -> kiln::Result<Model> {
+    let inputs = Input::shape(&[28, 28, 1]);
+    let x = Conv2D::new(32, 3)
+        .activation("relu")
+        .padding("same")
+        .apply(&inputs)?;
+    let x = MaxPooling2D::new(2).apply(&x)?;
+    let x = Conv2D::new(64, 3)
+        .activation("relu")
+        .padding("same")
+        .apply(&x)?;
+    let x = MaxPooling2D::new(2).apply(&x)?;
+    let x = Flatten::new().apply(&x)?;
+    let x = Dense::new(128).activation("relu").apply(&x)?;
+    let outputs = Dense::new(10).activation("softmax").apply(&x)?;
+    Model::new(&[inputs], &[outputs])
+}
+
+impl TrainArgs {
+    /// The batch size used: the flag, else the model's default.
+    pub fn batch(&self) -> usize {
+        self.batch_size
+            .unwrap_or(if self.model == "cnn" { 64 } else { 128 })
+    }
+}
+
 /// Runs `kiln train`; returns the JSON result line.
 pub fn run(args: &TrainArgs) -> kiln::Result<String> {
     let ((x_train, y_train), (x_test, y_test)) = kiln_data::datasets::mnist::load_data()?;
@@ -94,7 +128,17 @@ pub fn run(args: &TrainArgs) -> kiln::Result<String> {
     let y_test = y_test.cast(DType::I64)?;
 
     kiln::utils::set_random_seed(args.seed);
-    let mut model = mlp()?;
+    let (mut model, x_train, x_test) = if args.model == "cnn" {
+        let n_train = x_train.shape()[0] as isize;
+        let n_test = x_test.shape()[0] as isize;
+        (
+            cnn()?,
+            x_train.reshape(&[n_train, 28, 28, 1])?,
+            x_test.reshape(&[n_test, 28, 28, 1])?,
+        )
+    } else {
+        (mlp()?, x_train, x_test)
+    };
     model.compile(
         CompileArgs::new()
             .optimizer("adam")
@@ -105,9 +149,7 @@ pub fn run(args: &TrainArgs) -> kiln::Result<String> {
     model.fit(
         &x_train,
         &y_train,
-        FitArgs::new()
-            .epochs(args.epochs)
-            .batch_size(args.batch_size),
+        FitArgs::new().epochs(args.epochs).batch_size(args.batch()),
     )?;
     let train_seconds = started.elapsed().as_secs_f64();
     let logs = model.evaluate(&x_test, &y_test, 1000, 0)?;
@@ -116,6 +158,12 @@ pub fn run(args: &TrainArgs) -> kiln::Result<String> {
     println!("test_loss: {test_loss:.4} - test_accuracy: {test_accuracy:.4}");
     Ok(format!(
         "{{\"model\": \"{}\", \"epochs\": {}, \"batch_size\": {}, \"seed\": {}, \"test_loss\": {}, \"test_accuracy\": {}, \"train_seconds\": {:.3}}}",
-        args.model, args.epochs, args.batch_size, args.seed, test_loss, test_accuracy, train_seconds
+        args.model,
+        args.epochs,
+        args.batch(),
+        args.seed,
+        test_loss,
+        test_accuracy,
+        train_seconds
     ))
 }

@@ -1,18 +1,21 @@
 //! Layers, as `keras.layers`, and the layer protocol they share.
 
 mod activations;
+pub mod convolutional;
 mod core;
 mod keras_tensor;
 mod layer;
 mod macros;
 mod merging;
 mod normalization;
+mod pooling;
 mod registry;
 mod regularization;
 mod reshaping;
 
 pub use self::activations::{LeakyReLU, PReLU, ReLU, Softmax, ELU};
 pub use self::core::{Activation, Dense, Identity, Lambda};
+pub use convolutional::{Conv1D, Conv2D};
 pub(crate) use keras_tensor::check_model_input;
 pub use keras_tensor::{Input, InputLayer, KerasTensor, Node, TensorSpec};
 /// `#[derive(Layer)]`: implements [`LayerState`] from a struct's fields.
@@ -25,6 +28,10 @@ pub use merging::{add, average, concatenate, maximum, minimum, multiply, subtrac
 pub use merging::{Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract};
 pub use normalization::{
     BatchNormalization, GroupNormalization, LayerNormalization, UnitNormalization,
+};
+pub use pooling::{
+    AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
+    GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
 };
 pub use registry::{deserialize, from_config, register_layer};
 pub use regularization::{

@@ -242,7 +242,11 @@ fn builtin(class: &str, c: &Value) -> Result<Option<LayerRef>> {
             p.into()
         }
         _ => {
-            if let Some(l) = normalization::from_config(class, c)? {
+            if let Some(l) = convolutional::from_config(class, c)? {
+                l
+            } else if let Some(l) = pooling::from_config(class, c)? {
+                l
+            } else if let Some(l) = normalization::from_config(class, c)? {
                 l
             } else if let Some(l) = regularization::from_config(class, c)? {
                 l

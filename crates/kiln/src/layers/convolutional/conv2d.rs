@@ -1,0 +1,115 @@
+//! `Conv2D`.
+
+use kiln_tensor::{Tensor, Variable};
+use serde_json::Value;
+
+use super::base_conv::{conv_builders, ConvOptions};
+use super::Ints;
+use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
+use crate::layers::macros::{common_builders, layer_state};
+use crate::{Error, Result};
+
+/// `keras.layers.Conv2D`: 2-D convolution over `(batch, height, width, channels)` inputs
+/// with a `(kh, kw, channels / groups, filters)` kernel, then bias and activation.
+///
+/// ```
+/// use kiln::layers::{Conv2D, LayerRef};
+/// use kiln_tensor::{DType, Tensor};
+/// let conv = LayerRef::new(Conv2D::new(8, 3).padding("same").activation("relu"));
+/// let y = conv.call(&Tensor::ones(&[2, 5, 5, 3], DType::F32))?;
+/// assert_eq!(y.shape(), &[2, 5, 5, 8]);
+/// assert_eq!(conv.weights()[0].value().shape(), &[3, 3, 3, 8]);
+/// // A 3-D input is a rank mismatch: an error naming the layer and the shape.
+/// let e = LayerRef::new(Conv2D::new(8, 3)).call(&Tensor::ones(&[2, 5, 3], DType::F32));
+/// assert!(e.unwrap_err().to_string().contains("Conv2D"));
+/// # Ok::<(), kiln::Error>(())
+/// ```
+pub struct Conv2D {
+    base: LayerBase,
+    pub(crate) opts: ConvOptions<2>,
+    kernel: Option<Variable>,
+    bias: Option<Variable>,
+}
+
+impl Conv2D {
+    /// `filters` output channels and a `kernel_size` window (an int or `[kh, kw]`).
+    pub fn new(filters: usize, kernel_size: impl Into<Ints<2>>) -> Conv2D {
+        Conv2D {
+            base: LayerBase::new("conv2d"),
+            opts: ConvOptions::new(filters, kernel_size.into().0),
+            kernel: None,
+            bias: None,
+        }
+    }
+    pub(crate) fn with_options(opts: ConvOptions<2>) -> Conv2D {
+        Conv2D {
+            base: LayerBase::new("conv2d"),
+            opts,
+            kernel: None,
+            bias: None,
+        }
+    }
+}
+
+common_builders!(Conv2D);
+conv_builders!(Conv2D, 2);
+layer_state!(Conv2D, "Conv2D");
+
+impl Layer for Conv2D {
+    fn build(&mut self, input_shapes: &[Shape]) -> Result<()> {
+        let api = "Conv2D";
+        self.opts.validate(api)?;
+        let shape = input_shapes.first().ok_or_else(|| Error::InvalidArgument {
+            api,
+            msg: "no input shape".into(),
+        })?;
+        let c = self.opts.input_channels(api, shape)?;
+        self.opts.output_shape(api, shape)?;
+        let (k, b) = self.opts.add_weights(&mut self.base, c)?;
+        self.kernel = Some(k);
+        self.bias = b;
+        Ok(())
+    }
+
+    fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
+        let api = "Conv2D";
+        let x = one_input(inputs, api)?;
+        let kernel = self.kernel.as_ref().ok_or_else(|| Error::InvalidArgument {
+            api,
+            msg: "layer is not built".into(),
+        })?;
+        let pad = self.opts.validate(api)?;
+        let k = kernel.value();
+        let x = if x.dtype() == k.dtype() {
+            x.clone()
+        } else {
+            x.cast(k.dtype())?
+        };
+        let shape: Shape = x.shape().iter().map(|&d| Some(d)).collect();
+        self.opts.output_shape(api, &shape)?;
+        let y = x
+            .conv2d(
+                &k,
+                self.opts.strides,
+                &pad,
+                self.opts.dilation_rate,
+                self.opts.groups,
+            )
+            .map_err(|e| Error::InvalidArgument {
+                api,
+                msg: e.to_string(),
+            })?;
+        Ok(vec![self.opts.finish(y, &self.bias)?])
+    }
+
+    fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
+        let s = input_shapes.first()?;
+        Some(self.opts.output_shape("Conv2D", s).map(|o| vec![o]))
+    }
+
+    fn get_config(&self) -> Value {
+        let mut c = self.base.base_config();
+        self.opts.config(&mut c);
+        Value::Object(c)
+    }
+}
