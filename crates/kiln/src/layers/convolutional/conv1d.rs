@@ -110,6 +110,14 @@ impl Layer for Conv1D {
     fn get_config(&self) -> Value {
         let mut c = self.base.base_config();
         self.opts.config(&mut c);
+        c.insert(
+            "activity_regularizer".into(),
+            self.base
+                .activity_regularizer
+                .as_ref()
+                .map(|r| r.get_config())
+                .unwrap_or(Value::Null),
+        );
         Value::Object(c)
     }
 }
