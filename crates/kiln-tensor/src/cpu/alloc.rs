@@ -133,6 +133,37 @@ pub(crate) fn filled<T: crate::dtype::Element>(n: usize, value: T) -> Vec<T> {
     vec![value; n]
 }
 
+/// A vector of `n` elements whose contents are unspecified (stale values of a cached
+/// buffer, or zeros), for kernels that overwrite every element: skips the zeroing pass
+/// [`filled`] makes. Sound without `unsafe`: a cached buffer is only reused when its
+/// initialised length covers `n`, and is truncated to it.
+pub(crate) fn overwritten<T: crate::dtype::Element>(n: usize, zero: T) -> Vec<T> {
+    if T::DTYPE == crate::DType::F32 {
+        if let Some(v) = take_cached_f32_len(n) {
+            let mut v = std::mem::ManuallyDrop::new(v);
+            // SAFETY: T is f32 (DTYPE is unique per element type), so the allocation's
+            // layout, length and capacity carry over unchanged.
+            let mut v: Vec<T> =
+                unsafe { Vec::from_raw_parts(v.as_mut_ptr() as *mut T, v.len(), v.capacity()) };
+            v.truncate(n);
+            return v;
+        }
+    }
+    vec![zero; n]
+}
+
+/// A cached buffer whose initialised length is at least `n` (and capacity at most 2n).
+fn take_cached_f32_len(n: usize) -> Option<Vec<f32>> {
+    if n.saturating_mul(4) < HUGE_MIN_BYTES {
+        return None;
+    }
+    let mut cache = F32_CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    let pos = cache
+        .iter()
+        .position(|v| v.len() >= n && v.capacity() <= n.saturating_mul(2))?;
+    Some(cache.swap_remove(pos))
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -414,6 +414,12 @@ pub(crate) fn extract_patches_grad<T: ConvFloat>(dy: &[T], g: &Geom) -> Vec<T> {
 /// Forward convolution: `y (n, oh, ow, cout)` from `x` and kernel `wt`.
 pub(crate) fn conv_forward<T: ConvFloat>(x: &[T], wt: &[T], g: &Geom) -> Vec<T> {
     let rows = g.n * g.opix();
+    if rows > 0 && g.cout > 0 && conv_direct::direct_applies(g) && !g.pointwise() {
+        // The direct kernel writes every output element: no zeroing pass.
+        let mut y = crate::cpu::alloc::overwritten(rows * g.cout, T::ZERO);
+        conv_direct::forward(x, wt, g, &mut y);
+        return y;
+    }
     let mut y = crate::cpu::alloc::filled(rows * g.cout, T::ZERO);
     if rows == 0 || g.cout == 0 {
         return y;
@@ -426,10 +432,7 @@ pub(crate) fn conv_forward<T: ConvFloat>(x: &[T], wt: &[T], g: &Geom) -> Vec<T> 
         winograd_forward(x, wt, g, &mut y);
         return y;
     }
-    if conv_direct::direct_applies(g) && !g.pointwise() {
-        conv_direct::forward(x, wt, g, &mut y);
-        return y;
-    }
+
     let (cin_g, cout_g, kg, cout) = (g.cin_g(), g.cout_g(), g.kg(), g.cout);
     let par = g.flops() >= PAR_MIN_FLOPS && num_threads() > 1;
     if g.pointwise() {

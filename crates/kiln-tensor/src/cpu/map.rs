@@ -258,3 +258,57 @@ fn row<A: Element, B: Element, O: Element>(
         }
     }
 }
+
+/// `g * (x > 0 ? on : off)` over equal-length f32 slices, AVX2 when available, threaded
+/// when large: the relu-family gradient, a hot loop of every CNN backward pass.
+pub(crate) fn select_positive_f32(g: &[f32], x: &[f32], on: f32, off: f32) -> Vec<f32> {
+    let n = g.len().min(x.len());
+    let run = |o: &mut [MaybeUninit<f32>], g: &[f32], x: &[f32]| {
+        #[cfg(target_arch = "x86_64")]
+        if crate::cpu::simd_math::has_avx2_fma() {
+            // SAFETY: AVX2 checked; the three slices have equal lengths.
+            unsafe { select_positive_avx2(o, g, x, on, off) };
+            return;
+        }
+        for ((o, &g), &x) in o.iter_mut().zip(g).zip(x) {
+            o.write(g * if x > 0.0 { on } else { off });
+        }
+    };
+    fill_new(n, |out| {
+        if n >= ELEMENTWISE_PAR_MIN && num_threads() > 1 {
+            let c = chunk_len(n, 1 << 14);
+            out.par_chunks_mut(c)
+                .zip(g[..n].par_chunks(c).zip(x[..n].par_chunks(c)))
+                .for_each(|(o, (g, x))| run(o, g, x));
+        } else {
+            run(out, &g[..n], &x[..n]);
+        }
+    })
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn select_positive_avx2(
+    o: &mut [MaybeUninit<f32>],
+    g: &[f32],
+    x: &[f32],
+    on: f32,
+    off: f32,
+) {
+    use std::arch::x86_64::*;
+    let n = o.len().min(g.len()).min(x.len());
+    let (von, voff, zero) = (_mm256_set1_ps(on), _mm256_set1_ps(off), _mm256_setzero_ps());
+    let mut i = 0;
+    while i + 8 <= n {
+        let xv = _mm256_loadu_ps(x.as_ptr().add(i));
+        let m = _mm256_cmp_ps::<_CMP_GT_OQ>(xv, zero);
+        let f = _mm256_blendv_ps(voff, von, m);
+        let r = _mm256_mul_ps(_mm256_loadu_ps(g.as_ptr().add(i)), f);
+        _mm256_storeu_ps(o.as_mut_ptr().add(i) as *mut f32, r);
+        i += 8;
+    }
+    while i < n {
+        o[i].write(g[i] * if x[i] > 0.0 { on } else { off });
+        i += 1;
+    }
+}

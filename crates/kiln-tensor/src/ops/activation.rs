@@ -50,7 +50,9 @@ impl Tensor {
         })?;
         let x = self.clone();
         Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(grad_select(g, &x, |v| v > 0.0, 1.0, 0.0)?)])
+            Ok(vec![Some(crate::ops::math::grad_select_positive(
+                g, &x, 1.0, 0.0,
+            )?)])
         }))
     }
 

@@ -63,7 +63,7 @@ impl<const RANK: usize> ConvOptions<RANK> {
         if self.filters == 0 {
             return bad("filters must be a positive integer, got 0".into());
         }
-        if self.groups == 0 || self.filters % self.groups != 0 {
+        if self.groups == 0 || !self.filters.is_multiple_of(self.groups) {
             return bad(format!(
                 "the number of filters must be evenly divisible by the number of groups; got filters={}, groups={}",
                 self.filters, self.groups
@@ -120,7 +120,7 @@ impl<const RANK: usize> ConvOptions<RANK> {
                 fmt_shape(shape)
             ),
         })?;
-        if c % self.groups != 0 {
+        if !c.is_multiple_of(self.groups) {
             return Err(Error::InvalidArgument {
                 api,
                 msg: format!(

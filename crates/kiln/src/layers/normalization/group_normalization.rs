@@ -94,7 +94,7 @@ impl Layer for GroupNormalization {
                 msg: format!("number of groups ({groups}) cannot be more than the number of channels ({dim})"),
             });
         }
-        if dim % groups != 0 {
+        if !dim.is_multiple_of(groups) {
             return Err(Error::InvalidArgument {
                 api,
                 msg: format!("number of groups ({groups}) must be a multiple of the number of channels ({dim})"),

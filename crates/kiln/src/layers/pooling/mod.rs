@@ -1,12 +1,12 @@
 //! Pooling layers: Max/AveragePooling1D/2D, GlobalMax/GlobalAveragePooling1D/2D.
 
 mod global_pooling;
-mod pooling;
+mod window_pooling;
 
 pub use global_pooling::{
     GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
 };
-pub use pooling::{AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D};
+pub use window_pooling::{AveragePooling1D, AveragePooling2D, MaxPooling1D, MaxPooling2D};
 
 use serde_json::Value;
 
@@ -14,7 +14,7 @@ pub(crate) fn from_config(
     class: &str,
     c: &Value,
 ) -> crate::Result<Option<crate::layers::LayerRef>> {
-    if let Some(l) = pooling::from_config(class, c)? {
+    if let Some(l) = window_pooling::from_config(class, c)? {
         return Ok(Some(l));
     }
     global_pooling::from_config(class, c)
