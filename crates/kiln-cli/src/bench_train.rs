@@ -15,7 +15,7 @@ use kiln::models::{CompileArgs, FitArgs, Model};
 use kiln_tensor::{DType, Tensor};
 
 /// The workloads kiln can run (the CNN waits for the convolution layers).
-pub const WORKLOADS: &[&str] = &["mlp", "cnn"];
+pub const WORKLOADS: &[&str] = &["mlp", "cnn", "mlp_pipeline"];
 
 fn mlp() -> kiln::Result<Model> {
     Model::sequential(vec![
@@ -59,7 +59,7 @@ pub fn run_workload(name: &str) -> kiln::Result<String> {
     let (y_train, y_test) = (y_train.cast(DType::I64)?, y_test.cast(DType::I64)?);
     kiln::utils::set_random_seed(0);
     let (mut model, batch, x_train, x_test) = match name {
-        "mlp" => (mlp()?, 128, x_train, x_test),
+        "mlp" | "mlp_pipeline" => (mlp()?, 128, x_train, x_test),
         "cnn" => (
             cnn()?,
             64,
@@ -83,11 +83,22 @@ pub fn run_workload(name: &str) -> kiln::Result<String> {
             .metrics(["accuracy"]),
     )?;
     let t = Instant::now();
-    model.fit(
-        &x_train,
-        &y_train,
-        FitArgs::new().epochs(1).batch_size(batch).verbose(0),
-    )?;
+    if name == "mlp_pipeline" {
+        // The same epoch fed by a tf.data-style pipeline:
+        // from_tensor_slices -> shuffle(10000) -> batch(128) -> prefetch(2).
+        let ds =
+            kiln_data::dataset::Dataset::from_tensor_slices((x_train.clone(), y_train.clone()))?
+                .shuffle(10_000, Some(0), true)
+                .batch(batch, false)?
+                .prefetch(2);
+        model.fit_dataset(&ds, FitArgs::new().epochs(1).verbose(0))?;
+    } else {
+        model.fit(
+            &x_train,
+            &y_train,
+            FitArgs::new().epochs(1).batch_size(batch).verbose(0),
+        )?;
+    }
     let fit_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let logs = model.evaluate(&x_test, &y_test, 1000, 0)?;

@@ -34,6 +34,15 @@ pub enum DataError {
         /// What is wrong.
         msg: String,
     },
+    /// A pipeline was given arguments or data it cannot use (ragged slices, structure
+    /// mismatches, a zero batch size ...).
+    #[error("{api}: {msg}")]
+    Invalid {
+        /// The operation.
+        api: &'static str,
+        /// What was wrong and what was expected.
+        msg: String,
+    },
     /// A tensor operation failed while assembling the data.
     #[error(transparent)]
     Tensor(#[from] kiln_tensor::Error),

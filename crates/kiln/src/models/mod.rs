@@ -1,6 +1,7 @@
 //! Models, as `keras.Model` / `keras.Sequential`, and the trainer.
 
 mod compile_args;
+mod fit_dataset;
 mod functional;
 mod model;
 mod sequential;

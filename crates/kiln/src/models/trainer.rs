@@ -175,7 +175,7 @@ fn take_rows(
 }
 
 impl Compiled {
-    fn reset_metrics(&mut self) {
+    pub(crate) fn reset_metrics(&mut self) {
         self.loss_tracker = Tracker::default();
         for t in &mut self.output_trackers {
             *t = Tracker::default();
@@ -368,7 +368,7 @@ impl Compiled {
         Ok(())
     }
 
-    fn logs(&self) -> Logs {
+    pub(crate) fn logs(&self) -> Logs {
         let mut logs = Logs::new();
         logs.insert("loss", self.loss_tracker.result());
         if self.output_trackers.len() > 1 {
@@ -485,12 +485,12 @@ impl Model {
         Ok(())
     }
 
-    fn compiled_mut(&mut self, api: &'static str) -> Result<&mut Compiled> {
+    pub(crate) fn compiled_mut(&mut self, api: &'static str) -> Result<&mut Compiled> {
         self.compiled.as_mut().ok_or_else(|| not_compiled(api))
     }
 
     /// One optimizer step on a batch; returns the per-output losses.
-    fn train_step(
+    pub(crate) fn train_step(
         &mut self,
         xs: &[Tensor],
         ys: &[Tensor],
@@ -521,7 +521,7 @@ impl Model {
         Ok(())
     }
 
-    fn test_step(
+    pub(crate) fn test_step(
         &mut self,
         xs: &[Tensor],
         ys: &[Tensor],
@@ -706,7 +706,7 @@ impl Model {
         Ok(history)
     }
 
-    fn evaluate_inner(
+    pub(crate) fn evaluate_inner(
         &mut self,
         xs: &[Tensor],
         ys: &[Tensor],

@@ -1,0 +1,363 @@
+//! tf.data-style input pipelines: a [`Dataset`] is a re-iterable description of a stream
+//! of [`Element`]s (tensors, tuples, named maps), built from tensors or any iterator and
+//! transformed with `map`, `filter`, `shuffle`, `batch`, `repeat`, `prefetch` ... Each
+//! call to [`Dataset::iter`] starts a new pass, so `fit` can iterate once per epoch; a
+//! seeded `shuffle` with `reshuffle_each_iteration` gives a different but reproducible
+//! order on every pass.
+//!
+//! ```
+//! use kiln_data::dataset::Dataset;
+//! use kiln_tensor::Tensor;
+//! let x = Tensor::from_vec((0..10).map(|v| v as f32).collect(), &[10, 1])?;
+//! let ds = Dataset::from_tensor_slices(x)?.shuffle(4, Some(1), true).batch(3, false)?;
+//! let batches: Vec<_> = ds.iter().collect::<Result<_, _>>()?;
+//! assert_eq!(batches.len(), 4);
+//! assert_eq!(batches[3].as_tensor()?.shape(), &[1, 1]);
+//! # Ok::<(), kiln_data::DataError>(())
+//! ```
+//!
+//! Not yet implemented: `padded_batch`, `window`, file-backed `cache`.
+
+mod element;
+mod nodes;
+
+pub use element::Element;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use kiln_tensor::Tensor;
+
+use crate::{DataError, Result};
+use nodes::*;
+
+/// A boxed stream of elements (one pass over a dataset).
+pub type ElementIter = Box<dyn Iterator<Item = Result<Element>> + Send>;
+
+/// How many elements a dataset yields (`tf.data.Dataset.cardinality`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cardinality {
+    /// Exactly this many.
+    Finite(usize),
+    /// Never ends (`repeat()` without a count).
+    Infinite,
+    /// Not known without iterating (after `filter`, `from_generator`).
+    Unknown,
+}
+
+impl Cardinality {
+    /// TF's integer form: the count, -1 for infinite, -2 for unknown.
+    ///
+    /// ```
+    /// use kiln_data::dataset::Cardinality;
+    /// assert_eq!(Cardinality::Infinite.as_i64(), -1);
+    /// assert_eq!(Cardinality::Finite(3).as_i64(), 3);
+    /// ```
+    pub fn as_i64(self) -> i64 {
+        match self {
+            Cardinality::Finite(n) => n as i64,
+            Cardinality::Infinite => -1,
+            Cardinality::Unknown => -2,
+        }
+    }
+}
+
+/// A re-iterable pipeline of [`Element`]s. Cheap to clone (shared description).
+#[derive(Clone)]
+pub struct Dataset {
+    node: Arc<dyn Node>,
+    passes: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for Dataset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Dataset(cardinality={:?})", self.cardinality())
+    }
+}
+
+fn invalid(api: &'static str, msg: String) -> DataError {
+    DataError::Invalid { api, msg }
+}
+
+impl Dataset {
+    fn from_node(node: impl Node + 'static) -> Dataset {
+        Dataset {
+            node: Arc::new(node),
+            passes: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Slices every tensor of `element` along its first axis
+    /// (`tf.data.Dataset.from_tensor_slices`); all first dimensions must agree.
+    ///
+    /// ```
+    /// use kiln_data::dataset::Dataset;
+    /// use kiln_tensor::{DType, Tensor};
+    /// let x = Tensor::zeros(&[5, 3], DType::F32);
+    /// let y = Tensor::zeros(&[5], DType::I64);
+    /// let ds = Dataset::from_tensor_slices((x.clone(), y))?;
+    /// assert_eq!(ds.cardinality().as_i64(), 5);
+    /// let ragged = Dataset::from_tensor_slices((x, Tensor::zeros(&[4], DType::I64)));
+    /// assert!(ragged.unwrap_err().to_string().contains("[4]"));
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn from_tensor_slices(element: impl Into<Element>) -> Result<Dataset> {
+        Ok(Dataset::from_node(Slices::new(element.into())?))
+    }
+
+    /// A dataset of exactly one element (`from_tensors`).
+    ///
+    /// ```
+    /// use kiln_data::dataset::Dataset;
+    /// let ds = Dataset::from_tensors(kiln_tensor::Tensor::scalar(1.0f32));
+    /// assert_eq!(ds.collect()?.len(), 1);
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn from_tensors(element: impl Into<Element>) -> Dataset {
+        let e = element.into();
+        Dataset::from_generator(move || Box::new(std::iter::once(Ok(e.clone()))))
+    }
+
+    /// Elements from a closure that starts a fresh Rust iterator for each pass
+    /// (`from_generator`); cardinality unknown.
+    ///
+    /// ```
+    /// use kiln_data::dataset::Dataset;
+    /// use kiln_tensor::Tensor;
+    /// let ds = Dataset::from_generator(|| Box::new((0..3).map(|i| Ok(Tensor::scalar(i as f32).into()))));
+    /// assert_eq!(ds.collect()?.len(), 3);
+    /// assert_eq!(ds.collect()?.len(), 3); // a second pass starts over
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn from_generator(make: impl Fn() -> ElementIter + Send + Sync + 'static) -> Dataset {
+        Dataset::from_node(Generator(Arc::new(make)))
+    }
+
+    /// Scalars `start, start + step, ...` below `stop` (i64), as `Dataset.range`.
+    ///
+    /// ```
+    /// use kiln_data::dataset::Dataset;
+    /// let v: Vec<i64> = Dataset::range(0, 10, 3)?.collect()?.iter()
+    ///     .map(|e| e.as_tensor().unwrap().item::<i64>().unwrap()).collect();
+    /// assert_eq!(v, vec![0, 3, 6, 9]);
+    /// assert!(Dataset::range(0, 1, 0).is_err());
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn range(start: i64, stop: i64, step: i64) -> Result<Dataset> {
+        if step == 0 {
+            return Err(invalid("Dataset.range", "step must not be zero".into()));
+        }
+        Ok(Dataset::from_node(Range { start, stop, step }))
+    }
+
+    /// Starts a new pass.
+    pub fn iter(&self) -> ElementIter {
+        let pass = self.passes.fetch_add(1, Ordering::Relaxed);
+        self.node.iter(pass)
+    }
+
+    /// One pass collected into a vector (`list(ds.as_numpy_iterator())`).
+    pub fn collect(&self) -> Result<Vec<Element>> {
+        self.iter().collect()
+    }
+
+    /// The number of elements, as TF computes it without iterating.
+    pub fn cardinality(&self) -> Cardinality {
+        self.node.cardinality()
+    }
+
+    /// Applies `f` to every element.
+    ///
+    /// ```
+    /// use kiln_data::dataset::{Dataset, Element};
+    /// use kiln_tensor::Tensor;
+    /// let ds = Dataset::range(0, 3, 1)?.map(|e| Ok(Element::Tensor(e.as_tensor()?.mul_scalar(2.0)?)));
+    /// let v: Vec<i64> = ds.collect()?.iter().map(|e| e.as_tensor().unwrap().item::<i64>().unwrap()).collect();
+    /// assert_eq!(v, vec![0, 2, 4]);
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn map(&self, f: impl Fn(Element) -> Result<Element> + Send + Sync + 'static) -> Dataset {
+        Dataset::from_node(Map {
+            input: self.clone(),
+            f: Arc::new(f),
+            workers: 1,
+        })
+    }
+
+    /// [`Dataset::map`] on `num_parallel_calls` worker threads; the output order is the
+    /// input order (deterministic).
+    pub fn map_parallel(
+        &self,
+        f: impl Fn(Element) -> Result<Element> + Send + Sync + 'static,
+        num_parallel_calls: usize,
+    ) -> Dataset {
+        Dataset::from_node(Map {
+            input: self.clone(),
+            f: Arc::new(f),
+            workers: num_parallel_calls.max(1),
+        })
+    }
+
+    /// Keeps the elements for which `pred` is true.
+    ///
+    /// ```
+    /// use kiln_data::dataset::Dataset;
+    /// let ds = Dataset::range(0, 10, 1)?.filter(|e| Ok(e.as_tensor()?.item::<i64>()? % 2 == 0));
+    /// assert_eq!(ds.collect()?.len(), 5);
+    /// assert_eq!(ds.cardinality().as_i64(), -2);
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn filter(
+        &self,
+        pred: impl Fn(&Element) -> Result<bool> + Send + Sync + 'static,
+    ) -> Dataset {
+        Dataset::from_node(Filter {
+            input: self.clone(),
+            pred: Arc::new(pred),
+        })
+    }
+
+    /// TF's buffered shuffle: fill a buffer of `buffer_size`, emit a random slot and
+    /// refill it. `seed` makes it reproducible; with `reshuffle_each_iteration` each pass
+    /// uses a different (still reproducible) order.
+    pub fn shuffle(
+        &self,
+        buffer_size: usize,
+        seed: Option<u64>,
+        reshuffle_each_iteration: bool,
+    ) -> Dataset {
+        let seed = seed.unwrap_or_else(|| kiln_tensor::random::Generator::from_global().next_u64());
+        Dataset::from_node(Shuffle {
+            input: self.clone(),
+            buffer: buffer_size.max(1),
+            seed,
+            reshuffle: reshuffle_each_iteration,
+        })
+    }
+
+    /// Stacks consecutive elements into batches of `batch_size` (the last one smaller
+    /// unless `drop_remainder`).
+    pub fn batch(&self, batch_size: usize, drop_remainder: bool) -> Result<Dataset> {
+        if batch_size == 0 {
+            return Err(invalid(
+                "Dataset.batch",
+                "batch_size must be at least 1".into(),
+            ));
+        }
+        Ok(Dataset::from_node(Batch {
+            input: self.clone(),
+            size: batch_size,
+            drop_remainder,
+        }))
+    }
+
+    /// Splits every element along its first axis (the inverse of `batch`).
+    pub fn unbatch(&self) -> Dataset {
+        Dataset::from_node(Unbatch {
+            input: self.clone(),
+        })
+    }
+
+    /// Repeats the dataset `count` times (`None`: forever).
+    pub fn repeat(&self, count: Option<usize>) -> Dataset {
+        Dataset::from_node(Repeat {
+            input: self.clone(),
+            count,
+        })
+    }
+
+    /// The first `count` elements.
+    pub fn take(&self, count: usize) -> Dataset {
+        Dataset::from_node(Take {
+            input: self.clone(),
+            count,
+        })
+    }
+
+    /// All but the first `count` elements.
+    pub fn skip(&self, count: usize) -> Dataset {
+        Dataset::from_node(Skip {
+            input: self.clone(),
+            count,
+        })
+    }
+
+    /// Produces up to `buffer_size` elements ahead on a background thread.
+    pub fn prefetch(&self, buffer_size: usize) -> Dataset {
+        Dataset::from_node(Prefetch {
+            input: self.clone(),
+            buffer: buffer_size.max(1),
+        })
+    }
+
+    /// Keeps the elements of the first pass in memory and replays them afterwards.
+    pub fn cache(&self) -> Dataset {
+        Dataset::from_node(Cache {
+            input: self.clone(),
+            store: Arc::new(std::sync::Mutex::new(None)),
+        })
+    }
+
+    /// Tuples of the i-th elements of each dataset; stops at the shortest.
+    pub fn zip(datasets: &[Dataset]) -> Dataset {
+        Dataset::from_node(Zip {
+            inputs: datasets.to_vec(),
+        })
+    }
+
+    /// This dataset's elements followed by `other`'s (same structure required).
+    pub fn concatenate(&self, other: &Dataset) -> Dataset {
+        Dataset::from_node(Concatenate {
+            a: self.clone(),
+            b: other.clone(),
+        })
+    }
+
+    /// `(index, element)` tuples, counting from `start`.
+    pub fn enumerate(&self, start: i64) -> Dataset {
+        Dataset::from_node(Enumerate {
+            input: self.clone(),
+            start,
+        })
+    }
+
+    pub(crate) fn node(&self) -> &Arc<dyn Node> {
+        &self.node
+    }
+}
+
+/// Stacks same-structure elements along a new first axis.
+pub(crate) fn stack_elements(api: &'static str, items: &[Element]) -> Result<Element> {
+    let first = items
+        .first()
+        .ok_or_else(|| invalid(api, "cannot stack zero elements".into()))?;
+    let per: Vec<Vec<&Tensor>> = items.iter().map(|e| e.leaves()).collect();
+    let nleaves = per[0].len();
+    let mut stacked = Vec::with_capacity(nleaves);
+    for i in 0..nleaves {
+        let col: Vec<&Tensor> = per
+            .iter()
+            .map(|l| {
+                l.get(i).copied().ok_or_else(|| {
+                    invalid(
+                        api,
+                        format!("elements of different structure: {}", first.structure()),
+                    )
+                })
+            })
+            .collect::<Result<_>>()?;
+        let shape0 = col[0].shape();
+        if let Some(bad) = col.iter().find(|t| t.shape() != shape0) {
+            return Err(invalid(
+                api,
+                format!(
+                    "cannot batch tensors of different shapes {:?} and {:?} (padded_batch is not implemented yet)",
+                    shape0,
+                    bad.shape()
+                ),
+            ));
+        }
+        stacked.push(Tensor::stack(&col, 0)?);
+    }
+    Element::rebuild(first, &mut stacked.into_iter())
+}
