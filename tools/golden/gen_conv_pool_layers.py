@@ -50,6 +50,20 @@ CASES = [
     ("gmp2d_keep", "GlobalMaxPooling2D", {"keepdims": True}, (2, 3, 4, 5)),
     ("gap1d", "GlobalAveragePooling1D", {}, (2, 5, 3)),
     ("gmp1d", "GlobalMaxPooling1D", {}, (2, 5, 3)),
+    ("dw_same", "DepthwiseConv2D", {"kernel_size": 3, "padding": "same"}, (2, 5, 5, 3)),
+    ("dw_mult_stride", "DepthwiseConv2D", {"kernel_size": 3, "strides": 2, "depth_multiplier": 2}, (1, 7, 7, 2)),
+    ("sep", "SeparableConv2D", {"filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"}, (2, 5, 5, 3)),
+    ("sep_mult", "SeparableConv2D", {"filters": 3, "kernel_size": 2, "depth_multiplier": 2, "strides": 2}, (1, 6, 6, 2)),
+    ("convT_valid", "Conv2DTranspose", {"filters": 3, "kernel_size": 3}, (2, 4, 4, 2)),
+    ("convT_same_s2", "Conv2DTranspose", {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same"}, (1, 4, 5, 3)),
+    ("convT_valid_s2", "Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2}, (1, 3, 3, 2)),
+    ("convT_outpad", "Conv2DTranspose", {"filters": 2, "kernel_size": 3, "strides": 2, "padding": "same", "output_padding": 1}, (1, 3, 3, 2)),
+    ("zp2d", "ZeroPadding2D", {"padding": ((1, 2), (0, 1))}, (1, 3, 3, 2)),
+    ("zp1d", "ZeroPadding1D", {"padding": 2}, (1, 3, 2)),
+    ("crop2d", "Cropping2D", {"cropping": ((1, 0), (1, 2))}, (1, 4, 5, 2)),
+    ("crop1d", "Cropping1D", {"cropping": (1, 2)}, (1, 6, 2)),
+    ("up2d", "UpSampling2D", {"size": (2, 3)}, (1, 2, 3, 2)),
+    ("up1d", "UpSampling1D", {"size": 3}, (1, 3, 2)),
 ]
 
 

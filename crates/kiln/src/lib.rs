@@ -17,6 +17,7 @@
 //! ```
 
 pub mod activations;
+pub mod applications;
 pub mod callbacks;
 pub mod constraints;
 mod error;

@@ -41,7 +41,7 @@ fn conv_and_pool_layers_match_keras() {
     );
     let root: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let cases = root["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 23);
+    assert_eq!(cases.len(), 37);
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let class = case["class"].as_str().unwrap();

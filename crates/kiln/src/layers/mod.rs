@@ -15,7 +15,7 @@ mod reshaping;
 
 pub use self::activations::{LeakyReLU, PReLU, ReLU, Softmax, ELU};
 pub use self::core::{Activation, Dense, Identity, Lambda};
-pub use convolutional::{Conv1D, Conv2D};
+pub use convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
 pub(crate) use keras_tensor::check_model_input;
 pub use keras_tensor::{Input, InputLayer, KerasTensor, Node, TensorSpec};
 /// `#[derive(Layer)]`: implements [`LayerState`] from a struct's fields.
@@ -38,4 +38,7 @@ pub use regularization::{
     ActivityRegularization, Dropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
     SpatialDropout2D, SpatialDropout3D,
 };
-pub use reshaping::{Flatten, Permute, RepeatVector, Reshape};
+pub use reshaping::{
+    Cropping1D, Cropping2D, Flatten, Permute, RepeatVector, Reshape, UpSampling1D, UpSampling2D,
+    ZeroPadding1D, ZeroPadding2D,
+};

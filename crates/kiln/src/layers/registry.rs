@@ -244,6 +244,8 @@ fn builtin(class: &str, c: &Value) -> Result<Option<LayerRef>> {
         _ => {
             if let Some(l) = convolutional::from_config(class, c)? {
                 l
+            } else if let Some(l) = reshaping::from_config(class, c)? {
+                l
             } else if let Some(l) = pooling::from_config(class, c)? {
                 l
             } else if let Some(l) = normalization::from_config(class, c)? {

@@ -75,6 +75,22 @@ impl Model {
         Ok(Model::wrap(LayerRef::new(f)))
     }
 
+    /// A functional model with an explicit name (`keras.Model(inputs, outputs, name=...)`).
+    ///
+    /// ```
+    /// use kiln::layers::{Dense, Input, LayerApply};
+    /// use kiln::models::Model;
+    /// let x = Input::shape(&[4]);
+    /// let y = Dense::new(2).apply(&x)?;
+    /// assert_eq!(Model::new_named(&[x], &[y], "head")?.name(), "head");
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn new_named(inputs: &[KerasTensor], outputs: &[KerasTensor], name: &str) -> Result<Model> {
+        let m = Model::new(inputs, outputs)?;
+        m.net.lock().base_mut().set_name(name);
+        Ok(m)
+    }
+
     /// A subclassed model: any layer (usually a user struct with sub-layers and a custom
     /// `call`) trained with this model's trainer.
     pub fn from_layer<L: Layer>(layer: L) -> Model {

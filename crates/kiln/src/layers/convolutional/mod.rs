@@ -1,11 +1,18 @@
-//! Convolution layers: Conv1D, Conv2D.
+//! Convolution layers: Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D,
+//! SeparableConv2D.
 
 mod base_conv;
 mod conv1d;
 mod conv2d;
+mod conv2d_transpose;
+mod depthwise_conv2d;
+mod separable_conv2d;
 
 pub use conv1d::Conv1D;
 pub use conv2d::Conv2D;
+pub use conv2d_transpose::Conv2DTranspose;
+pub use depthwise_conv2d::DepthwiseConv2D;
+pub use separable_conv2d::SeparableConv2D;
 
 use serde_json::Value;
 
@@ -51,6 +58,67 @@ pub(crate) fn from_config(class: &str, c: &Value) -> Result<Option<LayerRef>> {
         "Conv1D" => {
             with_activity(Conv1D::with_options(ConvOptions::from_config(class, c)?).into())?
         }
+        "Conv2DTranspose" => {
+            let op = match c.get("output_padding") {
+                None | Some(Value::Null) => None,
+                Some(Value::Number(n)) => Some([n.as_u64().unwrap_or(0) as usize; 2]),
+                Some(Value::Array(a)) if a.len() == 2 => Some([
+                    a[0].as_u64().unwrap_or(0) as usize,
+                    a[1].as_u64().unwrap_or(0) as usize,
+                ]),
+                Some(v) => {
+                    return Err(crate::Error::InvalidArgument {
+                        api: "layers.from_config",
+                        msg: format!("{class}: bad output_padding {v}"),
+                    })
+                }
+            };
+            with_activity(
+                Conv2DTranspose::with_options(ConvOptions::from_config(class, c)?, op).into(),
+            )?
+        }
+        "DepthwiseConv2D" => {
+            let mut c2 = c.clone();
+            if let Some(o) = c2.as_object_mut() {
+                o.insert(
+                    "filters".into(),
+                    o.get("depth_multiplier").cloned().unwrap_or(1.into()),
+                );
+                rename(o, "depthwise_initializer", "kernel_initializer");
+                rename(o, "depthwise_regularizer", "kernel_regularizer");
+                rename(o, "depthwise_constraint", "kernel_constraint");
+            }
+            with_activity(
+                DepthwiseConv2D::with_options(ConvOptions::from_config(class, &c2)?).into(),
+            )?
+        }
+        "SeparableConv2D" => {
+            let mut c2 = c.clone();
+            let m = c
+                .get("depth_multiplier")
+                .and_then(Value::as_u64)
+                .unwrap_or(1) as usize;
+            let pw = crate::layers::registry::initializer(
+                class,
+                c,
+                "pointwise_initializer",
+                crate::initializers::Initializer::GlorotUniform(None),
+            )?;
+            if let Some(o) = c2.as_object_mut() {
+                rename(o, "depthwise_initializer", "kernel_initializer");
+                rename(o, "depthwise_regularizer", "kernel_regularizer");
+                rename(o, "depthwise_constraint", "kernel_constraint");
+            }
+            with_activity(
+                SeparableConv2D::with_options(ConvOptions::from_config(class, &c2)?, m, pw).into(),
+            )?
+        }
         _ => return Ok(None),
     }))
+}
+
+fn rename(o: &mut serde_json::Map<String, Value>, from: &str, to: &str) {
+    if let Some(v) = o.remove(from) {
+        o.insert(to.to_string(), v);
+    }
 }
