@@ -105,9 +105,69 @@ def trained_nadam():
     return trained(lambda: "nadam")()
 
 
+def s002_2_cnn():
+    i = keras.Input((28, 28, 1))
+    x = layers.Conv2D(32, (3, 3), activation="relu", padding="same")(i)
+    x = layers.MaxPooling2D((2, 2))(x)
+    x = layers.Conv2D(64, (3, 3), activation="relu", padding="same")(x)
+    x = layers.MaxPooling2D((2, 2))(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(128, activation="relu")(x)
+    return keras.Model(i, layers.Dense(10, activation="softmax")(x))
+
+
+def s003_8_cnn():
+    return keras.Sequential([
+        keras.Input((64, 64, 3)),
+        layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
+        layers.Conv2D(64, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
+        layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dense(10, activation="softmax"),
+    ])
+
+
+def s003_10_resnet_like():
+    def block(x, f):
+        s = x
+        x = layers.Conv2D(f, 3, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.Conv2D(f, 3, strides=1, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.Add()([x, s])
+        return layers.Activation("relu")(x)
+    i = keras.Input((64, 64, 3))
+    x = layers.Conv2D(64, (7, 7), strides=2, padding="same")(i)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    x = block(x, 64)
+    x = block(x, 64)
+    x = layers.Flatten()(x)
+    return keras.Model(i, layers.Dense(10, activation="softmax")(x))
+
+
+def s003_17_transpose():
+    i = keras.Input((28, 28, 1))
+    x = layers.Conv2DTranspose(32, (3, 3), strides=(2, 2), padding="same", activation="relu")(i)
+    return keras.Model(i, layers.Conv2DTranspose(1, (3, 3), activation="sigmoid", padding="same")(x))
+
+
+def s003_18_upsampling():
+    i = keras.Input((28, 28, 1))
+    x = layers.UpSampling2D(size=(2, 2))(i)
+    return keras.Model(i, layers.Conv2D(64, (3, 3), padding="same")(x))
+
+
+def s003_44_bn_mlp():
+    return keras.Sequential([
+        keras.Input((28, 28)), layers.Flatten(), layers.Dense(128, activation="relu"),
+        layers.BatchNormalization(), layers.Dense(10, activation="softmax"),
+    ])
+
+
 BUILDERS = [mnist_mlp, s002_mlp, multi_io, linear_functional, s004_linear, frozen,
             trained_adam, trained_sgd, trained_sgd_momentum, trained_rmsprop_centered,
-            trained_nadam]
+            trained_nadam, s002_2_cnn, s003_8_cnn, s003_10_resnet_like, s003_17_transpose,
+            s003_18_upsampling, s003_44_bn_mlp]
 
 
 def main():

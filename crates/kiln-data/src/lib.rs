@@ -15,5 +15,6 @@ mod error;
 pub mod idx;
 pub mod npz;
 pub mod numpy_random;
+pub mod utils;
 
 pub use error::{DataError, Result};

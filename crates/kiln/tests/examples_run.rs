@@ -35,6 +35,14 @@ const EXAMPLES: &[&str] = &[
     "s003_5_shared_layer",
     "s003_38_custom_loop_logits",
     "s003_39_custom_callback",
+    "s002_2_functional_cnn",
+    "s003_6_two_branch_cnn",
+    "s003_8_basic_cnn",
+    "s003_9_vgg_like",
+    "s003_10_resnet_like",
+    "s003_17_transpose_upsampler",
+    "s003_18_upsampling_conv",
+    "s003_44_batchnorm_mlp",
 ];
 
 fn build_examples() {
@@ -157,4 +165,27 @@ fn boston_housing_with_stand_in() {
         "{out}"
     );
     assert!(out.contains(" 1000 "), "{out}");
+}
+
+#[test]
+fn vision_seed_examples() {
+    let out = run("s002_2_functional_cnn");
+    assert!(
+        out.contains("Predictions shape: (5, 10)") && out.contains("Loss: "),
+        "{out}"
+    );
+    // Parameter totals as Keras prints them for the same programs.
+    for (name, total) in [
+        ("s003_6_two_branch_cnn", "Total params: 922,369"),
+        ("s003_8_basic_cnn", "Total params: 1,626,442"),
+        ("s003_10_resnet_like", "Total params: 813,834"),
+        ("s003_17_transpose_upsampler", "Total params: 609"),
+        ("s003_18_upsampling_conv", "Total params: 640"),
+        ("s003_44_batchnorm_mlp", "Total params: 102,282"),
+    ] {
+        let out = run(name);
+        assert!(out.contains(total), "{name}:\n{out}");
+    }
+    let out = run("s003_9_vgg_like");
+    assert!(out.contains("Total params: 3,510,858"), "{out}");
 }

@@ -85,6 +85,94 @@ fn build(name: &str) -> Model {
                 .centered(true),
         )),
         "trained_nadam" => trained(Box::new(kiln::optimizers::Nadam::default())),
+        "s002_2_cnn" => {
+            let i = Input::shape(&[28, 28, 1]);
+            let x = Conv2D::new(32, 3)
+                .activation("relu")
+                .padding("same")
+                .apply(&i)
+                .unwrap();
+            let x = MaxPooling2D::new(2).apply(&x).unwrap();
+            let x = Conv2D::new(64, 3)
+                .activation("relu")
+                .padding("same")
+                .apply(&x)
+                .unwrap();
+            let x = MaxPooling2D::new(2).apply(&x).unwrap();
+            let x = Flatten::new().apply(&x).unwrap();
+            let x = Dense::new(128).activation("relu").apply(&x).unwrap();
+            let o = Dense::new(10).activation("softmax").apply(&x).unwrap();
+            Model::new(&[i], &[o]).unwrap()
+        }
+        "s003_8_cnn" => Model::sequential(vec![
+            Conv2D::new(32, 3)
+                .activation("relu")
+                .input_shape(&[64, 64, 3])
+                .into(),
+            MaxPooling2D::new(2).into(),
+            Conv2D::new(64, 3).activation("relu").into(),
+            MaxPooling2D::new(2).into(),
+            Flatten::new().into(),
+            Dense::new(128).activation("relu").into(),
+            Dense::new(10).activation("softmax").into(),
+        ])
+        .unwrap(),
+        "s003_10_resnet_like" => {
+            let block = |x: &KerasTensor| {
+                let y = Conv2D::new(64, 3).padding("same").apply(x).unwrap();
+                let y = BatchNormalization::new().apply(&y).unwrap();
+                let y = Activation::new("relu").apply(&y).unwrap();
+                let y = Conv2D::new(64, 3)
+                    .strides(1)
+                    .padding("same")
+                    .apply(&y)
+                    .unwrap();
+                let y = BatchNormalization::new().apply(&y).unwrap();
+                let y = Add::new().apply(&vec![y, x.clone()]).unwrap();
+                Activation::new("relu").apply(&y).unwrap()
+            };
+            let i = Input::shape(&[64, 64, 3]);
+            let x = Conv2D::new(64, 7)
+                .strides(2)
+                .padding("same")
+                .apply(&i)
+                .unwrap();
+            let x = BatchNormalization::new().apply(&x).unwrap();
+            let x = Activation::new("relu").apply(&x).unwrap();
+            let x = block(&x);
+            let x = block(&x);
+            let x = Flatten::new().apply(&x).unwrap();
+            let o = Dense::new(10).activation("softmax").apply(&x).unwrap();
+            Model::new(&[i], &[o]).unwrap()
+        }
+        "s003_17_transpose" => {
+            let i = Input::shape(&[28, 28, 1]);
+            let x = Conv2DTranspose::new(32, 3)
+                .strides(2)
+                .padding("same")
+                .activation("relu")
+                .apply(&i)
+                .unwrap();
+            let o = Conv2DTranspose::new(1, 3)
+                .activation("sigmoid")
+                .padding("same")
+                .apply(&x)
+                .unwrap();
+            Model::new(&[i], &[o]).unwrap()
+        }
+        "s003_18_upsampling" => {
+            let i = Input::shape(&[28, 28, 1]);
+            let x = UpSampling2D::new(2).apply(&i).unwrap();
+            let o = Conv2D::new(64, 3).padding("same").apply(&x).unwrap();
+            Model::new(&[i], &[o]).unwrap()
+        }
+        "s003_44_bn_mlp" => Model::sequential(vec![
+            Flatten::new().input_shape(&[28, 28]).into(),
+            Dense::new(128).activation("relu").into(),
+            BatchNormalization::new().into(),
+            Dense::new(10).activation("softmax").into(),
+        ])
+        .unwrap(),
         other => panic!("no builder for {other}"),
     }
 }
@@ -121,5 +209,5 @@ fn summaries_match_keras() {
         let got = build(name).summary_string(None);
         assert_eq!(got, want, "summary of {name}:\n{got}\nKeras:\n{want}");
     }
-    assert_eq!(cases.len(), 11);
+    assert_eq!(cases.len(), 17);
 }

@@ -78,11 +78,13 @@ fn column_widths(line_length: usize, positions: &[f64]) -> Vec<usize> {
     widths
 }
 
-/// Word-wraps `text` into lines of at most `width` characters (long words are cut).
+/// Word-wraps `text` into lines of at most `width` characters (longer words are cut with
+/// an ellipsis, as rich renders Keras's summary table).
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut lines = Vec::new();
     for para in text.split('\n') {
+        let para_start = lines.len();
         let mut line = String::new();
         for word in para.split(' ').filter(|w| !w.is_empty()) {
             let mut word: Vec<char> = word.chars().collect();
@@ -95,13 +97,19 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
             if line_len > 0 {
                 lines.push(std::mem::take(&mut line));
             }
-            while word.len() > width {
-                lines.push(word[..width].iter().collect());
-                word.drain(..width);
+            if word.len() > width {
+                // Rich's overflow="ellipsis": a word wider than the column is cut and
+                // ends in "…" on its own line.
+                let mut cut: String = word[..width - 1].iter().collect();
+                cut.push('…');
+                lines.push(cut);
+                word.clear();
             }
             line = word.iter().collect();
         }
-        lines.push(line);
+        if !line.is_empty() || lines.len() == para_start {
+            lines.push(line);
+        }
     }
     lines
 }
@@ -397,6 +405,10 @@ mod tests {
         assert_eq!(
             wrap("dense_2[0][0], b[0][0]", 17),
             vec!["dense_2[0][0],", "b[0][0]"]
+        );
+        assert_eq!(
+            wrap("batch_normalization_1 (BatchNormalization)", 19),
+            vec!["batch_normalizatio…", "(BatchNormalizatio…"]
         );
     }
 }
