@@ -61,8 +61,10 @@ pub fn to_categorical(y: &Tensor, num_classes: Option<usize>) -> Result<Tensor> 
     Ok(Tensor::from_vec(out, &shape)?)
 }
 
-/// Scales `x` to unit `order`-norm along `axis` (`keras.utils.normalize`): `x / norm`,
-/// with zero norms left as 1 (so zero rows stay zero).
+/// Scales `x` to unit `order`-norm along `axis` (`keras.utils.normalize` on a tensor,
+/// i.e. `ops.nn.normalize`): `x / norm`, with zero norms left as 1 (so zero rows stay
+/// zero). Keras's NumPy-array path mis-scales `axis=0` (it broadcasts the norms along the
+/// last axis); kiln does not copy that.
 ///
 /// ```
 /// use kiln_tensor::Tensor;

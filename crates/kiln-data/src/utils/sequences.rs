@@ -56,6 +56,13 @@ pub fn pad_sequences<S: AsRef<[f64]>>(sequences: &[S], opts: &PadSequences) -> R
             });
         }
     }
+    if opts.maxlen == Some(0) {
+        // Keras fails on maxlen=0 too (its truncation step cannot broadcast).
+        return Err(DataError::Invalid {
+            api,
+            msg: "maxlen must be at least 1".into(),
+        });
+    }
     let maxlen = opts.maxlen.unwrap_or_else(|| {
         sequences
             .iter()
