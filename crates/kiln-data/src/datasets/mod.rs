@@ -1,4 +1,7 @@
-//! Ready-made datasets in the layout and return shapes of `keras.datasets`.
+//! Ready-made datasets in the layout and return shapes of `keras.datasets`, read from the
+//! standard published files (nothing is downloaded).
 
 pub mod boston_housing;
+pub mod cifar;
+pub mod fashion_mnist;
 pub mod mnist;
