@@ -56,6 +56,45 @@ impl Tensor {
         }))
     }
 
+    /// `relu(bias_add(x, bias))` in one op (channels-last bias): one pass over memory
+    /// forward, and a backward that masks the gradient once for both inputs. The result
+    /// and gradients equal the two-op composition.
+    ///
+    /// ```
+    /// use kiln_tensor::Tensor;
+    /// let x = Tensor::from_vec(vec![-1.0f32, 1.0, -3.0, 0.5], &[2, 2]).unwrap();
+    /// let b = Tensor::from_vec(vec![2.0f32, -2.0], &[2]).unwrap();
+    /// assert_eq!(x.bias_add_relu(&b).unwrap().to_vec::<f32>().unwrap(), vec![1.0, 0.0, 0.0, 0.0]);
+    /// assert!(x.bias_add_relu(&Tensor::zeros(&[3], kiln_tensor::DType::F32)).is_err());
+    /// ```
+    pub fn bias_add_relu(&self, bias: &Tensor) -> Result<Tensor> {
+        let fast = self.dtype() == crate::DType::F32
+            && bias.dtype() == crate::DType::F32
+            && bias.rank() == 1
+            && self.rank() >= 1
+            && self.shape()[self.rank() - 1] == bias.shape()[0]
+            && self.is_contiguous()
+            && bias.is_contiguous();
+        if !fast {
+            return self.bias_add(bias)?.relu();
+        }
+        let y = Tensor::from_vec_unchecked(
+            crate::cpu::gemm::add_rows_relu_f32(
+                self.contiguous_slice::<f32>().expect("contiguous"),
+                bias.contiguous_slice::<f32>().expect("contiguous"),
+            ),
+            self.shape().to_vec(),
+        );
+        let yc = y.clone();
+        let c = bias.shape()[0] as isize;
+        Ok(record(&[self, bias], y, move |g| {
+            // relu'(x + b) = [y > 0]; the bias gradient sums it over all rows.
+            let gx = crate::ops::math::grad_select_positive(g, &yc, 1.0, 0.0)?;
+            let gb = gx.reshape(&[-1, c])?.sum(&[0], false)?;
+            Ok(vec![Some(gx), Some(gb)])
+        }))
+    }
+
     /// `min(max(x, 0), 6)`.
     ///
     /// ```

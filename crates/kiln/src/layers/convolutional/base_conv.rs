@@ -215,6 +215,10 @@ impl<const RANK: usize> ConvOptions<RANK> {
 
     /// Bias and activation after the convolution.
     pub fn finish(&self, y: Tensor, bias: &Option<Variable>) -> Result<Tensor> {
+        if let (Some(b), Ok(Activation::Relu)) = (bias, &self.activation) {
+            // Bias and relu fused: one pass over the (often large) feature map.
+            return Ok(y.bias_add_relu(&b.value())?);
+        }
         let y = match bias {
             Some(b) => y.bias_add(&b.value())?,
             None => y,

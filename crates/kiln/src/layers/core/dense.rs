@@ -218,6 +218,9 @@ impl Layer for Dense {
         } else {
             x.tensordot(&k, 1)?
         };
+        if let (Some(b), Ok(Activation::Relu)) = (&self.bias, &self.activation) {
+            return Ok(vec![y.bias_add_relu(&b.value())?]);
+        }
         if let Some(b) = &self.bias {
             y = y.bias_add(&b.value())?;
         }
