@@ -469,6 +469,35 @@ pub(crate) fn add_rows<T: Num>(x: &[T], bias: &[T]) -> Vec<T> {
     })
 }
 
+/// `max(x + bias, 0)` over rows of `bias.len()` (channels-last), threaded when large: the
+/// bias and relu of a convolution or dense layer in one pass over memory.
+pub(crate) fn add_rows_relu_f32(x: &[f32], bias: &[f32]) -> Vec<f32> {
+    let c = bias.len();
+    let n = x.len();
+    fill_new(n, |out| {
+        if c == 0 {
+            return;
+        }
+        let body = |o: &mut [MaybeUninit<f32>], xs: &[f32]| {
+            for (orow, xrow) in o.chunks_mut(c).zip(xs.chunks(c)) {
+                for ((o, &v), &b) in orow.iter_mut().zip(xrow).zip(bias) {
+                    let s = v + b;
+                    o.write(if s > 0.0 { s } else { 0.0 });
+                }
+            }
+        };
+        if n >= crate::cpu::parallel::ELEMENTWISE_PAR_MIN && num_threads() > 1 {
+            let rows = n / c;
+            let per = rows.div_ceil(num_threads()).max(1) * c;
+            out.par_chunks_mut(per)
+                .zip(x.par_chunks(per))
+                .for_each(|(o, xs)| body(o, xs));
+        } else {
+            body(out, x);
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -564,33 +593,4 @@ mod tests {
         let x: Vec<f32> = (0..19).map(|i| i as f32).collect();
         assert_eq!(dot(&x, &x), (0..19).map(|i| (i * i) as f32).sum::<f32>());
     }
-}
-
-/// `max(x + bias, 0)` over rows of `bias.len()` (channels-last), threaded when large: the
-/// bias and relu of a convolution or dense layer in one pass over memory.
-pub(crate) fn add_rows_relu_f32(x: &[f32], bias: &[f32]) -> Vec<f32> {
-    let c = bias.len();
-    let n = x.len();
-    fill_new(n, |out| {
-        if c == 0 {
-            return;
-        }
-        let body = |o: &mut [MaybeUninit<f32>], xs: &[f32]| {
-            for (orow, xrow) in o.chunks_mut(c).zip(xs.chunks(c)) {
-                for ((o, &v), &b) in orow.iter_mut().zip(xrow).zip(bias) {
-                    let s = v + b;
-                    o.write(if s > 0.0 { s } else { 0.0 });
-                }
-            }
-        };
-        if n >= crate::cpu::parallel::ELEMENTWISE_PAR_MIN && num_threads() > 1 {
-            let rows = n / c;
-            let per = rows.div_ceil(num_threads()).max(1) * c;
-            out.par_chunks_mut(per)
-                .zip(x.par_chunks(per))
-                .for_each(|(o, xs)| body(o, xs));
-        } else {
-            body(out, x);
-        }
-    })
 }
