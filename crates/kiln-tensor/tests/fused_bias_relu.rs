@@ -21,7 +21,7 @@ fn fused_bias_relu_matches_the_composition() {
                 x.bias_add(&b).unwrap().relu().unwrap()
             };
             let gr = tape
-                .gradient_with(&[&y], &[&x, &b], Some(&[dy.clone()]))
+                .gradient_with(&[&y], &[&x, &b], Some(std::slice::from_ref(&dy)))
                 .unwrap();
             (y, gr[0].clone().unwrap(), gr[1].clone().unwrap())
         };
