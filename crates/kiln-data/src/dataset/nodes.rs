@@ -167,10 +167,17 @@ impl Node for Map {
         if self.workers <= 1 {
             return Box::new(inner.map(move |e| e.and_then(|e| f(e))));
         }
-        // Ordered parallel map: read a window of elements, map it on worker threads,
-        // emit in input order.
-        let window = self.workers * 4;
+        // Ordered parallel map: read a window of elements, map it on a pool of
+        // `workers` threads (kept for the whole pass), emit in input order.
         let workers = self.workers;
+        let pool = match rayon::ThreadPoolBuilder::new().num_threads(workers).build() {
+            Ok(p) => Arc::new(p),
+            Err(e) => {
+                let msg = format!("could not start {workers} map workers: {e}");
+                return Box::new(std::iter::once(Err(invalid("Dataset.map_parallel", msg))));
+            }
+        };
+        let window = workers * 64;
         let mut inner = inner;
         let mut ready: std::collections::VecDeque<Result<Element>> = Default::default();
         Box::new(std::iter::from_fn(move || {
@@ -179,33 +186,16 @@ impl Node for Map {
                 if chunk.is_empty() {
                     return None;
                 }
-                let per = chunk.len().div_ceil(workers);
                 let f = &f;
-                let mut outs: Vec<Vec<Result<Element>>> = Vec::new();
-                std::thread::scope(|s| {
-                    let mut handles = Vec::new();
-                    let mut it = chunk.into_iter();
-                    loop {
-                        let part: Vec<Result<Element>> = it.by_ref().take(per).collect();
-                        if part.is_empty() {
-                            break;
-                        }
-                        handles.push(s.spawn(move || {
-                            part.into_iter()
-                                .map(|e| e.and_then(|e| f(e)))
-                                .collect::<Vec<_>>()
-                        }));
-                    }
-                    for h in handles {
-                        outs.push(h.join().unwrap_or_else(|_| {
-                            vec![Err(invalid(
-                                "Dataset.map",
-                                "a map function panicked".into(),
-                            ))]
-                        }));
-                    }
+                let out: Vec<Result<Element>> = pool.install(|| {
+                    use rayon::prelude::*;
+                    chunk
+                        .into_par_iter()
+                        .with_min_len(8)
+                        .map(|e| e.and_then(|e| f(e)))
+                        .collect()
                 });
-                ready.extend(outs.into_iter().flatten());
+                ready.extend(out);
             }
             ready.pop_front()
         }))
