@@ -315,6 +315,20 @@ impl LayerBase {
         Ok(var)
     }
 
+    /// Adds a state variable with an explicit value and dtype (e.g. an integer counter),
+    /// tracked like [`LayerBase::add_weight`]'s.
+    pub(crate) fn add_variable(&mut self, name: &str, value: Tensor, trainable: bool) -> Variable {
+        let full = format!("{}/{}", self.name(), name);
+        let var = Variable::new(value, full, trainable && self.trainable);
+        self.weights.push(WeightEntry {
+            var: var.clone(),
+            declared_trainable: trainable,
+            regularizer: None,
+            constraint: None,
+        });
+        var
+    }
+
     /// Adds a loss from inside `call` (Keras's `add_loss`); cleared at the start of the
     /// next outermost call, summed into the training loss by the trainer.
     ///

@@ -9,6 +9,7 @@ mod macros;
 mod merging;
 mod normalization;
 mod pooling;
+mod preprocessing;
 mod registry;
 mod regularization;
 mod reshaping;
@@ -33,6 +34,7 @@ pub use pooling::{
     AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
     GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
 };
+pub use preprocessing::{Normalization, Rescaling};
 pub use registry::{deserialize, from_config, register_layer};
 pub use regularization::{
     ActivityRegularization, Dropout, GaussianDropout, GaussianNoise, SpatialDropout1D,

@@ -248,6 +248,8 @@ fn builtin(class: &str, c: &Value) -> Result<Option<LayerRef>> {
                 l
             } else if let Some(l) = pooling::from_config(class, c)? {
                 l
+            } else if let Some(l) = preprocessing::from_config(class, c)? {
+                l
             } else if let Some(l) = normalization::from_config(class, c)? {
                 l
             } else if let Some(l) = regularization::from_config(class, c)? {
