@@ -15,6 +15,7 @@ mod error;
 pub mod idx;
 pub mod npz;
 pub mod numpy_random;
+pub mod png;
 pub mod utils;
 
 pub use error::{DataError, Result};
