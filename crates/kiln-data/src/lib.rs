@@ -16,6 +16,7 @@ pub mod idx;
 pub mod npz;
 pub mod numpy_random;
 pub mod png;
+pub mod text;
 pub mod utils;
 
 pub use error::{DataError, Result};
