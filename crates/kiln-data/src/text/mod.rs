@@ -3,4 +3,4 @@
 
 mod text_vectorization;
 
-pub use text_vectorization::{OutputMode, Split, Standardize, TextVectorization};
+pub use text_vectorization::{OutputMode, Split, SplitFn, Standardize, TextVectorization};

@@ -24,6 +24,9 @@ pub enum Standardize {
     Custom(Arc<dyn Fn(&str) -> String + Send + Sync>),
 }
 
+/// A custom tokenizer: standardized text to tokens.
+pub type SplitFn = Arc<dyn Fn(&str) -> Vec<String> + Send + Sync>;
+
 /// How standardized text is split into tokens.
 #[derive(Clone)]
 pub enum Split {
@@ -34,7 +37,7 @@ pub enum Split {
     /// The whole string is one token.
     None,
     /// A custom function.
-    Custom(Arc<dyn Fn(&str) -> Vec<String> + Send + Sync>),
+    Custom(SplitFn),
 }
 
 /// What `call` returns.
