@@ -20,8 +20,10 @@
 
 mod element;
 mod nodes;
+mod timeseries;
 
 pub use element::Element;
+pub use timeseries::{timeseries_dataset_from_array, Timeseries};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
