@@ -9,6 +9,7 @@
 //! # let _ = (y_train, x_test, y_test);
 //! ```
 
+pub mod csv;
 pub mod dataset;
 pub mod datasets;
 mod error;
