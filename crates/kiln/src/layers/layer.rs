@@ -149,10 +149,38 @@ impl InputSpec {
 }
 
 /// What a layer's `call` receives besides its inputs.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CallContext {
     /// Training mode (dropout active, batch statistics used, ...).
     pub training: bool,
+    /// Keras masks of the inputs (boolean `[batch, time]`-like tensors, `true` = keep), one
+    /// per input; empty when no input carries a mask or the layer does not support masking.
+    pub masks: Vec<Option<Tensor>>,
+}
+
+impl CallContext {
+    /// A context with a training flag and no masks.
+    ///
+    /// ```
+    /// let ctx = kiln::layers::CallContext::new(true);
+    /// assert!(ctx.training && ctx.mask(0).is_none());
+    /// ```
+    pub fn new(training: bool) -> CallContext {
+        CallContext {
+            training,
+            masks: Vec::new(),
+        }
+    }
+
+    /// The mask of input `index`, if it has one.
+    ///
+    /// ```
+    /// let ctx = kiln::layers::CallContext::new(false);
+    /// assert!(ctx.mask(0).is_none());
+    /// ```
+    pub fn mask(&self, index: usize) -> Option<&Tensor> {
+        self.masks.get(index).and_then(|m| m.as_ref())
+    }
 }
 
 /// A variable a layer owns, with what the layer attached to it.
@@ -493,6 +521,33 @@ pub trait Layer: LayerState + AsAny + Send {
     fn get_config(&self) -> Value {
         Value::Object(self.base().base_config())
     }
+    /// Whether the layer accepts input masks (Keras's `supports_masking`). Layers that do
+    /// not drop incoming masks, as Keras does.
+    fn supports_masking(&self) -> bool {
+        false
+    }
+    /// The output masks for inputs with `masks` (Keras's `compute_mask`). Called only when
+    /// [`Layer::supports_masking`] is true or the layer creates masks; the default passes
+    /// the first input's mask to every output.
+    fn compute_mask(
+        &self,
+        _inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+    ) -> Result<Vec<Option<Tensor>>> {
+        Ok(vec![masks.first().cloned().flatten()])
+    }
+    /// Calls the layer and returns its outputs with their masks. Containers (models)
+    /// override it to propagate masks through their graph.
+    fn call_masked(
+        &mut self,
+        inputs: &[Tensor],
+        ctx: &CallContext,
+    ) -> Result<(Vec<Tensor>, Vec<Option<Tensor>>)> {
+        let outputs = self.call(inputs, ctx)?;
+        let mut masks = self.compute_mask(inputs, &ctx.masks)?;
+        masks.resize(outputs.len(), None);
+        Ok((outputs, masks))
+    }
 }
 
 thread_local! {
@@ -791,6 +846,37 @@ impl LayerRef {
         inputs: &[Tensor],
         training: Option<bool>,
     ) -> Result<Vec<Tensor>> {
+        Ok(self.call_tensors_masked(inputs, &[], training)?.0)
+    }
+
+    /// Calls the layer with input masks and returns its outputs and their masks (Keras's
+    /// mask propagation). Masks are boolean tensors (`true` = keep), usually `[batch, time]`.
+    ///
+    /// ```
+    /// use kiln::layers::{Embedding, LayerRef};
+    /// use kiln_tensor::Tensor;
+    /// let emb = LayerRef::new(Embedding::new(10, 4).mask_zero(true));
+    /// let ids = Tensor::from_vec(vec![3i32, 5, 0, 0], &[1, 4])?;
+    /// let (_, masks) = emb.call_with_masks(&[ids], &[], None)?;
+    /// let m = masks[0].as_ref().unwrap();
+    /// assert_eq!(m.to_vec::<bool>()?, vec![true, true, false, false]);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn call_with_masks(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+        training: Option<bool>,
+    ) -> Result<(Vec<Tensor>, Vec<Option<Tensor>>)> {
+        self.call_tensors_masked(inputs, masks, training)
+    }
+
+    fn call_tensors_masked(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+        training: Option<bool>,
+    ) -> Result<(Vec<Tensor>, Vec<Option<Tensor>>)> {
         let training = training.unwrap_or_else(inherited_training);
         let outermost = DEPTH.with(|d| d.get()) == 0;
         if outermost {
@@ -800,8 +886,18 @@ impl LayerRef {
         let mut layer = self.lock();
         let shapes: Vec<Shape> = inputs.iter().map(shape_of).collect();
         self.maybe_build(&mut *layer, &shapes)?;
-        let ctx = CallContext { training };
-        let outputs = layer.call(inputs, &ctx)?;
+        let has_mask = masks.iter().any(|m| m.is_some());
+        let ctx = CallContext {
+            training,
+            masks: if has_mask && layer.supports_masking() {
+                let mut m = masks.to_vec();
+                m.resize(inputs.len(), None);
+                m
+            } else {
+                Vec::new()
+            },
+        };
+        let (outputs, out_masks) = layer.call_masked(inputs, &ctx)?;
         if let Some(reg) = layer.base().activity_regularizer.clone() {
             // Keras divides the activity penalty by the batch size.
             for o in &outputs {
@@ -810,7 +906,7 @@ impl LayerRef {
                 layer.base_mut().call_losses.push(p);
             }
         }
-        Ok(outputs)
+        Ok((outputs, out_masks))
     }
 
     /// Calls the layer on symbolic tensors: builds it, infers the output shapes, and

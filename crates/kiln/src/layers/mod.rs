@@ -13,6 +13,7 @@ mod preprocessing;
 mod registry;
 mod regularization;
 mod reshaping;
+mod sequence;
 
 pub use self::activations::{LeakyReLU, PReLU, ReLU, Softmax, ELU};
 pub use self::core::{Activation, Dense, Identity, Lambda};
@@ -44,3 +45,4 @@ pub use reshaping::{
     Cropping1D, Cropping2D, Flatten, Permute, RepeatVector, Reshape, UpSampling1D, UpSampling2D,
     ZeroPadding1D, ZeroPadding2D,
 };
+pub use sequence::{Embedding, Masking};

@@ -109,6 +109,17 @@ impl Functional {
 
     /// Runs the graph on concrete inputs (cast to the inputs' dtypes when they differ).
     pub(crate) fn run(&self, inputs: &[Tensor], training: bool) -> Result<Vec<Tensor>> {
+        Ok(self.run_masked(inputs, &[], training)?.0)
+    }
+
+    /// Runs the graph, propagating Keras masks from `input_masks` and from layers that
+    /// create them (Embedding, Masking) to the outputs.
+    pub(crate) fn run_masked(
+        &self,
+        inputs: &[Tensor],
+        input_masks: &[Option<Tensor>],
+        training: bool,
+    ) -> Result<(Vec<Tensor>, Vec<Option<Tensor>>)> {
         if inputs.len() != self.inputs.len() {
             return Err(Error::InvalidArgument {
                 api: "Model.call",
@@ -121,6 +132,7 @@ impl Functional {
             });
         }
         let mut values: HashMap<u64, Tensor> = HashMap::with_capacity(self.nodes.len() + 4);
+        let mut masks: HashMap<u64, Tensor> = HashMap::new();
         for (i, (spec, x)) in self.inputs.iter().zip(inputs).enumerate() {
             check_model_input(self.base.name(), i, spec.spec(), x)?;
             let x = if x.dtype() != spec.dtype() {
@@ -129,6 +141,9 @@ impl Functional {
                 x.clone()
             };
             values.insert(spec.id(), x);
+            if let Some(Some(m)) = input_masks.get(i) {
+                masks.insert(spec.id(), m.clone());
+            }
         }
         for node in &self.nodes {
             let args: Vec<Tensor> = node
@@ -147,7 +162,14 @@ impl Functional {
                         })
                 })
                 .collect::<Result<_>>()?;
-            let outs = node.layer().call_multi(&args, Some(training))?;
+            let arg_masks: Vec<Option<Tensor>> = node
+                .inputs()
+                .iter()
+                .map(|t| masks.get(&t.id()).cloned())
+                .collect();
+            let (outs, out_masks) =
+                node.layer()
+                    .call_with_masks(&args, &arg_masks, Some(training))?;
             if outs.len() != node.output_ids.len() {
                 return Err(Error::InvalidArgument {
                     api: "Model.call",
@@ -162,8 +184,14 @@ impl Functional {
             for (id, t) in node.output_ids.iter().zip(outs) {
                 values.insert(*id, t);
             }
+            for (id, m) in node.output_ids.iter().zip(out_masks) {
+                if let Some(m) = m {
+                    masks.insert(*id, m);
+                }
+            }
         }
-        self.outputs
+        let outs = self
+            .outputs
             .iter()
             .map(|t| {
                 values
@@ -174,7 +202,13 @@ impl Functional {
                         msg: "internal: an output was not computed".into(),
                     })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        let out_masks = self
+            .outputs
+            .iter()
+            .map(|t| masks.get(&t.id()).cloned())
+            .collect();
+        Ok((outs, out_masks))
     }
 
     /// The output shapes (from the symbolic outputs).
@@ -324,6 +358,16 @@ impl LayerState for Functional {
 impl Layer for Functional {
     fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>> {
         self.run(inputs, ctx.training)
+    }
+    fn supports_masking(&self) -> bool {
+        true
+    }
+    fn call_masked(
+        &mut self,
+        inputs: &[Tensor],
+        ctx: &CallContext,
+    ) -> Result<(Vec<Tensor>, Vec<Option<Tensor>>)> {
+        self.run_masked(inputs, &ctx.masks, ctx.training)
     }
     fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
         // Exact when the inputs match the graph's; otherwise probe by running it.

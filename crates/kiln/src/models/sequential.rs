@@ -181,6 +181,16 @@ impl Layer for SequentialNet {
         Ok(())
     }
     fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>> {
+        Ok(self.call_masked(inputs, ctx)?.0)
+    }
+    fn supports_masking(&self) -> bool {
+        true
+    }
+    fn call_masked(
+        &mut self,
+        inputs: &[Tensor],
+        ctx: &CallContext,
+    ) -> Result<(Vec<Tensor>, Vec<Option<Tensor>>)> {
         if self.graph.is_none() {
             let x = inputs.first().ok_or_else(|| Error::InvalidArgument {
                 api: "Sequential.call",
@@ -193,7 +203,7 @@ impl Layer for SequentialNet {
             self.build_for(&s, x.dtype())?;
         }
         match &self.graph {
-            Some(g) => g.run(inputs, ctx.training),
+            Some(g) => g.run_masked(inputs, &ctx.masks, ctx.training),
             None => Err(Error::InvalidArgument {
                 api: "Sequential.call",
                 msg: "the model could not be built".into(),

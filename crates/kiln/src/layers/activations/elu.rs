@@ -47,6 +47,9 @@ common_builders!(ELU);
 layer_state!(ELU, "ELU");
 
 impl Layer for ELU {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         Ok(vec![one_input(inputs, "ELU")?.elu(self.alpha)?])
     }

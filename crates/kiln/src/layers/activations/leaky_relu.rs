@@ -47,6 +47,9 @@ common_builders!(LeakyReLU);
 layer_state!(LeakyReLU, "LeakyReLU");
 
 impl Layer for LeakyReLU {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         Ok(vec![
             one_input(inputs, "LeakyReLU")?.leaky_relu(self.negative_slope)?

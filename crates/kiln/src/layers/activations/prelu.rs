@@ -76,6 +76,9 @@ common_builders!(PReLU);
 layer_state!(PReLU, "PReLU");
 
 impl Layer for PReLU {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn build(&mut self, shapes: &[Shape]) -> Result<()> {
         let s = &shapes[0];
         let mut param = Vec::with_capacity(s.len().saturating_sub(1));

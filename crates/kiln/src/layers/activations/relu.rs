@@ -102,6 +102,9 @@ pub(crate) fn relu_general(
 layer_state!(ReLU, "ReLU");
 
 impl Layer for ReLU {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn build(&mut self, _s: &[Shape]) -> Result<()> {
         if self.max_value.is_some_and(|m| m < 0.0) || self.negative_slope < 0.0 {
             return Err(Error::InvalidArgument {

@@ -38,6 +38,9 @@ common_builders!(Activation);
 layer_state!(Activation, "Activation");
 
 impl Layer for Activation {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn build(&mut self, _input_shapes: &[Shape]) -> Result<()> {
         self.activation
             .as_ref()

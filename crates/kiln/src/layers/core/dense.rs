@@ -156,6 +156,9 @@ impl LayerState for Dense {
 }
 
 impl Layer for Dense {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn build(&mut self, input_shapes: &[Shape]) -> Result<()> {
         if let Err(e) = &self.activation {
             return Err(Error::InvalidArgument {

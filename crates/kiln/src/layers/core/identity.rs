@@ -39,6 +39,9 @@ common_builders!(Identity);
 layer_state!(Identity, "Identity");
 
 impl Layer for Identity {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         Ok(inputs.to_vec())
     }

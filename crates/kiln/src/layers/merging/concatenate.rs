@@ -105,6 +105,34 @@ impl Layer for Concatenate {
         let refs: Vec<&Tensor> = inputs.iter().collect();
         Ok(vec![Tensor::concat(&refs, self.axis)?])
     }
+    fn supports_masking(&self) -> bool {
+        true
+    }
+    /// Keras's rule: unmasked inputs count as all-true, lower-rank masks are broadcast over
+    /// the input, the masks are concatenated on `axis` and reduced with `any` on the last
+    /// axis.
+    fn compute_mask(
+        &self,
+        inputs: &[Tensor],
+        masks: &[Option<Tensor>],
+    ) -> Result<Vec<Option<Tensor>>> {
+        if masks.iter().all(|m| m.is_none()) {
+            return Ok(vec![None]);
+        }
+        let mut full = Vec::with_capacity(inputs.len());
+        for (i, x) in inputs.iter().enumerate() {
+            let m = match masks.get(i).cloned().flatten() {
+                None => Tensor::ones(x.shape(), kiln_tensor::DType::Bool),
+                Some(m) if m.rank() < x.rank() => m.expand_dims(-1)?.broadcast_to(x.shape())?,
+                Some(m) => m,
+            };
+            full.push(m);
+        }
+        let refs: Vec<&Tensor> = full.iter().collect();
+        Ok(vec![Some(
+            Tensor::concat(&refs, self.axis)?.any(&[-1], false)?,
+        )])
+    }
     fn compute_output_shape(&self, shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
         Some(self.out_shape(shapes).map(|s| vec![s]))
     }

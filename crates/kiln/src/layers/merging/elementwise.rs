@@ -120,6 +120,16 @@ macro_rules! merge_layer {
             fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
                 Ok(vec![merge($op, stringify!($t), inputs)?])
             }
+            fn supports_masking(&self) -> bool {
+                true
+            }
+            fn compute_mask(
+                &self,
+                _inputs: &[Tensor],
+                masks: &[Option<Tensor>],
+            ) -> Result<Vec<Option<Tensor>>> {
+                Ok(vec![and_masks(masks)?])
+            }
             fn compute_output_shape(&self, shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
                 Some(
                     check_arity($op, stringify!($t), shapes.len())
@@ -186,3 +196,15 @@ merge_layer!(
     minimum,
     "`keras.layers.Minimum`: the element-wise minimum."
 );
+
+/// Keras's `Merge.compute_mask`: the logical AND of the inputs' masks (None when none has one).
+fn and_masks(masks: &[Option<Tensor>]) -> Result<Option<Tensor>> {
+    let mut out: Option<Tensor> = None;
+    for m in masks.iter().flatten() {
+        out = Some(match out {
+            None => m.clone(),
+            Some(acc) => acc.logical_and(m)?,
+        });
+    }
+    Ok(out)
+}

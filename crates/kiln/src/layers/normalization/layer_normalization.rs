@@ -89,6 +89,9 @@ affine_builders!(LayerNormalization);
 layer_state!(LayerNormalization, "LayerNormalization");
 
 impl Layer for LayerNormalization {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn build(&mut self, input_shapes: &[Shape]) -> Result<()> {
         let api = "LayerNormalization";
         let shape = input_shapes.first().ok_or_else(|| not_built(api))?;

@@ -58,6 +58,9 @@ common_builders!(UnitNormalization);
 layer_state!(UnitNormalization, "UnitNormalization");
 
 impl Layer for UnitNormalization {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn build(&mut self, input_shapes: &[Shape]) -> Result<()> {
         if let Some(shape) = input_shapes.first() {
             for &a in &self.axes {

@@ -44,6 +44,9 @@ common_builders!(Rescaling);
 layer_state!(Rescaling, "Rescaling");
 
 impl Layer for Rescaling {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         let x = one_input(inputs, "Rescaling")?;
         let x = if x.dtype().is_float() {

@@ -40,6 +40,9 @@ common_builders!(ActivityRegularization);
 layer_state!(ActivityRegularization, "ActivityRegularization");
 
 impl Layer for ActivityRegularization {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         Ok(vec![one_input(inputs, "ActivityRegularization")?.clone()])
     }

@@ -72,6 +72,9 @@ common_builders!(Dropout);
 layer_state!(Dropout, "Dropout");
 
 impl Layer for Dropout {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn build(&mut self, _input_shapes: &[Shape]) -> Result<()> {
         self.validate()
     }

@@ -64,6 +64,9 @@ common_builders!(GaussianNoise);
 layer_state!(GaussianNoise, "GaussianNoise");
 
 impl Layer for GaussianNoise {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn build(&mut self, _input_shapes: &[Shape]) -> Result<()> {
         if self.stddev.is_nan() || self.stddev < 0.0 {
             return Err(Error::InvalidArgument {
@@ -133,6 +136,9 @@ common_builders!(GaussianDropout);
 layer_state!(GaussianDropout, "GaussianDropout");
 
 impl Layer for GaussianDropout {
+    fn supports_masking(&self) -> bool {
+        true
+    }
     fn build(&mut self, _input_shapes: &[Shape]) -> Result<()> {
         if !(0.0..1.0).contains(&self.rate) {
             return Err(Error::InvalidArgument {
