@@ -1,6 +1,7 @@
 //! Layers, as `keras.layers`, and the layer protocol they share.
 
 mod activations;
+mod attention;
 pub mod convolutional;
 mod core;
 mod keras_tensor;
@@ -16,7 +17,8 @@ mod reshaping;
 mod sequence;
 
 pub use self::activations::{LeakyReLU, PReLU, ReLU, Softmax, ELU};
-pub use self::core::{Activation, Dense, Identity, Lambda};
+pub use self::core::{Activation, Dense, EinsumDense, Identity, Lambda};
+pub use attention::{AdditiveAttention, Attention, MultiHeadAttention};
 pub use convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
 pub(crate) use keras_tensor::check_model_input;
 pub use keras_tensor::{Input, InputLayer, KerasTensor, Node, TensorSpec};
