@@ -165,6 +165,23 @@ def embedding_cases():
     return out
 
 
+def patches_cases():
+    out = []
+    g = rng("patches")
+    x = g.normal(size=(2, 7, 6, 3)).astype(F32)
+    for name, sizes, strides, rates, padding in [
+        ("valid_2x2_s2", [2, 2], [2, 2], [1, 1], "VALID"),
+        ("valid_3x2_s1", [3, 2], [1, 1], [1, 1], "VALID"),
+        ("same_3x3_s2", [3, 3], [2, 2], [1, 1], "SAME"),
+        ("same_2x2_s3_rate2", [2, 2], [3, 3], [2, 2], "SAME"),
+        ("valid_rate2", [2, 2], [1, 2], [2, 1], "VALID"),
+    ]:
+        y = tf.image.extract_patches(x, [1, *sizes, 1], [1, *strides, 1], [1, *rates, 1], padding)
+        out.append({"name": name, "sizes": sizes, "strides": strides, "rates": rates,
+                    "padding": padding, "y": tensor_json(y.numpy())})
+    return {"x": tensor_json(x), "cases": out}
+
+
 def main():
     keras.utils.set_random_seed(0)
     cases = [attention_case(*c) for c in CASES]
@@ -173,6 +190,7 @@ def main():
         "keras_version": keras.__version__,
         "cases": cases,
         "embedding": embedding_cases(),
+        "extract_patches": patches_cases(),
     }
     path = os.path.join(OUT, "attention.json")
     with open(path, "w") as f:

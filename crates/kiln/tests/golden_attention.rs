@@ -287,3 +287,19 @@ fn bad_attention_inputs_are_errors_with_shapes() {
         .to_string();
     assert!(e.contains("(2, 3, 4)") && e.contains("(2, 3, 5)"), "{e}");
 }
+
+#[test]
+fn extract_patches_matches_tf() {
+    use kiln_tensor::ops::conv::Padding;
+    let root = fixture();
+    let p = &root["extract_patches"];
+    let x = tensor(&p["x"]);
+    let pair = |v: &Value| [v[0].as_u64().unwrap() as usize, v[1].as_u64().unwrap() as usize];
+    for case in p["cases"].as_array().unwrap() {
+        let pad = if case["padding"] == "SAME" { Padding::Same } else { Padding::Valid };
+        let y = x
+            .extract_patches(pair(&case["sizes"]), pair(&case["strides"]), pair(&case["rates"]), &pad)
+            .unwrap();
+        close(case["name"].as_str().unwrap(), &y, &tensor(&case["y"]), 0.0);
+    }
+}
