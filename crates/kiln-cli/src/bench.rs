@@ -291,7 +291,13 @@ pub mod workloads {
         let ln2 = LayerRef::new(LayerNormalization::new().epsilon(1e-5));
         let ff1 = LayerRef::new(Dense::new(512).activation("relu"));
         let ff2 = LayerRef::new(Dense::new(128));
-        let layers = [mha.clone(), ln1.clone(), ln2.clone(), ff1.clone(), ff2.clone()];
+        let layers = [
+            mha.clone(),
+            ln1.clone(),
+            ln2.clone(),
+            ff1.clone(),
+            ff2.clone(),
+        ];
         let block = move |x: &Tensor| -> kiln::Result<Tensor> {
             let a = mha.call(&[x.clone(), x.clone()][..])?;
             let h = ln1.call(&x.add(&a)?)?;

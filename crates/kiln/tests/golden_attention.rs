@@ -294,11 +294,25 @@ fn extract_patches_matches_tf() {
     let root = fixture();
     let p = &root["extract_patches"];
     let x = tensor(&p["x"]);
-    let pair = |v: &Value| [v[0].as_u64().unwrap() as usize, v[1].as_u64().unwrap() as usize];
+    let pair = |v: &Value| {
+        [
+            v[0].as_u64().unwrap() as usize,
+            v[1].as_u64().unwrap() as usize,
+        ]
+    };
     for case in p["cases"].as_array().unwrap() {
-        let pad = if case["padding"] == "SAME" { Padding::Same } else { Padding::Valid };
+        let pad = if case["padding"] == "SAME" {
+            Padding::Same
+        } else {
+            Padding::Valid
+        };
         let y = x
-            .extract_patches(pair(&case["sizes"]), pair(&case["strides"]), pair(&case["rates"]), &pad)
+            .extract_patches(
+                pair(&case["sizes"]),
+                pair(&case["strides"]),
+                pair(&case["rates"]),
+                &pad,
+            )
             .unwrap();
         close(case["name"].as_str().unwrap(), &y, &tensor(&case["y"]), 0.0);
     }
