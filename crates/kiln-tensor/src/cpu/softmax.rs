@@ -153,12 +153,13 @@ pub(crate) fn softmax<T: SoftmaxFloat + crate::dtype::Element>(
     inner: usize,
     log: bool,
 ) -> Vec<T> {
-    let mut out = vec![T::ZERO; x.len()];
     if x.is_empty() {
-        return out;
+        return Vec::new();
     }
     let par = x.len() >= ELEMENTWISE_PAR_MIN && num_threads() > 1;
     if inner == 1 {
+        // Every element is written by `row`: a cached buffer skips zeroing fresh pages.
+        let mut out = crate::cpu::alloc::overwritten(x.len(), T::ZERO);
         if par && outer > 1 {
             let rows = chunk_len(outer, 1);
             out.par_chunks_mut(rows * n)
@@ -175,6 +176,7 @@ pub(crate) fn softmax<T: SoftmaxFloat + crate::dtype::Element>(
         }
         return out;
     }
+    let mut out = vec![T::ZERO; x.len()];
     let block = |xs: &[T], o: &mut [T]| {
         let mut m = vec![T::NEG_INF; inner];
         for k in 0..n {
@@ -247,4 +249,31 @@ mod tests {
         assert!(exp_f32(f32::NAN).is_nan());
         assert_eq!(exp_f32(0.0), 1.0);
     }
+}
+
+/// Softmax gradient along rows of length `n` (last axis): `dx = y * (g - sum(g * y))`,
+/// one pass per row instead of four whole-tensor ops.
+pub(crate) fn softmax_grad_rows_f32(y: &[f32], g: &[f32], n: usize) -> Vec<f32> {
+    let mut out = crate::cpu::alloc::overwritten(y.len(), 0.0f32);
+    if y.is_empty() || n == 0 {
+        return out;
+    }
+    let one = |o: &mut [f32], ys: &[f32], gs: &[f32]| {
+        for ((o, yr), gr) in o.chunks_mut(n).zip(ys.chunks(n)).zip(gs.chunks(n)) {
+            let dot: f32 = yr.iter().zip(gr).map(|(a, b)| a * b).sum();
+            for ((o, &yv), &gv) in o.iter_mut().zip(yr).zip(gr) {
+                *o = yv * (gv - dot);
+            }
+        }
+    };
+    let rows = y.len() / n;
+    if y.len() >= ELEMENTWISE_PAR_MIN && num_threads() > 1 && rows > 1 {
+        let chunk = chunk_len(rows, 1) * n;
+        out.par_chunks_mut(chunk)
+            .zip(y.par_chunks(chunk).zip(g.par_chunks(chunk)))
+            .for_each(|(o, (ys, gs))| one(o, ys, gs));
+    } else {
+        one(&mut out, y, g);
+    }
+    out
 }

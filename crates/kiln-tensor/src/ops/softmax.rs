@@ -49,7 +49,23 @@ impl Tensor {
         let out = run("softmax", self, axis, false)?;
         let y = out.clone();
         Ok(record(&[self], out, move |g| {
-            // dx = y * (g - sum(g * y))
+            // dx = y * (g - sum(g * y)); one fused pass over last-axis rows of f32 when no
+            // higher derivative is being recorded.
+            let last = axis == -1 || axis == y.rank() as isize - 1;
+            if last
+                && y.dtype() == DType::F32
+                && g.dtype() == DType::F32
+                && !crate::autodiff::tape::is_recording()
+            {
+                let n = y.shape().last().copied().unwrap_or(1);
+                let gc = g.contiguous_unrecorded();
+                let (yd, gd) = (y.data::<f32>(), gc.data::<f32>());
+                let v = crate::cpu::softmax::softmax_grad_rows_f32(&yd, &gd, n);
+                return Ok(vec![Some(Tensor::from_vec_unchecked(
+                    v,
+                    y.shape().to_vec(),
+                ))]);
+            }
             let s = g.mul(&y)?.sum(&[axis], true)?;
             Ok(vec![Some(y.mul(&g.sub(&s)?)?)])
         }))

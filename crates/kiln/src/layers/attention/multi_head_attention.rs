@@ -495,10 +495,23 @@ impl Layer for MultiHeadAttention {
             }
             mask = Some(m);
         }
+        // The default layout ([B, T, N, H], attention over T) runs as batched matmuls on
+        // [B, N, T, H] views: the same contraction as Keras's einsum, several times faster
+        // in the backward pass.
+        let heads_first = plan.attn_axes == [1] && q.rank() == 4;
+        let dot = |k: &Tensor, q: &Tensor| -> Result<Tensor> {
+            if heads_first {
+                let qh = q.permute(&[0, 2, 1, 3])?;
+                let kh = k.permute(&[0, 2, 1, 3])?;
+                Ok(qh.matmul_t(&kh, false, true)?)
+            } else {
+                Ok(Tensor::einsum(&plan.dot_equation, &[k, q])?)
+            }
+        };
         let scores = if fused {
-            Tensor::einsum(&plan.dot_equation, &[&k, &q])?.mul_scalar(scale)?
+            dot(&k, &q)?.mul_scalar(scale)?
         } else {
-            Tensor::einsum(&plan.dot_equation, &[&k, &q.mul_scalar(scale)?])?
+            dot(&k, &q.mul_scalar(scale)?)?
         };
         let rows = if fused {
             MaskedRows::Uniform
@@ -519,7 +532,13 @@ impl Layer for MultiHeadAttention {
         } else {
             probs.clone()
         };
-        let context = Tensor::einsum(&plan.combine_equation, &[&dropped, &v])?;
+        let context = if heads_first {
+            dropped
+                .matmul(&v.permute(&[0, 2, 1, 3])?)?
+                .permute(&[0, 2, 1, 3])?
+        } else {
+            Tensor::einsum(&plan.combine_equation, &[&dropped, &v])?
+        };
         let out = od.call(&context)?;
         let _ = &plan.attn_axes;
         if self.return_attention_scores {
