@@ -230,27 +230,6 @@ pub(crate) fn softmax<T: SoftmaxFloat + crate::dtype::Element>(
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::exp_f32;
-
-    #[test]
-    fn fast_exp_is_accurate() {
-        let mut worst = 0.0f64;
-        let mut x = -87.0f32;
-        while x < 88.0 {
-            let want = (x as f64).exp();
-            let got = exp_f32(x) as f64;
-            worst = worst.max(((got - want) / want).abs());
-            x += 0.013;
-        }
-        assert!(worst < 3e-7, "worst relative error {worst}");
-        assert_eq!(exp_f32(f32::NEG_INFINITY), 0.0);
-        assert!(exp_f32(f32::NAN).is_nan());
-        assert_eq!(exp_f32(0.0), 1.0);
-    }
-}
-
 /// Softmax gradient along rows of length `n` (last axis): `dx = y * (g - sum(g * y))`,
 /// one pass per row instead of four whole-tensor ops.
 pub(crate) fn softmax_grad_rows_f32(y: &[f32], g: &[f32], n: usize) -> Vec<f32> {
@@ -276,4 +255,25 @@ pub(crate) fn softmax_grad_rows_f32(y: &[f32], g: &[f32], n: usize) -> Vec<f32> 
         one(&mut out, y, g);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exp_f32;
+
+    #[test]
+    fn fast_exp_is_accurate() {
+        let mut worst = 0.0f64;
+        let mut x = -87.0f32;
+        while x < 88.0 {
+            let want = (x as f64).exp();
+            let got = exp_f32(x) as f64;
+            worst = worst.max(((got - want) / want).abs());
+            x += 0.013;
+        }
+        assert!(worst < 3e-7, "worst relative error {worst}");
+        assert_eq!(exp_f32(f32::NEG_INFINITY), 0.0);
+        assert!(exp_f32(f32::NAN).is_nan());
+        assert_eq!(exp_f32(0.0), 1.0);
+    }
 }
