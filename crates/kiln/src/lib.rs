@@ -28,6 +28,7 @@ pub mod metrics;
 pub mod models;
 pub mod optimizers;
 pub mod regularizers;
+pub mod saving;
 pub mod utils;
 
 pub use error::{Error, Result};

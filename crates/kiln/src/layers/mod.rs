@@ -24,6 +24,7 @@ pub(crate) use keras_tensor::check_model_input;
 pub use keras_tensor::{Input, InputLayer, KerasTensor, Node, TensorSpec};
 /// `#[derive(Layer)]`: implements [`LayerState`] from a struct's fields.
 pub use kiln_derive::Layer;
+pub(crate) use layer::dtype_name;
 pub use layer::{
     fmt_shape, one_input, shape_of, AsAny, CallContext, InputSpec, Layer, LayerApply, LayerBase,
     LayerInput, LayerRef, LayerState, Shape,

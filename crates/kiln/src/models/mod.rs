@@ -2,9 +2,9 @@
 
 mod compile_args;
 mod fit_dataset;
-mod functional;
+pub(crate) mod functional;
 mod model;
-mod sequential;
+pub(crate) mod sequential;
 mod summary;
 mod trainer;
 

@@ -1,0 +1,507 @@
+//! Keras 3 model configs (`config.json` of a `.keras` file): kiln models to Keras's
+//! serialization tree and back, for `Sequential` and `Functional` models.
+
+use std::collections::HashMap;
+
+use kiln_tensor::DType;
+use serde_json::{json, Map, Value};
+
+use crate::layers::{deserialize, Input, KerasTensor, LayerRef, Shape};
+use crate::models::functional::Functional;
+use crate::models::sequential::SequentialNet;
+use crate::models::Model;
+use crate::{Error, Result};
+
+fn bad(msg: impl Into<String>) -> Error {
+    Error::InvalidArgument {
+        api: "saving.config",
+        msg: msg.into(),
+    }
+}
+
+fn shape_json(s: &[Option<usize>]) -> Value {
+    Value::Array(
+        s.iter()
+            .map(|d| d.map(Value::from).unwrap_or(Value::Null))
+            .collect(),
+    )
+}
+
+fn dtype_policy(name: &str) -> Value {
+    json!({"module": "keras", "class_name": "DTypePolicy", "config": {"name": name}, "registered_name": null})
+}
+
+/// The module Keras records for a class (`keras.layers` for layers).
+fn module_of(class: &str) -> &'static str {
+    match class {
+        "Sequential" | "Functional" | "Model" => "keras",
+        _ => "keras.layers",
+    }
+}
+
+/// A layer's config with Keras 3's dtype policy object in place of a dtype name.
+fn layer_config(layer: &LayerRef) -> Value {
+    let mut c = layer.get_config();
+    if let Some(obj) = c.as_object_mut() {
+        if layer.class_name() != "InputLayer" {
+            let name = obj
+                .get("dtype")
+                .and_then(Value::as_str)
+                .unwrap_or("float32")
+                .to_string();
+            obj.insert("dtype".into(), dtype_policy(&name));
+            obj.remove("batch_input_shape");
+        } else {
+            obj.entry("ragged").or_insert(json!(false));
+            obj.entry("optional").or_insert(json!(false));
+        }
+    }
+    c
+}
+
+/// `{"module", "class_name", "config", "registered_name", "build_config"}` for a layer.
+pub fn serialize_layer(layer: &LayerRef) -> Value {
+    let class = layer.class_name();
+    let mut o = Map::new();
+    o.insert("module".into(), json!(module_of(class)));
+    o.insert("class_name".into(), json!(class));
+    o.insert("config".into(), layer_config(layer));
+    o.insert("registered_name".into(), Value::Null);
+    if class != "InputLayer" {
+        if let Some(shapes) = layer.lock().base().build_shapes.clone() {
+            let input_shape = if shapes.len() == 1 {
+                shape_json(&shapes[0])
+            } else {
+                Value::Array(shapes.iter().map(|s| shape_json(s)).collect())
+            };
+            o.insert("build_config".into(), json!({ "input_shape": input_shape }));
+        }
+    }
+    Value::Object(o)
+}
+
+fn keras_tensor_json(t: &KerasTensor) -> Value {
+    let src = t.layer();
+    let node_index = src
+        .lock()
+        .base()
+        .inbound_nodes
+        .iter()
+        .position(|w| w.upgrade().is_some_and(|m| m.id == t.node().id))
+        .unwrap_or(0);
+    json!({
+        "class_name": "__keras_tensor__",
+        "config": {
+            "shape": shape_json(t.shape()),
+            "dtype": crate::layers::dtype_name(t.dtype()),
+            "keras_history": [src.name(), node_index, t.index()],
+        }
+    })
+}
+
+/// Keras's call convention per class: which inputs are positional and which keyword.
+fn node_json(class: &str, inputs: &[KerasTensor]) -> Value {
+    let kt: Vec<Value> = inputs.iter().map(keras_tensor_json).collect();
+    let list_input = matches!(
+        class,
+        "Add"
+            | "Subtract"
+            | "Multiply"
+            | "Average"
+            | "Maximum"
+            | "Minimum"
+            | "Concatenate"
+            | "Dot"
+            | "Attention"
+            | "AdditiveAttention"
+    );
+    let (args, kwargs) = if class == "MultiHeadAttention" {
+        let mut kw = Map::new();
+        if let Some(k) = kt.get(2) {
+            kw.insert("key".into(), k.clone());
+        }
+        if let Some(m) = kt.get(3) {
+            kw.insert("attention_mask".into(), m.clone());
+        }
+        (kt[..2.min(kt.len())].to_vec(), kw)
+    } else if list_input
+        || (kt.len() > 1 && !class.contains("RNN") && class != "LSTM" && class != "GRU")
+    {
+        (vec![Value::Array(kt)], Map::new())
+    } else if kt.len() > 1 {
+        let mut kw = Map::new();
+        kw.insert("initial_state".into(), Value::Array(kt[1..].to_vec()));
+        (vec![kt[0].clone()], kw)
+    } else {
+        (kt, Map::new())
+    };
+    json!({"args": args, "kwargs": kwargs})
+}
+
+fn history(t: &KerasTensor) -> Value {
+    let h = &keras_tensor_json(t)["config"]["keras_history"];
+    h.clone()
+}
+
+/// The Keras 3 serialization tree of a model (`config.json` without `compile_config`).
+/// Sequential and Functional models are supported; a subclassed model is an error (Keras
+/// needs its Python class too).
+pub fn model_to_config(model: &Model) -> Result<Value> {
+    let net = model.as_layer();
+    let seq = net.downcast(|s: &mut SequentialNet| {
+        let layers = match &s.graph {
+            Some(g) => g.layers().to_vec(),
+            None => s.layers.clone(),
+        };
+        let input = s
+            .graph
+            .as_ref()
+            .and_then(|g| g.inputs().first().map(|t| shape_json(t.shape())))
+            .unwrap_or(Value::Null);
+        (layers, input)
+    });
+    if let Some((layers, input)) = seq {
+        let layers: Vec<Value> = layers.iter().map(serialize_layer).collect();
+        let cfg = json!({
+            "name": net.name(),
+            "trainable": net.trainable(),
+            "dtype": dtype_policy("float32"),
+            "layers": layers,
+            "build_input_shape": input,
+        });
+        let mut o = json!({
+            "module": "keras", "class_name": "Sequential", "config": cfg, "registered_name": null,
+        });
+        if !input.is_null() {
+            o["build_config"] = json!({ "input_shape": input });
+        }
+        return Ok(o);
+    }
+    let graph = net.downcast(|g: &mut Functional| {
+        let ids = g.node_ids();
+        let layers: Vec<Value> = g
+            .layers()
+            .iter()
+            .map(|l| {
+                let mut o = serialize_layer(l);
+                let class = l.class_name();
+                let nodes: Vec<Value> = if class == "InputLayer" {
+                    Vec::new()
+                } else {
+                    // Collect first: node_json locks the source layers.
+                    let inbound: Vec<_> = l
+                        .lock()
+                        .base()
+                        .inbound_nodes
+                        .iter()
+                        .filter_map(|w| w.upgrade())
+                        .filter(|n| ids.contains(&n.id))
+                        .collect();
+                    inbound
+                        .iter()
+                        .map(|n| node_json(class, n.inputs()))
+                        .collect()
+                };
+                if let Some(obj) = o.as_object_mut() {
+                    obj.insert("name".into(), json!(l.name()));
+                    obj.insert("inbound_nodes".into(), Value::Array(nodes));
+                }
+                o
+            })
+            .collect();
+        let ends = |ts: &[KerasTensor]| -> Value {
+            if ts.len() == 1 {
+                history(&ts[0])
+            } else {
+                Value::Array(ts.iter().map(history).collect())
+            }
+        };
+        (layers, ends(g.inputs()), ends(g.outputs()))
+    });
+    if let Some((layers, inputs, outputs)) = graph {
+        let cfg = json!({
+            "name": net.name(),
+            "trainable": net.trainable(),
+            "layers": layers,
+            "input_layers": inputs,
+            "output_layers": outputs,
+        });
+        return Ok(json!({
+            "module": "keras", "class_name": "Functional", "config": cfg, "registered_name": null,
+        }));
+    }
+    Err(bad(format!(
+        "model '{}' is a subclassed model ({}); only Sequential and Functional models have a Keras config",
+        net.name(),
+        net.class_name()
+    )))
+}
+
+fn parse_shape(v: &Value, what: &str) -> Result<Shape> {
+    v.as_array()
+        .ok_or_else(|| bad(format!("{what} must be a list, got {v}")))?
+        .iter()
+        .map(|d| match d {
+            Value::Null => Ok(None),
+            Value::Number(n) => n
+                .as_u64()
+                .map(|n| Some(n as usize))
+                .ok_or_else(|| bad(format!("{what}: bad dimension {n}"))),
+            other => Err(bad(format!("{what}: bad dimension {other}"))),
+        })
+        .collect()
+}
+
+fn parse_dtype(v: Option<&Value>) -> Result<DType> {
+    let name = match v {
+        None | Some(Value::Null) => "float32",
+        Some(Value::String(s)) => s.as_str(),
+        Some(obj) => obj["config"]["name"].as_str().unwrap_or("float32"),
+    };
+    DType::parse(name).map_err(|_| bad(format!("unknown dtype '{name}'")))
+}
+
+fn input_from_config(c: &Value) -> Result<KerasTensor> {
+    let shape = match (c.get("batch_shape"), c.get("batch_input_shape")) {
+        (Some(s), _) | (None, Some(s)) => parse_shape(s, "InputLayer batch_shape")?,
+        _ => return Err(bad(format!("InputLayer config without batch_shape: {c}"))),
+    };
+    let mut input = Input::new(shape.get(1..).unwrap_or(&[])).dtype(parse_dtype(c.get("dtype"))?);
+    if let Some(b) = shape.first().copied().flatten() {
+        input = input.batch_size(b);
+    }
+    if let Some(n) = c.get("name").and_then(Value::as_str) {
+        input = input.name(n);
+    }
+    Ok(input.build())
+}
+
+/// A layer from a Keras object (`module`/`registered_name` are informational here).
+fn layer_from_object(o: &Value) -> Result<LayerRef> {
+    deserialize(o).map_err(|e| bad(format!("{e}")))
+}
+
+/// Rebuilds a model from Keras 3's serialization tree (the `config.json` of a `.keras`
+/// file, by Keras or kiln). Unknown classes and malformed graphs are errors naming them.
+pub fn model_from_config(v: &Value) -> Result<Model> {
+    let class = v
+        .get("class_name")
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("the model config has no class_name"))?;
+    let cfg = v
+        .get("config")
+        .ok_or_else(|| bad("the model config has no config"))?;
+    let name = cfg
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("model")
+        .to_string();
+    let layer_list = cfg
+        .get("layers")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad(format!("{class} config has no layers list")))?;
+    let model = match class {
+        "Sequential" => {
+            let mut layers: Vec<LayerRef> = Vec::new();
+            let mut input: Option<KerasTensor> = None;
+            for (i, l) in layer_list.iter().enumerate() {
+                if l.get("class_name").and_then(Value::as_str) == Some("InputLayer") {
+                    if i != 0 {
+                        return Err(bad("an InputLayer must come first in a Sequential"));
+                    }
+                    input = Some(input_from_config(&l["config"])?);
+                    continue;
+                }
+                layers.push(layer_from_object(l)?);
+            }
+            let mut all = Vec::new();
+            if let Some(t) = &input {
+                all.push(t.layer());
+            } else if let Some(s) = cfg.get("build_input_shape").filter(|s| !s.is_null()) {
+                let shape = parse_shape(s, "build_input_shape")?;
+                all.push(Input::new(shape.get(1..).unwrap_or(&[])).build().layer());
+            }
+            all.extend(layers);
+            let m = Model::sequential(all)?;
+            m.as_layer().lock().base_mut().set_name(&name);
+            m
+        }
+        "Functional" | "Model" => functional_from_config(cfg, &name)?,
+        other => {
+            return Err(bad(format!(
+                "unknown model class '{other}' (kiln rebuilds Sequential and Functional models)"
+            )))
+        }
+    };
+    if cfg.get("trainable").and_then(Value::as_bool) == Some(false) {
+        model.as_layer().set_trainable(false);
+    }
+    Ok(model)
+}
+
+/// `[name, node_index, tensor_index]` of a Keras tensor reference.
+fn tensor_ref(v: &Value) -> Result<(String, usize, usize)> {
+    let h = if v.get("class_name").and_then(Value::as_str) == Some("__keras_tensor__") {
+        &v["config"]["keras_history"]
+    } else {
+        v
+    };
+    let a = h
+        .as_array()
+        .filter(|a| a.len() == 3)
+        .ok_or_else(|| bad(format!("bad tensor reference {v}")))?;
+    let name = a[0]
+        .as_str()
+        .ok_or_else(|| bad(format!("bad tensor reference {v}")))?;
+    let n = a[1]
+        .as_u64()
+        .ok_or_else(|| bad(format!("bad node index in {v}")))? as usize;
+    let t = a[2]
+        .as_u64()
+        .ok_or_else(|| bad(format!("bad tensor index in {v}")))? as usize;
+    Ok((name.to_string(), n, t))
+}
+
+/// Flattens a node's args and kwargs into kiln's positional inputs for its class.
+fn node_input_refs(class: &str, node: &Value) -> Result<Vec<(String, usize, usize)>> {
+    let mut out = Vec::new();
+    let push = |v: &Value, out: &mut Vec<_>| -> Result<()> {
+        match v {
+            Value::Array(items) if !items.is_empty() && items[0].is_object() => {
+                for it in items {
+                    out.push(tensor_ref(it)?);
+                }
+                Ok(())
+            }
+            Value::Object(_) => {
+                out.push(tensor_ref(v)?);
+                Ok(())
+            }
+            Value::Null => Ok(()),
+            other => Err(bad(format!("unsupported node argument {other}"))),
+        }
+    };
+    // Keras 2 style: a list of [name, node, tensor, kwargs] entries.
+    if let Some(items) = node.as_array() {
+        for it in items {
+            let a = it
+                .as_array()
+                .ok_or_else(|| bad(format!("bad inbound node {node}")))?;
+            out.push(tensor_ref(&Value::Array(a[..3.min(a.len())].to_vec()))?);
+        }
+        return Ok(out);
+    }
+    if let Some(args) = node.get("args").and_then(Value::as_array) {
+        for a in args {
+            push(a, &mut out)?;
+        }
+    }
+    let kwargs = node.get("kwargs").cloned().unwrap_or(Value::Null);
+    if class == "MultiHeadAttention" {
+        if out.len() == 2 {
+            match kwargs.get("key") {
+                Some(k) if !k.is_null() => push(k, &mut out)?,
+                _ => out.push(out[1].clone()),
+            }
+        }
+        if let Some(m) = kwargs.get("attention_mask").filter(|m| !m.is_null()) {
+            push(m, &mut out)?;
+        }
+    } else if let Some(s) = kwargs.get("initial_state") {
+        push(s, &mut out)?;
+    }
+    Ok(out)
+}
+
+fn functional_from_config(cfg: &Value, name: &str) -> Result<Model> {
+    let layer_list = cfg["layers"].as_array().ok_or_else(|| bad("no layers"))?;
+    let mut layers: Vec<(String, LayerRef, Vec<Value>)> = Vec::new();
+    let mut outputs: HashMap<String, Vec<Vec<KerasTensor>>> = HashMap::new();
+    for l in layer_list {
+        let class = l.get("class_name").and_then(Value::as_str).unwrap_or("");
+        let lname = l
+            .get("name")
+            .or_else(|| l["config"].get("name"))
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad(format!("a {class} layer entry has no name")))?
+            .to_string();
+        if class == "InputLayer" {
+            let t = input_from_config(&l["config"])?;
+            outputs.insert(lname, vec![vec![t]]);
+            continue;
+        }
+        let layer = layer_from_object(l)?;
+        let nodes = l
+            .get("inbound_nodes")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        layers.push((lname.clone(), layer, nodes));
+        outputs.entry(lname).or_default();
+    }
+    // Process nodes in passes until every node's inputs exist (Keras's deferred nodes).
+    let mut done: Vec<usize> = vec![0; layers.len()];
+    loop {
+        let mut progress = false;
+        for (i, (lname, layer, nodes)) in layers.iter().enumerate() {
+            while done[i] < nodes.len() {
+                let refs = node_input_refs(layer.class_name(), &nodes[done[i]])?;
+                let mut ins = Vec::with_capacity(refs.len());
+                for (src, n, t) in &refs {
+                    let produced = outputs.get(src).ok_or_else(|| {
+                        bad(format!(
+                            "layer '{lname}' takes an input from unknown layer '{src}'"
+                        ))
+                    })?;
+                    match produced.get(*n).and_then(|o| o.get(*t)) {
+                        Some(kt) => ins.push(kt.clone()),
+                        None => break,
+                    }
+                }
+                if ins.len() != refs.len() {
+                    break;
+                }
+                let outs = layer
+                    .call_symbolic(&ins)
+                    .map_err(|e| bad(format!("rebuilding layer '{lname}': {e}")))?;
+                outputs.get_mut(lname).map(|o| o.push(outs));
+                done[i] += 1;
+                progress = true;
+            }
+        }
+        if done.iter().zip(&layers).all(|(d, (_, _, n))| *d == n.len()) {
+            break;
+        }
+        if !progress {
+            let stuck: Vec<&str> = layers
+                .iter()
+                .zip(&done)
+                .filter(|((_, _, n), d)| **d < n.len())
+                .map(|((name, _, _), _)| name.as_str())
+                .collect();
+            return Err(bad(format!(
+                "the graph cannot be rebuilt: layers {stuck:?} wait on inputs that never appear"
+            )));
+        }
+    }
+    let ends = |v: &Value, what: &str| -> Result<Vec<KerasTensor>> {
+        let refs: Vec<(String, usize, usize)> = match v.as_array() {
+            Some(a) if a.len() == 3 && a[0].is_string() => vec![tensor_ref(v)?],
+            Some(a) => a.iter().map(tensor_ref).collect::<Result<_>>()?,
+            None => return Err(bad(format!("{what} must be a list"))),
+        };
+        refs.iter()
+            .map(|(l, n, t)| {
+                outputs
+                    .get(l)
+                    .and_then(|o| o.get(*n))
+                    .and_then(|o| o.get(*t))
+                    .cloned()
+                    .ok_or_else(|| bad(format!("{what} names {l}[{n}][{t}], which was not built")))
+            })
+            .collect()
+    };
+    let ins = ends(&cfg["input_layers"], "input_layers")?;
+    let outs = ends(&cfg["output_layers"], "output_layers")?;
+    Model::new_named(&ins, &outs, name)
+}
