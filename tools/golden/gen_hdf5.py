@@ -145,7 +145,6 @@ def build_chunked(f):
     f.create_dataset("resizable", data=np.arange(5, dtype=np.float32), maxshape=(None,), chunks=(2,))
     f.create_dataset("partial_chunks", shape=(10,), dtype=np.float32, chunks=(4,), fillvalue=0)
     f["partial_chunks"][0:4] = np.arange(4, dtype=np.float32) + 1
-    f.create_dataset("compact", data=np.array([1, 2, 3], dtype=np.int16), **{})
 
 
 def build_many(f):
@@ -202,7 +201,6 @@ def main():
 
     def chunked_plus_compact(f):
         build_chunked(f)
-        del f["compact"]
         build_compact_dataset(f)
 
     make("basic_earliest.h5", "earliest", build_basic)
