@@ -108,7 +108,16 @@ impl DatasetInfo {
                 }
                 let mut visited = HashSet::new();
                 let rank = dims.len();
+                let grid: Vec<u64> = dims.iter().zip(&chunk).map(|(d, c)| d.div_ceil(*c)).collect();
+                let max_chunks = num_elements(&grid)?;
+                let mut seen = 0u64;
                 btree_v1_walk(fd, *addr, 1, Some(rank + 1), &mut visited, &mut |key, child| {
+                    seen += 1;
+                    if seen > max_chunks {
+                        return Err(corrupt(format!(
+                            "chunk B-tree at 0x{addr:x}: more chunks than the {max_chunks} of the chunk grid"
+                        )));
+                    }
                     let mut r = Rd::new(key, 0, "chunk B-tree key");
                     let size = r.u32()?;
                     let mask = r.u32()?;

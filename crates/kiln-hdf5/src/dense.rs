@@ -37,7 +37,7 @@ impl Heap {
         }
         let id_len = usize::from(r.u16()?);
         let filter_len = r.u16()?;
-        let flags = r.u8()?;
+        let _flags = r.u8()?;
         let max_man = u64::from(r.u32()?);
         r.skip(8 * 12)?; // huge/free-space/managed/tiny bookkeeping
         let width = u64::from(r.u16()?);
@@ -62,7 +62,6 @@ impl Heap {
         }
         let off_bytes = usize::from(max_heap_bits).div_ceil(8);
         let len_bytes = enc_size(max_direct).min(enc_size(max_man));
-        let dblock_hdr = 4 + 1 + 8 + off_bytes as u64 + if flags & 0x02 != 0 { 4 } else { 0 };
         let mut h = Heap {
             addr,
             id_len,
@@ -85,7 +84,7 @@ impl Heap {
             let mut visited = HashSet::new();
             walk_indirect(fd, &geo, root, u64::from(cur_rows), 0, 0, &mut visited, &mut h.blocks)?;
         }
-        let _ = dblock_hdr;
+        h.blocks.sort_unstable();
         Ok(h)
     }
 
@@ -104,11 +103,12 @@ impl Heap {
                 }
                 let off = le_uint(&id[1..1 + self.off_bytes]);
                 let len = le_uint(&id[1 + self.off_bytes..need]);
-                let (boff, bsize, baddr) = self
-                    .blocks
-                    .iter()
-                    .find(|(o, s, _)| off >= *o && off - *o < *s)
-                    .copied()
+                // blocks are sorted by heap offset
+                let i = self.blocks.partition_point(|(o, _, _)| *o <= off);
+                let (boff, bsize, baddr) = i
+                    .checked_sub(1)
+                    .map(|i| self.blocks[i])
+                    .filter(|(o, s, _)| off - *o < *s)
                     .ok_or_else(|| {
                         corrupt(format!("fractal heap at 0x{at:x}: object offset {off} is in no direct block"))
                     })?;
@@ -117,7 +117,10 @@ impl Heap {
                         "fractal heap at 0x{at:x}: object at offset {off} with length {len} runs past its direct block"
                     )));
                 }
-                fd.slice(baddr + (off - boff), len, "fractal heap object")
+                let at = baddr
+                    .checked_add(off - boff)
+                    .ok_or_else(|| corrupt("fractal heap object: address overflow"))?;
+                fd.slice(at, len, "fractal heap object")
             }
             1 => Err(unsupported(format!("huge object in fractal heap at 0x{at:x}"))),
             2 => {

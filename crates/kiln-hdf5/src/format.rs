@@ -262,7 +262,10 @@ impl Header {
                         "object header continuation block at 0x{caddr:x}: length {clen} too small"
                     )));
                 }
-                parse_chunk(fd, addr, caddr + 4, clen - 8, true, crt_order, &mut msgs, &mut pending)?;
+                let start = caddr.checked_add(4).ok_or_else(|| {
+                    corrupt(format!("object header continuation block at 0x{caddr:x}: address overflow"))
+                })?;
+                parse_chunk(fd, addr, start, clen - 8, true, crt_order, &mut msgs, &mut pending)?;
             } else {
                 parse_chunk(fd, addr, caddr, clen, false, false, &mut msgs, &mut pending)?;
             }
@@ -712,7 +715,8 @@ pub(crate) fn unfilter(
         data = match f.id {
             1 => {
                 let mut out = Vec::with_capacity(expected.min(1 << 26));
-                let mut dec = flate2::read::ZlibDecoder::new(&data[..]).take(expected as u64 + 1);
+                let mut dec =
+                    flate2::read::ZlibDecoder::new(&data[..]).take((expected as u64).saturating_add(1));
                 dec.read_to_end(&mut out)
                     .map_err(|e| corrupt(format!("deflate filter: {e}")))?;
                 if out.len() > expected {
