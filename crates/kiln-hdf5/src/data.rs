@@ -25,17 +25,23 @@ pub(crate) struct DatasetInfo {
 impl DatasetInfo {
     pub(crate) fn parse(fd: &FileData, h: &Header) -> Result<DatasetInfo> {
         let at = h.addr;
-        let ds = h
-            .body(fd, MSG_DATASPACE)?
-            .ok_or_else(|| corrupt(format!("dataset object header at 0x{at:x}: no dataspace message")))?;
+        let ds = h.body(fd, MSG_DATASPACE)?.ok_or_else(|| {
+            corrupt(format!(
+                "dataset object header at 0x{at:x}: no dataspace message"
+            ))
+        })?;
         let dims = parse_dataspace(ds)?;
-        let dtb = h
-            .body(fd, MSG_DATATYPE)?
-            .ok_or_else(|| corrupt(format!("dataset object header at 0x{at:x}: no datatype message")))?;
+        let dtb = h.body(fd, MSG_DATATYPE)?.ok_or_else(|| {
+            corrupt(format!(
+                "dataset object header at 0x{at:x}: no datatype message"
+            ))
+        })?;
         let (dt, _) = parse_dtype(dtb, 0)?;
-        let lm = h
-            .find(MSG_LAYOUT)
-            .ok_or_else(|| corrupt(format!("dataset object header at 0x{at:x}: no data layout message")))?;
+        let lm = h.find(MSG_LAYOUT).ok_or_else(|| {
+            corrupt(format!(
+                "dataset object header at 0x{at:x}: no data layout message"
+            ))
+        })?;
         let layout = parse_layout(fd, lm)?;
         let filters = match h.body(fd, MSG_FILTERS)? {
             Some(b) => parse_filters(b)?,
@@ -108,22 +114,42 @@ impl DatasetInfo {
                 }
                 let mut visited = HashSet::new();
                 let rank = dims.len();
-                let grid: Vec<u64> = dims.iter().zip(&chunk).map(|(d, c)| d.div_ceil(*c)).collect();
+                let grid: Vec<u64> = dims
+                    .iter()
+                    .zip(&chunk)
+                    .map(|(d, c)| d.div_ceil(*c))
+                    .collect();
                 let max_chunks = num_elements(&grid)?;
                 let mut seen = 0u64;
-                btree_v1_walk(fd, *addr, 1, Some(rank + 1), &mut visited, &mut |key, child| {
-                    seen += 1;
-                    if seen > max_chunks {
-                        return Err(corrupt(format!(
+                btree_v1_walk(
+                    fd,
+                    *addr,
+                    1,
+                    Some(rank + 1),
+                    &mut visited,
+                    &mut |key, child| {
+                        seen += 1;
+                        if seen > max_chunks {
+                            return Err(corrupt(format!(
                             "chunk B-tree at 0x{addr:x}: more chunks than the {max_chunks} of the chunk grid"
                         )));
-                    }
-                    let mut r = Rd::new(key, 0, "chunk B-tree key");
-                    let size = r.u32()?;
-                    let mask = r.u32()?;
-                    let offs = (0..rank).map(|_| r.u64()).collect::<Result<Vec<_>>>()?;
-                    self.place_chunk(fd, &dims, &chunk, &offs, child, u64::from(size), mask, &mut out)
-                })?;
+                        }
+                        let mut r = Rd::new(key, 0, "chunk B-tree key");
+                        let size = r.u32()?;
+                        let mask = r.u32()?;
+                        let offs = (0..rank).map(|_| r.u64()).collect::<Result<Vec<_>>>()?;
+                        self.place_chunk(
+                            fd,
+                            &dims,
+                            &chunk,
+                            &offs,
+                            child,
+                            u64::from(size),
+                            mask,
+                            &mut out,
+                        )
+                    },
+                )?;
                 Ok(out)
             }
             Layout::SingleChunk {
@@ -152,7 +178,11 @@ impl DatasetInfo {
                     return Ok(out);
                 }
                 let cb = chunk_bytes(&chunk, elem)?;
-                let grid: Vec<u64> = dims.iter().zip(&chunk).map(|(d, c)| d.div_ceil(*c)).collect();
+                let grid: Vec<u64> = dims
+                    .iter()
+                    .zip(&chunk)
+                    .map(|(d, c)| d.div_ceil(*c))
+                    .collect();
                 let nchunks = num_elements(&grid)?;
                 for i in 0..nchunks {
                     let offs = grid_offsets(i, &grid, &chunk);
@@ -170,7 +200,11 @@ impl DatasetInfo {
                 if *addr == UNDEF {
                     return Ok(out);
                 }
-                let grid: Vec<u64> = dims.iter().zip(&chunk).map(|(d, c)| d.div_ceil(*c)).collect();
+                let grid: Vec<u64> = dims
+                    .iter()
+                    .zip(&chunk)
+                    .map(|(d, c)| d.div_ceil(*c))
+                    .collect();
                 let nchunks = num_elements(&grid)?;
                 let entries = fixed_array_entries(fd, *addr, !self.filters.is_empty(), nchunks)?;
                 let cb = chunk_bytes(&chunk, elem)?;
@@ -179,7 +213,16 @@ impl DatasetInfo {
                         continue;
                     }
                     let offs = grid_offsets(i as u64, &grid, &chunk);
-                    self.place_chunk(fd, &dims, &chunk, &offs, a, size.unwrap_or(cb), mask, &mut out)?;
+                    self.place_chunk(
+                        fd,
+                        &dims,
+                        &chunk,
+                        &offs,
+                        a,
+                        size.unwrap_or(cb),
+                        mask,
+                        &mut out,
+                    )?;
                 }
                 Ok(out)
             }
@@ -310,7 +353,9 @@ fn fixed_array_entries(
     r.skip(4)?;
     let ver = r.u8()?;
     if ver != 0 {
-        return Err(corrupt(format!("fixed array header at 0x{addr:x}: unknown version {ver}")));
+        return Err(corrupt(format!(
+            "fixed array header at 0x{addr:x}: unknown version {ver}"
+        )));
     }
     let _client = r.u8()?;
     let esize = usize::from(r.u8()?);
@@ -329,7 +374,9 @@ fn fixed_array_entries(
     }
     let min_esize = if filtered { 8 + 1 + 4 } else { 8 };
     if esize < min_esize {
-        return Err(corrupt(format!("fixed array header at 0x{addr:x}: entry size {esize}")));
+        return Err(corrupt(format!(
+            "fixed array header at 0x{addr:x}: entry size {esize}"
+        )));
     }
     fd.expect_sig(dblock, b"FADB", "fixed array data block")?;
     let mut d = fd.rd(dblock, "fixed array data block")?;
@@ -337,7 +384,11 @@ fn fixed_array_entries(
     let total = max
         .checked_mul(esize as u64)
         .filter(|&t| t <= d.remaining() as u64)
-        .ok_or_else(|| corrupt(format!("fixed array data block at 0x{dblock:x}: runs past end of file")))?;
+        .ok_or_else(|| {
+            corrupt(format!(
+                "fixed array data block at 0x{dblock:x}: runs past end of file"
+            ))
+        })?;
     let _ = total;
     let mut out = Vec::with_capacity(max as usize);
     for _ in 0..max {
@@ -445,7 +496,10 @@ pub(crate) fn convert_i64(dt: &Dt, raw: &[u8]) -> Result<Vec<i64>> {
 }
 
 fn mismatch(dt: &Dt, want: &str) -> Error {
-    Error::TypeMismatch(format!("cannot read elements of type {} as {want}", type_name(dt)))
+    Error::TypeMismatch(format!(
+        "cannot read elements of type {} as {want}",
+        type_name(dt)
+    ))
 }
 
 pub(crate) fn convert_strings(fd: &FileData, dt: &Dt, raw: &[u8]) -> Result<Vec<String>> {
@@ -456,7 +510,10 @@ pub(crate) fn convert_strings(fd: &FileData, dt: &Dt, raw: &[u8]) -> Result<Vec<
                 let b = match pad {
                     0 => &b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())],
                     2 => {
-                        let end = b.iter().rposition(|&c| c != b' ' && c != 0).map_or(0, |p| p + 1);
+                        let end = b
+                            .iter()
+                            .rposition(|&c| c != b' ' && c != 0)
+                            .map_or(0, |p| p + 1);
                         &b[..end]
                     }
                     _ => {
@@ -497,7 +554,12 @@ pub(crate) fn convert_strings(fd: &FileData, dt: &Dt, raw: &[u8]) -> Result<Vec<
 }
 
 /// Decodes an attribute payload into an [`AttrValue`].
-pub(crate) fn attr_value(fd: &FileData, dtb: &[u8], space: &[u8], data: &[u8]) -> Result<AttrValue> {
+pub(crate) fn attr_value(
+    fd: &FileData,
+    dtb: &[u8],
+    space: &[u8],
+    data: &[u8],
+) -> Result<AttrValue> {
     let (dt, _) = parse_dtype(dtb, 0)?;
     let dims = match parse_dataspace(space)? {
         None => return Ok(AttrValue::Empty),

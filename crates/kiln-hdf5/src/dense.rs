@@ -33,7 +33,9 @@ impl Heap {
         r.skip(4)?;
         let ver = r.u8()?;
         if ver != 0 {
-            return Err(corrupt(format!("fractal heap header at 0x{addr:x}: unknown version {ver}")));
+            return Err(corrupt(format!(
+                "fractal heap header at 0x{addr:x}: unknown version {ver}"
+            )));
         }
         let id_len = usize::from(r.u16()?);
         let filter_len = r.u16()?;
@@ -48,13 +50,19 @@ impl Heap {
         let root = r.u64()?;
         let cur_rows = r.u16()?;
         if filter_len != 0 {
-            return Err(unsupported(format!("fractal heap at 0x{addr:x} with I/O filters")));
+            return Err(unsupported(format!(
+                "fractal heap at 0x{addr:x} with I/O filters"
+            )));
         }
         let bad = |what: &str| corrupt(format!("fractal heap header at 0x{addr:x}: {what}"));
         if width == 0 || !width.is_power_of_two() {
             return Err(bad("table width is not a power of two"));
         }
-        if start == 0 || !start.is_power_of_two() || max_direct < start || !max_direct.is_power_of_two() {
+        if start == 0
+            || !start.is_power_of_two()
+            || max_direct < start
+            || !max_direct.is_power_of_two()
+        {
             return Err(bad("bad starting or maximum direct block size"));
         }
         if max_heap_bits == 0 || max_heap_bits > 64 {
@@ -82,7 +90,16 @@ impl Heap {
                 off_bytes,
             };
             let mut visited = HashSet::new();
-            walk_indirect(fd, &geo, root, u64::from(cur_rows), 0, 0, &mut visited, &mut h.blocks)?;
+            walk_indirect(
+                fd,
+                &geo,
+                root,
+                u64::from(cur_rows),
+                0,
+                0,
+                &mut visited,
+                &mut h.blocks,
+            )?;
         }
         h.blocks.sort_unstable();
         Ok(h)
@@ -93,13 +110,19 @@ impl Heap {
         let at = self.addr;
         let b0 = *id.first().ok_or_else(|| corrupt("empty fractal heap ID"))?;
         if b0 >> 6 != 0 {
-            return Err(corrupt(format!("fractal heap at 0x{at:x}: heap ID version {}", b0 >> 6)));
+            return Err(corrupt(format!(
+                "fractal heap at 0x{at:x}: heap ID version {}",
+                b0 >> 6
+            )));
         }
         match (b0 >> 4) & 3 {
             0 => {
                 let need = 1 + self.off_bytes + self.len_bytes;
                 if id.len() < need {
-                    return Err(corrupt(format!("fractal heap at 0x{at:x}: heap ID of {} bytes too short", id.len())));
+                    return Err(corrupt(format!(
+                        "fractal heap at 0x{at:x}: heap ID of {} bytes too short",
+                        id.len()
+                    )));
                 }
                 let off = le_uint(&id[1..1 + self.off_bytes]);
                 let len = le_uint(&id[1 + self.off_bytes..need]);
@@ -110,7 +133,9 @@ impl Heap {
                     .map(|i| self.blocks[i])
                     .filter(|(o, s, _)| off - *o < *s)
                     .ok_or_else(|| {
-                        corrupt(format!("fractal heap at 0x{at:x}: object offset {off} is in no direct block"))
+                        corrupt(format!(
+                            "fractal heap at 0x{at:x}: object offset {off} is in no direct block"
+                        ))
                     })?;
                 if len > bsize - (off - boff) {
                     return Err(corrupt(format!(
@@ -122,13 +147,20 @@ impl Heap {
                     .ok_or_else(|| corrupt("fractal heap object: address overflow"))?;
                 fd.slice(at, len, "fractal heap object")
             }
-            1 => Err(unsupported(format!("huge object in fractal heap at 0x{at:x}"))),
+            1 => Err(unsupported(format!(
+                "huge object in fractal heap at 0x{at:x}"
+            ))),
             2 => {
                 let len = usize::from(b0 & 0x0f) + 1;
-                id.get(1..1 + len)
-                    .ok_or_else(|| corrupt(format!("fractal heap at 0x{at:x}: tiny object longer than its ID")))
+                id.get(1..1 + len).ok_or_else(|| {
+                    corrupt(format!(
+                        "fractal heap at 0x{at:x}: tiny object longer than its ID"
+                    ))
+                })
             }
-            t => Err(corrupt(format!("fractal heap at 0x{at:x}: heap ID type {t}"))),
+            t => Err(corrupt(format!(
+                "fractal heap at 0x{at:x}: heap ID type {t}"
+            ))),
         }
     }
 }
@@ -169,14 +201,20 @@ fn walk_indirect(
                 .ok()
                 .and_then(|s| g.start.checked_shl(s))
                 .filter(|&s| s != 0 && s.trailing_zeros() < 63)
-                .ok_or_else(|| corrupt(format!("fractal heap indirect block at 0x{addr:x}: too many rows")))?
+                .ok_or_else(|| {
+                    corrupt(format!(
+                        "fractal heap indirect block at 0x{addr:x}: too many rows"
+                    ))
+                })?
         };
         for _ in 0..g.width {
             let child = r.u64()?;
             if child != UNDEF {
                 if row < max_direct_rows {
                     if blocks.len() >= MAX_NODES {
-                        return Err(Error::LimitExceeded("fractal heap: too many direct blocks".into()));
+                        return Err(Error::LimitExceeded(
+                            "fractal heap: too many direct blocks".into(),
+                        ));
                     }
                     blocks.push((off, size, child));
                 } else {
@@ -204,11 +242,15 @@ pub(crate) fn records(fd: &FileData, heap_addr: u64, btree: u64, rtype: u8) -> R
     r.skip(4)?;
     let ver = r.u8()?;
     if ver != 0 {
-        return Err(corrupt(format!("v2 B-tree header at 0x{btree:x}: unknown version {ver}")));
+        return Err(corrupt(format!(
+            "v2 B-tree header at 0x{btree:x}: unknown version {ver}"
+        )));
     }
     let t = r.u8()?;
     if t != rtype {
-        return Err(corrupt(format!("v2 B-tree header at 0x{btree:x}: record type {t}, expected {rtype}")));
+        return Err(corrupt(format!(
+            "v2 B-tree header at 0x{btree:x}: record type {t}, expected {rtype}"
+        )));
     }
     let node_size = u64::from(r.u32()?);
     let rec_size = u64::from(r.u16()?);
@@ -218,7 +260,9 @@ pub(crate) fn records(fd: &FileData, heap_addr: u64, btree: u64, rtype: u8) -> R
     let root_nrec = u64::from(r.u16()?);
     let min_rec = if rtype == 8 { 9 + 1 } else { 4 + 1 };
     if rec_size < min_rec || node_size < 10 + rec_size || depth > MAX_DEPTH {
-        return Err(corrupt(format!("v2 B-tree header at 0x{btree:x}: bad node or record size or depth")));
+        return Err(corrupt(format!(
+            "v2 B-tree header at 0x{btree:x}: bad node or record size or depth"
+        )));
     }
     if root == UNDEF {
         return Ok(Vec::new());
@@ -231,7 +275,10 @@ pub(crate) fn records(fd: &FileData, heap_addr: u64, btree: u64, rtype: u8) -> R
     for d in 1..=depth {
         let ptr = 8 + nrec_size as u64 + if d > 1 { cum_size[d - 1] as u64 } else { 0 };
         let m = (node_size.saturating_sub(10 + ptr)) / (rec_size + ptr);
-        let c = m.saturating_add(1).saturating_mul(cum_max[d - 1]).saturating_add(m);
+        let c = m
+            .saturating_add(1)
+            .saturating_mul(cum_max[d - 1])
+            .saturating_add(m);
         max_nrec.push(m);
         cum_max.push(c);
         cum_size.push(enc_size(c));
@@ -256,7 +303,9 @@ pub(crate) fn records(fd: &FileData, heap_addr: u64, btree: u64, rtype: u8) -> R
             &rec[4..]
         };
         if id.len() > heap.id_len.max(1) {
-            return Err(corrupt("v2 B-tree record: heap ID longer than the heap's ID length"));
+            return Err(corrupt(
+                "v2 B-tree record: heap ID longer than the heap's ID length",
+            ));
         }
         out.push(heap.object(fd, id)?);
     }
@@ -281,7 +330,9 @@ fn bt_node<'a>(
     out: &mut Vec<&'a [u8]>,
 ) -> Result<()> {
     if !visited.insert(addr) || visited.len() > MAX_NODES {
-        return Err(corrupt(format!("v2 B-tree node at 0x{addr:x}: cycle or too many nodes")));
+        return Err(corrupt(format!(
+            "v2 B-tree node at 0x{addr:x}: cycle or too many nodes"
+        )));
     }
     if nrec > g.max_nrec[depth] {
         return Err(corrupt(format!(
@@ -296,7 +347,10 @@ fn bt_node<'a>(
     let _ver = r.u8()?;
     let t = r.u8()?;
     if t != g.rtype {
-        return Err(corrupt(format!("v2 B-tree node at 0x{addr:x}: record type {t}, expected {}", g.rtype)));
+        return Err(corrupt(format!(
+            "v2 B-tree node at 0x{addr:x}: record type {t}, expected {}",
+            g.rtype
+        )));
     }
     for _ in 0..nrec {
         out.push(r.bytes(g.rec_size)?);

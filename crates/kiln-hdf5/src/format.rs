@@ -123,7 +123,10 @@ impl FileData {
     /// A cursor from `addr` to the end of the file.
     pub(crate) fn rd(&self, addr: u64, what: &'static str) -> Result<Rd<'_>> {
         let flen = self.data.len() as u64;
-        let start = self.base.checked_add(addr).filter(|&s| s < flen && addr != UNDEF);
+        let start = self
+            .base
+            .checked_add(addr)
+            .filter(|&s| s < flen && addr != UNDEF);
         match start {
             Some(s) => Ok(Rd::new(&self.data[s as usize..], addr, what)),
             None => Err(corrupt(format!(
@@ -223,10 +226,19 @@ impl Header {
             }
             crt_order = flags & 0x04 != 0;
             let size = r.uvar(1 << (flags & 3))?;
-            let start = addr.checked_add(r.pos() as u64).ok_or_else(|| {
-                corrupt(format!("object header at 0x{addr:x}: address overflow"))
-            })?;
-            parse_chunk(fd, addr, start, size, true, crt_order, &mut msgs, &mut pending)?;
+            let start = addr
+                .checked_add(r.pos() as u64)
+                .ok_or_else(|| corrupt(format!("object header at 0x{addr:x}: address overflow")))?;
+            parse_chunk(
+                fd,
+                addr,
+                start,
+                size,
+                true,
+                crt_order,
+                &mut msgs,
+                &mut pending,
+            )?;
         } else {
             let mut r = fd.rd(addr, "object header")?;
             let ver = r.u8()?;
@@ -239,10 +251,19 @@ impl Header {
             let _nmsgs = r.u16()?;
             let _refcount = r.u32()?;
             let size = r.u32()?;
-            let start = addr.checked_add(16).ok_or_else(|| {
-                corrupt(format!("object header at 0x{addr:x}: address overflow"))
-            })?;
-            parse_chunk(fd, addr, start, u64::from(size), false, false, &mut msgs, &mut pending)?;
+            let start = addr
+                .checked_add(16)
+                .ok_or_else(|| corrupt(format!("object header at 0x{addr:x}: address overflow")))?;
+            parse_chunk(
+                fd,
+                addr,
+                start,
+                u64::from(size),
+                false,
+                false,
+                &mut msgs,
+                &mut pending,
+            )?;
         }
         while let Some((caddr, clen)) = pending.pop() {
             if !visited.insert(caddr) {
@@ -263,9 +284,20 @@ impl Header {
                     )));
                 }
                 let start = caddr.checked_add(4).ok_or_else(|| {
-                    corrupt(format!("object header continuation block at 0x{caddr:x}: address overflow"))
+                    corrupt(format!(
+                        "object header continuation block at 0x{caddr:x}: address overflow"
+                    ))
                 })?;
-                parse_chunk(fd, addr, start, clen - 8, true, crt_order, &mut msgs, &mut pending)?;
+                parse_chunk(
+                    fd,
+                    addr,
+                    start,
+                    clen - 8,
+                    true,
+                    crt_order,
+                    &mut msgs,
+                    &mut pending,
+                )?;
             } else {
                 parse_chunk(fd, addr, caddr, clen, false, false, &mut msgs, &mut pending)?;
             }
@@ -285,7 +317,11 @@ fn parse_chunk(
     msgs: &mut Vec<Msg>,
     pending: &mut Vec<(u64, u64)>,
 ) -> Result<()> {
-    let range = fd.range(start, len, &format!("object header at 0x{hdr:x}: message block"))?;
+    let range = fd.range(
+        start,
+        len,
+        &format!("object header at 0x{hdr:x}: message block"),
+    )?;
     let abs0 = range.start;
     let mut r = Rd::new(&fd.data[range], start, "object header message");
     let hsize = if v2 {
@@ -470,7 +506,10 @@ pub(crate) fn parse_dtype(b: &[u8], depth: usize) -> Result<(Dt, usize)> {
                 r.skip(len)?;
             }
             let bsize = base.size();
-            let vals = r.bytes(n.checked_mul(bsize).ok_or_else(|| corrupt("enum too large"))?)?;
+            let vals = r.bytes(
+                n.checked_mul(bsize)
+                    .ok_or_else(|| corrupt("enum too large"))?,
+            )?;
             let is_bool = matches!(base, Dt::Int { size: 1, .. })
                 && n == 2
                 && names[0] == "FALSE"
@@ -491,14 +530,19 @@ pub(crate) fn parse_dtype(b: &[u8], depth: usize) -> Result<(Dt, usize)> {
                 ));
             }
             if size != 16 {
-                return Err(corrupt(format!("variable-length string type of size {size} (expected 16)")));
+                return Err(corrupt(format!(
+                    "variable-length string type of size {size} (expected 16)"
+                )));
             }
             let (_, used) = parse_dtype(&b[r.pos()..], depth + 1).unwrap_or((Dt::Bool, 0));
             r.skip(used)?;
             Dt::VarStr
         }
         c => {
-            let name = CLASS_NAMES.get(usize::from(c)).copied().unwrap_or("unknown");
+            let name = CLASS_NAMES
+                .get(usize::from(c))
+                .copied()
+                .unwrap_or("unknown");
             return Err(unsupported(format!("datatype class {c} ({name})")));
         }
     };
@@ -526,9 +570,14 @@ pub(crate) fn parse_dataspace(b: &[u8]) -> Result<Option<Vec<u64>>> {
         v => return Err(corrupt(format!("dataspace message: unknown version {v}"))),
     }
     if rank > 32 {
-        return Err(corrupt(format!("dataspace message: rank {rank} (at most 32)")));
+        return Err(corrupt(format!(
+            "dataspace message: rank {rank} (at most 32)"
+        )));
     }
-    (0..rank).map(|_| r.u64()).collect::<Result<Vec<_>>>().map(Some)
+    (0..rank)
+        .map(|_| r.u64())
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
 }
 
 /// Number of elements of a shape, with overflow checking.
@@ -545,15 +594,31 @@ pub(crate) fn num_elements(dims: &[u64]) -> Result<u64> {
 #[derive(Debug)]
 pub(crate) enum Layout {
     Compact(Range<usize>),
-    Contiguous { addr: u64 },
+    Contiguous {
+        addr: u64,
+    },
     /// Chunked with a version-1 B-tree index.
-    ChunkedBtree { addr: u64, chunk: Vec<u64> },
+    ChunkedBtree {
+        addr: u64,
+        chunk: Vec<u64>,
+    },
     /// Chunked, layout version 4, single-chunk index.
-    SingleChunk { addr: u64, chunk: Vec<u64>, filtered_size: Option<u64>, mask: u32 },
+    SingleChunk {
+        addr: u64,
+        chunk: Vec<u64>,
+        filtered_size: Option<u64>,
+        mask: u32,
+    },
     /// Chunked, layout version 4, implicit index (chunks in grid order).
-    Implicit { addr: u64, chunk: Vec<u64> },
+    Implicit {
+        addr: u64,
+        chunk: Vec<u64>,
+    },
     /// Chunked, layout version 4, fixed-array index.
-    FixedArray { addr: u64, chunk: Vec<u64> },
+    FixedArray {
+        addr: u64,
+        chunk: Vec<u64>,
+    },
 }
 
 pub(crate) fn parse_layout(fd: &FileData, m: &Msg) -> Result<Layout> {
@@ -566,7 +631,9 @@ pub(crate) fn parse_layout(fd: &FileData, m: &Msg) -> Result<Layout> {
             let class = r.u8()?;
             r.skip(5)?;
             let addr = if class != 0 { r.u64()? } else { UNDEF };
-            let dims = (0..ndims).map(|_| r.u32().map(u64::from)).collect::<Result<Vec<_>>>()?;
+            let dims = (0..ndims)
+                .map(|_| r.u32().map(u64::from))
+                .collect::<Result<Vec<_>>>()?;
             match class {
                 0 => {
                     let size = r.u32()? as usize;
@@ -577,12 +644,11 @@ pub(crate) fn parse_layout(fd: &FileData, m: &Msg) -> Result<Layout> {
                 1 => Ok(Layout::Contiguous { addr }),
                 2 => {
                     let _elem = r.u32()?;
-                    Ok(Layout::ChunkedBtree {
-                        addr,
-                        chunk: dims,
-                    })
+                    Ok(Layout::ChunkedBtree { addr, chunk: dims })
                 }
-                c => Err(corrupt(format!("data layout message v{version}: unknown class {c}"))),
+                c => Err(corrupt(format!(
+                    "data layout message v{version}: unknown class {c}"
+                ))),
             }
         }
         3 | 4 => {
@@ -602,8 +668,9 @@ pub(crate) fn parse_layout(fd: &FileData, m: &Msg) -> Result<Layout> {
                 2 if version == 3 => {
                     let ndims = usize::from(r.u8()?);
                     let addr = r.u64()?;
-                    let mut dims =
-                        (0..ndims).map(|_| r.u32().map(u64::from)).collect::<Result<Vec<_>>>()?;
+                    let mut dims = (0..ndims)
+                        .map(|_| r.u32().map(u64::from))
+                        .collect::<Result<Vec<_>>>()?;
                     dims.pop(); // element size
                     Ok(Layout::ChunkedBtree { addr, chunk: dims })
                 }
@@ -616,7 +683,9 @@ pub(crate) fn parse_layout(fd: &FileData, m: &Msg) -> Result<Layout> {
                             "data layout message: dimension size encoding of {enc} bytes"
                         )));
                     }
-                    let mut dims = (0..ndims).map(|_| r.uvar(enc)).collect::<Result<Vec<_>>>()?;
+                    let mut dims = (0..ndims)
+                        .map(|_| r.uvar(enc))
+                        .collect::<Result<Vec<_>>>()?;
                     dims.pop();
                     let index = r.u8()?;
                     match index {
@@ -653,7 +722,9 @@ pub(crate) fn parse_layout(fd: &FileData, m: &Msg) -> Result<Layout> {
                     }
                 }
                 3 => Err(unsupported("virtual dataset layout")),
-                c => Err(corrupt(format!("data layout message v{version}: unknown class {c}"))),
+                c => Err(corrupt(format!(
+                    "data layout message v{version}: unknown class {c}"
+                ))),
             }
         }
         v => Err(corrupt(format!("data layout message: unknown version {v}"))),
@@ -673,7 +744,9 @@ pub(crate) fn parse_filters(b: &[u8]) -> Result<Vec<Filter>> {
     if version == 1 {
         r.skip(6)?;
     } else if version != 2 {
-        return Err(corrupt(format!("filter pipeline message: unknown version {version}")));
+        return Err(corrupt(format!(
+            "filter pipeline message: unknown version {version}"
+        )));
     }
     let mut out = Vec::new();
     for _ in 0..n {
@@ -715,8 +788,8 @@ pub(crate) fn unfilter(
         data = match f.id {
             1 => {
                 let mut out = Vec::with_capacity(expected.min(1 << 26));
-                let mut dec =
-                    flate2::read::ZlibDecoder::new(&data[..]).take((expected as u64).saturating_add(1));
+                let mut dec = flate2::read::ZlibDecoder::new(&data[..])
+                    .take((expected as u64).saturating_add(1));
                 dec.read_to_end(&mut out)
                     .map_err(|e| corrupt(format!("deflate filter: {e}")))?;
                 if out.len() > expected {
@@ -731,9 +804,10 @@ pub(crate) fn unfilter(
                 unshuffle(&data, es)
             }
             3 => {
-                let n = data.len().checked_sub(4).ok_or_else(|| {
-                    corrupt("fletcher32 filter: chunk shorter than its checksum")
-                })?;
+                let n = data
+                    .len()
+                    .checked_sub(4)
+                    .ok_or_else(|| corrupt("fletcher32 filter: chunk shorter than its checksum"))?;
                 data.truncate(n);
                 data
             }
@@ -829,7 +903,9 @@ pub(crate) fn symbol_table_links(fd: &FileData, body: &[u8]) -> Result<Vec<(Stri
         r.skip(4)?;
         let ver = r.u8()?;
         if ver != 1 {
-            return Err(corrupt(format!("symbol table node at 0x{s:x}: unknown version {ver}")));
+            return Err(corrupt(format!(
+                "symbol table node at 0x{s:x}: unknown version {ver}"
+            )));
         }
         r.skip(1)?;
         let n = r.u16()?;
@@ -841,7 +917,9 @@ pub(crate) fn symbol_table_links(fd: &FileData, body: &[u8]) -> Result<Vec<(Stri
             let scratch = r.bytes(16)?;
             let name = heap_string(hdata, name_off, daddr)?;
             let link = if cache == 2 {
-                let off = u64::from(u32::from_le_bytes([scratch[0], scratch[1], scratch[2], scratch[3]]));
+                let off = u64::from(u32::from_le_bytes([
+                    scratch[0], scratch[1], scratch[2], scratch[3],
+                ]));
                 Link::Soft(heap_string(hdata, off, daddr)?)
             } else {
                 Link::Hard(addr)
@@ -863,7 +941,9 @@ fn heap_string(hdata: &[u8], off: u64, daddr: u64) -> Result<String> {
             ))
         })?;
     let nul = rest.iter().position(|&c| c == 0).ok_or_else(|| {
-        corrupt(format!("local heap at 0x{daddr:x}: name at offset {off} is not terminated"))
+        corrupt(format!(
+            "local heap at 0x{daddr:x}: name at offset {off} is not terminated"
+        ))
     })?;
     Ok(String::from_utf8_lossy(&rest[..nul]).into_owned())
 }
@@ -894,25 +974,35 @@ fn btree_v1_node(
     leaf: &mut dyn FnMut(&[u8], u64) -> Result<()>,
 ) -> Result<()> {
     if depth > MAX_DEPTH {
-        return Err(Error::LimitExceeded(format!("B-tree at 0x{addr:x}: deeper than {MAX_DEPTH} levels")));
+        return Err(Error::LimitExceeded(format!(
+            "B-tree at 0x{addr:x}: deeper than {MAX_DEPTH} levels"
+        )));
     }
     if !visited.insert(addr) {
-        return Err(corrupt(format!("B-tree node at 0x{addr:x} visited twice (cycle)")));
+        return Err(corrupt(format!(
+            "B-tree node at 0x{addr:x} visited twice (cycle)"
+        )));
     }
     if visited.len() > MAX_NODES {
-        return Err(Error::LimitExceeded(format!("B-tree: more than {MAX_NODES} nodes")));
+        return Err(Error::LimitExceeded(format!(
+            "B-tree: more than {MAX_NODES} nodes"
+        )));
     }
     fd.expect_sig(addr, b"TREE", "B-tree node")?;
     let mut r = fd.rd(addr, "B-tree node")?;
     r.skip(4)?;
     let t = r.u8()?;
     if t != ntype {
-        return Err(corrupt(format!("B-tree node at 0x{addr:x}: node type {t}, expected {ntype}")));
+        return Err(corrupt(format!(
+            "B-tree node at 0x{addr:x}: node type {t}, expected {ntype}"
+        )));
     }
     let level = r.u8()?;
     if let Some(l) = expect_level {
         if l != level {
-            return Err(corrupt(format!("B-tree node at 0x{addr:x}: level {level}, expected {l}")));
+            return Err(corrupt(format!(
+                "B-tree node at 0x{addr:x}: level {level}, expected {l}"
+            )));
         }
     }
     let entries = r.u16()?;
@@ -927,7 +1017,16 @@ fn btree_v1_node(
         if level == 0 {
             leaf(key, child)?;
         } else {
-            btree_v1_node(fd, child, ntype, ndims, Some(level - 1), depth + 1, visited, leaf)?;
+            btree_v1_node(
+                fd,
+                child,
+                ntype,
+                ndims,
+                Some(level - 1),
+                depth + 1,
+                visited,
+                leaf,
+            )?;
         }
     }
     Ok(())
@@ -1021,15 +1120,22 @@ impl GlobalHeaps {
     pub(crate) fn get<'a>(&mut self, fd: &'a FileData, addr: u64, index: u32) -> Result<&'a [u8]> {
         if !self.cols.contains_key(&addr) {
             if self.cols.len() > 100_000 {
-                return Err(Error::LimitExceeded("more than 100000 global heap collections".into()));
+                return Err(Error::LimitExceeded(
+                    "more than 100000 global heap collections".into(),
+                ));
             }
             let col = parse_gcol(fd, addr)?;
             self.cols.insert(addr, col);
         }
         let col = &self.cols[&addr];
-        let idx = u16::try_from(index).ok().and_then(|i| col.get(&i)).ok_or_else(|| {
-            corrupt(format!("global heap collection at 0x{addr:x}: no object with index {index}"))
-        })?;
+        let idx = u16::try_from(index)
+            .ok()
+            .and_then(|i| col.get(&i))
+            .ok_or_else(|| {
+                corrupt(format!(
+                    "global heap collection at 0x{addr:x}: no object with index {index}"
+                ))
+            })?;
         Ok(&fd.data[idx.clone()])
     }
 }
@@ -1040,12 +1146,16 @@ fn parse_gcol(fd: &FileData, addr: u64) -> Result<HashMap<u16, Range<usize>>> {
     h.skip(4)?;
     let ver = h.u8()?;
     if ver != 1 {
-        return Err(corrupt(format!("global heap collection at 0x{addr:x}: unknown version {ver}")));
+        return Err(corrupt(format!(
+            "global heap collection at 0x{addr:x}: unknown version {ver}"
+        )));
     }
     h.skip(3)?;
     let size = h.u64()?;
     if size < 16 {
-        return Err(corrupt(format!("global heap collection at 0x{addr:x}: size {size} too small")));
+        return Err(corrupt(format!(
+            "global heap collection at 0x{addr:x}: size {size} too small"
+        )));
     }
     let range = fd.range(addr, size, "global heap collection")?;
     let abs0 = range.start;
@@ -1058,7 +1168,8 @@ fn parse_gcol(fd: &FileData, addr: u64) -> Result<HashMap<u16, Range<usize>>> {
             break;
         }
         r.skip(6)?;
-        let osize = usize::try_from(r.u64()?).map_err(|_| corrupt("global heap object too large"))?;
+        let osize =
+            usize::try_from(r.u64()?).map_err(|_| corrupt("global heap object too large"))?;
         let start = abs0 + r.pos();
         r.skip(osize)?;
         out.insert(idx, start..start + osize);

@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::data::{attr_dtype, attr_value, convert_f32, convert_f64, convert_i64, convert_strings, DatasetInfo};
+use crate::data::{
+    attr_dtype, attr_value, convert_f32, convert_f64, convert_i64, convert_strings, DatasetInfo,
+};
 use crate::error::{corrupt, unsupported, Error, Result};
 use crate::format::{
     parse_attr, parse_link, symbol_table_links, FileData, Header, Link, RawAttr, DEFAULT_MAX_READ,
@@ -216,7 +218,10 @@ impl Node {
     pub fn into_group(self) -> Result<Group> {
         match self {
             Node::Group(g) => Ok(g),
-            Node::Dataset(d) => Err(Error::TypeMismatch(format!("'{}' is a dataset, not a group", d.path))),
+            Node::Dataset(d) => Err(Error::TypeMismatch(format!(
+                "'{}' is a dataset, not a group",
+                d.path
+            ))),
         }
     }
 
@@ -230,7 +235,10 @@ impl Node {
     pub fn into_dataset(self) -> Result<Dataset> {
         match self {
             Node::Dataset(d) => Ok(d),
-            Node::Group(g) => Err(Error::TypeMismatch(format!("'{}' is a group, not a dataset", g.path))),
+            Node::Group(g) => Err(Error::TypeMismatch(format!(
+                "'{}' is a group, not a dataset",
+                g.path
+            ))),
         }
     }
 }
@@ -245,7 +253,10 @@ fn join(parent: &str, name: &str) -> String {
 
 fn is_group_header(h: &Header) -> bool {
     h.msgs.iter().any(|m| {
-        matches!(m.mtype, MSG_SYMBOL_TABLE | MSG_LINK_INFO | MSG_LINK | MSG_GROUP_INFO)
+        matches!(
+            m.mtype,
+            MSG_SYMBOL_TABLE | MSG_LINK_INFO | MSG_LINK | MSG_GROUP_INFO
+        )
     })
 }
 
@@ -258,10 +269,13 @@ fn open_node(fd: &Arc<FileData>, addr: u64, path: String) -> Result<Node> {
             addr,
         }))
     } else if h.find(MSG_LAYOUT).is_some() {
-        let info = DatasetInfo::parse(fd, &h).map_err(|e| e.context(format!("dataset '{path}'")))?;
-        Dataset::new(fd.clone(), path, addr, info)
+        let info =
+            DatasetInfo::parse(fd, &h).map_err(|e| e.context(format!("dataset '{path}'")))?;
+        Dataset::node(fd.clone(), path, addr, info)
     } else if h.find(crate::format::MSG_DATATYPE).is_some() {
-        Err(unsupported(format!("'{path}' is a committed (named) datatype")))
+        Err(unsupported(format!(
+            "'{path}' is a committed (named) datatype"
+        )))
     } else {
         Err(corrupt(format!(
             "object header at 0x{addr:x} ('{path}') is neither a group nor a dataset"
@@ -315,7 +329,9 @@ fn raw_attrs<'a>(fd: &'a FileData, h: &Header) -> Result<Vec<RawAttr<'a>>> {
         let mut r = crate::bytes::Rd::new(b, 0, "attribute info message");
         let ver = r.u8()?;
         if ver != 0 {
-            return Err(corrupt(format!("attribute info message: unknown version {ver}")));
+            return Err(corrupt(format!(
+                "attribute info message: unknown version {ver}"
+            )));
         }
         let flags = r.u8()?;
         if flags & 1 != 0 {
@@ -388,7 +404,10 @@ impl Group {
     pub fn member_names(&self) -> Result<Vec<String>> {
         (|| {
             let h = Header::read(&self.fd, self.addr)?;
-            Ok(group_links(&self.fd, &h)?.into_iter().map(|(n, _)| n).collect())
+            Ok(group_links(&self.fd, &h)?
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect())
         })()
         .map_err(|e: Error| e.context(self.ctx()))
     }
@@ -463,7 +482,9 @@ impl Group {
     /// # Ok::<(), kiln_hdf5::Error>(())
     /// ```
     pub fn group(&self, name: &str) -> Result<Group> {
-        self.get(name)?.into_group().map_err(|e| e.context(self.ctx()))
+        self.get(name)?
+            .into_group()
+            .map_err(|e| e.context(self.ctx()))
     }
 
     /// The member dataset `name` (a name or a path).
@@ -476,7 +497,9 @@ impl Group {
     /// # Ok::<(), kiln_hdf5::Error>(())
     /// ```
     pub fn dataset(&self, name: &str) -> Result<Dataset> {
-        self.get(name)?.into_dataset().map_err(|e| e.context(self.ctx()))
+        self.get(name)?
+            .into_dataset()
+            .map_err(|e| e.context(self.ctx()))
     }
 
     /// True if `name` exists and is a group (false if it does not exist).
@@ -591,7 +614,7 @@ impl std::fmt::Debug for Dataset {
 }
 
 impl Dataset {
-    fn new(fd: Arc<FileData>, path: String, addr: u64, info: DatasetInfo) -> Result<Node> {
+    fn node(fd: Arc<FileData>, path: String, addr: u64, info: DatasetInfo) -> Result<Node> {
         let shape = info
             .dims
             .clone()
@@ -655,7 +678,10 @@ impl Dataset {
         if self.info.dims.is_none() {
             return 0;
         }
-        self.shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).unwrap_or(usize::MAX)
+        self.shape
+            .iter()
+            .try_fold(1usize, |a, &d| a.checked_mul(d))
+            .unwrap_or(usize::MAX)
     }
 
     /// True if the dataset has no elements.
@@ -695,7 +721,9 @@ impl Dataset {
     /// # Ok::<(), kiln_hdf5::Error>(())
     /// ```
     pub fn read_raw(&self) -> Result<Vec<u8>> {
-        self.info.read_bytes(&self.fd).map_err(|e| e.context(self.ctx()))
+        self.info
+            .read_bytes(&self.fd)
+            .map_err(|e| e.context(self.ctx()))
     }
 
     /// All elements as `f32` (integers and other floats are converted with

@@ -242,12 +242,16 @@ impl FileBuilder {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => std::path::PathBuf::from("."),
         };
-        let fname = path
-            .file_name()
-            .ok_or_else(|| Error::InvalidArgument(format!("'{}' has no file name", path.display())))?;
+        let fname = path.file_name().ok_or_else(|| {
+            Error::InvalidArgument(format!("'{}' has no file name", path.display()))
+        })?;
         static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = dir.join(format!(".{}.tmp.{}.{n}", fname.to_string_lossy(), std::process::id()));
+        let tmp = dir.join(format!(
+            ".{}.tmp.{}.{n}",
+            fname.to_string_lossy(),
+            std::process::id()
+        ));
         let result = (|| {
             let mut f = std::fs::File::create(&tmp)?;
             f.write_all(&bytes)?;
@@ -507,6 +511,10 @@ fn symbol_entry(name_off: u64, g: &GroupAddrs) -> Vec<u8> {
     e
 }
 
+/// A header message to write: type, body, and vlen references in the body
+/// to patch with global heap addresses (offset in body, collection).
+type HeaderMsg = (u16, Vec<u8>, Vec<(usize, usize)>);
+
 #[derive(Default)]
 struct Serializer {
     buf: Vec<u8>,
@@ -539,7 +547,11 @@ impl Serializer {
             out.extend_from_slice(&[0u8; 16]);
             return;
         }
-        if self.heaps.last().is_none_or(|h| h.len() >= GCOL_MAX_OBJECTS) {
+        if self
+            .heaps
+            .last()
+            .is_none_or(|h| h.len() >= GCOL_MAX_OBJECTS)
+        {
             self.heaps.push(Vec::new());
         }
         let coll = self.heaps.len() - 1;
@@ -665,8 +677,16 @@ impl Serializer {
             let mut next = Vec::new();
             for (i, kids) in nodes.iter().enumerate() {
                 let addr = first + (i * BTREE_NODE_SIZE) as u64;
-                let left = if i == 0 { UNDEF } else { addr - BTREE_NODE_SIZE as u64 };
-                let right = if i + 1 == count { UNDEF } else { addr + BTREE_NODE_SIZE as u64 };
+                let left = if i == 0 {
+                    UNDEF
+                } else {
+                    addr - BTREE_NODE_SIZE as u64
+                };
+                let right = if i + 1 == count {
+                    UNDEF
+                } else {
+                    addr + BTREE_NODE_SIZE as u64
+                };
                 let mut n = Vec::with_capacity(BTREE_NODE_SIZE);
                 n.extend_from_slice(b"TREE");
                 n.push(0);
@@ -688,7 +708,9 @@ impl Serializer {
                 break next[0].0;
             }
             children = next;
-            level = level.checked_add(1).ok_or_else(|| Error::InvalidArgument("group too large".into()))?;
+            level = level
+                .checked_add(1)
+                .ok_or_else(|| Error::InvalidArgument("group too large".into()))?;
         };
         // object header
         let mut msgs = Vec::new();
@@ -698,7 +720,9 @@ impl Serializer {
         msgs.push((0x11u16, st, Vec::new()));
         for (name, v) in &g.attrs {
             let mut patches = Vec::new();
-            let body = self.attr_message(name, v, &mut patches).map_err(|e| e.context(format!("group '{path}'")))?;
+            let body = self
+                .attr_message(name, v, &mut patches)
+                .map_err(|e| e.context(format!("group '{path}'")))?;
             msgs.push((0x0C, body, patches));
         }
         let header = self.object_header(msgs);
@@ -729,7 +753,9 @@ impl Serializer {
         msgs.push((0x08, layout, Vec::new()));
         for (name, v) in &d.attrs {
             let mut patches = Vec::new();
-            let body = self.attr_message(name, v, &mut patches).map_err(|e| e.context(format!("dataset '{path}'")))?;
+            let body = self
+                .attr_message(name, v, &mut patches)
+                .map_err(|e| e.context(format!("dataset '{path}'")))?;
             msgs.push((0x0C, body, patches));
         }
         Ok(self.object_header(msgs))
@@ -739,10 +765,22 @@ impl Serializer {
     fn encode_data(&mut self, data: &Data) -> (Vec<u8>, Vec<u8>, Vec<(usize, usize)>) {
         let mut patches = Vec::new();
         let (dt, bytes) = match data {
-            Data::F32(v) => (dt_float(4), v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-            Data::F64(v) => (dt_float(8), v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-            Data::I64(v) => (dt_int(8, true), v.iter().flat_map(|x| x.to_le_bytes()).collect()),
-            Data::I32(v) => (dt_int(4, true), v.iter().flat_map(|x| x.to_le_bytes()).collect()),
+            Data::F32(v) => (
+                dt_float(4),
+                v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            ),
+            Data::F64(v) => (
+                dt_float(8),
+                v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            ),
+            Data::I64(v) => (
+                dt_int(8, true),
+                v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            ),
+            Data::I32(v) => (
+                dt_int(4, true),
+                v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            ),
             Data::U8(v) => (dt_int(1, false), v.clone()),
             Data::FixedStrings(v) => fixed_strings(v),
             Data::VarStrings(v) => {
@@ -756,7 +794,12 @@ impl Serializer {
         (dt, bytes, patches)
     }
 
-    fn attr_message(&mut self, name: &str, v: &AttrValue, patches: &mut Vec<(usize, usize)>) -> Result<Vec<u8>> {
+    fn attr_message(
+        &mut self,
+        name: &str,
+        v: &AttrValue,
+        patches: &mut Vec<(usize, usize)>,
+    ) -> Result<Vec<u8>> {
         let scalar: Vec<u64> = Vec::new();
         let (dt, space, data): (Vec<u8>, Vec<u8>, Vec<u8>) = match v {
             AttrValue::String(s) => {
@@ -770,7 +813,11 @@ impl Serializer {
                 let (dt, d) = fixed_strings(v);
                 (dt, dataspace_v1(&[v.len() as u64]), d)
             }
-            AttrValue::Int(i) => (dt_int(8, true), dataspace_v1(&scalar), i.to_le_bytes().to_vec()),
+            AttrValue::Int(i) => (
+                dt_int(8, true),
+                dataspace_v1(&scalar),
+                i.to_le_bytes().to_vec(),
+            ),
             AttrValue::Ints(v) => (
                 dt_int(8, true),
                 dataspace_v1(&[v.len() as u64]),
@@ -817,7 +864,7 @@ impl Serializer {
 
     /// Writes a version-1 object header; returns its address. Each message
     /// is (type, body, vlen patches relative to the body).
-    fn object_header(&mut self, msgs: Vec<(u16, Vec<u8>, Vec<(usize, usize)>)>) -> u64 {
+    fn object_header(&mut self, msgs: Vec<HeaderMsg>) -> u64 {
         let mut body = Vec::new();
         let mut patches = Vec::new();
         let count = msgs.len();

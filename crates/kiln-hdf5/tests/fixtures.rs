@@ -61,12 +61,22 @@ fn check_attr(ctx: &str, got: &AttrValue, want: &Value) {
             assert_eq!(value.as_str().unwrap(), s, "{ctx}");
         }
         AttrValue::Strings(v) => {
-            let w: Vec<&str> = value.as_array().unwrap().iter().map(|x| x.as_str().unwrap()).collect();
+            let w: Vec<&str> = value
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap())
+                .collect();
             assert_eq!(w, *v, "{ctx}");
         }
         AttrValue::Int(i) => assert_eq!(value.as_i64().unwrap(), *i, "{ctx}"),
         AttrValue::Ints(v) => {
-            let w: Vec<i64> = value.as_array().unwrap().iter().map(|x| x.as_i64().unwrap()).collect();
+            let w: Vec<i64> = value
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_i64().unwrap())
+                .collect();
             assert_eq!(w, *v, "{ctx}");
         }
         AttrValue::Float(f) => assert!(same_f64(num(value), *f), "{ctx}: {f} vs {value}"),
@@ -79,12 +89,19 @@ fn check_attr(ctx: &str, got: &AttrValue, want: &Value) {
         }
         AttrValue::Bool(b) => assert_eq!(value.as_i64().unwrap(), i64::from(*b), "{ctx}"),
         AttrValue::Bools(v) => {
-            let w: Vec<bool> = value.as_array().unwrap().iter().map(|x| x.as_i64().unwrap() != 0).collect();
+            let w: Vec<bool> = value
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_i64().unwrap() != 0)
+                .collect();
             assert_eq!(w, *v, "{ctx}");
         }
         AttrValue::Empty => panic!("{ctx}: unexpected empty attribute"),
     }
 }
+
+type AttrReader = Box<dyn Fn(&str) -> kiln_hdf5::Result<AttrValue>>;
 
 fn check_file(name: &str, objs: &serde_json::Map<String, Value>) -> usize {
     let f = File::open(fixture_dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -95,28 +112,50 @@ fn check_file(name: &str, objs: &serde_json::Map<String, Value>) -> usize {
         if name.ends_with("_latest.h5") && path == "/resizable" {
             // extensible-array chunk index: not supported, must say so
             let err = root.get(path).unwrap_err();
-            assert!(matches!(err.root_cause(), kiln_hdf5::Error::Unsupported(_)), "{err}");
+            assert!(
+                matches!(err.root_cause(), kiln_hdf5::Error::Unsupported(_)),
+                "{err}"
+            );
             assert!(err.to_string().contains("extensible array"), "{err}");
             checked += 1;
             continue;
         }
         let node = root.get(path).unwrap_or_else(|e| panic!("{ctx}: {e}"));
         let want_attrs = want["attrs"].as_object().unwrap();
-        let (attr_names, attr): (Vec<String>, Box<dyn Fn(&str) -> kiln_hdf5::Result<AttrValue>>) = match &node {
+        let (attr_names, attr): (Vec<String>, AttrReader) = match &node {
             Node::Group(g) => {
                 assert_eq!(want["kind"], "group", "{ctx}");
-                let members: Vec<String> =
-                    want["members"].as_array().unwrap().iter().map(|m| m.as_str().unwrap().to_string()).collect();
-                assert_eq!(g.member_names().unwrap_or_else(|e| panic!("{ctx}: {e}")), members, "{ctx}");
+                let members: Vec<String> = want["members"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| m.as_str().unwrap().to_string())
+                    .collect();
+                assert_eq!(
+                    g.member_names().unwrap_or_else(|e| panic!("{ctx}: {e}")),
+                    members,
+                    "{ctx}"
+                );
                 let g2 = g.clone();
-                (g.attr_names().unwrap_or_else(|e| panic!("{ctx}: {e}")), Box::new(move |n| g2.attr(n)))
+                (
+                    g.attr_names().unwrap_or_else(|e| panic!("{ctx}: {e}")),
+                    Box::new(move |n| g2.attr(n)),
+                )
             }
             Node::Dataset(d) => {
                 assert_eq!(want["kind"], "dataset", "{ctx}");
-                let shape: Vec<usize> =
-                    want["shape"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect();
+                let shape: Vec<usize> = want["shape"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|x| x.as_u64().unwrap() as usize)
+                    .collect();
                 assert_eq!(d.shape(), shape.as_slice(), "{ctx}");
-                assert_eq!(dtype_name(d.dtype()), want["dtype"].as_str().unwrap(), "{ctx}");
+                assert_eq!(
+                    dtype_name(d.dtype()),
+                    want["dtype"].as_str().unwrap(),
+                    "{ctx}"
+                );
                 let values = match &want["values"] {
                     Value::Array(a) => a.clone(),
                     v => vec![v.clone()],
@@ -133,8 +172,10 @@ fn check_file(name: &str, objs: &serde_json::Map<String, Value>) -> usize {
                         assert_eq!(got, w, "{ctx}");
                         let raw = d.read_raw().unwrap();
                         let w: Vec<u64> = values.iter().map(|x| x.as_u64().unwrap()).collect();
-                        let got: Vec<u64> =
-                            raw.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap())).collect();
+                        let got: Vec<u64> = raw
+                            .chunks_exact(8)
+                            .map(|c| u64::from_le_bytes(c.try_into().unwrap()))
+                            .collect();
                         assert_eq!(got, w, "{ctx}");
                     } else {
                         let got = d.read_i64().unwrap_or_else(|e| panic!("{ctx}: {e}"));
@@ -154,11 +195,18 @@ fn check_file(name: &str, objs: &serde_json::Map<String, Value>) -> usize {
                     }
                 }
                 let d2 = d.clone();
-                (d.attr_names().unwrap_or_else(|e| panic!("{ctx}: {e}")), Box::new(move |n| d2.attr(n)))
+                (
+                    d.attr_names().unwrap_or_else(|e| panic!("{ctx}: {e}")),
+                    Box::new(move |n| d2.attr(n)),
+                )
             }
         };
         let want_names: Vec<&String> = want_attrs.keys().collect();
-        assert_eq!(attr_names.iter().collect::<Vec<_>>(), want_names, "{ctx}: attribute names");
+        assert_eq!(
+            attr_names.iter().collect::<Vec<_>>(),
+            want_names,
+            "{ctx}: attribute names"
+        );
         for (an, av) in want_attrs {
             let got = attr(an).unwrap_or_else(|e| panic!("{ctx} attr {an}: {e}"));
             check_attr(&format!("{ctx} attr {an}"), &got, av);
@@ -170,7 +218,9 @@ fn check_file(name: &str, objs: &serde_json::Map<String, Value>) -> usize {
 
 fn run(name: &str) {
     let m = manifest();
-    let objs = m["files"][name].as_object().unwrap_or_else(|| panic!("{name} not in manifest"));
+    let objs = m["files"][name]
+        .as_object()
+        .unwrap_or_else(|| panic!("{name} not in manifest"));
     let n = check_file(name, objs);
     assert_eq!(n, objs.len());
 }
@@ -213,7 +263,10 @@ fn keras_weights_h5() {
     assert_eq!(k.shape(), &[4, 3]);
     assert_eq!(k.dtype(), DType::F32);
     assert_eq!(k.read_f32().unwrap().len(), 12);
-    assert_eq!(f.root().dataset("layers/dense/vars/1").unwrap().shape(), &[3]);
+    assert_eq!(
+        f.root().dataset("layers/dense/vars/1").unwrap().shape(),
+        &[3]
+    );
 }
 
 #[test]
@@ -226,11 +279,23 @@ fn keras_legacy_h5() {
     assert_eq!(cfg["class_name"], "Sequential");
     assert_eq!(root.attr("backend").unwrap().as_str(), Some("tensorflow"));
     let mw = root.group("model_weights").unwrap();
-    assert_eq!(mw.attr("layer_names").unwrap().as_strings().unwrap(), vec!["dense"]);
+    assert_eq!(
+        mw.attr("layer_names").unwrap().as_strings().unwrap(),
+        vec!["dense"]
+    );
     let dense = mw.group("dense").unwrap();
     let names = dense.attr("weight_names").unwrap();
-    assert_eq!(names.as_strings().unwrap(), vec!["sequential/dense/kernel", "sequential/dense/bias"]);
+    assert_eq!(
+        names.as_strings().unwrap(),
+        vec!["sequential/dense/kernel", "sequential/dense/bias"]
+    );
     let kernel = mw.dataset("dense/sequential/dense/kernel").unwrap();
     assert_eq!(kernel.shape(), &[4, 3]);
-    assert_eq!(mw.dataset("dense/sequential/dense/bias").unwrap().read_f32().unwrap(), vec![0.0; 3]);
+    assert_eq!(
+        mw.dataset("dense/sequential/dense/bias")
+            .unwrap()
+            .read_f32()
+            .unwrap(),
+        vec![0.0; 3]
+    );
 }

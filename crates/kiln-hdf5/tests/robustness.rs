@@ -12,7 +12,9 @@ use kiln_hdf5::{AttrValue, Data, File, FileBuilder, Group, Node};
 const LIMIT: u64 = 1 << 24;
 
 fn fixture(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools/golden/fixtures/hdf5").join(name);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tools/golden/fixtures/hdf5")
+        .join(name);
     std::fs::read(p).unwrap()
 }
 
@@ -84,16 +86,24 @@ fn small_written_file() -> Vec<u8> {
     let mut b = FileBuilder::new();
     let r = b.root_mut();
     r.set_attr("s", "x").unwrap();
-    r.set_attr("names", AttrValue::Strings(vec!["ab".into(), "c".into()])).unwrap();
+    r.set_attr("names", AttrValue::Strings(vec!["ab".into(), "c".into()]))
+        .unwrap();
     r.set_attr("i", 3i64).unwrap();
-    r.create_dataset("g/d", &[2, 2], vec![1.0f32, 2.0, 3.0, 4.0]).unwrap();
-    r.create_dataset("v", &[2], Data::VarStrings(vec!["a".into(), "bc".into()])).unwrap();
+    r.create_dataset("g/d", &[2, 2], vec![1.0f32, 2.0, 3.0, 4.0])
+        .unwrap();
+    r.create_dataset("v", &[2], Data::VarStrings(vec!["a".into(), "bc".into()]))
+        .unwrap();
     b.to_bytes().unwrap()
 }
 
 #[test]
 fn undamaged_files_walk_fully() {
-    for name in ["basic_earliest.h5", "basic_latest.h5", "chunked_earliest.h5", "many_latest.h5"] {
+    for name in [
+        "basic_earliest.h5",
+        "basic_latest.h5",
+        "chunked_earliest.h5",
+        "many_latest.h5",
+    ] {
         assert!(walk(fixture(name)) > 5, "{name}");
     }
     assert!(walk(small_written_file()) >= 5);
@@ -155,7 +165,12 @@ fn random_byte_overwrites_in_fixtures() {
     // several bytes at once, set to "interesting" values
     let mut rng = Rng(12345);
     let specials = [0x00u8, 0xff, 0x7f, 0x80, 0x01, 0x10];
-    for name in ["basic_earliest.h5", "basic_latest.h5", "chunked_latest.h5", "many_latest.h5"] {
+    for name in [
+        "basic_earliest.h5",
+        "basic_latest.h5",
+        "chunked_latest.h5",
+        "many_latest.h5",
+    ] {
         let bytes = fixture(name);
         for _ in 0..1_500 {
             let mut b = bytes.clone();
