@@ -143,6 +143,9 @@ def build_chunked(f):
     f.create_dataset("chunked_plain", data=np.arange(30, dtype=np.float64), chunks=(7,))
     f.create_dataset("shuffle_only", data=np.arange(12, dtype=np.int32).reshape(3, 4), chunks=(2, 2), shuffle=True)
     f.create_dataset("resizable", data=np.arange(5, dtype=np.float32), maxshape=(None,), chunks=(2,))
+    # 50 chunks: past the extensible array's index block, into its data blocks (latest)
+    f.create_dataset("resizable_many", data=np.arange(100, dtype=np.int32), maxshape=(None,), chunks=(2,))
+    f.create_dataset("resizable_2d", data=np.arange(30, dtype=np.float64).reshape(10, 3), maxshape=(None, 3), chunks=(3, 2), compression="gzip")
     f.create_dataset("partial_chunks", shape=(10,), dtype=np.float32, chunks=(4,), fillvalue=0)
     f["partial_chunks"][0:4] = np.arange(4, dtype=np.float32) + 1
 

@@ -5,9 +5,9 @@ use std::collections::HashSet;
 use crate::bytes::{le_uint, Rd};
 use crate::error::{corrupt, Error, Result};
 use crate::format::{
-    btree_v1_walk, num_elements, parse_dataspace, parse_dtype, parse_fill, parse_filters,
-    parse_layout, unfilter, Dt, FileData, Filter, GlobalHeaps, Header, Layout, MSG_DATASPACE,
-    MSG_DATATYPE, MSG_FILL, MSG_FILL_OLD, MSG_FILTERS, MSG_LAYOUT, UNDEF,
+    btree_v1_walk, num_elements, parse_dataspace, parse_dataspace_max, parse_dtype, parse_fill,
+    parse_filters, parse_layout, unfilter, Dt, FileData, Filter, GlobalHeaps, Header, Layout,
+    MSG_DATASPACE, MSG_DATATYPE, MSG_FILL, MSG_FILL_OLD, MSG_FILTERS, MSG_LAYOUT, UNDEF,
 };
 use crate::value::f16_to_f32;
 use crate::AttrValue;
@@ -17,6 +17,8 @@ pub(crate) struct DatasetInfo {
     pub(crate) dt: Dt,
     /// `None` for a null dataspace.
     pub(crate) dims: Option<Vec<u64>>,
+    /// Maximum dimensions (`UNDEF` = unlimited).
+    pub(crate) maxdims: Vec<u64>,
     pub(crate) layout: Layout,
     pub(crate) filters: Vec<Filter>,
     pub(crate) fill: Option<Vec<u8>>,
@@ -30,7 +32,10 @@ impl DatasetInfo {
                 "dataset object header at 0x{at:x}: no dataspace message"
             ))
         })?;
-        let dims = parse_dataspace(ds)?;
+        let (dims, maxdims) = match parse_dataspace_max(ds)? {
+            Some((d, m)) => (Some(d), m),
+            None => (None, Vec::new()),
+        };
         let dtb = h.body(fd, MSG_DATATYPE)?.ok_or_else(|| {
             corrupt(format!(
                 "dataset object header at 0x{at:x}: no datatype message"
@@ -58,6 +63,7 @@ impl DatasetInfo {
         Ok(DatasetInfo {
             dt,
             dims,
+            maxdims,
             layout,
             filters,
             fill,
@@ -194,6 +200,14 @@ impl DatasetInfo {
                 }
                 Ok(out)
             }
+            Layout::ExtensibleArray { addr, chunk } => {
+                let chunk = check_chunk(chunk, &dims)?;
+                let mut out = self.filled(total as usize);
+                if *addr != UNDEF {
+                    self.read_extensible(fd, *addr, &dims, &chunk, &mut out)?;
+                }
+                Ok(out)
+            }
             Layout::FixedArray { addr, chunk } => {
                 let chunk = check_chunk(chunk, &dims)?;
                 let mut out = self.filled(total as usize);
@@ -227,6 +241,53 @@ impl DatasetInfo {
                 Ok(out)
             }
         }
+    }
+
+    /// Chunks of an extensible-array index. Elements are numbered in C
+    /// order over the chunk grid of the maximum dimensions, the unlimited
+    /// one (which must be the first) varying slowest.
+    fn read_extensible(
+        &self,
+        fd: &FileData,
+        addr: u64,
+        dims: &[u64],
+        chunk: &[u64],
+        out: &mut [u8],
+    ) -> Result<()> {
+        let elem = self.dt.size();
+        let rank = dims.len();
+        let unlimited: Vec<usize> = (0..rank)
+            .filter(|&d| self.maxdims.get(d) == Some(&UNDEF))
+            .collect();
+        if unlimited.iter().any(|&d| d != 0) {
+            return Err(crate::error::unsupported(
+                "extensible array chunk index with an unlimited dimension other than the first",
+            ));
+        }
+        // chunk counts used for numbering: actual for dim 0, maximum otherwise
+        let mut grid: Vec<u64> = Vec::with_capacity(rank);
+        for d in 0..rank {
+            let extent = if d == 0 {
+                dims[0]
+            } else {
+                self.maxdims.get(d).copied().unwrap_or(dims[d]).max(dims[d])
+            };
+            grid.push(extent.div_ceil(chunk[d]));
+        }
+        let nchunks = num_elements(&grid)?;
+        let entries = extensible_array_entries(fd, addr, !self.filters.is_empty(), nchunks)?;
+        let cb = chunk_bytes(chunk, elem)?;
+        for (i, (a, size, mask)) in entries.into_iter().enumerate() {
+            if a == UNDEF {
+                continue;
+            }
+            let offs = grid_offsets(i as u64, &grid, chunk);
+            if offs.iter().zip(dims).any(|(o, d)| o >= d) {
+                continue; // a chunk beyond the current extent of a resizable dim
+            }
+            self.place_chunk(fd, dims, chunk, &offs, a, size.unwrap_or(cb), mask, out)?;
+        }
+        Ok(())
     }
 
     fn filled(&self, total: usize) -> Vec<u8> {
@@ -400,6 +461,120 @@ fn fixed_array_entries(
             out.push((a, Some(size), mask));
         } else {
             out.push((a, None, 0));
+        }
+    }
+    Ok(out)
+}
+
+/// Decodes one chunk-index element (address, filtered size, filter mask).
+fn index_entry(e: &[u8], filtered: bool) -> (u64, Option<u64>, u32) {
+    let a = le_uint(&e[..8]);
+    if filtered {
+        let n = e.len();
+        let size = le_uint(&e[8..n - 4]);
+        let mask = u32::from_le_bytes([e[n - 4], e[n - 3], e[n - 2], e[n - 1]]);
+        (a, Some(size), mask)
+    } else {
+        (a, None, 0)
+    }
+}
+
+/// Entries of an extensible-array chunk index, up to `nchunks` of them:
+/// those in the index block, then those in the data blocks it points to.
+/// Super blocks (very large arrays) and paged data blocks are unsupported.
+fn extensible_array_entries(
+    fd: &FileData,
+    addr: u64,
+    filtered: bool,
+    nchunks: u64,
+) -> Result<Vec<(u64, Option<u64>, u32)>> {
+    fd.expect_sig(addr, b"EAHD", "extensible array header")?;
+    let mut r = fd.rd(addr, "extensible array header")?;
+    r.skip(4)?;
+    let ver = r.u8()?;
+    if ver != 0 {
+        return Err(corrupt(format!(
+            "extensible array header at 0x{addr:x}: unknown version {ver}"
+        )));
+    }
+    let _client = r.u8()?;
+    let esize = usize::from(r.u8()?);
+    let max_bits = r.u8()?;
+    let iblock_elems = u64::from(r.u8()?);
+    let dblock_min = u64::from(r.u8()?);
+    let sblock_min_ptrs = u64::from(r.u8()?);
+    let page_bits = r.u8()?;
+    r.skip(8 * 6)?;
+    let iblock = r.u64()?;
+    let min_esize = if filtered { 8 + 1 + 4 } else { 8 };
+    if esize < min_esize || max_bits == 0 || max_bits > 64 || dblock_min == 0 {
+        return Err(corrupt(format!(
+            "extensible array header at 0x{addr:x}: bad parameters"
+        )));
+    }
+    let mut out = Vec::new();
+    if iblock == UNDEF {
+        return Ok(out);
+    }
+    fd.expect_sig(iblock, b"EAIB", "extensible array index block")?;
+    let mut ib = fd.rd(iblock, "extensible array index block")?;
+    ib.skip(4 + 1 + 1 + 8)?;
+    for _ in 0..iblock_elems {
+        let e = ib.bytes(esize)?;
+        if (out.len() as u64) < nchunks {
+            out.push(index_entry(e, filtered));
+        }
+    }
+    let ndblocks = 2 * sblock_min_ptrs.saturating_sub(1);
+    let off_bytes = usize::from(max_bits).div_ceil(8);
+    // super block u holds 2^(u/2) data blocks of 2^((u+1)/2) * min elements
+    let mut u = 0u32;
+    let mut left_in_sblock = 1u64;
+    for _ in 0..ndblocks {
+        let dblock = ib.u64()?;
+        let nelems = dblock_min
+            .checked_shl(u.div_ceil(2))
+            .ok_or_else(|| corrupt("extensible array: data block too large"))?;
+        left_in_sblock -= 1;
+        if left_in_sblock == 0 {
+            u += 1;
+            left_in_sblock = 1u64 << (u / 2);
+        }
+        if (out.len() as u64) >= nchunks {
+            continue;
+        }
+        if dblock == UNDEF {
+            for _ in 0..nelems.min(nchunks - out.len() as u64) {
+                out.push((UNDEF, None, 0));
+            }
+            continue;
+        }
+        if page_bits < 64 && nelems > (1u64 << page_bits) {
+            return Err(crate::error::unsupported(
+                "paged extensible array data block",
+            ));
+        }
+        fd.expect_sig(dblock, b"EADB", "extensible array data block")?;
+        let mut db = fd.rd(dblock, "extensible array data block")?;
+        db.skip(4 + 1 + 1 + 8 + off_bytes)?;
+        for _ in 0..nelems {
+            if (out.len() as u64) >= nchunks {
+                break;
+            }
+            out.push(index_entry(db.bytes(esize)?, filtered));
+        }
+    }
+    if (out.len() as u64) < nchunks {
+        // the rest would be in super blocks
+        for _ in 0..64 {
+            if ib.remaining() < 8 {
+                break;
+            }
+            if ib.u64()? != UNDEF {
+                return Err(crate::error::unsupported(
+                    "extensible array super blocks (very large resizable datasets)",
+                ));
+            }
         }
     }
     Ok(out)

@@ -555,14 +555,20 @@ pub(crate) fn parse_dtype(b: &[u8], depth: usize) -> Result<(Dt, usize)> {
 /// Parses a dataspace message. `None` is the null dataspace; `Some(vec![])`
 /// is a scalar.
 pub(crate) fn parse_dataspace(b: &[u8]) -> Result<Option<Vec<u64>>> {
+    parse_dataspace_max(b).map(|d| d.map(|(dims, _)| dims))
+}
+
+/// Like [`parse_dataspace`], also returning the maximum dimensions (equal
+/// to the dimensions when the message has none; `UNDEF` = unlimited).
+pub(crate) fn parse_dataspace_max(b: &[u8]) -> Result<Option<(Vec<u64>, Vec<u64>)>> {
     let mut r = Rd::new(b, 0, "dataspace message");
     let version = r.u8()?;
     let rank = usize::from(r.u8()?);
-    let _flags = r.u8()?;
+    let flags = r.u8()?;
     match version {
         1 => r.skip(5)?,
         2 => match r.u8()? {
-            0 => return Ok(Some(Vec::new())),
+            0 => return Ok(Some((Vec::new(), Vec::new()))),
             1 => {}
             2 => return Ok(None),
             t => return Err(corrupt(format!("dataspace message: unknown type {t}"))),
@@ -574,10 +580,13 @@ pub(crate) fn parse_dataspace(b: &[u8]) -> Result<Option<Vec<u64>>> {
             "dataspace message: rank {rank} (at most 32)"
         )));
     }
-    (0..rank)
-        .map(|_| r.u64())
-        .collect::<Result<Vec<_>>>()
-        .map(Some)
+    let dims = (0..rank).map(|_| r.u64()).collect::<Result<Vec<_>>>()?;
+    let max = if flags & 1 != 0 {
+        (0..rank).map(|_| r.u64()).collect::<Result<Vec<_>>>()?
+    } else {
+        dims.clone()
+    };
+    Ok(Some((dims, max)))
 }
 
 /// Number of elements of a shape, with overflow checking.
@@ -616,6 +625,11 @@ pub(crate) enum Layout {
     },
     /// Chunked, layout version 4, fixed-array index.
     FixedArray {
+        addr: u64,
+        chunk: Vec<u64>,
+    },
+    /// Chunked, layout version 4, extensible-array index.
+    ExtensibleArray {
         addr: u64,
         chunk: Vec<u64>,
     },
@@ -714,11 +728,17 @@ pub(crate) fn parse_layout(fd: &FileData, m: &Msg) -> Result<Layout> {
                                 chunk: dims,
                             })
                         }
-                        4 => Err(unsupported(
-                            "chunk index type 4 (extensible array, used for resizable datasets in libver 'latest' files)",
-                        )),
+                        4 => {
+                            r.skip(5)?;
+                            Ok(Layout::ExtensibleArray {
+                                addr: r.u64()?,
+                                chunk: dims,
+                            })
+                        }
                         5 => Err(unsupported("chunk index type 5 (version 2 B-tree)")),
-                        i => Err(corrupt(format!("data layout message: unknown chunk index type {i}"))),
+                        i => Err(corrupt(format!(
+                            "data layout message: unknown chunk index type {i}"
+                        ))),
                     }
                 }
                 3 => Err(unsupported("virtual dataset layout")),
