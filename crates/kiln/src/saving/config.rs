@@ -464,7 +464,9 @@ fn functional_from_config(cfg: &Value, name: &str) -> Result<Model> {
                 let outs = layer
                     .call_symbolic(&ins)
                     .map_err(|e| bad(format!("rebuilding layer '{lname}': {e}")))?;
-                outputs.get_mut(lname).map(|o| o.push(outs));
+                if let Some(o) = outputs.get_mut(lname) {
+                    o.push(outs);
+                }
                 done[i] += 1;
                 progress = true;
             }
