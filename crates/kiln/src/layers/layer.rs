@@ -521,6 +521,13 @@ pub trait Layer: LayerState + AsAny + Send {
     fn get_config(&self) -> Value {
         Value::Object(self.base().base_config())
     }
+    /// Sub-layers as Keras's saving walks them: `(path, layer)` with paths relative to
+    /// this layer (`"query_dense"`, `"layers/dense_1"`). The default names the
+    /// [`LayerState::sublayers`] like Keras names a list attribute's items: by snake-cased
+    /// class name, numbered from the second of a class on.
+    fn saveable_children(&self) -> Vec<(String, LayerRef)> {
+        container_names("", &self.sublayers())
+    }
     /// Whether the layer accepts input masks (Keras's `supports_masking`). Layers that do
     /// not drop incoming masks, as Keras does.
     fn supports_masking(&self) -> bool {
@@ -548,6 +555,71 @@ pub trait Layer: LayerState + AsAny + Send {
         masks.resize(outputs.len(), None);
         Ok((outputs, masks))
     }
+}
+
+/// Keras's `to_snake_case` of a class name (`"MaxPooling2D"` -> `"max_pooling2d"`).
+///
+/// ```
+/// assert_eq!(kiln::layers::to_snake_case("BatchNormalization"), "batch_normalization");
+/// assert_eq!(kiln::layers::to_snake_case("Conv2D"), "conv2d");
+/// assert_eq!(kiln::layers::to_snake_case("PReLU"), "p_re_lu");
+/// ```
+pub fn to_snake_case(name: &str) -> String {
+    let chars: Vec<char> = name
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    // (.)([A-Z][a-z]+) -> \1_\2
+    let mut a: Vec<char> = Vec::with_capacity(chars.len() + 8);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if i > 0
+            && c.is_ascii_uppercase()
+            && chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase())
+        {
+            a.push('_');
+        }
+        a.push(c);
+        i += 1;
+    }
+    // ([a-z])([A-Z]) -> \1_\2, then lower-case.
+    let mut out = String::with_capacity(a.len() + 8);
+    for (k, &c) in a.iter().enumerate() {
+        if k > 0 && c.is_ascii_uppercase() && a[k - 1].is_ascii_lowercase() {
+            out.push('_');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
+}
+
+/// Keras's names for the items of a list attribute: snake-cased class names, the second
+/// of a class `_1`, and so on; `prefix` (e.g. `"layers"`) is joined in front.
+pub fn container_names(prefix: &str, layers: &[LayerRef]) -> Vec<(String, LayerRef)> {
+    let mut used: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    layers
+        .iter()
+        .map(|l| {
+            let base = to_snake_case(l.class_name());
+            let name = match used.get_mut(&base) {
+                Some(n) => {
+                    *n += 1;
+                    format!("{base}_{n}")
+                }
+                None => {
+                    used.insert(base.clone(), 0);
+                    base
+                }
+            };
+            let path = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}/{name}")
+            };
+            (path, l.clone())
+        })
+        .collect()
 }
 
 thread_local! {
@@ -990,6 +1062,30 @@ impl LayerRef {
                 }
             })
             .collect())
+    }
+
+    /// See [`Layer::saveable_children`].
+    pub fn saveable_children(&self) -> Vec<(String, LayerRef)> {
+        self.lock().saveable_children()
+    }
+
+    /// The layer's own variables in Keras's saving order (trainable ones, then the
+    /// others), without those of sub-layers.
+    pub fn own_variables(&self) -> Vec<Variable> {
+        let g = self.lock();
+        let entries = &g.base().weights;
+        let mut out: Vec<Variable> = entries
+            .iter()
+            .filter(|e| e.declared_trainable)
+            .map(|e| e.var.clone())
+            .collect();
+        out.extend(
+            entries
+                .iter()
+                .filter(|e| !e.declared_trainable)
+                .map(|e| e.var.clone()),
+        );
+        out
     }
 
     /// Builds the layer for input shapes (no-op when built).

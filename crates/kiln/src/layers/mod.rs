@@ -26,8 +26,8 @@ pub use keras_tensor::{Input, InputLayer, KerasTensor, Node, TensorSpec};
 pub use kiln_derive::Layer;
 pub(crate) use layer::dtype_name;
 pub use layer::{
-    fmt_shape, one_input, shape_of, AsAny, CallContext, InputSpec, Layer, LayerApply, LayerBase,
-    LayerInput, LayerRef, LayerState, Shape,
+    container_names, fmt_shape, one_input, shape_of, to_snake_case, AsAny, CallContext, InputSpec,
+    Layer, LayerApply, LayerBase, LayerInput, LayerRef, LayerState, Shape,
 };
 pub use merging::{add, average, concatenate, maximum, minimum, multiply, subtract};
 pub use merging::{Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract};

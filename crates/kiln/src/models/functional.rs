@@ -362,6 +362,9 @@ impl Layer for Functional {
     fn supports_masking(&self) -> bool {
         true
     }
+    fn saveable_children(&self) -> Vec<(String, LayerRef)> {
+        crate::layers::container_names("layers", &self.layers)
+    }
     fn call_masked(
         &mut self,
         inputs: &[Tensor],

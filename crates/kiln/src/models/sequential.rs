@@ -186,6 +186,15 @@ impl Layer for SequentialNet {
     fn supports_masking(&self) -> bool {
         true
     }
+    fn saveable_children(&self) -> Vec<(String, LayerRef)> {
+        let layers: Vec<LayerRef> = self
+            .layers
+            .iter()
+            .filter(|l| l.class_name() != "InputLayer")
+            .cloned()
+            .collect();
+        crate::layers::container_names("layers", &layers)
+    }
     fn call_masked(
         &mut self,
         inputs: &[Tensor],

@@ -68,7 +68,18 @@ pub fn serialize_layer(layer: &LayerRef) -> Value {
     o.insert("config".into(), layer_config(layer));
     o.insert("registered_name".into(), Value::Null);
     if class != "InputLayer" {
-        if let Some(shapes) = layer.lock().base().build_shapes.clone() {
+        let build_shapes = layer.lock().base().build_shapes.clone();
+        if let (Some(shapes), "MultiHeadAttention") = (&build_shapes, class) {
+            // Keras builds MultiHeadAttention from named shapes.
+            let mut d = Map::new();
+            for (k, s) in ["query_shape", "value_shape", "key_shape"]
+                .iter()
+                .zip(shapes)
+            {
+                d.insert(k.to_string(), shape_json(s));
+            }
+            o.insert("build_config".into(), json!({ "shapes_dict": d }));
+        } else if let Some(shapes) = build_shapes {
             let input_shape = if shapes.len() == 1 {
                 shape_json(&shapes[0])
             } else {
@@ -227,7 +238,8 @@ pub fn model_to_config(model: &Model) -> Result<Value> {
             "output_layers": outputs,
         });
         return Ok(json!({
-            "module": "keras", "class_name": "Functional", "config": cfg, "registered_name": null,
+            "module": "keras.src.models.functional", "class_name": "Functional", "config": cfg,
+            "registered_name": "Functional",
         }));
     }
     Err(bad(format!(

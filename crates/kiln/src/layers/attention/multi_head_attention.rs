@@ -552,6 +552,19 @@ impl Layer for MultiHeadAttention {
         true
     }
 
+    fn saveable_children(&self) -> Vec<(String, LayerRef)> {
+        ["query_dense", "key_dense", "value_dense", "output_dense"]
+            .into_iter()
+            .zip([
+                &self.query_dense,
+                &self.key_dense,
+                &self.value_dense,
+                &self.output_dense,
+            ])
+            .filter_map(|(n, l)| l.clone().map(|l| (n.to_string(), l)))
+            .collect()
+    }
+
     fn compute_mask(
         &self,
         _inputs: &[Tensor],

@@ -1,0 +1,58 @@
+//! Writes `.keras` archives and `.weights.h5` files with kiln, for
+//! `tools/golden/check_kiln_written.py` to load in Keras: each fixture model from
+//! tools/golden/fixtures/saving is loaded, saved again by kiln, and a kiln-built model
+//! (trained a few steps in kiln) is saved with its predictions.
+//!
+//! `cargo run -p kiln --example write_interop_files -- OUT_DIR`
+
+use kiln::layers::{Dense, Flatten, Input, LayerApply, LayerRef, MultiHeadAttention, Reshape};
+use kiln::models::{CompileArgs, FitArgs, Model};
+use kiln_tensor::random::Generator;
+use kiln_tensor::DType;
+
+fn main() -> kiln::Result<()> {
+    let out = std::path::PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "/tmp/kiln_interop".into()),
+    );
+    std::fs::create_dir_all(&out).map_err(|e| kiln::Error::InvalidArgument {
+        api: "example",
+        msg: e.to_string(),
+    })?;
+    let fixtures = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tools/golden/fixtures/saving");
+    for name in ["mlp", "cnn", "multi_input_shared", "batchnorm"] {
+        let m = kiln::saving::load_model(fixtures.join(format!("{name}.keras")))?;
+        kiln::saving::save_model(&m, out.join(format!("{name}.keras")))?;
+        kiln::saving::save_weights(&m, out.join(format!("{name}.weights.h5")))?;
+    }
+    // A model built and trained in kiln, with attention, saved with its predictions.
+    kiln::utils::set_random_seed(3);
+    let x_in = Input::shape(&[6]);
+    let h = Dense::new(8).activation("relu").apply(&x_in)?;
+    let seq = Reshape::new(&[2, 4]).apply(&h)?;
+    let att = LayerRef::new(MultiHeadAttention::new(2, 3)).call_symbolic(&[seq.clone(), seq])?;
+    let y = Dense::new(1).apply(&Flatten::new().apply(&att[0])?)?;
+    let mut model = Model::new(&[x_in], &[y])?;
+    model.compile(CompileArgs::new().optimizer("adam").loss("mse"))?;
+    let mut g = Generator::from_seed(5);
+    let x = g.normal(&[32, 6], 0.0, 1.0, DType::F32)?;
+    let t = g.normal(&[32, 1], 0.0, 1.0, DType::F32)?;
+    model.fit(&x, &t, FitArgs::new().epochs(3).batch_size(8).verbose(0))?;
+    kiln::saving::save_model(&model, out.join("kiln_attention.keras"))?;
+    let p = model.predict(&x, 32, 0)?;
+    let rows = |t: &kiln_tensor::Tensor| -> kiln::Result<String> {
+        Ok(serde_json::json!({"shape": t.shape(), "data": t.to_vec::<f32>()?}).to_string())
+    };
+    std::fs::write(
+        out.join("kiln_attention.json"),
+        format!("{{\"x\": {}, \"y\": {}}}", rows(&x)?, rows(&p)?),
+    )
+    .map_err(|e| kiln::Error::InvalidArgument {
+        api: "example",
+        msg: e.to_string(),
+    })?;
+    println!("wrote {}", out.display());
+    Ok(())
+}

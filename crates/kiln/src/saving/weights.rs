@@ -1,0 +1,153 @@
+//! Keras 3's weights layout (`model.weights.h5`): every saveable object's own variables
+//! under `<path>/vars/<i>`, paths named as Keras's saving walk names them.
+
+use kiln_hdf5::{AttrValue, Data, FileBuilder};
+use kiln_tensor::{DType, Tensor, Variable};
+
+use crate::layers::LayerRef;
+use crate::{Error, Result};
+
+/// One saveable object: its path in the file, its name, and its own variables in order.
+pub(crate) struct Entry {
+    pub path: String,
+    pub name: String,
+    pub vars: Vec<Variable>,
+}
+
+/// The depth-first walk Keras's `_save_state` makes from a model's top layer.
+pub(crate) fn entries(root: &LayerRef) -> Vec<Entry> {
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    walk(root, "", &mut out, &mut seen);
+    out
+}
+
+fn walk(
+    layer: &LayerRef,
+    path: &str,
+    out: &mut Vec<Entry>,
+    seen: &mut std::collections::HashSet<usize>,
+) {
+    // A layer shared inside one model is saved once, at its first path (as Keras).
+    if !seen.insert(layer.key()) {
+        return;
+    }
+    out.push(Entry {
+        path: path.to_string(),
+        name: layer.name(),
+        vars: layer.own_variables(),
+    });
+    for (child, l) in layer.saveable_children() {
+        let p = if path.is_empty() {
+            child
+        } else {
+            format!("{path}/{child}")
+        };
+        walk(&l, &p, out, seen);
+    }
+}
+
+fn join(path: &str, leaf: &str) -> String {
+    if path.is_empty() {
+        leaf.to_string()
+    } else {
+        format!("{path}/{leaf}")
+    }
+}
+
+fn h5_err(what: &str) -> impl Fn(kiln_hdf5::Error) -> Error + '_ {
+    move |e| Error::InvalidArgument {
+        api: "saving",
+        msg: format!("{what}: {e}"),
+    }
+}
+
+/// Writes the variables of `root` into `file` in Keras's layout.
+pub(crate) fn write(root: &LayerRef, file: &mut FileBuilder) -> Result<()> {
+    for e in entries(root) {
+        let vars_path = join(&e.path, "vars");
+        let g = file
+            .root_mut()
+            .require_group(&vars_path)
+            .map_err(h5_err(&vars_path))?;
+        if !e.path.is_empty() {
+            g.set_attr("name", AttrValue::String(e.name.clone()))
+                .map_err(h5_err(&vars_path))?;
+        }
+        for (i, v) in e.vars.iter().enumerate() {
+            let t = v.value();
+            let data = match t.dtype() {
+                DType::F64 => Data::F64(t.to_vec::<f64>()?),
+                DType::I64 => Data::I64(t.to_vec::<i64>()?),
+                DType::I32 => Data::I32(t.to_vec::<i32>()?),
+                DType::U8 => Data::U8(t.to_vec::<u8>()?),
+                _ => Data::F32(t.cast(DType::F32)?.to_vec::<f32>()?),
+            };
+            let name = format!("{vars_path}/{i}");
+            g.create_dataset(&i.to_string(), t.shape(), data)
+                .map_err(h5_err(&name))?;
+        }
+    }
+    Ok(())
+}
+
+/// Reads every variable of `root` from `file` (Keras's layout), checking counts and
+/// shapes; returns the values to assign, so nothing changes unless all of them load.
+pub(crate) fn read(
+    root: &LayerRef,
+    file: &kiln_hdf5::File,
+    source: &str,
+) -> Result<Vec<(Variable, Tensor)>> {
+    let mut out = Vec::new();
+    let top = file.root();
+    for e in entries(root) {
+        let vars_path = join(&e.path, "vars");
+        let group = match top.get(&vars_path) {
+            Ok(node) => Some(node.into_group().map_err(h5_err(&vars_path))?),
+            Err(_) => None,
+        };
+        let found = match &group {
+            Some(g) => g.member_names().map_err(h5_err(&vars_path))?.len(),
+            None => 0,
+        };
+        if found != e.vars.len() {
+            return Err(Error::InvalidArgument {
+                api: "load_weights",
+                msg: format!(
+                    "{source}: layer '{}' (at '{}') expects {} variables, but the file has {found}",
+                    e.name,
+                    if e.path.is_empty() { "/" } else { &e.path },
+                    e.vars.len()
+                ),
+            });
+        }
+        let Some(g) = group else { continue };
+        for (i, v) in e.vars.iter().enumerate() {
+            let name = format!("{vars_path}/{i}");
+            let ds = g.dataset(&i.to_string()).map_err(h5_err(&name))?;
+            if ds.shape() != v.shape().as_slice() {
+                return Err(Error::InvalidArgument {
+                    api: "load_weights",
+                    msg: format!(
+                        "{source}: '{name}' has shape {:?}, but variable '{}' of layer '{}' has shape {:?}",
+                        ds.shape(),
+                        v.name(),
+                        e.name,
+                        v.shape()
+                    ),
+                });
+            }
+            let t = match v.dtype() {
+                DType::I64 | DType::I32 | DType::U8 => {
+                    Tensor::from_vec(ds.read_i64().map_err(h5_err(&name))?, ds.shape())?
+                        .cast(v.dtype())?
+                }
+                DType::F64 => Tensor::from_vec(ds.read_f64().map_err(h5_err(&name))?, ds.shape())?,
+                _ => Tensor::from_vec(ds.read_f32().map_err(h5_err(&name))?, ds.shape())?
+                    .cast(v.dtype())?,
+            };
+            out.push((v.clone(), t));
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Loads files kiln wrote (examples/write_interop_files.rs) in Keras 3 and checks them.
+
+    cargo run -p kiln --example write_interop_files -- /tmp/kiln_interop
+    /work/venv-tf/bin/python tools/golden/check_kiln_written.py /tmp/kiln_interop
+
+For each fixture model: Keras loads kiln's .keras archive and predicts what it predicted
+for its own original (tools/golden/fixtures/saving/<name>.json), and load_weights reads
+kiln's .weights.h5 into a fresh copy. kiln_attention.keras (built and trained in kiln)
+must predict kiln's recorded predictions. Prints one line per check and a summary.
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import numpy as np  # noqa: E402
+import keras  # noqa: E402
+
+FIX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "saving")
+
+
+def arr(t):
+    return np.asarray(t["data"], dtype=np.float32).reshape(t["shape"])
+
+
+def main(out):
+    checks = 0
+    for name in ["mlp", "cnn", "multi_input_shared", "batchnorm"]:
+        with open(os.path.join(FIX, f"{name}.json")) as f:
+            fx = json.load(f)
+        xs = [arr(t) for t in fx["inputs"]]
+        x_in = xs[0] if len(xs) == 1 else xs
+        want = [arr(t) for t in fx["predictions"]]
+        m = keras.models.load_model(os.path.join(out, f"{name}.keras"))
+        got = m.predict(x_in, verbose=0)
+        got = got if isinstance(got, list) else [got]
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+        checks += 1
+        print(f"ok  {name}.keras loads in Keras and predicts Keras's original outputs")
+        fresh = keras.models.load_model(os.path.join(FIX, f"{name}.keras"))
+        for w in fresh.weights:
+            w.assign(np.zeros(w.shape, w.dtype))
+        fresh.load_weights(os.path.join(out, f"{name}.weights.h5"))
+        got = fresh.predict(x_in, verbose=0)
+        got = got if isinstance(got, list) else [got]
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+        checks += 1
+        print(f"ok  {name}.weights.h5 loads with load_weights")
+    with open(os.path.join(out, "kiln_attention.json")) as f:
+        rec = json.load(f)
+    m = keras.models.load_model(os.path.join(out, "kiln_attention.keras"))
+    np.testing.assert_allclose(m.predict(arr(rec["x"]), verbose=0), arr(rec["y"]), rtol=1e-5, atol=1e-6)
+    checks += 1
+    print("ok  kiln_attention.keras (built and trained in kiln) predicts kiln's outputs in Keras")
+    print(f"all {checks} checks passed (keras {keras.__version__})")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "/tmp/kiln_interop")
