@@ -1,7 +1,10 @@
 //! The `kiln` command-line tool.
 //!
 //! ```text
-//! kiln train [--model mlp] [--epochs N] [--batch-size B] [--seed S]
+//! kiln train [--model mlp] [--epochs N] [--batch-size B] [--seed S] [--save M.keras]
+//! kiln summary MODEL.keras
+//! kiln predict MODEL.keras --input X.npy [--input X2.npy] --output Y.npy [--batch-size B]
+//! kiln evaluate MODEL.keras --x X.npy --y Y.npy [--batch-size B]
 //! kiln bench ops [--filter SUBSTRING] [--extra] [--budget SECONDS]
 //! kiln bench train [WORKLOAD...]
 //! ```
@@ -10,6 +13,7 @@
 
 mod bench;
 mod bench_train;
+mod model_io;
 mod train;
 
 use std::process::ExitCode;
@@ -17,9 +21,16 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: kiln <command>
 
 commands:
-  train [--model mlp] [--epochs N] [--batch-size B] [--seed S]
+  train [--model mlp] [--epochs N] [--batch-size B] [--seed S] [--save M.keras]
       train on the shipped MNIST with Keras's progress bar, evaluate on the test set,
-      and print one JSON line (model, epochs, test_loss, test_accuracy, train_seconds)
+      and print one JSON line (model, epochs, test_loss, test_accuracy, train_seconds);
+      --save writes the trained model as a Keras 3 .keras archive
+  summary MODEL.keras
+      print the summary table of a saved model (Keras's or kiln's)
+  predict MODEL.keras --input X.npy [--input X2.npy ...] --output Y.npy [--batch-size B]
+      batched predictions on .npy inputs (in model input order), written as .npy
+  evaluate MODEL.keras --x X.npy --y Y.npy [--batch-size B]
+      loss and metrics of the saved (compiled) model, as one JSON line
   bench ops [--filter SUBSTRING] [--extra] [--budget SECONDS]
       time single ops; one JSON line per bench, named as in ops_peers.py
       --filter   only benches whose name contains SUBSTRING
@@ -63,6 +74,13 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
                 }
             }
         }
+        ["summary", path] => report("summary", model_io::summary(path)),
+        ["summary", ..] => Err("summary takes one MODEL.keras".into()),
+        ["predict", rest @ ..] => {
+            let a = model_io::parse_predict(rest)?;
+            report("predict", model_io::predict(&a))
+        }
+        ["evaluate", rest @ ..] => report("evaluate", model_io::evaluate(rest)?),
         ["bench", "ops", rest @ ..] => {
             let opts = parse_bench_ops(rest)?;
             let failures = bench::run_ops(&opts);
@@ -99,6 +117,20 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         )),
         ["bench"] => Err("missing bench suite (expected: ops, train)".to_string()),
         [other, ..] => Err(format!("unknown command '{other}'")),
+    }
+}
+
+/// Prints a command's output, or its error on stderr with a failure status.
+fn report(cmd: &str, r: kiln::Result<String>) -> Result<ExitCode, String> {
+    match r {
+        Ok(s) => {
+            println!("{s}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("kiln {cmd}: {e}");
+            Ok(ExitCode::FAILURE)
+        }
     }
 }
 

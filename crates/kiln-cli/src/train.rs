@@ -23,6 +23,8 @@ pub struct TrainArgs {
     /// `None`: the model's default (128 for mlp, 64 for cnn).
     pub batch_size: Option<usize>,
     pub seed: u64,
+    /// Where to save the trained model (`.keras`), if anywhere.
+    pub save: Option<String>,
 }
 
 impl Default for TrainArgs {
@@ -32,11 +34,12 @@ impl Default for TrainArgs {
             epochs: 5,
             batch_size: None,
             seed: 42,
+            save: None,
         }
     }
 }
 
-/// Parses `--model`, `--epochs`, `--batch-size`, `--seed`.
+/// Parses `--model`, `--epochs`, `--batch-size`, `--seed`, `--save`.
 pub fn parse_args(args: &[String]) -> Result<TrainArgs, String> {
     let mut out = TrainArgs::default();
     let mut i = 0;
@@ -58,6 +61,7 @@ pub fn parse_args(args: &[String]) -> Result<TrainArgs, String> {
                         format!("--batch-size: '{value}' is not a positive integer")
                     })?)
             }
+            "--save" => out.save = Some(value.to_string()),
             "--seed" => {
                 out.seed = value
                     .parse()
@@ -65,7 +69,7 @@ pub fn parse_args(args: &[String]) -> Result<TrainArgs, String> {
             }
             other => {
                 return Err(format!(
-                    "unknown option '{other}' (expected --model, --epochs, --batch-size, --seed)"
+                    "unknown option '{other}' (expected --model, --epochs, --batch-size, --seed, --save)"
                 ))
             }
         }
@@ -156,6 +160,10 @@ pub fn run(args: &TrainArgs) -> kiln::Result<String> {
     let test_loss = logs.get("loss").unwrap_or(f64::NAN);
     let test_accuracy = logs.get("accuracy").unwrap_or(f64::NAN);
     println!("test_loss: {test_loss:.4} - test_accuracy: {test_accuracy:.4}");
+    if let Some(path) = &args.save {
+        kiln::saving::save_model(&model, path)?;
+        println!("saved {path}");
+    }
     Ok(format!(
         "{{\"model\": \"{}\", \"epochs\": {}, \"batch_size\": {}, \"seed\": {}, \"test_loss\": {}, \"test_accuracy\": {}, \"train_seconds\": {:.3}}}",
         args.model,

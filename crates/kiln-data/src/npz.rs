@@ -168,6 +168,28 @@ pub fn read_npz(path: impl AsRef<Path>) -> Result<Vec<(String, Tensor)>> {
     parse_npz(path, &bytes)
 }
 
+/// Reads one `.npy` array (`np.save`'s format) into a tensor; a missing, truncated or
+/// unsupported file is an error naming it.
+///
+/// ```no_run
+/// let x = kiln_data::npz::read_npy("x.npy")?;
+/// # Ok::<(), kiln_data::DataError>(())
+/// ```
+pub fn read_npy(path: impl AsRef<Path>) -> Result<Tensor> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => DataError::Missing {
+            path: path.to_path_buf(),
+            hint: "no such .npy file".into(),
+        },
+        _ => DataError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    })?;
+    parse_npy(path, &bytes)
+}
+
 /// [`read_npz`] on bytes already in memory (`path` only names them in errors).
 pub fn parse_npz(path: &Path, b: &[u8]) -> Result<Vec<(String, Tensor)>> {
     let mut out = Vec::new();
@@ -277,4 +299,103 @@ pub(crate) fn take(path: &Path, arrays: &mut Vec<(String, Tensor)>, key: &str) -
     } else {
         t.cast(DType::F64)?
     })
+}
+
+/// Writes `t` as a `.npy` file (format 1.0, little endian, C order), atomically: a
+/// temporary file in the same directory is renamed into place.
+///
+/// ```
+/// use kiln_tensor::Tensor;
+/// let dir = std::env::temp_dir().join(format!("kiln_npy_doc_{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let p = dir.join("a.npy");
+/// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2])?;
+/// kiln_data::npz::write_npy(&p, &t)?;
+/// assert_eq!(kiln_data::npz::read_npy(&p)?.to_vec::<f32>()?, vec![1.0, 2.0, 3.0, 4.0]);
+/// # std::fs::remove_dir_all(&dir).ok();
+/// # Ok::<(), kiln_data::DataError>(())
+/// ```
+pub fn write_npy(path: impl AsRef<Path>, t: &Tensor) -> Result<()> {
+    let path = path.as_ref();
+    let (descr, bytes): (&str, Vec<u8>) = match t.dtype() {
+        DType::F32 => (
+            "<f4",
+            t.to_vec::<f32>()?
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+        ),
+        DType::F64 => (
+            "<f8",
+            t.to_vec::<f64>()?
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+        ),
+        DType::I32 => (
+            "<i4",
+            t.to_vec::<i32>()?
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+        ),
+        DType::I64 => (
+            "<i8",
+            t.to_vec::<i64>()?
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+        ),
+        DType::U8 => ("|u1", t.to_vec::<u8>()?),
+        DType::Bool => (
+            "|b1",
+            t.to_vec::<bool>()?.iter().map(|&b| b as u8).collect(),
+        ),
+        _ => (
+            "<f4",
+            t.cast(DType::F32)?
+                .to_vec::<f32>()?
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+        ),
+    };
+    let shape = match t.shape() {
+        [n] => format!("({n},)"),
+        s => format!(
+            "({})",
+            s.iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let mut h = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    while (10 + h.len() + 1) % 64 != 0 {
+        h.push(' ');
+    }
+    h.push('\n');
+    let mut out = Vec::with_capacity(10 + h.len() + bytes.len());
+    out.extend_from_slice(b"\x93NUMPY\x01\x00");
+    out.extend_from_slice(&(h.len() as u16).to_le_bytes());
+    out.extend_from_slice(h.as_bytes());
+    out.extend_from_slice(&bytes);
+    let io = |e: std::io::Error| DataError::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = std::fs::write(&tmp, &out).and_then(|_| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(io)
 }

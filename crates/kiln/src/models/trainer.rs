@@ -66,6 +66,8 @@ pub(crate) struct Compiled {
     losses: Vec<Box<dyn Loss>>,
     loss_weights: Vec<f64>,
     metric_args: Vec<Vec<MetricArg>>,
+    /// The metrics given by name at compile time (for `compile_config`).
+    metric_names: Vec<Vec<String>>,
     metrics_shared: bool,
     metrics: Option<Vec<Vec<Box<dyn Metric>>>>,
     loss_tracker: Tracker,
@@ -475,6 +477,18 @@ impl Model {
             optimizer,
             losses,
             loss_weights,
+            metric_names: args
+                .metrics
+                .iter()
+                .map(|ms| {
+                    ms.iter()
+                        .filter_map(|m| match m {
+                            MetricArg::Name(n) => Some(n.clone()),
+                            MetricArg::Object(_) => None,
+                        })
+                        .collect()
+                })
+                .collect(),
             metric_args: args.metrics,
             metrics_shared: args.metrics_shared,
             metrics: None,
@@ -937,5 +951,82 @@ impl Model {
     /// Whether `compile` has been called.
     pub fn is_compiled(&self) -> bool {
         self.compiled.is_some()
+    }
+}
+
+/// Keras's class name for an optimizer's `name`.
+fn optimizer_class(name: &str) -> String {
+    match name {
+        "sgd" => "SGD".into(),
+        "rmsprop" => "RMSprop".into(),
+        "adamw" => "AdamW".into(),
+        other => {
+            let mut c = other.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        }
+    }
+}
+
+impl Model {
+    /// Keras's `compile_config` for a compiled model (`None` when not compiled): the
+    /// optimizer as a Keras object, each loss by name when it has its default options
+    /// (else as `{"class_name": ..., "config": ...}`), metrics given by name.
+    pub(crate) fn compile_config(&self) -> Option<serde_json::Value> {
+        use serde_json::{json, Value};
+        let c = self.compiled.as_ref()?;
+        let oc = c.optimizer.get_config();
+        // `get_config` is already a Keras object for kiln's optimizers; wrap a bare config.
+        let optimizer = if oc.get("class_name").is_some() {
+            oc
+        } else {
+            json!({
+                "module": "keras.optimizers",
+                "class_name": optimizer_class(c.optimizer.name()),
+                "config": oc,
+                "registered_name": null,
+            })
+        };
+        let loss_value = |l: &dyn Loss| -> Value {
+            let plain = crate::losses::get(l.name())
+                .map(|d| d.get_config() == l.get_config())
+                .unwrap_or(false);
+            if plain {
+                json!(l.name())
+            } else {
+                let class: String = l
+                    .name()
+                    .split('_')
+                    .map(|w| {
+                        let mut ch = w.chars();
+                        ch.next()
+                            .map(|f| f.to_uppercase().collect::<String>() + ch.as_str())
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                json!({"module": "keras.losses", "class_name": class, "config": l.get_config(), "registered_name": null})
+            }
+        };
+        let loss = match c.losses.as_slice() {
+            [] => Value::Null,
+            [l] => loss_value(l.as_ref()),
+            ls => Value::Array(ls.iter().map(|l| loss_value(l.as_ref())).collect()),
+        };
+        let metrics = match c.metric_names.as_slice() {
+            [] => Value::Null,
+            [m] => json!(m),
+            ms => json!(ms),
+        };
+        Some(json!({
+            "optimizer": optimizer,
+            "loss": loss,
+            "loss_weights": null,
+            "metrics": metrics,
+            "weighted_metrics": null,
+            "run_eagerly": false,
+            "steps_per_execution": 1,
+            "jit_compile": false,
+        }))
     }
 }

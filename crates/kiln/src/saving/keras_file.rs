@@ -37,6 +37,10 @@ pub(crate) fn save(model: &Model, path: &Path) -> Result<()> {
         "date_saved": "",
         "producer": format!("kiln {}", env!("CARGO_PKG_VERSION")),
     });
+    let mut config = config;
+    if let Some(c) = model.compile_config() {
+        config["compile_config"] = c;
+    }
     let mut buf = std::io::Cursor::new(Vec::new());
     {
         let mut zip = zip::ZipWriter::new(&mut buf);

@@ -12,7 +12,7 @@
 //! kiln::saving::save_model(&model, &path)?;
 //! let again = kiln::saving::load_model(&path)?;
 //! let x = Tensor::ones(&[1, 3], DType::F32);
-//! assert_eq!(again.predict(&x, 32, 0)?.to_vec::<f32>()?, model.predict(&x, 32, 0)?.to_vec::<f32>()?);
+//! assert_eq!(again.call(&x)?.to_vec::<f32>()?, model.call(&x)?.to_vec::<f32>()?);
 //! # std::fs::remove_dir_all(&dir).ok();
 //! # Ok::<(), kiln::Error>(())
 //! ```
