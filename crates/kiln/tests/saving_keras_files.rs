@@ -144,3 +144,29 @@ fn corrupt_archives_are_errors_naming_the_file() {
     }
     std::fs::remove_dir_all(&tmp).ok();
 }
+
+#[test]
+fn legacy_h5_files_load_and_predict_like_keras() {
+    for name in MODELS {
+        let f = fixture(name);
+        let model = load_model(dir().join(format!("{name}_legacy.h5")))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let inputs: Vec<Tensor> = f["inputs"].as_array().unwrap().iter().map(tensor).collect();
+        let want: Vec<Tensor> = f["predictions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(tensor)
+            .collect();
+        for (i, (g, w)) in predictions(&model, &inputs).iter().zip(&want).enumerate() {
+            close(&format!("{name} legacy output {i}"), g, w);
+        }
+    }
+    // A truncated legacy file is an error naming it.
+    let good = std::fs::read(dir().join("mlp_legacy.h5")).unwrap();
+    let p = std::env::temp_dir().join(format!("kiln_legacy_cut_{}.h5", std::process::id()));
+    std::fs::write(&p, &good[..good.len() / 3]).unwrap();
+    let e = load_model(&p).err().unwrap().to_string();
+    assert!(e.contains("kiln_legacy_cut"), "{e}");
+    std::fs::remove_file(&p).ok();
+}

@@ -20,6 +20,7 @@
 mod compile_config;
 mod config;
 mod keras_file;
+mod legacy_h5;
 mod weights;
 
 use std::io::Write;
@@ -75,10 +76,15 @@ pub fn save_model(model: &Model, path: impl AsRef<Path>) -> Result<()> {
     keras_file::save(model, path)
 }
 
-/// `keras.models.load_model(path)`: a `.keras` archive written by Keras 3 or kiln,
-/// recompiled from its `compile_config` when kiln understands it.
+/// `keras.models.load_model(path)`: a `.keras` archive written by Keras 3 or kiln
+/// (recompiled from its `compile_config` when kiln understands it), or a legacy `.h5`
+/// model file written by tf.keras 2 or Keras 3 (by the file's `.h5`/`.hdf5` extension).
 pub fn load_model(path: impl AsRef<Path>) -> Result<Model> {
-    keras_file::load(path.as_ref(), true)
+    let path = path.as_ref();
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("h5") | Some("hdf5") => legacy_h5::load(path),
+        _ => keras_file::load(path, true),
+    }
 }
 
 /// `load_model(path, compile=False)`.
