@@ -2,6 +2,7 @@
 //! and prediction, with the logs of the moment. A callback stops training by setting
 //! `model.stop_training = true`.
 
+mod backup_and_restore;
 mod callback;
 mod csv_logger;
 mod early_stopping;
@@ -9,11 +10,13 @@ mod history;
 mod lambda_callback;
 mod learning_rate_scheduler;
 mod logs;
+mod model_checkpoint;
 mod monitor;
 mod progbar_logger;
 mod reduce_lr_on_plateau;
 mod terminate_on_nan;
 
+pub use backup_and_restore::BackupAndRestore;
 pub use callback::{Callback, CallbackParams};
 pub use csv_logger::CSVLogger;
 pub use early_stopping::EarlyStopping;
@@ -21,6 +24,7 @@ pub use history::History;
 pub use lambda_callback::LambdaCallback;
 pub use learning_rate_scheduler::LearningRateScheduler;
 pub use logs::Logs;
+pub use model_checkpoint::{ModelCheckpoint, SaveFreq};
 pub use monitor::{python_float, Mode};
 pub use progbar_logger::ProgbarLogger;
 pub use reduce_lr_on_plateau::ReduceLROnPlateau;

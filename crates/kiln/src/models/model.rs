@@ -33,6 +33,9 @@ pub struct Model {
     /// Set by a callback to end `fit` after the current batch/epoch (Keras's
     /// `model.stop_training`).
     pub stop_training: bool,
+    /// Set by a callback in `on_train_begin` (BackupAndRestore) to start `fit` at a
+    /// later epoch than its `initial_epoch`.
+    pub(crate) resume_at_epoch: Option<usize>,
 }
 
 impl Model {
@@ -107,6 +110,7 @@ impl Model {
             net,
             compiled: None,
             stop_training: false,
+            resume_at_epoch: None,
         }
     }
 

@@ -663,19 +663,25 @@ impl Model {
         }
         let mut history = History::default();
         let all: Vec<Tensor> = xs.iter().chain(&ys).chain(&sw).cloned().collect();
-        let mut gen = Generator::from_global();
+        // Each epoch's shuffle comes from (fit seed, epoch), so a fit resumed at
+        // `initial_epoch` after a reload shuffles exactly as the uninterrupted run did.
+        let shuffle_seed = Generator::from_global().next_u64();
         self.stop_training = false;
         let empty = Logs::new();
         for cb in &mut callbacks {
             cb.on_train_begin(self, &empty)?;
         }
         let mut epoch_logs = Logs::new();
-        for epoch in args.initial_epoch..args.epochs {
+        let first_epoch = self.resume_at_epoch.take().unwrap_or(args.initial_epoch);
+        for epoch in first_epoch..args.epochs {
             self.compiled_mut("Model.fit")?.reset_metrics();
             for cb in &mut callbacks {
                 cb.on_epoch_begin(self, epoch, &empty)?;
             }
             let perm: Option<Vec<i64>> = if args.shuffle {
+                let mut gen = Generator::from_seed(
+                    shuffle_seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                );
                 Some(gen.permutation(n).to_vec::<i64>()?)
             } else {
                 None
@@ -1028,5 +1034,24 @@ impl Model {
             "steps_per_execution": 1,
             "jit_compile": false,
         }))
+    }
+}
+
+impl Model {
+    /// The optimizer's state for saving (`None` when not compiled or not exportable).
+    pub(crate) fn optimizer_state(&self) -> Option<(String, Vec<Tensor>)> {
+        let c = self.compiled.as_ref()?;
+        let vars = self.trainable_weights();
+        Some((
+            c.optimizer.name().to_string(),
+            c.optimizer.export_state(&vars)?,
+        ))
+    }
+
+    /// Restores a saved optimizer state into the compiled model's optimizer.
+    pub(crate) fn set_optimizer_state(&mut self, values: &[Tensor]) -> Result<()> {
+        let vars = self.trainable_weights();
+        let c = self.compiled_mut("load_model")?;
+        c.optimizer.import_state(&vars, values)
     }
 }

@@ -184,6 +184,98 @@ impl Core {
         Some((scalars, 8 + 4 * (lr + slots + rule.extra_scalars())))
     }
 
+    /// See `Optimizer::export_state`. Rules with state beyond their slots (Nadam's running
+    /// product) do not export.
+    pub(crate) fn export_state<R: UpdateRule>(
+        &self,
+        rule: &R,
+        vars: &[Variable],
+    ) -> Option<Vec<Tensor>> {
+        if rule.extra_scalars() > 0 {
+            return None;
+        }
+        let mut out = vec![
+            Tensor::scalar(self.iterations as i64),
+            Tensor::scalar(self.current_lr() as f32),
+        ];
+        for v in vars {
+            let shape = v.shape();
+            let n: usize = shape.iter().product();
+            for k in 0..rule.num_slots() {
+                let t = match self.slots.get(&v.id()) {
+                    Some(Slots::F32(s)) => Tensor::from_vec(s[k].clone(), &shape).ok()?,
+                    Some(Slots::F64(s)) => Tensor::from_vec(s[k].clone(), &shape).ok()?,
+                    None => Tensor::from_vec(vec![rule.slot_init(k) as f32; n], &shape).ok()?,
+                };
+                out.push(t);
+            }
+        }
+        Some(out)
+    }
+
+    /// See `Optimizer::import_state`.
+    pub(crate) fn import_state<R: UpdateRule>(
+        &mut self,
+        rule: &R,
+        vars: &[Variable],
+        values: &[Tensor],
+    ) -> Result<()> {
+        let api = "Optimizer.import_state";
+        let k = rule.num_slots();
+        if rule.extra_scalars() > 0 || values.len() != 2 + k * vars.len() {
+            return Err(Error::InvalidArgument {
+                api,
+                msg: format!(
+                    "expected {} optimizer variables (iterations, learning_rate, {k} per model variable), got {}",
+                    2 + k * vars.len(),
+                    values.len()
+                ),
+            });
+        }
+        let iterations = values[0]
+            .cast(DType::I64)?
+            .to_vec::<i64>()?
+            .first()
+            .copied()
+            .unwrap_or(0)
+            .max(0) as u64;
+        let mut slots = HashMap::new();
+        for (i, v) in vars.iter().enumerate() {
+            let vals = &values[2 + i * k..2 + (i + 1) * k];
+            for t in vals {
+                if t.shape() != v.shape().as_slice() {
+                    return Err(Error::InvalidArgument {
+                        api,
+                        msg: format!(
+                            "a slot of '{}' has shape {:?}, expected {:?}",
+                            v.name(),
+                            t.shape(),
+                            v.shape()
+                        ),
+                    });
+                }
+            }
+            let entry = if v.dtype() == DType::F64 {
+                Slots::F64(
+                    vals.iter()
+                        .map(|t| t.cast(DType::F64)?.to_vec::<f64>())
+                        .collect::<kiln_tensor::Result<_>>()?,
+                )
+            } else {
+                Slots::F32(
+                    vals.iter()
+                        .map(|t| t.cast(DType::F32)?.to_vec::<f32>())
+                        .collect::<kiln_tensor::Result<_>>()?,
+                )
+            };
+            slots.insert(v.id(), entry);
+            self.var_sizes.insert(v.id(), v.shape().iter().product());
+        }
+        self.iterations = iterations;
+        self.slots = slots;
+        Ok(())
+    }
+
     /// Common config entries.
     pub(crate) fn config(&self, name: &str) -> Map<String, Value> {
         let mut m = Map::new();

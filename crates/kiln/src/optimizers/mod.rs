@@ -42,6 +42,19 @@ pub trait Optimizer: Send {
     fn variables_size(&self) -> Option<(usize, usize)> {
         None
     }
+    /// The optimizer's variables for `vars` in Keras's saved order: `iterations` (int64),
+    /// `learning_rate` (float32), then each variable's slots in turn (Adam: momentum,
+    /// velocity). `None` when the optimizer cannot export its state.
+    fn export_state(&self, _vars: &[Variable]) -> Option<Vec<Tensor>> {
+        None
+    }
+    /// Restores what [`Optimizer::export_state`] produced (counts and shapes checked).
+    fn import_state(&mut self, _vars: &[Variable], _values: &[Tensor]) -> Result<()> {
+        Err(Error::InvalidArgument {
+            api: "Optimizer.import_state",
+            msg: format!("optimizer '{}' cannot restore a saved state", self.name()),
+        })
+    }
 }
 
 macro_rules! optimizer {
@@ -132,6 +145,12 @@ macro_rules! optimizer {
             }
             fn variables_size(&self) -> Option<(usize, usize)> {
                 self.core.variables_size(&self.rule)
+            }
+            fn export_state(&self, vars: &[Variable]) -> Option<Vec<Tensor>> {
+                self.core.export_state(&self.rule, vars)
+            }
+            fn import_state(&mut self, vars: &[Variable], values: &[Tensor]) -> Result<()> {
+                self.core.import_state(&self.rule, vars, values)
             }
             fn get_config(&self) -> Value {
                 let mut c = self.core.config($name);

@@ -31,6 +31,9 @@ pub(crate) fn save(model: &Model, path: &Path) -> Result<()> {
     let config = model_to_config(model)?;
     let mut h5 = FileBuilder::new();
     weights::write(&model.as_layer(), &mut h5)?;
+    if let Some((name, values)) = model.optimizer_state() {
+        weights::write_values(&mut h5, "optimizer", &name, &values)?;
+    }
     let h5 = h5.to_bytes().map_err(|e| err(path, e))?;
     let metadata = json!({
         "keras_version": KERAS_FORMAT_VERSION,
@@ -106,8 +109,40 @@ pub(crate) fn load(path: &Path, compile: bool) -> Result<Model> {
     let mut model = model;
     if compile {
         if let Some(cc) = config.get("compile_config").filter(|c| !c.is_null()) {
-            super::compile_config::compile_from(&mut model, cc);
+            if super::compile_config::compile_from(&mut model, cc) {
+                if let Some(values) = weights::read_values(&file, "optimizer", &source)? {
+                    // As Keras: a state that does not fit is skipped with a warning.
+                    if let Err(e) = model.set_optimizer_state(&values) {
+                        eprintln!("warning: {source}: optimizer state not restored: {e}");
+                    }
+                }
+            }
         }
     }
     Ok(model)
+}
+
+/// Loads the variables (and, for a compiled model, the optimizer state) of a `.keras`
+/// archive into an existing model of the same architecture (BackupAndRestore's restore).
+pub(crate) fn restore_into(model: &mut Model, path: &Path) -> Result<()> {
+    let bytes = std::fs::read(path).map_err(|e| err(path, e))?;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| err(path, format!("not a valid zip archive: {e}")))?;
+    let h5 = member(&mut archive, path, "model.weights.h5")?;
+    let file =
+        kiln_hdf5::File::from_bytes(h5).map_err(|e| err(path, format!("model.weights.h5: {e}")))?;
+    let source = format!("{} (model.weights.h5)", path.display());
+    let values = weights::read(&model.as_layer(), &file, &source)?;
+    let opt = if model.optimizer_state().is_some() {
+        weights::read_values(&file, "optimizer", &source)?
+    } else {
+        None
+    };
+    for (v, t) in &values {
+        v.assign(t)?;
+    }
+    if let Some(o) = opt {
+        model.set_optimizer_state(&o)?;
+    }
+    Ok(())
 }

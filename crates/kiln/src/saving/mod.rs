@@ -92,6 +92,12 @@ pub fn load_model_uncompiled(path: impl AsRef<Path>) -> Result<Model> {
     keras_file::load(path.as_ref(), false)
 }
 
+/// Loads a `.keras` archive's variables (and optimizer state, for a compiled model) into
+/// `model`, which must have the same architecture.
+pub fn restore_into(model: &mut Model, path: impl AsRef<Path>) -> Result<()> {
+    keras_file::restore_into(model, path.as_ref())
+}
+
 /// `model.save_weights(path)` in Keras 3's `.weights.h5` layout, written atomically.
 pub fn save_weights(model: &Model, path: impl AsRef<Path>) -> Result<()> {
     let path = path.as_ref();

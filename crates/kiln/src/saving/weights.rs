@@ -151,3 +151,64 @@ pub(crate) fn read(
     }
     Ok(out)
 }
+
+fn tensor_data(t: &Tensor) -> Result<Data> {
+    Ok(match t.dtype() {
+        DType::F64 => Data::F64(t.to_vec::<f64>()?),
+        DType::I64 => Data::I64(t.to_vec::<i64>()?),
+        DType::I32 => Data::I32(t.to_vec::<i32>()?),
+        DType::U8 => Data::U8(t.to_vec::<u8>()?),
+        _ => Data::F32(t.cast(DType::F32)?.to_vec::<f32>()?),
+    })
+}
+
+/// Writes plain values under `<path>/vars/<i>` (the optimizer's variables).
+pub(crate) fn write_values(
+    file: &mut FileBuilder,
+    path: &str,
+    name: &str,
+    values: &[Tensor],
+) -> Result<()> {
+    let vars_path = join(path, "vars");
+    let g = file
+        .root_mut()
+        .require_group(&vars_path)
+        .map_err(h5_err(&vars_path))?;
+    g.set_attr("name", AttrValue::String(name.to_string()))
+        .map_err(h5_err(&vars_path))?;
+    for (i, t) in values.iter().enumerate() {
+        g.create_dataset(&i.to_string(), t.shape(), tensor_data(t)?)
+            .map_err(h5_err(&vars_path))?;
+    }
+    Ok(())
+}
+
+/// Reads `<path>/vars/0..n` as tensors (`None` when the group is absent).
+pub(crate) fn read_values(
+    file: &kiln_hdf5::File,
+    path: &str,
+    source: &str,
+) -> Result<Option<Vec<Tensor>>> {
+    let vars_path = join(path, "vars");
+    let Ok(node) = file.root().get(&vars_path) else {
+        return Ok(None);
+    };
+    let g = node.into_group().map_err(h5_err(&vars_path))?;
+    let n = g.member_names().map_err(h5_err(&vars_path))?.len();
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let name = format!("{source}: {vars_path}/{i}");
+        let ds = g.dataset(&i.to_string()).map_err(h5_err(&name))?;
+        let t = match ds.dtype() {
+            kiln_hdf5::DType::I64
+            | kiln_hdf5::DType::I32
+            | kiln_hdf5::DType::I8
+            | kiln_hdf5::DType::U8 => {
+                Tensor::from_vec(ds.read_i64().map_err(h5_err(&name))?, ds.shape())?
+            }
+            _ => Tensor::from_vec(ds.read_f32().map_err(h5_err(&name))?, ds.shape())?,
+        };
+        out.push(t);
+    }
+    Ok(Some(out))
+}
