@@ -288,7 +288,7 @@ impl Callback for ModelCheckpoint {
     fn on_train_batch_end(&mut self, model: &mut Model, _batch: usize, logs: &Logs) -> Result<()> {
         if let SaveFreq::Batches(n) = self.save_freq {
             self.batches_seen += 1;
-            if n > 0 && self.batches_seen % n == 0 {
+            if n > 0 && self.batches_seen.is_multiple_of(n) {
                 let epoch = self.epoch;
                 self.save(model, epoch, logs)?;
             }
