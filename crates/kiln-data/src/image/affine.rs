@@ -71,15 +71,18 @@ impl FromStr for FillMode {
 pub struct AffineTransform {
     /// Rotation in degrees.
     pub theta: f64,
-    /// Shift along the row axis (in pixels; Keras's `tx`).
+    /// Shift in pixels in Keras's "x" direction: the column axis when
+    /// `col_axis > row_axis` (Keras swaps its matrix then), else the row axis. A positive
+    /// shift samples further along, moving content towards index 0.
     pub tx: f64,
-    /// Shift along the column axis (Keras's `ty`).
+    /// Shift in Keras's "y" direction (the other of the two axes).
     pub ty: f64,
     /// Shear angle in degrees.
     pub shear: f64,
-    /// Zoom along the row axis (the sampling step: above 1 zooms out).
+    /// Zoom in the "x" direction (see [`AffineTransform::tx`]; the sampling step: above 1
+    /// zooms out).
     pub zx: f64,
-    /// Zoom along the column axis.
+    /// Zoom in the "y" direction.
     pub zy: f64,
     /// Index of the row axis in `x`.
     pub row_axis: usize,
@@ -137,7 +140,7 @@ fn dot(a: &M3, b: &M3) -> M3 {
 /// use kiln_tensor::Tensor;
 /// let x = Tensor::from_vec((0..9).map(|v| v as f32).collect::<Vec<_>>(), &[3, 3, 1])?;
 /// let t = AffineTransform {
-///     ty: 1.0, row_axis: 0, col_axis: 1, channel_axis: 2,
+///     tx: 1.0, row_axis: 0, col_axis: 1, channel_axis: 2,
 ///     fill_mode: FillMode::Constant, cval: -1.0, ..Default::default()
 /// };
 /// let y = apply_affine_transform(&x, &t)?;

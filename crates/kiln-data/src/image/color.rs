@@ -265,6 +265,8 @@ fn sat_hsv_to_rgb(h: f32, s: f32, v: f32) -> (f32, f32, f32) {
 pub fn adjust_saturation(image: &Tensor, saturation_factor: f32) -> Result<Tensor> {
     map_pixels("image::adjust_saturation", image, |r, g, b| {
         let (h, s, v) = sat_rgb_to_hsv(r, g, b);
+        // max-then-min (not clamp) so a NaN saturation becomes 0, as in TF's kernel.
+        #[allow(clippy::manual_clamp)]
         let s = (s * saturation_factor).max(0.0).min(1.0);
         sat_hsv_to_rgb(h, s, v)
     })
