@@ -160,3 +160,51 @@ fn affine_matches_keras() {
         assert_close(&y, &c["out"], 1e-6, c["name"].as_str().unwrap());
     }
 }
+
+#[test]
+fn errors_name_the_op_and_shapes() {
+    use kiln_tensor::DType;
+    let two = Tensor::zeros(&[4, 4, 2], DType::F32);
+    let err = im::rgb_to_grayscale(&two).unwrap_err().to_string();
+    assert!(
+        err.contains("rgb_to_grayscale")
+            && err.contains("expected 3 channels in the last axis, got shape [4, 4, 2]"),
+        "{err}"
+    );
+    let flat = Tensor::zeros(&[4, 4], DType::F32);
+    for err in [
+        im::flip_left_right(&flat).unwrap_err(),
+        im::resize(&flat, (2, 2), ResizeMethod::Bilinear, false, false).unwrap_err(),
+        im::adjust_contrast(&flat, 2.0).unwrap_err(),
+    ] {
+        assert!(err.to_string().contains("got shape [4, 4]"), "{err}");
+    }
+    let err = im::grayscale_to_rgb(&two).unwrap_err().to_string();
+    assert!(
+        err.contains("grayscale_to_rgb") && err.contains("[4, 4, 2]"),
+        "{err}"
+    );
+    let u8s = Tensor::zeros(&[2, 2, 3], DType::U8);
+    assert!(im::adjust_hue(&u8s, 0.1)
+        .unwrap_err()
+        .to_string()
+        .contains("uint8"));
+    // Nearest and the geometric ops keep the dtype; the other resizes give float32.
+    let n = im::resize(&u8s, (3, 5), ResizeMethod::Nearest, false, false).unwrap();
+    assert_eq!((n.dtype(), n.shape()), (DType::U8, &[3usize, 5, 3][..]));
+    let b = im::resize(&u8s, (3, 5), ResizeMethod::Area, false, false).unwrap();
+    assert_eq!(b.dtype(), DType::F32);
+    assert_eq!(im::rot90(&u8s, 1).unwrap().dtype(), DType::U8);
+    assert!(im::resize(&u8s, (2, 2), ResizeMethod::Bilinear, false, true).is_err());
+    let bad_axes = AffineTransform {
+        row_axis: 0,
+        col_axis: 0,
+        theta: 10.0,
+        ..Default::default()
+    };
+    assert!(im::apply_affine_transform(&two, &bad_axes).is_err());
+    assert!(im::crop_to_bounding_box(&two, 0, 0, 5, 1)
+        .unwrap_err()
+        .to_string()
+        .contains("[4, 4, 2]"));
+}
