@@ -14,6 +14,7 @@ pub mod dataset;
 pub mod datasets;
 mod error;
 pub mod idx;
+pub mod image;
 pub mod npz;
 pub mod numpy_random;
 pub mod png;
