@@ -331,6 +331,18 @@ impl LayerBase {
         regularizer: Option<Regularizer>,
         constraint: Option<Constraint>,
     ) -> Result<Variable> {
+        // A corrupt or hostile config (units = 10^12) must fail, not exhaust memory.
+        const MAX_ELEMENTS: usize = 1 << 31;
+        let n = shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+        if n.is_none_or(|n| n > MAX_ELEMENTS) {
+            return Err(Error::InvalidArgument {
+                api: "add_weight",
+                msg: format!(
+                    "layer '{}': weight '{name}' of shape {shape:?} has more than 2^31 elements",
+                    self.name()
+                ),
+            });
+        }
         let value = initializer.call(shape, self.dtype)?;
         let full = format!("{}/{}", self.name(), name);
         let var = Variable::new(value, full, trainable && self.trainable);

@@ -92,6 +92,11 @@ fn member(
 /// nothing is half-loaded.
 pub(crate) fn load(path: &Path, compile: bool) -> Result<Model> {
     let bytes = std::fs::read(path).map_err(|e| err(path, e))?;
+    load_bytes(bytes, path, compile)
+}
+
+/// [`load`] on an archive already in memory (`path` names it in errors).
+pub(crate) fn load_bytes(bytes: Vec<u8>, path: &Path, compile: bool) -> Result<Model> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| err(path, format!("not a valid zip archive: {e}")))?;
     let config = member(&mut archive, path, "config.json")?;

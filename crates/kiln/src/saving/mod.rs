@@ -87,6 +87,16 @@ pub fn load_model(path: impl AsRef<Path>) -> Result<Model> {
     }
 }
 
+/// [`load_model`] on the bytes of a `.keras` archive (`name` labels errors); what the
+/// fuzzer drives.
+///
+/// ```
+/// assert!(kiln::saving::load_model_bytes(b"not a zip".to_vec(), "x.keras").is_err());
+/// ```
+pub fn load_model_bytes(bytes: Vec<u8>, name: &str) -> Result<Model> {
+    keras_file::load_bytes(bytes, Path::new(name), true)
+}
+
 /// `load_model(path, compile=False)`.
 pub fn load_model_uncompiled(path: impl AsRef<Path>) -> Result<Model> {
     keras_file::load(path.as_ref(), false)
