@@ -140,6 +140,11 @@ fn make_metric(name: &str) -> Box<dyn Metric> {
         "top_k_2" => Box::new(TopKCategoricalAccuracy::new().k(2)),
         "sparse_top_k_2" => Box::new(SparseTopKCategoricalAccuracy::new().k(2)),
         "precision_t03" => Box::new(Precision::new().threshold(0.3)),
+        "precision_top2" => Box::new(Precision::new().top_k(2)),
+        "precision_class1" => Box::new(Precision::new().class_id(1)),
+        "precision_top2_class1" => Box::new(Precision::new().top_k(2).class_id(1)),
+        "recall_top1" => Box::new(Recall::new().top_k(1)),
+        "recall_class2_t03" => Box::new(Recall::new().threshold(0.3).class_id(2)),
         "auc_pr_50" => Box::new(AUC::new().curve(Curve::Pr).num_thresholds(50)),
         "f1_macro" => Box::new(F1Score::new().average(Average::Macro)),
         "f1_micro" => Box::new(F1Score::new().average(Average::Micro)),
@@ -172,5 +177,5 @@ fn metrics_match_keras() {
         assert_eq!(m.result(), 0.0, "{name}: reset");
         checked += 1;
     }
-    assert_eq!(checked, 34 * 2);
+    assert_eq!(checked, 39 * 2);
 }

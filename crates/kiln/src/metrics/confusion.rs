@@ -80,6 +80,82 @@ pub(crate) fn accumulate(c: &mut Counts, t: &[f64], p: &[f64], w: Option<&[f64]>
     }
 }
 
+/// Keras's `NEG_INF` (`metrics_utils`): the value top-k filtering gives the predictions it
+/// drops, so that they fall below every threshold.
+const NEG_INF: f64 = -1e10;
+
+/// The `top_k` / `class_id` options of Precision and Recall
+/// (`metrics_utils.update_confusion_matrix_variables`): top-k filtering first, then one
+/// class column. Unset for the plain counting metrics.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ClassFilter {
+    top_k: Option<usize>,
+    class_id: Option<usize>,
+    /// Precision/Recall report both keys in their config; the counts report neither.
+    in_config: bool,
+}
+
+impl ClassFilter {
+    /// Filters flattened inputs of `shape` (weights already broadcast to it).
+    fn apply(
+        &self,
+        api: &'static str,
+        shape: &[usize],
+        t: Vec<f64>,
+        mut p: Vec<f64>,
+        w: Option<Vec<f64>>,
+    ) -> Result<FlatInputs> {
+        if self.top_k.is_none() && self.class_id.is_none() {
+            return Ok((t, p, w));
+        }
+        let last = shape.last().copied().unwrap_or(1);
+        if let Some(k) = self.top_k {
+            if k == 0 || k > last {
+                return Err(Error::InvalidArgument {
+                    api,
+                    msg: format!(
+                        "top_k={k} needs 1 <= top_k <= the last dimension of y_pred {shape:?}"
+                    ),
+                });
+            }
+            for row in p.chunks_mut(last) {
+                // tf.math.top_k keeps the lower index among equal values.
+                let mut order: Vec<usize> = (0..row.len()).collect();
+                order.sort_by(|&a, &b| row[b].total_cmp(&row[a]).then(a.cmp(&b)));
+                for &i in &order[k..] {
+                    row[i] = NEG_INF;
+                }
+            }
+        }
+        let Some(c) = self.class_id else {
+            return Ok((t, p, w));
+        };
+        if shape.len() < 2 {
+            return Err(Error::InvalidArgument {
+                api,
+                msg: format!(
+                    "class_id needs y_pred of shape (num_samples, num_classes), got {shape:?}"
+                ),
+            });
+        }
+        if c >= last {
+            return Err(Error::InvalidArgument {
+                api,
+                msg: format!("class_id={c} is out of range for {last} classes (y_pred {shape:?})"),
+            });
+        }
+        let column = |v: &[f64]| v.iter().skip(c).step_by(last).copied().collect::<Vec<_>>();
+        Ok((column(&t), column(&p), w.as_deref().map(column)))
+    }
+
+    fn extend_config(&self, c: &mut Value) {
+        if self.in_config {
+            c["top_k"] = json!(self.top_k);
+            c["class_id"] = json!(self.class_id);
+        }
+    }
+}
+
 fn div_no_nan(a: f64, b: f64) -> f64 {
     if b == 0.0 {
         0.0
@@ -89,13 +165,14 @@ fn div_no_nan(a: f64, b: f64) -> f64 {
 }
 
 macro_rules! confusion_metric {
-    ($t:ident, $name:literal, $doc:literal, |$c:ident| $result:expr) => {
+    ($t:ident, $name:literal, $filtered:literal, $doc:literal, |$c:ident| $result:expr) => {
         #[doc = $doc]
         #[derive(Debug, Clone)]
         pub struct $t {
             name: String,
             threshold: f64,
             counts: Counts,
+            filter: ClassFilter,
         }
 
         impl Default for $t {
@@ -111,6 +188,10 @@ macro_rules! confusion_metric {
                     name: $name.into(),
                     threshold: 0.5,
                     counts: Counts::default(),
+                    filter: ClassFilter {
+                        in_config: $filtered,
+                        ..ClassFilter::default()
+                    },
                 }
             }
             /// Predictions above `t` count as positive.
@@ -131,6 +212,7 @@ macro_rules! confusion_metric {
             }
             fn update_state(&mut self, y_true: &Tensor, y_pred: &Tensor, w: Option<&Tensor>) -> Result<()> {
                 let (t, p, w) = flat_inputs($name, y_true, y_pred, w)?;
+                let (t, p, w) = self.filter.apply($name, y_pred.shape(), t, p, w)?;
                 accumulate(&mut self.counts, &t, &p, w.as_deref(), self.threshold);
                 Ok(())
             }
@@ -142,7 +224,9 @@ macro_rules! confusion_metric {
                 self.counts = Counts::default();
             }
             fn get_config(&self) -> Value {
-                json!({ "name": self.name, "thresholds": self.threshold, "dtype": "float32" })
+                let mut c = json!({ "name": self.name, "thresholds": self.threshold, "dtype": "float32" });
+                self.filter.extend_config(&mut c);
+                c
             }
         }
     };
@@ -151,36 +235,85 @@ macro_rules! confusion_metric {
 confusion_metric!(
     TruePositives,
     "true_positives",
+    false,
     "Weighted count of true positives (`keras.metrics.TruePositives`).\n\n```\nuse kiln::metrics::{Metric, TruePositives};\nuse kiln_tensor::Tensor;\nlet mut m = TruePositives::new();\nlet y = Tensor::from_vec(vec![1.0f32, 0.0, 1.0], &[3])?;\nlet p = Tensor::from_vec(vec![0.9f32, 0.8, 0.1], &[3])?;\nm.update_state(&y, &p, None)?;\nassert_eq!(m.result(), 1.0);\n# Ok::<(), kiln::Error>(())\n```",
     |c| c.tp
 );
 confusion_metric!(
     FalsePositives,
     "false_positives",
+    false,
     "Weighted count of false positives (`keras.metrics.FalsePositives`).\n\n```\nuse kiln::metrics::{FalsePositives, Metric};\nassert_eq!(FalsePositives::new().result(), 0.0);\n```",
     |c| c.fp
 );
 confusion_metric!(
     TrueNegatives,
     "true_negatives",
+    false,
     "Weighted count of true negatives (`keras.metrics.TrueNegatives`).\n\n```\nuse kiln::metrics::{Metric, TrueNegatives};\nassert_eq!(TrueNegatives::new().result(), 0.0);\n```",
     |c| c.tn
 );
 confusion_metric!(
     FalseNegatives,
     "false_negatives",
+    false,
     "Weighted count of false negatives (`keras.metrics.FalseNegatives`).\n\n```\nuse kiln::metrics::{FalseNegatives, Metric};\nassert_eq!(FalseNegatives::new().result(), 0.0);\n```",
     |c| c.fn_
 );
 confusion_metric!(
     Precision,
     "precision",
-    "`tp / (tp + fp)` at a threshold (`keras.metrics.Precision`; `top_k` and `class_id` are not supported yet).\n\n```\nuse kiln::metrics::{Metric, Precision};\nuse kiln_tensor::Tensor;\nlet mut m = Precision::new();\nlet y = Tensor::from_vec(vec![1.0f32, 0.0], &[2])?;\nlet p = Tensor::from_vec(vec![0.9f32, 0.8], &[2])?;\nm.update_state(&y, &p, None)?;\nassert_eq!(m.result(), 0.5);\n# Ok::<(), kiln::Error>(())\n```",
+    true,
+    "`tp / (tp + fp)` at a threshold (`keras.metrics.Precision`; with `top_k` and `class_id`).\n\n```\nuse kiln::metrics::{Metric, Precision};\nuse kiln_tensor::Tensor;\nlet mut m = Precision::new();\nlet y = Tensor::from_vec(vec![1.0f32, 0.0], &[2])?;\nlet p = Tensor::from_vec(vec![0.9f32, 0.8], &[2])?;\nm.update_state(&y, &p, None)?;\nassert_eq!(m.result(), 0.5);\n# Ok::<(), kiln::Error>(())\n```",
     |c| div_no_nan(c.tp, c.tp + c.fp)
 );
 confusion_metric!(
     Recall,
     "recall",
-    "`tp / (tp + fn)` at a threshold (`keras.metrics.Recall`; `top_k` and `class_id` are not supported yet).\n\n```\nuse kiln::metrics::{Metric, Recall};\nuse kiln_tensor::Tensor;\nlet mut m = Recall::new();\nlet y = Tensor::from_vec(vec![1.0f32, 1.0], &[2])?;\nlet p = Tensor::from_vec(vec![0.9f32, 0.2], &[2])?;\nm.update_state(&y, &p, None)?;\nassert_eq!(m.result(), 0.5);\n# Ok::<(), kiln::Error>(())\n```",
+    true,
+    "`tp / (tp + fn)` at a threshold (`keras.metrics.Recall`; with `top_k` and `class_id`).\n\n```\nuse kiln::metrics::{Metric, Recall};\nuse kiln_tensor::Tensor;\nlet mut m = Recall::new();\nlet y = Tensor::from_vec(vec![1.0f32, 1.0], &[2])?;\nlet p = Tensor::from_vec(vec![0.9f32, 0.2], &[2])?;\nm.update_state(&y, &p, None)?;\nassert_eq!(m.result(), 0.5);\n# Ok::<(), kiln::Error>(())\n```",
     |c| div_no_nan(c.tp, c.tp + c.fn_)
 );
+
+macro_rules! class_filter_builders {
+    ($t:ident) => {
+        impl $t {
+            /// Only the `k` largest predictions of each row can count as positive; the
+            /// threshold then defaults to Keras's `NEG_INF` (set one after this to override).
+            ///
+            /// ```
+            #[doc = concat!("use kiln::metrics::{Metric, ", stringify!($t), "};")]
+            /// use kiln_tensor::Tensor;
+            #[doc = concat!("let mut m = ", stringify!($t), "::new().top_k(1);")]
+            /// let y = Tensor::from_vec(vec![0.0f32, 1.0, 1.0, 0.0], &[2, 2])?;
+            /// let p = Tensor::from_vec(vec![0.2f32, 0.8, 0.3, 0.1], &[2, 2])?;
+            /// m.update_state(&y, &p, None)?;
+            /// assert_eq!(m.result(), 1.0);
+            /// # Ok::<(), kiln::Error>(())
+            /// ```
+            pub fn top_k(mut self, k: usize) -> $t {
+                self.filter.top_k = Some(k);
+                self.threshold = NEG_INF;
+                self
+            }
+            /// Counts only column `class_id` of `(num_samples, num_classes)` inputs.
+            ///
+            /// ```
+            #[doc = concat!("use kiln::metrics::{Metric, ", stringify!($t), "};")]
+            /// use kiln_tensor::Tensor;
+            #[doc = concat!("let mut m = ", stringify!($t), "::new().class_id(0);")]
+            /// let y = Tensor::from_vec(vec![1.0f32, 0.0, 1.0, 0.0], &[2, 2])?;
+            /// let p = Tensor::from_vec(vec![0.9f32, 0.1, 0.7, 0.3], &[2, 2])?;
+            /// m.update_state(&y, &p, None)?;
+            /// assert_eq!(m.result(), 1.0);
+            /// # Ok::<(), kiln::Error>(())
+            /// ```
+            pub fn class_id(mut self, class_id: usize) -> $t {
+                self.filter.class_id = Some(class_id);
+                self
+            }
+        }
+    };
+}
+class_filter_builders!(Precision);
+class_filter_builders!(Recall);
