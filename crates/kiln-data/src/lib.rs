@@ -15,6 +15,7 @@ pub mod datasets;
 mod error;
 pub mod idx;
 pub mod image;
+pub mod npy_object;
 pub mod npz;
 pub mod numpy_random;
 pub mod png;

@@ -29,25 +29,8 @@ fn u64_at(b: &[u8], i: usize) -> Option<u64> {
     Some(u64::from_le_bytes(b.get(i..i + 8)?.try_into().ok()?))
 }
 
-/// Parses one `.npy` payload (format versions 1-3, little-endian or byte-sized dtypes,
-/// C order) into a tensor; `f8` becomes f64, `f4` f32, `i8`/`i4` i64/i32, `u1` u8, `b1` bool.
-///
-/// ```
-/// // A 2-element float64 array as np.save writes it.
-/// let mut npy = b"\x93NUMPY\x01\x00".to_vec();
-/// let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }";
-/// let mut h = header.to_string();
-/// while (10 + h.len() + 1) % 64 != 0 { h.push(' '); }
-/// h.push('\n');
-/// npy.extend_from_slice(&(h.len() as u16).to_le_bytes());
-/// npy.extend_from_slice(h.as_bytes());
-/// npy.extend_from_slice(&1.5f64.to_le_bytes());
-/// npy.extend_from_slice(&(-2.0f64).to_le_bytes());
-/// let t = kiln_data::npz::parse_npy(std::path::Path::new("a.npy"), &npy)?;
-/// assert_eq!(t.to_vec::<f64>()?, vec![1.5, -2.0]);
-/// # Ok::<(), kiln_data::DataError>(())
-/// ```
-pub fn parse_npy(path: &Path, b: &[u8]) -> Result<Tensor> {
+/// The dtype descriptor, shape and data offset of a `.npy` payload (format versions 1-3).
+pub(crate) fn npy_header<'a>(path: &Path, b: &'a [u8]) -> Result<(&'a str, Vec<usize>, usize)> {
     if b.len() < 10 || &b[..6] != b"\x93NUMPY" {
         return Err(corrupt(path, "not a .npy array (bad magic)"));
     }
@@ -62,7 +45,7 @@ pub fn parse_npy(path: &Path, b: &[u8]) -> Result<Tensor> {
         }
     };
     let hlen = hlen.ok_or_else(|| corrupt(path, "truncated .npy header"))?;
-    let header = b
+    let header: &'a str = b
         .get(start..start + hlen)
         .and_then(|h| std::str::from_utf8(h).ok())
         .ok_or_else(|| corrupt(path, "truncated or non-text .npy header"))?;
@@ -92,8 +75,31 @@ pub fn parse_npy(path: &Path, b: &[u8]) -> Result<Tensor> {
         .map(|s| s.parse::<usize>())
         .collect::<std::result::Result<_, _>>()
         .map_err(|_| corrupt(path, format!("bad shape ({shape_txt})")))?;
+    Ok((descr, shape, start + hlen))
+}
+
+/// Parses one `.npy` payload (format versions 1-3, little-endian or byte-sized dtypes,
+/// C order) into a tensor; `f8` becomes f64, `f4` f32, `i8`/`i4` i64/i32, `u1` u8, `b1` bool.
+///
+/// ```
+/// // A 2-element float64 array as np.save writes it.
+/// let mut npy = b"\x93NUMPY\x01\x00".to_vec();
+/// let header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }";
+/// let mut h = header.to_string();
+/// while (10 + h.len() + 1) % 64 != 0 { h.push(' '); }
+/// h.push('\n');
+/// npy.extend_from_slice(&(h.len() as u16).to_le_bytes());
+/// npy.extend_from_slice(h.as_bytes());
+/// npy.extend_from_slice(&1.5f64.to_le_bytes());
+/// npy.extend_from_slice(&(-2.0f64).to_le_bytes());
+/// let t = kiln_data::npz::parse_npy(std::path::Path::new("a.npy"), &npy)?;
+/// assert_eq!(t.to_vec::<f64>()?, vec![1.5, -2.0]);
+/// # Ok::<(), kiln_data::DataError>(())
+/// ```
+pub fn parse_npy(path: &Path, b: &[u8]) -> Result<Tensor> {
+    let (descr, shape, start) = npy_header(path, b)?;
     let n: usize = shape.iter().product();
-    let data = &b[start + hlen..];
+    let data = &b[start..];
     let need = |size: usize| -> Result<&[u8]> {
         data.get(..n * size).ok_or_else(|| {
             corrupt(
@@ -139,7 +145,7 @@ pub fn parse_npy(path: &Path, b: &[u8]) -> Result<Tensor> {
         other => {
             return Err(corrupt(
                 path,
-                format!("unsupported dtype '{other}' (expected <f8, <f4, <i8, <i4, |u1 or |b1)"),
+                format!("unsupported dtype '{other}' (expected <f8, <f4, <i8, <i4, |u1 or |b1; object arrays of sequences are read by npy_object)"),
             ))
         }
     };
@@ -155,17 +161,10 @@ pub fn parse_npy(path: &Path, b: &[u8]) -> Result<Tensor> {
 /// ```
 pub fn read_npz(path: impl AsRef<Path>) -> Result<Vec<(String, Tensor)>> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => DataError::Missing {
-            path: path.to_path_buf(),
-            hint: "no such .npz file".into(),
-        },
-        _ => DataError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        },
-    })?;
-    parse_npz(path, &bytes)
+    read_npz_entries(path)?
+        .into_iter()
+        .map(|(k, raw)| Ok((k, parse_npy(path, &raw)?)))
+        .collect()
 }
 
 /// Reads one `.npy` array (`np.save`'s format) into a tensor; a missing, truncated or
@@ -192,6 +191,15 @@ pub fn read_npy(path: impl AsRef<Path>) -> Result<Tensor> {
 
 /// [`read_npz`] on bytes already in memory (`path` only names them in errors).
 pub fn parse_npz(path: &Path, b: &[u8]) -> Result<Vec<(String, Tensor)>> {
+    npz_entries(path, b)?
+        .into_iter()
+        .map(|(k, raw)| Ok((k, parse_npy(path, &raw)?)))
+        .collect()
+}
+
+/// The members of an `.npz` archive as `(name without .npy, raw .npy bytes)`, each
+/// CRC-checked, in file order.
+pub(crate) fn npz_entries(path: &Path, b: &[u8]) -> Result<Vec<(String, Vec<u8>)>> {
     let mut out = Vec::new();
     let mut i = 0usize;
     loop {
@@ -281,10 +289,25 @@ pub fn parse_npz(path: &Path, b: &[u8]) -> Result<Vec<(String, Tensor)>> {
             ));
         }
         let key = name.strip_suffix(".npy").unwrap_or(&name).to_string();
-        out.push((key, parse_npy(path, &raw)?));
+        out.push((key, raw));
         i = start + csize as usize;
     }
     Ok(out)
+}
+
+/// The raw members of the `.npz` file at `path` (see [`npz_entries`]).
+pub(crate) fn read_npz_entries(path: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => DataError::Missing {
+            path: path.to_path_buf(),
+            hint: "no such .npz file".into(),
+        },
+        _ => DataError::Io {
+            path: path.to_path_buf(),
+            source: e,
+        },
+    })?;
+    npz_entries(path, &bytes)
 }
 
 /// The array called `key` from [`read_npz`]'s result.

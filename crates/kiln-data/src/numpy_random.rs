@@ -74,7 +74,18 @@ impl Mt19937 {
 /// assert_eq!(s, vec![0, 1, 2, 3, 4]);
 /// ```
 pub fn shuffled_indices(n: usize, seed: u32) -> Vec<usize> {
-    let mut rng = Mt19937::new(seed);
+    shuffle_with(&mut Mt19937::new(seed), n)
+}
+
+/// `rng.shuffle(np.arange(n))` on an existing `RandomState`, so successive shuffles draw
+/// from one stream as Keras's imdb loader does.
+///
+/// ```
+/// use kiln_data::numpy_random::{shuffle_with, shuffled_indices, Mt19937};
+/// let mut rng = Mt19937::new(113);
+/// assert_eq!(shuffle_with(&mut rng, 5), shuffled_indices(5, 113));
+/// ```
+pub fn shuffle_with(rng: &mut Mt19937, n: usize) -> Vec<usize> {
     let mut idx: Vec<usize> = (0..n).collect();
     for i in (1..n).rev() {
         let j = rng.interval(i as u32) as usize;

@@ -4,4 +4,9 @@
 pub mod boston_housing;
 pub mod cifar;
 pub mod fashion_mnist;
+pub mod imdb;
 pub mod mnist;
+pub mod reuters;
+mod token_sequences;
+
+pub use token_sequences::{SequenceOptions, SequenceSplit, Sequences};

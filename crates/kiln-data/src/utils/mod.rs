@@ -7,4 +7,4 @@ mod sequences;
 
 pub use categorical::{normalize, to_categorical};
 pub use scalers::{MinMaxScaler, StandardScaler};
-pub use sequences::{pad_sequences, PadSequences};
+pub use sequences::{pad_sequences, PadSequences, SequenceValue};

@@ -32,6 +32,24 @@ impl Default for PadSequences {
     }
 }
 
+/// An element type [`pad_sequences`] accepts: floats, or integer token ids as the
+/// `keras.datasets` loaders return them.
+pub trait SequenceValue: Copy {
+    /// The value as f64 (exact for ids below 2^53).
+    fn to_f64(self) -> f64;
+}
+
+macro_rules! sequence_value {
+    ($($t:ty),*) => {$(
+        impl SequenceValue for $t {
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+        }
+    )*};
+}
+sequence_value!(f64, f32, i64, i32, u32, u16, u8, usize);
+
 /// Pads (or truncates) ragged sequences to one length (`keras.utils.pad_sequences`),
 /// returning a `(num_sequences, maxlen)` tensor.
 ///
@@ -42,11 +60,17 @@ impl Default for PadSequences {
 /// assert_eq!(t.to_vec::<i32>()?, vec![1, 2, 3, 0, 0, 4]);
 /// let opts = PadSequences { maxlen: Some(2), padding: "post".into(), ..Default::default() };
 /// assert_eq!(pad_sequences(&seqs, &opts)?.to_vec::<i32>()?, vec![2, 3, 4, 0]);
+/// // Integer ids, as the imdb/reuters loaders give them, pad the same way.
+/// let ids: Vec<Vec<i64>> = vec![vec![1, 14, 22], vec![1, 7]];
+/// assert_eq!(pad_sequences(&ids, &PadSequences::default())?.to_vec::<i32>()?, vec![1, 14, 22, 0, 1, 7]);
 /// let bad = PadSequences { padding: "middle".into(), ..Default::default() };
 /// assert!(pad_sequences(&seqs, &bad).is_err());
 /// # Ok::<(), kiln_data::DataError>(())
 /// ```
-pub fn pad_sequences<S: AsRef<[f64]>>(sequences: &[S], opts: &PadSequences) -> Result<Tensor> {
+pub fn pad_sequences<T: SequenceValue, S: AsRef<[T]>>(
+    sequences: &[S],
+    opts: &PadSequences,
+) -> Result<Tensor> {
     let api = "pad_sequences";
     for (what, v) in [("padding", &opts.padding), ("truncating", &opts.truncating)] {
         if v != "pre" && v != "post" {
@@ -77,7 +101,7 @@ pub fn pad_sequences<S: AsRef<[f64]>>(sequences: &[S], opts: &PadSequences) -> R
         if s.is_empty() || maxlen == 0 {
             continue;
         }
-        let kept: &[f64] = if s.len() > maxlen {
+        let kept: &[T] = if s.len() > maxlen {
             if opts.truncating == "pre" {
                 &s[s.len() - maxlen..]
             } else {
@@ -87,10 +111,13 @@ pub fn pad_sequences<S: AsRef<[f64]>>(sequences: &[S], opts: &PadSequences) -> R
             s
         };
         let row = &mut out[i * maxlen..(i + 1) * maxlen];
-        if opts.padding == "post" {
-            row[..kept.len()].copy_from_slice(kept);
+        let at = if opts.padding == "post" {
+            0
         } else {
-            row[maxlen - kept.len()..].copy_from_slice(kept);
+            maxlen - kept.len()
+        };
+        for (o, &v) in row[at..at + kept.len()].iter_mut().zip(kept) {
+            *o = v.to_f64();
         }
     }
     Ok(Tensor::from_vec(out, &[n, maxlen])?.cast(opts.dtype)?)
