@@ -38,7 +38,9 @@ pub use pooling::{
     AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
     GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
 };
-pub use preprocessing::{Normalization, Rescaling};
+pub use preprocessing::{
+    CategoryEncoding, CenterCrop, Discretization, Normalization, Rescaling, Resizing,
+};
 pub use registry::{deserialize, from_config, register_layer};
 pub use regularization::{
     ActivityRegularization, Dropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
