@@ -315,9 +315,11 @@ impl<'a> Machine<'a> {
                         }
                     }
                 }
-                other => return Err(self.err(format!(
+                other => {
+                    return Err(self.err(format!(
                     "pickle opcode 0x{other:02x} is not used by NumPy arrays and is not supported"
-                ))),
+                )))
+                }
             }
         }
     }

@@ -33,7 +33,7 @@ fn invalid(msg: impl Into<String>) -> Error {
 ///
 /// let mut q = Discretization::with_num_bins(2);
 /// q.adapt(&Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[4])?)?;
-/// assert_eq!(q.bin_boundaries(), Some(&[3.0f32][..]));
+/// assert_eq!(q.bin_boundaries(), Some(&[2.0f32][..])); // Keras: [2.0]
 /// # Ok::<(), kiln::Error>(())
 /// ```
 pub struct Discretization {

@@ -174,7 +174,7 @@ pub(crate) fn resized_shape(api: &'static str, s: &Shape, h: usize, w: usize) ->
 /// use kiln_tensor::Tensor;
 /// let l = LayerRef::new(Resizing::new(2, 2).interpolation("nearest")?);
 /// let x = Tensor::from_vec((0..16).map(|v| v as f32).collect(), &[1, 4, 4, 1])?;
-/// assert_eq!(l.call(&x)?.to_vec::<f32>()?, vec![0.0, 2.0, 8.0, 10.0]);
+/// assert_eq!(l.call(&x)?.to_vec::<f32>()?, vec![5.0, 7.0, 13.0, 15.0]); // half-pixel centres
 /// # Ok::<(), kiln::Error>(())
 /// ```
 pub struct Resizing {
