@@ -51,6 +51,8 @@ const EXAMPLES: &[&str] = &[
     "s003_23_encoder_layer",
     "s003_24_vision_transformer",
     "s003_25_speech_transformer",
+    "s003_28_sine_simple_rnn",
+    "s003_29_sine_lstm",
 ];
 
 fn build_examples() {
@@ -216,4 +218,17 @@ fn attention_seed_examples() {
     for name in ["s003_20_transformer_encoder", "s003_21_transformer_decoder"] {
         assert_eq!(run(name).trim(), "", "{name}");
     }
+}
+
+#[test]
+fn sine_wave_rnn_seed_examples() {
+    let out = run("s003_28_sine_simple_rnn");
+    assert!(out.contains("Predictions shape: (90, 1)"), "{out}");
+    assert!(out.contains("Epoch 20/20"), "{out}");
+    // The example itself fails unless the LSTM's prediction MSE is below 1e-3.
+    let out = run("s003_29_sine_lstm");
+    assert!(
+        out.contains("Predictions shape: (90, 1)") && out.contains("LSTM prediction MSE: "),
+        "{out}"
+    );
 }
