@@ -164,10 +164,39 @@ def s003_44_bn_mlp():
     ])
 
 
+def s000_4_imdb_rnn():
+    # S000-4: Embedding(10000, 128) -> SimpleRNN(128) -> Dense(1, sigmoid) on padded length 500
+    return keras.Sequential([
+        keras.Input((500,)), layers.Embedding(10000, 128), layers.SimpleRNN(128),
+        layers.Dense(1, activation="sigmoid"),
+    ])
+
+
+def s003_28_sine_rnn():
+    return keras.Sequential([keras.Input((10, 1)), layers.SimpleRNN(50, activation="relu"), layers.Dense(1)])
+
+
+def s003_29_sine_lstm():
+    return keras.Sequential([keras.Input((10, 1)), layers.LSTM(50, activation="relu"), layers.Dense(1)])
+
+
+def sine_gru():
+    return keras.Sequential([keras.Input((10, 1)), layers.GRU(50, activation="relu"), layers.Dense(1)])
+
+
+def bidi_td_stack():
+    i = keras.Input((12, 8))
+    x = layers.Bidirectional(layers.LSTM(16, return_sequences=True))(i)
+    x = layers.TimeDistributed(layers.Dense(4))(x)
+    x = layers.GRU(6, reset_after=False)(x)
+    return keras.Model(i, layers.Dense(1)(x))
+
+
 BUILDERS = [mnist_mlp, s002_mlp, multi_io, linear_functional, s004_linear, frozen,
             trained_adam, trained_sgd, trained_sgd_momentum, trained_rmsprop_centered,
             trained_nadam, s002_2_cnn, s003_8_cnn, s003_10_resnet_like, s003_17_transpose,
-            s003_18_upsampling, s003_44_bn_mlp]
+            s003_18_upsampling, s003_44_bn_mlp, s000_4_imdb_rnn, s003_28_sine_rnn,
+            s003_29_sine_lstm, sine_gru, bidi_td_stack]
 
 
 def main():

@@ -52,6 +52,8 @@ const EXAMPLES: &[&str] = &[
     "s003_24_vision_transformer",
     "s003_25_speech_transformer",
     "transformer_classifier",
+    "s003_28_sine_simple_rnn",
+    "s003_29_sine_lstm",
 ];
 
 fn build_examples() {
@@ -224,4 +226,17 @@ fn transformer_learns_an_order_task() {
     // The example asserts test accuracy >= 0.95 itself; check the line is printed.
     let out = run("transformer_classifier");
     assert!(out.contains("test_accuracy: "), "{out}");
+}
+
+#[test]
+fn sine_wave_rnn_seed_examples() {
+    let out = run("s003_28_sine_simple_rnn");
+    assert!(out.contains("Predictions shape: (90, 1)"), "{out}");
+    assert!(out.contains("Epoch 20/20"), "{out}");
+    // The example itself fails unless the LSTM's prediction MSE is below 1e-3.
+    let out = run("s003_29_sine_lstm");
+    assert!(
+        out.contains("Predictions shape: (90, 1)") && out.contains("LSTM prediction MSE: "),
+        "{out}"
+    );
 }

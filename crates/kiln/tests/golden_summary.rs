@@ -173,6 +173,52 @@ fn build(name: &str) -> Model {
             Dense::new(10).activation("softmax").into(),
         ])
         .unwrap(),
+        "s000_4_imdb_rnn" => Model::sequential(vec![
+            Input::shape(&[500]).layer(),
+            kiln::layers::Embedding::new(10000, 128).into(),
+            kiln::layers::SimpleRNN::new(128).into(),
+            Dense::new(1).activation("sigmoid").into(),
+        ])
+        .unwrap(),
+        "s003_28_sine_rnn" => Model::sequential(vec![
+            kiln::layers::SimpleRNN::new(50)
+                .activation("relu")
+                .unwrap()
+                .input_shape(&[10, 1])
+                .into(),
+            Dense::new(1).into(),
+        ])
+        .unwrap(),
+        "s003_29_sine_lstm" => Model::sequential(vec![
+            kiln::layers::LSTM::new(50)
+                .activation("relu")
+                .unwrap()
+                .input_shape(&[10, 1])
+                .into(),
+            Dense::new(1).into(),
+        ])
+        .unwrap(),
+        "sine_gru" => Model::sequential(vec![
+            kiln::layers::GRU::new(50)
+                .activation("relu")
+                .unwrap()
+                .input_shape(&[10, 1])
+                .into(),
+            Dense::new(1).into(),
+        ])
+        .unwrap(),
+        "bidi_td_stack" => {
+            use kiln::layers::{Bidirectional, TimeDistributed, GRU, LSTM};
+            let i = Input::shape(&[12, 8]);
+            let x = Bidirectional::new(LSTM::new(16).return_sequences(true))
+                .unwrap()
+                .apply(&i)
+                .unwrap();
+            let x = TimeDistributed::new(Dense::new(4)).apply(&x).unwrap();
+            let x = GRU::new(6).reset_after(false).apply(&x).unwrap();
+            let o = Dense::new(1).apply(&x).unwrap();
+            Model::new(&[i], &[o]).unwrap()
+        }
         other => panic!("no builder for {other}"),
     }
 }
@@ -209,5 +255,5 @@ fn summaries_match_keras() {
         let got = build(name).summary_string(None);
         assert_eq!(got, want, "summary of {name}:\n{got}\nKeras:\n{want}");
     }
-    assert_eq!(cases.len(), 17);
+    assert_eq!(cases.len(), 22);
 }

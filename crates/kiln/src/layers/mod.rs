@@ -14,6 +14,7 @@ mod preprocessing;
 mod registry;
 mod regularization;
 mod reshaping;
+mod rnn;
 mod sequence;
 
 pub use self::activations::{LeakyReLU, PReLU, ReLU, Softmax, ELU};
@@ -49,5 +50,9 @@ pub use regularization::{
 pub use reshaping::{
     Cropping1D, Cropping2D, Flatten, Permute, RepeatVector, Reshape, UpSampling1D, UpSampling2D,
     ZeroPadding1D, ZeroPadding2D,
+};
+pub use rnn::{
+    Bidirectional, CellOptions, GRUCell, LSTMCell, MergeMode, RnnCell, SimpleRNN, SimpleRNNCell,
+    StackedRNNCells, TimeDistributed, GRU, LSTM, RNN,
 };
 pub use sequence::{Embedding, Masking};

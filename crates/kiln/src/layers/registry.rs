@@ -258,6 +258,8 @@ fn builtin(class: &str, c: &Value) -> Result<Option<LayerRef>> {
                 l
             } else if let Some(l) = super::attention::from_config(class, c)? {
                 l
+            } else if let Some(l) = super::rnn::from_config(class, c)? {
+                l
             } else {
                 return Ok(None);
             }
