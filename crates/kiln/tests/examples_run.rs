@@ -54,6 +54,7 @@ const EXAMPLES: &[&str] = &[
     "transformer_classifier",
     "s003_28_sine_simple_rnn",
     "s003_29_sine_lstm",
+    "s000_4_imdb_simple_rnn",
 ];
 
 fn build_examples() {
@@ -70,10 +71,15 @@ fn build_examples() {
 }
 
 fn run(name: &str) -> String {
+    run_with_env(name, &[])
+}
+
+fn run_with_env(name: &str, vars: &[(&str, &str)]) -> String {
     assert!(EXAMPLES.contains(&name), "{name} is not in EXAMPLES");
     build_examples();
     let path = example(name);
     let out = Command::new(&path)
+        .envs(vars.iter().copied())
         .output()
         .unwrap_or_else(|e| panic!("running {}: {e}", path.display()));
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
@@ -239,4 +245,22 @@ fn sine_wave_rnn_seed_examples() {
         out.contains("Predictions shape: (90, 1)") && out.contains("LSTM prediction MSE: "),
         "{out}"
     );
+}
+
+#[test]
+fn imdb_simple_rnn_seed_example_on_a_small_stand_in() {
+    // The seed's full run (25,000 reviews x 500 steps x 10 epochs) is hours of CPU; the
+    // example takes its sizes from the environment.
+    let out = run_with_env(
+        "s000_4_imdb_simple_rnn",
+        &[
+            ("KILN_SAMPLES", "64"),
+            ("KILN_MAXLEN", "20"),
+            ("KILN_EPOCHS", "1"),
+            ("KILN_DATA_DIR", "/nonexistent"),
+        ],
+    );
+    assert!(out.contains("synthetic stand-in"), "{out}");
+    assert!(out.contains("x_train shape: [64, 20]"), "{out}");
+    assert!(out.contains("Trainable params: 1,313,025"), "{out}");
 }
