@@ -55,6 +55,8 @@ const EXAMPLES: &[&str] = &[
     "s003_28_sine_simple_rnn",
     "s003_29_sine_lstm",
     "s000_4_imdb_simple_rnn",
+    "s003_26_decision_transformer",
+    "s003_27_timeseries_transformer",
 ];
 
 fn build_examples() {
@@ -263,4 +265,19 @@ fn imdb_simple_rnn_seed_example_on_a_small_stand_in() {
     assert!(out.contains("synthetic stand-in"), "{out}");
     assert!(out.contains("x_train shape: [64, 20]"), "{out}");
     assert!(out.contains("Trainable params: 1,313,025"), "{out}");
+}
+
+#[test]
+fn decision_and_timeseries_transformer_seed_examples() {
+    assert_eq!(run("s003_26_decision_transformer").trim(), "(32, 100, 5)");
+    let out = run_with_env(
+        "s003_27_timeseries_transformer",
+        &[
+            ("KILN_EPOCHS", "1"),
+            ("KILN_ROWS", "100"),
+            ("KILN_DATA_DIR", "/nonexistent"),
+        ],
+    );
+    assert!(out.contains("synthetic stand-in"), "{out}");
+    assert!(out.contains("mean absolute error: "), "{out}");
 }
