@@ -18,6 +18,7 @@ pub mod image;
 pub mod npz;
 pub mod numpy_random;
 pub mod png;
+pub mod preprocessing;
 pub mod text;
 pub mod utils;
 
