@@ -101,6 +101,10 @@ pub struct RandomState {
 
 impl RandomState {
     /// `np.random.RandomState(seed)` / `np.random.seed(seed)` for an integer seed.
+    ///
+    /// ```
+    /// let _ = kiln_data::numpy_random::RandomState::new(42);
+    /// ```
     pub fn new(seed: u32) -> RandomState {
         RandomState {
             mt: Mt19937::new(seed),
@@ -108,6 +112,11 @@ impl RandomState {
     }
 
     /// `random_sample()`: a double in `[0, 1)` from two 32-bit outputs (53 bits).
+    ///
+    /// ```
+    /// let v = kiln_data::numpy_random::RandomState::new(1).random_sample();
+    /// assert!((0.0..1.0).contains(&v));
+    /// ```
     pub fn random_sample(&mut self) -> f64 {
         let a = f64::from(self.mt.next_u32() >> 5);
         let b = f64::from(self.mt.next_u32() >> 6);
@@ -115,11 +124,22 @@ impl RandomState {
     }
 
     /// `uniform(low, high)`: `low + (high - low) * random_sample()`.
+    ///
+    /// ```
+    /// let v = kiln_data::numpy_random::RandomState::new(0).uniform(-40.0, 40.0);
+    /// assert!((v - 3.9050803141859802).abs() < 1e-12); // np.random.RandomState(0).uniform(-40, 40)
+    /// ```
     pub fn uniform(&mut self, low: f64, high: f64) -> f64 {
         low + (high - low) * self.random_sample()
     }
 
     /// `randint(0, n)` for `1 <= n <= 2^32` (also `choice(n)`, `choice(list)`'s index).
+    ///
+    /// ```
+    /// let mut r = kiln_data::numpy_random::RandomState::new(0);
+    /// assert!(r.randint(3) < 3);
+    /// assert_eq!(r.randint(1), 0);
+    /// ```
     pub fn randint(&mut self, n: u64) -> u64 {
         if n <= 1 {
             return 0;
@@ -128,6 +148,11 @@ impl RandomState {
     }
 
     /// `permutation(n)` (a legacy shuffle of `arange(n)`).
+    ///
+    /// ```
+    /// use kiln_data::numpy_random::{shuffled_indices, RandomState};
+    /// assert_eq!(RandomState::new(7).permutation(6), shuffled_indices(6, 7));
+    /// ```
     pub fn permutation(&mut self, n: usize) -> Vec<usize> {
         let mut idx: Vec<usize> = (0..n).collect();
         for i in (1..n).rev() {

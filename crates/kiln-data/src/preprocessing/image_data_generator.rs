@@ -16,6 +16,12 @@ const API: &str = "ImageDataGenerator";
 
 /// A `preprocessing_function`: called on each image (rank 3) before the other
 /// standardization steps, returning an image of the same shape.
+///
+/// ```
+/// use std::sync::Arc;
+/// let f: kiln_data::preprocessing::image::PreprocessingFn = Arc::new(|x| Ok(x.clone()));
+/// # let _ = f;
+/// ```
 pub type PreprocessingFn = Arc<dyn Fn(&Tensor) -> Result<Tensor> + Send + Sync>;
 
 /// `width_shift_range` / `height_shift_range`, with Keras's three meanings.
@@ -439,6 +445,13 @@ impl ImageDataGenerator {
     }
 
     /// The effective configuration.
+    ///
+    /// ```
+    /// use kiln_data::preprocessing::image::{ImageDataGenerator, ImageDataGeneratorArgs};
+    /// let g = ImageDataGenerator::new(ImageDataGeneratorArgs { zca_whitening: true, ..Default::default() })?;
+    /// assert!(g.args().featurewise_center); // implied by ZCA, as in Keras
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
     pub fn args(&self) -> &ImageDataGeneratorArgs {
         &self.args
     }
@@ -583,6 +596,18 @@ impl ImageDataGenerator {
     /// `apply_transform(x, params)` on one `[h, w, c]` image: the affine transform
     /// ([`apply_affine_transform`] with this generator's fill mode, `cval` and order),
     /// then the channel shift, the flips and the brightness change, as Keras.
+    ///
+    /// ```
+    /// use kiln_data::preprocessing::image::{ImageDataGenerator, ImageDataGeneratorArgs, TransformParams};
+    /// use kiln_tensor::Tensor;
+    /// let g = ImageDataGenerator::new(ImageDataGeneratorArgs::default())?;
+    /// let x = Tensor::from_vec(vec![10.0f32, 20.0], &[2, 1, 1])?;
+    /// let p = TransformParams { flip_vertical: true, channel_shift_intensity: Some(5.0), ..Default::default() };
+    /// // Shifted and clipped to the image's range [10, 20], then flipped.
+    /// assert_eq!(g.apply_transform(&x, &p)?.to_vec::<f32>()?, vec![20.0, 15.0]);
+    /// assert!(g.apply_transform(&Tensor::from_vec(vec![1.0f32], &[1])?, &p).is_err());
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
     pub fn apply_transform(&self, x: &Tensor, p: &TransformParams) -> Result<Tensor> {
         let a = &self.args;
         let [h, w, c] = *x.shape() else {
@@ -642,6 +667,16 @@ impl ImageDataGenerator {
 
     /// `random_transform(x, seed)`: [`Self::get_random_transform`] then
     /// [`Self::apply_transform`].
+    ///
+    /// ```
+    /// use kiln_data::preprocessing::image::{ImageDataGenerator, ImageDataGeneratorArgs};
+    /// use kiln_tensor::{DType, Tensor};
+    /// let g = ImageDataGenerator::new(ImageDataGeneratorArgs { rotation_range: 30.0, ..Default::default() })?;
+    /// let x = Tensor::ones(&[4, 4, 3], DType::F32);
+    /// let a = g.random_transform(&x, Some(1))?;
+    /// assert_eq!(a.to_vec::<f32>()?, g.random_transform(&x, Some(1))?.to_vec::<f32>()?);
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
     pub fn random_transform(&self, x: &Tensor, seed: Option<u32>) -> Result<Tensor> {
         let p = self.get_random_transform(x.shape(), seed)?;
         self.apply_transform(x, &p)
@@ -666,6 +701,19 @@ impl ImageDataGenerator {
     /// `fit(x, augment, rounds, seed)`: with `augment`, the statistics are computed on
     /// `rounds` randomly transformed copies of `x` (drawn from
     /// `np.random.seed(seed)`'s stream).
+    ///
+    /// ```
+    /// use kiln_data::preprocessing::image::{ImageDataGenerator, ImageDataGeneratorArgs};
+    /// use kiln_tensor::Tensor;
+    /// let mut g = ImageDataGenerator::new(ImageDataGeneratorArgs {
+    ///     featurewise_std_normalization: true, horizontal_flip: true, ..Default::default()
+    /// })?;
+    /// let x = Tensor::from_vec(vec![0.0f32, 2.0, 4.0, 6.0], &[2, 1, 2, 1])?;
+    /// g.fit_with(&x, true, 3, Some(0))?;
+    /// // Flips do not change the statistics.
+    /// assert_eq!(g.mean, Some(vec![3.0]));
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
     pub fn fit_with(
         &mut self,
         x: &Tensor,

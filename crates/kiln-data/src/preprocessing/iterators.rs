@@ -203,6 +203,17 @@ impl FlowArgs {
 /// augmented, standardized images from an array (Keras's `for batch in
 /// datagen.flow(...)` loop, which never ends). [`NumpyArrayIterator::to_dataset`] gives
 /// a finite, re-iterable [`Dataset`] of one epoch per pass for `fit_dataset`.
+///
+/// ```
+/// use kiln_data::preprocessing::image::{FlowArgs, ImageDataGenerator, ImageDataGeneratorArgs};
+/// use kiln_tensor::{DType, Tensor};
+/// let g = ImageDataGenerator::new(ImageDataGeneratorArgs::default())?;
+/// let it = g.flow(&Tensor::zeros(&[3, 2, 2, 1], DType::F32), None, FlowArgs::new().batch_size(2))?;
+/// assert_eq!((it.len(), it.n(), it.is_empty()), (2, 3, false));
+/// // The stream never ends: epochs follow each other.
+/// assert_eq!(it.take(5).count(), 5);
+/// # Ok::<(), kiln_data::DataError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct NumpyArrayIterator {
     generator: Arc<ImageDataGenerator>,
@@ -508,6 +519,10 @@ impl FlowFromDirectoryArgs {
 
 /// The extensions `flow_from_directory` accepts (Keras's `white_list_formats`, matched
 /// as suffixes of the lower-cased name, without the dot, exactly as Keras does).
+///
+/// ```
+/// assert!(kiln_data::preprocessing::image::DIRECTORY_FORMATS.contains(&"tiff"));
+/// ```
 pub const DIRECTORY_FORMATS: [&str; 7] = ["png", "jpg", "jpeg", "bmp", "ppm", "tif", "tiff"];
 
 /// `DirectoryIterator`: endless batches of images loaded from class subfolders with
@@ -515,6 +530,25 @@ pub const DIRECTORY_FORMATS: [&str; 7] = ["png", "jpg", "jpeg", "bmp", "ppm", "t
 /// `class_mode`: `"categorical"` float32 one-hot `[b, classes]`, `"binary"`/`"sparse"`
 /// float32 `[b]` class indices, `"input"` the images again, `None` images only.
 /// [`DirectoryIterator::to_dataset`] is the `fit_dataset` form.
+///
+/// ```
+/// use kiln_data::image::encode_png;
+/// use kiln_data::preprocessing::image::{FlowFromDirectoryArgs, ImageDataGenerator, ImageDataGeneratorArgs};
+/// use kiln_tensor::{DType, Tensor};
+/// let dir = std::env::temp_dir().join(format!("kiln-di-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(dir.join("only")).unwrap();
+/// for i in 0..3 {
+///     let png = encode_png(&Tensor::zeros(&[4, 4, 3], DType::U8))?;
+///     std::fs::write(dir.join("only").join(format!("{i}.png")), png).unwrap();
+/// }
+/// let g = ImageDataGenerator::new(ImageDataGeneratorArgs::default())?;
+/// let args = FlowFromDirectoryArgs::new().target_size(2, 2).batch_size(2).class_mode(Some("sparse"));
+/// let it = g.flow_from_directory(&dir, args)?;
+/// assert_eq!((it.samples(), it.len(), it.is_empty()), (3, 2, false));
+/// assert_eq!(it.to_dataset().collect()?.len(), 2);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), kiln_data::DataError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct DirectoryIterator {
     generator: Arc<ImageDataGenerator>,
@@ -647,6 +681,11 @@ impl ImageDataGenerator {
                 labels.push(ci);
             }
         }
+        println!(
+            "Found {} images belonging to {} classes.",
+            filepaths.len(),
+            classes.len()
+        );
         let state = FlowState::new(filepaths.len(), args.batch_size, args.shuffle, args.seed)?;
         let rng = RandomState::new(state.rng_seed);
         Ok(DirectoryIterator {

@@ -220,6 +220,7 @@ pub(crate) fn index_directory(
     shuffle: bool,
     seed: u32,
     follow_links: bool,
+    verbose: bool,
 ) -> Result<Indexed> {
     let subdirs: Vec<String> = match labels {
         Labels::Inferred => {
@@ -296,6 +297,16 @@ pub(crate) fn index_directory(
             )
         }
     };
+    if verbose {
+        match &class_names {
+            None => println!("Found {} files.", file_paths.len()),
+            Some(c) => println!(
+                "Found {} files belonging to {} classes.",
+                file_paths.len(),
+                c.len()
+            ),
+        }
+    }
     if shuffle {
         let perm = shuffled_indices(file_paths.len(), seed);
         file_paths = perm.iter().map(|&i| file_paths[i].clone()).collect();
@@ -322,9 +333,12 @@ pub(crate) fn training_or_validation<T: Clone>(
         None => 0..n,
         Some(v) => {
             let val = (v * n as f64) as usize;
+            // Keras prints this whatever `verbose` says.
             if subset == "validation" {
+                println!("Using {val} files for validation.");
                 n - val..n
             } else {
+                println!("Using {} files for training.", n - val);
                 0..n - val
             }
         }

@@ -17,6 +17,10 @@ use crate::{DataError, Result};
 const API: &str = "image_dataset_from_directory";
 
 /// The file extensions `image_dataset_from_directory` lists (Keras's `ALLOWLIST_FORMATS`).
+///
+/// ```
+/// assert!(kiln_data::utils::IMAGE_FORMATS.contains(&".png"));
+/// ```
 pub const IMAGE_FORMATS: [&str; 5] = [".bmp", ".gif", ".jpeg", ".jpg", ".png"];
 
 /// The arguments of [`image_dataset_from_directory`], with Keras's defaults: inferred
@@ -60,6 +64,8 @@ pub struct ImageDatasetArgs {
     pub crop_to_aspect_ratio: bool,
     /// Pad to the target aspect ratio (not implemented: an error).
     pub pad_to_aspect_ratio: bool,
+    /// Print how many files and classes were found (Keras's message).
+    pub verbose: bool,
 }
 
 impl Default for ImageDatasetArgs {
@@ -79,6 +85,7 @@ impl Default for ImageDatasetArgs {
             follow_links: false,
             crop_to_aspect_ratio: false,
             pad_to_aspect_ratio: false,
+            verbose: true,
         }
     }
 }
@@ -144,6 +151,11 @@ impl ImageDatasetArgs {
         self.follow_links = follow;
         self
     }
+    /// Sets `verbose`.
+    pub fn verbose(mut self, verbose: bool) -> Self {
+        self.verbose = verbose;
+        self
+    }
     /// Sets `crop_to_aspect_ratio`.
     pub fn crop_to_aspect_ratio(mut self, crop: bool) -> Self {
         self.crop_to_aspect_ratio = crop;
@@ -153,6 +165,12 @@ impl ImageDatasetArgs {
 
 /// A dataset read from a directory, with Keras's `class_names` and `file_paths`
 /// attributes.
+///
+/// ```
+/// use kiln_data::utils::{image_dataset_from_directory, ImageDatasetArgs};
+/// let err = image_dataset_from_directory("/nonexistent", &ImageDatasetArgs::new()).unwrap_err();
+/// assert!(err.to_string().contains("/nonexistent"));
+/// ```
 #[derive(Debug, Clone)]
 pub struct DirectoryDataset {
     /// Batches of `(images, labels)` (or `images` alone without labels).
@@ -271,6 +289,7 @@ pub(crate) fn prepare(
     subset: Option<&str>,
     formats: &[&str],
     follow_links: bool,
+    verbose: bool,
 ) -> Result<(Indexed, Option<String>, u32)> {
     if let (Labels::List(l), Some(names)) = (labels, class_names) {
         if !names.is_empty() {
@@ -301,6 +320,7 @@ pub(crate) fn prepare(
         shuffle,
         seed,
         follow_links,
+        verbose,
     )?;
     if label_mode.as_deref() == Some("binary")
         && indexed.class_names.as_ref().map_or(0, Vec::len) != 2
@@ -469,6 +489,7 @@ fn build(directory: &Path, args: &ImageDatasetArgs) -> Result<Vec<DirectoryDatas
         args.subset.as_deref(),
         &IMAGE_FORMATS,
         args.follow_links,
+        args.verbose,
     )?;
     let loader = Arc::new(Loader {
         size: args.image_size,

@@ -42,6 +42,8 @@ pub struct TextDatasetArgs {
     pub subset: Option<String>,
     /// Descend into symlinked subdirectories.
     pub follow_links: bool,
+    /// Print how many files and classes were found (Keras's message).
+    pub verbose: bool,
 }
 
 impl Default for TextDatasetArgs {
@@ -57,6 +59,7 @@ impl Default for TextDatasetArgs {
             validation_split: None,
             subset: None,
             follow_links: false,
+            verbose: true,
         }
     }
 }
@@ -101,6 +104,11 @@ impl TextDatasetArgs {
         self.seed = Some(seed);
         self
     }
+    /// Sets `verbose`.
+    pub fn verbose(mut self, verbose: bool) -> Self {
+        self.verbose = verbose;
+        self
+    }
     /// Sets `validation_split` and `subset`.
     pub fn validation_split(mut self, split: f64, subset: &str) -> Self {
         self.validation_split = Some(split);
@@ -112,6 +120,11 @@ impl TextDatasetArgs {
 /// One batch of a [`TextDataset`]: the texts and, with labels, their label tensor
 /// (`[batch]` int32, `[batch, n]` or `[batch, 1]` float32; unbatched: one text and the
 /// label of one sample).
+///
+/// ```
+/// let b = kiln_data::utils::TextBatch { texts: vec!["hi".into()], labels: None };
+/// assert_eq!(b.texts.len(), 1);
+/// ```
 #[derive(Debug, Clone)]
 pub struct TextBatch {
     /// The file contents.
@@ -124,6 +137,24 @@ pub struct TextBatch {
 /// no string tensors, so this is its own re-iterable type: each [`TextDataset::iter`]
 /// is one pass of [`TextBatch`]es (shuffled again each pass when `shuffle`), and
 /// `class_names` is Keras's attribute.
+///
+/// ```
+/// use kiln_data::utils::{text_dataset_from_directory, TextDatasetArgs};
+/// let dir = std::env::temp_dir().join(format!("kiln-tds-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(dir.join("a")).unwrap();
+/// for i in 0..3 {
+///     std::fs::write(dir.join("a").join(format!("{i}.txt")), format!("text {i}")).unwrap();
+/// }
+/// let args = TextDatasetArgs::new().batch_size(Some(2)).seed(4);
+/// let ds = text_dataset_from_directory(&dir, &args)?;
+/// assert_eq!(ds.cardinality().as_i64(), 2);
+/// let mut all: Vec<String> = ds.iter().map(|b| b.unwrap().texts).flatten().collect();
+/// all.sort();
+/// assert_eq!(all, vec!["text 0", "text 1", "text 2"]);
+/// assert_eq!(ds.collect()?.len(), 2);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), kiln_data::DataError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct TextDataset {
     /// The class names in label order (`None` without labels).
@@ -245,6 +276,7 @@ fn build(directory: &Path, args: &TextDatasetArgs) -> Result<Vec<TextDataset>> {
         args.subset.as_deref(),
         &[".txt"],
         args.follow_links,
+        args.verbose,
     )?;
     let subsets: Vec<(&str, bool)> = match args.subset.as_deref() {
         Some("both") => vec![("training", args.shuffle), ("validation", false)],
