@@ -388,20 +388,25 @@ impl NumpyArrayIterator {
     /// let x = Tensor::zeros(&[5, 2, 2, 1], DType::F32);
     /// let y = Tensor::zeros(&[5, 1], DType::F32);
     /// let ds = g.flow(&x, Some(&y), FlowArgs::new().batch_size(2).seed(3))?.to_dataset();
+    /// assert_eq!(ds.cardinality().as_i64(), 3);
     /// assert_eq!(ds.collect()?.len(), 3);
     /// # Ok::<(), kiln_data::DataError>(())
     /// ```
     pub fn to_dataset(&self) -> Dataset {
         let base = self.clone();
+        let steps = self.len();
         let epoch = Arc::new(AtomicU64::new(0));
+        // repeat + take gives the dataset its finite cardinality (one epoch) while each
+        // pass draws exactly one generator run.
         Dataset::from_generator(move || -> ElementIter {
             let e = epoch.fetch_add(1, Ordering::Relaxed);
             let mut it = base.clone();
             it.state = base.state.at_epoch(e);
             it.rng = RandomState::new(it.state.rng_seed);
-            let steps = it.len();
             Box::new((0..steps).map(move |_| it.next_batch()))
         })
+        .repeat(None)
+        .take(steps)
     }
 }
 
@@ -767,15 +772,19 @@ impl DirectoryIterator {
     /// `Model::fit_dataset`).
     pub fn to_dataset(&self) -> Dataset {
         let base = self.clone();
+        let steps = self.len();
         let epoch = Arc::new(AtomicU64::new(0));
+        // repeat + take gives the dataset its finite cardinality (one epoch) while each
+        // pass draws exactly one generator run.
         Dataset::from_generator(move || -> ElementIter {
             let e = epoch.fetch_add(1, Ordering::Relaxed);
             let mut it = base.clone();
             it.state = base.state.at_epoch(e);
             it.rng = RandomState::new(it.state.rng_seed);
-            let steps = it.len();
             Box::new((0..steps).map(move |_| it.next_batch()))
         })
+        .repeat(None)
+        .take(steps)
     }
 }
 
