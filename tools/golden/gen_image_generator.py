@@ -262,8 +262,30 @@ def directory_cases():
     return {"cases": out, "errors": errors}
 
 
+def save_cases():
+    """File names written by save_to_dir (the hash part is np.random.randint drawn from
+    the seeded stream after the batch's transforms)."""
+    import tempfile
+    x = (rng("flow/x").rand(7, 4, 5, 3) * 255).astype(np.float32)
+    out = {}
+    with tempfile.TemporaryDirectory() as d:
+        it = ImageDataGenerator(horizontal_flip=True).flow(
+            x, batch_size=3, shuffle=True, seed=5, save_to_dir=d, save_prefix="aug")
+        for _ in range(3):
+            next(it)
+        out["flow"] = sorted(os.listdir(d))
+    with tempfile.TemporaryDirectory() as d:
+        it = ImageDataGenerator().flow_from_directory(
+            TREE, target_size=(2, 2), batch_size=5, shuffle=False, seed=1,
+            save_to_dir=d, save_prefix="dir", save_format="jpeg")
+        next(it)
+        out["directory"] = sorted(os.listdir(d))
+    return out
+
+
 def main():
     data = {
+        "save_to_dir": save_cases(),
         "fit": fit_cases(),
         "transform": transform_cases(),
         "random": random_cases(),

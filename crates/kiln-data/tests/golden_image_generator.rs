@@ -598,3 +598,61 @@ fn bad_input_is_an_error() {
         assert!(ImageDataGenerator::new(a).is_err());
     }
 }
+
+#[test]
+fn save_to_dir_names_match_keras() {
+    use kiln_data::preprocessing::image::SaveToDir;
+    let root = fixture();
+    let want = |k: &str| -> Vec<String> {
+        root["save_to_dir"][k]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+    let listing = |d: &Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let base = std::env::temp_dir().join(format!("kiln-save-{}", std::process::id()));
+    let (d1, d2) = (base.join("flow"), base.join("dir"));
+    std::fs::create_dir_all(&d1).unwrap();
+    std::fs::create_dir_all(&d2).unwrap();
+    let x = tensor(&fixture()["flow"]["x"]);
+    let g = ImageDataGenerator::new(ImageDataGeneratorArgs {
+        horizontal_flip: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let mut fa = FlowArgs::new().batch_size(3).seed(5);
+    fa.save_to_dir = Some(SaveToDir::new(&d1, "aug", "png"));
+    let mut it = g.flow(&x, None, fa).unwrap();
+    for _ in 0..3 {
+        it.next().unwrap().unwrap();
+    }
+    assert_eq!(listing(&d1), want("flow"));
+    let plain = ImageDataGenerator::new(ImageDataGeneratorArgs::default()).unwrap();
+    let mut a = FlowFromDirectoryArgs::new()
+        .target_size(2, 2)
+        .batch_size(5)
+        .shuffle(false)
+        .seed(1);
+    a.save_to_dir = Some(SaveToDir::new(&d2, "dir", "jpeg"));
+    let mut it = plain
+        .flow_from_directory(fixtures().join("dirtree"), a)
+        .unwrap();
+    it.next().unwrap().unwrap();
+    assert_eq!(listing(&d2), want("directory"));
+    // The saved PNGs decode to the batch's size.
+    let png = std::fs::read(d1.join(&want("flow")[0])).unwrap();
+    assert_eq!(
+        kiln_data::image::decode_png(&png, 0).unwrap().shape(),
+        &[4, 5, 3]
+    );
+    std::fs::remove_dir_all(&base).unwrap();
+}

@@ -15,5 +15,6 @@ pub use super::image_data_generator::{
     ZoomRange,
 };
 pub use super::iterators::{
-    DirectoryIterator, FlowArgs, FlowFromDirectoryArgs, NumpyArrayIterator, DIRECTORY_FORMATS,
+    DirectoryIterator, FlowArgs, FlowFromDirectoryArgs, NumpyArrayIterator, SaveToDir,
+    DIRECTORY_FORMATS,
 };

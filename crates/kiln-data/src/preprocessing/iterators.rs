@@ -118,6 +118,69 @@ fn stack(images: Vec<Tensor>, item_shape: &[usize]) -> Result<Tensor> {
     Ok(Tensor::stack(&refs, 0)?)
 }
 
+/// Where `save_to_dir` writes the yielded images (Keras's debugging aid).
+#[derive(Debug, Clone, Default)]
+pub struct SaveToDir {
+    /// The folder (must exist, as for Keras).
+    pub dir: PathBuf,
+    /// File name prefix.
+    pub prefix: String,
+    /// `"png"` or `"jpeg"`/`"jpg"` (quality 75, Pillow's default).
+    pub format: String,
+}
+
+impl SaveToDir {
+    /// `save_to_dir=dir, save_prefix=prefix, save_format=format`.
+    ///
+    /// ```
+    /// let s = kiln_data::preprocessing::image::SaveToDir::new("/tmp", "aug", "png");
+    /// assert_eq!(s.format, "png");
+    /// ```
+    pub fn new(dir: impl Into<PathBuf>, prefix: &str, format: &str) -> SaveToDir {
+        SaveToDir {
+            dir: dir.into(),
+            prefix: prefix.into(),
+            format: format.into(),
+        }
+    }
+
+    /// Writes image `k` of `batch` (`[n, h, w, c]`) as `{prefix}_{index}_{hash}.{format}`,
+    /// scaled to 0..255 like `array_to_img(scale=True)`; `hash` is
+    /// `np.random.randint(hash_bound)` from the iterator's stream, as in Keras.
+    fn save(
+        &self,
+        batch: &Tensor,
+        k: usize,
+        index: usize,
+        hash_bound: u64,
+        rng: &mut RandomState,
+    ) -> Result<()> {
+        let img = rows(batch, k, k + 1)?;
+        let img = img.reshape(
+            &batch.shape()[1..]
+                .iter()
+                .map(|&d| d as isize)
+                .collect::<Vec<_>>(),
+        )?;
+        let img = crate::image::array_to_img(&img, true)?;
+        let bytes = match self.format.to_lowercase().as_str() {
+            "png" => crate::image::encode_png(&img)?,
+            "jpeg" | "jpg" => crate::image::encode_jpeg(&img, 75)?,
+            f => {
+                return Err(invalid(
+                    "ImageDataGenerator save_to_dir",
+                    format!("save_format {f:?} is not supported (png or jpeg)"),
+                ))
+            }
+        };
+        let hash = rng.randint(hash_bound);
+        let path = self
+            .dir
+            .join(format!("{}_{index}_{hash}.{}", self.prefix, self.format));
+        std::fs::write(&path, bytes).map_err(|e| crate::idx::io_err(&path, e))
+    }
+}
+
 /// Rows `idx` of `t` along axis 0.
 fn gather_rows(t: &Tensor, idx: &[usize]) -> Result<Tensor> {
     let ind = Tensor::from_vec(
@@ -152,6 +215,8 @@ pub struct FlowArgs {
     pub subset: Option<String>,
     /// Skip the check that both subsets contain the same classes.
     pub ignore_class_split: bool,
+    /// Also write each yielded image to a folder.
+    pub save_to_dir: Option<SaveToDir>,
 }
 
 impl Default for FlowArgs {
@@ -163,6 +228,7 @@ impl Default for FlowArgs {
             seed: None,
             subset: None,
             ignore_class_split: false,
+            save_to_dir: None,
         }
     }
 }
@@ -220,6 +286,7 @@ pub struct NumpyArrayIterator {
     x: Tensor,
     y: Option<Tensor>,
     sample_weight: Option<Tensor>,
+    save_to_dir: Option<SaveToDir>,
     state: FlowState,
     rng: RandomState,
 }
@@ -333,6 +400,7 @@ impl ImageDataGenerator {
             x,
             y,
             sample_weight: sw,
+            save_to_dir: args.save_to_dir.clone(),
             state,
             rng,
         })
@@ -367,6 +435,11 @@ impl NumpyArrayIterator {
             images.push(self.generator.standardize(&img)?);
         }
         let bx = stack(images, &item_shape)?;
+        if let Some(save) = &self.save_to_dir {
+            for (k, &j) in idx.iter().enumerate() {
+                save.save(&bx, k, j, 10_000, &mut self.rng)?;
+            }
+        }
         let Some(y) = &self.y else {
             return Ok(bx.into());
         };
@@ -450,6 +523,8 @@ pub struct FlowFromDirectoryArgs {
     pub interpolation: String,
     /// Centre-crop to the target aspect ratio (not implemented: an error).
     pub keep_aspect_ratio: bool,
+    /// Also write each yielded image to a folder.
+    pub save_to_dir: Option<SaveToDir>,
 }
 
 impl Default for FlowFromDirectoryArgs {
@@ -466,6 +541,7 @@ impl Default for FlowFromDirectoryArgs {
             subset: None,
             interpolation: "nearest".into(),
             keep_aspect_ratio: false,
+            save_to_dir: None,
         }
     }
 }
@@ -571,6 +647,7 @@ pub struct DirectoryIterator {
     color_mode: ColorMode,
     target_size: (usize, usize),
     interpolation: Interpolation,
+    save_to_dir: Option<SaveToDir>,
     state: FlowState,
     rng: RandomState,
 }
@@ -704,6 +781,7 @@ impl ImageDataGenerator {
             color_mode,
             target_size: args.target_size,
             interpolation,
+            save_to_dir: args.save_to_dir.clone(),
             state,
             rng,
         })
@@ -748,6 +826,11 @@ impl DirectoryIterator {
             images.push(self.generator.standardize(&x)?);
         }
         let bx = stack(images, &item_shape)?;
+        if let Some(save) = &self.save_to_dir {
+            for (k, &j) in idx.iter().enumerate() {
+                save.save(&bx, k, j, 10_000_000, &mut self.rng)?;
+            }
+        }
         let y = match self.class_mode.as_deref() {
             None => return Ok(bx.into()),
             Some("input") => bx.clone(),
