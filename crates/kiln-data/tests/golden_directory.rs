@@ -80,6 +80,7 @@ fn image_args(kw: &Value) -> ImageDatasetArgs {
             }
             "interpolation" => a = a.interpolation(v.as_str().unwrap()),
             "crop_to_aspect_ratio" => a = a.crop_to_aspect_ratio(v.as_bool().unwrap()),
+            "pad_to_aspect_ratio" => a = a.pad_to_aspect_ratio(v.as_bool().unwrap()),
             other => panic!("unhandled kwarg {other}"),
         }
     }
@@ -236,7 +237,7 @@ fn image_dataset_matches_keras() {
         }
         ran += 1;
     }
-    assert_eq!(ran, 23);
+    assert_eq!(ran, 25);
     assert!(values > 1000, "only {values} pixel values compared");
 }
 

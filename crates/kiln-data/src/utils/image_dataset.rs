@@ -11,7 +11,7 @@ use super::directory::{
 };
 use crate::dataset::{Dataset, Element};
 use crate::idx::io_err;
-use crate::image::{crop_to_bounding_box, decode_image, resize, ResizeMethod};
+use crate::image::{crop_to_bounding_box, decode_image, pad_to_bounding_box, resize, ResizeMethod};
 use crate::{DataError, Result};
 
 const API: &str = "image_dataset_from_directory";
@@ -62,7 +62,8 @@ pub struct ImageDatasetArgs {
     pub follow_links: bool,
     /// Centre-crop to the target aspect ratio before resizing (Keras's `smart_resize`).
     pub crop_to_aspect_ratio: bool,
-    /// Pad to the target aspect ratio (not implemented: an error).
+    /// Resize keeping the aspect ratio and zero-pad to `image_size`
+    /// (`tf.image.resize_with_pad`).
     pub pad_to_aspect_ratio: bool,
     /// Print how many files and classes were found (Keras's message).
     pub verbose: bool,
@@ -156,6 +157,11 @@ impl ImageDatasetArgs {
         self.verbose = verbose;
         self
     }
+    /// Sets `pad_to_aspect_ratio`.
+    pub fn pad_to_aspect_ratio(mut self, pad: bool) -> Self {
+        self.pad_to_aspect_ratio = pad;
+        self
+    }
     /// Sets `crop_to_aspect_ratio`.
     pub fn crop_to_aspect_ratio(mut self, crop: bool) -> Self {
         self.crop_to_aspect_ratio = crop;
@@ -215,6 +221,7 @@ struct Loader {
     channels: usize,
     method: ResizeMethod,
     crop: bool,
+    pad: bool,
 }
 
 impl Loader {
@@ -228,7 +235,11 @@ impl Loader {
         if self.crop {
             img = smart_crop(&img, self.size)?;
         }
-        let out = resize(&img, self.size, self.method, false, false).map_err(corrupt)?;
+        let out = if self.pad {
+            resize_with_pad(&img, self.size, self.method).map_err(corrupt)?
+        } else {
+            resize(&img, self.size, self.method, false, false).map_err(corrupt)?
+        };
         // tf.image.resize returns float32 except for nearest, which keeps uint8.
         Ok(if self.method == ResizeMethod::Nearest {
             out
@@ -251,6 +262,25 @@ fn smart_crop(img: &Tensor, (th, tw): (usize, usize)) -> Result<Tensor> {
     let hs = ((h - ch) as f32 / 2.0) as usize;
     let ws = ((w - cw) as f32 / 2.0) as usize;
     crop_to_bounding_box(img, hs, ws, ch, cw)
+}
+
+/// `tf.image.resize_with_pad`: resize to fit inside the target keeping the aspect ratio
+/// (TF's float32 arithmetic), then zero-pad centred.
+fn resize_with_pad(img: &Tensor, (th, tw): (usize, usize), method: ResizeMethod) -> Result<Tensor> {
+    let [h, w, _] = *img.shape() else {
+        return Err(invalid(
+            API,
+            format!("expected a rank-3 image, got {:?}", img.shape()),
+        ));
+    };
+    let (fh, fw, fth, ftw) = (h as f32, w as f32, th as f32, tw as f32);
+    let ratio = (fw / ftw).max(fh / fth);
+    let (rh, rw) = (fh / ratio, fw / ratio);
+    let (ih, iw) = (rh.floor() as usize, rw.floor() as usize);
+    let ph = ((fth - rh) / 2.0).floor().max(0.0) as usize;
+    let pw = ((ftw - rw) / 2.0).floor().max(0.0) as usize;
+    let resized = resize(img, (ih.max(1), iw.max(1)), method, false, false)?;
+    pad_to_bounding_box(&resized, ph, pw, th, tw)
 }
 
 fn parse_method(interpolation: &str) -> Result<ResizeMethod> {
@@ -380,7 +410,7 @@ pub(crate) fn subset_dataset(
 /// with [`decode_image`] (PNG and JPEG; a BMP or GIF file gives an `Err` when its batch
 /// is read) and resized with [`resize`].
 ///
-/// Not implemented (an `Err`): `pad_to_aspect_ratio`, the lanczos/gaussian/mitchellcubic
+/// Not implemented (an `Err`): the lanczos/gaussian/mitchellcubic
 /// interpolations, `subset = "both"` here (use
 /// [`image_dataset_from_directory_both`]).
 ///
@@ -474,8 +504,11 @@ fn build(directory: &Path, args: &ImageDatasetArgs) -> Result<Vec<DirectoryDatas
         ));
     }
     let method = parse_method(&args.interpolation)?;
-    if args.pad_to_aspect_ratio {
-        return Err(invalid(API, "pad_to_aspect_ratio is not implemented"));
+    if args.pad_to_aspect_ratio && args.crop_to_aspect_ratio {
+        return Err(invalid(
+            API,
+            "Only one of `pad_to_aspect_ratio`, `crop_to_aspect_ratio` can be set to `True`.",
+        ));
     }
     let (indexed, label_mode, seed) = prepare(
         API,
@@ -496,6 +529,7 @@ fn build(directory: &Path, args: &ImageDatasetArgs) -> Result<Vec<DirectoryDatas
         channels,
         method,
         crop: args.crop_to_aspect_ratio,
+        pad: args.pad_to_aspect_ratio,
     });
     let subsets: Vec<(&str, bool)> = match args.subset.as_deref() {
         Some("both") => vec![("training", args.shuffle), ("validation", false)],
