@@ -19,6 +19,7 @@ pub mod npy_object;
 pub mod npz;
 pub mod numpy_random;
 pub mod png;
+pub mod preprocessing;
 pub mod text;
 pub mod utils;
 

@@ -1,7 +1,9 @@
-//! NumPy's legacy `RandomState` (MT19937) shuffle, so Keras's dataset splits that use
-//! `np.random.RandomState(seed).shuffle(indices)` come out identical.
+//! NumPy's legacy `RandomState` (MT19937): its shuffle, uniform doubles and bounded
+//! integers, so Keras code that draws from `np.random` with a seed (dataset splits,
+//! `ImageDataGenerator`'s random transforms) comes out identical.
 
 /// MT19937 seeded as `np.random.RandomState(seed)` does for an integer seed.
+#[derive(Clone, Debug)]
 pub struct Mt19937 {
     mt: [u32; 624],
     pos: usize,
@@ -45,8 +47,9 @@ impl Mt19937 {
         y ^ (y >> 18)
     }
 
-    /// Uniform in `[0, max]` by masked rejection, as NumPy's `random_interval`.
-    fn interval(&mut self, max: u32) -> u32 {
+    /// Uniform in `[0, max]` by masked rejection, as NumPy's `random_interval` (and
+    /// `randint(0, max + 1)` for ranges below 2^32).
+    pub fn interval(&mut self, max: u32) -> u32 {
         if max == 0 {
             return 0;
         }
@@ -92,4 +95,81 @@ pub fn shuffle_with(rng: &mut Mt19937, n: usize) -> Vec<usize> {
         idx.swap(i, j);
     }
     idx
+}
+
+/// `np.random.RandomState`: the legacy generator with the draws Keras's image utilities
+/// use.
+///
+/// ```
+/// use kiln_data::numpy_random::RandomState;
+/// // np.random.RandomState(0).random_sample() == 0.5488135039273248
+/// assert_eq!(RandomState::new(0).random_sample(), 0.5488135039273248);
+/// ```
+#[derive(Clone, Debug)]
+pub struct RandomState {
+    mt: Mt19937,
+}
+
+impl RandomState {
+    /// `np.random.RandomState(seed)` / `np.random.seed(seed)` for an integer seed.
+    ///
+    /// ```
+    /// let _ = kiln_data::numpy_random::RandomState::new(42);
+    /// ```
+    pub fn new(seed: u32) -> RandomState {
+        RandomState {
+            mt: Mt19937::new(seed),
+        }
+    }
+
+    /// `random_sample()`: a double in `[0, 1)` from two 32-bit outputs (53 bits).
+    ///
+    /// ```
+    /// let v = kiln_data::numpy_random::RandomState::new(1).random_sample();
+    /// assert!((0.0..1.0).contains(&v));
+    /// ```
+    pub fn random_sample(&mut self) -> f64 {
+        let a = f64::from(self.mt.next_u32() >> 5);
+        let b = f64::from(self.mt.next_u32() >> 6);
+        (a * 67_108_864.0 + b) / 9_007_199_254_740_992.0
+    }
+
+    /// `uniform(low, high)`: `low + (high - low) * random_sample()`.
+    ///
+    /// ```
+    /// let v = kiln_data::numpy_random::RandomState::new(0).uniform(-40.0, 40.0);
+    /// assert!((v - 3.9050803141859802).abs() < 1e-12); // np.random.RandomState(0).uniform(-40, 40)
+    /// ```
+    pub fn uniform(&mut self, low: f64, high: f64) -> f64 {
+        low + (high - low) * self.random_sample()
+    }
+
+    /// `randint(0, n)` for `1 <= n <= 2^32` (also `choice(n)`, `choice(list)`'s index).
+    ///
+    /// ```
+    /// let mut r = kiln_data::numpy_random::RandomState::new(0);
+    /// assert!(r.randint(3) < 3);
+    /// assert_eq!(r.randint(1), 0);
+    /// ```
+    pub fn randint(&mut self, n: u64) -> u64 {
+        if n <= 1 {
+            return 0;
+        }
+        u64::from(self.mt.interval((n - 1) as u32))
+    }
+
+    /// `permutation(n)` (a legacy shuffle of `arange(n)`).
+    ///
+    /// ```
+    /// use kiln_data::numpy_random::{shuffled_indices, RandomState};
+    /// assert_eq!(RandomState::new(7).permutation(6), shuffled_indices(6, 7));
+    /// ```
+    pub fn permutation(&mut self, n: usize) -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            let j = self.mt.interval(i as u32) as usize;
+            idx.swap(i, j);
+        }
+        idx
+    }
 }
