@@ -7,7 +7,7 @@
 For each fixture model: Keras loads kiln's .keras archive and predicts what it predicted
 for its own original (tools/golden/fixtures/saving/<name>.json), and load_weights reads
 kiln's .weights.h5 into a fresh copy. kiln_attention.keras (built and trained in kiln)
-must predict kiln's recorded predictions. Prints one line per check and a summary.
+and kiln_rnn.keras (LSTM into GRU) must predict kiln's recorded predictions. Prints one line per check and a summary.
 """
 
 import json
@@ -29,7 +29,7 @@ def arr(t):
 
 def main(out):
     checks = 0
-    for name in ["mlp", "cnn", "multi_input_shared", "batchnorm"]:
+    for name in ["mlp", "cnn", "multi_input_shared", "batchnorm", "lstm"]:
         with open(os.path.join(FIX, f"{name}.json")) as f:
             fx = json.load(f)
         xs = [arr(t) for t in fx["inputs"]]
@@ -58,6 +58,12 @@ def main(out):
     np.testing.assert_allclose(m.predict(arr(rec["x"]), verbose=0), arr(rec["y"]), rtol=1e-5, atol=1e-6)
     checks += 1
     print("ok  kiln_attention.keras (built and trained in kiln) predicts kiln's outputs in Keras")
+    with open(os.path.join(out, "kiln_rnn.json")) as f:
+        rec = json.load(f)
+    m = keras.models.load_model(os.path.join(out, "kiln_rnn.keras"))
+    np.testing.assert_allclose(m.predict(arr(rec["x"]), verbose=0), arr(rec["y"]), rtol=1e-5, atol=1e-6)
+    checks += 1
+    print("ok  kiln_rnn.keras (LSTM + GRU built and trained in kiln) predicts kiln's outputs in Keras")
     print(f"all {checks} checks passed (keras {keras.__version__})")
 
 

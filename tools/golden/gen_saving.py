@@ -4,7 +4,7 @@
 Writes tools/golden/fixtures/saving/<name>.keras (Keras v3 archive), <name>_legacy.h5
 (legacy HDF5 via model.save(..h5)) and <name>.json (the config.json text, a fixed input
 and Keras's predictions on it). Run from the repository root:
-    /work/venv-tf/bin/python tools/golden/gen_saving.py
+    /work/venv-tf/bin/python tools/golden/gen_saving.py [model names]
 """
 
 import json
@@ -68,12 +68,24 @@ def batchnorm():
     return m, [(4, 5)], True
 
 
-MODELS = {"mlp": mlp, "cnn": cnn, "multi_input_shared": multi_input_shared, "batchnorm": batchnorm}
+def lstm():
+    # Stacked recurrent layers: the weights live in each layer's `cell` in Keras's files.
+    m = keras.Sequential([keras.Input((7, 3)), L.LSTM(5, return_sequences=True),
+                          L.LSTM(4), L.Dense(2)], name="lstm_model")
+    return m, [(3, 7, 3)], True
+
+
+MODELS = {"mlp": mlp, "cnn": cnn, "multi_input_shared": multi_input_shared, "batchnorm": batchnorm,
+          "lstm": lstm}
 
 
 def main():
     os.makedirs(OUT, exist_ok=True)
+    # Names on the command line regenerate only those models (archives embed a save date).
+    wanted = sys.argv[1:] or list(MODELS)
     for name, make in MODELS.items():
+        if name not in wanted:
+            continue
         keras.utils.set_random_seed(0)
         model, shapes, train = make()
         g = rng(name)

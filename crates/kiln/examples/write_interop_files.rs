@@ -5,7 +5,9 @@
 //!
 //! `cargo run -p kiln --example write_interop_files -- OUT_DIR`
 
-use kiln::layers::{Dense, Flatten, Input, LayerApply, LayerRef, MultiHeadAttention, Reshape};
+use kiln::layers::{
+    Dense, Flatten, Input, LayerApply, LayerRef, MultiHeadAttention, Reshape, GRU, LSTM,
+};
 use kiln::models::{CompileArgs, FitArgs, Model};
 use kiln_tensor::random::Generator;
 use kiln_tensor::DType;
@@ -22,7 +24,7 @@ fn main() -> kiln::Result<()> {
     })?;
     let fixtures = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tools/golden/fixtures/saving");
-    for name in ["mlp", "cnn", "multi_input_shared", "batchnorm"] {
+    for name in ["mlp", "cnn", "multi_input_shared", "batchnorm", "lstm"] {
         let m = kiln::saving::load_model(fixtures.join(format!("{name}.keras")))?;
         kiln::saving::save_model(&m, out.join(format!("{name}.keras")))?;
         kiln::saving::save_weights(&m, out.join(format!("{name}.weights.h5")))?;
@@ -48,6 +50,30 @@ fn main() -> kiln::Result<()> {
     std::fs::write(
         out.join("kiln_attention.json"),
         format!("{{\"x\": {}, \"y\": {}}}", rows(&x)?, rows(&p)?),
+    )
+    .map_err(|e| kiln::Error::InvalidArgument {
+        api: "example",
+        msg: e.to_string(),
+    })?;
+    // A recurrent model built and trained in kiln (LSTM into GRU), saved with predictions.
+    kiln::utils::set_random_seed(4);
+    let mut rnn = Model::sequential(vec![
+        LSTM::new(4)
+            .return_sequences(true)
+            .input_shape(&[5, 3])
+            .into(),
+        GRU::new(3).into(),
+        Dense::new(1).into(),
+    ])?;
+    rnn.compile(CompileArgs::new().optimizer("adam").loss("mse"))?;
+    let xs = g.normal(&[16, 5, 3], 0.0, 1.0, DType::F32)?;
+    let ts = g.normal(&[16, 1], 0.0, 1.0, DType::F32)?;
+    rnn.fit(&xs, &ts, FitArgs::new().epochs(3).batch_size(4).verbose(0))?;
+    kiln::saving::save_model(&rnn, out.join("kiln_rnn.keras"))?;
+    let p = rnn.predict(&xs, 16, 0)?;
+    std::fs::write(
+        out.join("kiln_rnn.json"),
+        format!("{{\"x\": {}, \"y\": {}}}", rows(&xs)?, rows(&p)?),
     )
     .map_err(|e| kiln::Error::InvalidArgument {
         api: "example",

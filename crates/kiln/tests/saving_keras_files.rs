@@ -46,7 +46,7 @@ fn predictions(model: &kiln::models::Model, inputs: &[Tensor]) -> Vec<Tensor> {
     model.call_multi(inputs, false).unwrap()
 }
 
-const MODELS: [&str; 4] = ["mlp", "cnn", "multi_input_shared", "batchnorm"];
+const MODELS: [&str; 5] = ["mlp", "cnn", "multi_input_shared", "batchnorm", "lstm"];
 
 #[test]
 fn keras_archives_load_and_predict_like_keras() {
