@@ -79,3 +79,21 @@ impl PyRandom {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matches_cpython_for_wide_seeds_and_longer_lists() {
+        // random.seed(2**40 + 5); random.getrandbits(32)
+        assert_eq!(PyRandom::new((1 << 40) + 5).getrandbits(32), 2166296868);
+        // random.seed(123456789); x = list(range(20)); random.shuffle(x)
+        let mut v: Vec<usize> = (0..20).collect();
+        PyRandom::new(123456789).shuffle(&mut v);
+        assert_eq!(
+            v,
+            vec![18, 16, 11, 10, 1, 4, 2, 0, 3, 13, 7, 15, 5, 8, 6, 19, 9, 12, 17, 14]
+        );
+    }
+}

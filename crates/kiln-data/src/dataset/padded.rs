@@ -15,6 +15,12 @@ fn invalid(msg: String) -> DataError {
 }
 
 /// Target shape of one component: `None` dims pad to the longest in the batch.
+///
+/// ```
+/// use kiln_data::dataset::PaddedShape;
+/// let s: PaddedShape = vec![Some(10), None]; // TF's padded_shapes=[10, None]
+/// assert_eq!(s.len(), 2);
+/// ```
 pub type PaddedShape = Vec<Option<usize>>;
 
 pub(crate) struct PaddedBatch {
@@ -137,5 +143,115 @@ impl Node for PaddedBatch {
             Cardinality::Finite(n) => Cardinality::Finite(n.div_ceil(self.size)),
             other => other,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Dataset;
+    use super::*;
+    use kiln_tensor::DType;
+
+    fn seqs(lens: &[usize]) -> Vec<Element> {
+        lens.iter()
+            .map(|&n| {
+                let v: Vec<f32> = (0..n).map(|i| i as f32 + 1.0).collect();
+                Tensor::from_vec(v, &[n]).unwrap().into()
+            })
+            .collect()
+    }
+
+    fn ds(items: Vec<Element>) -> Dataset {
+        Dataset::from_generator(move || Box::new(items.clone().into_iter().map(Ok)))
+    }
+
+    #[test]
+    fn pads_to_batch_max_with_value_and_counts_batches() {
+        let d = Dataset::from_tensor_slices(Tensor::zeros(&[5, 2], DType::F32)).unwrap();
+        assert_eq!(
+            d.padded_batch(2, None, None, false)
+                .unwrap()
+                .cardinality()
+                .as_i64(),
+            3
+        );
+        assert_eq!(
+            d.padded_batch(2, None, None, true)
+                .unwrap()
+                .cardinality()
+                .as_i64(),
+            2
+        );
+        let b = ds(seqs(&[1, 3]))
+            .padded_batch(2, None, Some(9.5), false)
+            .unwrap();
+        let t = b.collect().unwrap()[0].as_tensor().unwrap().clone();
+        assert_eq!(t.shape(), &[2, 3]);
+        assert_eq!(t.to_vec::<f32>().unwrap(), vec![1., 9.5, 9.5, 1., 2., 3.]);
+    }
+
+    #[test]
+    fn pads_each_dict_component_separately() {
+        let mk = |n: usize, m: usize| {
+            Element::Dict(vec![
+                ("a".into(), Tensor::zeros(&[n], DType::I64).into()),
+                ("b".into(), Tensor::zeros(&[m, 2], DType::F32).into()),
+            ])
+        };
+        let out = ds(vec![mk(1, 3), mk(4, 1)])
+            .padded_batch(2, Some(vec![vec![None], vec![Some(5), None]]), None, false)
+            .unwrap()
+            .collect()
+            .unwrap();
+        let l = out[0].leaves();
+        assert_eq!(l[0].shape(), &[2, 4]);
+        assert_eq!(l[1].shape(), &[2, 5, 2]);
+    }
+
+    #[test]
+    fn rejects_bad_shapes_and_sizes() {
+        let d = ds(seqs(&[2, 4]));
+        assert!(d.padded_batch(0, None, None, false).is_err());
+        // A fixed dimension smaller than an element's length.
+        let e = d
+            .padded_batch(2, Some(vec![vec![Some(3)]]), None, false)
+            .unwrap()
+            .collect()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("smaller") && e.contains("= 4"), "{e}");
+        // Wrong rank, wrong number of shapes.
+        assert!(d
+            .padded_batch(2, Some(vec![vec![None, None]]), None, false)
+            .unwrap()
+            .collect()
+            .is_err());
+        assert!(d
+            .padded_batch(2, Some(vec![vec![None], vec![None]]), None, false)
+            .unwrap()
+            .collect()
+            .is_err());
+        // Elements of different ranks in one component.
+        let mixed = ds(vec![
+            Tensor::zeros(&[2], DType::F32).into(),
+            Tensor::zeros(&[2, 2], DType::F32).into(),
+        ]);
+        let e = mixed
+            .padded_batch(2, None, None, false)
+            .unwrap()
+            .collect()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("different ranks"), "{e}");
+        // Elements of different structure.
+        let mixed = ds(vec![
+            Tensor::zeros(&[2], DType::F32).into(),
+            Element::Tuple(vec![Tensor::zeros(&[2], DType::F32).into()]),
+        ]);
+        assert!(mixed
+            .padded_batch(2, None, None, false)
+            .unwrap()
+            .collect()
+            .is_err());
     }
 }

@@ -218,3 +218,52 @@ pub fn split_dataset(
         Dataset::from_tensor_slices(right)?,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kiln_tensor::{DType, Tensor};
+
+    #[test]
+    fn splits_tuples_and_shuffles_reproducibly() {
+        let x = Tensor::from_vec((0..12).map(|v| v as f32).collect(), &[6, 2]).unwrap();
+        let y = Tensor::from_vec((0..6i64).collect(), &[6]).unwrap();
+        let ds = Dataset::from_tensor_slices((x, y)).unwrap();
+        let (l, r) = split_dataset(&ds, Some(4.into()), None, true, Some(3)).unwrap();
+        let (l2, _) = split_dataset(&ds, Some(4.into()), None, true, Some(3)).unwrap();
+        let ys = |d: &Dataset| -> Vec<i64> {
+            d.collect()
+                .unwrap()
+                .iter()
+                .map(|e| e.leaves()[1].item::<i64>().unwrap())
+                .collect()
+        };
+        assert_eq!(ys(&l), ys(&l2));
+        assert_eq!((ys(&l).len(), ys(&r).len()), (4, 2));
+        let mut all = [ys(&l), ys(&r)].concat();
+        all.sort();
+        assert_eq!(all, (0..6).collect::<Vec<_>>());
+        // Unseeded shuffles still split every sample once.
+        let (l, r) = split_dataset(&ds, None, Some(0.5.into()), true, None).unwrap();
+        assert_eq!(ys(&l).len() + ys(&r).len(), 6);
+    }
+
+    #[test]
+    fn rejects_infinite_empty_and_ragged_datasets() {
+        let ds = Dataset::range(0, 4, 1).unwrap();
+        let e = split_dataset(&ds.repeat(None), Some(0.5.into()), None, false, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("infinite"), "{e}");
+        let e = split_dataset(&ds.take(0), Some(0.5.into()), None, false, None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("empty dataset"), "{e}");
+        let ragged = Dataset::from_generator(|| {
+            Box::new((1..5).map(|n| Ok(Tensor::zeros(&[n], DType::F32).into())))
+        });
+        assert!(split_dataset(&ragged, Some(0.5.into()), None, false, None).is_err());
+        assert!(split_dataset(&ds, None, None, false, None).is_err());
+        assert!(split_dataset(&ds, Some(f64::NAN.into()), None, false, None).is_err());
+    }
+}
