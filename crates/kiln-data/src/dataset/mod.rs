@@ -262,7 +262,8 @@ impl Dataset {
     /// per component (depth-first, as [`Element::leaves`]), where `Some(n)` pads that
     /// axis to exactly `n` (an element longer than `n` is an `Err`) and `None` pads to
     /// the batch maximum. Pads at the end with `padding_values` (default 0, cast to each
-    /// tensor's dtype). Elements of different structure or rank are an `Err`.
+    /// tensor's dtype; a value an integer or bool dtype cannot hold is an `Err`).
+    /// Elements of different structure or rank are an `Err`.
     ///
     /// Differences from TF: one padding value for all components; without
     /// `padded_shapes`, TF pads only axes its static element spec leaves unknown, while

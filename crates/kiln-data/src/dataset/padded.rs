@@ -2,7 +2,7 @@
 //! padding every component to a common shape first.
 
 use kiln_tensor::ops::manip::PadMode;
-use kiln_tensor::Tensor;
+use kiln_tensor::{DType, Tensor};
 
 use super::nodes::Node;
 use super::{Cardinality, Dataset, Element, ElementIter};
@@ -94,6 +94,7 @@ pub(crate) fn pad_and_stack(
                 }
             }
         }
+        check_value(i, col[0].dtype(), value)?;
         let padded: Vec<Tensor> = col
             .iter()
             .map(|t| {
@@ -113,6 +114,25 @@ pub(crate) fn pad_and_stack(
         stacked.push(Tensor::stack(&refs, 0)?);
     }
     Element::rebuild(first, &mut stacked.into_iter())
+}
+
+/// TF requires the padding value to have the component's dtype; kiln takes one `f64`
+/// and refuses values the dtype cannot hold instead of silently rounding them.
+fn check_value(component: usize, dtype: DType, value: f64) -> Result<()> {
+    let ok = match dtype {
+        DType::Bool => value == 0.0 || value == 1.0,
+        DType::U8 => value.fract() == 0.0 && (0.0..=255.0).contains(&value),
+        DType::I32 => value.fract() == 0.0 && (-2_147_483_648.0..=2_147_483_647.0).contains(&value),
+        DType::I64 => value.fract() == 0.0 && value.is_finite(),
+        _ => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "padding value {value} cannot be represented in component {component}'s dtype {dtype:?}"
+        )))
+    }
 }
 
 impl Node for PaddedBatch {
@@ -150,7 +170,6 @@ impl Node for PaddedBatch {
 mod tests {
     use super::super::Dataset;
     use super::*;
-    use kiln_tensor::DType;
 
     fn seqs(lens: &[usize]) -> Vec<Element> {
         lens.iter()
@@ -243,6 +262,15 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("different ranks"), "{e}");
+        // A padding value the dtype cannot hold.
+        let ints = ds(vec![Tensor::zeros(&[2], DType::I64).into()]);
+        let e = ints
+            .padded_batch(1, None, Some(0.5), false)
+            .unwrap()
+            .collect()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("0.5") && e.contains("I64"), "{e}");
         // Elements of different structure.
         let mixed = ds(vec![
             Tensor::zeros(&[2], DType::F32).into(),
