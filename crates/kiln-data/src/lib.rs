@@ -20,6 +20,7 @@ pub mod npz;
 pub mod numpy_random;
 pub mod png;
 pub mod preprocessing;
+pub mod python_random;
 pub mod text;
 pub mod utils;
 

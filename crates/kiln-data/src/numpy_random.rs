@@ -22,6 +22,47 @@ impl Mt19937 {
         Mt19937 { mt, pos: 624 }
     }
 
+    /// `init_by_array(key)`: the seeding CPython's `random.seed(int)` uses (the key is
+    /// the seed's 32-bit words, least significant first).
+    ///
+    /// ```
+    /// use kiln_data::numpy_random::Mt19937;
+    /// // random.seed(0); random.getrandbits(32) == 3626764237
+    /// assert_eq!(Mt19937::from_key(&[0]).next_u32(), 3626764237);
+    /// ```
+    pub fn from_key(key: &[u32]) -> Mt19937 {
+        let key: &[u32] = if key.is_empty() { &[0] } else { key };
+        let mut g = Mt19937::new(19_650_218);
+        let mt = &mut g.mt;
+        let (mut i, mut j) = (1usize, 0usize);
+        for _ in 0..624.max(key.len()) {
+            let prev = mt[i - 1] ^ (mt[i - 1] >> 30);
+            mt[i] = (mt[i] ^ prev.wrapping_mul(1_664_525))
+                .wrapping_add(key[j])
+                .wrapping_add(j as u32);
+            i += 1;
+            j += 1;
+            if i >= 624 {
+                mt[0] = mt[623];
+                i = 1;
+            }
+            if j >= key.len() {
+                j = 0;
+            }
+        }
+        for _ in 0..623 {
+            let prev = mt[i - 1] ^ (mt[i - 1] >> 30);
+            mt[i] = (mt[i] ^ prev.wrapping_mul(1_566_083_941)).wrapping_sub(i as u32);
+            i += 1;
+            if i >= 624 {
+                mt[0] = mt[623];
+                i = 1;
+            }
+        }
+        mt[0] = 0x8000_0000;
+        g
+    }
+
     fn twist(&mut self) {
         for i in 0..624 {
             let y = (self.mt[i] & 0x8000_0000) | (self.mt[(i + 1) % 624] & 0x7fff_ffff);

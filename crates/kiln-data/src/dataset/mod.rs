@@ -16,13 +16,16 @@
 //! # Ok::<(), kiln_data::DataError>(())
 //! ```
 //!
-//! Not yet implemented: `padded_batch`, `window`, file-backed `cache`.
+//! Not yet implemented: file-backed `cache`.
 
 mod element;
 mod nodes;
+mod padded;
 mod timeseries;
+mod window;
 
 pub use element::Element;
+pub use padded::PaddedShape;
 pub use timeseries::{timeseries_dataset_from_array, Timeseries};
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -253,6 +256,102 @@ impl Dataset {
         }))
     }
 
+    /// Batches `batch_size` consecutive elements, first padding every component to a
+    /// common shape (`tf.data.Dataset.padded_batch`). With `padded_shapes` `None`, each
+    /// component pads every axis to the longest in its batch; otherwise give one shape
+    /// per component (depth-first, as [`Element::leaves`]), where `Some(n)` pads that
+    /// axis to exactly `n` (an element longer than `n` is an `Err`) and `None` pads to
+    /// the batch maximum. Pads at the end with `padding_values` (default 0, cast to each
+    /// tensor's dtype; a value an integer or bool dtype cannot hold is an `Err`).
+    /// Elements of different structure or rank are an `Err`.
+    ///
+    /// Differences from TF: one padding value for all components; without
+    /// `padded_shapes`, TF pads only axes its static element spec leaves unknown, while
+    /// kiln (which keeps no static shapes) pads every axis that varies.
+    ///
+    /// ```
+    /// use kiln_data::dataset::Dataset;
+    /// use kiln_tensor::Tensor;
+    /// let ds = Dataset::from_generator(|| Box::new((1..4).map(|n| {
+    ///     Ok(Tensor::from_vec(vec![n as i64; n], &[n])?.into())
+    /// })));
+    /// let b = ds.padded_batch(3, None, None, false)?.collect()?;
+    /// assert_eq!(b[0].as_tensor()?.to_vec::<i64>()?, vec![1, 0, 0, 2, 2, 0, 3, 3, 3]);
+    /// let b = ds.padded_batch(2, Some(vec![vec![Some(4)]]), Some(-1.0), true)?.collect()?;
+    /// assert_eq!(b.len(), 1);
+    /// assert_eq!(b[0].as_tensor()?.to_vec::<i64>()?, vec![1, -1, -1, -1, 2, 2, -1, -1]);
+    /// // Padding to a length shorter than an element is an error.
+    /// let short = ds.padded_batch(3, Some(vec![vec![Some(2)]]), None, false)?;
+    /// assert!(short.collect().unwrap_err().to_string().contains("smaller"));
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn padded_batch(
+        &self,
+        batch_size: usize,
+        padded_shapes: Option<Vec<PaddedShape>>,
+        padding_values: Option<f64>,
+        drop_remainder: bool,
+    ) -> Result<Dataset> {
+        if batch_size == 0 {
+            return Err(invalid(
+                "Dataset.padded_batch",
+                "batch_size must be at least 1".into(),
+            ));
+        }
+        Ok(Dataset::from_node(padded::PaddedBatch {
+            input: self.clone(),
+            size: batch_size,
+            shapes: padded_shapes,
+            value: padding_values.unwrap_or(0.0),
+            drop_remainder,
+        }))
+    }
+
+    /// Groups elements into windows of `size` (`tf.data.Dataset.window`): window `i`
+    /// holds elements `i*shift + k*stride` for `k < size`; `shift` defaults to `size`,
+    /// `stride` to 1. Windows near the end are shorter unless `drop_remainder`. Zero
+    /// `size`, `shift` or `stride` is an `Err`.
+    ///
+    /// Deviation from TF: tf.data yields every window as a nested dataset; kiln yields
+    /// the window's elements stacked along a new first axis (keeping the element
+    /// structure), i.e. what `ds.window(size, ...).flat_map(lambda w: w.batch(size))`
+    /// gives in TF.
+    ///
+    /// ```
+    /// use kiln_data::dataset::Dataset;
+    /// let ds = Dataset::range(0, 7, 1)?.window(3, Some(1), 2, false)?;
+    /// let w: Vec<Vec<i64>> = ds.collect()?.iter()
+    ///     .map(|e| e.as_tensor().unwrap().to_vec::<i64>().unwrap()).collect();
+    /// assert_eq!(w, vec![vec![0, 2, 4], vec![1, 3, 5], vec![2, 4, 6], vec![3, 5], vec![4, 6], vec![5], vec![6]]);
+    /// assert_eq!(Dataset::range(0, 7, 1)?.window(3, Some(1), 2, true)?.cardinality().as_i64(), 3);
+    /// assert!(Dataset::range(0, 7, 1)?.window(0, None, 1, false).is_err());
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn window(
+        &self,
+        size: usize,
+        shift: Option<usize>,
+        stride: usize,
+        drop_remainder: bool,
+    ) -> Result<Dataset> {
+        let shift = shift.unwrap_or(size);
+        for (name, v) in [("size", size), ("shift", shift), ("stride", stride)] {
+            if v == 0 {
+                return Err(invalid(
+                    "Dataset.window",
+                    format!("`{name}` must be greater than zero, got 0"),
+                ));
+            }
+        }
+        Ok(Dataset::from_node(window::Window {
+            input: self.clone(),
+            size,
+            shift,
+            stride,
+            drop_remainder,
+        }))
+    }
+
     /// Splits every element along its first axis (the inverse of `batch`).
     pub fn unbatch(&self) -> Dataset {
         Dataset::from_node(Unbatch {
@@ -353,7 +452,7 @@ pub(crate) fn stack_elements(api: &'static str, items: &[Element]) -> Result<Ele
             return Err(invalid(
                 api,
                 format!(
-                    "cannot batch tensors of different shapes {:?} and {:?} (padded_batch is not implemented yet)",
+                    "cannot batch tensors of different shapes {:?} and {:?} (use padded_batch for ragged elements)",
                     shape0,
                     bad.shape()
                 ),

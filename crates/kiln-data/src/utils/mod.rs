@@ -1,5 +1,5 @@
 //! `keras.utils` data helpers ([`to_categorical`], [`normalize`], [`pad_sequences`],
-//! [`image_dataset_from_directory`], [`text_dataset_from_directory`]) and
+//! [`image_dataset_from_directory`], [`text_dataset_from_directory`], [`split_dataset`]) and
 //! scikit-learn-style scalers ([`MinMaxScaler`], [`StandardScaler`]).
 
 mod categorical;
@@ -7,6 +7,7 @@ pub(crate) mod directory;
 mod image_dataset;
 mod scalers;
 mod sequences;
+mod split;
 mod text_dataset;
 
 pub use categorical::{normalize, to_categorical};
@@ -17,6 +18,7 @@ pub use image_dataset::{
 };
 pub use scalers::{MinMaxScaler, StandardScaler};
 pub use sequences::{pad_sequences, PadSequences, SequenceValue};
+pub use split::{split_dataset, SplitSize};
 pub use text_dataset::{
     text_dataset_from_directory, text_dataset_from_directory_both, TextBatch, TextDataset,
     TextDatasetArgs,
