@@ -163,7 +163,7 @@ pub fn workload_benches() -> Vec<Bench> {
 pub mod workloads {
     use super::*;
     use kiln_tensor::ops::conv::Padding; // expected location of the conv padding enum
-    use kiln_tensor::{GradientTape, Variable};
+    use kiln_tensor::GradientTape;
 
     fn matmul(n: usize, k: usize, m: usize) -> Result<Body> {
         let mut g = Generator::from_seed(0);
@@ -357,42 +357,27 @@ pub mod workloads {
         }))
     }
 
-    /// LSTM, 64 features -> 128 units, 100 steps, batch 64: forward over the sequence and
-    /// the gradient of the sum of all outputs w.r.t. the weights (gates i, f, c, o).
+    /// LSTM, 64 features -> 128 units, 100 steps, batch 64: the `kiln::layers::LSTM` layer
+    /// (`return_sequences`) over the sequence and the gradient of the sum of all outputs
+    /// w.r.t. its weights, as `torch.nn.LSTM(64, 128)` with `out.sum().backward()`.
     fn lstm_fwdbwd() -> Result<Body> {
+        let keras = |e: kiln::Error| kiln_tensor::Error::InvalidArgument {
+            op: "bench lstm",
+            msg: e.to_string(),
+        };
         let mut g = Generator::from_seed(0);
         let (units, feat, batch, steps) = (128usize, 64usize, 64usize, 100usize);
-        let lim = 1.0 / (units as f64).sqrt();
-        let w = Variable::new(
-            g.uniform(&[feat, 4 * units], -lim, lim, DType::F32)?,
-            "kernel",
-            true,
-        );
-        let u = Variable::new(
-            g.uniform(&[units, 4 * units], -lim, lim, DType::F32)?,
-            "recurrent",
-            true,
-        );
-        let b = Variable::new(Tensor::zeros(&[4 * units], DType::F32), "bias", true);
-        let xs: Vec<Tensor> = (0..steps)
-            .map(|_| randn(&mut g, &[batch, feat]))
-            .collect::<Result<_>>()?;
+        let lstm =
+            kiln::layers::LayerRef::new(kiln::layers::LSTM::new(units).return_sequences(true));
+        lstm.build(&[vec![None, Some(steps), Some(feat)]])
+            .map_err(keras)?;
+        let weights = lstm.trainable_weights();
+        let x = randn(&mut g, &[batch, steps, feat])?;
         Ok(Box::new(move || {
             let tape = GradientTape::new();
-            let (wv, uv, bv) = (w.value(), u.value(), b.value());
-            let mut h = Tensor::zeros(&[batch, units], DType::F32);
-            let mut c = h.clone();
-            let mut total = Tensor::scalar(0.0f32);
-            for x in &xs {
-                let z = x.matmul(&wv)?.add(&h.matmul(&uv)?)?.add(&bv)?;
-                let gates = z.split(4, -1)?;
-                let (i, f) = (gates[0].sigmoid()?, gates[1].sigmoid()?);
-                let (cc, o) = (gates[2].tanh()?, gates[3].sigmoid()?);
-                c = f.mul(&c)?.add(&i.mul(&cc)?)?;
-                h = o.mul(&c.tanh()?)?;
-                total = total.add(&h.sum_all()?)?;
-            }
-            black_box(tape.gradient(&total, &[&w, &u, &b])?);
+            let y = lstm.call(&x).map_err(keras)?;
+            let total = y.sum_all()?;
+            black_box(tape.gradient(&total, &weights.iter().collect::<Vec<_>>())?);
             Ok(())
         }))
     }

@@ -120,8 +120,8 @@ fn dropout_masks_are_fixed_across_steps_and_only_in_training() {
 fn stateful_layers_carry_states_and_reset() {
     let l = LayerRef::new(LSTM::new(3).stateful(true).return_state(true));
     let x = ones(&[2, 4, 1]);
-    let a = l.call_multi(&[x.clone()], None).unwrap();
-    let b = l.call_multi(&[x.clone()], None).unwrap();
+    let a = l.call_multi(std::slice::from_ref(&x), None).unwrap();
+    let b = l.call_multi(std::slice::from_ref(&x), None).unwrap();
     assert_ne!(a[0].to_vec::<f32>().unwrap(), b[0].to_vec::<f32>().unwrap());
     // The second call started from the first one's final states.
     let c = LayerRef::new(LSTM::new(3).return_state(true));
@@ -163,8 +163,11 @@ fn embedding_masks_reach_an_lstm_in_a_functional_model() {
         .unwrap()
         .to_vec::<f32>()
         .unwrap();
-    assert_eq!(&got[..2], &first[..]);
-    assert_eq!(&got[2..], &second[..]);
+    // Equal up to matmul rounding (batch 2 and batch 1 take different GEMM paths).
+    let want: Vec<f32> = first.iter().chain(&second).copied().collect();
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() <= 1e-6, "{got:?} vs {want:?}");
+    }
     // Symbolic shapes come from compute_output_shape.
     let seq = GRU::new(4)
         .return_sequences(true)

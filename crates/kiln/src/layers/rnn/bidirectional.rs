@@ -125,7 +125,7 @@ impl Bidirectional {
         }
         let seq = flag(&cfg, "return_sequences");
         let zero = ("zero_output_for_mask", json!(seq));
-        let forward = copy_layer(&layer, "forward_", &[zero.clone()])?;
+        let forward = copy_layer(&layer, "forward_", std::slice::from_ref(&zero))?;
         let back = !flag(&cfg, "go_backwards");
         let backward = copy_layer(&layer, "backward_", &[zero, ("go_backwards", json!(back))])?;
         let b = Bidirectional {
@@ -234,7 +234,7 @@ impl Layer for Bidirectional {
             msg: "needs an input sequence".into(),
         })?;
         let init = &inputs[1..];
-        if init.len() % 2 != 0 {
+        if !init.len().is_multiple_of(2) {
             return Err(Error::InvalidArgument {
                 api: "Bidirectional.call",
                 msg: format!(
