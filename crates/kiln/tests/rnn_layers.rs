@@ -175,3 +175,61 @@ fn embedding_masks_reach_an_lstm_in_a_functional_model() {
         .unwrap();
     assert_eq!(seq.shape(), &[None, Some(7), Some(4)]);
 }
+
+#[test]
+fn slice_gradients_accumulate_in_place_and_nest() {
+    use kiln_tensor::GradientTape;
+    // Overlapping slices, a strided view and another use of the input: the tape adds
+    // each slice's gradient into its region of the input's gradient.
+    let x = Tensor::from_vec((0..24).map(|v| v as f64).collect(), &[2, 3, 4]).unwrap();
+    let tape = GradientTape::new();
+    tape.watch(&x);
+    let a = x.slice(&[0, 1, 0], &[2, 2, 3]).unwrap();
+    let b = x.slice(&[1, 0, 1], &[1, 3, 3]).unwrap();
+    let steps = x.unstack(1).unwrap();
+    let y = a
+        .mul_scalar(2.0)
+        .unwrap()
+        .sum_all()
+        .unwrap()
+        .add(&b.square().unwrap().sum_all().unwrap())
+        .unwrap()
+        .add(&steps[2].mul_scalar(3.0).unwrap().sum_all().unwrap())
+        .unwrap()
+        .add(&x.sum_all().unwrap())
+        .unwrap();
+    let g = tape.gradient(&y, &[&x]).unwrap()[0].clone().unwrap();
+    let xv = x.to_vec::<f64>().unwrap();
+    let mut want = vec![1.0f64; 24];
+    for i in 0..2 {
+        for j in 0..3 {
+            for k in 0..4 {
+                let n = i * 12 + j * 4 + k;
+                if (1..3).contains(&j) && k < 3 {
+                    want[n] += 2.0;
+                }
+                if i == 1 && (1..4).contains(&k) {
+                    want[n] += 2.0 * xv[n];
+                }
+                if j == 2 {
+                    want[n] += 3.0;
+                }
+            }
+        }
+    }
+    assert_eq!(g.to_vec::<f64>().unwrap(), want);
+    // Second derivative through a slice (the outer tape records the inner backward).
+    let outer = GradientTape::new();
+    outer.watch(&x);
+    let inner = GradientTape::new();
+    inner.watch(&x);
+    let s = x.slice(&[0, 0, 0], &[1, 1, 2]).unwrap();
+    let z = s.square().unwrap().mul(&s).unwrap().sum_all().unwrap(); // sum s^3
+    let dz = inner.gradient(&z, &[&x]).unwrap()[0].clone().unwrap(); // 3 s^2
+    drop(inner);
+    let d2 = outer.gradient(&dz.sum_all().unwrap(), &[&x]).unwrap()[0]
+        .clone()
+        .unwrap(); // 6 s
+    let d2 = d2.to_vec::<f64>().unwrap();
+    assert_eq!(&d2[..3], &[0.0, 6.0, 0.0]);
+}

@@ -22,6 +22,17 @@ struct Node {
     inputs: Vec<u64>,
     output: u64,
     backward: BackwardFn,
+    /// For `slice`: where the output sits in the input, so the gradient can be added in
+    /// place instead of padded to the input's size (unstacking a sequence into T steps
+    /// would otherwise cost T full-size gradients).
+    slice: Option<SliceGrad>,
+}
+
+/// The region a slice took from its input.
+#[derive(Clone, Debug)]
+pub(crate) struct SliceGrad {
+    pub(crate) in_shape: Vec<usize>,
+    pub(crate) begin: Vec<usize>,
 }
 
 struct TapeState {
@@ -121,6 +132,25 @@ pub(crate) fn record(
     output: &Tensor,
     make_backward: impl FnOnce() -> BackwardFn,
 ) {
+    record_node(inputs, output, None, make_backward)
+}
+
+/// Records `output = slice(input)` at `slice.begin`; see [`SliceGrad`].
+pub(crate) fn record_slice(
+    input: &Tensor,
+    output: &Tensor,
+    slice: SliceGrad,
+    make_backward: impl FnOnce() -> BackwardFn,
+) {
+    record_node(&[input], output, Some(slice), make_backward)
+}
+
+fn record_node(
+    inputs: &[&Tensor],
+    output: &Tensor,
+    slice: Option<SliceGrad>,
+    make_backward: impl FnOnce() -> BackwardFn,
+) {
     if !is_recording() || !output.dtype().is_float() {
         return;
     }
@@ -142,6 +172,7 @@ pub(crate) fn record(
                 inputs: inputs.iter().map(|t| t.id()).collect(),
                 output: output.id(),
                 backward: b,
+                slice: slice.clone(),
             });
         }
     });
@@ -169,6 +200,7 @@ pub(crate) fn record_variable_read(var: &Variable, value: &Tensor) {
                 inputs: vec![var_id],
                 output: value.id(),
                 backward: Rc::new(|g: &Tensor| Ok(vec![Some(g.clone())])),
+                slice: None,
             });
         }
     });
@@ -433,6 +465,12 @@ impl GradientTape {
             let Some(g) = grads.get(&node.output).cloned() else {
                 continue;
             };
+            // In place unless an outer tape must record this backward pass.
+            if let Some(sg) = &node.slice {
+                if !is_recording() && add_slice_in_place(&mut grads, node.inputs[0], &g, sg) {
+                    continue;
+                }
+            }
             let input_grads = (node.backward)(&g)?;
             for (id, ig) in node.inputs.iter().zip(input_grads) {
                 if let Some(ig) = ig {
@@ -445,6 +483,84 @@ impl GradientTape {
             .map(|s| grads.get(&s.source_id()).cloned())
             .collect())
     }
+}
+
+/// Adds a slice's gradient `g` into its input's accumulated gradient at the slice's
+/// region (starting from zeros), in place when that buffer is not shared. False (nothing
+/// done) for dtypes other than f32/f64 or an accumulated gradient of another shape.
+fn add_slice_in_place(
+    grads: &mut HashMap<u64, Tensor>,
+    id: u64,
+    g: &Tensor,
+    sg: &SliceGrad,
+) -> bool {
+    match g.dtype() {
+        crate::DType::F32 => add_slice_typed::<f32>(grads, id, g, sg),
+        crate::DType::F64 => add_slice_typed::<f64>(grads, id, g, sg),
+        _ => false,
+    }
+}
+
+fn add_slice_typed<T: crate::Element + std::ops::AddAssign>(
+    grads: &mut HashMap<u64, Tensor>,
+    id: u64,
+    g: &Tensor,
+    sg: &SliceGrad,
+) -> bool {
+    let r = g.rank();
+    if sg.begin.len() != r || sg.in_shape.len() != r {
+        return false;
+    }
+    let mut acc = match grads.remove(&id) {
+        None => Tensor::zeros(&sg.in_shape, g.dtype()),
+        Some(t) if t.shape() == sg.in_shape.as_slice() && t.dtype() == g.dtype() => t,
+        Some(t) => {
+            grads.insert(id, t);
+            return false;
+        }
+    };
+    if acc.unique_slice_mut::<T>().is_none() {
+        acc = Tensor::from_vec_unchecked(acc.data::<T>().into_owned(), sg.in_shape.clone());
+    }
+    let src = g.data::<T>();
+    let Some(dst) = acc.unique_slice_mut::<T>() else {
+        grads.insert(id, acc);
+        return false;
+    };
+    if r == 0 {
+        dst[0] += src[0];
+    } else {
+        let s = g.shape();
+        let mut strides = vec![1usize; r];
+        for d in (0..r - 1).rev() {
+            strides[d] = strides[d + 1] * sg.in_shape[d + 1];
+        }
+        let inner = s[r - 1];
+        let outer: usize = s[..r - 1].iter().product();
+        let mut idx = vec![0usize; r - 1];
+        for o in 0..outer {
+            let mut off = sg.begin[r - 1];
+            for d in 0..r - 1 {
+                off += (sg.begin[d] + idx[d]) * strides[d];
+            }
+            for (a, &b) in dst[off..off + inner]
+                .iter_mut()
+                .zip(&src[o * inner..(o + 1) * inner])
+            {
+                *a += b;
+            }
+            for d in (0..r - 1).rev() {
+                idx[d] += 1;
+                if idx[d] < s[d] {
+                    break;
+                }
+                idx[d] = 0;
+            }
+        }
+    }
+    drop(src);
+    grads.insert(id, acc);
+    true
 }
 
 fn accumulate(grads: &mut HashMap<u64, Tensor>, id: u64, g: Tensor) -> Result<()> {

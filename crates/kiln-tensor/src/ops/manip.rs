@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::ops::gather_map::{separable_map, take_flat};
-use crate::ops::record;
+use crate::ops::{record, record_slice};
 use crate::shape::{fmt_shape, normalize_axis};
 use crate::{with_dtype, Error, Result, Tensor};
 
@@ -269,7 +269,7 @@ impl Tensor {
         let out = self.view(shape.clone(), self.strides().to_vec(), offset as usize);
         let in_shape = self.shape().to_vec();
         let begin: Vec<usize> = begin.iter().map(|&b| b as usize).collect();
-        Ok(record(&[self], out, move |g| {
+        Ok(record_slice(self, out, begin.clone(), move |g| {
             let paddings: Vec<(usize, usize)> = (0..in_shape.len())
                 .map(|d| (begin[d], in_shape[d] - begin[d] - shape[d]))
                 .collect();

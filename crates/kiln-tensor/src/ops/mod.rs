@@ -40,6 +40,22 @@ where
     out
 }
 
+/// [`record`] for a slice of `input` starting at `begin` (its gradient is then added in
+/// place into the input's gradient).
+pub(crate) fn record_slice<F>(input: &Tensor, out: Tensor, begin: Vec<usize>, backward: F) -> Tensor
+where
+    F: Fn(&Tensor) -> Result<Vec<Option<Tensor>>> + 'static,
+{
+    if tape::is_recording() {
+        let sg = tape::SliceGrad {
+            in_shape: input.shape().to_vec(),
+            begin,
+        };
+        tape::record_slice(input, &out, sg, || Rc::new(backward) as BackwardFn);
+    }
+    out
+}
+
 /// True when some tape would record an op on these inputs (to skip saving state).
 #[inline]
 pub(crate) fn needs_grad(inputs: &[&Tensor]) -> bool {
