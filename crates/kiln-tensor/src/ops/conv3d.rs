@@ -2,12 +2,12 @@
 //! convolution into one 2-D convolution, so it runs on the same im2col + GEMM kernels
 //! (and their GEMM-based input and kernel gradients) as [`Tensor::conv2d`].
 //!
-//! For each output depth `od` and depth tap `t`, the input depth slice `od * sd - pd + t
-//! * dd` is gathered (zeros outside the input); the `kd` slices are stacked into the
-//! channel axis, laid out `(group, tap, channel-in-group)` to match the kernel reshaped
-//! to `(kh, kw, kd * c / groups, out)`. The whole op is built from recorded ops (pad,
-//! slice, stack, permute, reshape, conv2d), so its gradients, and their gradients, come
-//! from theirs.
+//! For each output depth `od` and depth tap `t`, the input depth slice
+//! `od * sd - pd + t * dd` is gathered (zeros outside the input); the `kd` slices are
+//! stacked into the channel axis, laid out `(group, tap, channel-in-group)` to match the
+//! kernel reshaped to `(kh, kw, kd * c / groups, out)`. The whole op is built from
+//! recorded ops (pad, slice, stack, permute, reshape, conv2d), so its gradients, and
+//! their gradients, come from theirs.
 
 use crate::ops::conv::{check_channels, check_rank, resolve_axis, Padding};
 use crate::ops::manip::PadMode;
