@@ -65,7 +65,7 @@ impl std::str::FromStr for Padding {
 
 /// Resolves padding along one axis: `(pad before, output size)`.
 #[allow(clippy::too_many_arguments)]
-fn resolve_axis(
+pub(crate) fn resolve_axis(
     op: &'static str,
     padding: &Padding,
     axis: usize,
@@ -211,7 +211,12 @@ pub(crate) fn check_rank(
 
 /// Checks that `groups` divides the channels and that the kernel's in-channels
 /// (second-to-last dim) times `groups` equal the input's channels (last dim).
-fn check_channels(op: &'static str, x: &[usize], kernel: &[usize], groups: usize) -> Result<()> {
+pub(crate) fn check_channels(
+    op: &'static str,
+    x: &[usize],
+    kernel: &[usize],
+    groups: usize,
+) -> Result<()> {
     let c = x[x.len() - 1];
     let (kin, cout) = (kernel[kernel.len() - 2], kernel[kernel.len() - 1]);
     if groups == 0 || !c.is_multiple_of(groups) || !cout.is_multiple_of(groups) {

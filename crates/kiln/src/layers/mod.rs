@@ -20,7 +20,10 @@ mod sequence;
 pub use self::activations::{LeakyReLU, PReLU, ReLU, Softmax, ELU};
 pub use self::core::{Activation, Dense, EinsumDense, Identity, Lambda};
 pub use attention::{AdditiveAttention, Attention, MultiHeadAttention};
-pub use convolutional::{Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D};
+pub use convolutional::{
+    Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose, Conv3D, DepthwiseConv1D, DepthwiseConv2D,
+    SeparableConv1D, SeparableConv2D,
+};
 pub(crate) use keras_tensor::check_model_input;
 pub use keras_tensor::{Input, InputLayer, KerasTensor, Node, TensorSpec};
 /// `#[derive(Layer)]`: implements [`LayerState`] from a struct's fields.
@@ -36,8 +39,9 @@ pub use normalization::{
     BatchNormalization, GroupNormalization, LayerNormalization, UnitNormalization,
 };
 pub use pooling::{
-    AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D,
-    GlobalMaxPooling1D, GlobalMaxPooling2D, MaxPooling1D, MaxPooling2D,
+    AveragePooling1D, AveragePooling2D, AveragePooling3D, GlobalAveragePooling1D,
+    GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+    GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D,
 };
 pub use preprocessing::{
     CategoryEncoding, CenterCrop, Discretization, Normalization, Rescaling, Resizing,
@@ -48,8 +52,8 @@ pub use regularization::{
     SpatialDropout2D, SpatialDropout3D,
 };
 pub use reshaping::{
-    Cropping1D, Cropping2D, Flatten, Permute, RepeatVector, Reshape, UpSampling1D, UpSampling2D,
-    ZeroPadding1D, ZeroPadding2D,
+    Cropping1D, Cropping2D, Cropping3D, Flatten, Permute, RepeatVector, Reshape, UpSampling1D,
+    UpSampling2D, UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
 };
 pub use rnn::{
     Bidirectional, CellOptions, GRUCell, LSTMCell, MergeMode, RnnCell, SimpleRNN, SimpleRNNCell,

@@ -1,17 +1,25 @@
-//! Convolution layers: Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D,
-//! SeparableConv2D.
+//! Convolution layers: Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose,
+//! Conv3D, DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D.
 
 mod base_conv;
 mod conv1d;
+mod conv1d_transpose;
 mod conv2d;
 mod conv2d_transpose;
+mod conv3d;
+mod depthwise_conv1d;
 mod depthwise_conv2d;
+mod separable_conv1d;
 mod separable_conv2d;
 
 pub use conv1d::Conv1D;
+pub use conv1d_transpose::Conv1DTranspose;
 pub use conv2d::Conv2D;
 pub use conv2d_transpose::Conv2DTranspose;
+pub use conv3d::Conv3D;
+pub use depthwise_conv1d::DepthwiseConv1D;
 pub use depthwise_conv2d::DepthwiseConv2D;
+pub use separable_conv1d::SeparableConv1D;
 pub use separable_conv2d::SeparableConv2D;
 
 use serde_json::Value;
@@ -77,6 +85,33 @@ pub(crate) fn from_config(class: &str, c: &Value) -> Result<Option<LayerRef>> {
                 Conv2DTranspose::with_options(ConvOptions::from_config(class, c)?, op).into(),
             )?
         }
+        "Conv3D" => {
+            with_activity(Conv3D::with_options(ConvOptions::from_config(class, c)?).into())?
+        }
+        "Conv1DTranspose" => {
+            let op = match c.get("output_padding") {
+                None | Some(Value::Null) => None,
+                Some(Value::Number(n)) => n.as_u64().map(|n| n as usize),
+                Some(Value::Array(a)) if a.len() == 1 => a[0].as_u64().map(|n| n as usize),
+                Some(v) => {
+                    return Err(crate::Error::InvalidArgument {
+                        api: "layers.from_config",
+                        msg: format!("{class}: bad output_padding {v}"),
+                    })
+                }
+            };
+            with_activity(
+                Conv1DTranspose::with_options(ConvOptions::from_config(class, c)?, op).into(),
+            )?
+        }
+        "DepthwiseConv1D" => with_activity(
+            DepthwiseConv1D::with_options(ConvOptions::from_config(class, &depthwise_config(c))?)
+                .into(),
+        )?,
+        "SeparableConv1D" => {
+            let (o, m, pw) = separable_config(class, c)?;
+            with_activity(SeparableConv1D::with_options(o, m, pw).into())?
+        }
         "DepthwiseConv2D" => {
             let mut c2 = c.clone();
             if let Some(o) = c2.as_object_mut() {
@@ -115,6 +150,46 @@ pub(crate) fn from_config(class: &str, c: &Value) -> Result<Option<LayerRef>> {
         }
         _ => return Ok(None),
     }))
+}
+
+/// A depthwise config with Keras's `depthwise_*` / `depth_multiplier` keys renamed to the
+/// `kernel_*` / `filters` keys [`ConvOptions::from_config`] reads.
+fn depthwise_config(c: &Value) -> Value {
+    let mut c2 = c.clone();
+    if let Some(o) = c2.as_object_mut() {
+        o.insert(
+            "filters".into(),
+            o.get("depth_multiplier").cloned().unwrap_or(1.into()),
+        );
+        rename(o, "depthwise_initializer", "kernel_initializer");
+        rename(o, "depthwise_regularizer", "kernel_regularizer");
+        rename(o, "depthwise_constraint", "kernel_constraint");
+    }
+    c2
+}
+
+/// The options, depth multiplier and pointwise initializer of a separable config.
+fn separable_config<const R: usize>(
+    class: &str,
+    c: &Value,
+) -> Result<(ConvOptions<R>, usize, crate::initializers::Initializer)> {
+    let m = c
+        .get("depth_multiplier")
+        .and_then(Value::as_u64)
+        .unwrap_or(1) as usize;
+    let pw = crate::layers::registry::initializer(
+        class,
+        c,
+        "pointwise_initializer",
+        crate::initializers::Initializer::GlorotUniform(None),
+    )?;
+    let mut c2 = c.clone();
+    if let Some(o) = c2.as_object_mut() {
+        rename(o, "depthwise_initializer", "kernel_initializer");
+        rename(o, "depthwise_regularizer", "kernel_regularizer");
+        rename(o, "depthwise_constraint", "kernel_constraint");
+    }
+    Ok((ConvOptions::from_config(class, &c2)?, m, pw))
 }
 
 fn rename(o: &mut serde_json::Map<String, Value>, from: &str, to: &str) {

@@ -1,4 +1,4 @@
-//! `GlobalAveragePooling1D/2D`, `GlobalMaxPooling1D/2D`.
+//! `GlobalAveragePooling1D/2D/3D`, `GlobalMaxPooling1D/2D/3D`.
 
 use kiln_tensor::Tensor;
 use serde_json::{json, Value};
@@ -134,6 +134,27 @@ global_pool!(
     "[2, 5]"
 );
 
+global_pool!(
+    GlobalAveragePooling3D,
+    "GlobalAveragePooling3D",
+    "global_average_pooling3d",
+    3,
+    false,
+    "`keras.layers.GlobalAveragePooling3D`: the mean over depth, height and width.",
+    "[2, 3, 4, 2, 5]",
+    "[2, 5]"
+);
+global_pool!(
+    GlobalMaxPooling3D,
+    "GlobalMaxPooling3D",
+    "global_max_pooling3d",
+    3,
+    true,
+    "`keras.layers.GlobalMaxPooling3D`: the maximum over depth, height and width.",
+    "[2, 3, 4, 2, 5]",
+    "[2, 5]"
+);
+
 pub(crate) fn from_config(class: &str, c: &Value) -> Result<Option<crate::layers::LayerRef>> {
     let k = c.get("keepdims").and_then(Value::as_bool).unwrap_or(false);
     if c.get("data_format")
@@ -150,6 +171,8 @@ pub(crate) fn from_config(class: &str, c: &Value) -> Result<Option<crate::layers
         "GlobalMaxPooling2D" => GlobalMaxPooling2D::new().keepdims(k).into(),
         "GlobalAveragePooling1D" => GlobalAveragePooling1D::new().keepdims(k).into(),
         "GlobalMaxPooling1D" => GlobalMaxPooling1D::new().keepdims(k).into(),
+        "GlobalAveragePooling3D" => GlobalAveragePooling3D::new().keepdims(k).into(),
+        "GlobalMaxPooling3D" => GlobalMaxPooling3D::new().keepdims(k).into(),
         _ => return Ok(None),
     }))
 }

@@ -1,4 +1,4 @@
-//! `MaxPooling1D/2D` and `AveragePooling1D/2D`.
+//! `MaxPooling1D/2D/3D` and `AveragePooling1D/2D/3D`.
 
 use kiln_tensor::ops::conv::Padding;
 use kiln_tensor::Tensor;
@@ -182,8 +182,10 @@ fn pool(x: &Tensor, kind: Kind, k: &[usize], s: &[usize], pad: &Padding) -> Resu
     Ok(match (k.len(), kind) {
         (1, Kind::Max) => x.max_pool1d(k[0], s[0], pad)?,
         (1, Kind::Avg) => x.avg_pool1d(k[0], s[0], pad)?,
-        (_, Kind::Max) => x.max_pool2d([k[0], k[1]], [s[0], s[1]], pad)?,
-        (_, Kind::Avg) => x.avg_pool2d([k[0], k[1]], [s[0], s[1]], pad)?,
+        (2, Kind::Max) => x.max_pool2d([k[0], k[1]], [s[0], s[1]], pad)?,
+        (2, Kind::Avg) => x.avg_pool2d([k[0], k[1]], [s[0], s[1]], pad)?,
+        (_, Kind::Max) => x.max_pool3d([k[0], k[1], k[2]], [s[0], s[1], s[2]], pad)?,
+        (_, Kind::Avg) => x.avg_pool3d([k[0], k[1], k[2]], [s[0], s[1], s[2]], pad)?,
     })
 }
 
@@ -220,6 +222,20 @@ pool_layer!(
     "[1, 6, 3]",
     "[1, 3, 3]"
 );
+
+pool_layer!(
+    MaxPooling3D,
+    "MaxPooling3D",
+    "max_pooling3d",
+    3,
+    Kind::Max,
+    "`keras.layers.MaxPooling3D`: the maximum of each window of `(batch, d, h, w, channels)`.",
+    "[1, 4, 6, 2, 3]",
+    "[1, 2, 3, 1, 3]"
+);
+pool_layer!(AveragePooling3D, "AveragePooling3D", "average_pooling3d", 3, Kind::Avg,
+    "`keras.layers.AveragePooling3D`: the mean of each window of `(batch, d, h, w, channels)` (with 'same' padding, over the real elements only).",
+    "[1, 4, 6, 2, 3]", "[1, 2, 3, 1, 3]");
 
 /// Rebuilds a pooling layer's window options from a config.
 fn opts_from<const R: usize>(class: &str, c: &Value) -> Result<PoolOptions<R>> {
@@ -269,6 +285,8 @@ pub(crate) fn from_config(class: &str, c: &Value) -> Result<Option<crate::layers
         "AveragePooling2D" => mk!(AveragePooling2D, 2),
         "MaxPooling1D" => mk!(MaxPooling1D, 1),
         "AveragePooling1D" => mk!(AveragePooling1D, 1),
+        "MaxPooling3D" => mk!(MaxPooling3D, 3),
+        "AveragePooling3D" => mk!(AveragePooling3D, 3),
         _ => return Ok(None),
     }))
 }

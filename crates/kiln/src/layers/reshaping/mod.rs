@@ -1,5 +1,5 @@
 //! Reshaping layers: `Flatten`, `Reshape`, `Permute`, `RepeatVector`, and the spatial
-//! ones (`ZeroPadding1D/2D`, `Cropping1D/2D`, `UpSampling1D/2D`).
+//! ones (`ZeroPadding1D/2D/3D`, `Cropping1D/2D/3D`, `UpSampling1D/2D/3D`).
 
 mod flatten;
 mod permute;
@@ -13,5 +13,6 @@ pub use repeat_vector::RepeatVector;
 pub use reshape::Reshape;
 pub(crate) use spatial::from_config;
 pub use spatial::{
-    Cropping1D, Cropping2D, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D,
+    Cropping1D, Cropping2D, Cropping3D, UpSampling1D, UpSampling2D, UpSampling3D, ZeroPadding1D,
+    ZeroPadding2D, ZeroPadding3D,
 };

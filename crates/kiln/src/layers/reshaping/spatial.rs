@@ -1,5 +1,5 @@
-//! Spatial reshaping: `ZeroPadding1D/2D`, `Cropping1D/2D`, `UpSampling1D/2D`, one macro
-//! per family over the number of spatial axes (inputs are channels-last).
+//! Spatial reshaping: `ZeroPadding1D/2D/3D`, `Cropping1D/2D/3D`, `UpSampling1D/2D/3D`,
+//! one macro per family over the number of spatial axes (inputs are channels-last).
 
 use kiln_tensor::ops::manip::PadMode;
 use kiln_tensor::Tensor;
@@ -169,7 +169,9 @@ macro_rules! cropping {
 macro_rules! up_sampling {
     ($t:ident, $class:literal, $snake:literal, $r:literal, $doc_in:literal, $doc_out:literal) => {
         #[doc = concat!("`keras.layers.", $class, "`: repeats each spatial row/column `size` times")]
-        #[doc = "(nearest-neighbour). `interpolation=\"bilinear\"` is not supported yet (an error at call)."]
+        #[doc = "(nearest-neighbour). `UpSampling2D` also takes `interpolation(\"bilinear\")`: TF's"]
+        #[doc = "half-pixel bilinear resize (`Tensor::resize_bilinear`); other interpolations are an"]
+        #[doc = "error at call."]
         #[doc = ""]
         #[doc = "```"]
         #[doc = concat!("use kiln::layers::{", stringify!($t), ", LayerRef};")]
@@ -193,7 +195,7 @@ macro_rules! up_sampling {
             pub fn sizes(size: [usize; $r]) -> Self {
                 $t { base: LayerBase::new($snake), size, interpolation: "nearest".into() }
             }
-            /// `"nearest"` (default); `"bilinear"` is not supported yet.
+            /// `"nearest"` (default), or `"bilinear"` for `UpSampling2D`.
             pub fn interpolation(mut self, i: &str) -> Self {
                 self.interpolation = i.to_string();
                 self
@@ -209,11 +211,18 @@ macro_rules! up_sampling {
                 if x.rank() != $r + 2 {
                     return Err(rank_err($class, $r + 2, &shape_of(x)));
                 }
-                if self.interpolation != "nearest" {
-                    return Err(Error::InvalidArgument {
-                        api: $class,
-                        msg: format!("interpolation {:?} is not supported yet; use \"nearest\"", self.interpolation),
-                    });
+                match self.interpolation.as_str() {
+                    "nearest" => {}
+                    "bilinear" if $r == 2 => return Ok(vec![bilinear(x, &self.size)?]),
+                    other => {
+                        return Err(Error::InvalidArgument {
+                            api: $class,
+                            msg: format!(
+                                "interpolation {other:?} is not supported; use \"nearest\"{}",
+                                if $r == 2 { " or \"bilinear\"" } else { "" }
+                            ),
+                        })
+                    }
                 }
                 let mut y = x.clone();
                 for (a, &k) in self.size.iter().enumerate() {
@@ -241,7 +250,9 @@ macro_rules! up_sampling {
                 } else {
                     c.insert("size".into(), json!(self.size.to_vec()));
                     c.insert("data_format".into(), json!("channels_last"));
-                    c.insert("interpolation".into(), json!(self.interpolation));
+                    if $r == 2 {
+                        c.insert("interpolation".into(), json!(self.interpolation));
+                    }
                 }
                 Value::Object(c)
             }
@@ -297,6 +308,38 @@ up_sampling!(
     "[1, 3, 4, 2]",
     "[1, 6, 8, 2]"
 );
+
+zero_padding!(
+    ZeroPadding3D,
+    "ZeroPadding3D",
+    "zero_padding3d",
+    3,
+    "[1, 2, 4, 4, 2]",
+    "[1, 4, 6, 6, 2]"
+);
+cropping!(
+    Cropping3D,
+    "Cropping3D",
+    "cropping3d",
+    3,
+    "[1, 4, 4, 5, 2]",
+    "[1, 2, 2, 3, 2]"
+);
+up_sampling!(
+    UpSampling3D,
+    "UpSampling3D",
+    "up_sampling3d",
+    3,
+    "[1, 2, 3, 4, 2]",
+    "[1, 4, 6, 8, 2]"
+);
+
+/// `UpSampling2D(interpolation="bilinear")`: Keras resizes with `tf.image.resize` to
+/// `(h * size[0], w * size[1])`.
+fn bilinear(x: &Tensor, size: &[usize]) -> Result<Tensor> {
+    let s = x.shape();
+    Ok(x.resize_bilinear([s[1] * size[0], s[2] * size[1]])?)
+}
 
 /// `(before, after)` pairs from an int, a pair, or a list of pairs (Keras's forms).
 fn pairs<const R: usize>(
@@ -355,6 +398,18 @@ pub(crate) fn from_config(class: &str, c: &Value) -> Result<Option<crate::layers
         "Cropping1D" => Cropping1D::pairs(pairs::<1>(class, c.get("cropping"), 1)?).into(),
         "Cropping2D" => Cropping2D::pairs(pairs::<2>(class, c.get("cropping"), 0)?).into(),
         "UpSampling1D" => UpSampling1D::new(sizes(1)?[0]).into(),
+        "ZeroPadding3D" => ZeroPadding3D::pairs(pairs::<3>(class, c.get("padding"), 1)?).into(),
+        "Cropping3D" => Cropping3D::pairs(pairs::<3>(class, c.get("cropping"), 1)?).into(),
+        "UpSampling3D" => {
+            let s = sizes(3)?;
+            if s.len() != 3 {
+                return Err(Error::InvalidArgument {
+                    api: "layers.from_config",
+                    msg: format!("{class}: size must be an int or 3 ints, got {s:?}"),
+                });
+            }
+            UpSampling3D::sizes([s[0], s[1], s[2]]).into()
+        }
         "UpSampling2D" => {
             let s = sizes(2)?;
             UpSampling2D::sizes([s[0], *s.get(1).unwrap_or(&s[0])])
