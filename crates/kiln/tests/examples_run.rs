@@ -51,6 +51,9 @@ const EXAMPLES: &[&str] = &[
     "s003_23_encoder_layer",
     "s003_24_vision_transformer",
     "s003_25_speech_transformer",
+    "save_load_resume_mlp",
+    "keras_model_predict",
+    "kiln_to_keras",
 ];
 
 fn build_examples() {
@@ -216,4 +219,21 @@ fn attention_seed_examples() {
     for name in ["s003_20_transformer_encoder", "s003_21_transformer_decoder"] {
         assert_eq!(run(name).trim(), "", "{name}");
     }
+}
+
+#[test]
+fn saving_examples() {
+    let out = run("save_load_resume_mlp");
+    assert!(
+        out.contains("loaded: predictions identical: true")
+            && out.contains("after resumed epoch 2: test accuracy"),
+        "{out}"
+    );
+    let out = run("keras_model_predict");
+    assert!(out.contains("kiln predicts what Keras predicted"), "{out}");
+    let out = run("kiln_to_keras");
+    assert!(
+        out.contains("kiln_classifier.keras") && out.contains("keras.models.load_model"),
+        "{out}"
+    );
 }
