@@ -17,8 +17,8 @@ const LIMIT: u64 = 64 << 20;
 fn archive(config: &[u8], h5: &[u8]) -> Vec<u8> {
     let mut buf = std::io::Cursor::new(Vec::new());
     let mut z = zip::ZipWriter::new(&mut buf);
-    let opts = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let opts =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for (name, bytes) in [("config.json", config), ("model.weights.h5", h5)] {
         z.start_file(name, opts).expect("zip to memory");
         z.write_all(bytes).expect("zip to memory");
