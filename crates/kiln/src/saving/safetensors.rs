@@ -1,7 +1,8 @@
 //! safetensors export and import of a model's weights, keyed by Keras 3 variable paths
-//! (`variable.path`: `"<layer>/<weight>"`, prefixed by the model's name inside a
-//! `Sequential`, which builds its layers in its own name scope, e.g.
-//! `"sequential/dense/kernel"`).
+//! (`variable.path`, `"<layer>/<weight>"`, e.g. `"dense/kernel"`) as Keras has them for a
+//! model loaded from a `.keras` file. (A `Sequential` that Keras builds from an `Input`
+//! in Python prefixes its own name, `"sequential/dense/kernel"`; the same model loaded
+//! from its `.keras` does not, and that stable form is the one used here.)
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -37,18 +38,18 @@ fn walk(
     if !seen.insert(layer.key()) {
         return;
     }
-    // A Sequential creates its layers' variables inside its own name scope; a functional
-    // model's layers are built where they were called, outside it.
-    let scope = if layer.class_name() == "Sequential" {
-        format!("{scope}{}/", layer.name())
-    } else {
-        scope.to_string()
-    };
     for v in layer.own_variables() {
         out.push((format!("{scope}{}", v.name()), v));
     }
+    // A layer's own sublayers (MultiHeadAttention's query/key/value/attention_output)
+    // are created in its name scope; a model's layers are not.
+    let child_scope = if matches!(layer.class_name(), "Sequential" | "Functional") {
+        scope.to_string()
+    } else {
+        format!("{scope}{}/", layer.name())
+    };
     for (_, child) in layer.saveable_children() {
-        walk(&child, &scope, out, seen);
+        walk(&child, &child_scope, out, seen);
     }
 }
 
