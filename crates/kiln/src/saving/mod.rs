@@ -158,7 +158,7 @@ pub fn load_model_bytes(bytes: Vec<u8>, name: &str) -> Result<Model> {
 /// kiln::saving::save_model(&model, &path)?;
 /// let bytes = std::fs::read(&path).unwrap();
 /// assert!(kiln::saving::load_model_bytes_with_limit(bytes.clone(), "m.keras", 1 << 20).is_ok());
-/// let e = kiln::saving::load_model_bytes_with_limit(bytes, "m.keras", 16).unwrap_err();
+/// let e = kiln::saving::load_model_bytes_with_limit(bytes, "m.keras", 16).err().unwrap();
 /// assert!(e.to_string().contains("load limit"), "{e}");
 /// # std::fs::remove_file(&path).ok();
 /// # Ok::<(), kiln::Error>(())
