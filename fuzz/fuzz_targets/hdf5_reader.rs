@@ -13,7 +13,9 @@ fn walk(g: &kiln_hdf5::Group, depth: usize) {
             let _ = g.attr(n);
         }
     }
-    let Ok(members) = g.member_names() else { return };
+    let Ok(members) = g.member_names() else {
+        return;
+    };
     for m in members.iter().take(64) {
         if let Ok(node) = g.get(m) {
             if node.is_group() {

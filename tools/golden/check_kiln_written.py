@@ -7,7 +7,10 @@
 For each fixture model: Keras loads kiln's .keras archive and predicts what it predicted
 for its own original (tools/golden/fixtures/saving/<name>.json), and load_weights reads
 kiln's .weights.h5 into a fresh copy. kiln_attention.keras (built and trained in kiln)
-and kiln_rnn.keras (LSTM into GRU) must predict kiln's recorded predictions. Prints one line per check and a summary.
+and kiln_rnn.keras (LSTM into GRU) must predict kiln's recorded predictions. Each <name>.safetensors (kiln's
+save_weights_safetensors) is read with the safetensors package's numpy API: its keys
+must be exactly Keras's `variable.path` of every weight of the model Keras loaded from
+kiln's archive, with the same values. Prints one line per check and a summary.
 """
 
 import json
@@ -19,12 +22,23 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 
 import numpy as np  # noqa: E402
 import keras  # noqa: E402
+from safetensors.numpy import load_file  # noqa: E402
 
 FIX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "saving")
 
 
 def arr(t):
     return np.asarray(t["data"], dtype=np.float32).reshape(t["shape"])
+
+
+def check_safetensors(model, path):
+    """The file holds exactly the model's variables, keyed by Keras's variable paths."""
+    tensors = load_file(path)
+    want = {w.path: np.asarray(w.numpy()) for w in model.weights}
+    assert set(tensors) == set(want), (sorted(tensors), sorted(want))
+    for k, v in want.items():
+        np.testing.assert_array_equal(tensors[k], v, err_msg=k)
+    return len(want)
 
 
 def main(out):
@@ -42,6 +56,9 @@ def main(out):
             np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
         checks += 1
         print(f"ok  {name}.keras loads in Keras and predicts Keras's original outputs")
+        n = check_safetensors(m, os.path.join(out, f"{name}.safetensors"))
+        checks += 1
+        print(f"ok  {name}.safetensors: {n} tensors keyed by Keras variable paths, equal values")
         fresh = keras.models.load_model(os.path.join(FIX, f"{name}.keras"))
         for w in fresh.weights:
             w.assign(np.zeros(w.shape, w.dtype))
@@ -58,6 +75,9 @@ def main(out):
     np.testing.assert_allclose(m.predict(arr(rec["x"]), verbose=0), arr(rec["y"]), rtol=1e-5, atol=1e-6)
     checks += 1
     print("ok  kiln_attention.keras (built and trained in kiln) predicts kiln's outputs in Keras")
+    n = check_safetensors(m, os.path.join(out, "kiln_attention.safetensors"))
+    checks += 1
+    print(f"ok  kiln_attention.safetensors: {n} tensors keyed by Keras variable paths, equal values")
     with open(os.path.join(out, "kiln_rnn.json")) as f:
         rec = json.load(f)
     m = keras.models.load_model(os.path.join(out, "kiln_rnn.keras"))

@@ -1,7 +1,8 @@
 //! Writes `.keras` archives and `.weights.h5` files with kiln, for
 //! `tools/golden/check_kiln_written.py` to load in Keras: each fixture model from
 //! tools/golden/fixtures/saving is loaded, saved again by kiln, and a kiln-built model
-//! (trained a few steps in kiln) is saved with its predictions.
+//! (trained a few steps in kiln) is saved with its predictions; each also as
+//! `.safetensors` keyed by Keras variable paths.
 //!
 //! `cargo run -p kiln --example write_interop_files -- OUT_DIR`
 
@@ -28,6 +29,7 @@ fn main() -> kiln::Result<()> {
         let m = kiln::saving::load_model(fixtures.join(format!("{name}.keras")))?;
         kiln::saving::save_model(&m, out.join(format!("{name}.keras")))?;
         kiln::saving::save_weights(&m, out.join(format!("{name}.weights.h5")))?;
+        kiln::saving::save_weights_safetensors(&m, out.join(format!("{name}.safetensors")))?;
     }
     // A model built and trained in kiln, with attention, saved with its predictions.
     kiln::utils::set_random_seed(3);
@@ -43,6 +45,7 @@ fn main() -> kiln::Result<()> {
     let t = g.normal(&[32, 1], 0.0, 1.0, DType::F32)?;
     model.fit(&x, &t, FitArgs::new().epochs(3).batch_size(8).verbose(0))?;
     kiln::saving::save_model(&model, out.join("kiln_attention.keras"))?;
+    kiln::saving::save_weights_safetensors(&model, out.join("kiln_attention.safetensors"))?;
     let p = model.predict(&x, 32, 0)?;
     let rows = |t: &kiln_tensor::Tensor| -> kiln::Result<String> {
         Ok(serde_json::json!({"shape": t.shape(), "data": t.to_vec::<f32>()?}).to_string())

@@ -57,6 +57,9 @@ const EXAMPLES: &[&str] = &[
     "s000_4_imdb_simple_rnn",
     "s003_26_decision_transformer",
     "s003_27_timeseries_transformer",
+    "save_load_resume_mlp",
+    "keras_model_predict",
+    "kiln_to_keras",
 ];
 
 fn build_examples() {
@@ -280,4 +283,21 @@ fn decision_and_timeseries_transformer_seed_examples() {
     );
     assert!(out.contains("synthetic stand-in"), "{out}");
     assert!(out.contains("mean absolute error: "), "{out}");
+}
+
+#[test]
+fn saving_examples() {
+    let out = run("save_load_resume_mlp");
+    assert!(
+        out.contains("loaded: predictions identical: true")
+            && out.contains("after resumed epoch 2: test accuracy"),
+        "{out}"
+    );
+    let out = run("keras_model_predict");
+    assert!(out.contains("kiln predicts what Keras predicted"), "{out}");
+    let out = run("kiln_to_keras");
+    assert!(
+        out.contains("kiln_classifier.keras") && out.contains("keras.models.load_model"),
+        "{out}"
+    );
 }

@@ -167,7 +167,11 @@ pub fn mobilenet_v2(args: AppArgs, alpha: f64) -> Result<Model> {
     } else {
         x = args.pool(&x, None, None)?;
     }
-    Model::new_named(&[input], &[x], &format!("mobilenetv2_{alpha:.2}_{rows}"))
+    args.finish(Model::new_named(
+        &[input],
+        &[x],
+        &format!("mobilenetv2_{alpha:.2}_{rows}"),
+    )?)
 }
 
 /// `keras.applications.mobilenet_v2.preprocess_input` ("tf" mode): scales `[0, 255]` to

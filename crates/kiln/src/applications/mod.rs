@@ -1,9 +1,8 @@
 //! `keras.applications`: VGG16, VGG19, ResNet50/101/152 and MobileNetV2 with Keras's layer
 //! names, shapes and parameter counts, built with `weights = None` (random
-//! initialisation). Pretrained ImageNet weights cannot be downloaded here; loading them
-//! from a Keras weights file on disk comes with the `.keras`/`.h5` support, so
-//! [`Weights::Path`] is an error until then. `decode_predictions` needs ImageNet's class
-//! index file and is not provided yet.
+//! initialisation) or loaded from a Keras weights file on disk ([`Weights::Path`]:
+//! e.g. keras.applications' `*_notop.h5`; nothing is downloaded). `decode_predictions`
+//! needs ImageNet's class index file and is not provided yet.
 //!
 //! ```
 //! use kiln::applications::{vgg16, AppArgs};
@@ -21,6 +20,7 @@ pub use resnet::{resnet101, resnet152, resnet50, resnet_preprocess_input};
 pub use vgg::{vgg16, vgg19, vgg_preprocess_input};
 
 use crate::layers::{GlobalAveragePooling2D, GlobalMaxPooling2D, Input, KerasTensor, LayerApply};
+use crate::models::Model;
 use crate::{Error, Result};
 
 /// Where the weights come from.
@@ -28,7 +28,9 @@ use crate::{Error, Result};
 pub enum Weights {
     /// Random initialisation (`weights=None`).
     None,
-    /// A Keras weights file on disk (not supported yet: an error).
+    /// A Keras weights file on disk, loaded as `model.load_weights(path)`: the
+    /// `keras.applications` weight files (`*_notop.h5` and the full ones; legacy
+    /// weights-only `.h5`), or a Keras 3 `.weights.h5`.
     Path(std::path::PathBuf),
 }
 
@@ -95,14 +97,17 @@ impl AppArgs {
 
     /// Checks the arguments as `imagenet_utils.obtain_input_shape` and returns the input.
     pub(crate) fn input(&self, api: &'static str, min_size: usize) -> Result<KerasTensor> {
+        // As Keras: a weights path that does not exist fails before anything is built.
         if let Weights::Path(p) = &self.weights {
-            return Err(Error::InvalidArgument {
-                api,
-                msg: format!(
-                    "loading weights from {} is not supported yet (needs the .keras/.h5 reader); use Weights::None",
-                    p.display()
-                ),
-            });
+            if !p.exists() {
+                return Err(Error::InvalidArgument {
+                    api,
+                    msg: format!(
+                        "the `weights` argument should be None or the path to the weights file to be loaded; {} does not exist",
+                        p.display()
+                    ),
+                });
+            }
         }
         if let Some(p) = &self.pooling {
             if p != "avg" && p != "max" {
@@ -134,6 +139,16 @@ impl AppArgs {
             });
         }
         Ok(Input::shape(&s))
+    }
+
+    /// Loads the weights file of [`Weights::Path`] into the built model, as Keras's
+    /// `model.load_weights(weights)` (legacy `.h5` files such as `*_notop.h5` in
+    /// topological order, or Keras 3 `.weights.h5`); errors name the file.
+    pub(crate) fn finish(&self, model: Model) -> Result<Model> {
+        if let Weights::Path(p) = &self.weights {
+            crate::saving::load_weights(&model, p)?;
+        }
+        Ok(model)
     }
 
     /// The optional global pooling of a headless model.

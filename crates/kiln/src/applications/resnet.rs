@@ -102,7 +102,7 @@ fn resnet(args: AppArgs, blocks: [usize; 4], name: &'static str) -> Result<Model
     } else {
         x = args.pool(&x, Some("avg_pool"), Some("max_pool"))?;
     }
-    Model::new_named(&[input], &[x], name)
+    args.finish(Model::new_named(&[input], &[x], name)?)
 }
 
 /// ResNet50 (blocks 3, 4, 6, 3): 25,636,712 parameters with the default head, 53,120 of

@@ -35,7 +35,7 @@ fn vgg(args: AppArgs, convs: [usize; 5], name: &'static str) -> Result<Model> {
     } else {
         x = args.pool(&x, None, None)?;
     }
-    Model::new_named(&[input], &[x], name)
+    args.finish(Model::new_named(&[input], &[x], name)?)
 }
 
 /// VGG16: 13 3x3 convolutions in 5 blocks, then (with the top) two 4096-unit layers and

@@ -343,6 +343,14 @@ impl LayerBase {
                 ),
             });
         }
+        // While a file is being loaded, its variables share the load's memory limit.
+        let bytes = n.unwrap_or(0) as u64 * self.dtype.size_in_bytes() as u64;
+        crate::saving::limits::charge_variable(bytes, || {
+            format!(
+                "layer '{}': weight '{name}' of shape {shape:?}",
+                self.name()
+            )
+        })?;
         let value = initializer.call(shape, self.dtype)?;
         let full = format!("{}/{}", self.name(), name);
         let var = Variable::new(value, full, trainable && self.trainable);

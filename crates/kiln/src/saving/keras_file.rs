@@ -15,8 +15,7 @@ use crate::{Error, Result};
 /// The Keras version whose format kiln writes.
 pub(crate) const KERAS_FORMAT_VERSION: &str = "3.15.1";
 
-/// Largest archive member kiln reads (a guard against zip bombs).
-const MAX_MEMBER_BYTES: u64 = 8 << 30;
+use super::limits::{with_variable_budget, DEFAULT_MAX_LOAD_BYTES};
 
 fn err(path: &Path, msg: impl std::fmt::Display) -> Error {
     Error::InvalidArgument {
@@ -62,10 +61,13 @@ pub(crate) fn save(model: &Model, path: &Path) -> Result<()> {
     atomic_write(path, &buf.into_inner())
 }
 
+/// One archive member, at most `max_bytes` long (a guard against zip bombs: the
+/// declared size is checked first, then the bytes actually inflated).
 fn member(
     archive: &mut zip::ZipArchive<std::io::Cursor<Vec<u8>>>,
     path: &Path,
     name: &str,
+    max_bytes: u64,
 ) -> Result<Vec<u8>> {
     let mut f = archive.by_name(name).map_err(|_| {
         err(
@@ -73,18 +75,30 @@ fn member(
             format!("the archive has no '{name}' (not a Keras 3 .keras file?)"),
         )
     })?;
-    if f.size() > MAX_MEMBER_BYTES {
-        return Err(err(
+    let too_big = |n: u64| {
+        err(
             path,
-            format!("'{name}' claims {} bytes, more than kiln reads", f.size()),
-        ));
+            format!("'{name}' holds {n} bytes or more, over the {max_bytes}-byte load limit"),
+        )
+    };
+    if f.size() > max_bytes {
+        return Err(too_big(f.size()));
     }
-    let mut out = Vec::with_capacity(f.size().min(1 << 26) as usize);
+    let mut out = Vec::with_capacity(f.size().min(1 << 24) as usize);
     f.by_ref()
-        .take(MAX_MEMBER_BYTES)
+        .take(max_bytes.saturating_add(1))
         .read_to_end(&mut out)
         .map_err(|e| err(path, format!("reading '{name}': {e}")))?;
+    if out.len() as u64 > max_bytes {
+        return Err(too_big(out.len() as u64));
+    }
     Ok(out)
+}
+
+/// `model.weights.h5` of an archive, parsed with the load limit on every read.
+fn weights_file(bytes: Vec<u8>, path: &Path, max_bytes: u64) -> Result<kiln_hdf5::File> {
+    kiln_hdf5::File::from_bytes_with_limit(bytes, max_bytes)
+        .map_err(|e| err(path, format!("model.weights.h5: {e}")))
 }
 
 /// Loads a `.keras` archive written by Keras 3 or kiln: rebuilds the model from
@@ -92,22 +106,28 @@ fn member(
 /// nothing is half-loaded.
 pub(crate) fn load(path: &Path, compile: bool) -> Result<Model> {
     let bytes = std::fs::read(path).map_err(|e| err(path, e))?;
-    load_bytes(bytes, path, compile)
+    load_bytes(bytes, path, compile, DEFAULT_MAX_LOAD_BYTES)
 }
 
-/// [`load`] on an archive already in memory (`path` names it in errors).
-pub(crate) fn load_bytes(bytes: Vec<u8>, path: &Path, compile: bool) -> Result<Model> {
+/// [`load`] on an archive already in memory (`path` names it in errors); no member,
+/// HDF5 read or total of the model's variables may exceed `max_bytes`.
+pub(crate) fn load_bytes(
+    bytes: Vec<u8>,
+    path: &Path,
+    compile: bool,
+    max_bytes: u64,
+) -> Result<Model> {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| err(path, format!("not a valid zip archive: {e}")))?;
-    let config = member(&mut archive, path, "config.json")?;
+    let config = member(&mut archive, path, "config.json", max_bytes)?;
     let config: serde_json::Value = serde_json::from_slice(&config)
         .map_err(|e| err(path, format!("config.json is not valid JSON: {e}")))?;
-    let h5 = member(&mut archive, path, "model.weights.h5")?;
-    let model = model_from_config(&config).map_err(|e| err(path, e))?;
-    let file =
-        kiln_hdf5::File::from_bytes(h5).map_err(|e| err(path, format!("model.weights.h5: {e}")))?;
+    let h5 = member(&mut archive, path, "model.weights.h5", max_bytes)?;
+    let model =
+        with_variable_budget(max_bytes, || model_from_config(&config)).map_err(|e| err(path, e))?;
+    let file = weights_file(h5, path, max_bytes)?;
     let source = format!("{} (model.weights.h5)", path.display());
-    let values = weights::read(&model.as_layer(), &file, &source)?;
+    let values = weights::read(&model.as_layer(), &file, &source, false, &mut Vec::new())?;
     for (v, t) in &values {
         v.assign(t)?;
     }
@@ -127,17 +147,26 @@ pub(crate) fn load_bytes(bytes: Vec<u8>, path: &Path, compile: bool) -> Result<M
     Ok(model)
 }
 
-/// Loads the variables (and, for a compiled model, the optimizer state) of a `.keras`
-/// archive into an existing model of the same architecture (BackupAndRestore's restore).
-pub(crate) fn restore_into(model: &mut Model, path: &Path) -> Result<()> {
+/// The `model.weights.h5` of the `.keras` archive at `path`.
+pub(crate) fn weights_of_archive(path: &Path) -> Result<kiln_hdf5::File> {
     let bytes = std::fs::read(path).map_err(|e| err(path, e))?;
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| err(path, format!("not a valid zip archive: {e}")))?;
-    let h5 = member(&mut archive, path, "model.weights.h5")?;
-    let file =
-        kiln_hdf5::File::from_bytes(h5).map_err(|e| err(path, format!("model.weights.h5: {e}")))?;
+    let h5 = member(
+        &mut archive,
+        path,
+        "model.weights.h5",
+        DEFAULT_MAX_LOAD_BYTES,
+    )?;
+    weights_file(h5, path, DEFAULT_MAX_LOAD_BYTES)
+}
+
+/// Loads the variables (and, for a compiled model, the optimizer state) of a `.keras`
+/// archive into an existing model of the same architecture (BackupAndRestore's restore).
+pub(crate) fn restore_into(model: &mut Model, path: &Path) -> Result<()> {
+    let file = weights_of_archive(path)?;
     let source = format!("{} (model.weights.h5)", path.display());
-    let values = weights::read(&model.as_layer(), &file, &source)?;
+    let values = weights::read(&model.as_layer(), &file, &source, false, &mut Vec::new())?;
     let opt = if model.optimizer_state().is_some() {
         weights::read_values(&file, "optimizer", &source)?
     } else {

@@ -18,7 +18,7 @@ fn err(path: &Path, msg: impl std::fmt::Display) -> Error {
 }
 
 /// A string attribute, or the concatenation of Keras's split `name0`, `name1`, ... parts.
-fn strings_attr(g: &kiln_hdf5::Group, name: &str) -> Result<Option<Vec<String>>> {
+pub(crate) fn strings_attr(g: &kiln_hdf5::Group, name: &str) -> Result<Option<Vec<String>>> {
     let as_strings = |v: AttrValue| -> Vec<String> {
         match v {
             AttrValue::String(s) => vec![s],
@@ -58,7 +58,8 @@ fn strings_attr(g: &kiln_hdf5::Group, name: &str) -> Result<Option<Vec<String>>>
 pub(crate) fn load(path: &Path) -> Result<Model> {
     let file = kiln_hdf5::File::open(path).map_err(|e| err(path, e))?;
     let root = file.root();
-    let config = strings_attr(&root, "model_config")?
+    let config = strings_attr(&root, "model_config")
+        .map_err(|e| err(path, e))?
         .and_then(|v| v.into_iter().next())
         .ok_or_else(|| {
             err(
@@ -83,7 +84,9 @@ pub(crate) fn load(path: &Path) -> Result<Model> {
         let g = weights
             .group(&lname)
             .map_err(|e| err(path, format!("no weights for layer '{lname}': {e}")))?;
-        let names = strings_attr(&g, "weight_names")?.unwrap_or_default();
+        let names = strings_attr(&g, "weight_names")
+            .map_err(|e| err(path, format!("layer '{lname}': {e}")))?
+            .unwrap_or_default();
         if names.len() != vars.len() {
             return Err(err(
                 path,

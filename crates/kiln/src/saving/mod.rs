@@ -21,12 +21,18 @@ mod compile_config;
 mod config;
 mod keras_file;
 mod legacy_h5;
+pub(crate) mod limits;
+mod load_weights;
+mod safetensors;
 mod weights;
 
 use std::io::Write;
 use std::path::Path;
 
 pub use config::{model_from_config, model_to_config, serialize_layer};
+pub use limits::DEFAULT_MAX_LOAD_BYTES;
+pub use load_weights::LoadWeightsOptions;
+pub use safetensors::{load_weights_safetensors, safetensors_keys, save_weights_safetensors};
 
 use crate::models::Model;
 use crate::{Error, Result};
@@ -52,6 +58,8 @@ pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
     ));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
+        #[cfg(test)]
+        fault::maybe_fail(&mut f, &tmp, bytes)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         drop(f);
@@ -61,6 +69,49 @@ pub(crate) fn atomic_write(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(io)
+}
+
+/// A test-only fault in [`atomic_write`]: the temporary file gets half the bytes, then
+/// the write fails, as a full disk or a kill mid-write would leave it.
+#[cfg(test)]
+pub(crate) mod fault {
+    use std::cell::RefCell;
+    use std::io::Write;
+    use std::path::{Path, PathBuf};
+
+    thread_local! {
+        /// Armed: the next atomic write on this thread fails half-way; then the path and
+        /// length of the partial temporary file it left, for the test to check.
+        static FAULT: RefCell<Option<Option<(PathBuf, u64)>>> = const { RefCell::new(None) };
+    }
+
+    /// Arms the fault for the next atomic write on this thread.
+    pub(crate) fn arm() {
+        FAULT.with(|f| *f.borrow_mut() = Some(None));
+    }
+
+    /// The partial temporary file the fault left (path, bytes written), disarming it.
+    pub(crate) fn take() -> Option<(PathBuf, u64)> {
+        FAULT.with(|f| f.borrow_mut().take().flatten())
+    }
+
+    pub(super) fn maybe_fail(
+        f: &mut std::fs::File,
+        tmp: &Path,
+        bytes: &[u8],
+    ) -> std::io::Result<()> {
+        let armed = FAULT.with(|c| matches!(*c.borrow(), Some(None)));
+        if !armed {
+            return Ok(());
+        }
+        f.write_all(&bytes[..bytes.len() / 2])?;
+        f.sync_all()?;
+        let len = std::fs::metadata(tmp)?.len();
+        FAULT.with(|c| *c.borrow_mut() = Some(Some((tmp.to_path_buf(), len))));
+        Err(std::io::Error::other(
+            "injected fault: the write failed half-way",
+        ))
+    }
 }
 
 /// `model.save(path)`: the Keras 3 `.keras` archive, written atomically. Sequential and
@@ -94,7 +145,26 @@ pub fn load_model(path: impl AsRef<Path>) -> Result<Model> {
 /// assert!(kiln::saving::load_model_bytes(b"not a zip".to_vec(), "x.keras").is_err());
 /// ```
 pub fn load_model_bytes(bytes: Vec<u8>, name: &str) -> Result<Model> {
-    keras_file::load_bytes(bytes, Path::new(name), true)
+    keras_file::load_bytes(bytes, Path::new(name), true, DEFAULT_MAX_LOAD_BYTES)
+}
+
+/// [`load_model_bytes`] with a smaller memory bound for untrusted input: no archive
+/// member, no HDF5 read and not the model's variables together may exceed `max_bytes`
+/// (default [`DEFAULT_MAX_LOAD_BYTES`]); over it is an error saying so.
+///
+/// ```
+/// let model = kiln::models::Model::sequential(vec![kiln::layers::Dense::new(2).input_shape(&[3]).into()])?;
+/// let path = std::env::temp_dir().join(format!("kiln_doc_limit_{}.keras", std::process::id()));
+/// kiln::saving::save_model(&model, &path)?;
+/// let bytes = std::fs::read(&path).unwrap();
+/// assert!(kiln::saving::load_model_bytes_with_limit(bytes.clone(), "m.keras", 1 << 20).is_ok());
+/// let e = kiln::saving::load_model_bytes_with_limit(bytes, "m.keras", 16).err().unwrap();
+/// assert!(e.to_string().contains("load limit"), "{e}");
+/// # std::fs::remove_file(&path).ok();
+/// # Ok::<(), kiln::Error>(())
+/// ```
+pub fn load_model_bytes_with_limit(bytes: Vec<u8>, name: &str, max_bytes: u64) -> Result<Model> {
+    keras_file::load_bytes(bytes, Path::new(name), true, max_bytes)
 }
 
 /// `load_model(path, compile=False)`.
@@ -120,17 +190,127 @@ pub fn save_weights(model: &Model, path: impl AsRef<Path>) -> Result<()> {
     atomic_write(path, &bytes)
 }
 
-/// `model.load_weights(path)` from a Keras 3 `.weights.h5` file; every variable is
-/// checked (count and shape) before any is assigned.
+/// `model.load_weights(path)`: a Keras 3 `.weights.h5` file, a `.keras` archive's
+/// weights, or a legacy weights `.h5` file (Keras 2 / `keras.applications` layout, with
+/// `layer_names`, in topological order). Every variable is checked (count and shape)
+/// before any is assigned, so on an error the model is unchanged. See
+/// [`load_weights_with`] for `skip_mismatch` and `by_name`.
+///
+/// ```
+/// use kiln::layers::Dense;
+/// use kiln::models::Model;
+/// let a = Model::sequential(vec![Dense::new(2).input_shape(&[3]).into()])?;
+/// let b = Model::sequential(vec![Dense::new(2).input_shape(&[3]).into()])?;
+/// let path = std::env::temp_dir().join(format!("kiln_doc_lw_{}.weights.h5", std::process::id()));
+/// kiln::saving::save_weights(&a, &path)?;
+/// kiln::saving::load_weights(&b, &path)?;
+/// assert_eq!(b.get_weights()[0].to_vec::<f32>()?, a.get_weights()[0].to_vec::<f32>()?);
+/// # std::fs::remove_file(&path).ok();
+/// # Ok::<(), kiln::Error>(())
+/// ```
 pub fn load_weights(model: &Model, path: impl AsRef<Path>) -> Result<()> {
-    let path = path.as_ref();
-    let file = kiln_hdf5::File::open(path).map_err(|e| Error::InvalidArgument {
-        api: "load_weights",
-        msg: format!("{}: {e}", path.display()),
-    })?;
-    let values = weights::read(&model.as_layer(), &file, &path.display().to_string())?;
-    for (v, t) in &values {
-        v.assign(t)?;
+    load_weights::load(model, path.as_ref(), LoadWeightsOptions::new()).map(|_| ())
+}
+
+/// `model.load_weights(path, skip_mismatch=..., by_name=...)`; returns the warnings for
+/// what `skip_mismatch` skipped (also printed to stderr). `by_name` is only for legacy
+/// `.h5` files, as in Keras.
+///
+/// ```
+/// use kiln::layers::Dense;
+/// use kiln::models::Model;
+/// use kiln::saving::{load_weights_with, save_weights, LoadWeightsOptions};
+/// let a = Model::sequential(vec![Dense::new(2).input_shape(&[3]).into(), Dense::new(4).into()])?;
+/// let b = Model::sequential(vec![Dense::new(2).input_shape(&[3]).into(), Dense::new(5).into()])?;
+/// let path = std::env::temp_dir().join(format!("kiln_doc_lww_{}.weights.h5", std::process::id()));
+/// save_weights(&a, &path)?;
+/// assert!(load_weights_with(&b, &path, LoadWeightsOptions::new()).is_err());
+/// let warnings = load_weights_with(&b, &path, LoadWeightsOptions::new().skip_mismatch(true))?;
+/// assert_eq!(warnings.len(), 1); // the second Dense was skipped, the first loaded
+/// assert_eq!(b.get_weights()[0].to_vec::<f32>()?, a.get_weights()[0].to_vec::<f32>()?);
+/// # std::fs::remove_file(&path).ok();
+/// # Ok::<(), kiln::Error>(())
+/// ```
+pub fn load_weights_with(
+    model: &Model,
+    path: impl AsRef<Path>,
+    options: LoadWeightsOptions,
+) -> Result<Vec<String>> {
+    load_weights::load(model, path.as_ref(), options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layers::Dense;
+    use kiln_tensor::{DType, Tensor};
+
+    fn model(units: usize) -> Model {
+        Model::sequential(vec![Dense::new(units).input_shape(&[3]).into()]).unwrap()
     }
-    Ok(())
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp-"))
+            .collect()
+    }
+
+    /// Acceptance 4: a save that dies half-way through writing leaves the previous file
+    /// intact (it still loads, as the old model) and no temporary file behind.
+    #[test]
+    fn a_save_failing_half_way_leaves_the_previous_file() {
+        let dir = std::env::temp_dir().join(format!("kiln_fault_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let x = Tensor::ones(&[1, 3], DType::F32);
+        for (name, weights_only) in [("m.keras", false), ("m.weights.h5", true)] {
+            let path = dir.join(name);
+            let old = model(2);
+            let save = |m: &Model| {
+                if weights_only {
+                    save_weights(m, &path)
+                } else {
+                    save_model(m, &path)
+                }
+            };
+            save(&old).unwrap();
+            let before = std::fs::read(&path).unwrap();
+            let new = model(2);
+            let halves: Vec<Tensor> = new
+                .get_weights()
+                .iter()
+                .map(|w| Tensor::full(w.shape(), 0.5, DType::F32))
+                .collect();
+            new.set_weights(&halves).unwrap();
+            fault::arm();
+            let e = save(&new).unwrap_err().to_string();
+            assert!(e.contains(name) && e.contains("half-way"), "{e}");
+            let (tmp, written) = fault::take().expect("the fault fired");
+            assert!(written > 0, "the fault wrote part of the file");
+            assert!(!tmp.exists(), "{} left behind", tmp.display());
+            assert!(leftovers(&dir).is_empty(), "{:?}", leftovers(&dir));
+            assert_eq!(std::fs::read(&path).unwrap(), before, "{name} changed");
+            // It still loads, as the old model.
+            let again = model(2);
+            if weights_only {
+                load_weights(&again, &path).unwrap();
+            } else {
+                let loaded = load_model(&path).unwrap();
+                load_weights_from_model(&again, &loaded);
+            }
+            assert_eq!(
+                again.call(&x).unwrap().to_vec::<f32>().unwrap(),
+                old.call(&x).unwrap().to_vec::<f32>().unwrap()
+            );
+            // And a save that does not fail replaces it.
+            save(&new).unwrap();
+            assert_ne!(std::fs::read(&path).unwrap(), before);
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+
+    fn load_weights_from_model(dst: &Model, src: &Model) {
+        dst.set_weights(&src.get_weights()).unwrap();
+    }
 }

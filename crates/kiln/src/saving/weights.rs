@@ -93,63 +93,95 @@ pub(crate) fn write(root: &LayerRef, file: &mut FileBuilder) -> Result<()> {
 
 /// Reads every variable of `root` from `file` (Keras's layout), checking counts and
 /// shapes; returns the values to assign, so nothing changes unless all of them load.
+/// With `skip_mismatch`, a layer whose count or shapes differ is skipped whole (a
+/// warning in `warnings`) instead.
 pub(crate) fn read(
     root: &LayerRef,
     file: &kiln_hdf5::File,
     source: &str,
+    skip_mismatch: bool,
+    warnings: &mut Vec<String>,
 ) -> Result<Vec<(Variable, Tensor)>> {
     let mut out = Vec::new();
     let top = file.root();
+    let h5 = |what: &str| h5_err_in(source, what.to_string());
     for e in entries(root) {
         let vars_path = join(&e.path, "vars");
         let group = match top.get(&vars_path) {
-            Ok(node) => Some(node.into_group().map_err(h5_err(&vars_path))?),
+            Ok(node) => Some(node.into_group().map_err(h5(&vars_path))?),
             Err(_) => None,
         };
         let found = match &group {
-            Some(g) => g.member_names().map_err(h5_err(&vars_path))?.len(),
+            Some(g) => g.member_names().map_err(h5(&vars_path))?.len(),
             None => 0,
         };
+        let at = if e.path.is_empty() { "/" } else { &e.path };
+        let mismatch = |msg: String| -> Result<()> {
+            if skip_mismatch {
+                Ok(())
+            } else {
+                Err(Error::InvalidArgument {
+                    api: "load_weights",
+                    msg: format!("{source}: {msg}"),
+                })
+            }
+        };
         if found != e.vars.len() {
-            return Err(Error::InvalidArgument {
-                api: "load_weights",
-                msg: format!(
-                    "{source}: layer '{}' (at '{}') expects {} variables, but the file has {found}",
-                    e.name,
-                    if e.path.is_empty() { "/" } else { &e.path },
-                    e.vars.len()
-                ),
-            });
+            let msg = format!(
+                "layer '{}' (at '{at}') expects {} variables, but the file has {found}",
+                e.name,
+                e.vars.len()
+            );
+            mismatch(msg.clone())?;
+            warnings.push(format!("{source}: skipping {msg}"));
+            continue;
         }
         let Some(g) = group else { continue };
+        let mut layer = Vec::with_capacity(e.vars.len());
+        let mut skipped = false;
         for (i, v) in e.vars.iter().enumerate() {
             let name = format!("{vars_path}/{i}");
-            let ds = g.dataset(&i.to_string()).map_err(h5_err(&name))?;
+            let ds = g.dataset(&i.to_string()).map_err(h5(&name))?;
             if ds.shape() != v.shape().as_slice() {
-                return Err(Error::InvalidArgument {
-                    api: "load_weights",
-                    msg: format!(
-                        "{source}: '{name}' has shape {:?}, but variable '{}' of layer '{}' has shape {:?}",
-                        ds.shape(),
-                        v.name(),
-                        e.name,
-                        v.shape()
-                    ),
-                });
+                let msg = format!(
+                    "'{name}' has shape {:?}, but variable '{}' of layer '{}' has shape {:?}",
+                    ds.shape(),
+                    v.name(),
+                    e.name,
+                    v.shape()
+                );
+                mismatch(msg.clone())?;
+                warnings.push(format!(
+                    "{source}: skipping layer '{}' (at '{at}'): {msg}",
+                    e.name
+                ));
+                skipped = true;
+                break;
             }
             let t = match v.dtype() {
                 DType::I64 | DType::I32 | DType::U8 => {
-                    Tensor::from_vec(ds.read_i64().map_err(h5_err(&name))?, ds.shape())?
+                    Tensor::from_vec(ds.read_i64().map_err(h5(&name))?, ds.shape())?
                         .cast(v.dtype())?
                 }
-                DType::F64 => Tensor::from_vec(ds.read_f64().map_err(h5_err(&name))?, ds.shape())?,
-                _ => Tensor::from_vec(ds.read_f32().map_err(h5_err(&name))?, ds.shape())?
+                DType::F64 => Tensor::from_vec(ds.read_f64().map_err(h5(&name))?, ds.shape())?,
+                _ => Tensor::from_vec(ds.read_f32().map_err(h5(&name))?, ds.shape())?
                     .cast(v.dtype())?,
             };
-            out.push((v.clone(), t));
+            layer.push((v.clone(), t));
+        }
+        if !skipped {
+            out.extend(layer);
         }
     }
     Ok(out)
+}
+
+/// An HDF5 error at `what` inside the file `source`.
+fn h5_err_in(source: &str, what: String) -> impl Fn(kiln_hdf5::Error) -> Error + '_ {
+    move |e| Error::InvalidArgument {
+        api: "load_weights",
+        msg: format!("{source}: '{what}': {e}"),
+    }
 }
 
 fn tensor_data(t: &Tensor) -> Result<Data> {

@@ -1,0 +1,54 @@
+//! Inputs the fuzzer (fuzz/, target `hdf5_reader`) found. Each must give `Ok` or `Err`
+//! quickly, never a panic or a hang.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+fn walk(g: &kiln_hdf5::Group, depth: usize) {
+    if depth > 8 {
+        return;
+    }
+    if let Ok(names) = g.attr_names() {
+        for n in names.iter().take(64) {
+            let _ = g.attr(n);
+        }
+    }
+    let Ok(members) = g.member_names() else {
+        return;
+    };
+    for m in members.iter().take(64) {
+        if let Ok(node) = g.get(m) {
+            if node.is_group() {
+                if let Ok(sub) = node.into_group() {
+                    walk(&sub, depth + 1);
+                }
+            } else if let Ok(ds) = node.into_dataset() {
+                let _ = ds.read_raw();
+                let _ = ds.read_f32();
+                let _ = ds.read_strings();
+            }
+        }
+    }
+}
+
+/// The fuzz target's walk, on one found input, within `limit`.
+fn check(name: &str, limit: Duration) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fuzz_found")
+        .join(name);
+    let bytes = std::fs::read(&path).unwrap();
+    let start = Instant::now();
+    if let Ok(f) = kiln_hdf5::File::from_bytes_with_limit(bytes, 16 << 20) {
+        walk(&f.root(), 0);
+    }
+    assert!(start.elapsed() < limit, "{name}: {:?}", start.elapsed());
+}
+
+/// Found by a 2026-12-01 run after 3,450 executions (a mutated
+/// multi_input_shared_legacy.h5): the walk runs for more than 2 minutes. NOT FIXED yet,
+/// so ignored; `cargo test -p kiln-hdf5 --test fuzz_regressions -- --ignored` shows it.
+#[test]
+#[ignore = "open fuzz finding: a hang, not fixed yet (see fuzz/README.md)"]
+fn timeout_bf20c926() {
+    check("timeout-bf20c926.h5", Duration::from_secs(10));
+}
