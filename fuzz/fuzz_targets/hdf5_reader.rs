@@ -4,8 +4,10 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fn walk(g: &kiln_hdf5::Group, depth: usize) {
-    if depth > 8 {
+/// Visits each group object once: hard links may form cycles, and without the visited
+/// set a file whose group links to itself makes the walk exponential.
+fn walk(g: &kiln_hdf5::Group, depth: usize, seen: &mut std::collections::HashSet<u64>) {
+    if depth > 8 || !seen.insert(g.address()) {
         return;
     }
     if let Ok(names) = g.attr_names() {
@@ -20,7 +22,7 @@ fn walk(g: &kiln_hdf5::Group, depth: usize) {
         if let Ok(node) = g.get(m) {
             if node.is_group() {
                 if let Ok(sub) = node.into_group() {
-                    walk(&sub, depth + 1);
+                    walk(&sub, depth + 1, seen);
                 }
             } else if let Ok(ds) = node.into_dataset() {
                 let _ = ds.read_raw();
@@ -38,6 +40,6 @@ fn walk(g: &kiln_hdf5::Group, depth: usize) {
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(f) = kiln_hdf5::File::from_bytes_with_limit(data.to_vec(), 16 << 20) {
-        walk(&f.root(), 0);
+        walk(&f.root(), 0, &mut std::collections::HashSet::new());
     }
 });

@@ -386,6 +386,22 @@ impl Group {
         &self.path
     }
 
+    /// The file address of this group's object header: two links to the same group give
+    /// the same address. HDF5 hard links may form cycles (a group containing itself), so
+    /// a walk over a file's whole tree should skip addresses it has visited, as h5py's
+    /// `visit` does.
+    ///
+    /// ```
+    /// let mut b = kiln_hdf5::FileBuilder::new();
+    /// b.root_mut().create_group("a")?;
+    /// let f = kiln_hdf5::File::from_bytes(b.to_bytes()?)?;
+    /// assert_ne!(f.root().address(), f.root().group("a")?.address());
+    /// # Ok::<(), kiln_hdf5::Error>(())
+    /// ```
+    pub fn address(&self) -> u64 {
+        self.addr
+    }
+
     fn ctx(&self) -> String {
         format!("group '{}'", self.path)
     }

@@ -25,7 +25,8 @@ pub enum SaveFreq {
 /// ```
 /// use kiln::callbacks::ModelCheckpoint;
 /// let cb = ModelCheckpoint::new("model-{epoch:02d}.keras")?.save_best_only(true);
-/// assert_eq!(cb.format_path(3, &kiln::callbacks::Logs::new())?, "model-03.keras");
+/// // Epoch index 2 (0-based) is the third epoch, written 1-based as Keras does.
+/// assert_eq!(cb.format_path(2, &kiln::callbacks::Logs::new())?, "model-03.keras");
 /// assert!(ModelCheckpoint::new("model.h5").is_err());
 /// assert!(ModelCheckpoint::new("w.weights.h5")?.save_weights_only(true).is_ok());
 /// # Ok::<(), kiln::Error>(())
