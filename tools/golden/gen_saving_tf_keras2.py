@@ -3,7 +3,7 @@
 
 The same five models as gen_saving.py (an MLP, the seed CNN shrunk to 12x12 inputs, a
 functional two-input model with a shared layer, stacked LSTMs, a BatchNormalization
-model), each trained a few steps with a fixed seed so the optimizer state and the BN
+model whose Dense has no bias), each trained a few steps with a fixed seed so the optimizer state and the BN
 statistics are non-trivial, then written to tools/golden/fixtures/saving/tf_keras2/:
 
 - <name>.h5: `model.save(path.h5)`, the full legacy HDF5 file (model_config,
@@ -80,7 +80,10 @@ def multi_input_shared():
 
 
 def batchnorm():
-    m = keras.Sequential([L.Dense(6, input_shape=(5,)), L.BatchNormalization(momentum=0.9),
+    # No bias before the BatchNormalization: its gradient is zero in exact arithmetic, so
+    # Adam would turn float noise into +-lr steps and the resume check would compare noise.
+    m = keras.Sequential([L.Dense(6, use_bias=False, input_shape=(5,)),
+                          L.BatchNormalization(momentum=0.9),
                           L.Activation("relu"), L.Dense(2)], name="bn_model")
     return m, [(4, 5)], "mse", None
 
@@ -166,6 +169,26 @@ def main():
         sizes = [os.path.getsize(p) for p in (path, wpath, os.path.join(OUT, f"{name}.json"))]
         total += sum(sizes)
         print(name, model.count_params(), sizes)
+    # The MLP again with tf.keras's legacy OptimizerV2 Adam (`Adam/iter:0`,
+    # `Adam/<var>/m:0` names): kiln loads it compiled but with a fresh optimizer.
+    keras.utils.set_random_seed(0)
+    model, shapes, loss, _ = mlp()
+    g = rng("mlp_legacy_optimizer")
+    x = g.normal(size=shapes[0]).astype(F32)
+    model.compile(optimizer=keras.optimizers.legacy.Adam(0.01), loss=loss)
+    model.fit(x, targets(model, g, shapes[0][0], loss), epochs=2, batch_size=2, verbose=0)
+    path = os.path.join(OUT, "mlp_legacy_optimizer.h5")
+    model.save(path, save_format="h5")
+    with h5py.File(path, "r") as f:
+        names = [n.decode() if isinstance(n, bytes) else n
+                 for n in f["optimizer_weights"].attrs["weight_names"]]
+    with open(os.path.join(OUT, "mlp_legacy_optimizer.json"), "w") as f:
+        json.dump({"keras_version": keras.__version__, "optimizer_weight_names": names,
+                   "inputs": [tensor_json(x)],
+                   "predictions": [tensor_json(model.predict(x, verbose=0))]}, f,
+                  separators=(",", ":"))
+    total += os.path.getsize(path)
+    print("mlp_legacy_optimizer", names[:3])
     print("total bytes", total)
 
 
