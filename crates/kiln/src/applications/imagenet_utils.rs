@@ -100,6 +100,15 @@ pub fn tf_preprocess_input(x: &Tensor) -> Result<Tensor> {
 
 /// One decoded prediction: Keras's `(class_name, class_description, score)` tuple, e.g.
 /// `("n01440764", "tench", 0.92)`.
+///
+/// ```
+/// let p = kiln::applications::DecodedPrediction {
+///     class_name: "n01440764".into(),
+///     class_description: "tench".into(),
+///     score: 0.92,
+/// };
+/// assert_eq!(p.class_description, "tench");
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct DecodedPrediction {
     /// The WordNet id (`n01440764`).
