@@ -65,7 +65,7 @@ fn main() -> kiln::Result<()> {
         }
         None => {
             let base = resnet50(args)?;
-            let pre = transfer::env_usize("KILN_PRETRAIN_SAMPLES", if fast { 8 } else { 512 });
+            let pre = transfer::env_usize("KILN_PRETRAIN_SAMPLES", if fast { 8 } else { 256 });
             transfer::pretrain_on_mnist(&base, pre, 1, |x| Ok(x.div_scalar(255.0)?))?;
             base
         }

@@ -6,7 +6,7 @@
 //! of random JPEGs in two class folders (as S003-14's seed does) and says so. ImageNet
 //! weights come from `$KILN_DATA_DIR/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5`
 //! when present, otherwise the base is pretrained briefly on MNIST and the example says
-//! so; `KILN_IMAGE_SIZE` (default 64), `KILN_EPOCHS` (default 10) and `KILN_FAST=1` as
+//! so; `KILN_IMAGE_SIZE` (default 32), `KILN_EPOCHS` (default 10) and `KILN_FAST=1` as
 //! in S003-14.
 
 #[path = "common/transfer.rs"]

@@ -200,7 +200,7 @@ pub fn vgg16_base(size: usize) -> kiln::Result<Model> {
             let (n, epochs) = if fast() {
                 (8, 1)
             } else {
-                (env_usize("KILN_PRETRAIN_SAMPLES", 256), 1)
+                (env_usize("KILN_PRETRAIN_SAMPLES", 128), 1)
             };
             pretrain_on_mnist(&base, n, epochs, |x| Ok(x.div_scalar(255.0)?))?;
             base
@@ -221,7 +221,7 @@ pub fn vgg16_binary_transfer(
     use kiln_data::preprocessing::image::{
         FlowFromDirectoryArgs, ImageDataGenerator, ImageDataGeneratorArgs,
     };
-    let size = env_usize("KILN_IMAGE_SIZE", if fast() { 32 } else { 64 });
+    let size = env_usize("KILN_IMAGE_SIZE", 32);
     let epochs = env_usize("KILN_EPOCHS", if fast() { 1 } else { 10 });
     if size != 224 {
         println!("images resized to {size}x{size} instead of the seed's 224x224 (KILN_IMAGE_SIZE), so the run fits a CPU");
