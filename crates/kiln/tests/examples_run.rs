@@ -60,6 +60,9 @@ const EXAMPLES: &[&str] = &[
     "save_load_resume_mlp",
     "keras_model_predict",
     "kiln_to_keras",
+    "s000_5_resnet50_transfer",
+    "s003_14_vgg16_transfer",
+    "s003_15_vgg16_fine_tune",
 ];
 
 fn build_examples() {
@@ -300,4 +303,54 @@ fn saving_examples() {
         out.contains("kiln_classifier.keras") && out.contains("keras.models.load_model"),
         "{out}"
     );
+}
+
+/// KILN_FAST cuts each transfer-learning run to a few images and one step per phase;
+/// without a weights file (KILN_DATA_DIR points nowhere) the bases are pretrained on
+/// MNIST first, and each example says so.
+fn transfer_fast_env() -> [(&'static str, &'static str); 3] {
+    [
+        ("KILN_FAST", "1"),
+        ("KILN_DATA_DIR", "/nonexistent"),
+        (
+            "KILN_MNIST_DIR",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../datasets/mnist"),
+        ),
+    ]
+}
+
+#[test]
+fn resnet50_transfer_seed_example_in_fast_mode() {
+    let out = run_with_env("s000_5_resnet50_transfer", &transfer_fast_env());
+    assert!(
+        out.contains("synthetic stand-in")
+            && out.contains("pretraining the base ourselves")
+            && out.contains("x_train shape: [8, 32, 32, 3]")
+            && out.contains("model: 25696138 params, 2108426 trainable (base frozen)")
+            && out.contains("unfroze the last 10 layers")
+            && out.contains("fine-tuning with Adam(learning_rate=1e-05)")
+            && out.contains("final val_accuracy: "),
+        "{out}"
+    );
+}
+
+#[test]
+fn vgg16_transfer_seed_examples_in_fast_mode() {
+    for (name, lr) in [
+        ("s003_14_vgg16_transfer", "0.001"),
+        ("s003_15_vgg16_fine_tune", "0.0001"),
+    ] {
+        let out = run_with_env(name, &transfer_fast_env());
+        assert!(
+            out.contains("Found 4 images belonging to 2 classes.")
+                && out.contains("pretraining the base ourselves")
+                && out.contains("model: 14846273 params, 131585 trainable (base frozen)")
+                && out.contains(
+                    "unfroze the last 4 layers of the base: block5_conv1, block5_conv2, block5_conv3, block5_pool"
+                )
+                && out.contains(&format!("fine-tuning with Adam(learning_rate={lr})"))
+                && out.contains("final training accuracy: "),
+            "{name}: {out}"
+        );
+    }
 }

@@ -184,10 +184,5 @@ pub fn mobilenet_v2(args: AppArgs, alpha: f64) -> Result<Model> {
 /// # Ok::<(), kiln::Error>(())
 /// ```
 pub fn mobilenet_v2_preprocess_input(x: &Tensor) -> Result<Tensor> {
-    let x = if x.dtype().is_float() {
-        x.clone()
-    } else {
-        x.cast(kiln_tensor::DType::F32)?
-    };
-    Ok(x.div_scalar(127.5)?.sub_scalar(1.0)?)
+    super::tf_preprocess_input(x)
 }

@@ -1,8 +1,9 @@
 //! `keras.applications`: VGG16, VGG19, ResNet50/101/152 and MobileNetV2 with Keras's layer
 //! names, shapes and parameter counts, built with `weights = None` (random
 //! initialisation) or loaded from a Keras weights file on disk ([`Weights::Path`]:
-//! e.g. keras.applications' `*_notop.h5`; nothing is downloaded). `decode_predictions`
-//! needs ImageNet's class index file and is not provided yet.
+//! e.g. keras.applications' `*_notop.h5`; nothing is downloaded), with each family's
+//! `preprocess_input` and [`decode_predictions`] (from a local copy of Keras's
+//! `imagenet_class_index.json`).
 //!
 //! ```
 //! use kiln::applications::{vgg16, AppArgs};
@@ -11,9 +12,15 @@
 //! # Ok::<(), kiln::Error>(())
 //! ```
 
+mod imagenet_utils;
 mod mobilenet_v2;
 mod resnet;
 mod vgg;
+
+pub use imagenet_utils::{
+    caffe_preprocess_input, decode_predictions, decode_predictions_from, tf_preprocess_input,
+    DecodedPrediction,
+};
 
 pub use mobilenet_v2::{mobilenet_v2, mobilenet_v2_preprocess_input};
 pub use resnet::{resnet101, resnet152, resnet50, resnet_preprocess_input};
@@ -170,25 +177,4 @@ impl AppArgs {
             _ => x.clone(),
         })
     }
-}
-
-/// "caffe" preprocessing (VGG, ResNet): RGB to BGR, then subtract the ImageNet channel
-/// means `[103.939, 116.779, 123.68]`; input `(..., 3)` in `[0, 255]`.
-pub(crate) fn caffe_preprocess(x: &kiln_tensor::Tensor) -> Result<kiln_tensor::Tensor> {
-    let c = x.shape().last().copied();
-    if c != Some(3) {
-        return Err(Error::InvalidArgument {
-            api: "preprocess_input",
-            msg: format!("expected a last axis of 3 (RGB), got shape {:?}", x.shape()),
-        });
-    }
-    let x = if x.dtype().is_float() {
-        x.clone()
-    } else {
-        x.cast(kiln_tensor::DType::F32)?
-    };
-    let bgr = x.reverse(&[-1])?;
-    let mean =
-        kiln_tensor::Tensor::from_vec(vec![103.939f64, 116.779, 123.68], &[3])?.cast(x.dtype())?;
-    Ok(bgr.sub(&mean)?)
 }

@@ -2,7 +2,7 @@
 
 use kiln_tensor::Tensor;
 
-use super::{caffe_preprocess, AppArgs};
+use super::{caffe_preprocess_input, AppArgs};
 use crate::layers::{
     Activation, Add, BatchNormalization, Conv2D, Dense, GlobalAveragePooling2D, KerasTensor,
     LayerApply, LayerRef, MaxPooling2D, ZeroPadding2D,
@@ -130,5 +130,5 @@ pub fn resnet152(args: AppArgs) -> Result<Model> {
 
 /// `keras.applications.resnet.preprocess_input` ("caffe" mode, as VGG).
 pub fn resnet_preprocess_input(x: &Tensor) -> Result<Tensor> {
-    caffe_preprocess(x)
+    caffe_preprocess_input(x, "channels_last")
 }

@@ -2,7 +2,7 @@
 
 use kiln_tensor::Tensor;
 
-use super::{caffe_preprocess, AppArgs};
+use super::{caffe_preprocess_input, AppArgs};
 use crate::layers::{Conv2D, Dense, Flatten, KerasTensor, LayerApply, MaxPooling2D};
 use crate::models::Model;
 use crate::Result;
@@ -74,5 +74,5 @@ pub fn vgg19(args: AppArgs) -> Result<Model> {
 /// # Ok::<(), kiln::Error>(())
 /// ```
 pub fn vgg_preprocess_input(x: &Tensor) -> Result<Tensor> {
-    caffe_preprocess(x)
+    caffe_preprocess_input(x, "channels_last")
 }

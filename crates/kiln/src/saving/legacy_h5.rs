@@ -54,8 +54,10 @@ pub(crate) fn strings_attr(g: &kiln_hdf5::Group, name: &str) -> Result<Option<Ve
 
 /// Loads a legacy `.h5` model: rebuilds it from `model_config`, then assigns each layer's
 /// weights from `model_weights/<layer>/<weight name>` in Keras's legacy order (trainable
-/// weights, then non-trainable). Nothing is assigned unless every weight loads.
-pub(crate) fn load(path: &Path) -> Result<Model> {
+/// weights, then non-trainable). Nothing is assigned unless every weight loads. With
+/// `compile`, the `training_config` recompiles it and `optimizer_weights` restores the
+/// optimizer state where kiln can do so exactly (see `legacy_training`).
+pub(crate) fn load(path: &Path, compile: bool) -> Result<Model> {
     let file = kiln_hdf5::File::open(path).map_err(|e| err(path, e))?;
     let root = file.root();
     let config = strings_attr(&root, "model_config")
@@ -125,6 +127,11 @@ pub(crate) fn load(path: &Path) -> Result<Model> {
     }
     for (v, t) in &assign {
         v.assign(t)?;
+    }
+    let mut model = model;
+    if compile {
+        super::legacy_training::restore(&mut model, &root, &path.display().to_string())
+            .map_err(|e| err(path, e))?;
     }
     Ok(model)
 }

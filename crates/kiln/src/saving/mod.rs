@@ -21,6 +21,7 @@ mod compile_config;
 mod config;
 mod keras_file;
 mod legacy_h5;
+mod legacy_training;
 pub(crate) mod limits;
 mod load_weights;
 mod safetensors;
@@ -129,12 +130,17 @@ pub fn save_model(model: &Model, path: impl AsRef<Path>) -> Result<()> {
 
 /// `keras.models.load_model(path)`: a `.keras` archive written by Keras 3 or kiln
 /// (recompiled from its `compile_config` when kiln understands it), or a legacy `.h5`
-/// model file written by tf.keras 2 or Keras 3 (by the file's `.h5`/`.hdf5` extension).
+/// model file written by tf.keras 2 or Keras 3 (by the file's `.h5`/`.hdf5` extension;
+/// recompiled from its `training_config`, with the saved Adam state restored, or a fresh
+/// optimizer and a warning where the state cannot be mapped exactly).
 pub fn load_model(path: impl AsRef<Path>) -> Result<Model> {
-    let path = path.as_ref();
+    load_with(path.as_ref(), true)
+}
+
+fn load_with(path: &Path, compile: bool) -> Result<Model> {
     match path.extension().and_then(|e| e.to_str()) {
-        Some("h5") | Some("hdf5") => legacy_h5::load(path),
-        _ => keras_file::load(path, true),
+        Some("h5") | Some("hdf5") => legacy_h5::load(path, compile),
+        _ => keras_file::load(path, compile),
     }
 }
 
@@ -167,9 +173,9 @@ pub fn load_model_bytes_with_limit(bytes: Vec<u8>, name: &str, max_bytes: u64) -
     keras_file::load_bytes(bytes, Path::new(name), true, max_bytes)
 }
 
-/// `load_model(path, compile=False)`.
+/// `load_model(path, compile=False)` (a `.keras` archive or a legacy `.h5` file).
 pub fn load_model_uncompiled(path: impl AsRef<Path>) -> Result<Model> {
-    keras_file::load(path.as_ref(), false)
+    load_with(path.as_ref(), false)
 }
 
 /// Loads a `.keras` archive's variables (and optimizer state, for a compiled model) into

@@ -202,6 +202,16 @@ impl RNN {
         self.stateful = get_bool(class, c, "stateful", false)?;
         self.unroll = get_bool(class, c, "unroll", false)?;
         self.zero_output_for_mask = get_bool(class, c, "zero_output_for_mask", false)?;
+        // tf.keras 2 configs also carry `time_major` and `implementation`; the latter only
+        // picks an equivalent computation, the former changes the input layout.
+        if get_bool(class, c, "time_major", false)? {
+            return Err(crate::Error::InvalidArgument {
+                api: "layers.from_config",
+                msg: format!(
+                    "{class}: time_major=True (tf.keras 2: inputs as (time, batch, features)) is not supported; transpose the inputs to (batch, time, features) and use time_major=False"
+                ),
+            });
+        }
         Ok(self)
     }
 
