@@ -391,6 +391,31 @@ fn call(name: &str, l: &Layer, call: &Value) -> kiln_data::Result<()> {
     }
 }
 
+/// Builds the layer and applies the case's set_vocabulary / adapt steps in Keras's order.
+fn prepare(c: &Value, file: Option<&std::path::Path>) -> kiln_data::Result<Layer> {
+    let mut l = build_lookup(c, file)?;
+    if let Some(sv) = c.get("set_vocabulary") {
+        set_vocab(&mut l, sv)?;
+    }
+    if let Some(a) = c.get("adapt").filter(|a| !a.is_null()) {
+        if c.get("ragged_adapt").is_some() || (a[0].is_array() && is_ragged(a)) {
+            match &mut l {
+                Layer::S(s) => s.adapt_2d(&rows_of_strs(a))?,
+                Layer::I(_) => unreachable!(),
+            }
+        } else {
+            adapt(&mut l, a)?;
+        }
+    }
+    if let Some(a) = c.get("adapt2") {
+        adapt(&mut l, a)?;
+    }
+    if let Some(sv) = c.get("set_vocabulary2") {
+        set_vocab(&mut l, sv)?;
+    }
+    Ok(l)
+}
+
 #[test]
 fn lookups_match_keras() {
     let f = fixture();
@@ -406,29 +431,7 @@ fn lookups_match_keras() {
             std::fs::write(&p, lines.as_str().unwrap()).unwrap();
             p
         });
-        let result = (|| -> kiln_data::Result<Layer> {
-            let mut l = build_lookup(c, file.as_deref())?;
-            if let Some(sv) = c.get("set_vocabulary") {
-                set_vocab(&mut l, sv)?;
-            }
-            if let Some(a) = c.get("adapt").filter(|a| !a.is_null()) {
-                if c.get("ragged_adapt").is_some() || (a[0].is_array() && is_ragged(a)) {
-                    match &mut l {
-                        Layer::S(s) => s.adapt_2d(&rows_of_strs(a))?,
-                        Layer::I(_) => unreachable!(),
-                    }
-                } else {
-                    adapt(&mut l, a)?;
-                }
-            }
-            if let Some(a) = c.get("adapt2") {
-                adapt(&mut l, a)?;
-            }
-            if let Some(sv) = c.get("set_vocabulary2") {
-                set_vocab(&mut l, sv)?;
-            }
-            Ok(l)
-        })();
+        let result = prepare(c, file.as_deref());
         if let Some(err) = c.get("error") {
             if let Err(e) = &result {
                 eprintln!("{name}: kiln: {e}\n    keras: {err}");
