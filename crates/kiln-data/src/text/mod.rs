@@ -1,6 +1,19 @@
-//! Text preprocessing: [`TextVectorization`] (Keras's layer over Rust strings, since kiln
-//! tensors hold numbers only).
+//! Text preprocessing: [`TextVectorization`], [`StringLookup`], [`IntegerLookup`] and
+//! [`Hashing`] (Keras's layers over Rust strings and integer tensors, since kiln tensors
+//! hold numbers only), and the hashes TF uses ([`fingerprint64`], [`siphash24`]).
 
+mod farmhash;
+mod hashing;
+mod index_lookup;
+mod integer_lookup;
+mod siphash;
+mod string_lookup;
 mod text_vectorization;
 
+pub use farmhash::fingerprint64;
+pub use hashing::{to_hash_bucket_fast, to_hash_bucket_strong, Hashing, HashingMode, MaskValue};
+pub use index_lookup::{LookupMode, Vocabulary};
+pub use integer_lookup::{IntegerLookup, IntegerLookupOptions, OovMethod};
+pub use siphash::siphash24;
+pub use string_lookup::{StringLookup, StringLookupOptions};
 pub use text_vectorization::{OutputMode, Split, SplitFn, Standardize, TextVectorization};

@@ -2,11 +2,11 @@
 //! learned by `adapt`, and integer / multi-hot / count / tf-idf outputs, as Keras 3 (TF
 //! backend) computes them.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use kiln_tensor::Tensor;
+use kiln_tensor::{DType, Tensor};
 
+use super::index_lookup::{IndexLookup, LookupArgs, LookupMode};
 use crate::{DataError, Result};
 
 /// How text is standardized before splitting.
@@ -79,9 +79,9 @@ pub struct TextVectorization {
     output_mode: OutputMode,
     output_sequence_length: Option<usize>,
     pad_to_max_tokens: bool,
-    vocab: Vec<String>,
-    index: HashMap<String, usize>,
-    idf: Vec<f32>,
+    /// The vocabulary table, shared with `StringLookup` (Keras builds TextVectorization
+    /// on a StringLookup too); created by `adapt` / `set_vocabulary`.
+    lookup: Option<IndexLookup<String>>,
 }
 
 impl Default for TextVectorization {
@@ -109,9 +109,7 @@ impl TextVectorization {
             output_mode: OutputMode::Int,
             output_sequence_length: None,
             pad_to_max_tokens: false,
-            vocab: Vec::new(),
-            index: HashMap::new(),
-            idf: Vec::new(),
+            lookup: None,
         }
     }
     /// The standardization.
@@ -137,11 +135,13 @@ impl TextVectorization {
     /// The vocabulary size including the padding and OOV tokens.
     pub fn max_tokens(mut self, n: usize) -> Self {
         self.max_tokens = Some(n);
+        self.lookup = None;
         self
     }
     /// The output mode (default [`OutputMode::Int`]).
     pub fn output_mode(mut self, m: OutputMode) -> Self {
         self.output_mode = m;
+        self.lookup = None;
         self
     }
     /// Pad/truncate `int` outputs to this length.
@@ -152,6 +152,7 @@ impl TextVectorization {
     /// Make non-int outputs `max_tokens` wide even for a smaller vocabulary.
     pub fn pad_to_max_tokens(mut self, p: bool) -> Self {
         self.pad_to_max_tokens = p;
+        self.lookup = None;
         self
     }
 
@@ -191,163 +192,104 @@ impl TextVectorization {
         }
     }
 
-    /// Index of the first learned token: 2 in `int` mode (padding "" and "[UNK]"), else 1.
-    fn token_start(&self) -> usize {
-        if self.output_mode == OutputMode::Int {
-            2
-        } else {
-            1
+    /// The lookup table, made on first use from the current settings: in `int` mode
+    /// the padding token "" is its mask token (index 0), then one "[UNK]" OOV index.
+    fn table(&mut self) -> Result<&mut IndexLookup<String>> {
+        if self.lookup.is_none() {
+            let int = self.output_mode == OutputMode::Int;
+            self.lookup = Some(IndexLookup::new(LookupArgs {
+                api: "TextVectorization",
+                max_tokens: self.max_tokens,
+                num_oov_indices: 1,
+                mask_token: int.then(String::new),
+                oov_token: "[UNK]".into(),
+                vocabulary: None,
+                idf_weights: None,
+                invert: false,
+                output_mode: self.lookup_mode().name().into(),
+                sparse: false,
+                pad_to_max_tokens: self.pad_to_max_tokens,
+                farmhash_oov: true,
+                salt: None,
+            })?);
+        }
+        self.lookup
+            .as_mut()
+            .ok_or_else(|| invalid("no lookup table".into()))
+    }
+
+    fn lookup_mode(&self) -> LookupMode {
+        match self.output_mode {
+            OutputMode::Int => LookupMode::Int,
+            OutputMode::MultiHot => LookupMode::MultiHot,
+            OutputMode::Count => LookupMode::Count,
+            OutputMode::TfIdf => LookupMode::TfIdf,
         }
     }
 
     /// Learns the vocabulary: tokens by descending frequency, ties by descending token
-    /// (Keras sorts `(count, token)` ascending and reverses), capped at `max_tokens`.
+    /// (Keras sorts `(count, token)` ascending and reverses), capped at `max_tokens`;
+    /// each text is one document for the tf-idf weights.
     pub fn adapt<S: AsRef<str>>(&mut self, texts: &[S]) -> Result<()> {
-        let mut counts: HashMap<String, usize> = HashMap::new();
-        let mut docs: HashMap<String, usize> = HashMap::new();
-        for t in texts {
-            let toks = self.tokenize(t.as_ref());
-            let mut seen = std::collections::HashSet::new();
-            for tok in toks {
-                // The OOV token, and the padding token "" in int mode, are never learned.
-                if tok == "[UNK]" || (tok.is_empty() && self.output_mode == OutputMode::Int) {
-                    continue;
-                }
-                *counts.entry(tok.clone()).or_default() += 1;
-                if seen.insert(tok.clone()) {
-                    *docs.entry(tok).or_default() += 1;
-                }
-            }
-        }
-        let mut items: Vec<(String, usize)> = counts.into_iter().collect();
-        items.sort_by(|a, b| {
-            b.1.cmp(&a.1)
-                .then_with(|| b.0.as_bytes().cmp(a.0.as_bytes()))
-        });
-        let start = self.token_start();
-        if let Some(m) = self.max_tokens {
-            if m < start {
-                return Err(invalid(format!(
-                    "max_tokens must be at least {start}, got {m}"
-                )));
-            }
-            items.truncate(m - start);
-        }
-        let learned: Vec<String> = items.into_iter().map(|(t, _)| t).collect();
-        if self.output_mode == OutputMode::TfIdf {
-            let n = texts.len() as f64;
-            let w: Vec<f32> = learned
-                .iter()
-                .map(|t| (1.0 + n / (1.0 + *docs.get(t).unwrap_or(&0) as f64)).ln() as f32)
-                .collect();
-            let mean = if w.is_empty() {
-                0.0
-            } else {
-                w.iter().sum::<f32>() / w.len() as f32
-            };
-            self.idf = std::iter::once(mean).chain(w).collect();
-        }
-        self.set_learned(learned);
-        Ok(())
+        let docs: Vec<Vec<String>> = texts.iter().map(|t| self.tokenize(t.as_ref())).collect();
+        self.table()?.adapt(&docs)
     }
 
-    fn set_learned(&mut self, learned: Vec<String>) {
-        let mut vocab = Vec::with_capacity(learned.len() + 2);
-        if self.output_mode == OutputMode::Int {
-            vocab.push(String::new());
-        }
-        vocab.push("[UNK]".to_string());
-        vocab.extend(learned);
-        self.index = vocab
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.clone(), i))
-            .collect();
-        self.vocab = vocab;
-    }
-
-    /// Sets the vocabulary (without the padding and OOV tokens, which are added) instead
-    /// of `adapt`; `tf_idf` also needs weights, so it is an error there.
+    /// Sets the vocabulary instead of `adapt` (the padding and OOV tokens are added, or
+    /// may lead the list in Keras's order); `tf_idf` also needs weights, so it is an
+    /// error there.
     pub fn set_vocabulary<S: AsRef<str>>(&mut self, vocab: &[S]) -> Result<()> {
         if self.output_mode == OutputMode::TfIdf {
             return Err(invalid(
                 "set_vocabulary without idf weights is not supported for tf_idf; use adapt".into(),
             ));
         }
-        let learned: Vec<String> = vocab.iter().map(|s| s.as_ref().to_string()).collect();
-        let mut seen = std::collections::HashSet::new();
-        if let Some(d) = learned.iter().find(|t| !seen.insert(t.as_str())) {
-            return Err(invalid(format!(
-                "the vocabulary contains {d:?} more than once"
-            )));
-        }
-        self.set_learned(learned);
-        Ok(())
+        let v: Vec<String> = vocab.iter().map(|s| s.as_ref().to_string()).collect();
+        self.table()?.set_vocabulary(&v, None)
     }
 
     /// The vocabulary, index order (padding "" and "[UNK]" first in `int` mode).
     pub fn get_vocabulary(&self) -> Vec<String> {
-        self.vocab.clone()
+        self.lookup
+            .as_ref()
+            .map(|l| l.get_vocabulary(true))
+            .unwrap_or_default()
     }
 
     /// Vectorizes a batch of strings.
     pub fn call<S: AsRef<str>>(&self, texts: &[S]) -> Result<Tensor> {
-        if self.vocab.is_empty() {
-            return Err(invalid(
-                "the layer has no vocabulary: call adapt or set_vocabulary first".into(),
-            ));
-        }
-        let oov = if self.output_mode == OutputMode::Int {
-            1
-        } else {
-            0
-        };
-        let ids: Vec<Vec<usize>> = texts
+        let table = self
+            .lookup
+            .as_ref()
+            .filter(|l| l.vocabulary_size() > l.token_start());
+        let table = table.ok_or_else(|| {
+            invalid("the layer has no vocabulary: call adapt or set_vocabulary first".into())
+        })?;
+        let ids: Vec<Vec<i64>> = texts
             .iter()
             .map(|t| {
                 self.tokenize(t.as_ref())
                     .iter()
-                    .map(|tok| *self.index.get(tok).unwrap_or(&oov))
-                    .collect()
+                    .map(|tok| table.lookup(tok))
+                    .collect::<Result<Vec<i64>>>()
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let n = texts.len();
-        match self.output_mode {
-            OutputMode::Int => {
-                let len = self
-                    .output_sequence_length
-                    .unwrap_or_else(|| ids.iter().map(Vec::len).max().unwrap_or(0));
-                let mut out = vec![0i64; n * len];
-                for (i, row) in ids.iter().enumerate() {
-                    for (j, &id) in row.iter().take(len).enumerate() {
-                        out[i * len + j] = id as i64;
-                    }
+        if self.output_mode == OutputMode::Int {
+            let len = self
+                .output_sequence_length
+                .unwrap_or_else(|| ids.iter().map(Vec::len).max().unwrap_or(0));
+            let mut out = vec![0i64; n * len];
+            for (i, row) in ids.iter().enumerate() {
+                for (j, &id) in row.iter().take(len).enumerate() {
+                    out[i * len + j] = id;
                 }
-                Ok(Tensor::from_vec(out, &[n, len])?)
             }
-            mode => {
-                let width = match (self.pad_to_max_tokens, self.max_tokens) {
-                    (true, Some(m)) => m.max(self.vocab.len()),
-                    _ => self.vocab.len(),
-                };
-                let mut out = vec![0f32; n * width];
-                for (i, row) in ids.iter().enumerate() {
-                    for &id in row {
-                        let cell = &mut out[i * width + id];
-                        *cell = if mode == OutputMode::MultiHot {
-                            1.0
-                        } else {
-                            *cell + 1.0
-                        };
-                    }
-                }
-                if mode == OutputMode::TfIdf {
-                    for (k, v) in out.iter_mut().enumerate() {
-                        *v *= self.idf.get(k % width).copied().unwrap_or(0.0);
-                    }
-                }
-                Ok(Tensor::from_vec(out, &[n, width])?)
-            }
+            return Ok(Tensor::from_vec(out, &[n, len])?);
         }
+        // One output row per text, whatever the token counts.
+        let lens: Vec<usize> = ids.iter().map(Vec::len).collect();
+        let flat: Vec<i64> = ids.concat();
+        Ok(table.encode(&flat, &[], Some(&lens))?.cast(DType::F32)?)
     }
 }

@@ -44,7 +44,8 @@ pub use pooling::{
     GlobalMaxPooling3D, MaxPooling1D, MaxPooling2D, MaxPooling3D,
 };
 pub use preprocessing::{
-    CategoryEncoding, CenterCrop, Discretization, Normalization, Rescaling, Resizing,
+    CategoryEncoding, CenterCrop, Discretization, Hashing, IntegerLookup, Normalization, Rescaling,
+    Resizing,
 };
 pub use registry::{deserialize, from_config, register_layer};
 pub use regularization::{

@@ -1,14 +1,19 @@
 //! Preprocessing layers: Rescaling, Normalization (with `adapt`), CategoryEncoding,
-//! Discretization (with `adapt`), Resizing, CenterCrop.
+//! Discretization (with `adapt`), Resizing, CenterCrop, Hashing and IntegerLookup (on
+//! integer tensors; their string forms are in `kiln_data::text`).
 
 mod category_encoding;
 mod discretization;
+mod hashing;
+mod integer_lookup;
 mod normalization;
 mod rescaling;
 mod resizing;
 
 pub use category_encoding::CategoryEncoding;
 pub use discretization::Discretization;
+pub use hashing::Hashing;
+pub use integer_lookup::IntegerLookup;
 pub use normalization::Normalization;
 pub use rescaling::Rescaling;
 pub use resizing::{CenterCrop, Resizing};
@@ -52,6 +57,8 @@ pub(crate) fn from_config(class: &str, c: &Value) -> Result<Option<LayerRef>> {
         .pad_to_aspect_ratio(get_bool(class, c, "pad_to_aspect_ratio", false)?)
         .fill_value(get_f64(class, c, "fill_value", 0.0)? as f32)
         .into(),
+        "Hashing" => hashing::from_config(class, c)?.into(),
+        "IntegerLookup" => integer_lookup::from_config(class, c)?.into(),
         "CenterCrop" => CenterCrop::new(
             get_usize(class, c, "height")?,
             get_usize(class, c, "width")?,
