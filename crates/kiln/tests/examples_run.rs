@@ -60,6 +60,7 @@ const EXAMPLES: &[&str] = &[
     "save_load_resume_mlp",
     "keras_model_predict",
     "kiln_to_keras",
+    "augmentation_layers",
 ];
 
 fn build_examples() {
@@ -298,6 +299,16 @@ fn saving_examples() {
     let out = run("kiln_to_keras");
     assert!(
         out.contains("kiln_classifier.keras") && out.contains("keras.models.load_model"),
+        "{out}"
+    );
+}
+
+#[test]
+fn augmentation_layers_example() {
+    // Writes the PNG grid of the seven augmentation layers on MNIST digits (< 1 s).
+    let out = run("augmentation_layers");
+    assert!(
+        out.contains("RandomCrop(16, 16)") && out.contains("grid of 8 rows x 6 digits"),
         "{out}"
     );
 }
