@@ -106,7 +106,11 @@ fn later_epochs_read_the_file_not_the_upstream() {
     for _ in 0..3 {
         assert_eq!(values(&ds), vec![0, 10, 20, 30, 40]);
     }
-    assert_eq!(calls.load(Ordering::SeqCst), 5, "the map ran only in the first pass");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        5,
+        "the map ran only in the first pass"
+    );
     // Repeat over the cache: epochs 2 and 3 come from the file too.
     let rep = counted(&calls).cache_file(&path).repeat(Some(3));
     assert_eq!(values(&rep).len(), 15);
@@ -130,9 +134,16 @@ fn an_abandoned_first_pass_leaves_no_cache() {
     let leftovers: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with("partial.cache.tmp"))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("partial.cache.tmp")
+        })
         .collect();
-    assert!(leftovers.is_empty(), "temporary file removed: {leftovers:?}");
+    assert!(
+        leftovers.is_empty(),
+        "temporary file removed: {leftovers:?}"
+    );
     // take() stops early too: still no cache.
     assert_eq!(values(&ds.take(3)), vec![0, 10, 20]);
     assert!(!path.exists());

@@ -119,7 +119,12 @@ fn contrast_identity_factor_and_fixed_factors() {
             .unwrap()
             .value_range(vr[0].as_f64().unwrap(), vr[1].as_f64().unwrap());
         let y = l.adjust(&tensor(&case["x"]), &params(&case)).unwrap();
-        close(case["name"].as_str().unwrap(), &y, &tensor(&case["y"]), 1e-5);
+        close(
+            case["name"].as_str().unwrap(),
+            &y,
+            &tensor(&case["y"]),
+            1e-5,
+        );
     }
 }
 
@@ -131,7 +136,12 @@ fn flip_matches_keras_and_random_calls_pick_an_outcome() {
         let x = tensor(&case["x"]);
         let flipped = tensor(&case["y"]);
         let l = RandomFlip::new(mode).unwrap();
-        close(name, &l.flip_images(&x, &[true, true]).unwrap(), &flipped, 0.0);
+        close(
+            name,
+            &l.flip_images(&x, &[true, true]).unwrap(),
+            &flipped,
+            0.0,
+        );
         // Random calls: every image is either unchanged or Keras's flip of it, and over
         // many seeds both outcomes occur.
         let (mut seen_id, mut seen_flip) = (false, false);
@@ -139,8 +149,14 @@ fn flip_matches_keras_and_random_calls_pick_an_outcome() {
             let layer = LayerRef::new(RandomFlip::new(mode).unwrap().seed(seed));
             let y = layer.call_training(&x, true).unwrap();
             for i in 0..2 {
-                let yi = y.slice(&[i, 0, 0, 0], &[1, -1, -1, -1]).unwrap().to_vec::<f32>();
-                let xi = x.slice(&[i, 0, 0, 0], &[1, -1, -1, -1]).unwrap().to_vec::<f32>();
+                let yi = y
+                    .slice(&[i, 0, 0, 0], &[1, -1, -1, -1])
+                    .unwrap()
+                    .to_vec::<f32>();
+                let xi = x
+                    .slice(&[i, 0, 0, 0], &[1, -1, -1, -1])
+                    .unwrap()
+                    .to_vec::<f32>();
                 let fi = flipped
                     .slice(&[i, 0, 0, 0], &[1, -1, -1, -1])
                     .unwrap()
@@ -172,10 +188,19 @@ fn random_crop_is_a_window_and_inference_is_identity() {
         let v = y.to_vec::<f32>().unwrap();
         let (r, c) = ((v[0] as usize) / 7, (v[0] as usize) % 7);
         assert!(r <= 3 && c <= 3, "offset ({r}, {c}) out of range");
-        let want = x.slice(&[0, r as isize, c as isize, 0], &[-1, 3, 4, -1]).unwrap();
-        assert_eq!(v, want.to_vec::<f32>().unwrap(), "seed {seed}: a window, same for the batch");
+        let want = x
+            .slice(&[0, r as isize, c as isize, 0], &[-1, 3, 4, -1])
+            .unwrap();
+        assert_eq!(
+            v,
+            want.to_vec::<f32>().unwrap(),
+            "seed {seed}: a window, same for the batch"
+        );
         offsets.insert((r, c));
-        assert_eq!(l.call(&x).unwrap().to_vec::<f32>().unwrap(), x.to_vec::<f32>().unwrap());
+        assert_eq!(
+            l.call(&x).unwrap().to_vec::<f32>().unwrap(),
+            x.to_vec::<f32>().unwrap()
+        );
     }
     // 16 possible offsets; 40 seeds reach most of them, including the corners' rows.
     assert!(offsets.len() >= 10, "offsets drawn: {offsets:?}");
@@ -184,21 +209,45 @@ fn random_crop_is_a_window_and_inference_is_identity() {
 
 fn all_layers(seed: u64) -> Vec<(&'static str, LayerRef)> {
     vec![
-        ("RandomRotation", LayerRef::new(RandomRotation::new(0.3).unwrap().seed(seed))),
-        ("RandomZoom", LayerRef::new(RandomZoom::new(0.3).unwrap().seed(seed))),
+        (
+            "RandomRotation",
+            LayerRef::new(RandomRotation::new(0.3).unwrap().seed(seed)),
+        ),
+        (
+            "RandomZoom",
+            LayerRef::new(RandomZoom::new(0.3).unwrap().seed(seed)),
+        ),
         (
             "RandomTranslation",
             LayerRef::new(RandomTranslation::new(0.3, 0.3).unwrap().seed(seed)),
         ),
-        ("RandomFlip", LayerRef::new(RandomFlip::new("horizontal_and_vertical").unwrap().seed(seed))),
-        ("RandomContrast", LayerRef::new(RandomContrast::new(0.5).unwrap().seed(seed))),
-        ("RandomBrightness", LayerRef::new(RandomBrightness::new(0.3).unwrap().seed(seed))),
-        ("RandomCrop", LayerRef::new(RandomCrop::new(5, 5).unwrap().seed(seed))),
+        (
+            "RandomFlip",
+            LayerRef::new(
+                RandomFlip::new("horizontal_and_vertical")
+                    .unwrap()
+                    .seed(seed),
+            ),
+        ),
+        (
+            "RandomContrast",
+            LayerRef::new(RandomContrast::new(0.5).unwrap().seed(seed)),
+        ),
+        (
+            "RandomBrightness",
+            LayerRef::new(RandomBrightness::new(0.3).unwrap().seed(seed)),
+        ),
+        (
+            "RandomCrop",
+            LayerRef::new(RandomCrop::new(5, 5).unwrap().seed(seed)),
+        ),
     ]
 }
 
 fn sample_images() -> Tensor {
-    let v: Vec<f32> = (0..4 * 8 * 9 * 3).map(|i| ((i * 37) % 251) as f32).collect();
+    let v: Vec<f32> = (0..4 * 8 * 9 * 3)
+        .map(|i| ((i * 37) % 251) as f32)
+        .collect();
     Tensor::from_vec(v, &[4, 8, 9, 3]).unwrap()
 }
 
@@ -207,7 +256,11 @@ fn inference_is_identity_up_to_the_f32_cast() {
     let x = sample_images();
     for (name, l) in all_layers(1) {
         let y = l.call(&x).unwrap();
-        assert_eq!(y.to_vec::<f32>().unwrap(), x.to_vec::<f32>().unwrap(), "{name}");
+        assert_eq!(
+            y.to_vec::<f32>().unwrap(),
+            x.to_vec::<f32>().unwrap(),
+            "{name}"
+        );
         let y = l.call_training(&x, false).unwrap();
         assert_eq!(y.shape(), x.shape(), "{name}");
     }
@@ -242,7 +295,10 @@ fn same_seed_same_output_different_seeds_differ() {
             .unwrap()
             .to_vec::<f32>()
             .unwrap();
-        assert!(ya != ya2 || ya != yc, "{name}: the stream must move on or differ by seed");
+        assert!(
+            ya != ya2 || ya != yc,
+            "{name}: the stream must move on or differ by seed"
+        );
         if name != "RandomFlip" {
             assert_ne!(ya, yc, "{name}: seeds 5 and 6");
         }
@@ -251,27 +307,50 @@ fn same_seed_same_output_different_seeds_differ() {
 
 fn span(v: &[f32]) -> (f32, f32) {
     v.iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)))
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &x| {
+            (a.min(x), b.max(x))
+        })
 }
 
 #[test]
 fn drawn_parameters_span_the_documented_ranges() {
     let n = 4000;
     // RandomRotation(0.2): angles in [-72, 72] degrees, mean about 0.
-    let a = RandomRotation::new(0.2).unwrap().seed(1).random_angles(n).unwrap();
+    let a = RandomRotation::new(0.2)
+        .unwrap()
+        .seed(1)
+        .random_angles(n)
+        .unwrap();
     let (lo, hi) = span(&a);
-    assert!((-72.0..-70.0).contains(&lo) && (70.0..72.0).contains(&hi), "{lo} {hi}");
+    assert!(
+        (-72.0..-70.0).contains(&lo) && (70.0..72.0).contains(&hi),
+        "{lo} {hi}"
+    );
     let mean = a.iter().sum::<f32>() / n as f32;
     assert!(mean.abs() < 3.0, "{mean}");
     // (-0.2, 0.3) -> [-72, 108].
-    let a = RandomRotation::new((0.3, -0.2)).unwrap().seed(2).random_angles(n).unwrap();
+    let a = RandomRotation::new((0.3, -0.2))
+        .unwrap()
+        .seed(2)
+        .random_angles(n)
+        .unwrap();
     let (lo, hi) = span(&a);
-    assert!((-72.0..-70.0).contains(&lo) && (106.0..108.0).contains(&hi), "{lo} {hi}");
+    assert!(
+        (-72.0..-70.0).contains(&lo) && (106.0..108.0).contains(&hi),
+        "{lo} {hi}"
+    );
     // RandomZoom: height (-0.5, 0.2) -> [0.5, 1.2]; no width_factor: width = height.
-    let z = RandomZoom::new((-0.5, 0.2)).unwrap().seed(3).random_zooms(n).unwrap();
+    let z = RandomZoom::new((-0.5, 0.2))
+        .unwrap()
+        .seed(3)
+        .random_zooms(n)
+        .unwrap();
     assert!(z.iter().all(|&(h, w)| h == w));
     let (lo, hi) = span(&z.iter().map(|p| p.0).collect::<Vec<_>>());
-    assert!((0.5..0.51).contains(&lo) && (1.19..1.2).contains(&hi), "{lo} {hi}");
+    assert!(
+        (0.5..0.51).contains(&lo) && (1.19..1.2).contains(&hi),
+        "{lo} {hi}"
+    );
     let z = RandomZoom::new(0.1)
         .unwrap()
         .width_factor((0.4, 0.6))
@@ -280,7 +359,10 @@ fn drawn_parameters_span_the_documented_ranges() {
         .random_zooms(n)
         .unwrap();
     let (lo, hi) = span(&z.iter().map(|p| p.1).collect::<Vec<_>>());
-    assert!((1.4..1.41).contains(&lo) && (1.59..1.6).contains(&hi), "{lo} {hi}");
+    assert!(
+        (1.4..1.41).contains(&lo) && (1.59..1.6).contains(&hi),
+        "{lo} {hi}"
+    );
     // RandomTranslation(0.25, (-0.5, 0)) on 8 x 10: rows [-2, 2], columns [-5, 0].
     let t = RandomTranslation::new(0.25, (-0.5, 0.0))
         .unwrap()
@@ -288,22 +370,53 @@ fn drawn_parameters_span_the_documented_ranges() {
         .random_translations(n, 8, 10)
         .unwrap();
     let (lo, hi) = span(&t.iter().map(|p| p.0).collect::<Vec<_>>());
-    assert!((-2.0..-1.95).contains(&lo) && (1.95..2.0).contains(&hi), "{lo} {hi}");
+    assert!(
+        (-2.0..-1.95).contains(&lo) && (1.95..2.0).contains(&hi),
+        "{lo} {hi}"
+    );
     let (lo, hi) = span(&t.iter().map(|p| p.1).collect::<Vec<_>>());
-    assert!((-5.0..-4.95).contains(&lo) && (-0.05..=0.0).contains(&hi), "{lo} {hi}");
+    assert!(
+        (-5.0..-4.95).contains(&lo) && (-0.05..=0.0).contains(&hi),
+        "{lo} {hi}"
+    );
     // RandomContrast(0.4): Keras's single factor means (0, 0.4), so c in [1, 1.4].
-    let c = RandomContrast::new(0.4).unwrap().seed(6).random_factors(n).unwrap();
+    let c = RandomContrast::new(0.4)
+        .unwrap()
+        .seed(6)
+        .random_factors(n)
+        .unwrap();
     let (lo, hi) = span(&c);
-    assert!((1.0..1.01).contains(&lo) && (1.39..1.4).contains(&hi), "{lo} {hi}");
-    let c = RandomContrast::new((0.3, 0.3)).unwrap().seed(7).random_factors(n).unwrap();
+    assert!(
+        (1.0..1.01).contains(&lo) && (1.39..1.4).contains(&hi),
+        "{lo} {hi}"
+    );
+    let c = RandomContrast::new((0.3, 0.3))
+        .unwrap()
+        .seed(7)
+        .random_factors(n)
+        .unwrap();
     let (lo, hi) = span(&c);
-    assert!((0.7..0.71).contains(&lo) && (1.29..1.3).contains(&hi), "{lo} {hi}");
+    assert!(
+        (0.7..0.71).contains(&lo) && (1.29..1.3).contains(&hi),
+        "{lo} {hi}"
+    );
     // RandomBrightness(0.1) on (0, 255): deltas in [-25.5, 25.5].
-    let d = RandomBrightness::new(0.1).unwrap().seed(8).random_deltas(n).unwrap();
+    let d = RandomBrightness::new(0.1)
+        .unwrap()
+        .seed(8)
+        .random_deltas(n)
+        .unwrap();
     let (lo, hi) = span(&d);
-    assert!((-25.5..-25.0).contains(&lo) && (25.0..25.5).contains(&hi), "{lo} {hi}");
+    assert!(
+        (-25.5..-25.0).contains(&lo) && (25.0..25.5).contains(&hi),
+        "{lo} {hi}"
+    );
     // RandomFlip: about half the draws flip.
-    let f = RandomFlip::new("horizontal").unwrap().seed(9).random_flips(n).unwrap();
+    let f = RandomFlip::new("horizontal")
+        .unwrap()
+        .seed(9)
+        .random_flips(n)
+        .unwrap();
     let k = f.iter().filter(|&&b| b).count();
     assert!((1800..2200).contains(&k), "{k}");
     // RandomCrop offsets cover [0, H - h] x [0, W - w].
@@ -323,18 +436,60 @@ fn configs_have_keras_keys_and_round_trip() {
     };
     let base = ["dtype", "name", "trainable"];
     let expect: Vec<(&str, Vec<&str>)> = vec![
-        ("RandomRotation", vec!["data_format", "factor", "fill_mode", "fill_value", "interpolation", "seed"]),
-        ("RandomZoom", vec!["data_format", "fill_mode", "fill_value", "height_factor", "interpolation", "seed", "width_factor"]),
-        ("RandomTranslation", vec!["data_format", "fill_mode", "fill_value", "height_factor", "interpolation", "seed", "width_factor"]),
+        (
+            "RandomRotation",
+            vec![
+                "data_format",
+                "factor",
+                "fill_mode",
+                "fill_value",
+                "interpolation",
+                "seed",
+            ],
+        ),
+        (
+            "RandomZoom",
+            vec![
+                "data_format",
+                "fill_mode",
+                "fill_value",
+                "height_factor",
+                "interpolation",
+                "seed",
+                "width_factor",
+            ],
+        ),
+        (
+            "RandomTranslation",
+            vec![
+                "data_format",
+                "fill_mode",
+                "fill_value",
+                "height_factor",
+                "interpolation",
+                "seed",
+                "width_factor",
+            ],
+        ),
         ("RandomFlip", vec!["data_format", "mode", "seed"]),
-        ("RandomContrast", vec!["data_format", "factor", "seed", "value_range"]),
-        ("RandomBrightness", vec!["data_format", "factor", "seed", "value_range"]),
+        (
+            "RandomContrast",
+            vec!["data_format", "factor", "seed", "value_range"],
+        ),
+        (
+            "RandomBrightness",
+            vec!["data_format", "factor", "seed", "value_range"],
+        ),
         ("RandomCrop", vec!["data_format", "height", "seed", "width"]),
     ];
     for ((name, l), (class, want)) in all_layers(3).into_iter().zip(expect) {
         assert_eq!(name, class);
         let c = l.get_config();
-        let mut want: Vec<String> = want.iter().chain(base.iter()).map(|s| s.to_string()).collect();
+        let mut want: Vec<String> = want
+            .iter()
+            .chain(base.iter())
+            .map(|s| s.to_string())
+            .collect();
         want.sort();
         let mut got = keys(&c);
         got.retain(|k| want.contains(k) || !base.contains(&k.as_str()));
@@ -351,7 +506,11 @@ fn configs_have_keras_keys_and_round_trip() {
     )
     .unwrap();
     assert_eq!(rot.get_config()["factor"], json!([-0.5, 0.5]));
-    let zoom = from_config("RandomZoom", &json!({"height_factor": 0.5, "width_factor": null})).unwrap();
+    let zoom = from_config(
+        "RandomZoom",
+        &json!({"height_factor": 0.5, "width_factor": null}),
+    )
+    .unwrap();
     assert_eq!(zoom.get_config()["width_factor"], Value::Null);
     assert_eq!(zoom.get_config()["height_factor"], json!(0.5));
 }
@@ -361,32 +520,54 @@ fn bad_arguments_are_errors_as_in_keras() {
     let msg = |r: kiln::Result<LayerRef>| r.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(RandomRotation::new(1.5).is_err());
     assert!(RandomRotation::new((1.5, 2.0)).is_err());
-    assert!(RandomRotation::new((-2.0, 3.0)).is_ok(), "Keras accepts a straddling pair");
+    assert!(
+        RandomRotation::new((-2.0, 3.0)).is_ok(),
+        "Keras accepts a straddling pair"
+    );
     assert!(RandomContrast::new(-0.3).is_err());
     assert!(RandomBrightness::new(-1.5).is_err());
     assert!(RandomZoom::new(-1.0).is_err());
     assert!(RandomZoom::new(1.0).is_ok());
-    assert!(RandomZoom::new(0.2).unwrap().width_factor((-1.0, 0.5)).is_err());
+    assert!(RandomZoom::new(0.2)
+        .unwrap()
+        .width_factor((-1.0, 0.5))
+        .is_err());
     assert!(RandomTranslation::new(-1.0, 1.0).is_ok());
     assert!(RandomTranslation::new(0.1, 1.01).is_err());
     assert!(RandomCrop::new(0, 3).is_err());
     assert!(RandomFlip::new("diagonal").is_err());
-    let e = msg(from_config("RandomRotation", &json!({"factor": 0.1, "fill_mode": "mirror"})));
+    let e = msg(from_config(
+        "RandomRotation",
+        &json!({"factor": 0.1, "fill_mode": "mirror"}),
+    ));
     assert!(e.contains("fill_mode") && e.contains("mirror"), "{e}");
-    let e = msg(from_config("RandomZoom", &json!({"height_factor": 0.1, "interpolation": "bicubic"})));
+    let e = msg(from_config(
+        "RandomZoom",
+        &json!({"height_factor": 0.1, "interpolation": "bicubic"}),
+    ));
     assert!(e.contains("interpolation") && e.contains("bicubic"), "{e}");
-    let e = msg(from_config("RandomBrightness", &json!({"factor": 0.1, "value_range": 3})));
+    let e = msg(from_config(
+        "RandomBrightness",
+        &json!({"factor": 0.1, "value_range": 3}),
+    ));
     assert!(e.contains("value_range"), "{e}");
     let e = msg(from_config("RandomRotation", &json!({"factor": [0.1]})));
     assert!(e.contains("factor"), "{e}");
-    let e = msg(from_config("RandomFlip", &json!({"data_format": "channels_middle"})));
+    let e = msg(from_config(
+        "RandomFlip",
+        &json!({"data_format": "channels_middle"}),
+    ));
     assert!(e.contains("data_format"), "{e}");
     // Bad inputs.
     let l = LayerRef::new(RandomRotation::new(0.1).unwrap());
-    let e = l.call_training(&Tensor::zeros(&[4, 4], DType::F32), true).unwrap_err();
+    let e = l
+        .call_training(&Tensor::zeros(&[4, 4], DType::F32), true)
+        .unwrap_err();
     assert!(e.to_string().contains("rank"), "{e}");
     let b = LayerRef::new(RandomBrightness::new(0.1).unwrap());
-    let e = b.call_training(&Tensor::zeros(&[2, 2, 1], DType::U8), true).unwrap_err();
+    let e = b
+        .call_training(&Tensor::zeros(&[2, 2, 1], DType::U8), true)
+        .unwrap_err();
     assert!(e.to_string().contains("float"), "{e}");
 }
 
@@ -404,9 +585,16 @@ fn channels_first_matches_channels_last() {
     let crop = crop.data_format("channels_first").unwrap();
     assert_eq!(back(crop.crop_at(&xf, 1, 2).unwrap()), a);
     let flip = RandomFlip::new("horizontal").unwrap();
-    let a = flip.flip_images(&x, &[true, false, true, false]).unwrap().to_vec::<f32>().unwrap();
+    let a = flip
+        .flip_images(&x, &[true, false, true, false])
+        .unwrap()
+        .to_vec::<f32>()
+        .unwrap();
     let flip = flip.data_format("channels_first").unwrap();
-    assert_eq!(back(flip.flip_images(&xf, &[true, false, true, false]).unwrap()), a);
+    assert_eq!(
+        back(flip.flip_images(&xf, &[true, false, true, false]).unwrap()),
+        a
+    );
     let con = RandomContrast::new(0.5).unwrap();
     let a = con.adjust(&x, &[1.3]).unwrap().to_vec::<f32>().unwrap();
     let con = con.data_format("channels_first").unwrap();
@@ -433,12 +621,24 @@ fn gradients_flow_through_the_tensor_op_layers() {
             .unwrap()
     };
     let flip = RandomFlip::new("horizontal").unwrap();
-    assert_eq!(grad(&|x| flip.flip_images(x, &[true]).unwrap()), vec![2.0, 1.0, 4.0, 3.0]);
+    assert_eq!(
+        grad(&|x| flip.flip_images(x, &[true]).unwrap()),
+        vec![2.0, 1.0, 4.0, 3.0]
+    );
     let b = RandomBrightness::new(0.1).unwrap();
-    assert_eq!(grad(&|x| b.adjust(x, &[10.0]).unwrap()), vec![1.0, 2.0, 0.0, 4.0]);
+    assert_eq!(
+        grad(&|x| b.adjust(x, &[10.0]).unwrap()),
+        vec![1.0, 2.0, 0.0, 4.0]
+    );
     let crop = RandomCrop::new(1, 2).unwrap();
-    assert_eq!(grad(&|x| crop.crop_at(x, 1, 0).unwrap()), vec![0.0, 0.0, 4.0, 6.0]);
+    assert_eq!(
+        grad(&|x| crop.crop_at(x, 1, 0).unwrap()),
+        vec![0.0, 0.0, 4.0, 6.0]
+    );
     let c = RandomContrast::new(0.5).unwrap().value_range(-1e9, 1e9);
     // y = (x - m) c + m: dy/dx = c w + (1 - c) mean(w) = 2 w - 2.5.
-    assert_eq!(grad(&|x| c.adjust(x, &[2.0]).unwrap()), vec![-0.5, 1.5, 3.5, 5.5]);
+    assert_eq!(
+        grad(&|x| c.adjust(x, &[2.0]).unwrap()),
+        vec![-0.5, 1.5, 3.5, 5.5]
+    );
 }

@@ -201,7 +201,8 @@ fn encode(e: &Element, out: &mut Vec<u8>) -> Result<()> {
                     } else {
                         t.cast(DType::F32)?.to_vec::<f32>()?
                     };
-                    v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
+                    v.iter()
+                        .for_each(|x| out.extend_from_slice(&x.to_le_bytes()));
                 }
                 DType::F64 => t
                     .to_vec::<f64>()?
@@ -216,10 +217,7 @@ fn encode(e: &Element, out: &mut Vec<u8>) -> Result<()> {
                     .iter()
                     .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
                 DType::U8 => out.extend_from_slice(&t.to_vec::<u8>()?),
-                DType::Bool => t
-                    .to_vec::<bool>()?
-                    .iter()
-                    .for_each(|&b| out.push(b as u8)),
+                DType::Bool => t.to_vec::<bool>()?.iter().for_each(|&b| out.push(b as u8)),
             }
         }
         Element::Tuple(v) => {
@@ -298,7 +296,10 @@ impl CacheReader {
             if self.remaining != 0 {
                 return Err(corrupt(
                     &self.path,
-                    format!("end marker reached with {} elements missing", self.remaining),
+                    format!(
+                        "end marker reached with {} elements missing",
+                        self.remaining
+                    ),
                 ));
             }
             return Ok(None);
@@ -316,7 +317,10 @@ impl CacheReader {
         let len = u64::from_le_bytes(head[..8].try_into().expect("8 bytes"));
         let sum = u64::from_le_bytes(head[8..].try_into().expect("8 bytes"));
         if len > MAX_PAYLOAD {
-            return Err(corrupt(&self.path, format!("element length {len} is implausible")));
+            return Err(corrupt(
+                &self.path,
+                format!("element length {len} is implausible"),
+            ));
         }
         let mut payload = vec![0u8; len as usize];
         self.input
@@ -426,7 +430,10 @@ impl<'a> Cursor<'a> {
         .ok_or_else(|| corrupt(self.path, format!("unknown dtype {name:?}")))?;
         let rank = self.u32()?;
         if rank > 32 {
-            return Err(corrupt(self.path, format!("tensor rank {rank} is implausible")));
+            return Err(corrupt(
+                self.path,
+                format!("tensor rank {rank} is implausible"),
+            ));
         }
         let mut shape = Vec::with_capacity(rank);
         for _ in 0..rank {
@@ -436,7 +443,12 @@ impl<'a> Cursor<'a> {
             .iter()
             .try_fold(1usize, |a, &d| a.checked_mul(d))
             .filter(|&n| n <= self.b.len())
-            .ok_or_else(|| corrupt(self.path, format!("tensor shape {shape:?} exceeds the record")))?;
+            .ok_or_else(|| {
+                corrupt(
+                    self.path,
+                    format!("tensor shape {shape:?} exceeds the record"),
+                )
+            })?;
         let width = match dtype {
             DType::F64 | DType::I64 => 8,
             DType::U8 | DType::Bool => 1,
@@ -475,7 +487,9 @@ impl<'a> Cursor<'a> {
                 &shape,
             )?,
             DType::U8 => Tensor::from_vec(raw.to_vec(), &shape)?,
-            DType::Bool => Tensor::from_vec(raw.iter().map(|&b| b != 0).collect::<Vec<_>>(), &shape)?,
+            DType::Bool => {
+                Tensor::from_vec(raw.iter().map(|&b| b != 0).collect::<Vec<_>>(), &shape)?
+            }
         };
         Ok(t)
     }

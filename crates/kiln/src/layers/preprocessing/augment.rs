@@ -190,7 +190,9 @@ impl Interpolation {
             "bilinear" => Ok(Interpolation::Bilinear),
             _ => Err(invalid(
                 api,
-                format!("unknown `interpolation` {s:?}; expected one of (\"nearest\", \"bilinear\")"),
+                format!(
+                    "unknown `interpolation` {s:?}; expected one of (\"nearest\", \"bilinear\")"
+                ),
             )),
         }
     }
@@ -419,9 +421,7 @@ pub(crate) fn projective_transform(
                 let ym = map_coordinate(iy, l.h, fill_mode);
                 for ch in 0..l.c {
                     out[l.index(b, oy, ox, ch)] = match interpolation {
-                        Interpolation::Nearest => {
-                            read(b, ym.round() as i64, xm.round() as i64, ch)
-                        }
+                        Interpolation::Nearest => read(b, ym.round() as i64, xm.round() as i64, ch),
                         Interpolation::Bilinear => {
                             let (y0, x0) = (ym.floor(), xm.floor());
                             let (y1, x1) = (y0 + 1.0, x0 + 1.0);
@@ -458,7 +458,10 @@ mod tests {
     fn reflect_and_wrap_map_into_range() {
         // len 4: reflect -1 -> 0, -2 -> 1, 4 -> 3, 5 -> 2; wrap -1 -> 3, 4 -> 0.
         let r = |c| map_coordinate(c, 4, FillMode::Reflect);
-        assert_eq!([r(-1.0), r(-2.0), r(4.0), r(5.0), r(9.0)], [0.0, 1.0, 3.0, 2.0, 1.0]);
+        assert_eq!(
+            [r(-1.0), r(-2.0), r(4.0), r(5.0), r(9.0)],
+            [0.0, 1.0, 3.0, 2.0, 1.0]
+        );
         let w = |c| map_coordinate(c, 4, FillMode::Wrap);
         assert_eq!([w(-1.0), w(4.0), w(5.0)], [3.0, 0.0, 1.0]);
         assert_eq!(map_coordinate(-7.0, 4, FillMode::Constant), -7.0);
@@ -467,11 +470,20 @@ mod tests {
 
     #[test]
     fn factor_validation_follows_keras() {
-        assert_eq!(base_factor("t", Factor::Single(0.2), (-1.0, 1.0)).unwrap(), (-0.2, 0.2));
-        assert_eq!(base_factor("t", Factor::Single(0.2), (0.0, 1.0)).unwrap(), (0.0, 0.2));
+        assert_eq!(
+            base_factor("t", Factor::Single(0.2), (-1.0, 1.0)).unwrap(),
+            (-0.2, 0.2)
+        );
+        assert_eq!(
+            base_factor("t", Factor::Single(0.2), (0.0, 1.0)).unwrap(),
+            (0.0, 0.2)
+        );
         assert!(base_factor("t", Factor::Single(1.5), (-1.0, 1.0)).is_err());
         // Keras only rejects a pair lying wholly outside the bounds.
-        assert_eq!(base_factor("t", Factor::Range(-2.0, 3.0), (-1.0, 1.0)).unwrap(), (-2.0, 3.0));
+        assert_eq!(
+            base_factor("t", Factor::Range(-2.0, 3.0), (-1.0, 1.0)).unwrap(),
+            (-2.0, 3.0)
+        );
         assert!(base_factor("t", Factor::Range(1.5, 3.0), (-1.0, 1.0)).is_err());
         assert!(axis_factor("t", "height_factor", Factor::Single(-1.0), true).is_err());
         assert!(axis_factor("t", "height_factor", Factor::Single(-1.0), false).is_ok());

@@ -17,9 +17,9 @@ mod random_zoom;
 mod rescaling;
 mod resizing;
 
+pub use augment::Factor;
 pub use category_encoding::CategoryEncoding;
 pub use discretization::Discretization;
-pub use augment::Factor;
 pub use normalization::Normalization;
 pub use random_brightness::RandomBrightness;
 pub use random_contrast::RandomContrast;
@@ -98,7 +98,10 @@ fn augmentation_from_config(class: &str, c: &Value) -> Result<LayerRef> {
                     (Some(a), Some(b)) => Ok((a, b)),
                     _ => Err(bad_config(class, &format!("'{key}' must be two numbers"))),
                 },
-                _ => Err(bad_config(class, &format!("'{key}' must be a list of two numbers"))),
+                _ => Err(bad_config(
+                    class,
+                    &format!("'{key}' must be a list of two numbers"),
+                )),
             },
         }
     };
@@ -147,11 +150,11 @@ fn augmentation_from_config(class: &str, c: &Value) -> Result<LayerRef> {
         .fill_value(fill_value)
         .data_format(data_format)?)
         .into(),
-        "RandomFlip" => {
-            seeded!(RandomFlip::new(str_or(c, "mode", "horizontal_and_vertical"))?
-                .data_format(data_format)?)
-            .into()
-        }
+        "RandomFlip" => seeded!(
+            RandomFlip::new(str_or(c, "mode", "horizontal_and_vertical"))?
+                .data_format(data_format)?
+        )
+        .into(),
         "RandomCrop" => seeded!(RandomCrop::new(
             get_usize(class, c, "height")?,
             get_usize(class, c, "width")?

@@ -4,9 +4,7 @@ use kiln_tensor::random::Generator;
 use kiln_tensor::Tensor;
 use serde_json::{json, Value};
 
-use super::augment::{
-    invalid, new_generator, seed_json, to_f32, uniform, DataFormat, Layout,
-};
+use super::augment::{invalid, new_generator, seed_json, to_f32, uniform, DataFormat, Layout};
 use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
 use crate::layers::macros::{common_builders, layer_state};
 use crate::Result;

@@ -6,8 +6,8 @@ use kiln_tensor::Tensor;
 use serde_json::{json, Value};
 
 use super::augment::{
-    axis_factor, fill_mode_name, new_generator, parse_fill_mode, projective_transform,
-    seed_json, to_f32, uniform, DataFormat, Factor, Interpolation, Layout,
+    axis_factor, fill_mode_name, new_generator, parse_fill_mode, projective_transform, seed_json,
+    to_f32, uniform, DataFormat, Factor, Interpolation, Layout,
 };
 use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
 use crate::layers::macros::{common_builders, layer_state};
@@ -96,7 +96,12 @@ impl RandomTranslation {
     }
 
     /// Draws `n` (rows, columns) shifts in pixels (what a training call uses).
-    pub fn random_translations(&mut self, n: usize, height: usize, width: usize) -> Result<Vec<(f32, f32)>> {
+    pub fn random_translations(
+        &mut self,
+        n: usize,
+        height: usize,
+        width: usize,
+    ) -> Result<Vec<(f32, f32)>> {
         let (lo, hi) = self.height_range;
         let dy = uniform(self.generator.as_mut(), n, lo, hi)?;
         let (lo, hi) = self.width_range;

@@ -6,8 +6,8 @@ use kiln_tensor::Tensor;
 use serde_json::{json, Value};
 
 use super::augment::{
-    axis_factor, fill_mode_name, new_generator, parse_fill_mode, projective_transform,
-    seed_json, to_f32, uniform, DataFormat, Factor, Interpolation, Layout,
+    axis_factor, fill_mode_name, new_generator, parse_fill_mode, projective_transform, seed_json,
+    to_f32, uniform, DataFormat, Factor, Interpolation, Layout,
 };
 use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
 use crate::layers::macros::{common_builders, layer_state};
