@@ -239,7 +239,7 @@ impl Layout {
     pub(crate) fn of(api: &'static str, x: &Tensor, format: DataFormat) -> Result<Layout> {
         let s = x.shape();
         let (batched, n, rest) = match s.len() {
-            3 => (false, 1, &s[..]),
+            3 => (false, 1, s),
             4 => (true, s[0], &s[1..]),
             r => {
                 return Err(invalid(
