@@ -63,6 +63,7 @@ const EXAMPLES: &[&str] = &[
     "s000_5_resnet50_transfer",
     "s003_14_vgg16_transfer",
     "s003_15_vgg16_fine_tune",
+    "augmentation_layers",
 ];
 
 fn build_examples() {
@@ -353,4 +354,13 @@ fn vgg16_transfer_seed_examples_in_fast_mode() {
             "{name}: {out}"
         );
     }
+}
+#[test]
+fn augmentation_layers_example() {
+    // Writes the PNG grid of the seven augmentation layers on MNIST digits (< 1 s).
+    let out = run("augmentation_layers");
+    assert!(
+        out.contains("RandomCrop(16, 16)") && out.contains("grid of 8 rows x 6 digits"),
+        "{out}"
+    );
 }

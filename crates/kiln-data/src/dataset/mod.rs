@@ -16,9 +16,11 @@
 //! # Ok::<(), kiln_data::DataError>(())
 //! ```
 //!
-//! Not yet implemented: file-backed `cache`.
+//! `cache()` keeps the first pass in memory; `cache_file(filename)` (tf.data's
+//! `cache(filename)`) keeps it in a file that later passes, and later processes, read.
 
 mod element;
+mod file_cache;
 mod nodes;
 mod padded;
 mod timeseries;
@@ -396,6 +398,35 @@ impl Dataset {
         Dataset::from_node(Cache {
             input: self.clone(),
             store: Arc::new(std::sync::Mutex::new(None)),
+        })
+    }
+
+    /// `tf.data.Dataset.cache(filename)`: the first complete pass writes every element to
+    /// `filename`; any pass that finds the file reads it instead of running the pipeline
+    /// upstream (also in a later process; delete the file to rebuild it). The file is
+    /// written under a temporary name and renamed into place only when the pass ends
+    /// without error, so an abandoned or failed pass leaves nothing that would be read as
+    /// complete. A truncated or corrupt file gives an `Err` naming it. One file (no
+    /// `.index`/`.data-*` shards as TF writes); the format is documented in
+    /// `dataset/file_cache.rs`.
+    ///
+    /// ```
+    /// use kiln_data::dataset::Dataset;
+    /// use kiln_tensor::Tensor;
+    /// let path = std::env::temp_dir().join(format!("kiln_cache_doc_{}", std::process::id()));
+    /// let ds = Dataset::range(0, 4, 1)?.cache_file(&path);
+    /// let first: Vec<_> = ds.iter().collect::<Result<_, _>>()?;
+    /// assert!(path.exists());
+    /// let again: Vec<_> = ds.iter().collect::<Result<_, _>>()?;
+    /// assert_eq!(again[3].as_tensor()?.item::<i64>()?, 3);
+    /// assert_eq!(first.len(), again.len());
+    /// std::fs::remove_file(&path).unwrap();
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn cache_file(&self, filename: impl AsRef<std::path::Path>) -> Dataset {
+        Dataset::from_node(file_cache::FileCache {
+            input: self.clone(),
+            path: filename.as_ref().to_path_buf(),
         })
     }
 

@@ -47,6 +47,10 @@ pub use preprocessing::{
     CategoryEncoding, CenterCrop, Discretization, Hashing, IntegerLookup, Normalization, Rescaling,
     Resizing,
 };
+pub use preprocessing::{
+    Factor, RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation,
+    RandomTranslation, RandomZoom,
+};
 pub use registry::{deserialize, from_config, register_layer};
 pub use regularization::{
     ActivityRegularization, Dropout, GaussianDropout, GaussianNoise, SpatialDropout1D,

@@ -1,0 +1,169 @@
+//! `RandomFlip`.
+
+use kiln_tensor::random::Generator;
+use kiln_tensor::Tensor;
+use serde_json::{json, Value};
+
+use super::augment::{invalid, new_generator, seed_json, to_f32, uniform, DataFormat, Layout};
+use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
+use crate::layers::macros::{common_builders, layer_state};
+use crate::Result;
+
+const API: &str = "RandomFlip";
+
+/// Which axes [`RandomFlip`] mirrors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Horizontal,
+    Vertical,
+    Both,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Horizontal => "horizontal",
+            Mode::Vertical => "vertical",
+            Mode::Both => "horizontal_and_vertical",
+        }
+    }
+}
+
+/// `keras.layers.RandomFlip(mode="horizontal_and_vertical", seed=None, data_format=None)`:
+/// in training each image is flipped with probability 1/2 (a uniform draw `<= 0.5`);
+/// `"horizontal_and_vertical"` uses one draw for both axes, as Keras does, so an image is
+/// either unchanged or turned by 180 degrees. Output is f32 in training and inference
+/// (Keras casts to the compute dtype). The flip is made of differentiable tensor ops.
+/// An unknown `mode` is an error (Keras silently leaves the images unflipped).
+///
+/// ```
+/// use kiln::layers::{LayerRef, RandomFlip};
+/// use kiln_tensor::Tensor;
+/// let l = RandomFlip::new("horizontal")?;
+/// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[1, 3, 1])?;
+/// assert_eq!(l.flip_images(&x, &[true])?.to_vec::<f32>()?, vec![3.0, 2.0, 1.0]);
+/// let y = LayerRef::new(l.seed(1)).call_training(&x, true)?.to_vec::<f32>()?;
+/// assert!(y == vec![1.0, 2.0, 3.0] || y == vec![3.0, 2.0, 1.0]);
+/// assert!(RandomFlip::new("diagonal").is_err());
+/// # Ok::<(), kiln::Error>(())
+/// ```
+pub struct RandomFlip {
+    base: LayerBase,
+    mode: Mode,
+    seed: Option<u64>,
+    generator: Option<Generator>,
+    data_format: DataFormat,
+}
+
+impl RandomFlip {
+    /// `"horizontal"`, `"vertical"` or `"horizontal_and_vertical"` (Keras's default).
+    pub fn new(mode: &str) -> Result<RandomFlip> {
+        let mode = match mode {
+            "horizontal" => Mode::Horizontal,
+            "vertical" => Mode::Vertical,
+            "horizontal_and_vertical" => Mode::Both,
+            _ => {
+                return Err(invalid(
+                    API,
+                    format!(
+                        "unknown mode {mode:?}; expected \"horizontal\", \"vertical\" or \"horizontal_and_vertical\""
+                    ),
+                ))
+            }
+        };
+        Ok(RandomFlip {
+            base: LayerBase::new("random_flip"),
+            mode,
+            seed: None,
+            generator: None,
+            data_format: DataFormat::ChannelsLast,
+        })
+    }
+    /// Seeds this layer's own random stream (else the global one is used).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self.generator = new_generator(Some(seed));
+        self
+    }
+    /// `"channels_last"` (default) or `"channels_first"`.
+    pub fn data_format(mut self, s: &str) -> Result<Self> {
+        self.data_format = DataFormat::parse(API, s)?;
+        Ok(self)
+    }
+
+    /// Draws `n` flip decisions (what a training call uses).
+    pub fn random_flips(&mut self, n: usize) -> Result<Vec<bool>> {
+        Ok(uniform(self.generator.as_mut(), n, 0.0, 1.0)?
+            .into_iter()
+            .map(|u| u <= 0.5)
+            .collect())
+    }
+
+    /// Flips the images whose entry in `flips` is true (one per image, or one for all),
+    /// along the layer's mode axes; the result is f32.
+    ///
+    /// ```
+    /// use kiln::layers::RandomFlip;
+    /// use kiln_tensor::Tensor;
+    /// let l = RandomFlip::new("vertical")?;
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0, 4.0], &[2, 2, 1, 1])?;
+    /// let y = l.flip_images(&x, &[false, true])?;
+    /// assert_eq!(y.to_vec::<f32>()?, vec![1.0, 2.0, 4.0, 3.0]);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn flip_images(&self, x: &Tensor, flips: &[bool]) -> Result<Tensor> {
+        let l = Layout::of(API, x, self.data_format)?;
+        if flips.len() != 1 && flips.len() != l.n {
+            return Err(invalid(
+                API,
+                format!("expected 1 or {} flip decisions, got {}", l.n, flips.len()),
+            ));
+        }
+        let x = to_f32(x)?;
+        let (ha, wa) = l.spatial_axes();
+        let axes: &[isize] = match self.mode {
+            Mode::Horizontal => &[wa],
+            Mode::Vertical => &[ha],
+            Mode::Both => &[ha, wa],
+        };
+        if flips.iter().all(|&f| f) {
+            return Ok(x.flip(axes)?);
+        }
+        if flips.iter().all(|&f| !f) {
+            return Ok(x);
+        }
+        // Mixed decisions in a batch: flip image by image and restack.
+        let parts = (0..l.n)
+            .map(|i| {
+                let xi = x.slice(&[i as isize, 0, 0, 0], &[1, -1, -1, -1])?;
+                Ok(if flips[i] { xi.flip(axes)? } else { xi })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Tensor::concat(&parts.iter().collect::<Vec<_>>(), 0)?)
+    }
+}
+
+common_builders!(RandomFlip);
+layer_state!(RandomFlip, "RandomFlip");
+
+impl Layer for RandomFlip {
+    fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>> {
+        let x = one_input(inputs, API)?;
+        let l = Layout::of(API, x, self.data_format)?;
+        if !ctx.training {
+            return Ok(vec![to_f32(x)?]);
+        }
+        let flips = self.random_flips(l.n)?;
+        Ok(vec![self.flip_images(x, &flips)?])
+    }
+    fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
+        Some(Ok(input_shapes.to_vec()))
+    }
+    fn get_config(&self) -> Value {
+        let mut c = self.base.base_config();
+        c.insert("data_format".into(), json!(self.data_format.name()));
+        c.insert("seed".into(), seed_json(self.seed));
+        c.insert("mode".into(), json!(self.mode.name()));
+        Value::Object(c)
+    }
+}
