@@ -814,6 +814,47 @@ fn wino_input<T: ConvFloat>(
     d: &mut [T],
     v: &mut [T],
 ) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::cpu::simd_math::has_avx2_fma() {
+        // SAFETY: AVX2 and FMA were detected at run time.
+        unsafe { wino_input_avx2(x, g, img, ty, tx, t, t_count, d, v) };
+        return;
+    }
+    wino_input_body(x, g, img, ty, tx, t, t_count, d, v)
+}
+
+/// [`wino_input`] compiled for AVX2 (the build targets baseline x86-64, where the
+/// channel loops only get 4-wide SSE).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn wino_input_avx2<T: ConvFloat>(
+    x: &[T],
+    g: &Geom,
+    img: usize,
+    ty: usize,
+    tx: usize,
+    t: usize,
+    t_count: usize,
+    d: &mut [T],
+    v: &mut [T],
+) {
+    wino_input_body(x, g, img, ty, tx, t, t_count, d, v)
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn wino_input_body<T: ConvFloat>(
+    x: &[T],
+    g: &Geom,
+    img: usize,
+    ty: usize,
+    tx: usize,
+    t: usize,
+    t_count: usize,
+    d: &mut [T],
+    v: &mut [T],
+) {
     let c = g.c;
     let (d, e) = d[..32 * c].split_at_mut(16 * c);
     let base = img * g.img();
@@ -850,6 +891,88 @@ fn wino_input<T: ConvFloat>(
         add_to(&mut v[row(1)..][..c], r1, r2);
         sub_to(&mut v[row(2)..][..c], r2, r1);
         sub_to(&mut v[row(3)..][..c], r1, r3);
+    }
+}
+
+/// Output transform `Y = Aᵀ M A` (`Aᵀ = [[1,1,1,0],[0,1,-1,-1]]`) of tile `t` of the 16
+/// products `m` into the output band (two rows of `ow` pixels), vectorised over output
+/// channels: columns first into `sc` (4 rows x 2 cols x co), then rows.
+#[allow(clippy::too_many_arguments)]
+fn wino_output<T: ConvFloat>(
+    m: &[T],
+    sc: &mut [T],
+    band: &mut [T],
+    t: usize,
+    t_count: usize,
+    co: usize,
+    tx: usize,
+    rows: usize,
+    cols: usize,
+    ow: usize,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::cpu::simd_math::has_avx2_fma() {
+        // SAFETY: AVX2 and FMA were detected at run time.
+        unsafe { wino_output_avx2(m, sc, band, t, t_count, co, tx, rows, cols, ow) };
+        return;
+    }
+    wino_output_body(m, sc, band, t, t_count, co, tx, rows, cols, ow)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn wino_output_avx2<T: ConvFloat>(
+    m: &[T],
+    sc: &mut [T],
+    band: &mut [T],
+    t: usize,
+    t_count: usize,
+    co: usize,
+    tx: usize,
+    rows: usize,
+    cols: usize,
+    ow: usize,
+) {
+    wino_output_body(m, sc, band, t, t_count, co, tx, rows, cols, ow)
+}
+
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn wino_output_body<T: ConvFloat>(
+    m: &[T],
+    sc: &mut [T],
+    band: &mut [T],
+    t: usize,
+    t_count: usize,
+    co: usize,
+    tx: usize,
+    rows: usize,
+    cols: usize,
+    ow: usize,
+) {
+    for a in 0..4 {
+        let at = |q: usize| &m[((a * 4 + q) * t_count + t) * co..][..co];
+        let (m0, m1, m2, m3) = (at(0), at(1), at(2), at(3));
+        let (s0, s1) = sc[a * 2 * co..(a + 1) * 2 * co].split_at_mut(co);
+        for o in 0..co {
+            s0[o] = m0[o] + m1[o] + m2[o];
+            s1[o] = m1[o] - m2[o] - m3[o];
+        }
+    }
+    for j in 0..cols {
+        let r = |a: usize| &sc[(a * 2 + j) * co..][..co];
+        let (r0, r1, r2, r3) = (r(0), r(1), r(2), r(3));
+        let out0 = &mut band[(2 * tx + j) * co..][..co];
+        for o in 0..co {
+            out0[o] = r0[o] + r1[o] + r2[o];
+        }
+        if rows == 2 {
+            let out1 = &mut band[(ow + 2 * tx + j) * co..][..co];
+            for o in 0..co {
+                out1[o] = r1[o] - r2[o] - r3[o];
+            }
+        }
     }
 }
 
@@ -907,29 +1030,7 @@ fn winograd_forward<T: ConvFloat>(x: &[T], wt: &[T], g: &Geom, y: &mut [T]) {
             let rows = if 2 * *ty + 1 < g.oh { 2 } else { 1 };
             for tx in 0..tw {
                 let cols = if 2 * tx + 1 < g.ow { 2 } else { 1 };
-                for a in 0..4 {
-                    let at = |q: usize| &m[((a * 4 + q) * t_count + t) * co..][..co];
-                    let (m0, m1, m2, m3) = (at(0), at(1), at(2), at(3));
-                    let (s0, s1) = sc[a * 2 * co..(a + 1) * 2 * co].split_at_mut(co);
-                    for o in 0..co {
-                        s0[o] = m0[o] + m1[o] + m2[o];
-                        s1[o] = m1[o] - m2[o] - m3[o];
-                    }
-                }
-                for j in 0..cols {
-                    let r = |a: usize| &sc[(a * 2 + j) * co..][..co];
-                    let (r0, r1, r2, r3) = (r(0), r(1), r(2), r(3));
-                    let out0 = &mut band[(2 * tx + j) * co..][..co];
-                    for o in 0..co {
-                        out0[o] = r0[o] + r1[o] + r2[o];
-                    }
-                    if rows == 2 {
-                        let out1 = &mut band[(g.ow + 2 * tx + j) * co..][..co];
-                        for o in 0..co {
-                            out1[o] = r1[o] - r2[o] - r3[o];
-                        }
-                    }
-                }
+                wino_output(m, sc, band, t, t_count, co, tx, rows, cols, g.ow);
                 t += 1;
             }
         }
@@ -950,6 +1051,55 @@ fn winograd_forward<T: ConvFloat>(x: &[T], wt: &[T], g: &Geom, y: &mut [T]) {
         bands
             .chunks_mut(per_task)
             .for_each(|task| run(&mut bufs, task));
+    }
+}
+
+/// `dM = A dY Aᵀ` of the 2x2 output-gradient tile in `yb[..4 co]` (rows y00, y01, y10,
+/// y11) into row `t` of the 16 matrices `dm` (`16 x t_count x co`), with
+/// `A = [[1,0],[1,1],[1,-1],[0,-1]]`; `yb[4 co..12 co]` is scratch.
+fn wino_dm<T: ConvFloat>(yb: &mut [T], co: usize, t: usize, t_count: usize, dm: &mut [T]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::cpu::simd_math::has_avx2_fma() {
+        // SAFETY: AVX2 and FMA were detected at run time.
+        unsafe { wino_dm_avx2(yb, co, t, t_count, dm) };
+        return;
+    }
+    wino_dm_body(yb, co, t, t_count, dm)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn wino_dm_avx2<T: ConvFloat>(
+    yb: &mut [T],
+    co: usize,
+    t: usize,
+    t_count: usize,
+    dm: &mut [T],
+) {
+    wino_dm_body(yb, co, t, t_count, dm)
+}
+
+#[inline(always)]
+fn wino_dm_body<T: ConvFloat>(yb: &mut [T], co: usize, t: usize, t_count: usize, dm: &mut [T]) {
+    // A on the tile's columns (C[i] = [y_i0, y_i0 + y_i1, y_i0 - y_i1, -y_i1]), then on
+    // its rows straight into dM: adds only, channel-vectorised.
+    let (ys, cs) = yb[..12 * co].split_at_mut(4 * co);
+    for i in 0..2 {
+        let (yi0, yi1) = (&ys[2 * i * co..][..co], &ys[(2 * i + 1) * co..][..co]);
+        let ci = &mut cs[4 * i * co..][..4 * co];
+        ci[..co].copy_from_slice(yi0);
+        add_to(&mut ci[co..2 * co], yi0, yi1);
+        sub_to(&mut ci[2 * co..3 * co], yi0, yi1);
+        neg_to(&mut ci[3 * co..], yi1);
+    }
+    let (c0, c1) = cs.split_at(4 * co);
+    for b in 0..4 {
+        let (c0b, c1b) = (&c0[b * co..][..co], &c1[b * co..][..co]);
+        let row = |a: usize| ((a * 4 + b) * t_count + t) * co;
+        dm[row(0)..][..co].copy_from_slice(c0b);
+        add_to(&mut dm[row(1)..][..co], c0b, c1b);
+        sub_to(&mut dm[row(2)..][..co], c0b, c1b);
+        neg_to(&mut dm[row(3)..][..co], c1b);
     }
 }
 
@@ -987,26 +1137,7 @@ fn winograd_backward_filter<T: ConvFloat>(x: &[T], dy: &[T], g: &Geom) -> Vec<T>
                         }
                     }
                 }
-                // A on the tile's columns (C[i] = [y_i0, y_i0 + y_i1, y_i0 - y_i1, -y_i1]),
-                // then on its rows straight into dM: adds only, channel-vectorised.
-                let (ys, cs) = yb[..12 * co].split_at_mut(4 * co);
-                for i in 0..2 {
-                    let (yi0, yi1) = (&ys[2 * i * co..][..co], &ys[(2 * i + 1) * co..][..co]);
-                    let ci = &mut cs[4 * i * co..][..4 * co];
-                    ci[..co].copy_from_slice(yi0);
-                    add_to(&mut ci[co..2 * co], yi0, yi1);
-                    sub_to(&mut ci[2 * co..3 * co], yi0, yi1);
-                    neg_to(&mut ci[3 * co..], yi1);
-                }
-                let (c0, c1) = cs.split_at(4 * co);
-                for b in 0..4 {
-                    let (c0b, c1b) = (&c0[b * co..][..co], &c1[b * co..][..co]);
-                    let row = |a: usize| ((a * 4 + b) * t_count + t) * co;
-                    dm[row(0)..][..co].copy_from_slice(c0b);
-                    add_to(&mut dm[row(1)..][..co], c0b, c1b);
-                    sub_to(&mut dm[row(2)..][..co], c0b, c1b);
-                    neg_to(&mut dm[row(3)..][..co], c1b);
-                }
+                wino_dm(yb, co, t, t_count, dm);
                 t += 1;
             }
         }

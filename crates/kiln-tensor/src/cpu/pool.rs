@@ -69,7 +69,20 @@ pub(crate) fn max_pool_forward<T: ConvFloat>(x: &[T], g: &Geom) -> Vec<T> {
 /// indices keeps every loop a same-width select over channels, which vectorises.
 pub(crate) fn max_pool_backward<T: ConvFloat>(x: &[T], y: &[T], dy: &[T], g: &Geom) -> Vec<T> {
     let c = g.c;
-    let mut dx = crate::cpu::alloc::filled(g.n * g.img(), T::ZERO);
+    // Windows that tile the input exactly (stride = window, no padding, sizes divisible:
+    // the usual 2x2 pool) touch every input element once, so each window zeroes its own
+    // (cache-hot) pixels instead of a separate zeroing pass over the whole gradient.
+    let tiles_exactly = g.sh == g.kh
+        && g.sw == g.kw
+        && g.pt == 0
+        && g.pl == 0
+        && g.oh * g.kh == g.h
+        && g.ow * g.kw == g.w;
+    let mut dx = if tiles_exactly && c > 0 {
+        crate::cpu::alloc::overwritten(g.n * g.img(), T::ZERO)
+    } else {
+        crate::cpu::alloc::filled(g.n * g.img(), T::ZERO)
+    };
     if c == 0 || g.opix() == 0 {
         return dx;
     }
@@ -90,6 +103,9 @@ pub(crate) fn max_pool_backward<T: ConvFloat>(x: &[T], y: &[T], dy: &[T], g: &Ge
                         let ix = (ix0 + tx as isize) as usize;
                         let p = (iy * g.w + ix) * c;
                         let (xs, ds) = (&xi[p..p + c], &mut dxi[p..p + c]);
+                        if tiles_exactly {
+                            ds.fill(T::ZERO);
+                        }
                         #[cfg(target_arch = "x86_64")]
                         if let (Some(ds), Some(xs), Some(mv), Some(gv), Some(t)) = (
                             as_f32_mut(ds),
