@@ -376,8 +376,8 @@ fn write_grads<T: AttnFloat>(
 }
 
 /// Blocked forward (online softmax over key blocks): the output `(b, tq, n, hv)` and
-/// each row's log-sum-exp `(b, n, tq)` (`+inf` for a row with no weight, which then
-/// outputs zeros).
+/// each row's maximum score and reciprocal weight sum `(b, n, tq, 2)` (a row with no
+/// weight gets a zero reciprocal and outputs zeros).
 pub(crate) fn blocked_forward<T: AttnFloat>(
     g: &Geom,
     q: &[T],
@@ -388,13 +388,14 @@ pub(crate) fn blocked_forward<T: AttnFloat>(
 ) -> (Vec<T>, Vec<T>) {
     let (tq, tk, nn, hv) = (g.tq, g.tk, g.n, g.hv);
     let mut out = vec![T::ZERO; g.b * tq * nn * hv];
-    let mut lse = vec![T::ZERO; g.b * nn * tq];
+    // Per row: the maximum and the reciprocal sum (kept apart: with the large mask fill
+    // a log-sum-exp would lose the log of the sum to rounding).
+    let mut lse = vec![T::ZERO; g.b * nn * tq * 2];
     let masked = if g.zero_rows {
         T::NEG_INF
     } else {
         T::from_f64(MASK_FILL)
     };
-    let inf = T::ZERO - T::NEG_INF;
     let body = |b: usize, ob: &mut [T], lb: &mut [T]| {
         let mut s = vec![T::ZERO; bq * bk];
         let mut m = vec![T::NEG_INF; bq];
@@ -460,27 +461,29 @@ pub(crate) fn blocked_forward<T: AttnFloat>(
                 }
                 for i in 0..qb {
                     let o = (q0 + i) * nn * hv + n * hv;
-                    let li = &mut lb[n * tq + q0 + i];
+                    let li = 2 * (n * tq + q0 + i);
                     if l[i] > T::ZERO {
                         let inv = T::ONE / l[i];
                         for x in ob[o..o + hv].iter_mut() {
                             *x = *x * inv;
                         }
-                        *li = m[i] + l[i].ln();
+                        lb[li] = m[i];
+                        lb[li + 1] = inv;
                     } else {
                         ob[o..o + hv].fill(T::ZERO);
-                        *li = inf;
+                        lb[li] = T::ZERO;
+                        lb[li + 1] = T::ZERO;
                     }
                 }
             }
         }
     };
-    per_batch!(g, body, out, tq * nn * hv, lse, nn * tq);
+    per_batch!(g, body, out, tq * nn * hv, lse, nn * tq * 2);
     (out, lse)
 }
 
-/// Blocked backward: recomputes each score block from `q`, `k` and the saved
-/// log-sum-exp; returns `(dq, dk, dv)`.
+/// Blocked backward: recomputes each score block from `q`, `k` and the saved row
+/// maxima and reciprocal sums; returns `(dq, dk, dv)`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn blocked_backward<T: AttnFloat>(
     g: &Geom,
@@ -502,7 +505,6 @@ pub(crate) fn blocked_backward<T: AttnFloat>(
     } else {
         T::from_f64(MASK_FILL)
     };
-    let inf = T::ZERO - T::NEG_INF;
     let sc = T::from_f64(g.scale);
     let body = |b: usize, dqb: &mut [T], dkb: &mut [T], dvb: &mut [T]| {
         let mut p = vec![T::ZERO; bq * bk];
@@ -517,7 +519,7 @@ pub(crate) fn blocked_backward<T: AttnFloat>(
                 }
                 *di = acc;
             }
-            let lrow = &lse[(b * nn + n) * tq..(b * nn + n + 1) * tq];
+            let lrow = &lse[2 * (b * nn + n) * tq..2 * (b * nn + n + 1) * tq];
             for q0 in (0..tq).step_by(bq) {
                 let qb = bq.min(tq - q0);
                 for k0 in (0..tk).step_by(bk) {
@@ -525,12 +527,12 @@ pub(crate) fn blocked_backward<T: AttnFloat>(
                     let (pb, dsb) = (&mut p[..qb * kb], &mut ds[..qb * kb]);
                     scores(g, q, k, mask, b, n, (q0, qb, k0, kb), masked, pb);
                     for i in 0..qb {
-                        let li = lrow[q0 + i];
+                        let (mi, inv) = (lrow[2 * (q0 + i)], lrow[2 * (q0 + i) + 1]);
                         for x in pb[i * kb..(i + 1) * kb].iter_mut() {
-                            *x = if li == inf || *x == T::NEG_INF {
+                            *x = if inv == T::ZERO || *x == T::NEG_INF {
                                 T::ZERO
                             } else {
-                                (*x - li).vexp()
+                                (*x - mi).vexp() * inv
                             };
                         }
                     }
