@@ -3,5 +3,5 @@
 pub(crate) mod tape;
 mod variable;
 
-pub use tape::{no_recording, GradSource, GradientTape, NoRecording, StopRecording};
+pub use tape::{nested_recording, no_recording, GradSource, GradientTape, NoRecording, StopRecording};
 pub use variable::Variable;

@@ -56,6 +56,23 @@ pub(crate) fn is_recording() -> bool {
     RECORDING.with(|r| r.get() > 0) && PAUSED.with(|p| p.get() == 0)
 }
 
+/// True when more than one tape on this thread is recording, so that a backward pass
+/// run by one of them may itself be recorded by another (nested tapes: second
+/// derivatives). Fused ops whose backward is not built from recorded ops use this to
+/// step aside for their composed equivalent.
+///
+/// ```
+/// use kiln_tensor::{autodiff::nested_recording, GradientTape};
+/// let outer = GradientTape::new();
+/// assert!(!nested_recording());
+/// let inner = GradientTape::new();
+/// assert!(nested_recording());
+/// # drop((inner, outer));
+/// ```
+pub fn nested_recording() -> bool {
+    RECORDING.with(|r| r.get() > 1) && PAUSED.with(|p| p.get() == 0)
+}
+
 /// Pauses every tape on this thread until the guard is dropped (like `torch.no_grad()`):
 /// metric updates, shape probes and inference run without recording or its cost.
 ///

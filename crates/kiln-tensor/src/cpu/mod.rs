@@ -2,6 +2,7 @@
 //! functions here only compute, on row-major or strided buffers.
 
 pub(crate) mod alloc;
+pub(crate) mod attention;
 pub(crate) mod cast;
 pub(crate) mod conv;
 pub(crate) mod conv_direct;
@@ -12,6 +13,7 @@ pub mod num;
 pub(crate) mod parallel;
 pub(crate) mod pool;
 pub(crate) mod reduce;
+pub(crate) mod rnn;
 pub(crate) mod simd_math;
 pub(crate) mod softmax;
 pub(crate) mod special;

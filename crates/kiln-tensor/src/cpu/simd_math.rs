@@ -180,6 +180,30 @@ pub(crate) fn apply_chunk<O: F32Op>(op: O, x: &[f32], out: &mut [MaybeUninit<f32
     apply_loop::<O, Unfused>(op, x, out)
 }
 
+/// `x[i] = op(x[i])` on this thread, with the best build for this CPU (the gate
+/// activations of the fused recurrent kernels, applied to rows of a saved buffer).
+#[inline]
+pub(crate) fn apply_in_place<O: F32Op>(op: O, x: &mut [f32]) {
+    #[inline(always)]
+    fn run<O: F32Op, M: MulAdd>(op: O, x: &mut [f32]) {
+        for v in x.iter_mut() {
+            *v = op.apply::<M>(*v);
+        }
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn run_avx2<O: F32Op>(op: O, x: &mut [f32]) {
+        run::<O, Fused>(op, x)
+    }
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
+        unsafe { run_avx2(op, x) };
+        return;
+    }
+    run::<O, Unfused>(op, x)
+}
+
 /// `op` over a slice into a new vector, split across threads when large.
 pub(crate) fn map_f32<O: F32Op>(op: O, x: &[f32]) -> Vec<f32> {
     let n = x.len();

@@ -88,7 +88,7 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
 
 /// One row along the last axis; f32 rows run an AVX2+FMA build when the CPU has it.
 #[inline]
-fn row<T: SoftmaxFloat>(x: &[T], out: &mut [T], log: bool) {
+pub(crate) fn row<T: SoftmaxFloat>(x: &[T], out: &mut [T], log: bool) {
     #[cfg(target_arch = "x86_64")]
     if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
         && crate::cpu::simd_math::has_avx2_fma()

@@ -5,6 +5,7 @@
 //! watches an input, records a backward function built from other ops.
 
 pub mod activation;
+pub mod attention;
 pub mod binary;
 pub mod compare;
 pub mod conv;
@@ -20,6 +21,7 @@ pub mod pool;
 pub mod pool3d;
 pub mod reduce;
 pub mod resize;
+pub mod rnn;
 pub mod shape;
 pub mod softmax;
 pub mod unary;
