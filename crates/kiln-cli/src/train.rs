@@ -165,7 +165,11 @@ impl TrainArgs {
     pub fn schedule(&self) -> &str {
         self.lr_schedule
             .as_deref()
-            .unwrap_or(if self.model == "cnn" { "cosine" } else { "constant" })
+            .unwrap_or(if self.model == "cnn" {
+                "cosine"
+            } else {
+                "constant"
+            })
     }
 }
 
