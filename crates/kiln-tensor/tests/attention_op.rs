@@ -10,15 +10,29 @@ use kiln_tensor::ops::attention::{AttentionOptions, AttentionPath};
 use kiln_tensor::Tensor;
 
 /// The reference from ops: (b, t, n, h) -> (b, n, t, h) matmuls and a masked softmax.
-fn reference(q: &Tensor, k: &Tensor, v: &Tensor, mask: Option<&Tensor>, o: AttentionOptions) -> Tensor {
+fn reference(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    mask: Option<&Tensor>,
+    o: AttentionOptions,
+) -> Tensor {
     let qh = q.permute(&[0, 2, 1, 3]).unwrap();
     let kh = k.permute(&[0, 2, 1, 3]).unwrap();
     let vh = v.permute(&[0, 2, 1, 3]).unwrap();
-    let s = qh.matmul_t(&kh, false, true).unwrap().mul_scalar(o.scale).unwrap();
+    let s = qh
+        .matmul_t(&kh, false, true)
+        .unwrap()
+        .mul_scalar(o.scale)
+        .unwrap();
     let p = match mask {
         None => s.softmax(-1).unwrap(),
         Some(m) => {
-            let fill = if o.zero_masked_rows { -1e9 } else { -0.7 * 3.38953e38 };
+            let fill = if o.zero_masked_rows {
+                -1e9
+            } else {
+                -0.7 * 3.38953e38
+            };
             let x = Tensor::where_cond(m, &s, &Tensor::full(&[], fill, s.dtype())).unwrap();
             let p = x.softmax(-1).unwrap();
             if o.zero_masked_rows {
@@ -44,7 +58,10 @@ fn mask(b: usize, tq: usize, tk: usize) -> Tensor {
 fn close(what: &str, a: &Tensor, b: &Tensor, tol: f64) {
     assert_eq!(a.shape(), b.shape(), "{what}");
     for (i, (x, y)) in a.to_f64_vec().iter().zip(b.to_f64_vec()).enumerate() {
-        assert!((x - y).abs() <= tol * (1.0 + y.abs()), "{what}[{i}]: {x} vs {y}");
+        assert!(
+            (x - y).abs() <= tol * (1.0 + y.abs()),
+            "{what}[{i}]: {x} vs {y}"
+        );
     }
 }
 
@@ -63,17 +80,33 @@ fn direct_and_blocked_equal_the_composed_reference() {
             let want = reference(&q, &k, &v, mm, o);
             for path in [
                 AttentionPath::Direct,
-                AttentionPath::Blocked { block_q: 3, block_k: 4 },
-                AttentionPath::Blocked { block_q: 64, block_k: 2 },
+                AttentionPath::Blocked {
+                    block_q: 3,
+                    block_k: 4,
+                },
+                AttentionPath::Blocked {
+                    block_q: 64,
+                    block_k: 2,
+                },
             ] {
                 o.path = path;
                 let got = q.scaled_dot_product_attention(&k, &v, mm, o).unwrap();
-                close(&format!("zero={zero} mask={use_mask} {path:?}"), &got, &want, 1e-12);
+                close(
+                    &format!("zero={zero} mask={use_mask} {path:?}"),
+                    &got,
+                    &want,
+                    1e-12,
+                );
                 let f32s = [&q, &k, &v].map(|t| t.cast(kiln_tensor::DType::F32).unwrap());
                 let got32 = f32s[0]
                     .scaled_dot_product_attention(&f32s[1], &f32s[2], mm, o)
                     .unwrap();
-                close(&format!("f32 zero={zero} mask={use_mask} {path:?}"), &got32, &want, 1e-5);
+                close(
+                    &format!("f32 zero={zero} mask={use_mask} {path:?}"),
+                    &got32,
+                    &want,
+                    1e-5,
+                );
             }
         }
     }
@@ -89,15 +122,25 @@ fn finite_differences_on_both_paths() {
     ];
     let m = mask(b, tq, tk);
     for zero in [false, true] {
-        for path in [AttentionPath::Direct, AttentionPath::Blocked { block_q: 3, block_k: 2 }] {
+        for path in [
+            AttentionPath::Direct,
+            AttentionPath::Blocked {
+                block_q: 3,
+                block_k: 2,
+            },
+        ] {
             for use_mask in [false, true] {
                 let mut o = AttentionOptions::new(0.7);
                 o.zero_masked_rows = zero;
                 o.path = path;
                 let mm = use_mask.then_some(&m);
-                gradcheck_tol(&format!("{path:?} zero={zero} mask={use_mask}"), &inputs, 1e-6, 1e-6, |xs| {
-                    xs[0].scaled_dot_product_attention(&xs[1], &xs[2], mm, o)
-                });
+                gradcheck_tol(
+                    &format!("{path:?} zero={zero} mask={use_mask}"),
+                    &inputs,
+                    1e-6,
+                    1e-6,
+                    |xs| xs[0].scaled_dot_product_attention(&xs[1], &xs[2], mm, o),
+                );
             }
         }
     }
@@ -112,5 +155,8 @@ fn a_mask_that_does_not_broadcast_is_an_error() {
         .scaled_dot_product_attention(&k, &k, Some(&bad), AttentionOptions::new(1.0))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("(2, 1, 3, 2)") && e.contains("(2, 2, 3, 5)"), "{e}");
+    assert!(
+        e.contains("(2, 1, 3, 2)") && e.contains("(2, 2, 3, 5)"),
+        "{e}"
+    );
 }

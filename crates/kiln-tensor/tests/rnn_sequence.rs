@@ -64,7 +64,9 @@ fn finite_differences_for_every_cell_and_option() {
                 rand_t(&[b, t, d], seed + 1),
                 rand_t(&[d, g * u], seed + 2).mul_scalar(0.8).unwrap(),
                 rand_t(&[u, g * u], seed + 3).mul_scalar(0.8).unwrap(),
-                rand_t(&bias_shape(cell, u), seed + 4).mul_scalar(0.5).unwrap(),
+                rand_t(&bias_shape(cell, u), seed + 4)
+                    .mul_scalar(0.5)
+                    .unwrap(),
             ];
             if with_state {
                 for s in 0..cell.num_states() {
@@ -119,8 +121,16 @@ fn a_thread_split_batch_equals_row_by_row_runs() {
         let g = cell.num_gates();
         for dt in [DType::F64, DType::F32] {
             let x = rand_t(&[b, t, d], 1).cast(dt).unwrap();
-            let k = rand_t(&[d, g * u], 2).mul_scalar(0.3).unwrap().cast(dt).unwrap();
-            let rk = rand_t(&[u, g * u], 3).mul_scalar(0.3).unwrap().cast(dt).unwrap();
+            let k = rand_t(&[d, g * u], 2)
+                .mul_scalar(0.3)
+                .unwrap()
+                .cast(dt)
+                .unwrap();
+            let rk = rand_t(&[u, g * u], 3)
+                .mul_scalar(0.3)
+                .unwrap()
+                .cast(dt)
+                .unwrap();
             let bias = rand_t(&bias_shape(cell, u), 4).cast(dt).unwrap();
             let mask = mask_bt(b, t);
             let opts = SequenceOptions {
@@ -145,7 +155,10 @@ fn a_thread_split_batch_equals_row_by_row_runs() {
                     let o = o.to_f64_vec();
                     let tol = if dt == DType::F32 { 1e-6 } else { 1e-13 };
                     for (p, q) in a.iter().zip(&o) {
-                        assert!((p - q).abs() <= tol, "{cell:?} {dt:?} row {row}: {p} vs {q}");
+                        assert!(
+                            (p - q).abs() <= tol,
+                            "{cell:?} {dt:?} row {row}: {p} vs {q}"
+                        );
                     }
                 }
             }
@@ -161,12 +174,28 @@ fn bad_operands_are_errors_naming_the_shapes() {
     let o = SequenceOptions::default();
     let lstm = RecurrentCell::Lstm;
     let e = x
-        .recurrent_sequence(lstm, &Tensor::ones(&[4, 8], DType::F32), &rk, None, &[], None, o)
+        .recurrent_sequence(
+            lstm,
+            &Tensor::ones(&[4, 8], DType::F32),
+            &rk,
+            None,
+            &[],
+            None,
+            o,
+        )
         .unwrap_err()
         .to_string();
     assert!(e.contains("(4, 8)") && e.contains("(3, 8)"), "{e}");
     let e = x
-        .recurrent_sequence(lstm, &k, &Tensor::ones(&[2, 6], DType::F32), None, &[], None, o)
+        .recurrent_sequence(
+            lstm,
+            &k,
+            &Tensor::ones(&[2, 6], DType::F32),
+            None,
+            &[],
+            None,
+            o,
+        )
         .unwrap_err()
         .to_string();
     assert!(e.contains("(2, 6)"), "{e}");
@@ -212,7 +241,15 @@ fn differentiating_the_fused_backward_again_is_an_error() {
     let inner = GradientTape::new();
     inner.watch(&k);
     let outs = x
-        .recurrent_sequence(RecurrentCell::Lstm, &k, &rk, None, &[], None, SequenceOptions::default())
+        .recurrent_sequence(
+            RecurrentCell::Lstm,
+            &k,
+            &rk,
+            None,
+            &[],
+            None,
+            SequenceOptions::default(),
+        )
         .unwrap();
     let y = outs[0].sum_all().unwrap();
     let gk = inner.gradient(&y, &[&k]).unwrap()[0].clone().unwrap();

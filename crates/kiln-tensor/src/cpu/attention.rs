@@ -265,19 +265,24 @@ pub(crate) fn direct_backward<T: AttnFloat>(
                 mat(v, g.v_off(b, n), 1, nn * hv),
             );
             softmax_backward_rows(g, &mut ds, p, mask, b, n, (0, tq, 0, tk), None, sc);
-            write_grads(g, q, k, b, n, &ds, p, dout, (0, tq, 0, tk), dqb, dkb, dvb, false);
+            write_grads(
+                g,
+                q,
+                k,
+                b,
+                n,
+                &ds,
+                p,
+                dout,
+                (0, tq, 0, tk),
+                dqb,
+                dkb,
+                dvb,
+                false,
+            );
         }
     };
-    per_batch!(
-        g,
-        body,
-        dq,
-        tq * nn * h,
-        dk,
-        tk * nn * h,
-        dv,
-        tk * nn * hv
-    );
+    per_batch!(g, body, dq, tq * nn * h, dk, tk * nn * h, dv, tk * nn * hv);
     (dq, dk, dv)
 }
 
@@ -549,20 +554,25 @@ pub(crate) fn blocked_backward<T: AttnFloat>(
                     );
                     let dblk = &d[q0..q0 + qb];
                     softmax_backward_rows(g, dsb, pb, mask, b, n, (q0, qb, k0, kb), Some(dblk), sc);
-                    write_grads(g, q, k, b, n, dsb, pb, dout, (q0, qb, k0, kb), dqb, dkb, dvb, true);
+                    write_grads(
+                        g,
+                        q,
+                        k,
+                        b,
+                        n,
+                        dsb,
+                        pb,
+                        dout,
+                        (q0, qb, k0, kb),
+                        dqb,
+                        dkb,
+                        dvb,
+                        true,
+                    );
                 }
             }
         }
     };
-    per_batch!(
-        g,
-        body,
-        dq,
-        tq * nn * h,
-        dk,
-        tk * nn * h,
-        dv,
-        tk * nn * hv
-    );
+    per_batch!(g, body, dq, tq * nn * h, dk, tk * nn * h, dv, tk * nn * hv);
     (dq, dk, dv)
 }

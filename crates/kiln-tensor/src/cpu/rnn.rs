@@ -291,12 +291,28 @@ fn forward_block<T: RnnFloat>(g: &Geom, k: FwdBlock<T>, rk: &[T], rbias: Option<
         let tx = g.tx(s);
         let hview = mat(hprev, tx * u, t * u, 1);
         match g.kind {
-            Kind::Lstm => {
-                gemm_strided(rows, gu, u, gates, tx * gu, t * gu, true, hview, mat(rk, 0, gu, 1))
-            }
-            Kind::GruAfter => {
-                gemm_strided(rows, gu, u, aux1, tx * gu, t * gu, false, hview, mat(rk, 0, gu, 1))
-            }
+            Kind::Lstm => gemm_strided(
+                rows,
+                gu,
+                u,
+                gates,
+                tx * gu,
+                t * gu,
+                true,
+                hview,
+                mat(rk, 0, gu, 1),
+            ),
+            Kind::GruAfter => gemm_strided(
+                rows,
+                gu,
+                u,
+                aux1,
+                tx * gu,
+                t * gu,
+                false,
+                hview,
+                mat(rk, 0, gu, 1),
+            ),
             Kind::GruBefore => gemm_strided(
                 rows,
                 2 * u,
@@ -409,7 +425,11 @@ fn forward_block<T: RnnFloat>(g: &Geom, k: FwdBlock<T>, rk: &[T], rbias: Option<
                 packed[fh..fh + u].copy_from_slice(if keep { &hn[..] } else { &hprev[hr..hr + u] });
                 if g.kind == Kind::Lstm {
                     let fc = base + (t + 1) * u;
-                    packed[fc..fc + u].copy_from_slice(if keep { &cn[..] } else { &aux1[hr..hr + u] });
+                    packed[fc..fc + u].copy_from_slice(if keep {
+                        &cn[..]
+                    } else {
+                        &aux1[hr..hr + u]
+                    });
                 }
             }
             let os = base + s * u;

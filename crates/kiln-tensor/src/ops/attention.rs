@@ -173,9 +173,7 @@ impl Tensor {
         let blocks = match options.path {
             AttentionPath::Direct => None,
             AttentionPath::Blocked { block_q, block_k } => Some((block_q.max(1), block_k.max(1))),
-            AttentionPath::Auto => {
-                (g.tq * g.tk >= BLOCKED_MIN_SCORES).then_some((64, 256))
-            }
+            AttentionPath::Auto => (g.tq * g.tk >= BLOCKED_MIN_SCORES).then_some((64, 256)),
         };
         match dt {
             DType::F32 => run::<f32>(self, key, value, mask, g, blocks),
@@ -228,7 +226,12 @@ fn run<T: AttnFloat>(
         let grads = {
             let _pause = crate::autodiff::no_recording();
             let gc = gout.contiguous_unrecorded();
-            let (qd, kd, vd, gd) = (qc.data::<T>(), kc.data::<T>(), vc.data::<T>(), gc.data::<T>());
+            let (qd, kd, vd, gd) = (
+                qc.data::<T>(),
+                kc.data::<T>(),
+                vc.data::<T>(),
+                gc.data::<T>(),
+            );
             let mv = mask.as_ref().map(mask_view);
             let (dq, dk, dv) = match blocks {
                 None => kern::direct_backward::<T>(&g, &qd, &kd, &vd, mv, &saved, &gd),
@@ -237,7 +240,11 @@ fn run<T: AttnFloat>(
                     kern::blocked_backward::<T>(&g, &qd, &kd, &vd, mv, &od, &saved, &gd, bl)
                 }
             };
-            let shapes = [qc.shape().to_vec(), kc.shape().to_vec(), vc.shape().to_vec()];
+            let shapes = [
+                qc.shape().to_vec(),
+                kc.shape().to_vec(),
+                vc.shape().to_vec(),
+            ];
             [dq, dk, dv]
                 .into_iter()
                 .zip(shapes)

@@ -416,9 +416,11 @@ fn run<T: RnnFloat + Element>(a: Args) -> Result<Tensor> {
             out.push(if need_rk {
                 Some(match g.kind {
                     Kind::Lstm => saved.hprev.matmul_t(&dgates, true, false)?,
-                    Kind::GruAfter => saved
-                        .hprev
-                        .matmul_t(drec.as_ref().unwrap_or(&dgates), true, false)?,
+                    Kind::GruAfter => {
+                        saved
+                            .hprev
+                            .matmul_t(drec.as_ref().unwrap_or(&dgates), true, false)?
+                    }
                     Kind::GruBefore => {
                         let rows = (b * t) as isize;
                         let ui = u as isize;
