@@ -130,7 +130,13 @@ fn stateful_layers_carry_states_and_reset() {
     let d = c
         .call_multi(&[x.clone(), a[1].clone(), a[2].clone()], None)
         .unwrap();
-    assert_eq!(b[0].to_vec::<f32>().unwrap(), d[0].to_vec::<f32>().unwrap());
+    // Stateful calls take the per-step path and the others the fused op: the same
+    // arithmetic in a different summation order, so equal to rounding.
+    let (bv, dv) = (b[0].to_vec::<f32>().unwrap(), d[0].to_vec::<f32>().unwrap());
+    assert!(
+        bv.iter().zip(&dv).all(|(p, q)| (p - q).abs() <= 1e-6),
+        "{bv:?} vs {dv:?}"
+    );
     l.downcast(|s: &mut LSTM| s.reset_states());
     let e = l.call_multi(&[x], None).unwrap();
     assert_eq!(a[0].to_vec::<f32>().unwrap(), e[0].to_vec::<f32>().unwrap());

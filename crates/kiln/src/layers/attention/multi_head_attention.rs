@@ -1,6 +1,7 @@
 //! `MultiHeadAttention` (Keras 3): projections by `EinsumDense`, scaled dot-product
 //! attention over `attention_axes`, an output projection.
 
+use kiln_tensor::ops::attention::{AttentionOptions, AttentionPath};
 use kiln_tensor::random::Generator;
 use kiln_tensor::{DType, Tensor};
 use serde_json::{json, Value};
@@ -499,6 +500,29 @@ impl Layer for MultiHeadAttention {
         // [B, N, T, H] views: the same contraction as Keras's einsum, several times faster
         // in the backward pass.
         let heads_first = plan.attn_axes == [1] && q.rank() == 4;
+        // One fused op (its own backward, no score tensors on the tape) whenever the
+        // probabilities are not returned and no dropout applies to them; nested tapes
+        // (second derivatives) keep the composed ops, which are differentiable twice.
+        let dropout_active = ctx.training && self.dropout > 0.0;
+        if heads_first
+            && !self.return_attention_scores
+            && !dropout_active
+            && matches!(q.dtype(), DType::F32 | DType::F64)
+            && !kiln_tensor::autodiff::nested_recording()
+        {
+            let opts = AttentionOptions {
+                scale,
+                zero_masked_rows: !fused,
+                path: AttentionPath::Auto,
+            };
+            let context = q
+                .scaled_dot_product_attention(&k, &v, mask.as_ref(), opts)
+                .map_err(|e| Error::InvalidArgument {
+                    api: "MultiHeadAttention.call",
+                    msg: format!("layer '{name}': {e}"),
+                })?;
+            return Ok(vec![od.call(&context)?]);
+        }
         let dot = |k: &Tensor, q: &Tensor| -> Result<Tensor> {
             if heads_first {
                 let qh = q.permute(&[0, 2, 1, 3])?;

@@ -8,6 +8,33 @@ use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
 use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
+/// `sum(where(mask, x, 0)) / count(mask)` over the steps of `x (batch, steps, features)`
+/// with `mask (batch, steps)`, as Keras's masked `GlobalAveragePooling1D`.
+fn masked_mean_1d(x: &Tensor, mask: &Tensor, keepdims: bool, class: &str) -> Result<Tensor> {
+    let (b, t) = (x.shape()[0], x.shape()[1]);
+    if mask.shape() != [b, t] {
+        let s: Shape = mask.shape().iter().map(|&d| Some(d)).collect();
+        return Err(Error::InvalidArgument {
+            api: "GlobalAveragePooling1D",
+            msg: format!(
+                "{class}: the mask has shape {}, expected ({b}, {t}) for an input of shape \
+                 {}",
+                fmt_shape(&s),
+                fmt_shape(&x.shape().iter().map(|&d| Some(d)).collect::<Vec<_>>())
+            ),
+        });
+    }
+    let m = if mask.dtype() == kiln_tensor::DType::Bool {
+        mask.clone()
+    } else {
+        mask.cast(kiln_tensor::DType::Bool)?
+    }
+    .expand_dims(2)?;
+    let kept = Tensor::where_cond(&m, x, &Tensor::zeros(&[], x.dtype()))?;
+    let count = m.cast(x.dtype())?;
+    Ok(kept.sum(&[1], keepdims)?.div(&count.sum(&[1], keepdims)?)?)
+}
+
 macro_rules! global_pool {
     ($t:ident, $class:literal, $snake:literal, $rank:literal, $max:literal, $doc:literal, $shape:literal, $out:literal) => {
         #[doc = $doc]
@@ -55,7 +82,7 @@ macro_rules! global_pool {
                     _ => Ok(()),
                 }
             }
-            fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
+            fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>> {
                 let x = one_input(inputs, $class)?;
                 if x.rank() != $rank + 2 {
                     let s: Shape = x.shape().iter().map(|&d| Some(d)).collect();
@@ -65,7 +92,25 @@ macro_rules! global_pool {
                     });
                 }
                 let axes: Vec<isize> = (1..=$rank).collect();
+                // Keras: GlobalAveragePooling1D averages the unmasked steps only (a row
+                // with every step masked divides 0 by 0); GlobalMaxPooling1D ignores a
+                // mask (Keras 3 drops it with a warning).
+                if $rank == 1 && !$max {
+                    if let Some(m) = ctx.mask(0) {
+                        return Ok(vec![masked_mean_1d(x, m, self.keepdims, $class)?]);
+                    }
+                }
                 Ok(vec![if $max { x.max(&axes, self.keepdims)? } else { x.mean(&axes, self.keepdims)? }])
+            }
+            fn supports_masking(&self) -> bool {
+                $rank == 1 && !$max
+            }
+            fn compute_mask(
+                &self,
+                _inputs: &[Tensor],
+                _masks: &[Option<Tensor>],
+            ) -> Result<Vec<Option<Tensor>>> {
+                Ok(vec![None])
             }
             fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
                 let s = input_shapes.first()?;

@@ -282,6 +282,27 @@ impl CellOptions {
     }
 }
 
+impl CellOptions {
+    /// Whether a call with these options can run as one fused sequence op: Keras's
+    /// default activations, and no dropout mask drawn (dropout is only drawn in
+    /// training, for rates strictly between 0 and 1).
+    pub(crate) fn fusable(&self, training: bool) -> bool {
+        let drops = |r: f64| training && r > 0.0 && r < 1.0;
+        self.activation == crate::activations::Activation::Tanh
+            && self.recurrent_activation == crate::activations::Activation::Sigmoid
+            && !drops(self.dropout)
+            && !drops(self.recurrent_dropout)
+    }
+}
+
+/// The weights of a built cell in the layout of the fused sequence op.
+pub(crate) struct FusedParts {
+    pub cell: kiln_tensor::ops::rnn::RecurrentCell,
+    pub kernel: Tensor,
+    pub recurrent_kernel: Tensor,
+    pub bias: Option<Tensor>,
+}
+
 /// Builder methods for the [`CellOptions`] of a cell or layer type that has
 /// `fn edit_options(self, f: impl FnOnce(&mut CellOptions)) -> Self`.
 macro_rules! cell_option_builders {

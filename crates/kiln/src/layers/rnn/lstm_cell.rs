@@ -6,7 +6,9 @@ use serde_json::Value;
 
 use crate::initializers::Initializer;
 use crate::layers::layer::{CallContext, Layer, LayerBase, LayerState, Shape};
-use crate::layers::rnn::cell::{call_as_layer, cell_option_builders, CellOptions, RnnCell};
+use crate::layers::rnn::cell::{
+    call_as_layer, cell_option_builders, CellOptions, FusedParts, RnnCell,
+};
 use crate::layers::rnn::dropout_masks::DropoutMasks;
 use crate::layers::rnn::weights::{
     act, add_bias, add_kernels, gate, input_dim, project, recurrent,
@@ -77,6 +79,20 @@ impl LSTMCell {
     pub fn name(mut self, name: &str) -> Self {
         self.base.set_name(name);
         self
+    }
+
+    /// The weights for the fused sequence op, when this call can use it.
+    pub(crate) fn fused_parts(&self, training: bool) -> Option<FusedParts> {
+        if !self.opts.fusable(training) {
+            return None;
+        }
+        let (kernel, recurrent_kernel) = self.weights().ok()?;
+        Some(FusedParts {
+            cell: kiln_tensor::ops::rnn::RecurrentCell::Lstm,
+            kernel,
+            recurrent_kernel,
+            bias: self.bias.as_ref().map(|b| b.value()),
+        })
     }
 
     fn weights(&self) -> Result<(Tensor, Tensor)> {

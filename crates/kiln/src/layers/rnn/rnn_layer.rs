@@ -1,12 +1,13 @@
 //! The generic recurrent layer (`keras.layers.RNN`): iterates a cell over the time axis.
 
+use kiln_tensor::ops::rnn::SequenceOptions;
 use kiln_tensor::{DType, Tensor};
 use serde_json::{json, Value};
 
 use crate::layers::layer::{
     fmt_shape, CallContext, InputSpec, Layer, LayerBase, LayerRef, LayerState, Shape,
 };
-use crate::layers::rnn::cell::{access_of, CellAccess, RnnCell};
+use crate::layers::rnn::cell::{access_of, CellAccess, FusedParts, RnnCell};
 use crate::{Error, Result};
 
 /// A recurrent layer over any [`RnnCell`] (`keras.layers.RNN(cell)`); `SimpleRNN`,
@@ -321,6 +322,9 @@ impl RNN {
             self.zero_output_for_mask,
             self.return_sequences,
         );
+        if let Some(parts) = self.fused_parts(training) {
+            return self.run_fused(&x, parts, &states, mask.as_ref());
+        }
         let (last, outputs, states) = {
             let mut g = self.cell.lock();
             let cell =
@@ -384,6 +388,66 @@ impl RNN {
         let mut out = vec![output];
         if self.return_state {
             out.extend(states);
+        }
+        Ok(out)
+    }
+}
+
+impl RNN {
+    /// The cell's weights for the fused sequence op when this call can take it: an
+    /// LSTM or GRU cell with the default activations and no dropout in effect, f32 or
+    /// f64, not stateful or unrolled, and no second tape recording (the fused backward
+    /// is not itself differentiable, so nested tapes get the per-step path).
+    fn fused_parts(&self, training: bool) -> Option<FusedParts> {
+        use crate::layers::rnn::{GRUCell, LSTMCell};
+        if self.stateful
+            || self.unroll
+            || !matches!(self.base.dtype, DType::F32 | DType::F64)
+            || kiln_tensor::autodiff::nested_recording()
+        {
+            return None;
+        }
+        self.cell
+            .downcast(|c: &mut LSTMCell| c.fused_parts(training))
+            .or_else(|| {
+                self.cell
+                    .downcast(|c: &mut GRUCell| c.fused_parts(training))
+            })
+            .flatten()
+    }
+
+    /// The whole sequence as one fused op (see [`Tensor::recurrent_sequence`]).
+    fn run_fused(
+        &self,
+        x: &Tensor,
+        p: FusedParts,
+        states: &[Tensor],
+        mask: Option<&Tensor>,
+    ) -> Result<Vec<Tensor>> {
+        let opts = SequenceOptions {
+            go_backwards: self.go_backwards,
+            zero_output_for_mask: self.zero_output_for_mask,
+        };
+        let mut outs = x.recurrent_sequence(
+            p.cell,
+            &p.kernel,
+            &p.recurrent_kernel,
+            p.bias.as_ref(),
+            states,
+            mask,
+            opts,
+        )?;
+        let seq = outs.remove(0);
+        let output = if self.return_sequences {
+            seq
+        } else {
+            let (b, t, u) = (seq.shape()[0], seq.shape()[1], seq.shape()[2]);
+            seq.slice(&[0, t as isize - 1, 0], &[b as isize, 1, u as isize])?
+                .reshape(&[b as isize, u as isize])?
+        };
+        let mut out = vec![output];
+        if self.return_state {
+            out.extend(outs);
         }
         Ok(out)
     }
