@@ -8,6 +8,7 @@ pub(crate) mod conv;
 pub(crate) mod conv_direct;
 pub(crate) mod copy;
 pub(crate) mod gemm;
+pub(crate) mod layer_norm;
 pub(crate) mod map;
 pub mod num;
 pub(crate) mod parallel;

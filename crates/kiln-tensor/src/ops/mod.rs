@@ -13,6 +13,7 @@ pub mod conv3d;
 pub mod dropout;
 pub(crate) mod gather_map;
 pub mod index;
+pub mod layer_norm;
 pub mod linalg;
 pub mod loss;
 pub mod manip;

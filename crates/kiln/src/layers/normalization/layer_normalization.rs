@@ -139,6 +139,21 @@ impl Layer for LayerNormalization {
             };
             Ok(if only_last { t } else { t.reshape(&bshape)? })
         };
+        // The common case (last axis, f32/f64) runs as one fused op with its own
+        // backward; nested tapes (second derivatives) keep the composed formula.
+        if only_last
+            && !self.rms_scaling
+            && matches!(x.dtype(), kiln_tensor::DType::F32 | kiln_tensor::DType::F64)
+            && !kiln_tensor::autodiff::nested_recording()
+        {
+            let gamma = self.gamma.as_ref().map(bc).transpose()?;
+            let beta = self.beta.as_ref().map(bc).transpose()?;
+            return Ok(vec![x.layer_normalization(
+                gamma.as_ref(),
+                beta.as_ref(),
+                self.epsilon,
+            )?]);
+        }
         let var = x.variance(&axes, true)?;
         let inv = var.add_scalar(self.epsilon)?.rsqrt()?;
         if self.rms_scaling {
