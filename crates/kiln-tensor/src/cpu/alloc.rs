@@ -58,7 +58,7 @@ pub(crate) fn give_f32(v: Vec<f32>) {
 #[cfg(target_os = "linux")]
 fn advise_huge(addr: usize, bytes: usize) {
     use std::ffi::{c_int, c_void};
-    extern "C" {
+    unsafe extern "C" {
         fn madvise(addr: *mut c_void, len: usize, advice: c_int) -> c_int;
     }
     const MADV_HUGEPAGE: c_int = 14;
@@ -97,7 +97,7 @@ pub(crate) fn tune_heap() {
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn set_heap_thresholds() {
     use std::ffi::c_int;
-    extern "C" {
+    unsafe extern "C" {
         fn mallopt(param: c_int, value: c_int) -> c_int;
     }
     const M_TRIM_THRESHOLD: c_int = -1;

@@ -250,6 +250,8 @@ mod f32_avx {
     /// AVX2 and FMA must be available; `x` holds `n*h*w*c`, `wt` `kg*cout` and `yrow`
     /// `ow*cout` elements.
     #[target_feature(enable = "avx2,fma")]
+    // Pointer loads/stores throughout, covered by the caller's safety contract.
+    #[allow(unsafe_op_in_unsafe_fn)]
     pub(super) unsafe fn forward_row(
         x: &[f32],
         wt: &[f32],
@@ -338,6 +340,8 @@ mod f32_avx {
     /// AVX2 and FMA must be available; `x` holds `n*h*w*c`, `dy` `n*oh*ow*cout` and `acc`
     /// `kg*cout` elements.
     #[target_feature(enable = "avx2,fma")]
+    // Pointer loads/stores throughout, covered by the caller's safety contract.
+    #[allow(unsafe_op_in_unsafe_fn)]
     pub(super) unsafe fn filter_row(x: &[f32], dy: &[f32], g: &Geom, r: usize, acc: &mut [f32]) {
         let (img, oy) = (r / g.oh, r % g.oh);
         let (c, co) = (g.c, g.cout);

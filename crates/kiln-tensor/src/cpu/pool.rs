@@ -146,6 +146,8 @@ pub(crate) fn max_pool_backward<T: ConvFloat>(x: &[T], y: &[T], dy: &[T], g: &Ge
 /// `d += (x == m && t == 0) ? g : 0; t |= hit` over one pixel's channels (AVX2).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
+// Pointer loads/stores throughout, covered by the caller's safety contract.
+#[allow(unsafe_op_in_unsafe_fn)]
 unsafe fn route_f32_avx2(d: &mut [f32], x: &[f32], m: &[f32], g: &[f32], t: &mut [f32]) {
     use std::arch::x86_64::*;
     let n = d.len().min(x.len()).min(m.len()).min(g.len()).min(t.len());

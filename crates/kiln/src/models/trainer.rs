@@ -679,10 +679,10 @@ impl Model {
                 cb.on_epoch_begin(self, epoch, &empty)?;
             }
             let perm: Option<Vec<i64>> = if args.shuffle {
-                let mut gen = Generator::from_seed(
+                let mut rng = Generator::from_seed(
                     shuffle_seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
                 );
-                Some(gen.permutation(n).to_vec::<i64>()?)
+                Some(rng.permutation(n).to_vec::<i64>()?)
             } else {
                 None
             };
