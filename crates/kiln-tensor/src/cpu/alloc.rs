@@ -118,17 +118,17 @@ fn set_heap_thresholds() {}
 /// comes from new pages, and faulting them in cost more than the first convolution of a
 /// CNN itself (2-3 ms for a 6 MB output against a 0.8 ms kernel).
 pub(crate) fn filled<T: crate::dtype::Element>(n: usize, value: T) -> Vec<T> {
-    if T::DTYPE == crate::DType::F32 {
-        if let Some(v) = take_cached_f32(n) {
-            let mut v = std::mem::ManuallyDrop::new(v);
-            // SAFETY: T is f32 (DTYPE is unique per element type), so the allocation's
-            // layout, length and capacity carry over unchanged.
-            let mut v: Vec<T> =
-                unsafe { Vec::from_raw_parts(v.as_mut_ptr() as *mut T, v.len(), v.capacity()) };
-            v.clear();
-            v.resize(n, value);
-            return v;
-        }
+    if T::DTYPE == crate::DType::F32
+        && let Some(v) = take_cached_f32(n)
+    {
+        let mut v = std::mem::ManuallyDrop::new(v);
+        // SAFETY: T is f32 (DTYPE is unique per element type), so the allocation's
+        // layout, length and capacity carry over unchanged.
+        let mut v: Vec<T> =
+            unsafe { Vec::from_raw_parts(v.as_mut_ptr() as *mut T, v.len(), v.capacity()) };
+        v.clear();
+        v.resize(n, value);
+        return v;
     }
     vec![value; n]
 }
@@ -138,16 +138,16 @@ pub(crate) fn filled<T: crate::dtype::Element>(n: usize, value: T) -> Vec<T> {
 /// [`filled`] makes. Sound without `unsafe`: a cached buffer is only reused when its
 /// initialised length covers `n`, and is truncated to it.
 pub(crate) fn overwritten<T: crate::dtype::Element>(n: usize, zero: T) -> Vec<T> {
-    if T::DTYPE == crate::DType::F32 {
-        if let Some(v) = take_cached_f32_len(n) {
-            let mut v = std::mem::ManuallyDrop::new(v);
-            // SAFETY: T is f32 (DTYPE is unique per element type), so the allocation's
-            // layout, length and capacity carry over unchanged.
-            let mut v: Vec<T> =
-                unsafe { Vec::from_raw_parts(v.as_mut_ptr() as *mut T, v.len(), v.capacity()) };
-            v.truncate(n);
-            return v;
-        }
+    if T::DTYPE == crate::DType::F32
+        && let Some(v) = take_cached_f32_len(n)
+    {
+        let mut v = std::mem::ManuallyDrop::new(v);
+        // SAFETY: T is f32 (DTYPE is unique per element type), so the allocation's
+        // layout, length and capacity carry over unchanged.
+        let mut v: Vec<T> =
+            unsafe { Vec::from_raw_parts(v.as_mut_ptr() as *mut T, v.len(), v.capacity()) };
+        v.truncate(n);
+        return v;
     }
     vec![zero; n]
 }

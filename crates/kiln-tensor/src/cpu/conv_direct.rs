@@ -56,12 +56,12 @@ pub(crate) fn forward<T: ConvFloat>(x: &[T], wt: &[T], g: &Geom, y: &mut [T]) {
     let txr = tx_ranges(g);
     let run = |(r, yrow): (usize, &mut [T])| {
         #[cfg(target_arch = "x86_64")]
-        if let (Some(x), Some(wt), Some(yrow)) = (as_f32(x), as_f32(wt), as_f32_mut(yrow)) {
-            if crate::cpu::simd_math::has_avx2_fma() {
-                // SAFETY: AVX2+FMA checked; operand sizes asserted above.
-                unsafe { f32_avx::forward_row(x, wt, g, &txr, r, yrow) };
-                return;
-            }
+        if let (Some(x), Some(wt), Some(yrow)) = (as_f32(x), as_f32(wt), as_f32_mut(yrow))
+            && crate::cpu::simd_math::has_avx2_fma()
+        {
+            // SAFETY: AVX2+FMA checked; operand sizes asserted above.
+            unsafe { f32_avx::forward_row(x, wt, g, &txr, r, yrow) };
+            return;
         }
         #[cfg(target_arch = "x86_64")]
         if crate::cpu::simd_math::has_avx2_fma() {
@@ -123,12 +123,12 @@ pub(crate) fn backward_filter<T: ConvFloat>(x: &[T], dy: &[T], g: &Geom) -> Vec<
     );
     let add_row = |acc: &mut Vec<T>, r: usize| {
         #[cfg(target_arch = "x86_64")]
-        if let (Some(x), Some(dy), Some(acc)) = (as_f32(x), as_f32(dy), as_f32_mut(acc)) {
-            if crate::cpu::simd_math::has_avx2_fma() {
-                // SAFETY: AVX2+FMA checked; operand sizes asserted above.
-                unsafe { f32_avx::filter_row(x, dy, g, r, acc) };
-                return;
-            }
+        if let (Some(x), Some(dy), Some(acc)) = (as_f32(x), as_f32(dy), as_f32_mut(acc))
+            && crate::cpu::simd_math::has_avx2_fma()
+        {
+            // SAFETY: AVX2+FMA checked; operand sizes asserted above.
+            unsafe { f32_avx::filter_row(x, dy, g, r, acc) };
+            return;
         }
         #[cfg(target_arch = "x86_64")]
         if crate::cpu::simd_math::has_avx2_fma() {

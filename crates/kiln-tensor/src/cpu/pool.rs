@@ -113,12 +113,11 @@ pub(crate) fn max_pool_backward<T: ConvFloat>(x: &[T], y: &[T], dy: &[T], g: &Ge
                             as_f32(yv),
                             as_f32(dyv),
                             as_f32_mut(&mut taken),
-                        ) {
-                            if crate::cpu::simd_math::has_avx2_fma() {
-                                // SAFETY: AVX2 checked; all five slices hold `c` elements.
-                                unsafe { route_f32_avx2(ds, xs, mv, gv, t) };
-                                continue;
-                            }
+                        ) && crate::cpu::simd_math::has_avx2_fma()
+                        {
+                            // SAFETY: AVX2 checked; all five slices hold `c` elements.
+                            unsafe { route_f32_avx2(ds, xs, mv, gv, t) };
+                            continue;
                         }
                         for (((d, &xv), (&mv, &gv)), t) in ds
                             .iter_mut()

@@ -580,16 +580,16 @@ impl Model {
         let (mut xs, mut ys) = (x.into().0, y.into().0);
         let mut sw = args.sample_weight.clone();
         let n_all = cardinality(&[("x", &xs), ("y", &ys)])?;
-        if let Some(w) = &sw {
-            if w.shape().first().copied() != Some(n_all) {
-                return Err(Error::InvalidArgument {
-                    api: "Model.fit",
-                    msg: format!(
-                        "sample_weight has shape {:?}, expected ({n_all},)",
-                        w.shape()
-                    ),
-                });
-            }
+        if let Some(w) = &sw
+            && w.shape().first().copied() != Some(n_all)
+        {
+            return Err(Error::InvalidArgument {
+                api: "Model.fit",
+                msg: format!(
+                    "sample_weight has shape {:?}, expected ({n_all},)",
+                    w.shape()
+                ),
+            });
         }
         if args.batch_size == 0 {
             return Err(Error::InvalidArgument {
