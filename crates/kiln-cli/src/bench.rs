@@ -418,10 +418,10 @@ pub fn run_ops(opts: &OpsOptions) -> usize {
     }
     let mut failures = 0;
     for b in benches {
-        if let Some(f) = &opts.filter {
-            if !b.name.contains(f.as_str()) {
-                continue;
-            }
+        if let Some(f) = &opts.filter
+            && !b.name.contains(f.as_str())
+        {
+            continue;
         }
         let result = (b.setup)().and_then(|mut body| median_time(&mut body, opts.budget_s));
         match result {

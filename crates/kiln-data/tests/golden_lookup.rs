@@ -218,13 +218,13 @@ fn build_lookup(c: &Value, file: Option<&std::path::Path>) -> kiln_data::Result<
     let sparse = get("sparse").and_then(Value::as_bool).unwrap_or(false);
     let max_tokens = opt_usize(get("max_tokens"));
     let salt = get("salt").map(salt).unwrap_or(None);
-    if let Some(Value::Array(a)) = get("salt") {
-        if a.len() != 2 {
-            return Err(kiln_data::DataError::Invalid {
-                api: "test",
-                msg: "the Rust API takes salt as [i64; 2]".into(),
-            });
-        }
+    if let Some(Value::Array(a)) = get("salt")
+        && a.len() != 2
+    {
+        return Err(kiln_data::DataError::Invalid {
+            api: "test",
+            msg: "the Rust API takes salt as [i64; 2]".into(),
+        });
     }
     if c["layer"] == "StringLookup" {
         let vocabulary = match (file, get("vocabulary")) {

@@ -24,12 +24,11 @@ fn fmt_value(v: f64, dtype: DType) -> String {
                 format!("{v:.1}")
             } else if v.abs() >= 1e-4 && v.abs() < 1e16 {
                 // Shortest representation that round-trips at the tensor's precision.
-                let s = if dtype == DType::F64 {
+                if dtype == DType::F64 {
                     format!("{v}")
                 } else {
                     format!("{}", v as f32)
-                };
-                s
+                }
             } else {
                 format!("{v:e}")
             }

@@ -719,19 +719,19 @@ fn normal_impl(
 }
 
 /// Fills `out` with `affine(z)` for standard normals `z` produced a block at a time by
-/// `gen`; when `truncate`, values with `|z| >= 2` are skipped (re-drawn).
+/// `draw`; when `truncate`, values with `|z| >= 2` are skipped (re-drawn).
 #[inline(always)]
 fn fill_normals<F: Copy + Into<f64>, O: Element>(
     rng: &mut ChaCha8Rng,
     out: &mut [MaybeUninit<O>],
     truncate: bool,
     block: &mut [F; 2 * PAIRS],
-    gen: impl Fn(&mut ChaCha8Rng, &mut [F; 2 * PAIRS]),
+    draw: impl Fn(&mut ChaCha8Rng, &mut [F; 2 * PAIRS]),
     affine: impl Fn(F) -> O,
 ) {
     if !truncate {
         for o in out.chunks_mut(2 * PAIRS) {
-            gen(rng, block);
+            draw(rng, block);
             for (o, &z) in o.iter_mut().zip(block.iter()) {
                 o.write(affine(z));
             }
@@ -740,7 +740,7 @@ fn fill_normals<F: Copy + Into<f64>, O: Element>(
     }
     let mut filled = 0;
     while filled < out.len() {
-        gen(rng, block);
+        draw(rng, block);
         for &z in block.iter() {
             if z.into().abs() < TRUNCATE && filled < out.len() {
                 out[filled].write(affine(z));

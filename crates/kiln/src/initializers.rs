@@ -367,7 +367,7 @@ impl Initializer {
     /// # Ok::<(), kiln::Error>(())
     /// ```
     pub fn call(&self, shape: &[usize], dtype: DType) -> Result<Tensor> {
-        let gen = |seed: &Option<u64>| match seed {
+        let rng = |seed: &Option<u64>| match seed {
             Some(s) => Generator::from_seed(*s),
             None => Generator::from_global(),
         };
@@ -385,7 +385,7 @@ impl Initializer {
                 FanMode::FanAvg => (fan_in + fan_out) / 2.0,
             };
             let variance = scale / n.max(1.0);
-            let mut g = gen(&seed);
+            let mut g = rng(&seed);
             return Ok(match distribution {
                 // 0.8796... is the stddev of a unit normal truncated to [-2, 2].
                 Distribution::TruncatedNormal => g.truncated_normal(
@@ -406,15 +406,15 @@ impl Initializer {
             Initializer::Ones => Tensor::ones(shape, dtype),
             Initializer::Constant(v) => Tensor::full(shape, *v, dtype),
             Initializer::RandomNormal { mean, stddev, seed } => {
-                gen(seed).normal(shape, *mean, *stddev, dtype)?
+                rng(seed).normal(shape, *mean, *stddev, dtype)?
             }
             Initializer::RandomUniform {
                 minval,
                 maxval,
                 seed,
-            } => gen(seed).uniform(shape, *minval, *maxval, dtype)?,
+            } => rng(seed).uniform(shape, *minval, *maxval, dtype)?,
             Initializer::TruncatedNormal { mean, stddev, seed } => {
-                gen(seed).truncated_normal(shape, *mean, *stddev, dtype)?
+                rng(seed).truncated_normal(shape, *mean, *stddev, dtype)?
             }
             Initializer::Identity { gain } => {
                 if shape.len() != 2 {

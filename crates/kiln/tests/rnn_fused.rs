@@ -188,7 +188,9 @@ fn unfused_options_still_run() {
     let relu = LayerRef::new(LSTM::new(3).activation("relu").unwrap());
     assert_eq!(relu.call(&x).unwrap().shape(), &[2, 3]);
     let drop = LayerRef::new(GRU::new(3).dropout(0.5).recurrent_dropout(0.5).seed(1));
-    let (o, _) = drop.call_with_masks(&[x.clone()], &[], Some(true)).unwrap();
+    let (o, _) = drop
+        .call_with_masks(std::slice::from_ref(&x), &[], Some(true))
+        .unwrap();
     assert_eq!(o[0].shape(), &[2, 3]);
     let hard = LayerRef::new(GRU::new(3).recurrent_activation("hard_sigmoid").unwrap());
     assert_eq!(hard.call(&x).unwrap().shape(), &[2, 3]);

@@ -158,11 +158,11 @@ impl Iterator for WriteThrough {
     fn next(&mut self) -> Option<Result<Element>> {
         match self.inner.next() {
             Some(Ok(e)) => {
-                if let Some(w) = self.writer.as_mut() {
-                    if let Err(err) = w.write(&e) {
-                        self.writer = None;
-                        return Some(Err(err));
-                    }
+                if let Some(w) = self.writer.as_mut()
+                    && let Err(err) = w.write(&e)
+                {
+                    self.writer = None;
+                    return Some(Err(err));
                 }
                 Some(Ok(e))
             }

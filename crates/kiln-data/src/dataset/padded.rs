@@ -49,15 +49,15 @@ pub(crate) fn pad_and_stack(
     }
     let per: Vec<Vec<&Tensor>> = items.iter().map(Element::leaves).collect();
     let nleaves = per[0].len();
-    if let Some(s) = shapes {
-        if s.len() != nleaves {
-            return Err(invalid(format!(
-                "padded_shapes has {} shapes but the elements have {} components ({})",
-                s.len(),
-                nleaves,
-                first.structure()
-            )));
-        }
+    if let Some(s) = shapes
+        && s.len() != nleaves
+    {
+        return Err(invalid(format!(
+            "padded_shapes has {} shapes but the elements have {} components ({})",
+            s.len(),
+            nleaves,
+            first.structure()
+        )));
     }
     let mut stacked = Vec::with_capacity(nleaves);
     for i in 0..nleaves {

@@ -410,21 +410,21 @@ impl ImageDataGenerator {
                 ),
             ));
         }
-        if let ShiftRange::Int(n) = a.width_shift_range.clone() {
-            if n < 0 {
-                return Err(invalid(
-                    API,
-                    format!("width_shift_range must be >= 0, got {n}"),
-                ));
-            }
+        if let ShiftRange::Int(n) = a.width_shift_range.clone()
+            && n < 0
+        {
+            return Err(invalid(
+                API,
+                format!("width_shift_range must be >= 0, got {n}"),
+            ));
         }
-        if let ShiftRange::Int(n) = a.height_shift_range.clone() {
-            if n < 0 {
-                return Err(invalid(
-                    API,
-                    format!("height_shift_range must be >= 0, got {n}"),
-                ));
-            }
+        if let ShiftRange::Int(n) = a.height_shift_range.clone()
+            && n < 0
+        {
+            return Err(invalid(
+                API,
+                format!("height_shift_range must be >= 0, got {n}"),
+            ));
         }
         if a.zca_whitening {
             a.featurewise_center = true;

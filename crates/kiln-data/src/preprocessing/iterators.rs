@@ -319,31 +319,31 @@ impl ImageDataGenerator {
         let mut x = x.cast(DType::F32)?;
         let mut y = y.cloned();
         let mut sw = args.sample_weight.clone();
-        if let Some(y) = &y {
-            if len(&x) != len(y) {
-                return Err(invalid(
-                    API,
-                    format!(
-                        "`x` (images tensor) and `y` (labels) should have the same length. \
-                         Found: x.shape = {}, y.shape = {}",
-                        python_shape(x.shape()),
-                        python_shape(y.shape())
-                    ),
-                ));
-            }
+        if let Some(y) = &y
+            && len(&x) != len(y)
+        {
+            return Err(invalid(
+                API,
+                format!(
+                    "`x` (images tensor) and `y` (labels) should have the same length. \
+                     Found: x.shape = {}, y.shape = {}",
+                    python_shape(x.shape()),
+                    python_shape(y.shape())
+                ),
+            ));
         }
-        if let Some(w) = &sw {
-            if len(&x) != len(w) {
-                return Err(invalid(
-                    API,
-                    format!(
-                        "`x` (images tensor) and `sample_weight` should have the same length. \
-                         Found: x.shape = {}, sample_weight.shape = {}",
-                        python_shape(x.shape()),
-                        python_shape(w.shape())
-                    ),
-                ));
-            }
+        if let Some(w) = &sw
+            && len(&x) != len(w)
+        {
+            return Err(invalid(
+                API,
+                format!(
+                    "`x` (images tensor) and `sample_weight` should have the same length. \
+                     Found: x.shape = {}, sample_weight.shape = {}",
+                    python_shape(x.shape()),
+                    python_shape(w.shape())
+                ),
+            ));
         }
         if let Some(subset) = &args.subset {
             if subset != "training" && subset != "validation" {

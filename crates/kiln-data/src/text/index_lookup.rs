@@ -170,13 +170,13 @@ pub(crate) struct IndexLookup<K: LookupKey> {
 impl<K: LookupKey> IndexLookup<K> {
     pub fn new(a: LookupArgs<K>) -> Result<IndexLookup<K>> {
         let api = a.api;
-        if let Some(m) = a.max_tokens {
-            if m <= 1 {
-                return Err(invalid(
-                    api,
-                    format!("max_tokens, if set, must be greater than 1; got max_tokens={m}"),
-                ));
-            }
+        if let Some(m) = a.max_tokens
+            && m <= 1
+        {
+            return Err(invalid(
+                api,
+                format!("max_tokens, if set, must be greater than 1; got max_tokens={m}"),
+            ));
         }
         if a.pad_to_max_tokens && a.max_tokens.is_none() {
             return Err(invalid(
@@ -301,19 +301,19 @@ impl<K: LookupKey> IndexLookup<K> {
     /// set; a later vocabulary of a different size is an error.
     fn record_vocabulary_size(&mut self) -> Result<()> {
         let new = self.vocabulary_size();
-        if self.mode != LookupMode::Int && !self.pad_to_max_tokens {
-            if let Some(old) = self.frozen_vocab_size {
-                if old != new {
-                    return Err(invalid(
-                        self.api,
-                        format!(
-                            "with output_mode={:?} and pad_to_max_tokens=false the vocabulary \
-                             size cannot change once set: it was {old}, the new one is {new}",
-                            self.mode.name()
-                        ),
-                    ));
-                }
-            }
+        if self.mode != LookupMode::Int
+            && !self.pad_to_max_tokens
+            && let Some(old) = self.frozen_vocab_size
+            && old != new
+        {
+            return Err(invalid(
+                self.api,
+                format!(
+                    "with output_mode={:?} and pad_to_max_tokens=false the vocabulary \
+                     size cannot change once set: it was {old}, the new one is {new}",
+                    self.mode.name()
+                ),
+            ));
         }
         self.frozen_vocab_size = Some(new);
         Ok(())
@@ -380,18 +380,17 @@ impl<K: LookupKey> IndexLookup<K> {
             ));
         }
         let order = "the special tokens may only lead the vocabulary, in this order";
-        if let Some(m) = &self.mask {
-            if let Some(p) = vocabulary.iter().rposition(|t| t == m) {
-                if tokens.contains(m) {
-                    return Err(invalid(
-                        api,
-                        format!(
-                            "the mask token {m:?} is at vocabulary index {p}; {order}: {special:?} \
-                             (or leave them out)"
-                        ),
-                    ));
-                }
-            }
+        if let Some(m) = &self.mask
+            && let Some(p) = vocabulary.iter().rposition(|t| t == m)
+            && tokens.contains(m)
+        {
+            return Err(invalid(
+                api,
+                format!(
+                    "the mask token {m:?} is at vocabulary index {p}; {order}: {special:?} \
+                     (or leave them out)"
+                ),
+            ));
         }
         if self.invert && tokens.contains(&self.oov) {
             let p = vocabulary.iter().rposition(|t| *t == self.oov).unwrap_or(0);
@@ -405,16 +404,16 @@ impl<K: LookupKey> IndexLookup<K> {
             ));
         }
         let new_size = token_start + tokens.len();
-        if let Some(m) = self.max_tokens {
-            if new_size > m {
-                return Err(invalid(
-                    api,
-                    format!(
-                        "the vocabulary ({new_size} entries with the special tokens) is larger \
-                         than max_tokens={m}"
-                    ),
-                ));
-            }
+        if let Some(m) = self.max_tokens
+            && new_size > m
+        {
+            return Err(invalid(
+                api,
+                format!(
+                    "the vocabulary ({new_size} entries with the special tokens) is larger \
+                     than max_tokens={m}"
+                ),
+            ));
         }
         let weights = match idf_weights {
             Some(w) if self.mode == LookupMode::TfIdf => {
@@ -588,14 +587,14 @@ impl<K: LookupKey> IndexLookup<K> {
     /// The index of one token (before the output encoding); `Err` for an OOV token
     /// when `num_oov_indices` is 0.
     pub fn lookup(&self, key: &K) -> Result<i64> {
-        if let Some(m) = &self.mask {
-            if m == key {
-                return Ok(if self.mode == LookupMode::Int {
-                    0
-                } else {
-                    MASKED
-                });
-            }
+        if let Some(m) = &self.mask
+            && m == key
+        {
+            return Ok(if self.mode == LookupMode::Int {
+                0
+            } else {
+                MASKED
+            });
         }
         if let Some(&i) = self.index.get(key) {
             return Ok((self.token_start() + i) as i64);
@@ -630,10 +629,10 @@ impl<K: LookupKey> IndexLookup<K> {
     /// The token at an index (invert mode): the mask token at 0 when there is one, the
     /// OOV token for OOV slots and indices outside the vocabulary.
     pub fn token_at(&self, idx: i64) -> K {
-        if idx == 0 {
-            if let Some(m) = &self.mask {
-                return m.clone();
-            }
+        if idx == 0
+            && let Some(m) = &self.mask
+        {
+            return m.clone();
         }
         let start = self.token_start() as i64;
         if idx >= start && idx - start < self.tokens.len() as i64 {
@@ -644,10 +643,10 @@ impl<K: LookupKey> IndexLookup<K> {
 
     /// Errors unless the layer can encode (a vocabulary exists when the width needs one).
     fn depth(&self) -> Result<usize> {
-        if self.pad_to_max_tokens {
-            if let Some(m) = self.max_tokens {
-                return Ok(m);
-            }
+        if self.pad_to_max_tokens
+            && let Some(m) = self.max_tokens
+        {
+            return Ok(m);
         }
         self.frozen_vocab_size.ok_or_else(|| {
             invalid(

@@ -285,11 +285,12 @@ impl IntegerLookup {
     ///
     /// ```
     /// use kiln_data::text::{IntegerLookup, IntegerLookupOptions};
-    /// let p = std::env::temp_dir().join("kiln_doc_integer_lookup_vocab.txt");
+    /// let p = std::env::temp_dir().join(format!("kiln_doc_integer_lookup_vocab_{}.txt", std::process::id()));
     /// std::fs::write(&p, "12\n36\n")?;
     /// let mut l = IntegerLookup::new(IntegerLookupOptions::default())?;
     /// l.set_vocabulary_file(&p)?;
     /// assert_eq!(l.get_vocabulary(true), vec![-1, 12, 36]);
+    /// # std::fs::remove_file(&p).ok();
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn set_vocabulary_file(&mut self, path: impl AsRef<Path>) -> Result<()> {

@@ -208,11 +208,12 @@ impl StringLookup {
     ///
     /// ```
     /// use kiln_data::text::{StringLookup, StringLookupOptions};
-    /// let p = std::env::temp_dir().join("kiln_doc_string_lookup_vocab.txt");
+    /// let p = std::env::temp_dir().join(format!("kiln_doc_string_lookup_vocab_{}.txt", std::process::id()));
     /// std::fs::write(&p, "the\ncat\n")?;
     /// let mut l = StringLookup::new(StringLookupOptions::default())?;
     /// l.set_vocabulary_file(&p)?;
     /// assert_eq!(l.call(&["cat", "dog"])?.to_vec::<i64>()?, vec![2, 0]);
+    /// # std::fs::remove_file(&p).ok();
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn set_vocabulary_file(&mut self, path: impl AsRef<Path>) -> Result<()> {

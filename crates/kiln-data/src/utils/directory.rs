@@ -79,16 +79,16 @@ pub(crate) fn check_validation_split_arg(
 ) -> Result<()> {
     // Keras treats 0.0 like None (falsy).
     let split = validation_split.filter(|&v| v != 0.0);
-    if let Some(v) = split {
-        if !(v > 0.0 && v < 1.0) {
-            return Err(invalid(
-                api,
-                format!(
-                    "`validation_split` must be between 0 and 1, received: {}",
-                    py_float(v)
-                ),
-            ));
-        }
+    if let Some(v) = split
+        && !(v > 0.0 && v < 1.0)
+    {
+        return Err(invalid(
+            api,
+            format!(
+                "`validation_split` must be between 0 and 1, received: {}",
+                py_float(v)
+            ),
+        ));
     }
     let subset = subset.filter(|s| !s.is_empty());
     if split.is_some() != subset.is_some() {
@@ -97,16 +97,16 @@ pub(crate) fn check_validation_split_arg(
             "If `subset` is set, `validation_split` must be set, and inversely.",
         ));
     }
-    if let Some(s) = subset {
-        if !matches!(s, "training" | "validation" | "both") {
-            return Err(invalid(
-                api,
-                format!(
-                    "`subset` must be either \"training\", \"validation\" or \"both\", \
-                     received: {s}"
-                ),
-            ));
-        }
+    if let Some(s) = subset
+        && !matches!(s, "training" | "validation" | "both")
+    {
+        return Err(invalid(
+            api,
+            format!(
+                "`subset` must be either \"training\", \"validation\" or \"both\", \
+                 received: {s}"
+            ),
+        ));
     }
     if split.is_some() && shuffle && seed.is_none() {
         return Err(invalid(

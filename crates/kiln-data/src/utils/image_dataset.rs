@@ -321,17 +321,17 @@ pub(crate) fn prepare(
     follow_links: bool,
     verbose: bool,
 ) -> Result<(Indexed, Option<String>, u32)> {
-    if let (Labels::List(l), Some(names)) = (labels, class_names) {
-        if !names.is_empty() {
-            return Err(invalid(
-                api,
-                format!(
-                    "You can only pass `class_names` if `labels=\"inferred\"`. Received: \
-                     labels={l:?}, and class_names={}",
-                    py_list(names)
-                ),
-            ));
-        }
+    if let (Labels::List(l), Some(names)) = (labels, class_names)
+        && !names.is_empty()
+    {
+        return Err(invalid(
+            api,
+            format!(
+                "You can only pass `class_names` if `labels=\"inferred\"`. Received: \
+                 labels={l:?}, and class_names={}",
+                py_list(names)
+            ),
+        ));
     }
     check_label_mode(api, label_mode)?;
     let (labels, label_mode) = if *labels == Labels::None || label_mode.is_none() {

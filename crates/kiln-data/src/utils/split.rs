@@ -106,12 +106,12 @@ fn rescale(
             size_display(right.unwrap_or(SplitSize::Count(0)))
         )));
     }
-    if let (Some(SplitSize::Fraction(l)), Some(SplitSize::Fraction(r))) = (left, right) {
-        if l + r > 1.0 {
-            return Err(invalid(
+    if let (Some(SplitSize::Fraction(l)), Some(SplitSize::Fraction(r))) = (left, right)
+        && l + r > 1.0
+    {
+        return Err(invalid(
                 "The sum of `left_size` and `right_size` is greater than 1. It must be less than or equal to 1.".into(),
             ));
-        }
     }
     // Keras turns fractions into (rounded) ints and counts into floats.
     let convert = |s: Option<SplitSize>| {

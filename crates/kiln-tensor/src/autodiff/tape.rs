@@ -114,10 +114,10 @@ fn adjust_recording(delta: isize) {
 fn for_each_recording_tape(mut f: impl FnMut(&TapeState)) {
     TAPES.with(|t| {
         for w in t.borrow().iter() {
-            if let Some(s) = w.upgrade() {
-                if s.recording.get() {
-                    f(&s);
-                }
+            if let Some(s) = w.upgrade()
+                && s.recording.get()
+            {
+                f(&s);
             }
         }
     });
@@ -483,10 +483,11 @@ impl GradientTape {
                 continue;
             };
             // In place unless an outer tape must record this backward pass.
-            if let Some(sg) = &node.slice {
-                if !is_recording() && add_slice_in_place(&mut grads, node.inputs[0], &g, sg) {
-                    continue;
-                }
+            if let Some(sg) = &node.slice
+                && !is_recording()
+                && add_slice_in_place(&mut grads, node.inputs[0], &g, sg)
+            {
+                continue;
             }
             let input_grads = (node.backward)(&g)?;
             for (id, ig) in node.inputs.iter().zip(input_grads) {

@@ -58,7 +58,7 @@ pub(crate) fn give_f32(v: Vec<f32>) {
 #[cfg(target_os = "linux")]
 fn advise_huge(addr: usize, bytes: usize) {
     use std::ffi::{c_int, c_void};
-    extern "C" {
+    unsafe extern "C" {
         fn madvise(addr: *mut c_void, len: usize, advice: c_int) -> c_int;
     }
     const MADV_HUGEPAGE: c_int = 14;
@@ -97,7 +97,7 @@ pub(crate) fn tune_heap() {
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn set_heap_thresholds() {
     use std::ffi::c_int;
-    extern "C" {
+    unsafe extern "C" {
         fn mallopt(param: c_int, value: c_int) -> c_int;
     }
     const M_TRIM_THRESHOLD: c_int = -1;
@@ -118,17 +118,17 @@ fn set_heap_thresholds() {}
 /// comes from new pages, and faulting them in cost more than the first convolution of a
 /// CNN itself (2-3 ms for a 6 MB output against a 0.8 ms kernel).
 pub(crate) fn filled<T: crate::dtype::Element>(n: usize, value: T) -> Vec<T> {
-    if T::DTYPE == crate::DType::F32 {
-        if let Some(v) = take_cached_f32(n) {
-            let mut v = std::mem::ManuallyDrop::new(v);
-            // SAFETY: T is f32 (DTYPE is unique per element type), so the allocation's
-            // layout, length and capacity carry over unchanged.
-            let mut v: Vec<T> =
-                unsafe { Vec::from_raw_parts(v.as_mut_ptr() as *mut T, v.len(), v.capacity()) };
-            v.clear();
-            v.resize(n, value);
-            return v;
-        }
+    if T::DTYPE == crate::DType::F32
+        && let Some(v) = take_cached_f32(n)
+    {
+        let mut v = std::mem::ManuallyDrop::new(v);
+        // SAFETY: T is f32 (DTYPE is unique per element type), so the allocation's
+        // layout, length and capacity carry over unchanged.
+        let mut v: Vec<T> =
+            unsafe { Vec::from_raw_parts(v.as_mut_ptr() as *mut T, v.len(), v.capacity()) };
+        v.clear();
+        v.resize(n, value);
+        return v;
     }
     vec![value; n]
 }
@@ -138,16 +138,16 @@ pub(crate) fn filled<T: crate::dtype::Element>(n: usize, value: T) -> Vec<T> {
 /// [`filled`] makes. Sound without `unsafe`: a cached buffer is only reused when its
 /// initialised length covers `n`, and is truncated to it.
 pub(crate) fn overwritten<T: crate::dtype::Element>(n: usize, zero: T) -> Vec<T> {
-    if T::DTYPE == crate::DType::F32 {
-        if let Some(v) = take_cached_f32_len(n) {
-            let mut v = std::mem::ManuallyDrop::new(v);
-            // SAFETY: T is f32 (DTYPE is unique per element type), so the allocation's
-            // layout, length and capacity carry over unchanged.
-            let mut v: Vec<T> =
-                unsafe { Vec::from_raw_parts(v.as_mut_ptr() as *mut T, v.len(), v.capacity()) };
-            v.truncate(n);
-            return v;
-        }
+    if T::DTYPE == crate::DType::F32
+        && let Some(v) = take_cached_f32_len(n)
+    {
+        let mut v = std::mem::ManuallyDrop::new(v);
+        // SAFETY: T is f32 (DTYPE is unique per element type), so the allocation's
+        // layout, length and capacity carry over unchanged.
+        let mut v: Vec<T> =
+            unsafe { Vec::from_raw_parts(v.as_mut_ptr() as *mut T, v.len(), v.capacity()) };
+        v.truncate(n);
+        return v;
     }
     vec![zero; n]
 }

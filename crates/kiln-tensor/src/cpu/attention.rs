@@ -204,12 +204,12 @@ pub(crate) fn direct_forward<T: AttnFloat>(
                 let r = &mut p[i * tk..(i + 1) * tk];
                 row.copy_from_slice(r);
                 crate::cpu::softmax::row(&row, r, false);
-                if g.zero_rows {
-                    if let Some(m) = mask {
-                        for (j, x) in r.iter_mut().enumerate() {
-                            if !m.get(b, n, i, j) {
-                                *x = T::ZERO;
-                            }
+                if g.zero_rows
+                    && let Some(m) = mask
+                {
+                    for (j, x) in r.iter_mut().enumerate() {
+                        if !m.get(b, n, i, j) {
+                            *x = T::ZERO;
                         }
                     }
                 }

@@ -56,12 +56,12 @@ pub(crate) fn forward<T: ConvFloat>(x: &[T], wt: &[T], g: &Geom, y: &mut [T]) {
     let txr = tx_ranges(g);
     let run = |(r, yrow): (usize, &mut [T])| {
         #[cfg(target_arch = "x86_64")]
-        if let (Some(x), Some(wt), Some(yrow)) = (as_f32(x), as_f32(wt), as_f32_mut(yrow)) {
-            if crate::cpu::simd_math::has_avx2_fma() {
-                // SAFETY: AVX2+FMA checked; operand sizes asserted above.
-                unsafe { f32_avx::forward_row(x, wt, g, &txr, r, yrow) };
-                return;
-            }
+        if let (Some(x), Some(wt), Some(yrow)) = (as_f32(x), as_f32(wt), as_f32_mut(yrow))
+            && crate::cpu::simd_math::has_avx2_fma()
+        {
+            // SAFETY: AVX2+FMA checked; operand sizes asserted above.
+            unsafe { f32_avx::forward_row(x, wt, g, &txr, r, yrow) };
+            return;
         }
         #[cfg(target_arch = "x86_64")]
         if crate::cpu::simd_math::has_avx2_fma() {
@@ -123,12 +123,12 @@ pub(crate) fn backward_filter<T: ConvFloat>(x: &[T], dy: &[T], g: &Geom) -> Vec<
     );
     let add_row = |acc: &mut Vec<T>, r: usize| {
         #[cfg(target_arch = "x86_64")]
-        if let (Some(x), Some(dy), Some(acc)) = (as_f32(x), as_f32(dy), as_f32_mut(acc)) {
-            if crate::cpu::simd_math::has_avx2_fma() {
-                // SAFETY: AVX2+FMA checked; operand sizes asserted above.
-                unsafe { f32_avx::filter_row(x, dy, g, r, acc) };
-                return;
-            }
+        if let (Some(x), Some(dy), Some(acc)) = (as_f32(x), as_f32(dy), as_f32_mut(acc))
+            && crate::cpu::simd_math::has_avx2_fma()
+        {
+            // SAFETY: AVX2+FMA checked; operand sizes asserted above.
+            unsafe { f32_avx::filter_row(x, dy, g, r, acc) };
+            return;
         }
         #[cfg(target_arch = "x86_64")]
         if crate::cpu::simd_math::has_avx2_fma() {
@@ -250,6 +250,8 @@ mod f32_avx {
     /// AVX2 and FMA must be available; `x` holds `n*h*w*c`, `wt` `kg*cout` and `yrow`
     /// `ow*cout` elements.
     #[target_feature(enable = "avx2,fma")]
+    // Pointer loads/stores throughout, covered by the caller's safety contract.
+    #[allow(unsafe_op_in_unsafe_fn)]
     pub(super) unsafe fn forward_row(
         x: &[f32],
         wt: &[f32],
@@ -338,6 +340,8 @@ mod f32_avx {
     /// AVX2 and FMA must be available; `x` holds `n*h*w*c`, `dy` `n*oh*ow*cout` and `acc`
     /// `kg*cout` elements.
     #[target_feature(enable = "avx2,fma")]
+    // Pointer loads/stores throughout, covered by the caller's safety contract.
+    #[allow(unsafe_op_in_unsafe_fn)]
     pub(super) unsafe fn filter_row(x: &[f32], dy: &[f32], g: &Geom, r: usize, acc: &mut [f32]) {
         let (img, oy) = (r / g.oh, r % g.oh);
         let (c, co) = (g.c, g.cout);

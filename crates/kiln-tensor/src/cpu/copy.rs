@@ -64,12 +64,12 @@ pub(crate) fn coalesce(shape: &[usize], strides: &[isize]) -> (Vec<usize>, Vec<i
         if d == 1 {
             continue;
         }
-        if let (Some(&ld), Some(&lk)) = (s.last(), st.last()) {
-            if lk == k * d as isize {
-                *s.last_mut().unwrap() = ld * d;
-                *st.last_mut().unwrap() = k;
-                continue;
-            }
+        if let (Some(&ld), Some(&lk)) = (s.last(), st.last())
+            && lk == k * d as isize
+        {
+            *s.last_mut().unwrap() = ld * d;
+            *st.last_mut().unwrap() = k;
+            continue;
         }
         s.push(d);
         st.push(k);

@@ -498,6 +498,66 @@ pub(crate) fn add_rows_relu_f32(x: &[f32], bias: &[f32]) -> Vec<f32> {
     })
 }
 
+/// `dst (+)= a (m x k) · b (k x n)` on this thread, where output element `(i, j)` lives at
+/// `dst[off + i*rs + j]`: the per-step products of the fused recurrent kernels, which
+/// write (or accumulate into) strided rows of a larger sequence buffer in place.
+///
+/// Panics if an index of `dst`, `a` or `b` would fall outside its slice (callers build
+/// the views from their own buffer sizes, so that is a kiln bug, not a user error).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_strided<T: GemmFloat>(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [T],
+    off: usize,
+    rs: usize,
+    accumulate: bool,
+    a: MatRef<T>,
+    b: MatRef<T>,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(
+        off + (m - 1) * rs + n <= dst.len() && in_bounds(&a, m, k) && in_bounds(&b, k, n),
+        "kiln internal: gemm_strided view out of bounds"
+    );
+    if k == 0 {
+        if !accumulate {
+            for i in 0..m {
+                dst[off + i * rs..off + i * rs + n].fill(T::zero());
+            }
+        }
+        return;
+    }
+    // SAFETY: the bounds were checked above; T is f32 or f64. With `read_dst` the kernel
+    // computes dst = 1·dst + 1·a·b, otherwise dst = a·b without reading dst.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr().add(off),
+            1,
+            rs as isize,
+            accumulate,
+            a.data.as_ptr().add(a.off),
+            a.cs,
+            a.rs,
+            b.data.as_ptr().add(b.off),
+            b.cs,
+            b.rs,
+            T::one(),
+            T::one(),
+            false,
+            false,
+            false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -592,65 +652,5 @@ mod tests {
     fn dot_handles_remainders() {
         let x: Vec<f32> = (0..19).map(|i| i as f32).collect();
         assert_eq!(dot(&x, &x), (0..19).map(|i| (i * i) as f32).sum::<f32>());
-    }
-}
-
-/// `dst (+)= a (m x k) · b (k x n)` on this thread, where output element `(i, j)` lives at
-/// `dst[off + i*rs + j]`: the per-step products of the fused recurrent kernels, which
-/// write (or accumulate into) strided rows of a larger sequence buffer in place.
-///
-/// Panics if an index of `dst`, `a` or `b` would fall outside its slice (callers build
-/// the views from their own buffer sizes, so that is a kiln bug, not a user error).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn gemm_strided<T: GemmFloat>(
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: &mut [T],
-    off: usize,
-    rs: usize,
-    accumulate: bool,
-    a: MatRef<T>,
-    b: MatRef<T>,
-) {
-    if m == 0 || n == 0 {
-        return;
-    }
-    assert!(
-        off + (m - 1) * rs + n <= dst.len() && in_bounds(&a, m, k) && in_bounds(&b, k, n),
-        "kiln internal: gemm_strided view out of bounds"
-    );
-    if k == 0 {
-        if !accumulate {
-            for i in 0..m {
-                dst[off + i * rs..off + i * rs + n].fill(T::zero());
-            }
-        }
-        return;
-    }
-    // SAFETY: the bounds were checked above; T is f32 or f64. With `read_dst` the kernel
-    // computes dst = 1·dst + 1·a·b, otherwise dst = a·b without reading dst.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr().add(off),
-            1,
-            rs as isize,
-            accumulate,
-            a.data.as_ptr().add(a.off),
-            a.cs,
-            a.rs,
-            b.data.as_ptr().add(b.off),
-            b.cs,
-            b.rs,
-            T::one(),
-            T::one(),
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
     }
 }

@@ -288,6 +288,8 @@ pub(crate) fn select_positive_f32(g: &[f32], x: &[f32], on: f32, off: f32) -> Ve
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
+// Pointer loads/stores throughout, covered by the caller's safety contract.
+#[allow(unsafe_op_in_unsafe_fn)]
 unsafe fn select_positive_avx2(
     o: &mut [MaybeUninit<f32>],
     g: &[f32],

@@ -113,12 +113,11 @@ pub(crate) fn max_pool_backward<T: ConvFloat>(x: &[T], y: &[T], dy: &[T], g: &Ge
                             as_f32(yv),
                             as_f32(dyv),
                             as_f32_mut(&mut taken),
-                        ) {
-                            if crate::cpu::simd_math::has_avx2_fma() {
-                                // SAFETY: AVX2 checked; all five slices hold `c` elements.
-                                unsafe { route_f32_avx2(ds, xs, mv, gv, t) };
-                                continue;
-                            }
+                        ) && crate::cpu::simd_math::has_avx2_fma()
+                        {
+                            // SAFETY: AVX2 checked; all five slices hold `c` elements.
+                            unsafe { route_f32_avx2(ds, xs, mv, gv, t) };
+                            continue;
                         }
                         for (((d, &xv), (&mv, &gv)), t) in ds
                             .iter_mut()
@@ -146,6 +145,8 @@ pub(crate) fn max_pool_backward<T: ConvFloat>(x: &[T], y: &[T], dy: &[T], g: &Ge
 /// `d += (x == m && t == 0) ? g : 0; t |= hit` over one pixel's channels (AVX2).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
+// Pointer loads/stores throughout, covered by the caller's safety contract.
+#[allow(unsafe_op_in_unsafe_fn)]
 unsafe fn route_f32_avx2(d: &mut [f32], x: &[f32], m: &[f32], g: &[f32], t: &mut [f32]) {
     use std::arch::x86_64::*;
     let n = d.len().min(x.len()).min(m.len()).min(g.len()).min(t.len());

@@ -26,12 +26,11 @@ pub(crate) fn reduce_rows<T: Element, O: Element>(
     let strides: Vec<isize> = perm.iter().map(|&p| t.strides()[p]).collect();
     let view = t.view(shape, strides, t.offset());
     let data = view.data::<T>();
-    let out = if row_len == 0 {
+    if row_len == 0 {
         (0..rows).map(|_| fold(&[])).collect()
     } else {
         data.chunks(row_len).map(&fold).collect()
-    };
-    out
+    }
 }
 
 /// Sum of a contiguous f32 slice with 32 independent accumulators (vectorisable, and

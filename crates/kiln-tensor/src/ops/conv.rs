@@ -141,13 +141,13 @@ pub(crate) fn window_geom(
             format!("window size must be positive, got {kernel_hw:?}"),
         ));
     }
-    if let Padding::Explicit(p) = padding {
-        if p.len() != 2 {
-            return Err(Error::arg(
-                op,
-                format!("explicit padding needs 2 (before, after) pairs, got {p:?}"),
-            ));
-        }
+    if let Padding::Explicit(p) = padding
+        && p.len() != 2
+    {
+        return Err(Error::arg(
+            op,
+            format!("explicit padding needs 2 (before, after) pairs, got {p:?}"),
+        ));
     }
     let (n, h, w, c) = (x_shape[0], x_shape[1], x_shape[2], x_shape[3]);
     let (pt, oh) = resolve_axis(

@@ -563,7 +563,7 @@ fn nocopy_strides(old: &[usize], old_strides: &[isize], new: &[usize]) -> Option
     let (od, os): (Vec<usize>, Vec<isize>) = old
         .iter()
         .zip(old_strides)
-        .filter(|(&d, _)| d != 1)
+        .filter(|&(&d, _)| d != 1)
         .map(|(&d, &s)| (d, s))
         .unzip();
     let mut ns = vec![1isize; new.len()];
@@ -807,7 +807,7 @@ fn einsum_impl(equation: &str, operands: &[&Tensor]) -> Result<Tensor> {
             }
             let mut letters: Vec<Label> = count
                 .iter()
-                .filter(|(&l, &c)| c == 1 && l < ELLIPSIS_BASE)
+                .filter(|&(&l, &c)| c == 1 && l < ELLIPSIS_BASE)
                 .map(|(&l, _)| l)
                 .collect();
             letters.sort_unstable();

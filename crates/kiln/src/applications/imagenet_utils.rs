@@ -152,7 +152,8 @@ fn check_preds(preds: &Tensor) -> Result<()> {
 /// ```
 /// use kiln_tensor::{DType, Tensor};
 /// // Without the class index file the error says where to put it.
-/// std::env::set_var("KILN_DATA_DIR", "/nonexistent");
+/// // SAFETY: the example runs in its own process and has started no other thread.
+/// unsafe { std::env::set_var("KILN_DATA_DIR", "/nonexistent") };
 /// let e = kiln::applications::decode_predictions(&Tensor::zeros(&[1, 1000], DType::F32), 5)
 ///     .unwrap_err()
 ///     .to_string();

@@ -105,24 +105,25 @@ impl AppArgs {
     /// Checks the arguments as `imagenet_utils.obtain_input_shape` and returns the input.
     pub(crate) fn input(&self, api: &'static str, min_size: usize) -> Result<KerasTensor> {
         // As Keras: a weights path that does not exist fails before anything is built.
-        if let Weights::Path(p) = &self.weights {
-            if !p.exists() {
-                return Err(Error::InvalidArgument {
+        if let Weights::Path(p) = &self.weights
+            && !p.exists()
+        {
+            return Err(Error::InvalidArgument {
                     api,
                     msg: format!(
                         "the `weights` argument should be None or the path to the weights file to be loaded; {} does not exist",
                         p.display()
                     ),
                 });
-            }
         }
-        if let Some(p) = &self.pooling {
-            if p != "avg" && p != "max" {
-                return Err(Error::InvalidArgument {
-                    api,
-                    msg: format!("pooling must be \"avg\", \"max\" or unset, got {p:?}"),
-                });
-            }
+        if let Some(p) = &self.pooling
+            && p != "avg"
+            && p != "max"
+        {
+            return Err(Error::InvalidArgument {
+                api,
+                msg: format!("pooling must be \"avg\", \"max\" or unset, got {p:?}"),
+            });
         }
         if self.include_top && self.classes == 0 {
             return Err(Error::InvalidArgument {

@@ -161,16 +161,16 @@ impl Callback for EarlyStopping {
         if self.wait >= self.patience && epoch > 0 {
             self.stopped_epoch = epoch;
             model.stop_training = true;
-            if self.restore_best_weights {
-                if let Some(w) = &self.best_weights {
-                    if self.verbose > 0 {
-                        println!(
-                            "Restoring model weights from the end of the best epoch: {}.",
-                            self.best_epoch + 1
-                        );
-                    }
-                    model.set_weights(w)?;
+            if self.restore_best_weights
+                && let Some(w) = &self.best_weights
+            {
+                if self.verbose > 0 {
+                    println!(
+                        "Restoring model weights from the end of the best epoch: {}.",
+                        self.best_epoch + 1
+                    );
                 }
+                model.set_weights(w)?;
             }
         }
         Ok(())

@@ -152,22 +152,22 @@ impl Callback for ReduceLROnPlateau {
             self.wait = 0;
         } else if self.cooldown_counter == 0 {
             self.wait += 1;
-            if self.wait >= self.patience {
-                if let Some(opt) = model.optimizer_mut() {
-                    let old = opt.learning_rate();
-                    if old > self.min_lr {
-                        let new = (old * self.factor).max(self.min_lr);
-                        opt.set_learning_rate(new);
-                        if self.verbose > 0 {
-                            println!(
-                                "\nEpoch {}: ReduceLROnPlateau reducing learning rate to {}.",
-                                epoch + 1,
-                                new
-                            );
-                        }
-                        self.cooldown_counter = self.cooldown;
-                        self.wait = 0;
+            if self.wait >= self.patience
+                && let Some(opt) = model.optimizer_mut()
+            {
+                let old = opt.learning_rate();
+                if old > self.min_lr {
+                    let new = (old * self.factor).max(self.min_lr);
+                    opt.set_learning_rate(new);
+                    if self.verbose > 0 {
+                        println!(
+                            "\nEpoch {}: ReduceLROnPlateau reducing learning rate to {}.",
+                            epoch + 1,
+                            new
+                        );
                     }
+                    self.cooldown_counter = self.cooldown;
+                    self.wait = 0;
                 }
             }
         }

@@ -15,11 +15,11 @@ pub struct TerminateOnNaN;
 
 impl Callback for TerminateOnNaN {
     fn on_train_batch_end(&mut self, model: &mut Model, batch: usize, logs: &Logs) -> Result<()> {
-        if let Some(loss) = logs.get("loss") {
-            if !loss.is_finite() {
-                println!("Batch {batch}: Invalid loss, terminating training");
-                model.stop_training = true;
-            }
+        if let Some(loss) = logs.get("loss")
+            && !loss.is_finite()
+        {
+            println!("Batch {batch}: Invalid loss, terminating training");
+            model.stop_training = true;
         }
         Ok(())
     }

@@ -117,15 +117,15 @@ impl InputSpec {
                 ),
             })
         };
-        if let Some(n) = self.ndim {
-            if shape.len() != n {
-                return fail(format!("expected ndim={n}, found ndim={}", shape.len()));
-            }
+        if let Some(n) = self.ndim
+            && shape.len() != n
+        {
+            return fail(format!("expected ndim={n}, found ndim={}", shape.len()));
         }
-        if let Some(n) = self.min_ndim {
-            if shape.len() < n {
-                return fail(format!("expected min_ndim={n}, found ndim={}", shape.len()));
-            }
+        if let Some(n) = self.min_ndim
+            && shape.len() < n
+        {
+            return fail(format!("expected min_ndim={n}, found ndim={}", shape.len()));
         }
         for &(axis, size) in &self.axes {
             let a = if axis < 0 {
@@ -136,12 +136,12 @@ impl InputSpec {
             if a < 0 || a as usize >= shape.len() {
                 return fail(format!("expected axis {axis} to exist"));
             }
-            if let Some(d) = shape[a as usize] {
-                if d != size {
-                    return fail(format!(
-                        "expected axis {axis} of input shape to have value {size}"
-                    ));
-                }
+            if let Some(d) = shape[a as usize]
+                && d != size
+            {
+                return fail(format!(
+                    "expected axis {axis} of input shape to have value {size}"
+                ));
             }
         }
         Ok(())

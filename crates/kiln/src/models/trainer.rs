@@ -580,16 +580,16 @@ impl Model {
         let (mut xs, mut ys) = (x.into().0, y.into().0);
         let mut sw = args.sample_weight.clone();
         let n_all = cardinality(&[("x", &xs), ("y", &ys)])?;
-        if let Some(w) = &sw {
-            if w.shape().first().copied() != Some(n_all) {
-                return Err(Error::InvalidArgument {
-                    api: "Model.fit",
-                    msg: format!(
-                        "sample_weight has shape {:?}, expected ({n_all},)",
-                        w.shape()
-                    ),
-                });
-            }
+        if let Some(w) = &sw
+            && w.shape().first().copied() != Some(n_all)
+        {
+            return Err(Error::InvalidArgument {
+                api: "Model.fit",
+                msg: format!(
+                    "sample_weight has shape {:?}, expected ({n_all},)",
+                    w.shape()
+                ),
+            });
         }
         if args.batch_size == 0 {
             return Err(Error::InvalidArgument {
@@ -679,10 +679,10 @@ impl Model {
                 cb.on_epoch_begin(self, epoch, &empty)?;
             }
             let perm: Option<Vec<i64>> = if args.shuffle {
-                let mut gen = Generator::from_seed(
+                let mut rng = Generator::from_seed(
                     shuffle_seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
                 );
-                Some(gen.permutation(n).to_vec::<i64>()?)
+                Some(rng.permutation(n).to_vec::<i64>()?)
             } else {
                 None
             };

@@ -352,19 +352,19 @@ impl Core {
             self.var_sizes.insert(var.id(), g.numel());
         }
         for (k, (g, var)) in grads_and_vars.iter().enumerate() {
-            if let Some(wd) = self.weight_decay {
-                if wd != 0.0 {
-                    let f = 1.0 - wd * info.lr;
-                    match var.dtype() {
-                        DType::F32 => var.update_in_place::<f32>(|w| {
-                            // Keras: var - var * wd * lr.
-                            let (wd32, lr32) = (wd as f32, info.lr as f32);
-                            w.iter_mut().for_each(|x| *x -= *x * wd32 * lr32);
-                        })?,
-                        _ => {
-                            let v = var.value().mul_scalar(f)?;
-                            var.assign(&v)?;
-                        }
+            if let Some(wd) = self.weight_decay
+                && wd != 0.0
+            {
+                let f = 1.0 - wd * info.lr;
+                match var.dtype() {
+                    DType::F32 => var.update_in_place::<f32>(|w| {
+                        // Keras: var - var * wd * lr.
+                        let (wd32, lr32) = (wd as f32, info.lr as f32);
+                        w.iter_mut().for_each(|x| *x -= *x * wd32 * lr32);
+                    })?,
+                    _ => {
+                        let v = var.value().mul_scalar(f)?;
+                        var.assign(&v)?;
                     }
                 }
             }

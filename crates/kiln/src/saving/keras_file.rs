@@ -132,16 +132,14 @@ pub(crate) fn load_bytes(
         v.assign(t)?;
     }
     let mut model = model;
-    if compile {
-        if let Some(cc) = config.get("compile_config").filter(|c| !c.is_null()) {
-            if super::compile_config::compile_from(&mut model, cc) {
-                if let Some(values) = weights::read_values(&file, "optimizer", &source)? {
-                    // As Keras: a state that does not fit is skipped with a warning.
-                    if let Err(e) = model.set_optimizer_state(&values) {
-                        eprintln!("warning: {source}: optimizer state not restored: {e}");
-                    }
-                }
-            }
+    if compile
+        && let Some(cc) = config.get("compile_config").filter(|c| !c.is_null())
+        && super::compile_config::compile_from(&mut model, cc)
+        && let Some(values) = weights::read_values(&file, "optimizer", &source)?
+    {
+        // As Keras: a state that does not fit is skipped with a warning.
+        if let Err(e) = model.set_optimizer_state(&values) {
+            eprintln!("warning: {source}: optimizer state not restored: {e}");
         }
     }
     Ok(model)

@@ -227,10 +227,10 @@ fn compile(model: &mut Model, tc: &Value) -> std::result::Result<(), Why> {
             args = args.metrics(names.iter().map(String::as_str).collect::<Vec<_>>());
         }
     }
-    if let Some(w) = tc.get("weighted_metrics").filter(|w| !w.is_null()) {
-        if w.as_array().is_some_and(|a| !a.is_empty()) {
-            eprintln!("warning: weighted_metrics {w} are not restored (kiln has none)");
-        }
+    if let Some(w) = tc.get("weighted_metrics").filter(|w| !w.is_null())
+        && w.as_array().is_some_and(|a| !a.is_empty())
+    {
+        eprintln!("warning: weighted_metrics {w} are not restored (kiln has none)");
     }
     model.compile(args).map_err(|e| e.to_string())
 }

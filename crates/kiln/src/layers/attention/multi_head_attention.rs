@@ -441,16 +441,16 @@ impl Layer for MultiHeadAttention {
             .iter()
             .zip([query, value, key_t].iter().zip(plan.in_dims))
         {
-            if let (Some(w), Some(&got)) = (want, t.shape().last()) {
-                if w != got {
-                    return Err(Error::InvalidArgument {
+            if let (Some(w), Some(&got)) = (want, t.shape().last())
+                && w != got
+            {
+                return Err(Error::InvalidArgument {
                         api: "MultiHeadAttention.call",
                         msg: format!(
                             "layer '{name}' was built for {role} features of size {w}, got {role} of shape {}",
                             fmt_shape(&crate::layers::shape_of(t))
                         ),
                     });
-                }
             }
         }
         // Keras masks: query's, value's and key's (when the key is its own input).

@@ -72,16 +72,16 @@ impl Conv1DTranspose {
                 ),
             });
         }
-        if let Some(op) = self.output_padding {
-            if op >= self.opts.strides[0] {
-                return Err(Error::InvalidArgument {
-                    api,
-                    msg: format!(
-                        "output_padding ({op}) must be strictly less than strides ({})",
-                        self.opts.strides[0]
-                    ),
-                });
-            }
+        if let Some(op) = self.output_padding
+            && op >= self.opts.strides[0]
+        {
+            return Err(Error::InvalidArgument {
+                api,
+                msg: format!(
+                    "output_padding ({op}) must be strictly less than strides ({})",
+                    self.opts.strides[0]
+                ),
+            });
         }
         Ok(pad)
     }

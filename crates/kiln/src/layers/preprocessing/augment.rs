@@ -298,8 +298,8 @@ pub(crate) fn new_generator(seed: Option<u64>) -> Option<Generator> {
 /// `n` draws of `keras.random.uniform(minval=lo, maxval=hi)` in f32: `lo + (hi - lo) * u`
 /// with `u` in `[0, 1)`, so a degenerate range gives exactly `lo` (and, as in TF, a
 /// reversed range is not an error).
-pub(crate) fn uniform(gen: Option<&mut Generator>, n: usize, lo: f64, hi: f64) -> Result<Vec<f32>> {
-    let u = match gen {
+pub(crate) fn uniform(rng: Option<&mut Generator>, n: usize, lo: f64, hi: f64) -> Result<Vec<f32>> {
+    let u = match rng {
         Some(g) => g.uniform(&[n], 0.0, 1.0, DType::F32)?,
         None => kiln_tensor::random::uniform(&[n], 0.0, 1.0, DType::F32)?,
     };

@@ -9,13 +9,13 @@ use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
 /// Normal noise of `x`'s shape and float dtype from the layer's stream or the global one.
-fn noise(gen: Option<&mut Generator>, x: &Tensor, mean: f64, stddev: f64) -> Result<Tensor> {
+fn noise(rng: Option<&mut Generator>, x: &Tensor, mean: f64, stddev: f64) -> Result<Tensor> {
     let dt = if x.dtype().is_float() {
         x.dtype()
     } else {
         kiln_tensor::DType::F32
     };
-    Ok(match gen {
+    Ok(match rng {
         Some(g) => g.normal(x.shape(), mean, stddev, dt)?,
         None => kiln_tensor::random::normal(x.shape(), mean, stddev, dt)?,
     })

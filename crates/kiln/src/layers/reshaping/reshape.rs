@@ -71,20 +71,19 @@ impl Reshape {
                 out.push(Some(d as usize));
             }
         }
-        if unknowns == 0 {
-            if let Some(n) = known {
-                if n != fixed {
-                    return Err(Error::InvalidArgument {
-                        api: "Reshape",
-                        msg: format!(
-                            "total size of the new shape {:?} ({fixed}) must equal the input's \
-                             {n} (input shape {})",
-                            self.target_shape,
-                            fmt_shape(input)
-                        ),
-                    });
-                }
-            }
+        if unknowns == 0
+            && let Some(n) = known
+            && n != fixed
+        {
+            return Err(Error::InvalidArgument {
+                api: "Reshape",
+                msg: format!(
+                    "total size of the new shape {:?} ({fixed}) must equal the input's \
+                     {n} (input shape {})",
+                    self.target_shape,
+                    fmt_shape(input)
+                ),
+            });
         }
         Ok(out)
     }

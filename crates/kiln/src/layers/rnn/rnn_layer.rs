@@ -268,18 +268,18 @@ impl RNN {
                 })
                 .collect();
         }
-        if self.stateful {
-            if let Some(s) = &self.states {
-                if s.first().is_some_and(|t| t.shape()[0] != b) {
-                    return Err(err(format!(
-                        "layer '{}' is stateful with batch size {}, but received a batch \
-                         of {b}",
-                        self.base.name(),
-                        s[0].shape()[0]
-                    )));
-                }
-                return Ok(s.clone());
+        if self.stateful
+            && let Some(s) = &self.states
+        {
+            if s.first().is_some_and(|t| t.shape()[0] != b) {
+                return Err(err(format!(
+                    "layer '{}' is stateful with batch size {}, but received a batch \
+                     of {b}",
+                    self.base.name(),
+                    s[0].shape()[0]
+                )));
             }
+            return Ok(s.clone());
         }
         Ok(sizes
             .iter()
