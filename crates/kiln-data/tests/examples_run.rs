@@ -15,12 +15,18 @@ fn example(name: &str) -> PathBuf {
 fn run(name: &str, png: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let out = std::env::temp_dir().join(format!("kiln-data-examples-{}", std::process::id()));
-    let status = Command::new("cargo")
-        .args(["build", "-q", "-p", "kiln-data", "--example", name])
-        .current_dir(&root)
-        .status()
-        .expect("cargo build");
-    assert!(status.success(), "building {name}");
+    // `cargo test` builds the examples before the tests run. Building again with
+    // `-p kiln-data` alone would resolve dependency features differently from a
+    // workspace run and recompile kiln-tensor and kiln-data a second time (8 minutes
+    // on CI), so only build one that is missing.
+    if !example(name).exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "kiln-data", "--example", name])
+            .current_dir(&root)
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "building {name}");
+    }
     let o = Command::new(example(name))
         .env("KILN_EXAMPLE_OUT", &out)
         .current_dir(&root)
