@@ -80,7 +80,8 @@ fn main() {
     let f1 = ff1.clone();
     fwdbwd("dense512", &x, &w(&[&ff1]), &move |x| f1.call(x).unwrap());
     let xv = Variable::new(x.clone(), "x", true);
-    fwdbwd("add", &x, &[xv.clone()], &move |_| {
-        xv.value().add(&xv.value()).unwrap()
+    let xr = xv.clone();
+    fwdbwd("add", &x, std::slice::from_ref(&xv), &move |_| {
+        xr.value().add(&xr.value()).unwrap()
     });
 }

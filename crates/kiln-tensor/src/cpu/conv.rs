@@ -889,13 +889,14 @@ fn wino_input_body<T: ConvFloat>(
         "kiln internal: Winograd V buffer"
     );
     #[cfg(target_arch = "x86_64")]
-    if avx2 && c % 8 == 0 {
-        if let (Some(xf), Some(vf)) = (as_f32(xt), as_f32_mut(v)) {
-            // SAFETY: AVX2 was detected (`avx2` is only set by `wino_input_avx2`); the
-            // extents were checked above.
-            unsafe { wino_input_tile_f32(xf, rs, c, vf, vs, vt) };
-            return;
-        }
+    if avx2
+        && c.is_multiple_of(8)
+        && let (Some(xf), Some(vf)) = (as_f32(xt), as_f32_mut(v))
+    {
+        // SAFETY: AVX2 was detected (`avx2` is only set by `wino_input_avx2`); the
+        // extents were checked above.
+        unsafe { wino_input_tile_f32(xf, rs, c, vf, vs, vt) };
+        return;
     }
     #[cfg(not(target_arch = "x86_64"))]
     let _ = avx2;
@@ -954,7 +955,8 @@ unsafe fn wino_input_tile_f32(
     let (xp, vp) = (xt.as_ptr(), v.as_mut_ptr());
     let mut c0 = 0;
     while c0 < c {
-        let ld = |a: usize, b: usize| _mm256_loadu_ps(xp.add(a * rs + b * c + c0));
+        // SAFETY: a, b < 4 and c0 + 8 <= c keep every load inside `xt` (3 rs + 4 c).
+        let ld = |a: usize, b: usize| unsafe { _mm256_loadu_ps(xp.add(a * rs + b * c + c0)) };
         // (Bᵀ d) row a, column b, from rows (i, j) of d: r0 = d0 - d2, r1 = d1 + d2,
         // r2 = d2 - d1, r3 = d1 - d3.
         let rows: [(usize, usize, i32); 4] = [(0, 2, -1), (1, 2, 1), (2, 1, -1), (1, 3, -1)];
@@ -967,8 +969,10 @@ unsafe fn wino_input_tile_f32(
                 }
             };
             let (e0, e1, e2, e3) = (e(0), e(1), e(2), e(3));
-            let st =
-                |q: usize, val: __m256| _mm256_storeu_ps(vp.add((a * 4 + q) * vs + vt + c0), val);
+            // SAFETY: row a * 4 + q < 16 and c0 + 8 <= c: inside `v` (checked by the caller).
+            let st = |q: usize, val: __m256| unsafe {
+                _mm256_storeu_ps(vp.add((a * 4 + q) * vs + vt + c0), val)
+            };
             st(0, _mm256_sub_ps(e0, e2));
             st(1, _mm256_add_ps(e1, e2));
             st(2, _mm256_sub_ps(e2, e1));

@@ -63,6 +63,7 @@ fn lane_sum<T: NormFloat>(n: usize, f: impl Fn(usize) -> T) -> T {
 }
 
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 fn forward_rows_body<T: NormFloat>(
     x: &[T],
     y: &mut [T],
@@ -152,19 +153,19 @@ fn forward_rows<T: NormFloat>(
     eps: f64,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if crate::cpu::simd_math::has_avx2_fma() {
-        if let (Some(xf), Some(yf), Some(mf), Some(sf)) = (
+    if crate::cpu::simd_math::has_avx2_fma()
+        && let (Some(xf), Some(yf), Some(mf), Some(sf)) = (
             same::<T, f32>(x),
             same_mut::<T, f32>(y),
             same_mut::<T, f32>(mean),
             same_mut::<T, f32>(rstd),
-        ) {
-            let g = gamma.and_then(same::<T, f32>);
-            let b = beta.and_then(same::<T, f32>);
-            // SAFETY: the CPU supports AVX2 and FMA (checked above).
-            unsafe { forward_rows_avx2(xf, yf, mf, sf, n, g, b, eps as f32) };
-            return;
-        }
+        )
+    {
+        let g = gamma.and_then(same::<T, f32>);
+        let b = beta.and_then(same::<T, f32>);
+        // SAFETY: the CPU supports AVX2 and FMA (checked above).
+        unsafe { forward_rows_avx2(xf, yf, mf, sf, n, g, b, eps as f32) };
+        return;
     }
     forward_rows_body(x, y, mean, rstd, n, gamma, beta, T::from_f64(eps))
 }
@@ -266,21 +267,21 @@ fn backward_rows<T: NormFloat>(
     dbeta: &mut [T],
 ) {
     #[cfg(target_arch = "x86_64")]
-    if crate::cpu::simd_math::has_avx2_fma() {
-        if let (Some(xf), Some(gf), Some(mf), Some(sf)) = (
+    if crate::cpu::simd_math::has_avx2_fma()
+        && let (Some(xf), Some(gf), Some(mf), Some(sf)) = (
             same::<T, f32>(x),
             same::<T, f32>(dy),
             same::<T, f32>(mean),
             same::<T, f32>(rstd),
-        ) {
-            let ga = gamma.and_then(same::<T, f32>);
-            let dxf = dx.and_then(same_mut::<T, f32>);
-            let dg = same_mut::<T, f32>(dgamma).expect("same type as x");
-            let db = same_mut::<T, f32>(dbeta).expect("same type as x");
-            // SAFETY: the CPU supports AVX2 and FMA (checked above).
-            unsafe { backward_rows_avx2(xf, gf, mf, sf, n, ga, dxf, dg, db) };
-            return;
-        }
+        )
+    {
+        let ga = gamma.and_then(same::<T, f32>);
+        let dxf = dx.and_then(same_mut::<T, f32>);
+        let dg = same_mut::<T, f32>(dgamma).expect("same type as x");
+        let db = same_mut::<T, f32>(dbeta).expect("same type as x");
+        // SAFETY: the CPU supports AVX2 and FMA (checked above).
+        unsafe { backward_rows_avx2(xf, gf, mf, sf, n, ga, dxf, dg, db) };
+        return;
     }
     backward_rows_body(x, dy, mean, rstd, n, gamma, dx, dgamma, dbeta)
 }
