@@ -891,7 +891,10 @@ fn wino_input_body<T: ConvFloat>(
     #[cfg(target_arch = "x86_64")]
     if avx2
         && c.is_multiple_of(8)
-        && let (Some(xf), Some(vf)) = (as_f32(xt), as_f32_mut(v))
+        && let (Some(xf), Some(vf)) = (
+            crate::cpu::conv_direct::as_f32(xt),
+            crate::cpu::conv_direct::as_f32_mut(v),
+        )
     {
         // SAFETY: AVX2 was detected (`avx2` is only set by `wino_input_avx2`); the
         // extents were checked above.
@@ -913,23 +916,6 @@ fn wino_input_body<T: ConvFloat>(
                 v[(a * 4 + q) * vs + vt + ch] = val;
             }
         }
-    }
-}
-
-/// `s` as `&[f32]` when `T` is `f32`.
-fn as_f32<T: 'static>(s: &[T]) -> Option<&[f32]> {
-    (std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>())
-        // SAFETY: T is f32 (checked above).
-        .then(|| unsafe { std::slice::from_raw_parts(s.as_ptr() as *const f32, s.len()) })
-}
-
-/// `s` as `&mut [f32]` when `T` is `f32`.
-fn as_f32_mut<T: 'static>(s: &mut [T]) -> Option<&mut [f32]> {
-    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() {
-        // SAFETY: T is f32 (checked above).
-        Some(unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr() as *mut f32, s.len()) })
-    } else {
-        None
     }
 }
 

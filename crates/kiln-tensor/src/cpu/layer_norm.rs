@@ -9,6 +9,8 @@
 use rayon::prelude::*;
 
 use crate::cpu::conv::ConvFloat;
+#[cfg(target_arch = "x86_64")]
+use crate::cpu::conv_direct::{as_f32, as_f32_mut};
 use crate::cpu::parallel::{chunk_len, num_threads, ELEMENTWISE_PAR_MIN};
 
 /// The float types the kernels run on (f32, f64), with the square root they need.
@@ -125,22 +127,6 @@ unsafe fn forward_rows_avx2(
     forward_rows_body(x, y, mean, rstd, n, gamma, beta, eps)
 }
 
-/// Reinterprets a slice of `T` as `U` when they are the same type.
-fn same<T: 'static, U: 'static>(s: &[T]) -> Option<&[U]> {
-    (std::any::TypeId::of::<T>() == std::any::TypeId::of::<U>())
-        // SAFETY: T and U are the same type (checked above).
-        .then(|| unsafe { std::slice::from_raw_parts(s.as_ptr() as *const U, s.len()) })
-}
-
-fn same_mut<T: 'static, U: 'static>(s: &mut [T]) -> Option<&mut [U]> {
-    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<U>() {
-        // SAFETY: T and U are the same type (checked above).
-        Some(unsafe { std::slice::from_raw_parts_mut(s.as_mut_ptr() as *mut U, s.len()) })
-    } else {
-        None
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 fn forward_rows<T: NormFloat>(
     x: &[T],
@@ -154,15 +140,11 @@ fn forward_rows<T: NormFloat>(
 ) {
     #[cfg(target_arch = "x86_64")]
     if crate::cpu::simd_math::has_avx2_fma()
-        && let (Some(xf), Some(yf), Some(mf), Some(sf)) = (
-            same::<T, f32>(x),
-            same_mut::<T, f32>(y),
-            same_mut::<T, f32>(mean),
-            same_mut::<T, f32>(rstd),
-        )
+        && let (Some(xf), Some(yf), Some(mf), Some(sf)) =
+            (as_f32(x), as_f32_mut(y), as_f32_mut(mean), as_f32_mut(rstd))
     {
-        let g = gamma.and_then(same::<T, f32>);
-        let b = beta.and_then(same::<T, f32>);
+        let g = gamma.and_then(as_f32);
+        let b = beta.and_then(as_f32);
         // SAFETY: the CPU supports AVX2 and FMA (checked above).
         unsafe { forward_rows_avx2(xf, yf, mf, sf, n, g, b, eps as f32) };
         return;
@@ -268,17 +250,13 @@ fn backward_rows<T: NormFloat>(
 ) {
     #[cfg(target_arch = "x86_64")]
     if crate::cpu::simd_math::has_avx2_fma()
-        && let (Some(xf), Some(gf), Some(mf), Some(sf)) = (
-            same::<T, f32>(x),
-            same::<T, f32>(dy),
-            same::<T, f32>(mean),
-            same::<T, f32>(rstd),
-        )
+        && let (Some(xf), Some(gf), Some(mf), Some(sf)) =
+            (as_f32(x), as_f32(dy), as_f32(mean), as_f32(rstd))
     {
-        let ga = gamma.and_then(same::<T, f32>);
-        let dxf = dx.and_then(same_mut::<T, f32>);
-        let dg = same_mut::<T, f32>(dgamma).expect("same type as x");
-        let db = same_mut::<T, f32>(dbeta).expect("same type as x");
+        let ga = gamma.and_then(as_f32);
+        let dxf = dx.and_then(as_f32_mut);
+        let dg = as_f32_mut(dgamma).expect("same type as x");
+        let db = as_f32_mut(dbeta).expect("same type as x");
         // SAFETY: the CPU supports AVX2 and FMA (checked above).
         unsafe { backward_rows_avx2(xf, gf, mf, sf, n, ga, dxf, dg, db) };
         return;
