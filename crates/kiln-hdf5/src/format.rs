@@ -1018,12 +1018,12 @@ fn btree_v1_node(
         )));
     }
     let level = r.u8()?;
-    if let Some(l) = expect_level {
-        if l != level {
-            return Err(corrupt(format!(
-                "B-tree node at 0x{addr:x}: level {level}, expected {l}"
-            )));
-        }
+    if let Some(l) = expect_level
+        && l != level
+    {
+        return Err(corrupt(format!(
+            "B-tree node at 0x{addr:x}: level {level}, expected {l}"
+        )));
     }
     let entries = r.u16()?;
     r.skip(16)?;
