@@ -4,44 +4,15 @@
 //! gradient w.r.t. the input, and Embedding(mask_zero) -> GlobalAveragePooling1D with
 //! the gradient w.r.t. the embedding table. Tolerance 1e-5 relative (f32).
 
+mod common;
+
+use common::tensor;
+
 use kiln::layers::{Embedding, GlobalAveragePooling1D, LayerRef};
 use kiln_tensor::{DType, GradientTape, Tensor};
 use serde_json::Value;
 
 const TOL: f64 = 1e-5;
-
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data = v["data"].as_array().unwrap();
-    match v["dtype"].as_str().unwrap() {
-        "bool" => Tensor::from_vec(
-            data.iter()
-                .map(|x| x.as_bool().unwrap())
-                .collect::<Vec<_>>(),
-            &shape,
-        )
-        .unwrap(),
-        "int32" | "int64" => Tensor::from_vec(
-            data.iter()
-                .map(|x| x.as_i64().unwrap() as i32)
-                .collect::<Vec<_>>(),
-            &shape,
-        )
-        .unwrap(),
-        _ => Tensor::from_vec(
-            data.iter()
-                .map(|x| x.as_f64().unwrap() as f32)
-                .collect::<Vec<_>>(),
-            &shape,
-        )
-        .unwrap(),
-    }
-}
 
 fn close(what: &str, got: &Tensor, want: &Tensor) {
     assert_eq!(got.shape(), want.shape(), "{what}: shape");
