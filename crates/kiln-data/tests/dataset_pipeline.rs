@@ -186,3 +186,49 @@ fn bad_input_is_an_error() {
         .to_string();
     assert!(e.contains("[2]") && e.contains("[3]"), "{e}");
 }
+
+/// Regression (issue 15, bug 1): `cache()` then `shuffle()`, TF's usual order. The
+/// shuffle buffer polled its ended input again and the cache replaced its stored pass
+/// with an empty one, so every pass after the first was empty.
+#[test]
+fn cache_then_shuffle_keeps_every_pass() {
+    let ds = range10()
+        .cache()
+        .shuffle(4, Some(7), true)
+        .batch(3, false)
+        .unwrap();
+    for pass in 0..4 {
+        let mut v = ints(&ds);
+        assert_eq!(v.len(), 10, "pass {pass} lost elements");
+        v.sort();
+        assert_eq!(v, (0..10).collect::<Vec<_>>(), "pass {pass}");
+    }
+}
+
+/// Regression (issue 15, bug 2): `cache_file()` then `shuffle()`: later passes read
+/// past the end marker and failed with a false "bad element record".
+#[test]
+fn cache_file_then_shuffle_reads_every_pass() {
+    let path = std::env::temp_dir().join(format!("kiln-cache-shuffle-{}.bin", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    let ds = range10()
+        .cache_file(&path)
+        .shuffle(4, Some(7), true)
+        .batch(3, false)
+        .unwrap();
+    for pass in 0..4 {
+        let mut v: Vec<i64> = ds
+            .iter()
+            .map(|e| e.map(|e| e.leaves()[0].to_vec::<i64>().unwrap()))
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap_or_else(|e| panic!("pass {pass}: {e}"))
+            .concat();
+        v.sort();
+        assert_eq!(v, (0..10).collect::<Vec<_>>(), "pass {pass}");
+    }
+    // A reader polled again after its end stays ended.
+    let mut it = range10().cache_file(&path).iter();
+    assert_eq!(it.by_ref().count(), 10);
+    assert!(it.next().is_none() && it.next().is_none());
+    std::fs::remove_file(&path).unwrap();
+}

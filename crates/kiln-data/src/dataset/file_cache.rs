@@ -46,7 +46,7 @@ impl Node for FileCache {
         }
         match CacheWriter::create(&self.path) {
             Ok(w) => Box::new(WriteThrough {
-                inner: self.input.node().iter(pass),
+                inner: self.input.pass_iter(pass),
                 writer: Some(w),
             }),
             Err(e) => Box::new(std::iter::once(Err(e))),
@@ -246,7 +246,8 @@ struct CacheReader {
     path: PathBuf,
     input: BufReader<File>,
     remaining: u64,
-    failed: bool,
+    /// Set at the end marker or after an error: the pass is over.
+    done: bool,
 }
 
 impl CacheReader {
@@ -283,7 +284,7 @@ impl CacheReader {
             path: path.to_path_buf(),
             input: BufReader::new(f),
             remaining: count,
-            failed: false,
+            done: false,
         })
     }
 
@@ -346,14 +347,18 @@ impl CacheReader {
 impl Iterator for CacheReader {
     type Item = Result<Element>;
     fn next(&mut self) -> Option<Result<Element>> {
-        if self.failed {
+        if self.done {
             return None;
         }
         match self.read_element() {
             Ok(Some(e)) => Some(Ok(e)),
-            Ok(None) => None,
+            Ok(None) => {
+                // The end marker has been read: polling again must not read past it.
+                self.done = true;
+                None
+            }
             Err(e) => {
-                self.failed = true;
+                self.done = true;
                 Some(Err(e))
             }
         }

@@ -19,6 +19,8 @@
 //! `cache()` keeps the first pass in memory; `cache_file(filename)` (tf.data's
 //! `cache(filename)`) keeps it in a file that later passes, and later processes, read.
 
+#[cfg(test)]
+mod chain_props;
 mod element;
 mod file_cache;
 mod nodes;
@@ -160,7 +162,15 @@ impl Dataset {
     /// Starts a new pass.
     pub fn iter(&self) -> ElementIter {
         let pass = self.passes.fetch_add(1, Ordering::Relaxed);
-        self.node.iter(pass)
+        self.pass_iter(pass)
+    }
+
+    /// The one way a pass is started, by users and by downstream stages alike: the
+    /// stream is fused, so a stage that polls again after the end (a shuffle buffer
+    /// draining, a zip, a batch) gets `None` again and never re-enters the stage
+    /// above (a cache would otherwise see a second, empty "end of pass").
+    pub(crate) fn pass_iter(&self, pass: u64) -> ElementIter {
+        Box::new(self.node.iter(pass).fuse())
     }
 
     /// One pass collected into a vector (`list(ds.as_numpy_iterator())`).

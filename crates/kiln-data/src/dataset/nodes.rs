@@ -30,7 +30,7 @@ pub(crate) trait Node: Send + Sync {
 }
 
 fn sub_iter(ds: &Dataset, pass: u64) -> ElementIter {
-    ds.node().iter(pass)
+    ds.pass_iter(pass)
 }
 
 // ----- sources ------------------------------------------------------------------------------
@@ -263,9 +263,19 @@ pub(crate) struct Shuffle {
 
 impl Shuffle {
     fn rng(&self, pass: u64) -> Rng {
-        let p = if self.reshuffle { pass } else { 0 };
-        Rng::from_seed(self.seed ^ p.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        shuffle_rng(self.seed, self.reshuffle, pass)
     }
+}
+
+/// The generator a shuffle stage draws from in a given pass.
+pub(crate) fn shuffle_rng(seed: u64, reshuffle: bool, pass: u64) -> Rng {
+    let p = if reshuffle { pass } else { 0 };
+    Rng::from_seed(seed ^ p.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// The pass number a repeat stage gives its input's `rep`-th repetition.
+pub(crate) fn repeat_pass(pass: u64, rep: usize) -> u64 {
+    pass.wrapping_mul(1_000_003).wrapping_add(rep as u64)
 }
 
 /// TF's shuffle buffer over any stream: fill, then emit a random slot and refill it.
@@ -446,10 +456,7 @@ impl Node for Repeat {
                     return None;
                 }
                 // Each repetition is its own pass, so reshuffling stages reshuffle.
-                cur = Some(sub_iter(
-                    &input,
-                    pass.wrapping_mul(1_000_003).wrapping_add(rep as u64),
-                ));
+                cur = Some(sub_iter(&input, repeat_pass(pass, rep)));
                 yielded_this_rep = false;
             }
             match cur.as_mut().and_then(|it| it.next()) {
@@ -633,22 +640,30 @@ impl Node for Cache {
         let mut seen: Vec<Element> = Vec::new();
         let mut inner = sub_iter(&self.input, pass);
         let mut failed = false;
-        Box::new(std::iter::from_fn(move || match inner.next() {
-            Some(Ok(e)) => {
-                seen.push(e.clone());
-                Some(Ok(e))
+        let mut ended = false;
+        Box::new(std::iter::from_fn(move || {
+            if ended {
+                return None;
             }
-            Some(Err(err)) => {
-                failed = true;
-                Some(Err(err))
-            }
-            None => {
-                // Only a complete, error-free pass is cached.
-                if !failed {
-                    *store.lock().unwrap_or_else(|e| e.into_inner()) =
-                        Some(Arc::new(std::mem::take(&mut seen)));
+            match inner.next() {
+                Some(Ok(e)) => {
+                    seen.push(e.clone());
+                    Some(Ok(e))
                 }
-                None
+                Some(Err(err)) => {
+                    failed = true;
+                    Some(Err(err))
+                }
+                None => {
+                    // Only a complete, error-free pass is cached, and only once: a
+                    // later poll must not replace it with what it saw since (nothing).
+                    ended = true;
+                    if !failed {
+                        *store.lock().unwrap_or_else(|e| e.into_inner()) =
+                            Some(Arc::new(std::mem::take(&mut seen)));
+                    }
+                    None
+                }
             }
         }))
     }

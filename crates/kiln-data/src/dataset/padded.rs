@@ -139,7 +139,7 @@ impl Node for PaddedBatch {
     fn iter(&self, pass: u64) -> ElementIter {
         let (size, drop, value) = (self.size, self.drop_remainder, self.value);
         let shapes = self.shapes.clone();
-        let mut inner = self.input.node().iter(pass);
+        let mut inner = self.input.pass_iter(pass);
         Box::new(std::iter::from_fn(move || {
             let mut items = Vec::with_capacity(size);
             for e in inner.by_ref() {

@@ -20,7 +20,7 @@ impl Node for Window {
     fn iter(&self, pass: u64) -> ElementIter {
         let (size, shift, stride, drop) = (self.size, self.shift, self.stride, self.drop_remainder);
         let span = (size - 1) * stride + 1;
-        let mut inner = self.input.node().iter(pass);
+        let mut inner = self.input.pass_iter(pass);
         // `buf[0]` is input element number `base`; the next window starts at `start`.
         let mut buf: VecDeque<Element> = VecDeque::new();
         let (mut base, mut start) = (0usize, 0usize);
