@@ -105,10 +105,16 @@ pub trait UpdateRule {
     }
     /// Runs before the variables of a step are updated (Nadam's running product).
     fn begin_step(&mut self, _info: &StepInfo) {}
-    /// Slot arrays per variable that Keras creates (for `summary()`'s optimizer line;
-    /// kiln may keep unused ones).
+    /// The slots Keras creates and saves, in its order: one group per
+    /// `add_optimizer_variables` call (Keras interleaves a group's slots variable by
+    /// variable, then saves the groups one after another), by kiln slot index. kiln may
+    /// keep slots Keras does not (they start from [`UpdateRule::slot_init`]).
+    fn keras_layout(&self) -> Vec<Vec<usize>> {
+        vec![(0..self.num_slots()).collect()]
+    }
+    /// Slot arrays per variable that Keras creates (for `summary()`'s optimizer line).
     fn keras_slots(&self) -> usize {
-        self.num_slots()
+        self.keras_layout().iter().map(Vec::len).sum()
     }
     /// Scalar variables beyond `iterations` and `learning_rate` (Nadam's product).
     fn extra_scalars(&self) -> usize {
@@ -198,16 +204,18 @@ impl Core {
             Tensor::scalar(self.iterations as i64),
             Tensor::scalar(self.current_lr() as f32),
         ];
-        for v in vars {
-            let shape = v.shape();
-            let n: usize = shape.iter().product();
-            for k in 0..rule.num_slots() {
-                let t = match self.slots.get(&v.id()) {
-                    Some(Slots::F32(s)) => Tensor::from_vec(s[k].clone(), &shape).ok()?,
-                    Some(Slots::F64(s)) => Tensor::from_vec(s[k].clone(), &shape).ok()?,
-                    None => Tensor::from_vec(vec![rule.slot_init(k) as f32; n], &shape).ok()?,
-                };
-                out.push(t);
+        for group in rule.keras_layout() {
+            for v in vars {
+                let shape = v.shape();
+                let n: usize = shape.iter().product();
+                for &k in &group {
+                    let t = match self.slots.get(&v.id()) {
+                        Some(Slots::F32(s)) => Tensor::from_vec(s[k].clone(), &shape).ok()?,
+                        Some(Slots::F64(s)) => Tensor::from_vec(s[k].clone(), &shape).ok()?,
+                        None => Tensor::from_vec(vec![rule.slot_init(k) as f32; n], &shape).ok()?,
+                    };
+                    out.push(t);
+                }
             }
         }
         Some(out)
@@ -221,7 +229,8 @@ impl Core {
         values: &[Tensor],
     ) -> Result<()> {
         let api = "Optimizer.import_state";
-        let k = rule.num_slots();
+        let layout = rule.keras_layout();
+        let k: usize = layout.iter().map(Vec::len).sum();
         if rule.extra_scalars() > 0 || values.len() != 2 + k * vars.len() {
             return Err(Error::InvalidArgument {
                 api,
@@ -239,10 +248,22 @@ impl Core {
             .copied()
             .unwrap_or(0)
             .max(0) as u64;
+        // Per variable, its kiln slots: Keras's values where it saves them, else the
+        // initial value.
+        let mut per_var: Vec<Vec<Option<&Tensor>>> = vec![vec![None; rule.num_slots()]; vars.len()];
+        let mut at = 2;
+        for group in &layout {
+            for slots in per_var.iter_mut() {
+                for &slot in group {
+                    slots[slot] = Some(&values[at]);
+                    at += 1;
+                }
+            }
+        }
         let mut slots = HashMap::new();
-        for (i, v) in vars.iter().enumerate() {
-            let vals = &values[2 + i * k..2 + (i + 1) * k];
-            for t in vals {
+        for (v, vals) in vars.iter().zip(&per_var) {
+            let n: usize = v.shape().iter().product();
+            for t in vals.iter().flatten() {
                 if t.shape() != v.shape().as_slice() {
                     return Err(Error::InvalidArgument {
                         api,
@@ -258,18 +279,26 @@ impl Core {
             let entry = if v.dtype() == DType::F64 {
                 Slots::F64(
                     vals.iter()
-                        .map(|t| t.cast(DType::F64)?.to_vec::<f64>())
+                        .enumerate()
+                        .map(|(i, t)| match t {
+                            Some(t) => t.cast(DType::F64)?.to_vec::<f64>(),
+                            None => Ok(vec![rule.slot_init(i); n]),
+                        })
                         .collect::<kiln_tensor::Result<_>>()?,
                 )
             } else {
                 Slots::F32(
                     vals.iter()
-                        .map(|t| t.cast(DType::F32)?.to_vec::<f32>())
+                        .enumerate()
+                        .map(|(i, t)| match t {
+                            Some(t) => t.cast(DType::F32)?.to_vec::<f32>(),
+                            None => Ok(vec![rule.slot_init(i) as f32; n]),
+                        })
                         .collect::<kiln_tensor::Result<_>>()?,
                 )
             };
             slots.insert(v.id(), entry);
-            self.var_sizes.insert(v.id(), v.shape().iter().product());
+            self.var_sizes.insert(v.id(), n);
         }
         self.iterations = iterations;
         self.slots = slots;

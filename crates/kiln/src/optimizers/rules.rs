@@ -61,6 +61,14 @@ impl UpdateRule for AdamRule {
             2
         }
     }
+    fn keras_layout(&self) -> Vec<Vec<usize>> {
+        // Momentums and velocities interleaved, then the velocity maxima (AMSGrad).
+        if self.amsgrad {
+            vec![vec![0, 1], vec![2]]
+        } else {
+            vec![vec![0, 1]]
+        }
+    }
     fn update<T: Real>(&self, g: &[T], w: &mut [T], s: &mut [Vec<T>], info: &StepInfo) {
         let t = info.step as f64;
         let alpha = info.lr * (1.0 - self.beta_2.powf(t)).sqrt() / (1.0 - self.beta_1.powf(t));
@@ -112,8 +120,17 @@ impl UpdateRule for RmspropRule {
     fn num_slots(&self) -> usize {
         3
     }
-    fn keras_slots(&self) -> usize {
-        1 + usize::from(self.momentum > 0.0) + usize::from(self.centered)
+    fn keras_layout(&self) -> Vec<Vec<usize>> {
+        // Three `add_optimizer_variables` calls: velocity; momentum if any; average
+        // gradient if centered.
+        let mut l = vec![vec![0]];
+        if self.momentum > 0.0 {
+            l.push(vec![1]);
+        }
+        if self.centered {
+            l.push(vec![2]);
+        }
+        l
     }
     fn update<T: Real>(&self, g: &[T], w: &mut [T], s: &mut [Vec<T>], info: &StepInfo) {
         let (lr, rho, one_rho, eps, mom) = (
