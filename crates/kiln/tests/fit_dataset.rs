@@ -122,3 +122,66 @@ fn sample_weights_and_errors() {
         .is_err());
     assert!(m.evaluate_dataset(&ds.repeat(None), 0).is_err());
 }
+
+/// Regression (issue 15, bug 6): `validation_split` was accepted and ignored for a
+/// dataset. Keras raises for it and for `sample_weight`; `class_weight` applies.
+#[test]
+fn dataset_fit_rejects_validation_split_and_sample_weight_and_applies_class_weight() {
+    let (x, y) = data();
+    let ds = Dataset::from_tensor_slices((x.clone(), y.clone()))
+        .unwrap()
+        .batch(8, false)
+        .unwrap();
+    let mut m = model();
+    let e = m
+        .fit_dataset(&ds, FitArgs::new().verbose(0).validation_split(0.2))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("validation_split") && e.contains("validation_data"),
+        "{e}"
+    );
+    let e = m
+        .fit_dataset(
+            &ds,
+            FitArgs::new()
+                .verbose(0)
+                .sample_weight(Tensor::ones(&[32], DType::F32)),
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("sample_weight"), "{e}");
+    // class_weight: labels 0/1 weighted 1/3 give the same step as explicit weights.
+    let labels = Tensor::from_vec((0..32).map(|i| (i % 2) as f32).collect(), &[32, 1]).unwrap();
+    let w = Tensor::from_vec(
+        (0..32)
+            .map(|i| if i % 2 == 0 { 1.0f32 } else { 3.0 })
+            .collect(),
+        &[32],
+    )
+    .unwrap();
+    let weighted = Dataset::from_tensor_slices(kiln_data::dataset::Element::Tuple(vec![
+        x.clone().into(),
+        labels.clone().into(),
+        w.into(),
+    ]))
+    .unwrap()
+    .batch(8, false)
+    .unwrap();
+    let plain = Dataset::from_tensor_slices((x, labels))
+        .unwrap()
+        .batch(8, false)
+        .unwrap();
+    let mut a = model();
+    let ha = a
+        .fit_dataset(&weighted, FitArgs::new().epochs(2).verbose(0))
+        .unwrap();
+    let mut b = model();
+    let cw = std::collections::HashMap::from([(0usize, 1.0), (1usize, 3.0)]);
+    let hb = b
+        .fit_dataset(&plain, FitArgs::new().epochs(2).verbose(0).class_weight(cw))
+        .unwrap();
+    for (p, q) in ha.history["loss"].iter().zip(&hb.history["loss"]) {
+        assert!((p - q).abs() < 1e-6, "{p} vs {q}");
+    }
+}

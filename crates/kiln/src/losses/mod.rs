@@ -80,6 +80,12 @@ pub trait Loss: Send + Sync {
     fn reduction(&self) -> Reduction;
     /// Keras-compatible config (`{"name": ..., "reduction": ..., ...}`).
     fn get_config(&self) -> serde_json::Value;
+    /// The Keras class name saved with the config (`"BinaryCrossentropy"`; `"function"`
+    /// for a plain loss function). A custom loss registered with
+    /// [`crate::saving::register_loss`] returns the class name it was registered under.
+    fn class_name(&self) -> String {
+        crate::utils::to_camel_case(self.name())
+    }
     /// `loss(y_true, y_pred, sample_weight)`: per-sample losses, weighted, then reduced.
     fn compute(
         &self,
@@ -126,9 +132,14 @@ pub fn get(identifier: &str) -> Result<Box<dyn Loss>> {
         "categorical_hinge" => Box::new(CategoricalHinge::new()),
         "cosine_similarity" => Box::new(CosineSimilarity::new()),
         _ => {
-            return Err(Error::InvalidArgument {
-                api: "losses.get",
-                msg: format!("unknown loss '{identifier}'; expected one of: {NAMES}"),
+            return crate::saving::registered_loss_fn(identifier).ok_or_else(|| {
+                Error::InvalidArgument {
+                    api: "losses.get",
+                    msg: format!(
+                        "unknown loss '{identifier}'; expected one of: {NAMES}, or a loss \
+                         function registered with kiln::saving::register_loss_fn"
+                    ),
+                }
             })
         }
     })

@@ -75,6 +75,9 @@ macro_rules! simple_loss {
             fn get_config(&self) -> Value {
                 Value::Object(base_config(&self.name, self.reduction))
             }
+            fn class_name(&self) -> String {
+                stringify!($t).into()
+            }
         }
     };
 }
@@ -186,6 +189,9 @@ impl Loss for Huber {
         c.insert("delta".into(), json!(self.delta));
         Value::Object(c)
     }
+    fn class_name(&self) -> String {
+        "Huber".into()
+    }
 }
 
 /// `keras.losses.CosineSimilarity(axis=-1)`.
@@ -242,6 +248,9 @@ impl Loss for CosineSimilarity {
         let mut c = base_config(&self.name, self.reduction);
         c.insert("axis".into(), json!(self.axis));
         Value::Object(c)
+    }
+    fn class_name(&self) -> String {
+        "CosineSimilarity".into()
     }
 }
 
@@ -331,6 +340,9 @@ impl Loss for BinaryCrossentropy {
     fn get_config(&self) -> Value {
         self.crossentropy_config()
     }
+    fn class_name(&self) -> String {
+        "BinaryCrossentropy".into()
+    }
 }
 
 impl Loss for CategoricalCrossentropy {
@@ -346,6 +358,9 @@ impl Loss for CategoricalCrossentropy {
     }
     fn get_config(&self) -> Value {
         self.crossentropy_config()
+    }
+    fn class_name(&self) -> String {
+        "CategoricalCrossentropy".into()
     }
 }
 
@@ -468,6 +483,9 @@ impl Loss for SparseCategoricalCrossentropy {
         c.insert("ignore_class".into(), json!(self.ignore_class));
         Value::Object(c)
     }
+    fn class_name(&self) -> String {
+        "SparseCategoricalCrossentropy".into()
+    }
 }
 
 type LossClosure = Arc<dyn Fn(&Tensor, &Tensor) -> Result<Tensor> + Send + Sync>;
@@ -522,5 +540,8 @@ impl Loss for LossFn {
     }
     fn get_config(&self) -> Value {
         Value::Object(base_config(&self.name, self.reduction))
+    }
+    fn class_name(&self) -> String {
+        "function".into()
     }
 }

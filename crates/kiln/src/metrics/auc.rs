@@ -192,4 +192,7 @@ impl Metric for AUC {
             "multi_label": false,
         })
     }
+    fn class_name(&self) -> String {
+        "AUC".into()
+    }
 }

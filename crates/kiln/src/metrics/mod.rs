@@ -41,6 +41,12 @@ pub trait Metric: Send {
     fn reset_state(&mut self);
     /// Keras-compatible config.
     fn get_config(&self) -> serde_json::Value;
+    /// The Keras class name saved with the config (`"Precision"`, `"AUC"`). A custom
+    /// metric registered with [`crate::saving::register_metric`] returns the class name
+    /// it was registered under.
+    fn class_name(&self) -> String {
+        crate::utils::to_camel_case(self.name())
+    }
 }
 
 const NAMES: &str = "accuracy, binary_accuracy, categorical_accuracy, \
@@ -116,9 +122,14 @@ pub fn get(identifier: &str) -> Result<Box<dyn Metric>> {
         "false_positives" => Box::new(FalsePositives::new()),
         "false_negatives" => Box::new(FalseNegatives::new()),
         _ => {
-            return Err(Error::InvalidArgument {
-                api: "metrics.get",
-                msg: format!("unknown metric '{identifier}'; expected one of: {NAMES}"),
+            return crate::saving::registered_metric_fn(identifier).ok_or_else(|| {
+                Error::InvalidArgument {
+                    api: "metrics.get",
+                    msg: format!(
+                        "unknown metric '{identifier}'; expected one of: {NAMES}, or a metric \
+                         function registered with kiln::saving::register_metric_fn"
+                    ),
+                }
             })
         }
     })

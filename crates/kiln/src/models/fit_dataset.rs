@@ -60,9 +60,11 @@ impl Model {
     /// Trains on a dataset of batches (`model.fit(dataset, epochs=...)`). Each epoch is
     /// one pass over the dataset, or `steps_per_epoch` batches drawn from a continuing
     /// iterator (which restarts when exhausted); an infinite dataset needs
-    /// `steps_per_epoch`. `batch_size`, `shuffle`, `validation_split`, `sample_weight`
-    /// and `class_weight` do not apply (the dataset decides); `validation_data` works as
-    /// in [`Model::fit`].
+    /// `steps_per_epoch`. As in Keras, `batch_size` and `shuffle` do not apply (the
+    /// dataset decides), `validation_split` and `sample_weight` are errors (hold the
+    /// validation data out of the dataset, and put sample weights in its elements), and
+    /// `class_weight` weights each batch by its labels; `validation_data` works as in
+    /// [`Model::fit`].
     ///
     /// ```
     /// use kiln::layers::Dense;
@@ -76,11 +78,32 @@ impl Model {
     /// let h = m.fit_dataset(&ds, FitArgs::new().epochs(2).verbose(0))?;
     /// assert_eq!(h.history["loss"].len(), 2);
     /// assert!(m.fit_dataset(&ds.repeat(None), FitArgs::new().verbose(0)).is_err());
+    /// let e = m.fit_dataset(&ds, FitArgs::new().validation_split(0.2)).unwrap_err();
+    /// assert!(e.to_string().contains("validation_split"), "{e}");
     /// # Ok::<(), kiln::Error>(())
     /// ```
     pub fn fit_dataset(&mut self, ds: &Dataset, args: FitArgs) -> Result<History> {
         let api = "Model.fit";
         self.compiled_mut(api)?;
+        if args.validation_split != 0.0 {
+            return Err(bad(
+                api,
+                format!(
+                    "validation_split={} is only supported for tensors, not a Dataset; hold the \
+                     validation batches out of the dataset (take/skip) and pass them as \
+                     validation_data",
+                    args.validation_split
+                ),
+            ));
+        }
+        if args.sample_weight.is_some() {
+            return Err(bad(
+                api,
+                "when x is a Dataset, sample_weight should not be passed; include the sample \
+                 weights in the dataset's elements as (x, y, sample_weight)"
+                    .into(),
+            ));
+        }
         let steps = match (args.steps_per_epoch, ds.cardinality()) {
             (Some(s), _) => Some(s),
             (None, Cardinality::Infinite) => {
@@ -139,7 +162,10 @@ impl Model {
                     }
                     None => break,
                 };
-                let (x, y, sw) = split(api, &next?)?;
+                let (x, y, mut sw) = split(api, &next?)?;
+                if let Some(cw) = &args.class_weight {
+                    sw = Some(super::trainer::apply_class_weight(api, cw, &y, sw)?);
+                }
                 for cb in &mut callbacks {
                     cb.on_train_batch_begin(self, step, &empty)?;
                 }

@@ -65,9 +65,11 @@ pub(crate) struct Compiled {
     pub(crate) optimizer: Box<dyn Optimizer>,
     losses: Vec<Box<dyn Loss>>,
     loss_weights: Vec<f64>,
+    /// The loss weights as given to `compile` (for `compile_config`).
+    given_loss_weights: Option<Vec<f64>>,
     metric_args: Vec<Vec<MetricArg>>,
-    /// The metrics given by name at compile time (for `compile_config`).
-    metric_names: Vec<Vec<String>>,
+    /// The metrics as given to `compile`, in Keras's saved form (for `compile_config`).
+    saved_metrics: serde_json::Value,
     metrics_shared: bool,
     metrics: Option<Vec<Vec<Box<dyn Metric>>>>,
     loss_tracker: Tracker,
@@ -412,6 +414,27 @@ fn class_sample_weights(
     Ok(Tensor::from_vec(w, &[n])?)
 }
 
+/// `sample_weight` multiplied by the weights `class_weight` gives `y`'s labels (Keras:
+/// single-output models only).
+pub(crate) fn apply_class_weight(
+    api: &'static str,
+    class_weight: &std::collections::HashMap<usize, f64>,
+    ys: &[Tensor],
+    sample_weight: Option<Tensor>,
+) -> Result<Tensor> {
+    let [y] = ys else {
+        return Err(Error::InvalidArgument {
+            api,
+            msg: "class_weight is only supported for models with a single output".into(),
+        });
+    };
+    let w = class_sample_weights(class_weight, y)?;
+    Ok(match sample_weight {
+        Some(s) => s.cast(DType::F32)?.mul(&w)?,
+        None => w,
+    })
+}
+
 /// Batches of one pass over `n` samples.
 fn batch_ranges(n: usize, batch_size: usize) -> Vec<std::ops::Range<usize>> {
     (0..n.div_ceil(batch_size))
@@ -452,6 +475,7 @@ impl Model {
                 ),
             });
         }
+        let given_loss_weights = args.loss_weights.clone();
         let loss_weights = args.loss_weights.unwrap_or_else(|| vec![1.0; n_out]);
         if loss_weights.len() != n_out {
             return Err(Error::InvalidArgument {
@@ -477,18 +501,8 @@ impl Model {
             optimizer,
             losses,
             loss_weights,
-            metric_names: args
-                .metrics
-                .iter()
-                .map(|ms| {
-                    ms.iter()
-                        .filter_map(|m| match m {
-                            MetricArg::Name(n) => Some(n.clone()),
-                            MetricArg::Object(_) => None,
-                        })
-                        .collect()
-                })
-                .collect(),
+            given_loss_weights,
+            saved_metrics: saved_metrics(&args.metrics, args.metrics_shared),
             metric_args: args.metrics,
             metrics_shared: args.metrics_shared,
             metrics: None,
@@ -598,17 +612,7 @@ impl Model {
             });
         }
         if let Some(cw) = &args.class_weight {
-            if ys.len() != 1 {
-                return Err(Error::InvalidArgument {
-                    api: "Model.fit",
-                    msg: "class_weight is only supported for models with a single output".into(),
-                });
-            }
-            let w = class_sample_weights(cw, &ys[0])?;
-            sw = Some(match sw {
-                Some(s) => s.cast(DType::F32)?.mul(&w)?,
-                None => w,
-            });
+            sw = Some(apply_class_weight("Model.fit", cw, &ys, sw)?);
         }
         // validation_split holds out the last samples, before shuffling (as Keras).
         let mut validation = args.validation_data.map(|(vx, vy, vw)| (vx.0, vy.0, vw));
@@ -960,6 +964,51 @@ impl Model {
     }
 }
 
+impl Model {
+    /// Keras's `model.compile_from_config(config)`: compiles from a saved
+    /// `compile_config` (see [`Model::get_compile_config`]); an `Err` names what could
+    /// not be restored (an unregistered custom loss, an unknown output name, ...).
+    ///
+    /// ```
+    /// use kiln::layers::Dense;
+    /// use kiln::models::{CompileArgs, Model};
+    /// let mut m = Model::sequential(vec![Dense::new(1).input_shape(&[3]).into()])?;
+    /// m.compile(CompileArgs::new().optimizer("sgd").loss("mse"))?;
+    /// let cc = m.get_compile_config().unwrap();
+    /// let mut again = Model::sequential(vec![Dense::new(1).input_shape(&[3]).into()])?;
+    /// again.compile_from_config(&cc)?;
+    /// assert_eq!(again.get_compile_config(), Some(cc));
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn compile_from_config(&mut self, config: &serde_json::Value) -> Result<()> {
+        crate::saving::compile_from(self, config).map_err(|why| Error::InvalidArgument {
+            api: "Model.compile_from_config",
+            msg: why,
+        })
+    }
+}
+
+/// The metrics given to `compile` as Keras saves them: names as given, objects in their
+/// object form; one list for every output, or one list per output.
+fn saved_metrics(metrics: &[Vec<MetricArg>], shared: bool) -> serde_json::Value {
+    use serde_json::Value;
+    let list = |ms: &[MetricArg]| -> Value {
+        Value::Array(
+            ms.iter()
+                .map(|m| match m {
+                    MetricArg::Name(n) => Value::String(n.clone()),
+                    MetricArg::Object(o) => crate::saving::serialize_metric(o.as_ref()),
+                })
+                .collect(),
+        )
+    };
+    match (metrics, shared) {
+        ([], _) => Value::Null,
+        ([ms], true) => list(ms),
+        (per, _) => Value::Array(per.iter().map(|ms| list(ms)).collect()),
+    }
+}
+
 /// Keras's class name for an optimizer's `name`.
 fn optimizer_class(name: &str) -> String {
     match name {
@@ -976,11 +1025,24 @@ fn optimizer_class(name: &str) -> String {
 }
 
 impl Model {
-    /// Keras's `compile_config` for a compiled model (`None` when not compiled): the
-    /// optimizer as a Keras object, each loss by name when it has its default options
-    /// (else as `{"class_name": ..., "config": ...}`), metrics given by name.
-    pub(crate) fn compile_config(&self) -> Option<serde_json::Value> {
-        use serde_json::{json, Value};
+    /// Keras's `model.get_compile_config()` (`None` when not compiled), as saved in a
+    /// `.keras` file: the optimizer as a Keras object, the losses (a built-in loss with
+    /// its default options by name, else in Keras's object form; custom ones by their
+    /// registered name, see [`crate::saving::register_loss_fn`]), the loss weights and
+    /// the metrics as given to `compile`.
+    ///
+    /// ```
+    /// use kiln::layers::Dense;
+    /// use kiln::models::{CompileArgs, Model};
+    /// let mut m = Model::sequential(vec![Dense::new(1).input_shape(&[3]).into()])?;
+    /// m.compile(CompileArgs::new().optimizer("sgd").loss("mse").metrics(["mae"]))?;
+    /// let cc = m.get_compile_config().unwrap();
+    /// assert_eq!(cc["loss"], "mean_squared_error");
+    /// assert_eq!(cc["metrics"], serde_json::json!(["mae"]));
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn get_compile_config(&self) -> Option<serde_json::Value> {
+        use serde_json::json;
         let c = self.compiled.as_ref()?;
         let oc = c.optimizer.get_config();
         // `get_config` is already a Keras object for kiln's optimizers; wrap a bare config.
@@ -994,41 +1056,12 @@ impl Model {
                 "registered_name": null,
             })
         };
-        let loss_value = |l: &dyn Loss| -> Value {
-            let plain = crate::losses::get(l.name())
-                .map(|d| d.get_config() == l.get_config())
-                .unwrap_or(false);
-            if plain {
-                json!(l.name())
-            } else {
-                let class: String = l
-                    .name()
-                    .split('_')
-                    .map(|w| {
-                        let mut ch = w.chars();
-                        ch.next()
-                            .map(|f| f.to_uppercase().collect::<String>() + ch.as_str())
-                            .unwrap_or_default()
-                    })
-                    .collect();
-                json!({"module": "keras.losses", "class_name": class, "config": l.get_config(), "registered_name": null})
-            }
-        };
-        let loss = match c.losses.as_slice() {
-            [] => Value::Null,
-            [l] => loss_value(l.as_ref()),
-            ls => Value::Array(ls.iter().map(|l| loss_value(l.as_ref())).collect()),
-        };
-        let metrics = match c.metric_names.as_slice() {
-            [] => Value::Null,
-            [m] => json!(m),
-            ms => json!(ms),
-        };
+        let loss = crate::saving::losses_value(&c.losses);
         Some(json!({
             "optimizer": optimizer,
             "loss": loss,
-            "loss_weights": null,
-            "metrics": metrics,
+            "loss_weights": c.given_loss_weights,
+            "metrics": c.saved_metrics,
             "weighted_metrics": null,
             "run_eagerly": false,
             "steps_per_execution": 1,

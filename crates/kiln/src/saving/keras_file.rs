@@ -40,7 +40,7 @@ pub(crate) fn save(model: &Model, path: &Path) -> Result<()> {
         "producer": format!("kiln {}", env!("CARGO_PKG_VERSION")),
     });
     let mut config = config;
-    if let Some(c) = model.compile_config() {
+    if let Some(c) = model.get_compile_config() {
         config["compile_config"] = c;
     }
     let mut buf = std::io::Cursor::new(Vec::new());
@@ -104,19 +104,19 @@ fn weights_file(bytes: Vec<u8>, path: &Path, max_bytes: u64) -> Result<kiln_hdf5
 /// Loads a `.keras` archive written by Keras 3 or kiln: rebuilds the model from
 /// `config.json`, then loads every variable; any problem is an error naming the file and
 /// nothing is half-loaded.
-pub(crate) fn load(path: &Path, compile: bool) -> Result<Model> {
+pub(crate) fn load(path: &Path, options: &super::LoadOptions) -> Result<Model> {
     let bytes = std::fs::read(path).map_err(|e| err(path, e))?;
-    load_bytes(bytes, path, compile, DEFAULT_MAX_LOAD_BYTES)
+    load_bytes(bytes, path, options)
 }
 
 /// [`load`] on an archive already in memory (`path` names it in errors); no member,
-/// HDF5 read or total of the model's variables may exceed `max_bytes`.
+/// HDF5 read or total of the model's variables may exceed `options.max_bytes`.
 pub(crate) fn load_bytes(
     bytes: Vec<u8>,
     path: &Path,
-    compile: bool,
-    max_bytes: u64,
+    options: &super::LoadOptions,
 ) -> Result<Model> {
+    let max_bytes = options.max_bytes;
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| err(path, format!("not a valid zip archive: {e}")))?;
     let config = member(&mut archive, path, "config.json", max_bytes)?;
@@ -132,11 +132,23 @@ pub(crate) fn load_bytes(
         v.assign(t)?;
     }
     let mut model = model;
-    if compile
-        && let Some(cc) = config.get("compile_config").filter(|c| !c.is_null())
-        && super::compile_config::compile_from(&mut model, cc)
-        && let Some(values) = weights::read_values(&file, "optimizer", &source)?
-    {
+    let Some(cc) = config
+        .get("compile_config")
+        .filter(|c| !c.is_null() && options.compile)
+    else {
+        return Ok(model);
+    };
+    if let Err(why) = super::compile_config::compile_from(&mut model, cc) {
+        let e = super::objects::compile_error(&path.display().to_string(), &why);
+        return match options.on_compile_error {
+            super::CompileRestore::Fail => Err(e),
+            super::CompileRestore::Warn => {
+                eprintln!("warning: {e}; the model is loaded uncompiled");
+                Ok(model)
+            }
+        };
+    }
+    if let Some(values) = weights::read_values(&file, "optimizer", &source)? {
         // As Keras: a state that does not fit is skipped with a warning.
         if let Err(e) = model.set_optimizer_state(&values) {
             eprintln!("warning: {source}: optimizer state not restored: {e}");

@@ -38,7 +38,7 @@ fn flag(c: &Value, k: &str) -> bool {
 }
 
 /// The optimizer of `optimizer_config`, with the file's hyperparameters.
-fn optimizer_from(oc: &Value) -> std::result::Result<Box<dyn Optimizer>, Why> {
+pub(crate) fn optimizer_from(oc: &Value) -> std::result::Result<Box<dyn Optimizer>, Why> {
     let class = oc
         .get("class_name")
         .and_then(Value::as_str)
@@ -165,26 +165,24 @@ fn metric_name(m: &Value) -> std::result::Result<String, Why> {
     }
 }
 
-/// Keras 2 writes metrics per output (`[[m1, m2], [m1]]`); kiln compiles one list for
-/// every output, so per-output lists must agree.
-fn metric_names(v: &Value) -> std::result::Result<Vec<String>, Why> {
-    let Some(items) = v.as_array() else {
-        return Err(format!("metrics {v} is not a list"));
-    };
-    if items.iter().all(Value::is_array) {
-        let lists: Vec<Vec<String>> = items
-            .iter()
-            .map(metric_names)
-            .collect::<std::result::Result<_, _>>()?;
-        let first = lists.first().cloned().unwrap_or_default();
-        if lists.iter().any(|l| *l != first) {
-            return Err(format!(
-                "per-output metrics {lists:?} differ; kiln compiles one metrics list"
-            ));
-        }
-        return Ok(first);
+/// Keras 2's saved metrics with each metric object replaced by its name (Keras 2 wrote
+/// `MeanMetricWrapper` objects for names given to `compile`); the list structure (one list,
+/// or one per output) is kept.
+fn legacy_metrics(v: &Value) -> std::result::Result<Value, Why> {
+    match v {
+        Value::Array(items) => Ok(Value::Array(
+            items
+                .iter()
+                .map(legacy_metrics)
+                .collect::<std::result::Result<_, _>>()?,
+        )),
+        Value::Object(o) if !o.contains_key("class_name") => Ok(Value::Object(
+            o.iter()
+                .map(|(k, m)| Ok((k.clone(), legacy_metrics(m)?)))
+                .collect::<std::result::Result<_, Why>>()?,
+        )),
+        m => Ok(Value::String(metric_name(m)?)),
     }
-    items.iter().map(metric_name).collect()
 }
 
 /// `model.compile(**compile_args_from_training_config(tc))`.
@@ -192,41 +190,19 @@ fn compile(model: &mut Model, tc: &Value) -> std::result::Result<(), Why> {
     let oc = tc
         .get("optimizer_config")
         .ok_or("training_config has no optimizer_config")?;
-    let mut args = CompileArgs::new().optimizer(optimizer_from(oc)?);
-    match tc.get("loss") {
-        Some(Value::String(l)) => args = args.loss(l.as_str()),
-        Some(Value::Array(ls)) => {
-            for l in ls {
-                let l = l
-                    .as_str()
-                    .ok_or_else(|| format!("loss {l} is not a loss name"))?;
-                args = args.loss(l);
-            }
-        }
-        Some(Value::Object(o)) if o.values().all(Value::is_string) => {
-            // Keyed by output name: kiln's losses follow the outputs' order.
-            for name in model.outputs().iter().map(|t| t.layer().name()) {
-                let l = o
-                    .get(&name)
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| format!("the loss dict has no entry for output '{name}'"))?;
-                args = args.loss(l);
-            }
-        }
-        Some(Value::Null) | None => {}
-        Some(other) => return Err(format!("loss {other} is not a loss name")),
-    }
-    if let Some(w) = tc.get("loss_weights").filter(|w| !w.is_null()) {
-        return Err(format!(
-            "loss_weights {w} are not supported by kiln's compile"
-        ));
-    }
-    if let Some(m) = tc.get("metrics").filter(|m| !m.is_null()) {
-        let names = metric_names(m)?;
-        if !names.is_empty() {
-            args = args.metrics(names.iter().map(String::as_str).collect::<Vec<_>>());
-        }
-    }
+    // Keras 2 writes metrics per output as lists; names inside are resolved as Keras 2's
+    // `compile` would (object forms by their name).
+    let metrics = match tc.get("metrics") {
+        Some(m) if !m.is_null() => Some(legacy_metrics(m)?),
+        _ => None,
+    };
+    let args = super::compile_config::compile_args(
+        model,
+        CompileArgs::new().optimizer(optimizer_from(oc)?),
+        tc.get("loss"),
+        tc.get("loss_weights"),
+        metrics.as_ref(),
+    )?;
     if let Some(w) = tc.get("weighted_metrics").filter(|w| !w.is_null())
         && w.as_array().is_some_and(|a| !a.is_empty())
     {

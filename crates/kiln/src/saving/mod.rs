@@ -24,15 +24,22 @@ mod legacy_h5;
 mod legacy_training;
 pub(crate) mod limits;
 mod load_weights;
+mod objects;
 mod safetensors;
 mod weights;
 
 use std::io::Write;
 use std::path::Path;
 
+pub(crate) use compile_config::{compile_from, losses_value};
 pub use config::{model_from_config, model_to_config, serialize_layer};
 pub use limits::DEFAULT_MAX_LOAD_BYTES;
 pub use load_weights::LoadWeightsOptions;
+pub use objects::{
+    register_loss, register_loss_fn, register_metric, register_metric_fn, serialize_loss,
+    serialize_metric,
+};
+pub(crate) use objects::{registered_loss_fn, registered_metric_fn};
 pub use safetensors::{load_weights_safetensors, safetensors_keys, save_weights_safetensors};
 
 use crate::models::Model;
@@ -133,14 +140,91 @@ pub fn save_model(model: &Model, path: impl AsRef<Path>) -> Result<()> {
 /// model file written by tf.keras 2 or Keras 3 (by the file's `.h5`/`.hdf5` extension;
 /// recompiled from its `training_config`, with the saved Adam state restored, or a fresh
 /// optimizer and a warning where the state cannot be mapped exactly).
+///
+/// A saved compile that kiln cannot restore (an unregistered custom loss or metric, an
+/// optimizer option it lacks) is an `Err` naming it, as Keras raises; see
+/// [`load_model_with`] for the alternatives.
 pub fn load_model(path: impl AsRef<Path>) -> Result<Model> {
-    load_with(path.as_ref(), true)
+    load_model_with(path, &LoadOptions::new())
 }
 
-fn load_with(path: &Path, compile: bool) -> Result<Model> {
+/// What [`load_model_with`] does with a saved compile it cannot restore.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CompileRestore {
+    /// An `Err` naming what could not be restored (Keras's behaviour; the default).
+    #[default]
+    Fail,
+    /// The model loads uncompiled and a warning naming what could not be restored is
+    /// printed to stderr.
+    Warn,
+}
+
+/// Options of [`load_model_with`] (`keras.models.load_model(path, compile=...)`).
+///
+/// ```
+/// use kiln::saving::{CompileRestore, LoadOptions};
+/// let opts = LoadOptions::new().on_compile_error(CompileRestore::Warn);
+/// # drop(opts);
+/// ```
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    pub(crate) compile: bool,
+    pub(crate) on_compile_error: CompileRestore,
+    pub(crate) max_bytes: u64,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions::new()
+    }
+}
+
+impl LoadOptions {
+    /// Keras's defaults: recompile from the saved config, fail if that is impossible.
+    pub fn new() -> LoadOptions {
+        LoadOptions {
+            compile: true,
+            on_compile_error: CompileRestore::Fail,
+            max_bytes: DEFAULT_MAX_LOAD_BYTES,
+        }
+    }
+
+    /// `compile=False` skips the saved compile.
+    pub fn compile(mut self, compile: bool) -> LoadOptions {
+        self.compile = compile;
+        self
+    }
+
+    /// What a saved compile that cannot be restored does.
+    pub fn on_compile_error(mut self, what: CompileRestore) -> LoadOptions {
+        self.on_compile_error = what;
+        self
+    }
+
+    /// The memory bound of [`load_model_bytes_with_limit`].
+    pub fn max_bytes(mut self, max_bytes: u64) -> LoadOptions {
+        self.max_bytes = max_bytes;
+        self
+    }
+}
+
+/// [`load_model`] with [`LoadOptions`].
+///
+/// ```
+/// use kiln::saving::{load_model_with, CompileRestore, LoadOptions};
+/// let model = kiln::models::Model::sequential(vec![kiln::layers::Dense::new(2).input_shape(&[3]).into()])?;
+/// let path = std::env::temp_dir().join(format!("kiln_doc_load_with_{}.keras", std::process::id()));
+/// kiln::saving::save_model(&model, &path)?;
+/// let m = load_model_with(&path, &LoadOptions::new().on_compile_error(CompileRestore::Warn))?;
+/// assert!(!m.is_compiled());
+/// # std::fs::remove_file(&path).ok();
+/// # Ok::<(), kiln::Error>(())
+/// ```
+pub fn load_model_with(path: impl AsRef<Path>, options: &LoadOptions) -> Result<Model> {
+    let path = path.as_ref();
     match path.extension().and_then(|e| e.to_str()) {
-        Some("h5") | Some("hdf5") => legacy_h5::load(path, compile),
-        _ => keras_file::load(path, compile),
+        Some("h5") | Some("hdf5") => legacy_h5::load(path, options.compile),
+        _ => keras_file::load(path, options),
     }
 }
 
@@ -151,7 +235,7 @@ fn load_with(path: &Path, compile: bool) -> Result<Model> {
 /// assert!(kiln::saving::load_model_bytes(b"not a zip".to_vec(), "x.keras").is_err());
 /// ```
 pub fn load_model_bytes(bytes: Vec<u8>, name: &str) -> Result<Model> {
-    keras_file::load_bytes(bytes, Path::new(name), true, DEFAULT_MAX_LOAD_BYTES)
+    keras_file::load_bytes(bytes, Path::new(name), &LoadOptions::new())
 }
 
 /// [`load_model_bytes`] with a smaller memory bound for untrusted input: no archive
@@ -170,12 +254,16 @@ pub fn load_model_bytes(bytes: Vec<u8>, name: &str) -> Result<Model> {
 /// # Ok::<(), kiln::Error>(())
 /// ```
 pub fn load_model_bytes_with_limit(bytes: Vec<u8>, name: &str, max_bytes: u64) -> Result<Model> {
-    keras_file::load_bytes(bytes, Path::new(name), true, max_bytes)
+    keras_file::load_bytes(
+        bytes,
+        Path::new(name),
+        &LoadOptions::new().max_bytes(max_bytes),
+    )
 }
 
 /// `load_model(path, compile=False)` (a `.keras` archive or a legacy `.h5` file).
 pub fn load_model_uncompiled(path: impl AsRef<Path>) -> Result<Model> {
-    load_with(path.as_ref(), false)
+    load_model_with(path, &LoadOptions::new().compile(false))
 }
 
 /// Loads a `.keras` archive's variables (and optimizer state, for a compiled model) into

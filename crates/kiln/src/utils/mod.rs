@@ -4,7 +4,7 @@ mod naming;
 mod progbar;
 
 pub use kiln_data::utils::{normalize, pad_sequences, to_categorical, PadSequences};
-pub use naming::{clear_session, to_snake_case, unique_name};
+pub use naming::{clear_session, to_camel_case, to_snake_case, unique_name};
 pub use progbar::Progbar;
 
 /// Seeds every random stream kiln uses (initializers, dropout, shuffling), as

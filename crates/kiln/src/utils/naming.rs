@@ -5,6 +5,23 @@ use std::sync::Mutex;
 
 static UIDS: Mutex<Option<HashMap<String, usize>>> = Mutex::new(None);
 
+/// `"mean_squared_error"` -> `"MeanSquaredError"`: the class-name form of a snake_case
+/// name (the inverse of [`to_snake_case`] for names without acronyms).
+///
+/// ```
+/// assert_eq!(kiln::utils::to_camel_case("binary_crossentropy"), "BinaryCrossentropy");
+/// ```
+pub fn to_camel_case(name: &str) -> String {
+    name.split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
 /// Keras's `to_snake_case`: `"GlobalAveragePooling2D"` -> `"global_average_pooling2d"`,
 /// `"ReLU"` -> `"re_lu"`, `"LSTM"` -> `"lstm"`.
 ///
