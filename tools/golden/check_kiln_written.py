@@ -84,6 +84,28 @@ def main(out):
     np.testing.assert_allclose(m.predict(arr(rec["x"]), verbose=0), arr(rec["y"]), rtol=1e-5, atol=1e-6)
     checks += 1
     print("ok  kiln_rnn.keras (LSTM + GRU built and trained in kiln) predicts kiln's outputs in Keras")
+    # Compile configs kiln re-saved (write_interop_files.rs): Keras loads them compiled and
+    # the next training steps log what Keras logged after loading its own file.
+    @keras.saving.register_keras_serializable(package="demo")
+    def scaled_abs(y_true, y_pred):
+        return 2.0 * keras.ops.mean(keras.ops.abs(y_true - y_pred), axis=-1)
+
+    @keras.saving.register_keras_serializable(package="demo")
+    def max_abs_err(y_true, y_pred):
+        return keras.ops.max(keras.ops.abs(y_true - y_pred), axis=-1)
+
+    for name in ["two_output_maps", "two_output_lists", "custom_loss_metric"]:
+        with open(os.path.join(FIX, "compile", f"{name}.json")) as f:
+            fx = json.load(f)
+        m = keras.models.load_model(os.path.join(out, f"kiln_{name}.keras"))
+        assert m.compiled, name
+        for b, want in zip(fx["batches"], fx["logs"]):
+            ys = [np.asarray(t["data"], dtype=t["dtype"]).reshape(t["shape"]) for t in b["y"]]
+            got = m.train_on_batch(arr(b["x"]), ys if len(ys) > 1 else ys[0], return_dict=True)
+            for k, v in want.items():
+                np.testing.assert_allclose(float(got[k]), v, rtol=1e-6, err_msg=f"{name} {k}")
+        checks += 1
+        print(f"ok  kiln_{name}.keras: compiled in Keras, trains on with Keras's own losses and metrics")
     print(f"all {checks} checks passed (keras {keras.__version__})")
 
 

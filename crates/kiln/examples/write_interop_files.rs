@@ -31,6 +31,19 @@ fn main() -> kiln::Result<()> {
         kiln::saving::save_weights(&m, out.join(format!("{name}.weights.h5")))?;
         kiln::saving::save_weights_safetensors(&m, out.join(format!("{name}.safetensors")))?;
     }
+    // Keras files with compile configs (loss maps/lists, loss weights, per-output
+    // metrics, registered custom functions) loaded and saved again by kiln: Keras must
+    // load kiln's copy compiled and train on exactly as after loading its own file.
+    kiln::saving::register_loss_fn("demo", "scaled_abs", |y, p| {
+        Ok(p.sub(y)?.abs()?.mean(&[-1], false)?.mul_scalar(2.0)?)
+    });
+    kiln::saving::register_metric_fn("demo", "max_abs_err", |y, p| {
+        Ok(p.sub(y)?.abs()?.max(&[-1], false)?)
+    });
+    for name in ["two_output_maps", "two_output_lists", "custom_loss_metric"] {
+        let m = kiln::saving::load_model(fixtures.join(format!("compile/{name}.keras")))?;
+        kiln::saving::save_model(&m, out.join(format!("kiln_{name}.keras")))?;
+    }
     // A model built and trained in kiln, with attention, saved with its predictions.
     kiln::utils::set_random_seed(3);
     let x_in = Input::shape(&[6]);
