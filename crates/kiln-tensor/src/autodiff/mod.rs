@@ -1,8 +1,10 @@
 //! Automatic differentiation, TensorFlow style: [`GradientTape`] and [`Variable`].
 
+mod op;
 pub(crate) mod tape;
 mod variable;
 
+pub use op::{AttrValue, Op};
 pub use tape::{
     nested_recording, no_recording, GradSource, GradientTape, NoRecording, StopRecording,
 };

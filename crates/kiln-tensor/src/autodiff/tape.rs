@@ -10,7 +10,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::rc::{Rc, Weak};
 
-use crate::autodiff::Variable;
+use crate::autodiff::{Op, Variable};
 use crate::{Error, Result, Tensor};
 
 /// Maps the gradient of an op's output to the gradients of its inputs (`None` where an
@@ -18,9 +18,14 @@ use crate::{Error, Result, Tensor};
 pub(crate) type BackwardFn = Rc<dyn Fn(&Tensor) -> Result<Vec<Option<Tensor>>>>;
 
 struct Node {
+    /// What the node computed.
+    op: Op,
     /// Ids of the op's inputs, in the order `backward` returns their gradients.
     inputs: Vec<u64>,
     output: u64,
+    /// The output's shape and dtype (for the listing).
+    shape: Vec<usize>,
+    dtype: crate::DType,
     backward: BackwardFn,
     /// For `slice`: where the output sits in the input, so the gradient can be added in
     /// place instead of padded to the input's size (unstacking a sequence into T steps
@@ -145,24 +150,27 @@ pub(crate) fn any_watched(inputs: &[&Tensor]) -> bool {
 /// Records `output = op(inputs)` on every recording tape that watches one of the inputs.
 /// `make_backward` is only called when something records.
 pub(crate) fn record(
+    op: impl FnOnce() -> Op,
     inputs: &[&Tensor],
     output: &Tensor,
     make_backward: impl FnOnce() -> BackwardFn,
 ) {
-    record_node(inputs, output, None, make_backward)
+    record_node(op, inputs, output, None, make_backward)
 }
 
 /// Records `output = slice(input)` at `slice.begin`; see [`SliceGrad`].
 pub(crate) fn record_slice(
+    op: impl FnOnce() -> Op,
     input: &Tensor,
     output: &Tensor,
     slice: SliceGrad,
     make_backward: impl FnOnce() -> BackwardFn,
 ) {
-    record_node(&[input], output, Some(slice), make_backward)
+    record_node(op, &[input], output, Some(slice), make_backward)
 }
 
 fn record_node(
+    op: impl FnOnce() -> Op,
     inputs: &[&Tensor],
     output: &Tensor,
     slice: Option<SliceGrad>,
@@ -173,6 +181,8 @@ fn record_node(
     }
     let mut backward: Option<BackwardFn> = None;
     let mut make = Some(make_backward);
+    let mut op = Some(op);
+    let mut named: Option<Op> = None;
     for_each_recording_tape(|s| {
         let hit = {
             let w = s.watched.borrow();
@@ -184,10 +194,16 @@ fn record_node(
             let b = backward
                 .get_or_insert_with(|| (make.take().expect("called once"))())
                 .clone();
+            let op = named
+                .get_or_insert_with(|| (op.take().expect("called once"))())
+                .clone();
             s.watched.borrow_mut().insert(output.id());
             s.nodes.borrow_mut().push(Node {
+                op,
                 inputs: inputs.iter().map(|t| t.id()).collect(),
                 output: output.id(),
+                shape: output.shape().to_vec(),
+                dtype: output.dtype(),
                 backward: b,
                 slice: slice.clone(),
             });
@@ -214,8 +230,11 @@ pub(crate) fn record_variable_read(var: &Variable, value: &Tensor) {
         if watched {
             s.watched.borrow_mut().insert(value.id());
             s.nodes.borrow_mut().push(Node {
+                op: Op::new("read_variable").attr("name", var.name()),
                 inputs: vec![var_id],
                 output: value.id(),
+                shape: value.shape().to_vec(),
+                dtype: value.dtype(),
                 backward: Rc::new(|g: &Tensor| Ok(vec![Some(g.clone())])),
                 slice: None,
             });
@@ -376,6 +395,81 @@ impl GradientTape {
     /// ```
     pub fn num_recorded(&self) -> usize {
         self.state.nodes.borrow().len()
+    }
+
+    /// The recorded graph as a readable listing, one node per line in recording order:
+    /// `%3 = matmul[transpose_a=false, transpose_b=false](%1, %2) : f32[4, 2]`. Values
+    /// are numbered in order of first appearance; a value the tape did not compute (a
+    /// watched tensor, a variable) is listed as an input (`%0 = input`).
+    ///
+    /// ```
+    /// use kiln_tensor::{GradientTape, Tensor};
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0], &[1, 2])?;
+    /// let w = Tensor::from_vec(vec![3.0f32, 4.0], &[2, 1])?;
+    /// let tape = GradientTape::new();
+    /// tape.watch(&x);
+    /// let y = x.matmul(&w)?.relu()?;
+    /// let listing = tape.listing();
+    /// assert_eq!(listing.lines().collect::<Vec<_>>(), [
+    ///     "%0 = input",
+    ///     "%1 = input",
+    ///     "%2 = matmul[transpose_a=false, transpose_b=false](%0, %1) : float32[1, 1]",
+    ///     "%3 = relu(%2) : float32[1, 1]",
+    /// ]);
+    /// # drop(y);
+    /// # Ok::<(), kiln_tensor::Error>(())
+    /// ```
+    pub fn listing(&self) -> String {
+        use std::fmt::Write;
+        let nodes = self.state.nodes.borrow();
+        let mut number: HashMap<u64, usize> = HashMap::new();
+        let mut out = String::new();
+        fn number_of(id: u64, number: &mut HashMap<u64, usize>, out: &mut String) -> usize {
+            let next = number.len();
+            *number.entry(id).or_insert_with(|| {
+                let _ = writeln!(out, "%{next} = input");
+                next
+            })
+        }
+        for n in nodes.iter() {
+            let args: Vec<String> = n
+                .inputs
+                .iter()
+                .map(|&i| format!("%{}", number_of(i, &mut number, &mut out)))
+                .collect();
+            let me = number.len();
+            number.insert(n.output, me);
+            let shape: Vec<String> = n.shape.iter().map(usize::to_string).collect();
+            let _ = writeln!(
+                out,
+                "%{me} = {}({}) : {}[{}]",
+                n.op,
+                args.join(", "),
+                n.dtype.name(),
+                shape.join(", ")
+            );
+        }
+        out
+    }
+
+    /// The names of the ops recorded so far, in order.
+    ///
+    /// ```
+    /// use kiln_tensor::{GradientTape, Tensor};
+    /// let x = Tensor::scalar(2.0f32);
+    /// let tape = GradientTape::new();
+    /// tape.watch(&x);
+    /// let _ = x.exp()?.log()?;
+    /// assert_eq!(tape.recorded_ops(), ["exp", "log"]);
+    /// # Ok::<(), kiln_tensor::Error>(())
+    /// ```
+    pub fn recorded_ops(&self) -> Vec<&'static str> {
+        self.state
+            .nodes
+            .borrow()
+            .iter()
+            .map(|n| n.op.name())
+            .collect()
     }
 
     /// Pauses recording on this tape until the returned guard is dropped

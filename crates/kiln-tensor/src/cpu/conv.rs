@@ -78,6 +78,17 @@ pub(crate) struct Geom {
 }
 
 impl Geom {
+    /// The op `name` over this geometry, with its window attributes (what the listing,
+    /// tracing and export see).
+    pub fn op(&self, name: &'static str) -> crate::autodiff::Op {
+        crate::autodiff::Op::new(name)
+            .attr("kernel", vec![self.kh, self.kw])
+            .attr("strides", vec![self.sh, self.sw])
+            .attr("dilations", vec![self.dh, self.dw])
+            .attr("padding", vec![self.pt, self.pl])
+            .attr("groups", self.groups)
+    }
+
     #[inline]
     pub fn cin_g(&self) -> usize {
         self.c / self.groups

@@ -2,6 +2,7 @@
 //! kinks: relu' (0) = 0, relu6' = 1 only strictly inside (0, 6), leaky_relu' (0) = alpha,
 //! elu' (0) = alpha, hard_sigmoid' = 1/6 only strictly inside (-3, 3).
 
+use crate::autodiff::Op;
 use crate::cpu::map::unary_map;
 use crate::cpu::simd_math::{self as simd, map_f32};
 use crate::ops::math::{float_unary, grad_select, NO_FAST};
@@ -28,9 +29,12 @@ impl Tensor {
             }
         })?;
         let y = out.clone();
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(g.mul(&y.mul(&y.neg()?.add_scalar(1.0)?)?)?)])
-        }))
+        Ok(record(
+            || Op::new("sigmoid"),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(g.mul(&y.mul(&y.neg()?.add_scalar(1.0)?)?)?)]),
+        ))
     }
 
     /// `max(x, 0)`.
@@ -49,11 +53,16 @@ impl Tensor {
             v
         })?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(crate::ops::math::grad_select_positive(
-                g, &x, 1.0, 0.0,
-            )?)])
-        }))
+        Ok(record(
+            || Op::new("relu"),
+            &[self],
+            out,
+            move |g| {
+                Ok(vec![Some(crate::ops::math::grad_select_positive(
+                    g, &x, 1.0, 0.0,
+                )?)])
+            },
+        ))
     }
 
     /// `relu(bias_add(x, bias))` in one op (channels-last bias): one pass over memory
@@ -87,12 +96,17 @@ impl Tensor {
         );
         let yc = y.clone();
         let c = bias.shape()[0] as isize;
-        Ok(record(&[self, bias], y, move |g| {
-            // relu'(x + b) = [y > 0]; the bias gradient sums it over all rows.
-            let gx = crate::ops::math::grad_select_positive(g, &yc, 1.0, 0.0)?;
-            let gb = gx.reshape(&[-1, c])?.sum(&[0], false)?;
-            Ok(vec![Some(gx), Some(gb)])
-        }))
+        Ok(record(
+            || Op::new("bias_add_relu"),
+            &[self, bias],
+            y,
+            move |g| {
+                // relu'(x + b) = [y > 0]; the bias gradient sums it over all rows.
+                let gx = crate::ops::math::grad_select_positive(g, &yc, 1.0, 0.0)?;
+                let gb = gx.reshape(&[-1, c])?.sum(&[0], false)?;
+                Ok(vec![Some(gx), Some(gb)])
+            },
+        ))
     }
 
     /// `min(max(x, 0), 6)`.
@@ -104,15 +118,20 @@ impl Tensor {
     pub fn relu6(&self) -> Result<Tensor> {
         let out = float_unary!("relu6", self, NO_FAST, |v| v.clamp(0.0, 6.0))?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(grad_select(
-                g,
-                &x,
-                |v| v > 0.0 && v < 6.0,
-                1.0,
-                0.0,
-            )?)])
-        }))
+        Ok(record(
+            || Op::new("relu6"),
+            &[self],
+            out,
+            move |g| {
+                Ok(vec![Some(grad_select(
+                    g,
+                    &x,
+                    |v| v > 0.0 && v < 6.0,
+                    1.0,
+                    0.0,
+                )?)])
+            },
+        ))
     }
 
     /// `x` for x > 0, `alpha * x` otherwise (Keras default alpha 0.2 for the layer,
@@ -129,9 +148,12 @@ impl Tensor {
             unary_map::<T, T>(&x, move |v: T| if v > 0.0 { v } else { v * a })
         })?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(grad_select(g, &x, |v| v > 0.0, 1.0, alpha)?)])
-        }))
+        Ok(record(
+            || Op::new("leaky_relu").attr("alpha", alpha),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(grad_select(g, &x, |v| v > 0.0, 1.0, alpha)?)]),
+        ))
     }
 
     /// `x` for x > 0, `alpha * (e^x - 1)` otherwise.
@@ -156,12 +178,17 @@ impl Tensor {
         };
         let x = self.clone();
         let y = out.clone();
-        Ok(record(&[self], out, move |g| {
-            // x > 0: 1; else alpha * e^x = y + alpha.
-            let neg = grad_select(&y.add_scalar(alpha)?, &x, |v| v > 0.0, 0.0, 1.0)?;
-            let pos = grad_select(&y.ones_like(), &x, |v| v > 0.0, 1.0, 0.0)?;
-            Ok(vec![Some(g.mul(&pos.add(&neg)?)?)])
-        }))
+        Ok(record(
+            || Op::new("elu").attr("alpha", alpha),
+            &[self],
+            out,
+            move |g| {
+                // x > 0: 1; else alpha * e^x = y + alpha.
+                let neg = grad_select(&y.add_scalar(alpha)?, &x, |v| v > 0.0, 0.0, 1.0)?;
+                let pos = grad_select(&y.ones_like(), &x, |v| v > 0.0, 1.0, 0.0)?;
+                Ok(vec![Some(g.mul(&pos.add(&neg)?)?)])
+            },
+        ))
     }
 
     /// SELU: `scale * elu(x, alpha)` with the self-normalising constants.
@@ -204,36 +231,41 @@ impl Tensor {
             self.cast(DType::F64)?
         };
         let dtype = self.dtype();
-        Ok(record(&[self], out, move |g| {
-            let d = if approximate {
-                // 0.5 (1 + t) + 0.5 x (1 - t^2) C (1 + 3 * 0.044715 x^2)
-                let x2 = x.square()?;
-                let t = x
-                    .add(&x2.mul(&x)?.mul_scalar(0.044715)?)?
-                    .mul_scalar(C)?
-                    .tanh()?;
-                let a = t.add_scalar(1.0)?.mul_scalar(0.5)?;
-                let b = x
-                    .mul(&t.square()?.neg()?.add_scalar(1.0)?)?
-                    .mul(&x2.mul_scalar(3.0 * 0.044715)?.add_scalar(1.0)?)?
-                    .mul_scalar(0.5 * C)?;
-                a.add(&b)?
-            } else {
-                // 0.5 (1 + erf(x / sqrt 2)) + x * exp(-x^2 / 2) / sqrt(2 pi)
-                let a = x
-                    .mul_scalar(std::f64::consts::FRAC_1_SQRT_2)?
-                    .erf()?
-                    .add_scalar(1.0)?
-                    .mul_scalar(0.5)?;
-                let pdf = x
-                    .square()?
-                    .mul_scalar(-0.5)?
-                    .exp()?
-                    .mul_scalar(0.398_942_280_401_432_7)?;
-                a.add(&x.mul(&pdf)?)?
-            };
-            Ok(vec![Some(g.mul(&d.cast(dtype)?)?)])
-        }))
+        Ok(record(
+            || Op::new("gelu").attr("approximate", approximate),
+            &[self],
+            out,
+            move |g| {
+                let d = if approximate {
+                    // 0.5 (1 + t) + 0.5 x (1 - t^2) C (1 + 3 * 0.044715 x^2)
+                    let x2 = x.square()?;
+                    let t = x
+                        .add(&x2.mul(&x)?.mul_scalar(0.044715)?)?
+                        .mul_scalar(C)?
+                        .tanh()?;
+                    let a = t.add_scalar(1.0)?.mul_scalar(0.5)?;
+                    let b = x
+                        .mul(&t.square()?.neg()?.add_scalar(1.0)?)?
+                        .mul(&x2.mul_scalar(3.0 * 0.044715)?.add_scalar(1.0)?)?
+                        .mul_scalar(0.5 * C)?;
+                    a.add(&b)?
+                } else {
+                    // 0.5 (1 + erf(x / sqrt 2)) + x * exp(-x^2 / 2) / sqrt(2 pi)
+                    let a = x
+                        .mul_scalar(std::f64::consts::FRAC_1_SQRT_2)?
+                        .erf()?
+                        .add_scalar(1.0)?
+                        .mul_scalar(0.5)?;
+                    let pdf = x
+                        .square()?
+                        .mul_scalar(-0.5)?
+                        .exp()?
+                        .mul_scalar(0.398_942_280_401_432_7)?;
+                    a.add(&x.mul(&pdf)?)?
+                };
+                Ok(vec![Some(g.mul(&d.cast(dtype)?)?)])
+            },
+        ))
     }
 
     /// `log(1 + e^x)`, stable for large |x|.
@@ -248,9 +280,12 @@ impl Tensor {
             m + (-v.abs()).exp().ln_1p()
         })?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(g.mul(&x.sigmoid()?)?)])
-        }))
+        Ok(record(
+            || Op::new("softplus"),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(g.mul(&x.sigmoid()?)?)]),
+        ))
     }
 
     /// `x / (1 + |x|)`.
@@ -262,9 +297,12 @@ impl Tensor {
     pub fn softsign(&self) -> Result<Tensor> {
         let out = float_unary!("softsign", self, NO_FAST, |v| v / (1.0 + v.abs()))?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(g.div(&x.abs()?.add_scalar(1.0)?.square()?)?)])
-        }))
+        Ok(record(
+            || Op::new("softsign"),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(g.div(&x.abs()?.add_scalar(1.0)?.square()?)?)]),
+        ))
     }
 
     /// SiLU / swish: `x * sigmoid(x)`.
@@ -283,12 +321,17 @@ impl Tensor {
             v * s
         })?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| {
-            let s = x.sigmoid()?;
-            // s (1 + x (1 - s))
-            let d = s.mul(&x.mul(&s.neg()?.add_scalar(1.0)?)?.add_scalar(1.0)?)?;
-            Ok(vec![Some(g.mul(&d)?)])
-        }))
+        Ok(record(
+            || Op::new("silu"),
+            &[self],
+            out,
+            move |g| {
+                let s = x.sigmoid()?;
+                // s (1 + x (1 - s))
+                let d = s.mul(&x.mul(&s.neg()?.add_scalar(1.0)?)?.add_scalar(1.0)?)?;
+                Ok(vec![Some(g.mul(&d)?)])
+            },
+        ))
     }
 
     /// Alias of [`Tensor::silu`] (Keras's `swish`).
@@ -312,15 +355,20 @@ impl Tensor {
             (v + 3.0).clamp(0.0, 6.0) / 6.0
         })?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(grad_select(
-                g,
-                &x,
-                |v| v > -3.0 && v < 3.0,
-                1.0 / 6.0,
-                0.0,
-            )?)])
-        }))
+        Ok(record(
+            || Op::new("hard_sigmoid"),
+            &[self],
+            out,
+            move |g| {
+                Ok(vec![Some(grad_select(
+                    g,
+                    &x,
+                    |v| v > -3.0 && v < 3.0,
+                    1.0 / 6.0,
+                    0.0,
+                )?)])
+            },
+        ))
     }
 
     /// Keras's `exponential` activation (`e^x`).

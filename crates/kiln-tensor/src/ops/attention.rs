@@ -2,6 +2,7 @@
 //! masking) as one op with its own backward pass; kernels in `crate::cpu::attention`.
 
 use crate::autodiff::tape;
+use crate::autodiff::Op;
 use crate::cpu::attention::{self as kern, AttnFloat, Geom, MaskView};
 use crate::ops::{needs_grad, record};
 use crate::shape::fmt_shape;
@@ -262,16 +263,21 @@ fn run<T: AttnFloat>(
             .into_iter()
             .map(|o| {
                 o.map(|t| {
-                    record(&deps, t, |_| {
-                        Err(Error::arg(
-                            OP,
-                            "the fused attention kernel has no second derivative; compute \
+                    record(
+                        || Op::new("no_second_derivative").attr("of", OP),
+                        &deps,
+                        t,
+                        |_| {
+                            Err(Error::arg(
+                                OP,
+                                "the fused attention kernel has no second derivative; compute \
                              the attention from matmul and softmax to differentiate twice",
-                        ))
-                    })
+                            ))
+                        },
+                    )
                 })
             })
             .collect())
     };
-    Ok(record(&inputs, out, backward))
+    Ok(record(|| Op::new(OP), &inputs, out, backward))
 }

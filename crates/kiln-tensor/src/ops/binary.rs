@@ -1,5 +1,6 @@
 //! Elementwise arithmetic with NumPy broadcasting: add, sub, mul, div, ...
 
+use crate::autodiff::Op;
 use crate::cpu::map::binary_map;
 use crate::cpu::num::Num;
 use crate::ops::{record, same_dtype, unbroadcast};
@@ -56,9 +57,12 @@ impl Tensor {
     pub fn add(&self, other: &Tensor) -> Result<Tensor> {
         let out = numeric_binary("add", self, other, AddK)?;
         let (sa, sb) = (self.shape().to_vec(), other.shape().to_vec());
-        Ok(record(&[self, other], out, move |g| {
-            Ok(vec![Some(unbroadcast(g, &sa)?), Some(unbroadcast(g, &sb)?)])
-        }))
+        Ok(record(
+            || Op::new("add"),
+            &[self, other],
+            out,
+            move |g| Ok(vec![Some(unbroadcast(g, &sa)?), Some(unbroadcast(g, &sb)?)]),
+        ))
     }
 
     /// `self - other` with broadcasting.
@@ -71,12 +75,17 @@ impl Tensor {
     pub fn sub(&self, other: &Tensor) -> Result<Tensor> {
         let out = numeric_binary("sub", self, other, SubK)?;
         let (sa, sb) = (self.shape().to_vec(), other.shape().to_vec());
-        Ok(record(&[self, other], out, move |g| {
-            Ok(vec![
-                Some(unbroadcast(g, &sa)?),
-                Some(unbroadcast(&g.neg()?, &sb)?),
-            ])
-        }))
+        Ok(record(
+            || Op::new("sub"),
+            &[self, other],
+            out,
+            move |g| {
+                Ok(vec![
+                    Some(unbroadcast(g, &sa)?),
+                    Some(unbroadcast(&g.neg()?, &sb)?),
+                ])
+            },
+        ))
     }
 
     /// `self * other` with broadcasting.
@@ -89,12 +98,17 @@ impl Tensor {
     pub fn mul(&self, other: &Tensor) -> Result<Tensor> {
         let out = numeric_binary("mul", self, other, MulK)?;
         let (a, b) = (self.clone(), other.clone());
-        Ok(record(&[self, other], out, move |g| {
-            Ok(vec![
-                Some(unbroadcast(&g.mul(&b)?, a.shape())?),
-                Some(unbroadcast(&g.mul(&a)?, b.shape())?),
-            ])
-        }))
+        Ok(record(
+            || Op::new("mul"),
+            &[self, other],
+            out,
+            move |g| {
+                Ok(vec![
+                    Some(unbroadcast(&g.mul(&b)?, a.shape())?),
+                    Some(unbroadcast(&g.mul(&a)?, b.shape())?),
+                ])
+            },
+        ))
     }
 
     /// True division `self / other` (`tf.math.truediv`): integer inputs give float64
@@ -114,15 +128,20 @@ impl Tensor {
         }
         let out = numeric_binary("div", self, other, DivK)?;
         let (a, b) = (self.clone(), other.clone());
-        Ok(record(&[self, other], out, move |g| {
-            let ga = g.div(&b)?;
-            // d(a/b)/db = -a / b^2
-            let gb = g.mul(&a)?.div(&b.mul(&b)?)?.neg()?;
-            Ok(vec![
-                Some(unbroadcast(&ga, a.shape())?),
-                Some(unbroadcast(&gb, b.shape())?),
-            ])
-        }))
+        Ok(record(
+            || Op::new("div"),
+            &[self, other],
+            out,
+            move |g| {
+                let ga = g.div(&b)?;
+                // d(a/b)/db = -a / b^2
+                let gb = g.mul(&a)?.div(&b.mul(&b)?)?.neg()?;
+                Ok(vec![
+                    Some(unbroadcast(&ga, a.shape())?),
+                    Some(unbroadcast(&gb, b.shape())?),
+                ])
+            },
+        ))
     }
 }
 
@@ -152,13 +171,18 @@ impl Tensor {
         check_int_divisor("rem", other)?;
         let out = numeric_binary("rem", self, other, FloorModK)?;
         let (a, b) = (self.clone(), other.clone());
-        Ok(record(&[self, other], out, move |g| {
-            let q = a.div(&b)?.floor()?;
-            Ok(vec![
-                Some(unbroadcast(g, a.shape())?),
-                Some(unbroadcast(&g.mul(&q)?.neg()?, b.shape())?),
-            ])
-        }))
+        Ok(record(
+            || Op::new("rem"),
+            &[self, other],
+            out,
+            move |g| {
+                let q = a.div(&b)?.floor()?;
+                Ok(vec![
+                    Some(unbroadcast(g, a.shape())?),
+                    Some(unbroadcast(&g.mul(&q)?.neg()?, b.shape())?),
+                ])
+            },
+        ))
     }
 
     /// `self ^ other` elementwise. The gradient in the exponent is 0 where the base is
@@ -172,18 +196,23 @@ impl Tensor {
     pub fn pow(&self, other: &Tensor) -> Result<Tensor> {
         let out = numeric_binary("pow", self, other, PowK)?;
         let (a, b, y) = (self.clone(), other.clone(), out.clone());
-        Ok(record(&[self, other], out, move |g| {
-            // d/da = b * a^(b-1); d/db = log(a) * a^b where a > 0.
-            let ga = g.mul(&b)?.mul(&a.pow(&b.sub_scalar(1.0)?)?)?;
-            let pos = crate::ops::math::grad_select(&a.ones_like(), &a, |v| v > 0.0, 1.0, 0.0)?;
-            // log of a masked-to-1 base keeps non-positive bases finite.
-            let safe = a.mul(&pos)?.add(&pos.neg()?.add_scalar(1.0)?)?;
-            let gb = g.mul(&y)?.mul(&safe.log()?)?.mul(&pos)?;
-            Ok(vec![
-                Some(unbroadcast(&ga, a.shape())?),
-                Some(unbroadcast(&gb, b.shape())?),
-            ])
-        }))
+        Ok(record(
+            || Op::new("pow"),
+            &[self, other],
+            out,
+            move |g| {
+                // d/da = b * a^(b-1); d/db = log(a) * a^b where a > 0.
+                let ga = g.mul(&b)?.mul(&a.pow(&b.sub_scalar(1.0)?)?)?;
+                let pos = crate::ops::math::grad_select(&a.ones_like(), &a, |v| v > 0.0, 1.0, 0.0)?;
+                // log of a masked-to-1 base keeps non-positive bases finite.
+                let safe = a.mul(&pos)?.add(&pos.neg()?.add_scalar(1.0)?)?;
+                let gb = g.mul(&y)?.mul(&safe.log()?)?.mul(&pos)?;
+                Ok(vec![
+                    Some(unbroadcast(&ga, a.shape())?),
+                    Some(unbroadcast(&gb, b.shape())?),
+                ])
+            },
+        ))
     }
 
     /// Elementwise maximum (NaN propagates). Ties send the whole gradient to `self`.
@@ -196,9 +225,12 @@ impl Tensor {
     pub fn maximum(&self, other: &Tensor) -> Result<Tensor> {
         let out = numeric_binary("maximum", self, other, MaxK)?;
         let (a, b) = (self.clone(), other.clone());
-        Ok(record(&[self, other], out, move |g| {
-            select_grads(g, &a, &b, |d| d >= 0.0)
-        }))
+        Ok(record(
+            || Op::new("maximum"),
+            &[self, other],
+            out,
+            move |g| select_grads(g, &a, &b, |d| d >= 0.0),
+        ))
     }
 
     /// Elementwise minimum (NaN propagates). Ties send the whole gradient to `self`.
@@ -211,9 +243,12 @@ impl Tensor {
     pub fn minimum(&self, other: &Tensor) -> Result<Tensor> {
         let out = numeric_binary("minimum", self, other, MinK)?;
         let (a, b) = (self.clone(), other.clone());
-        Ok(record(&[self, other], out, move |g| {
-            select_grads(g, &a, &b, |d| d <= 0.0)
-        }))
+        Ok(record(
+            || Op::new("minimum"),
+            &[self, other],
+            out,
+            move |g| select_grads(g, &a, &b, |d| d <= 0.0),
+        ))
     }
 
     /// `(self - other)^2` (`tf.math.squared_difference`).

@@ -1,5 +1,6 @@
 //! Comparisons, logical ops, `where`, and float classification (bool results).
 
+use crate::autodiff::Op;
 use crate::cpu::map::{binary_map, unary_map};
 use crate::ops::{record, same_dtype, unbroadcast};
 use crate::shape::{broadcast_shapes, fmt_shape};
@@ -178,15 +179,20 @@ impl Tensor {
             Tensor::from_vec_unchecked(v, shape.clone())
         });
         let (c, sx, sy) = (c.clone(), x.shape().to_vec(), y.shape().to_vec());
-        Ok(record(&[x, y], out, move |g| {
-            let z = g.zeros_like();
-            let gx = Tensor::where_cond(&c, g, &z)?;
-            let gy = Tensor::where_cond(&c, &z, g)?;
-            Ok(vec![
-                Some(unbroadcast(&gx, &sx)?),
-                Some(unbroadcast(&gy, &sy)?),
-            ])
-        }))
+        Ok(record(
+            || Op::new("where"),
+            &[x, y],
+            out,
+            move |g| {
+                let z = g.zeros_like();
+                let gx = Tensor::where_cond(&c, g, &z)?;
+                let gy = Tensor::where_cond(&c, &z, g)?;
+                Ok(vec![
+                    Some(unbroadcast(&gx, &sx)?),
+                    Some(unbroadcast(&gy, &sy)?),
+                ])
+            },
+        ))
     }
 
     /// True where the element is NaN (float tensors only, as TF).

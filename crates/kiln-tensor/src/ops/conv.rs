@@ -391,20 +391,25 @@ fn conv_fwd_op(x: &Tensor, w: &Tensor, g: Geom) -> Result<Tensor> {
     let out = compute("conv2d", &[x, w], vec![g.n, g.oh, g.ow, g.cout], ConvFwd(g))?;
     let (nx, nw) = (needs_grad(&[x]), needs_grad(&[w]));
     let (xc, wc) = (x.clone(), w.clone());
-    Ok(record(&[x, w], out, move |dy| {
-        Ok(vec![
-            if nx {
-                Some(conv_bwd_input_op(dy, &wc, g)?)
-            } else {
-                None
-            },
-            if nw {
-                Some(conv_bwd_filter_op(&xc, dy, g)?)
-            } else {
-                None
-            },
-        ])
-    }))
+    Ok(record(
+        || g.op("conv2d"),
+        &[x, w],
+        out,
+        move |dy| {
+            Ok(vec![
+                if nx {
+                    Some(conv_bwd_input_op(dy, &wc, g)?)
+                } else {
+                    None
+                },
+                if nw {
+                    Some(conv_bwd_filter_op(&xc, dy, g)?)
+                } else {
+                    None
+                },
+            ])
+        },
+    ))
 }
 
 /// `dx = convᵀ(dy, w)`, the input gradient (a transposed convolution).
@@ -417,20 +422,25 @@ fn conv_bwd_input_op(dy: &Tensor, w: &Tensor, g: Geom) -> Result<Tensor> {
     )?;
     let (nd, nw) = (needs_grad(&[dy]), needs_grad(&[w]));
     let (dyc, wc) = (dy.clone(), w.clone());
-    Ok(record(&[dy, w], out, move |gr| {
-        Ok(vec![
-            if nd {
-                Some(conv_fwd_op(gr, &wc, g)?)
-            } else {
-                None
-            },
-            if nw {
-                Some(conv_bwd_filter_op(gr, &dyc, g)?)
-            } else {
-                None
-            },
-        ])
-    }))
+    Ok(record(
+        || g.op("conv2d_backprop_input"),
+        &[dy, w],
+        out,
+        move |gr| {
+            Ok(vec![
+                if nd {
+                    Some(conv_fwd_op(gr, &wc, g)?)
+                } else {
+                    None
+                },
+                if nw {
+                    Some(conv_bwd_filter_op(gr, &dyc, g)?)
+                } else {
+                    None
+                },
+            ])
+        },
+    ))
 }
 
 /// `dw = im2col(x)ᵀ · dy`, the kernel gradient.
@@ -443,20 +453,25 @@ fn conv_bwd_filter_op(x: &Tensor, dy: &Tensor, g: Geom) -> Result<Tensor> {
     )?;
     let (nx, nd) = (needs_grad(&[x]), needs_grad(&[dy]));
     let (xc, dyc) = (x.clone(), dy.clone());
-    Ok(record(&[x, dy], out, move |gr| {
-        Ok(vec![
-            if nx {
-                Some(conv_bwd_input_op(&dyc, gr, g)?)
-            } else {
-                None
-            },
-            if nd {
-                Some(conv_fwd_op(&xc, gr, g)?)
-            } else {
-                None
-            },
-        ])
-    }))
+    Ok(record(
+        || g.op("conv2d_backprop_filter"),
+        &[x, dy],
+        out,
+        move |gr| {
+            Ok(vec![
+                if nx {
+                    Some(conv_bwd_input_op(&dyc, gr, g)?)
+                } else {
+                    None
+                },
+                if nd {
+                    Some(conv_fwd_op(&xc, gr, g)?)
+                } else {
+                    None
+                },
+            ])
+        },
+    ))
 }
 
 fn patches_op(x: &Tensor, g: Geom) -> Result<Tensor> {
@@ -466,9 +481,12 @@ fn patches_op(x: &Tensor, g: Geom) -> Result<Tensor> {
         vec![g.n, g.oh, g.ow, g.kh * g.kw * g.c],
         Patches(g),
     )?;
-    Ok(record(&[x], out, move |gr| {
-        Ok(vec![Some(patches_grad_op(gr, g)?)])
-    }))
+    Ok(record(
+        || g.op("extract_patches"),
+        &[x],
+        out,
+        move |gr| Ok(vec![Some(patches_grad_op(gr, g)?)]),
+    ))
 }
 
 fn patches_grad_op(dy: &Tensor, g: Geom) -> Result<Tensor> {
@@ -478,9 +496,12 @@ fn patches_grad_op(dy: &Tensor, g: Geom) -> Result<Tensor> {
         vec![g.n, g.h, g.w, g.c],
         PatchesGrad(g),
     )?;
-    Ok(record(&[dy], out, move |gr| {
-        Ok(vec![Some(patches_op(gr, g)?)])
-    }))
+    Ok(record(
+        || g.op("extract_patches_grad"),
+        &[dy],
+        out,
+        move |gr| Ok(vec![Some(patches_op(gr, g)?)]),
+    ))
 }
 
 fn to_isize(s: &[usize]) -> Vec<isize> {

@@ -1,6 +1,7 @@
 //! Inverted dropout, as `tf.nn.dropout`: kept values are scaled by `1 / (1 - rate)` so the
 //! expected value is unchanged, dropped values are 0.
 
+use crate::autodiff::Op;
 use crate::cpu::map::binary_map;
 use crate::cpu::num::Num;
 use crate::dtype::Element;
@@ -54,9 +55,12 @@ fn apply_mask(op: &'static str, x: &Tensor, mask: Tensor, rate: f64) -> Result<T
             v.mul(s).mul(if keep { T::one() } else { T::zero() })
         })
     })?;
-    Ok(record(&[x], out, move |g| {
-        Ok(vec![Some(apply_mask(op, g, mask.clone(), rate)?)])
-    }))
+    Ok(record(
+        || Op::new(op).attr("rate", rate),
+        &[x],
+        out,
+        move |g| Ok(vec![Some(apply_mask(op, g, mask.clone(), rate)?)]),
+    ))
 }
 
 impl Tensor {

@@ -6,6 +6,7 @@
 //! `x_flat[map[i]]`, and whose gradient is `take_flat` again — so every op built on them is
 //! differentiable to any order.
 
+use crate::autodiff::Op;
 use std::sync::Arc;
 
 use crate::ops::record;
@@ -30,9 +31,12 @@ pub(crate) fn take_flat(
         Tensor::from_vec_unchecked(v, out_shape)
     });
     let in_shape = x.shape().to_vec();
-    record(&[x], out, move |g| {
-        Ok(vec![Some(scatter_flat(g, map.clone(), in_shape.clone())?)])
-    })
+    record(
+        || Op::new("take"),
+        &[x],
+        out,
+        move |g| Ok(vec![Some(scatter_flat(g, map.clone(), in_shape.clone())?)]),
+    )
 }
 
 /// `out = zeros(in_shape); out_flat[map[i]] += g[i]` (skipping `FILL`).
@@ -54,14 +58,19 @@ pub(crate) fn scatter_flat(
         Tensor::from_vec_unchecked(v, in_shape.clone())
     })?;
     let out_shape = g.shape().to_vec();
-    Ok(record(&[g], out, move |gg| {
-        Ok(vec![Some(take_flat(
-            gg,
-            map.clone(),
-            out_shape.clone(),
-            0.0,
-        ))])
-    }))
+    Ok(record(
+        || Op::new("scatter_add"),
+        &[g],
+        out,
+        move |gg| {
+            Ok(vec![Some(take_flat(
+                gg,
+                map.clone(),
+                out_shape.clone(),
+                0.0,
+            ))])
+        },
+    ))
 }
 
 /// The map for an output whose index along each dimension `d` comes from input index

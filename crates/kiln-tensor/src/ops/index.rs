@@ -2,6 +2,7 @@
 //! sort and argsort. Indices are int32/int64 tensors; an out-of-range index is an error
 //! naming the index and the dimension (TF's CPU kernels raise too).
 
+use crate::autodiff::Op;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
@@ -157,17 +158,22 @@ impl Tensor {
         });
         let in_shape = self.shape().to_vec();
         let rows = Arc::new(rows);
-        Ok(crate::ops::record(&[self], out, move |g| {
-            let map: Vec<usize> = rows
-                .iter()
-                .flat_map(|&r| r * inner..(r + 1) * inner)
-                .collect();
-            Ok(vec![Some(scatter_flat(
-                g,
-                Arc::new(map),
-                in_shape.clone(),
-            )?)])
-        }))
+        Ok(crate::ops::record(
+            || Op::new("gather_rows"),
+            &[self],
+            out,
+            move |g| {
+                let map: Vec<usize> = rows
+                    .iter()
+                    .flat_map(|&r| r * inner..(r + 1) * inner)
+                    .collect();
+                Ok(vec![Some(scatter_flat(
+                    g,
+                    Arc::new(map),
+                    in_shape.clone(),
+                )?)])
+            },
+        ))
     }
 
     /// `tf.gather_nd`: each row of `indices` (last dimension) addresses a slice of `self`.

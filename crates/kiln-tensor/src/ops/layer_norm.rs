@@ -2,6 +2,7 @@
 //! computes for `axis=-1`), with its own backward pass.
 
 use crate::autodiff::tape;
+use crate::autodiff::Op;
 use crate::cpu::layer_norm::{self as kern, NormFloat, Stats};
 use crate::ops::{needs_grad, record};
 use crate::shape::fmt_shape;
@@ -135,16 +136,21 @@ fn run<T: NormFloat>(
             .into_iter()
             .map(|o| {
                 o.map(|t| {
-                    record(&deps, t, |_| {
-                        Err(Error::arg(
-                            OP,
-                            "the fused layer-normalization kernel has no second derivative; \
+                    record(
+                        || Op::new("no_second_derivative").attr("of", OP),
+                        &deps,
+                        t,
+                        |_| {
+                            Err(Error::arg(
+                                OP,
+                                "the fused layer-normalization kernel has no second derivative; \
                              compose it from mean and variance to differentiate twice",
-                        ))
-                    })
+                            ))
+                        },
+                    )
                 })
             })
             .collect())
     };
-    Ok(record(&inputs, out, backward))
+    Ok(record(|| Op::new(OP), &inputs, out, backward))
 }

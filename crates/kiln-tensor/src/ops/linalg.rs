@@ -7,6 +7,7 @@
 //! permutations (views), merges of adjacent dimensions (views whenever the strides allow)
 //! and one batched matmul per pair of operands.
 
+use crate::autodiff::Op;
 use std::collections::HashMap;
 
 use crate::cpu::gemm::{matmul_kernel, MatmulPlan};
@@ -170,13 +171,22 @@ impl Tensor {
         // An operand no tape watches (input data, say) never needs its gradient: skip
         // that product in the backward pass.
         let need = [needs_grad(&[self]), needs_grad(&[other])];
-        Ok(record(&[self, other], out, move |g| {
-            let (ga, gb) = matmul_grads(&a, &b, g, transpose_a, transpose_b, need)?;
-            Ok(vec![
-                ga.map(|t| unbroadcast(&t, a.shape())).transpose()?,
-                gb.map(|t| unbroadcast(&t, b.shape())).transpose()?,
-            ])
-        }))
+        Ok(record(
+            || {
+                Op::new("matmul")
+                    .attr("transpose_a", transpose_a)
+                    .attr("transpose_b", transpose_b)
+            },
+            &[self, other],
+            out,
+            move |g| {
+                let (ga, gb) = matmul_grads(&a, &b, g, transpose_a, transpose_b, need)?;
+                Ok(vec![
+                    ga.map(|t| unbroadcast(&t, a.shape())).transpose()?,
+                    gb.map(|t| unbroadcast(&t, b.shape())).transpose()?,
+                ])
+            },
+        ))
     }
 
     /// `tf.tensordot(a, b, axes=n)`: contracts the last `n` axes of `self` with the first
@@ -611,7 +621,12 @@ fn view_reshape(t: &Tensor, shape: &[usize]) -> Result<Tensor> {
         Some(strides) => {
             let out = t.view(shape.to_vec(), strides, t.offset());
             let old: Vec<isize> = t.shape().iter().map(|&d| d as isize).collect();
-            Ok(record(&[t], out, move |g| Ok(vec![Some(g.reshape(&old)?)])))
+            Ok(record(
+                || Op::new("reshape").attr("shape", shape),
+                &[t],
+                out,
+                move |g| Ok(vec![Some(g.reshape(&old)?)]),
+            ))
         }
         None => t.reshape(&ishape),
     }
@@ -628,14 +643,19 @@ fn diagonal_view(t: &Tensor, p: usize, q: usize) -> Result<Tensor> {
     strides.remove(q);
     let out = t.view(shape, strides, t.offset());
     let orig = t.shape().to_vec();
-    Ok(record(&[t], out, move |g| {
-        let full = g.expand_dims(q as isize)?.broadcast_to(&orig)?;
-        let mut mshape = vec![1isize; orig.len()];
-        mshape[p] = n as isize;
-        mshape[q] = n as isize;
-        let mask = Tensor::eye(n, None, g.dtype()).reshape(&mshape)?;
-        Ok(vec![Some(full.mul(&mask)?)])
-    }))
+    Ok(record(
+        || Op::new("diagonal").attr("axes", vec![p, q]),
+        &[t],
+        out,
+        move |g| {
+            let full = g.expand_dims(q as isize)?.broadcast_to(&orig)?;
+            let mut mshape = vec![1isize; orig.len()];
+            mshape[p] = n as isize;
+            mshape[q] = n as isize;
+            let mask = Tensor::eye(n, None, g.dtype()).reshape(&mshape)?;
+            Ok(vec![Some(full.mul(&mask)?)])
+        },
+    ))
 }
 
 // ----- einsum ---------------------------------------------------------------------------------

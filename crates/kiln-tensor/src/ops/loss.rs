@@ -10,6 +10,7 @@
 //! `Tensor::softmax_cross_entropy_with_logits(&labels, &logits, -1)` reads in TF's
 //! argument order (`labels`, then `logits`).
 
+use crate::autodiff::Op;
 use num_traits::Float;
 
 use crate::cpu::gemm::add_rows;
@@ -302,29 +303,42 @@ impl FloatKernel for SigmoidMap {
 fn softmax_last(x: &Tensor) -> Result<Tensor> {
     let y = run_float("softmax", &SoftmaxRows { log: false }, &[x])?.remove(0);
     let yc = y.clone();
-    Ok(record(&[x], y, move |g| {
-        let s = g.mul(&yc)?.sum(&[-1], true)?;
-        Ok(vec![Some(yc.mul(&g.sub(&s)?)?)])
-    }))
+    Ok(record(
+        || Op::new("softmax").attr("axis", -1i64),
+        &[x],
+        y,
+        move |g| {
+            let s = g.mul(&yc)?.sum(&[-1], true)?;
+            Ok(vec![Some(yc.mul(&g.sub(&s)?)?)])
+        },
+    ))
 }
 
 /// log_softmax over the last axis, recorded.
 fn log_softmax_last(x: &Tensor) -> Result<Tensor> {
     let y = run_float("log_softmax", &SoftmaxRows { log: true }, &[x])?.remove(0);
     let xc = x.clone();
-    Ok(record(&[x], y, move |g| {
-        let s = g.sum(&[-1], true)?;
-        Ok(vec![Some(g.sub(&softmax_last(&xc)?.mul(&s)?)?)])
-    }))
+    Ok(record(
+        || Op::new("log_softmax").attr("axis", -1i64),
+        &[x],
+        y,
+        move |g| {
+            let s = g.sum(&[-1], true)?;
+            Ok(vec![Some(g.sub(&softmax_last(&xc)?.mul(&s)?)?)])
+        },
+    ))
 }
 
 /// Logistic sigmoid, recorded.
 fn sigmoid_recorded(x: &Tensor) -> Result<Tensor> {
     let y = run_float("sigmoid", &SigmoidMap, &[x])?.remove(0);
     let yc = y.clone();
-    Ok(record(&[x], y, move |g| {
-        Ok(vec![Some(g.mul(&yc)?.mul(&yc.ones_like().sub(&yc)?)?)])
-    }))
+    Ok(record(
+        || Op::new("sigmoid"),
+        &[x],
+        y,
+        move |g| Ok(vec![Some(g.mul(&yc)?.mul(&yc.ones_like().sub(&yc)?)?)]),
+    ))
 }
 
 fn channels_last_format(op: &'static str, data_format: &str) -> Result<bool> {
@@ -381,33 +395,38 @@ impl Tensor {
         let out_shape = moved_shape[..rank - 1].to_vec();
         let out = run_float(op, &SoftmaxCeFwd { c, out_shape }, &[&lm, &xm])?.remove(0);
         let (labels_c, logits_c) = (labels.clone(), logits.clone());
-        Ok(record(&[labels, logits], out, move |g| {
-            let inv = last_to_axis(rank, ax);
-            let (dl, dx) = if needs_grad(&[g, &labels_c, &logits_c]) {
-                let x = logits_c.transpose(Some(&axis_perm(rank, ax)))?;
-                let l = labels_c.transpose(Some(&axis_perm(rank, ax)))?;
-                let ge = g.expand_dims(-1)?;
-                let dx = softmax_last(&x)?.sub(&l)?.mul(&ge)?;
-                let dl = log_softmax_last(&x)?.neg()?.mul(&ge)?;
-                (dl, dx)
-            } else {
-                let (lm, xm) = (axis_last(&labels_c, ax), axis_last(&logits_c, ax));
-                let mut r = run_float(
-                    op,
-                    &SoftmaxCeBwd {
-                        c,
-                        moved_shape: moved_shape.clone(),
-                    },
-                    &[&lm, &xm, g],
-                )?;
-                let dx = r.remove(1);
-                (r.remove(0), dx)
-            };
-            Ok(vec![
-                Some(dl.transpose(Some(&inv))?),
-                Some(dx.transpose(Some(&inv))?),
-            ])
-        }))
+        Ok(record(
+            || Op::new("softmax_cross_entropy_with_logits"),
+            &[labels, logits],
+            out,
+            move |g| {
+                let inv = last_to_axis(rank, ax);
+                let (dl, dx) = if needs_grad(&[g, &labels_c, &logits_c]) {
+                    let x = logits_c.transpose(Some(&axis_perm(rank, ax)))?;
+                    let l = labels_c.transpose(Some(&axis_perm(rank, ax)))?;
+                    let ge = g.expand_dims(-1)?;
+                    let dx = softmax_last(&x)?.sub(&l)?.mul(&ge)?;
+                    let dl = log_softmax_last(&x)?.neg()?.mul(&ge)?;
+                    (dl, dx)
+                } else {
+                    let (lm, xm) = (axis_last(&labels_c, ax), axis_last(&logits_c, ax));
+                    let mut r = run_float(
+                        op,
+                        &SoftmaxCeBwd {
+                            c,
+                            moved_shape: moved_shape.clone(),
+                        },
+                        &[&lm, &xm, g],
+                    )?;
+                    let dx = r.remove(1);
+                    (r.remove(0), dx)
+                };
+                Ok(vec![
+                    Some(dl.transpose(Some(&inv))?),
+                    Some(dx.transpose(Some(&inv))?),
+                ])
+            },
+        ))
     }
 
     /// `tf.nn.sparse_softmax_cross_entropy_with_logits(labels=self, logits)`: labels are
@@ -473,27 +492,32 @@ impl Tensor {
         )?
         .remove(0);
         let logits_c = logits.clone();
-        Ok(record(&[labels, logits], out, move |g| {
-            let dx = if needs_grad(&[g, &logits_c]) {
-                let mut onehot = vec![0.0f64; idx.len() * c];
-                for (r, &y) in idx.iter().enumerate() {
-                    onehot[r * c + y] = 1.0;
-                }
-                let onehot = Tensor::from_vec_unchecked(onehot, logits_c.shape().to_vec())
-                    .cast_unrecorded(logits_c.dtype());
-                softmax_last(&logits_c)?
-                    .sub(&onehot)?
-                    .mul(&g.expand_dims(-1)?)?
-            } else {
-                let k = SparseCeBwd {
-                    labels: idx.clone(),
-                    c,
-                    shape: logits_c.shape().to_vec(),
+        Ok(record(
+            || Op::new("sparse_softmax_cross_entropy_with_logits"),
+            &[labels, logits],
+            out,
+            move |g| {
+                let dx = if needs_grad(&[g, &logits_c]) {
+                    let mut onehot = vec![0.0f64; idx.len() * c];
+                    for (r, &y) in idx.iter().enumerate() {
+                        onehot[r * c + y] = 1.0;
+                    }
+                    let onehot = Tensor::from_vec_unchecked(onehot, logits_c.shape().to_vec())
+                        .cast_unrecorded(logits_c.dtype());
+                    softmax_last(&logits_c)?
+                        .sub(&onehot)?
+                        .mul(&g.expand_dims(-1)?)?
+                } else {
+                    let k = SparseCeBwd {
+                        labels: idx.clone(),
+                        c,
+                        shape: logits_c.shape().to_vec(),
+                    };
+                    run_float(op, &k, &[&logits_c, g])?.remove(0)
                 };
-                run_float(op, &k, &[&logits_c, g])?.remove(0)
-            };
-            Ok(vec![None, Some(dx)])
-        }))
+                Ok(vec![None, Some(dx)])
+            },
+        ))
     }
 
     /// `tf.nn.sigmoid_cross_entropy_with_logits(labels=self, logits)`, elementwise and
@@ -524,17 +548,22 @@ impl Tensor {
         }
         let out = run_float(op, &SigmoidCeFwd, &[labels, logits])?.remove(0);
         let (z, x) = (labels.clone(), logits.clone());
-        Ok(record(&[labels, logits], out, move |g| {
-            if needs_grad(&[g, &z, &x]) {
-                let dx = sigmoid_recorded(&x)?.sub(&z)?.mul(g)?;
-                let dz = x.neg()?.mul(g)?;
-                Ok(vec![Some(dz), Some(dx)])
-            } else {
-                let mut r = run_float(op, &SigmoidCeBwd, &[&z, &x, g])?;
-                let dx = r.remove(1);
-                Ok(vec![Some(r.remove(0)), Some(dx)])
-            }
-        }))
+        Ok(record(
+            || Op::new("sigmoid_cross_entropy_with_logits"),
+            &[labels, logits],
+            out,
+            move |g| {
+                if needs_grad(&[g, &z, &x]) {
+                    let dx = sigmoid_recorded(&x)?.sub(&z)?.mul(g)?;
+                    let dz = x.neg()?.mul(g)?;
+                    Ok(vec![Some(dz), Some(dx)])
+                } else {
+                    let mut r = run_float(op, &SigmoidCeBwd, &[&z, &x, g])?;
+                    let dx = r.remove(1);
+                    Ok(vec![Some(r.remove(0)), Some(dx)])
+                }
+            },
+        ))
     }
 
     /// `tf.nn.bias_add(value=self, bias)` for channels-last data: adds the 1-D `bias` along
@@ -598,22 +627,27 @@ impl Tensor {
             Tensor::from_vec_unchecked(add_rows::<T>(x, b), self.shape().to_vec())
         })?;
         let c = bias.shape()[0];
-        Ok(record(&[self, bias], out, move |g| {
-            let db = if !needs_grad(&[g])
-                && g.is_contiguous()
-                && matches!(g.dtype(), DType::F32 | DType::F64)
-            {
-                column_sum(g, c)
-            } else {
-                let axes: Vec<isize> = (0..g.rank() as isize - 1).collect();
-                if axes.is_empty() {
-                    g.clone()
+        Ok(record(
+            || Op::new("bias_add").attr("data_format", data_format),
+            &[self, bias],
+            out,
+            move |g| {
+                let db = if !needs_grad(&[g])
+                    && g.is_contiguous()
+                    && matches!(g.dtype(), DType::F32 | DType::F64)
+                {
+                    column_sum(g, c)
                 } else {
-                    g.sum(&axes, false)?
-                }
-            };
-            Ok(vec![Some(g.clone()), Some(db)])
-        }))
+                    let axes: Vec<isize> = (0..g.rank() as isize - 1).collect();
+                    if axes.is_empty() {
+                        g.clone()
+                    } else {
+                        g.sum(&axes, false)?
+                    }
+                };
+                Ok(vec![Some(g.clone()), Some(db)])
+            },
+        ))
     }
 }
 

@@ -1,6 +1,7 @@
 //! Shape manipulation that moves data: concat, stack, split, slice, strided_slice, pad,
 //! tile, repeat, reverse, roll.
 
+use crate::autodiff::Op;
 use std::sync::Arc;
 
 use crate::ops::gather_map::{separable_map, take_flat};
@@ -112,15 +113,20 @@ impl Tensor {
             Tensor::from_vec_unchecked(v, shape.clone())
         });
         let sizes: Vec<usize> = tensors.iter().map(|t| t.shape()[ax]).collect();
-        Ok(record(tensors, out, move |g| {
-            Ok(g.split_sizes(
-                &sizes.iter().map(|&s| s as isize).collect::<Vec<_>>(),
-                ax as isize,
-            )?
-            .into_iter()
-            .map(Some)
-            .collect())
-        }))
+        Ok(record(
+            || Op::new("concat").attr("axis", axis),
+            tensors,
+            out,
+            move |g| {
+                Ok(g.split_sizes(
+                    &sizes.iter().map(|&s| s as isize).collect::<Vec<_>>(),
+                    ax as isize,
+                )?
+                .into_iter()
+                .map(Some)
+                .collect())
+            },
+        ))
     }
 
     /// Stacks equal-shaped tensors along a new `axis` (`tf.stack`).

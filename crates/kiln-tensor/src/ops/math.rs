@@ -4,6 +4,7 @@
 //! exp-family functions use the vectorised kernels of `cpu::simd_math`. Backward functions
 //! are built from ops, so nested tapes give higher derivatives.
 
+use crate::autodiff::Op;
 use crate::cpu::map::{binary_map, unary_map};
 use crate::cpu::num::Num;
 use crate::cpu::simd_math::{map_f32, F32Op};
@@ -73,9 +74,12 @@ where
         }
     };
     let xc = x.clone();
-    Ok(record(&[g], out, move |gg| {
-        Ok(vec![Some(grad_select(gg, &xc, pred, on, off)?)])
-    }))
+    Ok(record(
+        || Op::new("select_by_input").attr("on", on).attr("off", off),
+        &[g],
+        out,
+        move |gg| Ok(vec![Some(grad_select(gg, &xc, pred, on, off)?)]),
+    ))
 }
 
 /// [`grad_select`] for the predicate `x > 0` (relu and its relatives), with an f32 loop
@@ -101,9 +105,12 @@ pub(crate) fn grad_select_positive(g: &Tensor, x: &Tensor, on: f64, off: f64) ->
         }
     };
     let xc = x.clone();
-    Ok(record(&[g], out, move |gg| {
-        Ok(vec![Some(grad_select_positive(gg, &xc, on, off)?)])
-    }))
+    Ok(record(
+        || Op::new("select_by_sign").attr("on", on).attr("off", off),
+        &[g],
+        out,
+        move |gg| Ok(vec![Some(grad_select_positive(gg, &xc, on, off)?)]),
+    ))
 }
 
 impl Tensor {
@@ -116,9 +123,12 @@ impl Tensor {
     pub fn abs(&self) -> Result<Tensor> {
         let out = with_num_dtype!("abs", self.dtype(), T => unary_map::<T, T>(self, |v| v.abs()))?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(g.mul(&x.sign()?)?)])
-        }))
+        Ok(record(
+            || Op::new("abs"),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(g.mul(&x.sign()?)?)]),
+        ))
     }
 
     /// -1, 0 or 1 by sign (NaN stays NaN). Its gradient is zero, as in TF.
@@ -130,7 +140,12 @@ impl Tensor {
     pub fn sign(&self) -> Result<Tensor> {
         let out =
             with_num_dtype!("sign", self.dtype(), T => unary_map::<T, T>(self, |v| v.sign()))?;
-        Ok(record(&[self], out, |g| Ok(vec![Some(g.zeros_like())])))
+        Ok(record(
+            || Op::new("sign"),
+            &[self],
+            out,
+            |g| Ok(vec![Some(g.zeros_like())]),
+        ))
     }
 
     /// Natural logarithm.
@@ -142,7 +157,12 @@ impl Tensor {
     pub fn log(&self) -> Result<Tensor> {
         let out = float_unary!("log", self, NO_FAST, |v| v.ln())?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(g.div(&x)?)])))
+        Ok(record(
+            || Op::new("log"),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(g.div(&x)?)]),
+        ))
     }
 
     /// `log(1 + x)`, accurate near 0.
@@ -154,9 +174,12 @@ impl Tensor {
     pub fn log1p(&self) -> Result<Tensor> {
         let out = float_unary!("log1p", self, NO_FAST, |v| v.ln_1p())?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(g.div(&x.add_scalar(1.0)?)?)])
-        }))
+        Ok(record(
+            || Op::new("log1p"),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(g.div(&x.add_scalar(1.0)?)?)]),
+        ))
     }
 
     /// `e^x - 1`, accurate near 0.
@@ -169,9 +192,12 @@ impl Tensor {
         let out = float_unary!("expm1", self, Some(crate::cpu::simd_math::Expm1), |v| v
             .exp_m1())?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(g.mul(&x.exp()?)?)])
-        }))
+        Ok(record(
+            || Op::new("expm1"),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(g.mul(&x.exp()?)?)]),
+        ))
     }
 
     /// Square root.
@@ -183,9 +209,12 @@ impl Tensor {
     pub fn sqrt(&self) -> Result<Tensor> {
         let out = float_unary!("sqrt", self, NO_FAST, |v| v.sqrt())?;
         let y = out.clone();
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(g.div(&y)?.mul_scalar(0.5)?)])
-        }))
+        Ok(record(
+            || Op::new("sqrt"),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(g.div(&y)?.mul_scalar(0.5)?)]),
+        ))
     }
 
     /// `1 / sqrt(x)`.
@@ -198,9 +227,12 @@ impl Tensor {
         let out = float_unary!("rsqrt", self, NO_FAST, |v| 1.0 / v.sqrt())?;
         let x = self.clone();
         let y = out.clone();
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(g.mul(&y)?.div(&x)?.mul_scalar(-0.5)?)])
-        }))
+        Ok(record(
+            || Op::new("rsqrt"),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(g.mul(&y)?.div(&x)?.mul_scalar(-0.5)?)]),
+        ))
     }
 
     /// `1 / x`.
@@ -212,9 +244,12 @@ impl Tensor {
     pub fn reciprocal(&self) -> Result<Tensor> {
         let out = float_unary!("reciprocal", self, NO_FAST, |v| 1.0 / v)?;
         let y = out.clone();
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(g.mul(&y.square()?)?.neg()?)])
-        }))
+        Ok(record(
+            || Op::new("reciprocal"),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(g.mul(&y.square()?)?.neg()?)]),
+        ))
     }
 
     /// Sine.
@@ -226,9 +261,12 @@ impl Tensor {
     pub fn sin(&self) -> Result<Tensor> {
         let out = float_unary!("sin", self, NO_FAST, |v| v.sin())?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(g.mul(&x.cos()?)?)])
-        }))
+        Ok(record(
+            || Op::new("sin"),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(g.mul(&x.cos()?)?)]),
+        ))
     }
 
     /// Cosine.
@@ -240,9 +278,12 @@ impl Tensor {
     pub fn cos(&self) -> Result<Tensor> {
         let out = float_unary!("cos", self, NO_FAST, |v| v.cos())?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(g.mul(&x.sin()?)?.neg()?)])
-        }))
+        Ok(record(
+            || Op::new("cos"),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(g.mul(&x.sin()?)?.neg()?)]),
+        ))
     }
 
     /// Hyperbolic tangent.
@@ -255,10 +296,15 @@ impl Tensor {
         let out = float_unary!("tanh", self, Some(crate::cpu::simd_math::Tanh), |v| v
             .tanh())?;
         let y = out.clone();
-        Ok(record(&[self], out, move |g| {
-            // d tanh = 1 - y^2
-            Ok(vec![Some(g.mul(&y.square()?.neg()?.add_scalar(1.0)?)?)])
-        }))
+        Ok(record(
+            || Op::new("tanh"),
+            &[self],
+            out,
+            move |g| {
+                // d tanh = 1 - y^2
+                Ok(vec![Some(g.mul(&y.square()?.neg()?.add_scalar(1.0)?)?)])
+            },
+        ))
     }
 
     /// The error function (`tf.math.erf`).
@@ -272,15 +318,20 @@ impl Tensor {
         let x = self.clone();
         let out = float_kernel!("erf", x, T => unary_map::<T, T>(&x, |v: T| erf(v as f64) as T))?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| {
-            // d erf = 2/sqrt(pi) * exp(-x^2)
-            let d = x
-                .square()?
-                .neg()?
-                .exp()?
-                .mul_scalar(std::f64::consts::FRAC_2_SQRT_PI)?;
-            Ok(vec![Some(g.mul(&d)?)])
-        }))
+        Ok(record(
+            || Op::new("erf"),
+            &[self],
+            out,
+            move |g| {
+                // d erf = 2/sqrt(pi) * exp(-x^2)
+                let d = x
+                    .square()?
+                    .neg()?
+                    .exp()?
+                    .mul_scalar(std::f64::consts::FRAC_2_SQRT_PI)?;
+                Ok(vec![Some(g.mul(&d)?)])
+            },
+        ))
     }
 
     /// Rounds half to even (`tf.round`). No gradient (TF defines none).
@@ -350,10 +401,15 @@ impl Tensor {
         }
         let x = self.clone();
         // The predicate must be a plain fn: encode the bounds through a thread-safe copy.
-        Ok(record(&[self], out, move |g| {
-            let inside = x.sub_scalar(min)?.mul(&x.sub_scalar(max)?)?; // <= 0 inside [min, max]
-            Ok(vec![Some(grad_select(g, &inside, |v| v <= 0.0, 1.0, 0.0)?)])
-        }))
+        Ok(record(
+            || Op::new("clip").attr("min", min).attr("max", max),
+            &[self],
+            out,
+            move |g| {
+                let inside = x.sub_scalar(min)?.mul(&x.sub_scalar(max)?)?; // <= 0 inside [min, max]
+                Ok(vec![Some(grad_select(g, &inside, |v| v <= 0.0, 1.0, 0.0)?)])
+            },
+        ))
     }
 
     /// `self + c` with `c` converted to self's dtype.

@@ -30,18 +30,25 @@ pub mod unary;
 use std::rc::Rc;
 
 use crate::autodiff::tape::{self, BackwardFn};
+pub(crate) use crate::autodiff::Op;
 use crate::shape::fmt_shape;
 use crate::{Error, Result, Tensor};
 
-/// Records `out = op(inputs)` when a tape watches an input. `backward` maps the output
-/// gradient to one optional gradient per input and is only boxed when recording.
+/// Records `out = op(inputs)` when a tape watches an input. `op` names the op and its
+/// attributes; `backward` maps the output gradient to one optional gradient per input.
+/// Both are only built when something records.
 #[inline]
-pub(crate) fn record<F>(inputs: &[&Tensor], out: Tensor, backward: F) -> Tensor
+pub(crate) fn record<F>(
+    op: impl FnOnce() -> Op,
+    inputs: &[&Tensor],
+    out: Tensor,
+    backward: F,
+) -> Tensor
 where
     F: Fn(&Tensor) -> Result<Vec<Option<Tensor>>> + 'static,
 {
     if tape::is_recording() {
-        tape::record(inputs, &out, || Rc::new(backward) as BackwardFn);
+        tape::record(op, inputs, &out, || Rc::new(backward) as BackwardFn);
     }
     out
 }
@@ -53,11 +60,16 @@ where
     F: Fn(&Tensor) -> Result<Vec<Option<Tensor>>> + 'static,
 {
     if tape::is_recording() {
+        let op = || {
+            Op::new("slice")
+                .attr("begin", begin.clone())
+                .attr("size", out.shape())
+        };
         let sg = tape::SliceGrad {
             in_shape: input.shape().to_vec(),
-            begin,
+            begin: begin.clone(),
         };
-        tape::record_slice(input, &out, sg, || Rc::new(backward) as BackwardFn);
+        tape::record_slice(op, input, &out, sg, || Rc::new(backward) as BackwardFn);
     }
     out
 }

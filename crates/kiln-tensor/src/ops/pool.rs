@@ -62,9 +62,12 @@ fn in_shape(g: &Geom) -> Vec<usize> {
 fn max_pool_op(x: &Tensor, g: Geom) -> Result<Tensor> {
     let out = compute("max_pool2d", &[x], out_shape(&g), MaxPool(g))?;
     let (xc, yc) = (x.clone(), out.clone());
-    Ok(record(&[x], out, move |dy| {
-        Ok(vec![Some(max_pool_grad_op(dy, &xc, &yc, g)?)])
-    }))
+    Ok(record(
+        || g.op("max_pool2d"),
+        &[x],
+        out,
+        move |dy| Ok(vec![Some(max_pool_grad_op(dy, &xc, &yc, g)?)]),
+    ))
 }
 
 struct MaxPoolGrad(Geom);
@@ -79,10 +82,15 @@ impl Kern for MaxPoolGrad {
 fn max_pool_grad_op(dy: &Tensor, x: &Tensor, y: &Tensor, g: Geom) -> Result<Tensor> {
     let out = compute("max_pool2d_grad", &[dy, x, y], in_shape(&g), MaxPoolGrad(g))?;
     let xc = x.clone();
-    Ok(record(&[dy], out, move |gr| {
-        let idx = argmax(&xc, &g);
-        Ok(vec![Some(gather_op(gr, idx, g)?)])
-    }))
+    Ok(record(
+        || g.op("max_pool2d_grad"),
+        &[dy],
+        out,
+        move |gr| {
+            let idx = argmax(&xc, &g);
+            Ok(vec![Some(gather_op(gr, idx, g)?)])
+        },
+    ))
 }
 
 /// Routes each window's gradient to its recorded argmax (the max-pool input gradient).
@@ -93,9 +101,12 @@ fn scatter_op(dy: &Tensor, idx: Arc<Vec<usize>>, g: Geom) -> Result<Tensor> {
         in_shape(&g),
         Scatter(g, idx.clone()),
     )?;
-    Ok(record(&[dy], out, move |gr| {
-        Ok(vec![Some(gather_op(gr, idx.clone(), g)?)])
-    }))
+    Ok(record(
+        || g.op("pool_scatter"),
+        &[dy],
+        out,
+        move |gr| Ok(vec![Some(gather_op(gr, idx.clone(), g)?)]),
+    ))
 }
 
 /// Reads each window's argmax element (the adjoint of [`scatter_op`]).
@@ -106,23 +117,32 @@ fn gather_op(src: &Tensor, idx: Arc<Vec<usize>>, g: Geom) -> Result<Tensor> {
         out_shape(&g),
         Gather(idx.clone()),
     )?;
-    Ok(record(&[src], out, move |gr| {
-        Ok(vec![Some(scatter_op(gr, idx.clone(), g)?)])
-    }))
+    Ok(record(
+        || g.op("pool_gather"),
+        &[src],
+        out,
+        move |gr| Ok(vec![Some(scatter_op(gr, idx.clone(), g)?)]),
+    ))
 }
 
 fn avg_pool_op(x: &Tensor, g: Geom) -> Result<Tensor> {
     let out = compute("avg_pool2d", &[x], out_shape(&g), AvgPool(g))?;
-    Ok(record(&[x], out, move |dy| {
-        Ok(vec![Some(avg_pool_grad_op(dy, g)?)])
-    }))
+    Ok(record(
+        || g.op("avg_pool2d"),
+        &[x],
+        out,
+        move |dy| Ok(vec![Some(avg_pool_grad_op(dy, g)?)]),
+    ))
 }
 
 fn avg_pool_grad_op(dy: &Tensor, g: Geom) -> Result<Tensor> {
     let out = compute("avg_pool2d_grad", &[dy], in_shape(&g), AvgPoolGrad(g))?;
-    Ok(record(&[dy], out, move |gr| {
-        Ok(vec![Some(avg_pool_op(gr, g)?)])
-    }))
+    Ok(record(
+        || g.op("avg_pool2d_grad"),
+        &[dy],
+        out,
+        move |gr| Ok(vec![Some(avg_pool_op(gr, g)?)]),
+    ))
 }
 
 fn pool2d_geom(

@@ -1,5 +1,6 @@
 //! Reductions over axes with `keepdims`: sum, mean, max, min, prod, ...
 
+use crate::autodiff::Op;
 use crate::cpu::map::binary_map;
 use crate::cpu::num::Num;
 use crate::cpu::reduce::{arg_best, cumulative, reduce_axes, reduce_rows, sum_f32, sum_f32_par};
@@ -83,9 +84,12 @@ impl Tensor {
         let ax = reduction_axes("sum", self, axes)?;
         let out = sum_kernel(self, &ax, keepdims)?;
         let shape = self.shape().to_vec();
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(expand_reduced_grad(g, &shape, &ax)?)])
-        }))
+        Ok(record(
+            || Op::new("sum").attr("axes", axes).attr("keepdims", keepdims),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(expand_reduced_grad(g, &shape, &ax)?)]),
+        ))
     }
 
     /// Sum of every element, as a scalar.
@@ -173,11 +177,16 @@ fn extreme_grad(
 fn sqrt_recorded(x: &Tensor) -> Result<Tensor> {
     let out = float_kernel!("sqrt", x, T => crate::cpu::map::unary_map::<T, T>(&x, |v| v.sqrt()))?;
     let y = out.clone();
-    Ok(record(&[x], out, move |g| {
-        Ok(vec![Some(
-            g.div(&y.mul(&Tensor::scalar_of(2.0, y.dtype()))?)?,
-        )])
-    }))
+    Ok(record(
+        || Op::new("sqrt"),
+        &[x],
+        out,
+        move |g| {
+            Ok(vec![Some(
+                g.div(&y.mul(&Tensor::scalar_of(2.0, y.dtype()))?)?,
+            )])
+        },
+    ))
 }
 
 /// For each element, the product of the other elements of its reduction row (exact with
@@ -228,9 +237,12 @@ impl Tensor {
         let ax = reduction_axes("max", self, axes)?;
         let out = extreme_kernel("max", self, &ax, keepdims, true)?;
         let (x, y) = (self.clone(), out.clone());
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(extreme_grad(&x, &y, g, &ax, keepdims)?)])
-        }))
+        Ok(record(
+            || Op::new("max").attr("axes", axes).attr("keepdims", keepdims),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(extreme_grad(&x, &y, g, &ax, keepdims)?)]),
+        ))
     }
 
     /// Minimum over `axes` (every axis when empty), as `tf.reduce_min`; ties share the
@@ -245,9 +257,12 @@ impl Tensor {
         let ax = reduction_axes("min", self, axes)?;
         let out = extreme_kernel("min", self, &ax, keepdims, false)?;
         let (x, y) = (self.clone(), out.clone());
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(extreme_grad(&x, &y, g, &ax, keepdims)?)])
-        }))
+        Ok(record(
+            || Op::new("min").attr("axes", axes).attr("keepdims", keepdims),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(extreme_grad(&x, &y, g, &ax, keepdims)?)]),
+        ))
     }
 
     /// Product over `axes` (every axis when empty), as `tf.reduce_prod`. The gradient is
@@ -267,12 +282,21 @@ impl Tensor {
             Tensor::from_vec_unchecked(v, out_shape)
         })?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| {
-            let others = prod_others(&x, &ax)?;
-            Ok(vec![Some(
-                expand_reduced_grad(g, x.shape(), &ax)?.mul(&others)?,
-            )])
-        }))
+        Ok(record(
+            || {
+                Op::new("prod")
+                    .attr("axes", axes)
+                    .attr("keepdims", keepdims)
+            },
+            &[self],
+            out,
+            move |g| {
+                let others = prod_others(&x, &ax)?;
+                Ok(vec![Some(
+                    expand_reduced_grad(g, x.shape(), &ax)?.mul(&others)?,
+                )])
+            },
+        ))
     }
 
     /// Population variance over `axes` (`tf.math.reduce_variance`); float tensors only.
@@ -341,12 +365,21 @@ impl Tensor {
             Tensor::from_vec_unchecked(v, out_shape)
         })?;
         let (x, y) = (self.clone(), out.clone());
-        Ok(record(&[self], out, move |g| {
-            let shape = x.shape();
-            let yb = expand_reduced_grad(&y, shape, &ax)?;
-            let gb = expand_reduced_grad(g, shape, &ax)?;
-            Ok(vec![Some(gb.mul(&x.sub(&yb)?.exp()?)?)])
-        }))
+        Ok(record(
+            || {
+                Op::new("logsumexp")
+                    .attr("axes", axes)
+                    .attr("keepdims", keepdims)
+            },
+            &[self],
+            out,
+            move |g| {
+                let shape = x.shape();
+                let yb = expand_reduced_grad(&y, shape, &ax)?;
+                let gb = expand_reduced_grad(g, shape, &ax)?;
+                Ok(vec![Some(gb.mul(&x.sub(&yb)?.exp()?)?)])
+            },
+        ))
     }
 
     fn arg_extreme(&self, op: &'static str, axis: isize, is_max: bool) -> Result<Tensor> {
@@ -481,9 +514,17 @@ impl Tensor {
     /// ```
     pub fn cumsum(&self, axis: isize, exclusive: bool, reverse: bool) -> Result<Tensor> {
         let out = self.cumulative_op("cumsum", axis, exclusive, reverse, true)?;
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(g.cumsum(axis, exclusive, !reverse)?)])
-        }))
+        Ok(record(
+            || {
+                Op::new("cumsum")
+                    .attr("axis", axis)
+                    .attr("exclusive", exclusive)
+                    .attr("reverse", reverse)
+            },
+            &[self],
+            out,
+            move |g| Ok(vec![Some(g.cumsum(axis, exclusive, !reverse)?)]),
+        ))
     }
 
     /// Cumulative product along `axis` (`tf.math.cumprod`). Its gradient divides by the
@@ -497,11 +538,21 @@ impl Tensor {
     pub fn cumprod(&self, axis: isize, exclusive: bool, reverse: bool) -> Result<Tensor> {
         let out = self.cumulative_op("cumprod", axis, exclusive, reverse, false)?;
         let (x, y) = (self.clone(), out.clone());
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(
-                y.mul(g)?.cumsum(axis, exclusive, !reverse)?.div(&x)?,
-            )])
-        }))
+        Ok(record(
+            || {
+                Op::new("cumprod")
+                    .attr("axis", axis)
+                    .attr("exclusive", exclusive)
+                    .attr("reverse", reverse)
+            },
+            &[self],
+            out,
+            move |g| {
+                Ok(vec![Some(
+                    y.mul(g)?.cumsum(axis, exclusive, !reverse)?.div(&x)?,
+                )])
+            },
+        ))
     }
 }
 

@@ -3,6 +3,7 @@
 //! backward passes are each other's adjoints (both linear), so each records the other as
 //! its gradient and nested tapes give higher derivatives.
 
+use crate::autodiff::Op;
 use std::sync::Arc;
 
 use crate::cpu::conv::ConvFloat;
@@ -122,17 +123,23 @@ impl Kern for Backward {
 fn forward_op(x: &Tensor, p: Arc<Plan>) -> Result<Tensor> {
     let shape = vec![p.n, p.oh(), p.ow(), p.c];
     let out = compute("resize_bilinear", &[x], shape, Forward(p.clone()))?;
-    Ok(record(&[x], out, move |dy| {
-        Ok(vec![Some(backward_op(dy, p.clone())?)])
-    }))
+    Ok(record(
+        || Op::new("resize_bilinear"),
+        &[x],
+        out,
+        move |dy| Ok(vec![Some(backward_op(dy, p.clone())?)]),
+    ))
 }
 
 fn backward_op(dy: &Tensor, p: Arc<Plan>) -> Result<Tensor> {
     let shape = vec![p.n, p.h, p.w, p.c];
     let out = compute("resize_bilinear_grad", &[dy], shape, Backward(p.clone()))?;
-    Ok(record(&[dy], out, move |g| {
-        Ok(vec![Some(forward_op(g, p.clone())?)])
-    }))
+    Ok(record(
+        || Op::new("resize_bilinear_grad"),
+        &[dy],
+        out,
+        move |g| Ok(vec![Some(forward_op(g, p.clone())?)]),
+    ))
 }
 
 impl Tensor {

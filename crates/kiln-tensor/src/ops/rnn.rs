@@ -7,6 +7,7 @@
 //! then one GEMM each for the kernel, recurrent-kernel and input gradients. The kernels
 //! live in `crate::cpu::rnn`.
 
+use crate::autodiff::Op;
 use std::rc::Rc;
 
 use crate::autodiff::tape;
@@ -477,17 +478,22 @@ fn run<T: RnnFloat + Element>(a: Args) -> Result<Tensor> {
             .into_iter()
             .map(|o| {
                 o.map(|t| {
-                    record(&deps, t, |_| {
-                        Err(Error::arg(
-                            OP,
-                            "the fused recurrent kernel has no second derivative; run the \
+                    record(
+                        || Op::new("no_second_derivative").attr("of", OP),
+                        &deps,
+                        t,
+                        |_| {
+                            Err(Error::arg(
+                                OP,
+                                "the fused recurrent kernel has no second derivative; run the \
                              layer with more than one tape recording (its per-step path) to \
                              differentiate twice",
-                        ))
-                    })
+                            ))
+                        },
+                    )
                 })
             })
             .collect())
     };
-    Ok(record(&inputs, packed, backward))
+    Ok(record(|| Op::new(OP), &inputs, packed, backward))
 }

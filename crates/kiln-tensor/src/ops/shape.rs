@@ -1,5 +1,6 @@
 //! Shape ops that are views: reshape, transpose, broadcast_to, expand_dims, squeeze.
 
+use crate::autodiff::Op;
 use crate::ops::{record, unbroadcast};
 use crate::shape::{broadcast_shapes, contiguous_strides, fmt_shape, normalize_axis, numel};
 use crate::{Error, Result, Tensor};
@@ -31,9 +32,12 @@ impl Tensor {
             )
         };
         let old: Vec<isize> = self.shape().iter().map(|&d| d as isize).collect();
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(g.reshape(&old)?)])
-        }))
+        Ok(record(
+            || Op::new("reshape").attr("shape", shape),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(g.reshape(&old)?)]),
+        ))
     }
 
     /// Permutes dimensions (`tf.transpose`); `None` reverses them. A view, no copy.
@@ -74,9 +78,12 @@ impl Tensor {
         for (i, &p) in perm.iter().enumerate() {
             inv[p] = i;
         }
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(g.transpose(Some(&inv))?)])
-        }))
+        Ok(record(
+            || Op::new("transpose").attr("perm", perm.as_slice()),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(g.transpose(Some(&inv))?)]),
+        ))
     }
 
     /// Alias of [`Tensor::transpose`] with an explicit permutation (PyTorch's name).
@@ -116,9 +123,12 @@ impl Tensor {
         let strides = crate::cpu::map::broadcast_strides(self, shape);
         let out = self.view(shape.to_vec(), strides, self.offset());
         let orig = self.shape().to_vec();
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(unbroadcast(g, &orig)?)])
-        }))
+        Ok(record(
+            || Op::new("broadcast_to").attr("shape", shape),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(unbroadcast(g, &orig)?)]),
+        ))
     }
 
     /// Inserts a size-1 dimension at `axis` (`-1` appends).

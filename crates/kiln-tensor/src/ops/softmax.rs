@@ -1,5 +1,6 @@
 //! Softmax and log-softmax along an axis (`tf.nn.softmax`, `tf.nn.log_softmax`).
 
+use crate::autodiff::Op;
 use crate::cpu::softmax::softmax as softmax_kernel;
 use crate::ops::record;
 use crate::ops::reduce::axis_layout;
@@ -48,27 +49,32 @@ impl Tensor {
     pub fn softmax(&self, axis: isize) -> Result<Tensor> {
         let out = run("softmax", self, axis, false)?;
         let y = out.clone();
-        Ok(record(&[self], out, move |g| {
-            // dx = y * (g - sum(g * y)); one fused pass over last-axis rows of f32 when no
-            // higher derivative is being recorded.
-            let last = axis == -1 || axis == y.rank() as isize - 1;
-            if last
-                && y.dtype() == DType::F32
-                && g.dtype() == DType::F32
-                && !crate::autodiff::tape::is_recording()
-            {
-                let n = y.shape().last().copied().unwrap_or(1);
-                let gc = g.contiguous_unrecorded();
-                let (yd, gd) = (y.data::<f32>(), gc.data::<f32>());
-                let v = crate::cpu::softmax::softmax_grad_rows_f32(&yd, &gd, n);
-                return Ok(vec![Some(Tensor::from_vec_unchecked(
-                    v,
-                    y.shape().to_vec(),
-                ))]);
-            }
-            let s = g.mul(&y)?.sum(&[axis], true)?;
-            Ok(vec![Some(y.mul(&g.sub(&s)?)?)])
-        }))
+        Ok(record(
+            || Op::new("softmax").attr("axis", axis),
+            &[self],
+            out,
+            move |g| {
+                // dx = y * (g - sum(g * y)); one fused pass over last-axis rows of f32 when no
+                // higher derivative is being recorded.
+                let last = axis == -1 || axis == y.rank() as isize - 1;
+                if last
+                    && y.dtype() == DType::F32
+                    && g.dtype() == DType::F32
+                    && !crate::autodiff::tape::is_recording()
+                {
+                    let n = y.shape().last().copied().unwrap_or(1);
+                    let gc = g.contiguous_unrecorded();
+                    let (yd, gd) = (y.data::<f32>(), gc.data::<f32>());
+                    let v = crate::cpu::softmax::softmax_grad_rows_f32(&yd, &gd, n);
+                    return Ok(vec![Some(Tensor::from_vec_unchecked(
+                        v,
+                        y.shape().to_vec(),
+                    ))]);
+                }
+                let s = g.mul(&y)?.sum(&[axis], true)?;
+                Ok(vec![Some(y.mul(&g.sub(&s)?)?)])
+            },
+        ))
     }
 
     /// `x - log(sum(exp(x)))` along `axis`, computed stably, as `tf.nn.log_softmax`.
@@ -82,10 +88,15 @@ impl Tensor {
     pub fn log_softmax(&self, axis: isize) -> Result<Tensor> {
         let out = run("log_softmax", self, axis, true)?;
         let y = out.clone();
-        Ok(record(&[self], out, move |g| {
-            // dx = g - softmax * sum(g)
-            let s = g.sum(&[axis], true)?;
-            Ok(vec![Some(g.sub(&y.exp()?.mul(&s)?)?)])
-        }))
+        Ok(record(
+            || Op::new("log_softmax").attr("axis", axis),
+            &[self],
+            out,
+            move |g| {
+                // dx = g - softmax * sum(g)
+                let s = g.sum(&[axis], true)?;
+                Ok(vec![Some(g.sub(&y.exp()?.mul(&s)?)?)])
+            },
+        ))
     }
 }

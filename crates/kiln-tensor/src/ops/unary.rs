@@ -1,5 +1,6 @@
 //! Elementwise functions of one tensor: neg, exp, log, square, cast, ...
 
+use crate::autodiff::Op;
 use crate::cpu::map::unary_map;
 use crate::cpu::num::Num;
 use crate::cpu::simd_math::map_f32;
@@ -16,7 +17,12 @@ impl Tensor {
     /// ```
     pub fn neg(&self) -> Result<Tensor> {
         let out = with_num_dtype!("neg", self.dtype(), T => unary_map::<T, T>(self, |v| v.neg()))?;
-        Ok(record(&[self], out, |g| Ok(vec![Some(g.neg()?)])))
+        Ok(record(
+            || Op::new("neg"),
+            &[self],
+            out,
+            |g| Ok(vec![Some(g.neg()?)]),
+        ))
     }
 
     /// `e^self`.
@@ -30,7 +36,12 @@ impl Tensor {
             crate::ops::math::float_unary!("exp", self, Some(crate::cpu::simd_math::Exp), |v| v
                 .exp())?;
         let y = out.clone();
-        Ok(record(&[self], out, move |g| Ok(vec![Some(g.mul(&y)?)])))
+        Ok(record(
+            || Op::new("exp"),
+            &[self],
+            out,
+            move |g| Ok(vec![Some(g.mul(&y)?)]),
+        ))
     }
 
     /// `self * self`.
@@ -43,11 +54,16 @@ impl Tensor {
         let out =
             with_num_dtype!("square", self.dtype(), T => unary_map::<T, T>(self, |v| v.mul(v)))?;
         let x = self.clone();
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![Some(
-                g.mul(&x)?.mul(&Tensor::scalar_of(2.0, x.dtype()))?,
-            )])
-        }))
+        Ok(record(
+            || Op::new("square"),
+            &[self],
+            out,
+            move |g| {
+                Ok(vec![Some(
+                    g.mul(&x)?.mul(&Tensor::scalar_of(2.0, x.dtype()))?,
+                )])
+            },
+        ))
     }
 
     /// Converts to `dtype` as `tf.cast`: floats to integers truncate toward zero, anything
@@ -67,13 +83,18 @@ impl Tensor {
         if !dtype.is_float() {
             return Ok(out);
         }
-        Ok(record(&[self], out, move |g| {
-            Ok(vec![if src.is_float() {
-                Some(g.cast(src)?)
-            } else {
-                None
-            }])
-        }))
+        Ok(record(
+            || Op::new("cast").attr("dtype", dtype),
+            &[self],
+            out,
+            move |g| {
+                Ok(vec![if src.is_float() {
+                    Some(g.cast(src)?)
+                } else {
+                    None
+                }])
+            },
+        ))
     }
 
     /// An identity op: same values, new tensor, gradient passed through (`tf.identity`).
@@ -83,7 +104,12 @@ impl Tensor {
     /// assert_ne!(x.identity().id(), x.id());
     /// ```
     pub fn identity(&self) -> Tensor {
-        record(&[self], self.alias(), |g| Ok(vec![Some(g.clone())]))
+        record(
+            || Op::new("identity"),
+            &[self],
+            self.alias(),
+            |g| Ok(vec![Some(g.clone())]),
+        )
     }
 
     /// A row-major copy (or `self` if already contiguous); gradient passes through.
@@ -96,9 +122,12 @@ impl Tensor {
         if self.is_contiguous() {
             return self.clone();
         }
-        record(&[self], self.contiguous_unrecorded(), |g| {
-            Ok(vec![Some(g.clone())])
-        })
+        record(
+            || Op::new("contiguous"),
+            &[self],
+            self.contiguous_unrecorded(),
+            |g| Ok(vec![Some(g.clone())]),
+        )
     }
 
     /// The same values with no gradient (`tf.stop_gradient`).
