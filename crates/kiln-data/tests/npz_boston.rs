@@ -82,3 +82,34 @@ fn corrupt_and_missing_files_are_errors() {
     assert!(matches!(e, DataError::Missing { .. }));
     assert!(e.to_string().contains("KILN_DATA_DIR"), "{e}");
 }
+
+/// The shipped CSV gives Keras's `boston_housing.load_data()`: its first training row and
+/// targets, and the test targets' constant-predictor MSE the seed prints (S004-13,
+/// `tf.Tensor(83.24384)`), computed in f32 as TF does.
+#[test]
+fn the_shipped_csv_reproduces_keras_split() {
+    let ((x, y), (xt, yt)) = kiln_data::datasets::boston_housing::load_data().unwrap();
+    assert_eq!((x.shape(), xt.shape()), (&[404, 13][..], &[102, 13][..]));
+    assert_eq!(
+        x.to_vec::<f64>().unwrap()[..13],
+        [1.23247, 0.0, 8.14, 0.0, 0.538, 6.142, 91.7, 3.9769, 4.0, 307.0, 21.0, 396.9, 18.72]
+    );
+    assert_eq!(y.to_vec::<f64>().unwrap()[..3], [15.2, 42.3, 50.0]);
+    let t = yt.cast(kiln_tensor::DType::F32).unwrap();
+    let mse = t
+        .sub(&t.mean(&[], false).unwrap())
+        .unwrap()
+        .square()
+        .unwrap()
+        .mean(&[], false)
+        .unwrap()
+        .item::<f32>()
+        .unwrap();
+    assert!((mse - 83.24384).abs() < 2e-4, "{mse}");
+    // A damaged copy is an error naming the file.
+    let bad = std::env::temp_dir().join(format!("kiln-boston-{}.csv", std::process::id()));
+    std::fs::write(&bad, "CRIM\n1,2\n").unwrap();
+    let e = kiln_data::datasets::boston_housing::load_data_csv(&bad, 0.2, 113).unwrap_err();
+    assert!(e.to_string().contains("SHA-256"), "{e}");
+    std::fs::remove_file(&bad).unwrap();
+}
