@@ -104,6 +104,11 @@ pub struct CompileArgs {
     pub(crate) loss_weights: Option<Vec<f64>>,
     pub(crate) metrics: Vec<Vec<MetricArg>>,
     pub(crate) metrics_shared: bool,
+    /// Output names keying `losses`, `loss_weights` and `metrics` when they were given
+    /// as maps (resolved against the model's outputs at compile time).
+    pub(crate) loss_keys: Option<Vec<String>>,
+    pub(crate) loss_weight_keys: Option<Vec<String>>,
+    pub(crate) metric_keys: Option<Vec<String>>,
 }
 
 impl Default for CompileArgs {
@@ -121,6 +126,9 @@ impl CompileArgs {
             loss_weights: None,
             metrics: Vec::new(),
             metrics_shared: true,
+            loss_keys: None,
+            loss_weight_keys: None,
+            metric_keys: None,
         }
     }
 
@@ -139,12 +147,71 @@ impl CompileArgs {
     /// One loss per output, in output order.
     pub fn losses(mut self, losses: Vec<LossArg>) -> CompileArgs {
         self.losses = losses;
+        self.loss_keys = None;
+        self
+    }
+
+    /// Losses keyed by output name (Keras's `loss={"cls": ..., "reg": ...}`); every
+    /// output needs one, and a name that is not an output is an error at `compile`.
+    ///
+    /// ```
+    /// use kiln::layers::{Dense, Input, LayerApply};
+    /// use kiln::models::{CompileArgs, Model};
+    /// let x = Input::new(&[Some(4)]).name("x").build();
+    /// let cls = Dense::new(3).name("cls").apply(&x)?;
+    /// let reg = Dense::new(1).name("reg").apply(&x)?;
+    /// let mut m = Model::new(&[x], &[cls, reg])?;
+    /// m.compile(CompileArgs::new().loss_map([("reg", "mse"), ("cls", "sparse_categorical_crossentropy")]))?;
+    /// let e = m.compile(CompileArgs::new().loss_map([("cls", "mse"), ("regr", "mse")])).unwrap_err();
+    /// assert!(e.to_string().contains("'regr'"), "{e}");
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn loss_map<I, K, L>(mut self, losses: I) -> CompileArgs
+    where
+        I: IntoIterator<Item = (K, L)>,
+        K: Into<String>,
+        L: Into<LossArg>,
+    {
+        let (keys, losses): (Vec<String>, Vec<LossArg>) = losses
+            .into_iter()
+            .map(|(k, l)| (k.into(), l.into()))
+            .unzip();
+        self.losses = losses;
+        self.loss_keys = Some(keys);
+        self
+    }
+
+    /// Loss weights keyed by output name (an output left out weighs 1).
+    pub fn loss_weights_map<I, K>(mut self, weights: I) -> CompileArgs
+    where
+        I: IntoIterator<Item = (K, f64)>,
+        K: Into<String>,
+    {
+        let (keys, w): (Vec<String>, Vec<f64>) =
+            weights.into_iter().map(|(k, v)| (k.into(), v)).unzip();
+        self.loss_weights = Some(w);
+        self.loss_weight_keys = Some(keys);
+        self
+    }
+
+    /// Metrics keyed by output name (an output left out gets none).
+    pub fn metrics_map<I, K>(mut self, metrics: I) -> CompileArgs
+    where
+        I: IntoIterator<Item = (K, Vec<MetricArg>)>,
+        K: Into<String>,
+    {
+        let (keys, m): (Vec<String>, Vec<Vec<MetricArg>>) =
+            metrics.into_iter().map(|(k, v)| (k.into(), v)).unzip();
+        self.metrics = m;
+        self.metrics_shared = false;
+        self.metric_keys = Some(keys);
         self
     }
 
     /// Weights of the per-output losses in the total loss.
     pub fn loss_weights(mut self, weights: &[f64]) -> CompileArgs {
         self.loss_weights = Some(weights.to_vec());
+        self.loss_weight_keys = None;
         self
     }
 
@@ -156,6 +223,7 @@ impl CompileArgs {
     {
         self.metrics = vec![metrics.into_iter().map(Into::into).collect()];
         self.metrics_shared = true;
+        self.metric_keys = None;
         self
     }
 
@@ -163,61 +231,162 @@ impl CompileArgs {
     pub fn metrics_per_output(mut self, metrics: Vec<Vec<MetricArg>>) -> CompileArgs {
         self.metrics = metrics;
         self.metrics_shared = false;
+        self.metric_keys = None;
         self
     }
 }
 
-/// Model inputs or targets: one tensor, or one per model input/output.
+/// Model inputs or targets: one tensor, one per model input/output in order, or a map
+/// keyed by the inputs' / outputs' names (Keras's `x={"a": ..., "b": ...}`).
 ///
 /// ```
 /// use kiln::models::Tensors;
 /// use kiln_tensor::{DType, Tensor};
 /// let t = Tensor::zeros(&[4, 2], DType::F32);
-/// assert_eq!(Tensors::from(&t).0.len(), 1);
-/// assert_eq!(Tensors::from(vec![t.clone(), t]).0.len(), 2);
+/// assert_eq!(Tensors::from(&t).len(), 1);
+/// assert_eq!(Tensors::from(vec![t.clone(), t.clone()]).len(), 2);
+/// let named = Tensors::from([("a", t.clone()), ("b", t)]);
+/// assert_eq!(named.names(), Some(&["a".to_string(), "b".to_string()][..]));
 /// ```
 #[derive(Debug, Clone, Default)]
-pub struct Tensors(pub Vec<Tensor>);
+pub struct Tensors {
+    tensors: Vec<Tensor>,
+    /// The key of each tensor, when given by name.
+    names: Option<Vec<String>>,
+}
+
+impl Tensors {
+    /// How many tensors were given.
+    pub fn len(&self) -> usize {
+        self.tensors.len()
+    }
+
+    /// True when none were given.
+    pub fn is_empty(&self) -> bool {
+        self.tensors.is_empty()
+    }
+
+    /// The keys, when the tensors were given by name.
+    pub fn names(&self) -> Option<&[String]> {
+        self.names.as_deref()
+    }
+
+    /// The tensors in the order given (names dropped).
+    pub fn into_vec(self) -> Vec<Tensor> {
+        self.tensors
+    }
+
+    /// The tensors in `expected` order: positional ones as given, named ones looked up by
+    /// name. A missing or unknown name is an `Err` naming what was expected and received
+    /// (`what` is `"x"` or `"y"`, `kind` `"input"` or `"output"`).
+    pub(crate) fn resolve(
+        self,
+        api: &'static str,
+        what: &str,
+        kind: &str,
+        expected: &[String],
+    ) -> crate::Result<Vec<Tensor>> {
+        let Some(names) = self.names else {
+            return Ok(self.tensors);
+        };
+        let bad = |msg: String| crate::Error::InvalidArgument { api, msg };
+        if let Some(extra) = names.iter().find(|n| !expected.contains(n)) {
+            return Err(bad(format!(
+                "{what} has an entry for '{extra}', which is not a model {kind}; expected the keys {expected:?}, received {names:?}"
+            )));
+        }
+        let mut by_name: std::collections::HashMap<String, Tensor> =
+            names.iter().cloned().zip(self.tensors).collect();
+        expected
+            .iter()
+            .map(|n| {
+                by_name.remove(n).ok_or_else(|| {
+                    bad(format!(
+                        "missing data for {kind} '{n}': {what} was given with the keys {names:?}; expected the keys {expected:?}"
+                    ))
+                })
+            })
+            .collect()
+    }
+}
 
 impl From<&Tensor> for Tensors {
     fn from(t: &Tensor) -> Self {
-        Tensors(vec![t.clone()])
+        vec![t.clone()].into()
     }
 }
 
 impl From<Tensor> for Tensors {
     fn from(t: Tensor) -> Self {
-        Tensors(vec![t])
+        vec![t].into()
     }
 }
 
 impl From<Vec<Tensor>> for Tensors {
-    fn from(v: Vec<Tensor>) -> Self {
-        Tensors(v)
+    fn from(tensors: Vec<Tensor>) -> Self {
+        Tensors {
+            tensors,
+            names: None,
+        }
     }
 }
 
 impl From<&Vec<Tensor>> for Tensors {
     fn from(v: &Vec<Tensor>) -> Self {
-        Tensors(v.clone())
+        v.clone().into()
     }
 }
 
 impl From<&[Tensor]> for Tensors {
     fn from(v: &[Tensor]) -> Self {
-        Tensors(v.to_vec())
+        v.to_vec().into()
     }
 }
 
 impl<const N: usize> From<[Tensor; N]> for Tensors {
     fn from(v: [Tensor; N]) -> Self {
-        Tensors(v.to_vec())
+        v.to_vec().into()
     }
 }
 
 impl<const N: usize> From<&[Tensor; N]> for Tensors {
     fn from(v: &[Tensor; N]) -> Self {
-        Tensors(v.to_vec())
+        v.to_vec().into()
+    }
+}
+
+impl<S: Into<String>> FromIterator<(S, Tensor)> for Tensors {
+    fn from_iter<I: IntoIterator<Item = (S, Tensor)>>(iter: I) -> Self {
+        let (names, tensors): (Vec<String>, Vec<Tensor>) =
+            iter.into_iter().map(|(k, t)| (k.into(), t)).unzip();
+        Tensors {
+            tensors,
+            names: Some(names),
+        }
+    }
+}
+
+impl<const N: usize> From<[(&str, Tensor); N]> for Tensors {
+    fn from(v: [(&str, Tensor); N]) -> Self {
+        v.into_iter().collect()
+    }
+}
+
+impl From<Vec<(&str, Tensor)>> for Tensors {
+    fn from(v: Vec<(&str, Tensor)>) -> Self {
+        v.into_iter().collect()
+    }
+}
+
+impl From<HashMap<String, Tensor>> for Tensors {
+    fn from(v: HashMap<String, Tensor>) -> Self {
+        v.into_iter().collect()
+    }
+}
+
+impl From<HashMap<&str, Tensor>> for Tensors {
+    fn from(v: HashMap<&str, Tensor>) -> Self {
+        v.into_iter().collect()
     }
 }
 

@@ -128,7 +128,13 @@ impl Model {
         for cb in &mut callbacks {
             cb.set_params(&params);
         }
-        let validation = args.validation_data.map(|(vx, vy, vw)| (vx.0, vy.0, vw));
+        let validation = match args.validation_data {
+            Some((vx, vy, vw)) => {
+                let (vx, vy) = self.resolve_xy(api, vx, vy)?;
+                Some((vx, vy, vw))
+            }
+            None => None,
+        };
         let mut history = History::default();
         let empty = Logs::new();
         self.stop_training = false;

@@ -235,6 +235,14 @@ impl Model {
         self.graph_io().map(|(_, o)| o.len()).unwrap_or(1)
     }
 
+    /// Input names (the input layers' names), the keys of `x` given as a map.
+    pub(crate) fn input_names(&self) -> Vec<String> {
+        match self.graph_io() {
+            Some((ins, _)) => ins.iter().map(|t| t.layer().name()).collect(),
+            None => vec!["input".into()],
+        }
+    }
+
     /// Output names as Keras uses them in logs (the output layers' names).
     pub(crate) fn output_names(&self) -> Vec<String> {
         match self.graph_io() {

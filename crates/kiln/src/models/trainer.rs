@@ -70,6 +70,9 @@ pub(crate) struct Compiled {
     metric_args: Vec<Vec<MetricArg>>,
     /// The metrics as given to `compile`, in Keras's saved form (for `compile_config`).
     saved_metrics: serde_json::Value,
+    /// Whether the losses, loss weights and metrics were given keyed by output name
+    /// (then `compile_config` keys them by name too, as Keras saves what it was given).
+    keyed: (bool, bool, bool),
     metrics_shared: bool,
     metrics: Option<Vec<Vec<Box<dyn Metric>>>>,
     loss_tracker: Tracker,
@@ -459,8 +462,28 @@ impl Model {
             OptimizerArg::Object(o) => o,
         };
         let n_out = self.num_outputs();
+        let outputs = self.output_names();
+        let keyed = (
+            args.loss_keys.is_some(),
+            args.loss_weight_keys.is_some(),
+            args.metric_keys.is_some(),
+        );
+        let args_losses = by_output("loss", args.loss_keys, args.losses, &outputs, |_| None)?;
+        let args_loss_weights = match args.loss_weights {
+            Some(w) => Some(by_output(
+                "loss_weights",
+                args.loss_weight_keys,
+                w,
+                &outputs,
+                |_| Some(1.0),
+            )?),
+            None => None,
+        };
+        let args_metrics = by_output("metrics", args.metric_keys, args.metrics, &outputs, |_| {
+            Some(Vec::new())
+        })?;
         let mut losses = Vec::new();
-        for l in args.losses {
+        for l in args_losses {
             losses.push(match l {
                 LossArg::Name(n) => crate::losses::get(&n)?,
                 LossArg::Object(o) => o,
@@ -475,8 +498,8 @@ impl Model {
                 ),
             });
         }
-        let given_loss_weights = args.loss_weights.clone();
-        let loss_weights = args.loss_weights.unwrap_or_else(|| vec![1.0; n_out]);
+        let given_loss_weights = args_loss_weights.clone();
+        let loss_weights = args_loss_weights.unwrap_or_else(|| vec![1.0; n_out]);
         if loss_weights.len() != n_out {
             return Err(Error::InvalidArgument {
                 api: "Model.compile",
@@ -487,7 +510,7 @@ impl Model {
             });
         }
         // Validate metric names now so typos fail at compile time, as in Keras.
-        for list in &args.metrics {
+        for list in &args_metrics {
             for m in list {
                 if let MetricArg::Name(n) = m {
                     let lower = n.to_ascii_lowercase();
@@ -502,8 +525,9 @@ impl Model {
             losses,
             loss_weights,
             given_loss_weights,
-            saved_metrics: saved_metrics(&args.metrics, args.metrics_shared),
-            metric_args: args.metrics,
+            saved_metrics: saved_metrics(&args_metrics, args.metrics_shared),
+            metric_args: args_metrics,
+            keyed,
             metrics_shared: args.metrics_shared,
             metrics: None,
             loss_tracker: Tracker::default(),
@@ -591,7 +615,7 @@ impl Model {
         if self.compiled.is_none() {
             return Err(not_compiled("Model.fit"));
         }
-        let (mut xs, mut ys) = (x.into().0, y.into().0);
+        let (mut xs, mut ys) = self.resolve_xy("Model.fit", x.into(), y.into())?;
         let mut sw = args.sample_weight.clone();
         let n_all = cardinality(&[("x", &xs), ("y", &ys)])?;
         if let Some(w) = &sw
@@ -615,7 +639,13 @@ impl Model {
             sw = Some(apply_class_weight("Model.fit", cw, &ys, sw)?);
         }
         // validation_split holds out the last samples, before shuffling (as Keras).
-        let mut validation = args.validation_data.map(|(vx, vy, vw)| (vx.0, vy.0, vw));
+        let mut validation = match args.validation_data {
+            Some((vx, vy, vw)) => {
+                let (vx, vy) = self.resolve_xy("Model.fit", vx, vy)?;
+                Some((vx, vy, vw))
+            }
+            None => None,
+        };
         if args.validation_split > 0.0 {
             if !(0.0..1.0).contains(&args.validation_split) {
                 return Err(Error::InvalidArgument {
@@ -810,7 +840,7 @@ impl Model {
         if self.compiled.is_none() {
             return Err(not_compiled("Model.evaluate"));
         }
-        let (xs, ys) = (x.into().0, y.into().0);
+        let (xs, ys) = self.resolve_xy("Model.evaluate", x.into(), y.into())?;
         let n = cardinality(&[("x", &xs), ("y", &ys)])?;
         let mut cbs: Vec<Box<dyn Callback>> = Vec::new();
         if verbose > 0 {
@@ -863,7 +893,9 @@ impl Model {
         batch_size: usize,
         verbose: u8,
     ) -> Result<Vec<Tensor>> {
-        let xs = x.into().0;
+        let xs = x
+            .into()
+            .resolve("Model.predict", "x", "input", &self.input_names())?;
         let n = cardinality(&[("x", &xs)])?;
         if batch_size == 0 {
             return Err(Error::InvalidArgument {
@@ -923,7 +955,7 @@ impl Model {
         y: impl Into<Tensors>,
         sample_weight: Option<&Tensor>,
     ) -> Result<Logs> {
-        let (xs, ys) = (x.into().0, y.into().0);
+        let (xs, ys) = self.resolve_xy("Model.train_on_batch", x.into(), y.into())?;
         cardinality(&[("x", &xs), ("y", &ys)])?;
         let c = self.compiled_mut("Model.train_on_batch")?;
         c.reset_metrics();
@@ -938,7 +970,7 @@ impl Model {
         y: impl Into<Tensors>,
         sample_weight: Option<&Tensor>,
     ) -> Result<Logs> {
-        let (xs, ys) = (x.into().0, y.into().0);
+        let (xs, ys) = self.resolve_xy("Model.test_on_batch", x.into(), y.into())?;
         cardinality(&[("x", &xs), ("y", &ys)])?;
         self.compiled_mut("Model.test_on_batch")?.reset_metrics();
         self.test_step(&xs, &ys, sample_weight)?;
@@ -947,8 +979,50 @@ impl Model {
 
     /// Outputs for one batch (`model.predict_on_batch`).
     pub fn predict_on_batch(&mut self, x: impl Into<Tensors>) -> Result<Vec<Tensor>> {
+        let xs = x
+            .into()
+            .resolve("Model.predict_on_batch", "x", "input", &self.input_names())?;
         let _pause = no_recording();
-        self.net.call_multi(&x.into().0, Some(false))
+        self.net.call_multi(&xs, Some(false))
+    }
+
+    /// `x` and `y` in the model's input and output order (maps are looked up by name).
+    pub(crate) fn resolve_xy(
+        &self,
+        api: &'static str,
+        x: Tensors,
+        y: Tensors,
+    ) -> Result<(Vec<Tensor>, Vec<Tensor>)> {
+        Ok((
+            x.resolve(api, "x", "input", &self.input_names())?,
+            y.resolve(api, "y", "output", &self.output_names())?,
+        ))
+    }
+
+    /// [`Model::predict`] keyed by output name (Keras's dict of outputs): every output,
+    /// batch by batch, with its output layer's name.
+    ///
+    /// ```
+    /// use kiln::layers::{Dense, Input, LayerApply};
+    /// use kiln::models::Model;
+    /// use kiln_tensor::{DType, Tensor};
+    /// let x = Input::new(&[Some(2)]).name("x").build();
+    /// let a = Dense::new(3).name("cls").apply(&x)?;
+    /// let b = Dense::new(1).name("reg").apply(&x)?;
+    /// let mut m = Model::new(&[x], &[a, b])?;
+    /// let out = m.predict_named([("x", Tensor::ones(&[5, 2], DType::F32))], 32, 0)?;
+    /// assert_eq!(out["reg"].shape(), &[5, 1]);
+    /// assert!(m.predict_named([("y", Tensor::ones(&[5, 2], DType::F32))], 32, 0).is_err());
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn predict_named(
+        &mut self,
+        x: impl Into<Tensors>,
+        batch_size: usize,
+        verbose: u8,
+    ) -> Result<std::collections::HashMap<String, Tensor>> {
+        let outs = self.predict_multi(x, batch_size, verbose)?;
+        Ok(self.output_names().into_iter().zip(outs).collect())
     }
 
     /// Resets the compiled metrics (`model.reset_metrics()`).
@@ -986,6 +1060,40 @@ impl Model {
             msg: why,
         })
     }
+}
+
+/// `items` in output order: as given, or looked up by output name when `keys` are given
+/// (`missing` supplies an output left out, or `None` when that is an error).
+fn by_output<T>(
+    what: &str,
+    keys: Option<Vec<String>>,
+    items: Vec<T>,
+    outputs: &[String],
+    missing: impl Fn(&str) -> Option<T>,
+) -> Result<Vec<T>> {
+    let Some(keys) = keys else {
+        return Ok(items);
+    };
+    let bad = |msg: String| Error::InvalidArgument {
+        api: "Model.compile",
+        msg,
+    };
+    if let Some(k) = keys.iter().find(|k| !outputs.contains(k)) {
+        return Err(bad(format!(
+            "the {what} map names '{k}', which is not an output; the model's outputs are {outputs:?} (received {keys:?})"
+        )));
+    }
+    let mut by_name: std::collections::HashMap<String, T> = keys.into_iter().zip(items).collect();
+    outputs
+        .iter()
+        .map(|o| {
+            by_name.remove(o).or_else(|| missing(o)).ok_or_else(|| {
+                bad(format!(
+                    "the {what} map has no entry for output '{o}'; the model's outputs are {outputs:?}"
+                ))
+            })
+        })
+        .collect()
 }
 
 /// The metrics given to `compile` as Keras saves them: names as given, objects in their
@@ -1056,12 +1164,25 @@ impl Model {
                 "registered_name": null,
             })
         };
-        let loss = crate::saving::losses_value(&c.losses);
+        let keyed = |v: serde_json::Value, by_name: bool| -> serde_json::Value {
+            match v {
+                serde_json::Value::Array(items)
+                    if by_name && items.len() == c.output_names.len() =>
+                {
+                    serde_json::Value::Object(c.output_names.iter().cloned().zip(items).collect())
+                }
+                other => other,
+            }
+        };
+        let mut loss = crate::saving::losses_value(&c.losses);
+        if c.keyed.0 && c.losses.len() == 1 {
+            loss = json!([loss]);
+        }
         Some(json!({
             "optimizer": optimizer,
-            "loss": loss,
-            "loss_weights": c.given_loss_weights,
-            "metrics": c.saved_metrics,
+            "loss": keyed(loss, c.keyed.0),
+            "loss_weights": keyed(json!(c.given_loss_weights), c.keyed.1),
+            "metrics": keyed(c.saved_metrics.clone(), c.keyed.2),
             "weighted_metrics": null,
             "run_eagerly": false,
             "steps_per_execution": 1,

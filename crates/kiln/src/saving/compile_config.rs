@@ -119,7 +119,11 @@ pub(crate) fn compile_args(
                     }
                 }
             }
-            args = args.losses(losses);
+            args = if v.is_object() {
+                args.loss_map(model.output_names().into_iter().zip(losses))
+            } else {
+                args.losses(losses)
+            };
         }
     }
     match loss_weights {
@@ -134,7 +138,11 @@ pub(crate) fn compile_args(
                         .ok_or_else(|| format!("loss weight {w} is not a number"))?,
                 });
             }
-            args = args.loss_weights(&weights);
+            args = if v.is_object() {
+                args.loss_weights_map(model.output_names().into_iter().zip(weights))
+            } else {
+                args.loss_weights(&weights)
+            };
         }
     }
     let list = |v: &Value| -> Result<Vec<MetricArg>, Why> {
@@ -151,7 +159,11 @@ pub(crate) fn compile_args(
                 .into_iter()
                 .map(|m| m.map_or(Ok(Vec::new()), list))
                 .collect::<Result<Vec<_>, _>>()?;
-            args = args.metrics_per_output(lists);
+            args = if v.is_object() {
+                args.metrics_map(model.output_names().into_iter().zip(lists))
+            } else {
+                args.metrics_per_output(lists)
+            };
         }
         Some(v) => args = args.metrics(list(v)?),
     }
