@@ -13,7 +13,12 @@ use kiln_tensor::DType;
 struct CustomCallback;
 
 impl Callback for CustomCallback {
-    fn on_epoch_end(&mut self, _model: &mut Model, epoch: usize, logs: &Logs) -> kiln::Result<()> {
+    fn on_epoch_end(
+        &mut self,
+        _model: &mut Model,
+        epoch: usize,
+        logs: &mut Logs,
+    ) -> kiln::Result<()> {
         let show = |k: &str| {
             logs.get(k)
                 .map(|v| v.to_string())

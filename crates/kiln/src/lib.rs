@@ -33,3 +33,25 @@ pub mod utils;
 
 pub use error::{Error, Result};
 pub use kiln_tensor as tensor;
+/// serde_json, for `get_config` values and `from_config` factories.
+pub use serde_json as json;
+
+/// What a Keras program usually imports, in one `use kiln::prelude::*;`.
+///
+/// ```
+/// use kiln::prelude::*;
+/// let x = Input::named("x", &[3]);
+/// let y = Dense::new(1).apply(&x)?;
+/// let mut model = Model::new(&[x], &[y])?;
+/// model.compile(CompileArgs::new().optimizer("adam").loss("mse"))?;
+/// let logs = model.train_on_batch(&Tensor::ones(&[2, 3], DType::F32), &Tensor::zeros(&[2, 1], DType::F32), None)?;
+/// assert!(logs["loss"] >= 0.0);
+/// # Ok::<(), kiln::Error>(())
+/// ```
+pub mod prelude {
+    pub use crate::callbacks::{Callback, History, Logs};
+    pub use crate::layers::*;
+    pub use crate::models::{CompileArgs, FitArgs, LossArg, MetricArg, Model, Tensors};
+    pub use crate::{Error, Result};
+    pub use kiln_tensor::{DType, GradientTape, Tensor, Variable};
+}

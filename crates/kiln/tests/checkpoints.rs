@@ -110,7 +110,7 @@ fn model_checkpoint_writes_templated_best_and_weights_files() {
 /// Fails `fit` at the end of epoch `at` (a crash stand-in).
 struct Crash(usize);
 impl Callback for Crash {
-    fn on_epoch_end(&mut self, _m: &mut Model, epoch: usize, _l: &Logs) -> kiln::Result<()> {
+    fn on_epoch_end(&mut self, _m: &mut Model, epoch: usize, _l: &mut Logs) -> kiln::Result<()> {
         if epoch == self.0 {
             return Err(kiln::Error::InvalidArgument {
                 api: "test",

@@ -282,7 +282,7 @@ fn callbacks_see_every_hook_and_can_stop() {
         .on_batch_end(move |b, _| s3.lock().unwrap().push(format!("batch {b}")));
     struct StopAfterTwo;
     impl Callback for StopAfterTwo {
-        fn on_epoch_end(&mut self, m: &mut Model, epoch: usize, _l: &Logs) -> kiln::Result<()> {
+        fn on_epoch_end(&mut self, m: &mut Model, epoch: usize, _l: &mut Logs) -> kiln::Result<()> {
             if epoch == 1 {
                 m.stop_training = true;
             }

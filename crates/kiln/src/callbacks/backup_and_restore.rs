@@ -68,7 +68,7 @@ impl Callback for BackupAndRestore {
         model.resume_at_epoch = Some(epoch + 1);
         Ok(())
     }
-    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, _logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, _logs: &mut Logs) -> Result<()> {
         std::fs::create_dir_all(&self.dir).map_err(|e| self.io(e))?;
         crate::saving::save_model(model, self.model_path())?;
         crate::saving::atomic_write(

@@ -25,7 +25,7 @@ pub struct CallbackParams {
 /// use kiln::models::Model;
 /// struct CountEpochs(usize);
 /// impl Callback for CountEpochs {
-///     fn on_epoch_end(&mut self, _m: &mut Model, _epoch: usize, _logs: &Logs) -> kiln::Result<()> {
+///     fn on_epoch_end(&mut self, _m: &mut Model, _epoch: usize, _logs: &mut Logs) -> kiln::Result<()> {
 ///         self.0 += 1;
 ///         Ok(())
 ///     }
@@ -47,8 +47,10 @@ pub trait Callback: Send {
     fn on_epoch_begin(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
         Ok(())
     }
-    /// End of an epoch; `logs` has the epoch's training and validation results.
-    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
+    /// End of an epoch; `logs` has the epoch's training and validation results, and a
+    /// callback may add to them (what later callbacks and `History` then see, as in
+    /// Keras, where `ReduceLROnPlateau` writes `learning_rate`).
+    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &mut Logs) -> Result<()> {
         Ok(())
     }
     /// Start of a training batch.

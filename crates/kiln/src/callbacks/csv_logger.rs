@@ -74,7 +74,7 @@ impl Callback for CSVLogger {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, _m: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, _m: &mut Model, epoch: usize, logs: &mut Logs) -> Result<()> {
         let sep = self.separator.to_string();
         let mut out = String::new();
         let keys: Vec<String> = match &self.keys {

@@ -128,7 +128,7 @@ impl Callback for EarlyStopping {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &mut Logs) -> Result<()> {
         let Some(current) = logs.get(&self.monitor) else {
             eprintln!(
                 "Early stopping conditioned on metric `{}` which is not available. Available metrics are: {}",

@@ -42,7 +42,7 @@ impl History {
 }
 
 impl Callback for History {
-    fn on_epoch_end(&mut self, _model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, _model: &mut Model, epoch: usize, logs: &mut Logs) -> Result<()> {
         self.record(epoch, logs);
         Ok(())
     }

@@ -62,4 +62,13 @@ impl Callback for LearningRateScheduler {
         }
         Ok(())
     }
+
+    /// As Keras 3: the epoch's rate goes into the logs (`History`, `CSVLogger`), as the
+    /// float32 value of the optimizer's variable.
+    fn on_epoch_end(&mut self, model: &mut Model, _epoch: usize, logs: &mut Logs) -> Result<()> {
+        if let Some(opt) = model.optimizer_mut() {
+            logs.insert("learning_rate", opt.learning_rate() as f32 as f64);
+        }
+        Ok(())
+    }
 }

@@ -14,6 +14,27 @@ pub struct Logs {
     entries: Vec<(String, f64)>,
 }
 
+/// `logs["loss"]`, as Keras's logs dict; a name that is not logged panics, as indexing a
+/// map does (use [`Logs::get`] for an `Option`).
+///
+/// ```
+/// let mut logs = kiln::callbacks::Logs::new();
+/// logs.insert("loss", 0.5);
+/// assert_eq!(logs["loss"], 0.5);
+/// ```
+impl std::ops::Index<&str> for Logs {
+    type Output = f64;
+    fn index(&self, name: &str) -> &f64 {
+        match self.entries.iter().find(|(n, _)| n == name) {
+            Some((_, v)) => v,
+            None => panic!(
+                "no '{name}' in the logs; logged: {:?}",
+                self.entries.iter().map(|(n, _)| n).collect::<Vec<_>>()
+            ),
+        }
+    }
+}
+
 impl Logs {
     /// Empty logs.
     pub fn new() -> Logs {

@@ -296,7 +296,7 @@ impl Callback for ModelCheckpoint {
         }
         Ok(())
     }
-    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &mut Logs) -> Result<()> {
         if self.save_freq == SaveFreq::Epoch {
             self.save(model, epoch, logs)?;
         }

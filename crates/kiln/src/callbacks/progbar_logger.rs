@@ -58,7 +58,7 @@ impl Callback for ProgbarLogger {
         self.batch_update(batch, logs);
         Ok(())
     }
-    fn on_epoch_end(&mut self, _m: &mut Model, _epoch: usize, logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, _m: &mut Model, _epoch: usize, logs: &mut Logs) -> Result<()> {
         self.finalize(logs);
         Ok(())
     }

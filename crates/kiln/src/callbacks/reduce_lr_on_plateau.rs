@@ -132,7 +132,11 @@ impl Callback for ReduceLROnPlateau {
         Ok(())
     }
 
-    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &Logs) -> Result<()> {
+    fn on_epoch_end(&mut self, model: &mut Model, epoch: usize, logs: &mut Logs) -> Result<()> {
+        // As Keras 3: the rate this epoch used goes into the logs before any reduction.
+        if let Some(opt) = model.optimizer_mut() {
+            logs.insert("learning_rate", opt.learning_rate() as f32 as f64);
+        }
         let Some(current) = logs.get(&self.monitor) else {
             eprintln!(
                 "Learning rate reduction is conditioned on metric `{}` which is not available. \

@@ -231,6 +231,20 @@ impl Input {
         Input::new(&shape.iter().map(|&d| Some(d)).collect::<Vec<_>>()).build()
     }
 
+    /// A named float32 input of a fully known `shape`, in one call
+    /// (`keras.Input(shape=(4,), name="x")`).
+    ///
+    /// ```
+    /// let x = kiln::layers::Input::named("x", &[4]);
+    /// assert_eq!(x.layer().name(), "x");
+    /// assert_eq!(x.shape(), &[None, Some(4)]);
+    /// ```
+    pub fn named(name: &str, shape: &[usize]) -> KerasTensor {
+        Input::new(&shape.iter().map(|&d| Some(d)).collect::<Vec<_>>())
+            .name(name)
+            .build()
+    }
+
     /// Fixes the batch size.
     pub fn batch_size(mut self, batch_size: usize) -> Input {
         self.batch_size = Some(batch_size);

@@ -235,6 +235,35 @@ impl Model {
         self.graph_io().map(|(_, o)| o.len()).unwrap_or(1)
     }
 
+    /// `model.save(path)`: the `.keras` archive ([`crate::saving::save_model`]).
+    ///
+    /// ```
+    /// use kiln::layers::Dense;
+    /// use kiln::models::Model;
+    /// let m = Model::sequential(vec![Dense::new(2).input_shape(&[3]).into()])?;
+    /// let dir = std::env::temp_dir().join(format!("kiln_doc_msave_{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// m.save(dir.join("m.keras"))?;
+    /// m.save_weights(dir.join("m.weights.h5"))?;
+    /// m.load_weights(dir.join("m.weights.h5"))?;
+    /// assert!(m.save(dir.join("m.txt")).is_err());
+    /// # std::fs::remove_dir_all(&dir).ok();
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        crate::saving::save_model(self, path)
+    }
+
+    /// `model.save_weights(path)` ([`crate::saving::save_weights`]).
+    pub fn save_weights(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        crate::saving::save_weights(self, path)
+    }
+
+    /// `model.load_weights(path)` ([`crate::saving::load_weights`]).
+    pub fn load_weights(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        crate::saving::load_weights(self, path)
+    }
+
     /// Input names (the input layers' names), the keys of `x` given as a map.
     pub(crate) fn input_names(&self) -> Vec<String> {
         match self.graph_io() {

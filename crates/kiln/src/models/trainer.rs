@@ -746,10 +746,13 @@ impl Model {
                 let val = self.evaluate_inner(vx, vy, vw.as_ref(), vb, &mut callbacks)?;
                 epoch_logs.extend_prefixed(&val, "val_");
             }
-            history.record(epoch, &epoch_logs);
+            // Callbacks may add to the logs (ReduceLROnPlateau and LearningRateScheduler
+            // write `learning_rate`); History records what they leave, as Keras's History
+            // runs after the user's callbacks.
             for cb in &mut callbacks {
-                cb.on_epoch_end(self, epoch, &epoch_logs)?;
+                cb.on_epoch_end(self, epoch, &mut epoch_logs)?;
             }
+            history.record(epoch, &epoch_logs);
             if self.stop_training {
                 break;
             }
