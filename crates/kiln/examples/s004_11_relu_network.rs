@@ -38,23 +38,15 @@ impl Linear {
 impl Layer for Linear {
     fn build(&mut self, input_shape: &[Shape]) -> kiln::Result<()> {
         let last = input_shape[0].last().copied().flatten().unwrap_or(1);
-        self.weights = Some(self.base.add_weight(
-            "Variable",
-            &[last, self.units],
-            &Initializer::GlorotUniform(None),
-            true,
-            None,
-            None,
-        )?);
+        // `self.add_weight(shape=...)`: glorot-uniform and trainable by default.
+        self.weights = Some(self.base.weight("Variable", &[last, self.units]).build()?);
         if self.use_bias {
-            self.bias = Some(self.base.add_weight(
-                "Variable",
-                &[self.units],
-                &Initializer::Ones,
-                true,
-                None,
-                None,
-            )?);
+            self.bias = Some(
+                self.base
+                    .weight("Variable", &[self.units])
+                    .initializer(Initializer::Ones)
+                    .build()?,
+            );
         }
         Ok(())
     }

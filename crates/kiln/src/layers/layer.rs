@@ -310,6 +310,32 @@ impl LayerBase {
         self.built = built;
     }
 
+    /// Starts a weight with Keras's `add_weight` defaults (glorot-uniform for floats,
+    /// trainable, no regularizer or constraint); set what differs, then
+    /// [`WeightBuilder::build`].
+    ///
+    /// ```
+    /// use kiln::initializers::Initializer;
+    /// let mut b = kiln::layers::LayerBase::new("doc_wb");
+    /// let w = b.weight("kernel", &[3, 2]).build()?;
+    /// let bias = b.weight("bias", &[2]).initializer(Initializer::Zeros).build()?;
+    /// let steps = b.weight("steps", &[]).initializer("zeros").trainable(false).build()?;
+    /// assert_eq!(w.shape(), vec![3, 2]);
+    /// assert!(bias.name().ends_with("/bias") && !steps.trainable());
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn weight<'a>(&'a mut self, name: &'a str, shape: &'a [usize]) -> WeightBuilder<'a> {
+        WeightBuilder {
+            base: self,
+            name,
+            shape,
+            initializer: Initializer::GlorotUniform(None),
+            trainable: true,
+            regularizer: None,
+            constraint: None,
+        }
+    }
+
     /// Creates a weight, as Keras's `add_weight`: initialised by `initializer`, named
     /// `"<layer>/<name>"`, optionally regularised (the penalty joins the model's losses)
     /// and constrained (projected after each optimizer step).
@@ -1462,5 +1488,55 @@ pub fn one_input<'a>(inputs: &'a [Tensor], layer: &str) -> Result<&'a Tensor> {
             api: "Layer.call",
             msg: format!("layer {layer} expects 1 input, got {}", inputs.len()),
         }),
+    }
+}
+
+/// A weight being declared with [`LayerBase::weight`]; Keras's `add_weight` arguments
+/// with their defaults.
+pub struct WeightBuilder<'a> {
+    base: &'a mut LayerBase,
+    name: &'a str,
+    shape: &'a [usize],
+    initializer: Initializer,
+    trainable: bool,
+    regularizer: Option<Regularizer>,
+    constraint: Option<Constraint>,
+}
+
+impl WeightBuilder<'_> {
+    /// The initializer (default glorot-uniform); a name such as `"zeros"` works too.
+    pub fn initializer(mut self, initializer: impl Into<Initializer>) -> Self {
+        self.initializer = initializer.into();
+        self
+    }
+
+    /// Whether the optimizer updates it (default true).
+    pub fn trainable(mut self, trainable: bool) -> Self {
+        self.trainable = trainable;
+        self
+    }
+
+    /// A penalty added to the model's losses.
+    pub fn regularizer(mut self, regularizer: Regularizer) -> Self {
+        self.regularizer = Some(regularizer);
+        self
+    }
+
+    /// A projection applied after each optimizer step.
+    pub fn constraint(mut self, constraint: Constraint) -> Self {
+        self.constraint = Some(constraint);
+        self
+    }
+
+    /// Creates the weight ([`LayerBase::add_weight`]).
+    pub fn build(self) -> Result<Variable> {
+        self.base.add_weight(
+            self.name,
+            self.shape,
+            &self.initializer,
+            self.trainable,
+            self.regularizer,
+            self.constraint,
+        )
     }
 }
