@@ -40,6 +40,12 @@ use kiln_tensor::Tensor;
 use crate::{DataError, Result};
 use nodes::*;
 
+/// `tf.data.AUTOTUNE`: pass it to [`Dataset::prefetch`] to let kiln choose the buffer.
+pub const AUTOTUNE: usize = usize::MAX;
+
+/// The buffer [`AUTOTUNE`] chooses for `prefetch`.
+pub const AUTOTUNE_BUFFER: usize = 2;
+
 /// A boxed stream of elements (one pass over a dataset).
 pub type ElementIter = Box<dyn Iterator<Item = Result<Element>> + Send>;
 
@@ -181,6 +187,49 @@ impl Dataset {
     /// The number of elements, as TF computes it without iterating.
     pub fn cardinality(&self) -> Cardinality {
         self.node.cardinality()
+    }
+
+    /// Applies `f` to the `(x, y)` of every `(x, y)` element (Keras's
+    /// `ds.map(lambda x, y: (f(x), y))`); an element of another structure is an error.
+    ///
+    /// ```
+    /// use kiln_data::dataset::Dataset;
+    /// use kiln_tensor::{DType, Tensor};
+    /// let ds = Dataset::from_tensor_slices((Tensor::ones(&[4, 2], DType::F32), Tensor::zeros(&[4], DType::I64)))?
+    ///     .map_xy(|x, y| Ok((x.mul_scalar(0.5)?, y)));
+    /// let first = &ds.collect()?[0];
+    /// assert_eq!(first.leaves()[0].to_vec::<f32>()?, vec![0.5, 0.5]);
+    /// assert!(Dataset::range(0, 2, 1)?.map_xy(|x, y| Ok((x, y))).collect().is_err());
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn map_xy(
+        &self,
+        f: impl Fn(Tensor, Tensor) -> Result<(Tensor, Tensor)> + Send + Sync + 'static,
+    ) -> Dataset {
+        self.map(move |e| match e {
+            Element::Tuple(parts) if parts.len() == 2 => {
+                let mut it = parts.into_iter();
+                let (x, y) = (it.next(), it.next());
+                match (x, y) {
+                    (Some(Element::Tensor(x)), Some(Element::Tensor(y))) => {
+                        let (x, y) = f(x, y)?;
+                        Ok(Element::Tuple(vec![x.into(), y.into()]))
+                    }
+                    (x, y) => Err(invalid(
+                        "Dataset.map_xy",
+                        format!(
+                            "expected (x, y) tensors, got ({}, {})",
+                            x.map(|e| e.structure()).unwrap_or_default(),
+                            y.map(|e| e.structure()).unwrap_or_default()
+                        ),
+                    )),
+                }
+            }
+            other => Err(invalid(
+                "Dataset.map_xy",
+                format!("expected (x, y) elements, got {}", other.structure()),
+            )),
+        })
     }
 
     /// Applies `f` to every element.
@@ -395,11 +444,25 @@ impl Dataset {
         })
     }
 
-    /// Produces up to `buffer_size` elements ahead on a background thread.
+    /// Produces up to `buffer_size` elements ahead on a background thread;
+    /// [`AUTOTUNE`] (`tf.data.AUTOTUNE`) lets kiln choose (a fixed buffer of
+    /// [`AUTOTUNE_BUFFER`] elements: one batch being consumed while the next are made).
+    ///
+    /// ```
+    /// use kiln_data::dataset::{Dataset, AUTOTUNE};
+    /// let ds = Dataset::range(0, 10, 1)?.prefetch(AUTOTUNE);
+    /// assert_eq!(ds.collect()?.len(), 10);
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
     pub fn prefetch(&self, buffer_size: usize) -> Dataset {
+        let buffer = if buffer_size == AUTOTUNE {
+            AUTOTUNE_BUFFER
+        } else {
+            buffer_size.max(1)
+        };
         Dataset::from_node(Prefetch {
             input: self.clone(),
-            buffer: buffer_size.max(1),
+            buffer,
         })
     }
 
