@@ -301,6 +301,140 @@ pub enum LearnError {
         /// Number of classes.
         n_classes: usize,
     },
+    /// A [`Matrix`](crate::Matrix) whose data length does not fit its shape (NumPy's
+    /// `reshape` message).
+    #[error("cannot reshape array of size {size} into shape ({n_rows},{n_cols})")]
+    ReshapeSize {
+        /// Number of values given.
+        size: usize,
+        /// Rows asked for.
+        n_rows: usize,
+        /// Columns asked for.
+        n_cols: usize,
+    },
+    /// An estimator's `X` holds NaN or an infinity (`check_array` with
+    /// `input_name="X"`); for NaN, an estimator adds its note on missing values.
+    #[error("Input X contains {}", non_finite_x(.estimator, *.nan))]
+    NonFiniteX {
+        /// The estimator (`"KMeans"`), when the check is an estimator's.
+        estimator: Option<&'static str>,
+        /// NaN (rather than an infinity) was found.
+        nan: bool,
+    },
+    /// A 2-D input without samples or without features (`check_array`'s
+    /// `ensure_min_samples` / `ensure_min_features`).
+    #[error("Found array with 0 {what}(s) (shape=({}, {})) while a minimum of 1 is required{}.", .shape.0, .shape.1, by_estimator(.estimator))]
+    TooFewInArray {
+        /// `"sample"` or `"feature"`.
+        what: &'static str,
+        /// The array's shape.
+        shape: (usize, usize),
+        /// The estimator, when the check is an estimator's.
+        estimator: Option<&'static str>,
+    },
+    /// A fitted estimator given another number of features than it was fitted on.
+    #[error(
+        "X has {n_features} features, but {estimator} is expecting {expected} features as input."
+    )]
+    FeatureCountMismatch {
+        /// Features in the new input.
+        n_features: usize,
+        /// Features seen by `fit` (`n_features_in_`).
+        expected: usize,
+        /// The estimator.
+        estimator: &'static str,
+    },
+    /// `KMeans` with fewer samples than clusters.
+    #[error("n_samples={n_samples} should be >= n_clusters={n_clusters}.")]
+    TooFewSamplesForClusters {
+        /// Number of samples.
+        n_samples: usize,
+        /// Number of clusters asked for.
+        n_clusters: usize,
+    },
+    /// An explicit `KMeans` initialisation with another number of rows than clusters.
+    #[error("The shape of the initial centers ({}, {}) does not match the number of clusters {n_clusters}.", .shape.0, .shape.1)]
+    InitCentersClusters {
+        /// Shape of the given centres.
+        shape: (usize, usize),
+        /// Number of clusters.
+        n_clusters: usize,
+    },
+    /// An explicit `KMeans` initialisation with another number of columns than `X`.
+    #[error("The shape of the initial centers ({}, {}) does not match the number of features of the data {n_features}.", .shape.0, .shape.1)]
+    InitCentersFeatures {
+        /// Shape of the given centres.
+        shape: (usize, usize),
+        /// Number of features of `X`.
+        n_features: usize,
+    },
+    /// `sample_weight` of another length than `X` has samples (`_check_sample_weight`).
+    #[error("sample_weight.shape == ({got},), expected ({expected},)!")]
+    SampleWeightShape {
+        /// Length given.
+        got: usize,
+        /// Number of samples.
+        expected: usize,
+    },
+    /// `RandomState.choice` with probabilities that contain NaN.
+    #[error("probabilities contain NaN")]
+    ProbabilitiesNaN,
+    /// `RandomState.choice` with a negative probability (for example k-means++ with a
+    /// negative sample weight).
+    #[error("probabilities are not non-negative")]
+    ProbabilitiesNegative,
+    /// `RandomState.choice` with probabilities that do not sum to one.
+    #[error("probabilities do not sum to 1")]
+    ProbabilitiesSum,
+    /// `RandomState.choice(replace=False)` asked for more draws than the population.
+    #[error("Cannot take a larger sample than population when 'replace=False'")]
+    SampleLargerThanPopulation,
+    /// `RandomState.choice(replace=False)` asked for more draws than there are
+    /// non-zero probabilities (for example `init="random"` with few non-zero weights).
+    #[error("Fewer non-zero entries in p than size")]
+    FewerNonZeroThanSize,
+    /// `PCA` with more components than `min(n_samples, n_features)`.
+    #[error("n_components={n_components} must be between 0 and min(n_samples, n_features)={max} with svd_solver='{solver}'")]
+    NComponentsRange {
+        /// Components asked for.
+        n_components: usize,
+        /// `min(n_samples, n_features)`.
+        max: usize,
+        /// The solver's name.
+        solver: &'static str,
+    },
+    /// `PCA(n_components="mle")` on a spectrum with two equal variances (Python's
+    /// `math.log(0)` in Minka's likelihood).
+    #[error("math domain error")]
+    MathDomain,
+    /// `PCA(n_components="mle")` with fewer samples than features.
+    #[error("n_components='mle' is only supported if n_samples >= n_features")]
+    MleNeedsMoreSamples,
+    /// A matrix product whose inner dimensions differ (NumPy's `matmul` message), as
+    /// `PCA.inverse_transform` with another width than `n_components_`.
+    #[error("matmul: Input operand 1 has a mismatch in its core dimension 0, with gufunc signature (n?,k),(k,m?)->(n?,m?) (size {expected} is different from {got})")]
+    MatmulMismatch {
+        /// The inner size of the right operand.
+        expected: usize,
+        /// The inner size of the left operand.
+        got: usize,
+    },
+}
+
+fn non_finite_x(estimator: &Option<&'static str>, nan: bool) -> String {
+    if !nan {
+        return "infinity or a value too large for dtype('float64').".to_string();
+    }
+    match estimator {
+        None => "NaN.".to_string(),
+        Some(e) => format!(
+            "NaN.\n{e} does not accept missing values encoded as NaN natively. For supervised learning, you might want to consider sklearn.ensemble.HistGradientBoostingClassifier and Regressor which accept missing values encoded as NaNs natively. Alternatively, it is possible to preprocess the data, for instance by using an imputer transformer in a pipeline or drop samples with missing values. See https://scikit-learn.org/stable/modules/impute.html You can find a list of all estimators that handle NaN values at the following page: https://scikit-learn.org/stable/modules/impute.html#estimators-that-handle-nan-values"
+        ),
+    }
+}
+
+fn by_estimator(estimator: &Option<&'static str>) -> String {
+    estimator.map(|e| format!(" by {e}")).unwrap_or_default()
 }
 
 fn join(lengths: &[usize]) -> String {
@@ -333,6 +467,10 @@ pub enum WarningCategory {
     UndefinedMetric,
     /// Python's `UserWarning`.
     User,
+    /// `sklearn.exceptions.ConvergenceWarning`.
+    Convergence,
+    /// Python's `RuntimeWarning`.
+    Runtime,
 }
 
 /// A warning scikit-learn would have issued, with its exact text.
@@ -362,6 +500,20 @@ impl Warning {
             message: message.into(),
         }
     }
+
+    pub(crate) fn convergence(message: impl Into<String>) -> Self {
+        Warning {
+            category: WarningCategory::Convergence,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn runtime(message: impl Into<String>) -> Self {
+        Warning {
+            category: WarningCategory::Runtime,
+            message: message.into(),
+        }
+    }
 }
 
 impl std::fmt::Display for Warning {
@@ -369,6 +521,8 @@ impl std::fmt::Display for Warning {
         let class = match self.category {
             WarningCategory::UndefinedMetric => "UndefinedMetricWarning",
             WarningCategory::User => "UserWarning",
+            WarningCategory::Convergence => "ConvergenceWarning",
+            WarningCategory::Runtime => "RuntimeWarning",
         };
         write!(f, "{class}: {}", self.message)
     }

@@ -1,7 +1,8 @@
-//! scikit-learn-style evaluation for kiln: metrics and model selection.
+//! scikit-learn-style evaluation for kiln: metrics, model selection, clustering and PCA.
 //!
 //! The functions keep scikit-learn's names, defaults, results and error messages
-//! (golden-tested against scikit-learn 1.9.1), on plain slices:
+//! (golden-tested against scikit-learn 1.9.1), on plain slices and, for 2-D data, on
+//! [`Matrix`] (row-major `f64`, shape `(n_samples, n_features)`):
 //!
 //! - [`metrics`]: `confusion_matrix`, `accuracy_score`, precision / recall / F-scores
 //!   with every `average`, `classification_report`, `roc_curve`, `auc`,
@@ -9,7 +10,14 @@
 //!   `mean_squared_error`, `mean_absolute_error`, `r2_score`;
 //! - [`model_selection`]: `train_test_split`, `KFold`, `StratifiedKFold`,
 //!   `ShuffleSplit`, `StratifiedShuffleSplit`;
-//! - [`RandomState`]: NumPy's legacy generator, so that seeded splits match.
+//! - [`cluster`]: `KMeans` (greedy k-means++, `"random"` or explicit initial centres,
+//!   `n_init`, Lloyd and Elkan, sample weights), bit-exact with scikit-learn from the
+//!   same initial centres;
+//! - [`decomposition`]: `PCA` (`"full"` and `"covariance_eigh"` solvers; `None`, a count,
+//!   a variance fraction or `"mle"` components; whitening), on a Jacobi SVD written in
+//!   Rust;
+//! - [`RandomState`]: NumPy's legacy generator, so that seeded splits and k-means++
+//!   draws match.
 //!
 //! ```
 //! use kiln_learn::metrics::{roc_auc_score, roc_curve};
@@ -25,11 +33,29 @@
 //! assert!((auc - 0.9375).abs() < 1e-12);
 //! # Ok::<(), kiln_learn::LearnError>(())
 //! ```
+//!
+//! ```
+//! use kiln_learn::cluster::KMeans;
+//! use kiln_learn::decomposition::{NComponents, PCA};
+//! use kiln_learn::Matrix;
+//!
+//! let x = Matrix::from_rows(&[[1.0, 2.0, 0.0], [1.2, 1.9, 0.1], [8.0, 8.5, 1.0], [7.9, 8.2, 1.2]])?;
+//! let km = KMeans { n_clusters: 2, random_state: Some(0), ..KMeans::default() }.fit(&x, None)?;
+//! assert_eq!(km.labels_[0], km.labels_[1]);
+//! let (pca, z) = PCA::new(Some(NComponents::Count(1))).fit_transform(&x)?;
+//! assert_eq!(z.shape(), (4, 1));
+//! assert!(pca.explained_variance_ratio_[0] > 0.99);
+//! # Ok::<(), kiln_learn::LearnError>(())
+//! ```
 
 #![warn(missing_docs)]
 
+pub mod cluster;
+pub mod decomposition;
 mod error;
 mod label;
+mod linalg;
+mod matrix;
 pub mod metrics;
 pub mod model_selection;
 mod numeric;
@@ -39,4 +65,5 @@ mod validation;
 
 pub use error::{LearnError, Result, Warning, WarningCategory};
 pub use label::{Label, LabelKind};
+pub use matrix::Matrix;
 pub use random::RandomState;

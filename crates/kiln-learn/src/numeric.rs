@@ -114,6 +114,105 @@ pub(crate) fn nanaverage(a: &[f64], weights: Option<&[f64]>) -> f64 {
     }
 }
 
+/// `X.sum(axis=0)` of a C-ordered `(n_rows, n_cols)` array as NumPy sums it: the rows
+/// added one after the other, except for a single column, which is contiguous and so
+/// summed pairwise.
+pub(crate) fn column_sums(data: &[f64], n_cols: usize) -> Vec<f64> {
+    if n_cols == 1 {
+        return vec![np_sum(data)];
+    }
+    let mut sums = vec![-0.0; n_cols];
+    for row in data.chunks_exact(n_cols.max(1)) {
+        for (acc, v) in sums.iter_mut().zip(row) {
+            *acc += v;
+        }
+    }
+    sums
+}
+
+/// `X.mean(axis=0)`: [`column_sums`] divided by the number of rows.
+pub(crate) fn column_means(data: &[f64], n_cols: usize) -> Vec<f64> {
+    let n_rows = data.len() / n_cols.max(1);
+    column_sums(data, n_cols)
+        .into_iter()
+        .map(|s| s / n_rows as f64)
+        .collect()
+}
+
+/// `np.var(X, axis=0)` (`ddof=0`): the mean of the squared deviations from
+/// [`column_means`], each step as NumPy orders it.
+pub(crate) fn column_vars(data: &[f64], n_cols: usize) -> Vec<f64> {
+    let n_rows = data.len() / n_cols.max(1);
+    let means = column_means(data, n_cols);
+    let squares: Vec<f64> = data
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let x = v - means[i % n_cols];
+            x * x
+        })
+        .collect();
+    column_sums(&squares, n_cols)
+        .into_iter()
+        .map(|s| s / n_rows as f64)
+        .collect()
+}
+
+/// A dot product with eight interleaved accumulators (the order is not NumPy's or a
+/// BLAS's: used where scikit-learn calls BLAS, whose order is its own).
+#[inline]
+pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..8 {
+            acc[l] += x[l] * y[l];
+        }
+    }
+    let mut s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (x, y) in ra.iter().zip(rb) {
+        s += x * y;
+    }
+    s
+}
+
+/// Four dot products of `x` with `c0..c3` in one pass over `x` (two interleaved
+/// accumulators each), for the E-step's sample-against-centres scores.
+#[inline]
+pub(crate) fn dot4(x: &[f64], c: [&[f64]; 4]) -> [f64; 4] {
+    let mut a = [[0.0f64; 2]; 4];
+    let pairs = x
+        .chunks_exact(2)
+        .zip(c[0].chunks_exact(2))
+        .zip(c[1].chunks_exact(2))
+        .zip(c[2].chunks_exact(2))
+        .zip(c[3].chunks_exact(2));
+    for ((((xv, v0), v1), v2), v3) in pairs {
+        a[0][0] += xv[0] * v0[0];
+        a[0][1] += xv[1] * v0[1];
+        a[1][0] += xv[0] * v1[0];
+        a[1][1] += xv[1] * v1[1];
+        a[2][0] += xv[0] * v2[0];
+        a[2][1] += xv[1] * v2[1];
+        a[3][0] += xv[0] * v3[0];
+        a[3][1] += xv[1] * v3[1];
+    }
+    let mut out = [
+        a[0][0] + a[0][1],
+        a[1][0] + a[1][1],
+        a[2][0] + a[2][1],
+        a[3][0] + a[3][1],
+    ];
+    if x.len() % 2 == 1 {
+        let l = x.len() - 1;
+        for (o, cj) in out.iter_mut().zip(c) {
+            *o += x[l] * cj[l];
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,6 +229,29 @@ mod tests {
         assert_eq!(np_sum(&[]), 0.0);
         let long: Vec<f64> = (0..1000).map(|i| f64::from(i) * 0.1).collect();
         assert!((np_sum(&long) - 49950.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn column_reductions_follow_numpy_order() {
+        // two columns: row by row; one column: pairwise (as `pairwise_sum`)
+        let data = [1.0, 10.0, 2.0, 20.0, 4.0, 40.0];
+        assert_eq!(column_sums(&data, 2), vec![7.0, 70.0]);
+        assert_eq!(column_means(&data, 2), vec![7.0 / 3.0, 70.0 / 3.0]);
+        let v = column_vars(&data, 2);
+        assert!((v[0] - 14.0 / 9.0).abs() < 1e-15 && (v[1] - 1400.0 / 9.0).abs() < 1e-12);
+        let mut one = vec![1e-16; 16];
+        one[0] = 1.0;
+        assert_eq!(column_sums(&one, 1), vec![pairwise_sum(&one)]);
+        let seq = column_sums(&[1.0, 1e-16, 1e-16, 1e-16], 1);
+        assert_eq!(seq, vec![1.0]);
+        let a: Vec<f64> = (0..21).map(f64::from).collect();
+        assert_eq!(dot(&a, &a), 2870.0);
+        let b: Vec<f64> = a.iter().map(|v| 2.0 * v).collect();
+        let ones = vec![1.0; 21];
+        assert_eq!(
+            dot4(&a, [&a, &b, &ones, &a]),
+            [2870.0, 5740.0, 210.0, 2870.0]
+        );
     }
 
     #[test]

@@ -224,6 +224,124 @@ impl RandomState {
         p.truncate(size);
         Some(p)
     }
+
+    /// `size` doubles in `[0, 1)` (`RandomState.random_sample(size)`, also what
+    /// `uniform(size=size)` and `rand(size)` draw).
+    pub fn random_samples(&mut self, size: usize) -> Vec<f64> {
+        (0..size).map(|_| self.random_sample()).collect()
+    }
+
+    /// One index of `0..p.len()` drawn with probabilities `p`, as
+    /// `RandomState.choice(len(p), p=p)`: the first index whose normalised cumulative
+    /// probability exceeds one `random_sample()`.
+    ///
+    /// NumPy's checks come first, with its messages: no NaN, no negative entry, a sum
+    /// within `sqrt(eps)` of one.
+    ///
+    /// ```
+    /// use kiln_learn::RandomState;
+    ///
+    /// // np.random.RandomState(0).choice(4, p=[0.1, 0.2, 0.3, 0.4])
+    /// assert_eq!(RandomState::new(0).choice_weighted(&[0.1, 0.2, 0.3, 0.4])?, 2);
+    /// assert!(RandomState::new(0).choice_weighted(&[1.5, -0.5]).is_err());
+    /// # Ok::<(), kiln_learn::LearnError>(())
+    /// ```
+    pub fn choice_weighted(&mut self, p: &[f64]) -> Result<usize> {
+        check_probabilities(p)?;
+        let cdf = normalised_cdf(p);
+        let u = self.random_sample();
+        Ok(search_right(&cdf, u))
+    }
+
+    /// `size` distinct indices of `0..p.len()` drawn with probabilities `p`, as
+    /// `RandomState.choice(len(p), size, replace=False, p=p)`: rounds of
+    /// `random_sample(size - found)` draws on the cumulative probabilities of the indices
+    /// not found yet, keeping each round's new indices in the order first drawn.
+    ///
+    /// ```
+    /// use kiln_learn::RandomState;
+    ///
+    /// // np.random.RandomState(3).choice(5, 3, replace=False, p=[0.1, 0.3, 0.2, 0.25, 0.15])
+    /// let got = RandomState::new(3).choice_weighted_without_replacement(&[0.1, 0.3, 0.2, 0.25, 0.15], 3)?;
+    /// assert_eq!(got, vec![2, 3, 1]);
+    /// # Ok::<(), kiln_learn::LearnError>(())
+    /// ```
+    pub fn choice_weighted_without_replacement(
+        &mut self,
+        p: &[f64],
+        size: usize,
+    ) -> Result<Vec<usize>> {
+        check_probabilities(p)?;
+        if size > p.len() {
+            return Err(LearnError::SampleLargerThanPopulation);
+        }
+        if p.iter().filter(|v| **v > 0.0).count() < size {
+            return Err(LearnError::FewerNonZeroThanSize);
+        }
+        let mut p = p.to_vec();
+        let mut found: Vec<usize> = Vec::with_capacity(size);
+        while found.len() < size {
+            let x = self.random_samples(size - found.len());
+            for &i in &found {
+                p[i] = 0.0;
+            }
+            let cdf = normalised_cdf(&p);
+            let start = found.len();
+            for u in x {
+                let idx = search_right(&cdf, u);
+                if !found[start..].contains(&idx) {
+                    found.push(idx);
+                }
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// NumPy's checks on `choice`'s `p`, in its order.
+fn check_probabilities(p: &[f64]) -> Result<()> {
+    let total = kahan_sum(p);
+    if total.is_nan() {
+        return Err(LearnError::ProbabilitiesNaN);
+    }
+    if p.iter().any(|v| *v < 0.0) {
+        return Err(LearnError::ProbabilitiesNegative);
+    }
+    if (total - 1.0).abs() > f64::EPSILON.sqrt() {
+        return Err(LearnError::ProbabilitiesSum);
+    }
+    Ok(())
+}
+
+/// NumPy's `kahan_sum` (compensated, starting from the first value).
+fn kahan_sum(a: &[f64]) -> f64 {
+    let Some((&first, rest)) = a.split_first() else {
+        return 0.0;
+    };
+    let (mut sum, mut c) = (first, 0.0);
+    for &v in rest {
+        let y = v - c;
+        let t = sum + y;
+        c = (t - sum) - y;
+        sum = t;
+    }
+    sum
+}
+
+/// `cdf = p.cumsum(); cdf /= cdf[-1]`.
+fn normalised_cdf(p: &[f64]) -> Vec<f64> {
+    let mut cdf = crate::numeric::cumsum(p.iter().copied());
+    if let Some(&last) = cdf.last() {
+        for v in &mut cdf {
+            *v /= last;
+        }
+    }
+    cdf
+}
+
+/// `searchsorted(a, v, side="right")`: the number of entries `<= v`.
+fn search_right(a: &[f64], v: f64) -> usize {
+    a.partition_point(|x| *x <= v)
 }
 
 #[cfg(test)]

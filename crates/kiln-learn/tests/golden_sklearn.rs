@@ -93,6 +93,8 @@ fn enc_warnings(w: &[Warning]) -> Value {
                 let class = match w.category {
                     WarningCategory::UndefinedMetric => "UndefinedMetricWarning",
                     WarningCategory::User => "UserWarning",
+                    WarningCategory::Convergence => "ConvergenceWarning",
+                    WarningCategory::Runtime => "RuntimeWarning",
                 };
                 json!([class, w.message])
             })

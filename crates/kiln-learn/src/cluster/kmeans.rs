@@ -1,0 +1,1275 @@
+//! `KMeans` (`sklearn/cluster/_kmeans.py` with its Cython kernels
+//! `_k_means_lloyd.pyx`, `_k_means_elkan.pyx` and `_k_means_common.pyx`).
+//!
+//! The arithmetic follows scikit-learn's step for step, so that a run from the same
+//! initial centres gives the same labels, the same centres bit for bit and the same
+//! inertia: the data are centred on their (NumPy-summed) column means first, new centres
+//! are weighted sums accumulated in sample order and scaled by the reciprocal of the
+//! cluster weight, the centre shift and the inertia use the four-way unrolled distance
+//! of the Cython kernels. Where scikit-learn calls BLAS (the `-2 x·c + |c|²` scores that
+//! pick a sample's nearest centre in Lloyd's E-step, k-means++'s distances, `transform`)
+//! the products are summed in kiln's own order, so those values may differ in the last
+//! bits; labels only change if a sample is equally close to two centres up to rounding.
+
+use std::str::FromStr;
+
+use crate::error::{LearnError, Result, Warning};
+use crate::label::py_str_repr;
+use crate::matrix::{check_x, check_x_fitted, Matrix};
+use crate::numeric::{column_means, column_vars, cumsum, dot, dot4, np_mean, np_sum};
+use crate::pyfmt::py_float_repr;
+use crate::random::RandomState;
+use crate::validation::check_finite;
+
+const ESTIMATOR: &str = "KMeans";
+
+/// Below this many multiply-adds an E-step runs on the calling thread.
+const PARALLEL_WORK: usize = 1 << 21;
+
+/// How `KMeans` picks its initial centres (`init`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum KMeansInit {
+    /// `"k-means++"`: greedy k-means++ (`2 + ln(k)` candidates per centre, the one
+    /// that lowers the potential most is kept).
+    #[default]
+    KMeansPlusPlus,
+    /// `"random"`: `n_clusters` distinct samples drawn with probabilities proportional
+    /// to their weights.
+    Random,
+    /// Explicit initial centres, shape `(n_clusters, n_features)`; a single run.
+    Array(Matrix),
+}
+
+impl FromStr for KMeansInit {
+    type Err = LearnError;
+
+    /// `"k-means++"` or `"random"`.
+    ///
+    /// ```
+    /// use kiln_learn::cluster::KMeansInit;
+    ///
+    /// assert_eq!("random".parse::<KMeansInit>()?, KMeansInit::Random);
+    /// assert!("kmeans".parse::<KMeansInit>().is_err());
+    /// # Ok::<(), kiln_learn::LearnError>(())
+    /// ```
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "k-means++" => Ok(KMeansInit::KMeansPlusPlus),
+            "random" => Ok(KMeansInit::Random),
+            _ => Err(LearnError::InvalidParameter {
+                param: "init",
+                caller: Some(ESTIMATOR),
+                // scikit-learn prints this set in Python's (hash-seeded) set order
+                constraint: "a str among {'k-means++', 'random'}, a callable or an array-like"
+                    .to_string(),
+                got: py_str_repr(s),
+            }),
+        }
+    }
+}
+
+/// How many initialisations `KMeans` runs (`n_init`); the run with the lowest inertia
+/// is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NInit {
+    /// `"auto"` (scikit-learn 1.4's default): one run for k-means++ and explicit
+    /// centres, ten for `"random"`.
+    #[default]
+    Auto,
+    /// A fixed number of runs (at least one; explicit centres always run once).
+    Count(usize),
+}
+
+/// The k-means algorithm (`algorithm`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KMeansAlgorithm {
+    /// `"lloyd"`: the classical EM-style iteration.
+    #[default]
+    Lloyd,
+    /// `"elkan"`: Lloyd's iteration with Elkan's triangle-inequality bounds; the same
+    /// result, fewer distance computations on well-separated clusters.
+    Elkan,
+}
+
+impl FromStr for KMeansAlgorithm {
+    type Err = LearnError;
+
+    /// `"lloyd"` or `"elkan"`.
+    ///
+    /// ```
+    /// use kiln_learn::cluster::KMeansAlgorithm;
+    ///
+    /// assert_eq!("elkan".parse::<KMeansAlgorithm>()?, KMeansAlgorithm::Elkan);
+    /// assert_eq!(
+    ///     "full".parse::<KMeansAlgorithm>().unwrap_err().to_string(),
+    ///     "The 'algorithm' parameter of KMeans must be a str among {'elkan', 'lloyd'}. Got 'full' instead."
+    /// );
+    /// # Ok::<(), kiln_learn::LearnError>(())
+    /// ```
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "lloyd" => Ok(KMeansAlgorithm::Lloyd),
+            "elkan" => Ok(KMeansAlgorithm::Elkan),
+            _ => Err(LearnError::InvalidParameter {
+                param: "algorithm",
+                caller: Some(ESTIMATOR),
+                // scikit-learn prints this set in Python's (hash-seeded) set order
+                constraint: "a str among {'elkan', 'lloyd'}".to_string(),
+                got: py_str_repr(s),
+            }),
+        }
+    }
+}
+
+/// K-means clustering, as `sklearn.cluster.KMeans` (dense input).
+///
+/// The fields are scikit-learn's parameters with its defaults ([`KMeans::default`]);
+/// [`KMeans::fit`] returns the fitted model, [`FittedKMeans`], with scikit-learn's
+/// attributes.
+///
+/// ```
+/// use kiln_learn::cluster::{KMeans, KMeansInit};
+/// use kiln_learn::Matrix;
+///
+/// let x = Matrix::from_rows(&[[1.0, 2.0], [1.0, 4.0], [1.0, 0.0], [10.0, 2.0], [10.0, 4.0], [10.0, 0.0]])?;
+/// let km = KMeans { n_clusters: 2, random_state: Some(0), ..KMeans::default() }.fit(&x, None)?;
+/// // scikit-learn's docstring example gives the same
+/// assert_eq!(km.cluster_centers_.to_rows(), vec![vec![10.0, 2.0], vec![1.0, 2.0]]);
+/// assert_eq!(km.labels_, vec![1, 1, 1, 0, 0, 0]);
+/// assert_eq!(km.inertia_, 16.0);
+/// assert_eq!(km.predict(&Matrix::from_rows(&[[0.0, 0.0], [12.0, 3.0]])?)?, vec![1, 0]);
+///
+/// // from given centres, with Elkan's algorithm
+/// let init = Matrix::from_rows(&[[0.0, 0.0], [9.0, 9.0]])?;
+/// let km = KMeans {
+///     n_clusters: 2,
+///     init: KMeansInit::Array(init),
+///     algorithm: "elkan".parse()?,
+///     ..KMeans::default()
+/// }
+/// .fit(&x, None)?;
+/// assert_eq!(km.labels_, vec![0, 0, 0, 1, 1, 1]);
+/// # Ok::<(), kiln_learn::LearnError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct KMeans {
+    /// The number of clusters (`8`).
+    pub n_clusters: usize,
+    /// The initialisation (`"k-means++"`).
+    pub init: KMeansInit,
+    /// The number of initialisations (`"auto"`).
+    pub n_init: NInit,
+    /// The most iterations of one run (`300`).
+    pub max_iter: usize,
+    /// Convergence tolerance on the squared centre shift, relative to the mean
+    /// per-feature variance of `X` (`1e-4`).
+    pub tol: f64,
+    /// The seed of the initialisation's `RandomState` (`None`: from entropy).
+    pub random_state: Option<u32>,
+    /// Lloyd or Elkan (`"lloyd"`).
+    pub algorithm: KMeansAlgorithm,
+}
+
+impl Default for KMeans {
+    /// scikit-learn's defaults: `n_clusters=8, init="k-means++", n_init="auto",
+    /// max_iter=300, tol=1e-4, random_state=None, algorithm="lloyd"`.
+    fn default() -> Self {
+        KMeans {
+            n_clusters: 8,
+            init: KMeansInit::KMeansPlusPlus,
+            n_init: NInit::Auto,
+            max_iter: 300,
+            tol: 1e-4,
+            random_state: None,
+            algorithm: KMeansAlgorithm::Lloyd,
+        }
+    }
+}
+
+/// A fitted [`KMeans`]: scikit-learn's attributes, and the methods that use them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FittedKMeans {
+    /// The centres, shape `(n_clusters, n_features)`.
+    pub cluster_centers_: Matrix,
+    /// The cluster of each training sample.
+    pub labels_: Vec<usize>,
+    /// The sum of the (weighted) squared distances of the samples to their centre.
+    pub inertia_: f64,
+    /// Iterations of the kept run.
+    pub n_iter_: usize,
+    /// Number of features seen by `fit`.
+    pub n_features_in_: usize,
+    /// The `RuntimeWarning`s and `ConvergenceWarning`s scikit-learn would have issued.
+    pub warnings: Vec<Warning>,
+}
+
+impl KMeans {
+    /// `KMeans(n_clusters)` with the other parameters at their defaults.
+    pub fn new(n_clusters: usize) -> Self {
+        KMeans {
+            n_clusters,
+            ..KMeans::default()
+        }
+    }
+
+    fn check_params(&self) -> Result<()> {
+        let int_error = |param: &'static str, got: usize| LearnError::InvalidParameter {
+            param,
+            caller: Some(ESTIMATOR),
+            constraint: "an int in the range [1, inf)".to_string(),
+            got: got.to_string(),
+        };
+        if self.n_clusters == 0 {
+            return Err(int_error("n_clusters", 0));
+        }
+        if self.n_init == NInit::Count(0) {
+            return Err(LearnError::InvalidParameter {
+                param: "n_init",
+                caller: Some(ESTIMATOR),
+                constraint: "a str among {'auto'} or an int in the range [1, inf)".to_string(),
+                got: "0".to_string(),
+            });
+        }
+        if self.max_iter == 0 {
+            return Err(int_error("max_iter", 0));
+        }
+        if self.tol.is_nan() || self.tol < 0.0 {
+            return Err(LearnError::InvalidParameter {
+                param: "tol",
+                caller: Some(ESTIMATOR),
+                constraint: "a float in the range [0.0, inf)".to_string(),
+                got: py_float_repr(self.tol),
+            });
+        }
+        Ok(())
+    }
+
+    /// Computes the clustering of `x` (`n_samples × n_features`), with optional
+    /// per-sample weights (`None`: all one).
+    ///
+    /// Errors with scikit-learn's messages: fewer samples than clusters, an empty or
+    /// non-finite `x`, explicit centres of the wrong shape, bad weights, a parameter out
+    /// of range, and NumPy's when k-means++ or `"random"` meet a negative weight.
+    pub fn fit(&self, x: &Matrix, sample_weight: Option<&[f64]>) -> Result<FittedKMeans> {
+        self.check_params()?;
+        check_x(x, Some(ESTIMATOR))?;
+        let (n, d) = x.shape();
+        let k = self.n_clusters;
+        if n < k {
+            return Err(LearnError::TooFewSamplesForClusters {
+                n_samples: n,
+                n_clusters: k,
+            });
+        }
+        let tol = tolerance(x, self.tol);
+        let mut warnings = Vec::new();
+        let mut n_init = match (self.n_init, &self.init) {
+            (NInit::Count(c), _) => c,
+            (NInit::Auto, KMeansInit::Random) => 10,
+            (NInit::Auto, _) => 1,
+        };
+        if matches!(self.init, KMeansInit::Array(_)) && n_init != 1 {
+            warnings.push(Warning::runtime(format!(
+                "Explicit initial center position passed: performing only one init in KMeans instead of n_init={n_init}."
+            )));
+            n_init = 1;
+        }
+        let mut algorithm = self.algorithm;
+        if algorithm == KMeansAlgorithm::Elkan && k == 1 {
+            warnings.push(Warning::runtime(
+                "algorithm='elkan' doesn't make sense for a single cluster. Using 'lloyd' instead.",
+            ));
+            algorithm = KMeansAlgorithm::Lloyd;
+        }
+        let mut rng = self
+            .random_state
+            .map_or_else(RandomState::from_entropy, RandomState::new);
+        let weights = check_sample_weight(sample_weight, n)?;
+
+        // centre the data (and explicit centres) on the column means
+        let means = column_means(x.as_slice(), d);
+        let xc: Vec<f64> = x
+            .as_slice()
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v - means[i % d])
+            .collect();
+        let init_centred = match &self.init {
+            KMeansInit::Array(init) => {
+                check_finite(init.as_slice(), "")?;
+                if init.n_rows() == 0 {
+                    return Err(LearnError::TooFewInArray {
+                        what: "sample",
+                        shape: init.shape(),
+                        estimator: None,
+                    });
+                }
+                if init.n_rows() != k {
+                    return Err(LearnError::InitCentersClusters {
+                        shape: init.shape(),
+                        n_clusters: k,
+                    });
+                }
+                if init.n_cols() != d {
+                    return Err(LearnError::InitCentersFeatures {
+                        shape: init.shape(),
+                        n_features: d,
+                    });
+                }
+                Some(
+                    init.as_slice()
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| v - means[i % d])
+                        .collect::<Vec<f64>>(),
+                )
+            }
+            _ => None,
+        };
+        let data = Data {
+            x: &xc,
+            w: &weights,
+            n,
+            d,
+        };
+        let x_sq_norms: Vec<f64> = if self.init == KMeansInit::KMeansPlusPlus {
+            xc.chunks_exact(d).map(|r| dot(r, r)).collect()
+        } else {
+            Vec::new()
+        };
+
+        let run_once = |rng: &mut RandomState| -> Result<Run> {
+            let centers_init = match &init_centred {
+                Some(c) => c.clone(),
+                None if self.init == KMeansInit::Random => {
+                    let total = np_sum(&weights);
+                    let p: Vec<f64> = weights.iter().map(|w| w / total).collect();
+                    let seeds = rng.choice_weighted_without_replacement(&p, k)?;
+                    let mut c = Vec::with_capacity(k * d);
+                    for s in seeds {
+                        c.extend_from_slice(data.row(s));
+                    }
+                    c
+                }
+                None => kmeans_plusplus(&data, k, &x_sq_norms, rng)?,
+            };
+            Ok(match algorithm {
+                KMeansAlgorithm::Lloyd => lloyd(&data, centers_init, k, self.max_iter, tol),
+                KMeansAlgorithm::Elkan => elkan(&data, centers_init, k, self.max_iter, tol),
+            })
+        };
+        let mut best = run_once(&mut rng)?;
+        for _ in 1..n_init {
+            let run = run_once(&mut rng)?;
+            // a lower inertia that is not the same clustering relabelled
+            if run.inertia < best.inertia && !same_clustering(&run.labels, &best.labels, k) {
+                best = run;
+            }
+        }
+        let mut centers = best.centers;
+        for (i, c) in centers.iter_mut().enumerate() {
+            *c += means[i % d];
+        }
+        let mut seen = vec![false; k];
+        for &l in &best.labels {
+            seen[l] = true;
+        }
+        let distinct = seen.iter().filter(|s| **s).count();
+        if distinct < k {
+            warnings.push(Warning::convergence(format!(
+                "Number of distinct clusters ({distinct}) found smaller than n_clusters ({k}). Possibly due to duplicate points in X."
+            )));
+        }
+        Ok(FittedKMeans {
+            cluster_centers_: Matrix::new(centers, k, d)?,
+            labels_: best.labels,
+            inertia_: best.inertia,
+            n_iter_: best.n_iter,
+            n_features_in_: d,
+            warnings,
+        })
+    }
+
+    /// `fit(x).labels_`: the cluster of each sample.
+    ///
+    /// ```
+    /// use kiln_learn::cluster::KMeans;
+    /// use kiln_learn::Matrix;
+    ///
+    /// let x = Matrix::from_rows(&[[0.0], [0.5], [10.0], [10.5]])?;
+    /// let labels = KMeans { n_clusters: 2, random_state: Some(1), ..KMeans::default() }.fit_predict(&x, None)?;
+    /// assert_eq!(labels[0], labels[1]);
+    /// assert_ne!(labels[0], labels[2]);
+    /// # Ok::<(), kiln_learn::LearnError>(())
+    /// ```
+    pub fn fit_predict(&self, x: &Matrix, sample_weight: Option<&[f64]>) -> Result<Vec<usize>> {
+        Ok(self.fit(x, sample_weight)?.labels_)
+    }
+
+    /// `fit(x)` and the distances of `x` to the centres (`fit_transform`), returned
+    /// with the fitted model.
+    pub fn fit_transform(
+        &self,
+        x: &Matrix,
+        sample_weight: Option<&[f64]>,
+    ) -> Result<(FittedKMeans, Matrix)> {
+        let model = self.fit(x, sample_weight)?;
+        let distances = euclidean_distances(x, &model.cluster_centers_)?;
+        Ok((model, distances))
+    }
+}
+
+impl FittedKMeans {
+    /// The nearest centre of each sample (`predict`).
+    pub fn predict(&self, x: &Matrix) -> Result<Vec<usize>> {
+        check_x_fitted(x, self.n_features_in_, ESTIMATOR)?;
+        let k = self.cluster_centers_.n_rows();
+        let mut labels = vec![0; x.n_rows()];
+        assign_labels(
+            x.as_slice(),
+            x.n_cols(),
+            self.cluster_centers_.as_slice(),
+            k,
+            &mut labels,
+        );
+        Ok(labels)
+    }
+
+    /// The Euclidean distance of each sample to each centre, shape
+    /// `(n_samples, n_clusters)` (`transform`).
+    ///
+    /// ```
+    /// use kiln_learn::cluster::{KMeans, KMeansInit};
+    /// use kiln_learn::Matrix;
+    ///
+    /// let x = Matrix::from_rows(&[[0.0, 0.0], [0.0, 2.0], [6.0, 0.0], [6.0, 2.0]])?;
+    /// let init = KMeansInit::Array(Matrix::from_rows(&[[0.0, 0.0], [5.0, 0.0]])?);
+    /// let km = KMeans { n_clusters: 2, init, ..KMeans::default() }.fit(&x, None)?;
+    /// let d = km.transform(&Matrix::from_rows(&[[3.0, 5.0]])?)?;
+    /// assert!((d[(0, 0)] - 5.0).abs() < 1e-12 && (d[(0, 1)] - 5.0).abs() < 1e-12);
+    /// # Ok::<(), kiln_learn::LearnError>(())
+    /// ```
+    pub fn transform(&self, x: &Matrix) -> Result<Matrix> {
+        check_x_fitted(x, self.n_features_in_, ESTIMATOR)?;
+        euclidean_distances(x, &self.cluster_centers_)
+    }
+
+    /// The opposite of the inertia of `x` on the fitted centres (`score`), with
+    /// optional sample weights.
+    pub fn score(&self, x: &Matrix, sample_weight: Option<&[f64]>) -> Result<f64> {
+        check_x_fitted(x, self.n_features_in_, ESTIMATOR)?;
+        let weights = check_sample_weight(sample_weight, x.n_rows())?;
+        let k = self.cluster_centers_.n_rows();
+        let centers = self.cluster_centers_.as_slice();
+        let mut labels = vec![0; x.n_rows()];
+        assign_labels(x.as_slice(), x.n_cols(), centers, k, &mut labels);
+        let data = Data {
+            x: x.as_slice(),
+            w: &weights,
+            n: x.n_rows(),
+            d: x.n_cols(),
+        };
+        Ok(-inertia(&data, centers, &labels))
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// input checks
+
+/// `_check_sample_weight`: ones when not given, else the right length, finite and not
+/// all zero.
+fn check_sample_weight(sample_weight: Option<&[f64]>, n: usize) -> Result<Vec<f64>> {
+    match sample_weight {
+        None => Ok(vec![1.0; n]),
+        Some(w) => {
+            if w.len() != n {
+                return Err(LearnError::SampleWeightShape {
+                    got: w.len(),
+                    expected: n,
+                });
+            }
+            crate::validation::check_sample_weight(w)?;
+            Ok(w.to_vec())
+        }
+    }
+}
+
+/// `_tolerance`: `tol` times the mean of the per-feature variances (zero stays zero).
+fn tolerance(x: &Matrix, tol: f64) -> f64 {
+    if tol == 0.0 {
+        return 0.0;
+    }
+    np_mean(&column_vars(x.as_slice(), x.n_cols())) * tol
+}
+
+// ---------------------------------------------------------------------------------------
+// kernels
+
+/// Samples (centred for `fit`), their weights and the shape.
+struct Data<'a> {
+    x: &'a [f64],
+    w: &'a [f64],
+    n: usize,
+    d: usize,
+}
+
+impl Data<'_> {
+    fn row(&self, i: usize) -> &[f64] {
+        &self.x[i * self.d..(i + 1) * self.d]
+    }
+}
+
+/// `_euclidean_dense_dense(squared=True)`: the squared distance summed four terms at a
+/// time, then the remainder.
+#[inline]
+fn sq_distance(a: &[f64], b: &[f64]) -> f64 {
+    let mut result = 0.0;
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        let t0 = (x[0] - y[0]) * (x[0] - y[0]);
+        let t1 = (x[1] - y[1]) * (x[1] - y[1]);
+        let t2 = (x[2] - y[2]) * (x[2] - y[2]);
+        let t3 = (x[3] - y[3]) * (x[3] - y[3]);
+        result += ((t0 + t1) + t2) + t3;
+    }
+    for (x, y) in ra.iter().zip(rb) {
+        result += (x - y) * (x - y);
+    }
+    result
+}
+
+/// How many threads an E-step over `n` samples with `work` multiply-adds uses: one
+/// below [`PARALLEL_WORK`], else up to the available parallelism, with at least 256
+/// samples per thread.
+fn threads_for(work: usize, n: usize) -> usize {
+    if work < PARALLEL_WORK {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |t| t.get().min(n.div_ceil(256)))
+    }
+}
+
+/// The nearest centre by `|c|² - 2 x·c` (scikit-learn's E-step scores), the first
+/// centre on ties; split over threads for large inputs (each sample's label depends
+/// only on the centres, so the result does not depend on the split).
+fn assign_labels(x: &[f64], d: usize, centers: &[f64], k: usize, labels: &mut [usize]) {
+    let n = labels.len();
+    let threads = threads_for(n.saturating_mul(k).saturating_mul(d), n);
+    assign_labels_on(x, d, centers, k, labels, threads);
+}
+
+fn assign_labels_on(
+    x: &[f64],
+    d: usize,
+    centers: &[f64],
+    k: usize,
+    labels: &mut [usize],
+    threads: usize,
+) {
+    let norms: Vec<f64> = centers.chunks_exact(d).map(|c| dot(c, c)).collect();
+    let nearest = |xs: &[f64], out: &mut [usize]| {
+        let mut scores = vec![0.0; k];
+        for (xi, label) in xs.chunks_exact(d).zip(out.iter_mut()) {
+            let mut j = 0;
+            while j + 4 <= k {
+                let c = |t: usize| &centers[(j + t) * d..(j + t + 1) * d];
+                let dots = dot4(xi, [c(0), c(1), c(2), c(3)]);
+                for (t, p) in dots.iter().enumerate() {
+                    scores[j + t] = norms[j + t] - 2.0 * p;
+                }
+                j += 4;
+            }
+            for (t, score) in scores.iter_mut().enumerate().skip(j) {
+                *score = norms[t] - 2.0 * dot(xi, &centers[t * d..(t + 1) * d]);
+            }
+            let mut best = 0;
+            for (t, &score) in scores.iter().enumerate().skip(1) {
+                if score < scores[best] {
+                    best = t;
+                }
+            }
+            *label = best;
+        }
+    };
+    if threads <= 1 {
+        nearest(x, labels);
+        return;
+    }
+    let chunk = labels.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        for (xs, out) in x.chunks(chunk * d).zip(labels.chunks_mut(chunk)) {
+            s.spawn(move || nearest(xs, out));
+        }
+    });
+}
+
+/// The M-step sums: the weight of each cluster and its weighted sum of samples, added
+/// in sample order. Large inputs split the features over threads: each entry is still
+/// summed over the samples in order, so the split does not change the result.
+fn accumulate(
+    data: &Data,
+    labels: &[usize],
+    centers_new: &mut [f64],
+    weight_in_clusters: &mut [f64],
+) {
+    let threads = threads_for(data.n.saturating_mul(data.d).saturating_mul(8), data.n);
+    accumulate_on(data, labels, centers_new, weight_in_clusters, threads);
+}
+
+fn accumulate_on(
+    data: &Data,
+    labels: &[usize],
+    centers_new: &mut [f64],
+    weight_in_clusters: &mut [f64],
+    threads: usize,
+) {
+    weight_in_clusters.fill(0.0);
+    for (&label, &w) in labels.iter().zip(data.w) {
+        weight_in_clusters[label] += w;
+    }
+    let d = data.d;
+    let threads = threads.min(d);
+    let k = centers_new.len() / d.max(1);
+    let sum_features = |f0: usize, f1: usize, out: &mut [f64]| {
+        // out: k rows of the features f0..f1
+        let width = f1 - f0;
+        out.fill(0.0);
+        for (i, &label) in labels.iter().enumerate() {
+            let w = data.w[i];
+            let row = &data.x[i * d + f0..i * d + f1];
+            for (c, v) in out[label * width..(label + 1) * width].iter_mut().zip(row) {
+                *c += v * w;
+            }
+        }
+    };
+    if threads <= 1 {
+        sum_features(0, d, centers_new);
+        return;
+    }
+    let step = d.div_ceil(threads);
+    let ranges: Vec<(usize, usize)> = (0..d)
+        .step_by(step)
+        .map(|f0| (f0, (f0 + step).min(d)))
+        .collect();
+    let mut parts: Vec<Vec<f64>> = ranges
+        .iter()
+        .map(|(f0, f1)| vec![0.0; k * (f1 - f0)])
+        .collect();
+    std::thread::scope(|s| {
+        for (&(f0, f1), part) in ranges.iter().zip(parts.iter_mut()) {
+            s.spawn(move || sum_features(f0, f1, part));
+        }
+    });
+    for (&(f0, f1), part) in ranges.iter().zip(&parts) {
+        let width = f1 - f0;
+        for j in 0..k {
+            centers_new[j * d + f0..j * d + f1].copy_from_slice(&part[j * width..(j + 1) * width]);
+        }
+    }
+}
+
+/// `_relocate_empty_clusters_dense`: each cluster without weight takes over one of the
+/// samples farthest from their centre, farthest first (ties: the lower index; NumPy's
+/// `argpartition` leaves their order to its CPU-dependent selection), moving that
+/// sample's weighted contribution out of its old cluster.
+fn relocate_empty_clusters(
+    data: &Data,
+    centers_old: &[f64],
+    centers_new: &mut [f64],
+    weight_in_clusters: &mut [f64],
+    labels: &[usize],
+) {
+    let empty: Vec<usize> = (0..weight_in_clusters.len())
+        .filter(|&j| weight_in_clusters[j] == 0.0)
+        .collect();
+    if empty.is_empty() {
+        return;
+    }
+    let d = data.d;
+    let mut row = vec![0.0; d];
+    let distances: Vec<f64> = (0..data.n)
+        .map(|i| {
+            let c = &centers_old[labels[i] * d..(labels[i] + 1) * d];
+            for ((r, x), c) in row.iter_mut().zip(data.row(i)).zip(c) {
+                let t = x - c;
+                *r = t * t;
+            }
+            np_sum(&row)
+        })
+        .collect();
+    if distances.iter().copied().fold(f64::NEG_INFINITY, f64::max) == 0.0 {
+        return;
+    }
+    let mut order: Vec<usize> = (0..data.n).collect();
+    // descending distance, then ascending index; a stable sort keeps the index order
+    order.sort_by(|&a, &b| distances[b].total_cmp(&distances[a]));
+    for (&new_cluster, &far) in empty.iter().zip(&order) {
+        let weight = data.w[far];
+        let old_cluster = labels[far];
+        for (f, &v) in data.row(far).iter().enumerate() {
+            centers_new[old_cluster * d + f] -= v * weight;
+            centers_new[new_cluster * d + f] = v * weight;
+        }
+        weight_in_clusters[new_cluster] = weight;
+        weight_in_clusters[old_cluster] -= weight;
+    }
+}
+
+/// `_average_centers`: each sum times the reciprocal of its weight; a cluster without
+/// positive weight is put where the heaviest cluster is at that point of the loop.
+fn average_centers(centers: &mut [f64], weight_in_clusters: &[f64], d: usize) {
+    let mut heaviest = 0;
+    for (j, &w) in weight_in_clusters.iter().enumerate() {
+        if w > weight_in_clusters[heaviest] {
+            heaviest = j;
+        }
+    }
+    for (j, &w) in weight_in_clusters.iter().enumerate() {
+        if w > 0.0 {
+            let alpha = 1.0 / w;
+            for c in &mut centers[j * d..(j + 1) * d] {
+                *c *= alpha;
+            }
+        } else {
+            for f in 0..d {
+                centers[j * d + f] = centers[heaviest * d + f];
+            }
+        }
+    }
+}
+
+/// `_center_shift`: the distance each centre moved.
+fn center_shift(centers_old: &[f64], centers_new: &[f64], d: usize, shift: &mut [f64]) {
+    for (j, s) in shift.iter_mut().enumerate() {
+        *s = sq_distance(
+            &centers_new[j * d..(j + 1) * d],
+            &centers_old[j * d..(j + 1) * d],
+        )
+        .sqrt();
+    }
+}
+
+/// The M-step after the labels: sums, empty-cluster relocation, averages, shifts.
+fn update_centers(
+    data: &Data,
+    labels: &[usize],
+    centers_old: &[f64],
+    centers_new: &mut [f64],
+    weight_in_clusters: &mut [f64],
+    shift: &mut [f64],
+) {
+    accumulate(data, labels, centers_new, weight_in_clusters);
+    relocate_empty_clusters(data, centers_old, centers_new, weight_in_clusters, labels);
+    average_centers(centers_new, weight_in_clusters, data.d);
+    center_shift(centers_old, centers_new, data.d, shift);
+}
+
+/// `_inertia_dense`: the weighted squared distances to the assigned centres, summed in
+/// sample order.
+fn inertia(data: &Data, centers: &[f64], labels: &[usize]) -> f64 {
+    let d = data.d;
+    let mut total = 0.0;
+    for (i, &l) in labels.iter().enumerate() {
+        total += sq_distance(data.row(i), &centers[l * d..(l + 1) * d]) * data.w[i];
+    }
+    total
+}
+
+/// The outcome of one k-means run.
+struct Run {
+    labels: Vec<usize>,
+    inertia: f64,
+    centers: Vec<f64>,
+    n_iter: usize,
+}
+
+/// `_kmeans_single_lloyd`.
+fn lloyd(data: &Data, centers_init: Vec<f64>, k: usize, max_iter: usize, tol: f64) -> Run {
+    let d = data.d;
+    let mut centers = centers_init;
+    let mut centers_new = vec![0.0; k * d];
+    let mut weight_in_clusters = vec![0.0; k];
+    let mut shift = vec![0.0; k];
+    let mut labels = vec![usize::MAX; data.n];
+    let mut labels_old = labels.clone();
+    let mut strict = false;
+    let mut iterations = 0;
+    for i in 0..max_iter {
+        iterations = i + 1;
+        assign_labels(data.x, d, &centers, k, &mut labels);
+        update_centers(
+            data,
+            &labels,
+            &centers,
+            &mut centers_new,
+            &mut weight_in_clusters,
+            &mut shift,
+        );
+        std::mem::swap(&mut centers, &mut centers_new);
+        if labels == labels_old {
+            strict = true;
+            break;
+        }
+        let squares: Vec<f64> = shift.iter().map(|s| s * s).collect();
+        if np_sum(&squares) <= tol {
+            break;
+        }
+        labels_old.copy_from_slice(&labels);
+    }
+    if !strict {
+        // a last E-step, so that the labels go with the final centres
+        assign_labels(data.x, d, &centers, k, &mut labels);
+    }
+    Run {
+        inertia: inertia(data, &centers, &labels),
+        labels,
+        centers,
+        n_iter: iterations,
+    }
+}
+
+/// Half the pairwise distances between centres, by scikit-learn's
+/// `euclidean_distances(centers) / 2` (`((-2 a·b + |a|²) + |b|²)`, clipped at zero, zero
+/// diagonal), and each centre's distance to its nearest other centre (the second
+/// smallest entry of its column).
+fn center_half_distances(centers: &[f64], k: usize, d: usize) -> (Vec<f64>, Vec<f64>) {
+    let norms: Vec<f64> = centers.chunks_exact(d).map(|c| dot(c, c)).collect();
+    let mut half = vec![0.0; k * k];
+    for i in 0..k {
+        for j in 0..k {
+            if i != j {
+                let ci = &centers[i * d..(i + 1) * d];
+                let cj = &centers[j * d..(j + 1) * d];
+                let sq = (-2.0 * dot(ci, cj) + norms[i]) + norms[j];
+                half[i * k + j] = sq.max(0.0).sqrt() / 2.0;
+            }
+        }
+    }
+    let next = (0..k)
+        .map(|j| {
+            let mut column: Vec<f64> = (0..k).map(|i| half[i * k + j]).collect();
+            column.sort_by(f64::total_cmp);
+            column.get(1).copied().unwrap_or(0.0)
+        })
+        .collect();
+    (half, next)
+}
+
+/// Elkan's per-sample state: the upper bound on the distance to the own centre and the
+/// lower bounds on the distances to every centre.
+struct Bounds {
+    upper: Vec<f64>,
+    lower: Vec<f64>,
+}
+
+/// `init_bounds_dense`: labels and bounds from the initial centres, skipping the
+/// centres the triangle inequality rules out.
+fn init_bounds(
+    data: &Data,
+    centers: &[f64],
+    half: &[f64],
+    k: usize,
+    labels: &mut [usize],
+) -> Bounds {
+    let d = data.d;
+    let mut upper = vec![0.0; data.n];
+    let mut lower = vec![0.0; data.n * k];
+    for i in 0..data.n {
+        let x = data.row(i);
+        let mut best = 0;
+        let mut min = sq_distance(x, &centers[..d]).sqrt();
+        lower[i * k] = min;
+        for j in 1..k {
+            if min > half[best * k + j] {
+                let dist = sq_distance(x, &centers[j * d..(j + 1) * d]).sqrt();
+                lower[i * k + j] = dist;
+                if dist < min {
+                    min = dist;
+                    best = j;
+                }
+            }
+        }
+        labels[i] = best;
+        upper[i] = min;
+    }
+    Bounds { upper, lower }
+}
+
+/// The label pass of `elkan_iter_chunked_dense` for a run of samples starting at
+/// `start`: bounds are tightened and distances computed only where they can change
+/// the label.
+#[allow(clippy::too_many_arguments)]
+fn elkan_labels(
+    data: &Data,
+    start: usize,
+    centers: &[f64],
+    half: &[f64],
+    next: &[f64],
+    k: usize,
+    labels: &mut [usize],
+    upper: &mut [f64],
+    lower: &mut [f64],
+) {
+    let d = data.d;
+    for (o, label_out) in labels.iter_mut().enumerate() {
+        let x = data.row(start + o);
+        let lower = &mut lower[o * k..(o + 1) * k];
+        let mut ub = upper[o];
+        let mut label = *label_out;
+        // (finite data: no NaN bounds)
+        if next[label] < ub {
+            let mut tight = false;
+            for j in 0..k {
+                if j != label && ub > lower[j] && ub > half[label * k + j] {
+                    if !tight {
+                        ub = sq_distance(x, &centers[label * d..(label + 1) * d]).sqrt();
+                        lower[label] = ub;
+                        tight = true;
+                    }
+                    if ub > lower[j] || ub > half[label * k + j] {
+                        let dist = sq_distance(x, &centers[j * d..(j + 1) * d]).sqrt();
+                        lower[j] = dist;
+                        if dist < ub {
+                            label = j;
+                            ub = dist;
+                        }
+                    }
+                }
+            }
+            *label_out = label;
+            upper[o] = ub;
+        }
+    }
+}
+
+/// Elkan's label pass over all samples, split over threads for large inputs (each
+/// sample's update touches only its own bounds).
+#[allow(clippy::too_many_arguments)]
+fn elkan_assign(
+    data: &Data,
+    centers: &[f64],
+    half: &[f64],
+    next: &[f64],
+    k: usize,
+    labels: &mut [usize],
+    bounds: &mut Bounds,
+    threads: usize,
+) {
+    if threads <= 1 {
+        elkan_labels(
+            data,
+            0,
+            centers,
+            half,
+            next,
+            k,
+            labels,
+            &mut bounds.upper,
+            &mut bounds.lower,
+        );
+        return;
+    }
+    let chunk = data.n.div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let parts = labels
+            .chunks_mut(chunk)
+            .zip(bounds.upper.chunks_mut(chunk))
+            .zip(bounds.lower.chunks_mut(chunk * k));
+        for (t, ((l, u), lo)) in parts.enumerate() {
+            s.spawn(move || elkan_labels(data, t * chunk, centers, half, next, k, l, u, lo));
+        }
+    });
+}
+
+/// `_kmeans_single_elkan`.
+fn elkan(data: &Data, centers_init: Vec<f64>, k: usize, max_iter: usize, tol: f64) -> Run {
+    let threads = threads_for(data.n.saturating_mul(k).saturating_mul(data.d), data.n);
+    elkan_on(data, centers_init, k, max_iter, tol, threads)
+}
+
+fn elkan_on(
+    data: &Data,
+    centers_init: Vec<f64>,
+    k: usize,
+    max_iter: usize,
+    tol: f64,
+    threads: usize,
+) -> Run {
+    let d = data.d;
+    let mut centers = centers_init;
+    let mut centers_new = vec![0.0; k * d];
+    let mut weight_in_clusters = vec![0.0; k];
+    let mut shift = vec![0.0; k];
+    let mut labels = vec![usize::MAX; data.n];
+    let mut labels_old = labels.clone();
+    let (mut half, mut next) = center_half_distances(&centers, k, d);
+    let mut bounds = init_bounds(data, &centers, &half, k, &mut labels);
+    let mut strict = false;
+    let mut iterations = 0;
+    for i in 0..max_iter {
+        iterations = i + 1;
+        elkan_assign(
+            data,
+            &centers,
+            &half,
+            &next,
+            k,
+            &mut labels,
+            &mut bounds,
+            threads,
+        );
+        update_centers(
+            data,
+            &labels,
+            &centers,
+            &mut centers_new,
+            &mut weight_in_clusters,
+            &mut shift,
+        );
+        for (s, &label) in labels.iter().enumerate() {
+            bounds.upper[s] += shift[label];
+            for (lb, sh) in bounds.lower[s * k..(s + 1) * k].iter_mut().zip(&shift) {
+                *lb -= sh;
+                if *lb < 0.0 {
+                    *lb = 0.0;
+                }
+            }
+        }
+        (half, next) = center_half_distances(&centers_new, k, d);
+        std::mem::swap(&mut centers, &mut centers_new);
+        if labels == labels_old {
+            strict = true;
+            break;
+        }
+        let squares: Vec<f64> = shift.iter().map(|s| s * s).collect();
+        if np_sum(&squares) <= tol {
+            break;
+        }
+        labels_old.copy_from_slice(&labels);
+    }
+    if !strict {
+        elkan_assign(
+            data,
+            &centers,
+            &half,
+            &next,
+            k,
+            &mut labels,
+            &mut bounds,
+            threads,
+        );
+    }
+    Run {
+        inertia: inertia(data, &centers, &labels),
+        labels,
+        centers,
+        n_iter: iterations,
+    }
+}
+
+/// `_is_same_clustering`: the two labellings are equal up to a renaming of the labels.
+fn same_clustering(labels1: &[usize], labels2: &[usize], k: usize) -> bool {
+    let mut mapping = vec![usize::MAX; k];
+    for (&a, &b) in labels1.iter().zip(labels2) {
+        if mapping[a] == usize::MAX {
+            mapping[a] = b;
+        } else if mapping[a] != b {
+            return false;
+        }
+    }
+    true
+}
+
+/// The squared distances from `c` to every sample, as scikit-learn's
+/// `_euclidean_distances(c, X, Y_norm_squared=..., squared=True)`:
+/// `(-2 c·x + |c|²) + |x|²`, clipped at zero.
+fn sq_distances_to(c: &[f64], data: &Data, x_sq_norms: &[f64]) -> Vec<f64> {
+    let c_norm = dot(c, c);
+    let mut out = vec![0.0; data.n];
+    let fill = |start: usize, out: &mut [f64]| {
+        for (o, (i, xn)) in out
+            .iter_mut()
+            .zip(x_sq_norms.iter().enumerate().skip(start))
+        {
+            *o = ((-2.0 * dot(c, data.row(i)) + c_norm) + xn).max(0.0);
+        }
+    };
+    let threads = threads_for(data.n.saturating_mul(data.d), data.n);
+    if threads <= 1 {
+        fill(0, &mut out);
+    } else {
+        let chunk = data.n.div_ceil(threads);
+        std::thread::scope(|s| {
+            for (t, part) in out.chunks_mut(chunk).enumerate() {
+                s.spawn(move || fill(t * chunk, part));
+            }
+        });
+    }
+    out
+}
+
+/// `_kmeans_plusplus`: the first centre drawn with probabilities proportional to the
+/// weights, each next one the best of `2 + ln(k)` candidates drawn with probabilities
+/// proportional to weight times squared distance to the nearest centre so far.
+fn kmeans_plusplus(
+    data: &Data,
+    k: usize,
+    x_sq_norms: &[f64],
+    rng: &mut RandomState,
+) -> Result<Vec<f64>> {
+    let (n, d) = (data.n, data.d);
+    let n_local_trials = 2 + (k as f64).ln() as usize;
+    let total = np_sum(data.w);
+    let p: Vec<f64> = data.w.iter().map(|w| w / total).collect();
+    let first = rng.choice_weighted(&p)?;
+    let mut centers = Vec::with_capacity(k * d);
+    centers.extend_from_slice(data.row(first));
+    let mut closest = sq_distances_to(data.row(first), data, x_sq_norms);
+    let mut current_pot = dot(&closest, data.w);
+    for _ in 1..k {
+        let cumulative = cumsum(data.w.iter().zip(&closest).map(|(w, c)| w * c));
+        let candidates: Vec<usize> = rng
+            .random_samples(n_local_trials)
+            .into_iter()
+            .map(|u| {
+                let v = u * current_pot;
+                cumulative.partition_point(|c| *c < v).min(n - 1)
+            })
+            .collect();
+        // np.minimum with the current distances, the potential, the first lowest kept
+        let trial = |cand: usize| {
+            let mut dist = sq_distances_to(data.row(cand), data, x_sq_norms);
+            for (a, b) in dist.iter_mut().zip(&closest) {
+                if *b < *a {
+                    *a = *b;
+                }
+            }
+            (dot(&dist, data.w), dist, cand)
+        };
+        let (mut pot, mut dist, mut cand) = trial(candidates[0]);
+        for &c in &candidates[1..] {
+            let t = trial(c);
+            if t.0 < pot {
+                (pot, dist, cand) = t;
+            }
+        }
+        current_pot = pot;
+        closest = dist;
+        centers.extend_from_slice(data.row(cand));
+    }
+    Ok(centers)
+}
+
+/// `euclidean_distances(X, centers)`: `sqrt(max((-2 x·c + |x|²) + |c|², 0))`.
+fn euclidean_distances(x: &Matrix, centers: &Matrix) -> Result<Matrix> {
+    let (n, k) = (x.n_rows(), centers.n_rows());
+    let c_norms: Vec<f64> = centers.rows().map(|c| dot(c, c)).collect();
+    let mut out = Vec::with_capacity(n * k);
+    for xi in x.rows() {
+        let x_norm = dot(xi, xi);
+        for (c, cn) in centers.rows().zip(&c_norms) {
+            out.push(((-2.0 * dot(xi, c) + x_norm) + cn).max(0.0).sqrt());
+        }
+    }
+    Matrix::new(out, n, k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unrolled_distance_and_clustering_identity() {
+        let a = [1.0, 2.0, 3.0, 4.0, 5.0];
+        let b = [0.0; 5];
+        assert_eq!(sq_distance(&a, &b), 55.0);
+        assert!(same_clustering(&[0, 0, 1, 2], &[2, 2, 0, 1], 3));
+        assert!(!same_clustering(&[0, 0, 1], &[1, 0, 1], 2));
+    }
+
+    #[test]
+    fn empty_cluster_takes_the_farthest_sample() {
+        // two samples in cluster 0, cluster 1 empty: the farther sample (index 1) moves
+        let x = [0.0, 0.0, 4.0, 0.0];
+        let w = [1.0, 2.0];
+        let data = Data {
+            x: &x,
+            w: &w,
+            n: 2,
+            d: 2,
+        };
+        let centers_old = [1.0, 0.0, 50.0, 50.0];
+        let labels = [0, 0];
+        let mut new = [0.0; 4];
+        let mut weights = [0.0; 2];
+        accumulate(&data, &labels, &mut new, &mut weights);
+        relocate_empty_clusters(&data, &centers_old, &mut new, &mut weights, &labels);
+        assert_eq!(weights, [1.0, 2.0]);
+        assert_eq!(new, [0.0, 0.0, 8.0, 0.0]);
+        average_centers(&mut new, &weights, 2);
+        assert_eq!(new, [0.0, 0.0, 4.0, 0.0]);
+    }
+
+    /// A deterministic data set: `k` blobs in `d` dimensions (splitmix64 draws).
+    fn synthetic(n: usize, d: usize, k: usize) -> (Vec<f64>, Vec<f64>) {
+        let mut state = 42u64;
+        let mut next = || {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let centres: Vec<f64> = (0..k * d).map(|_| next() * 20.0 - 10.0).collect();
+        let mut x = Vec::with_capacity(n * d);
+        for _ in 0..n {
+            let c = ((next() * k as f64) as usize).min(k - 1);
+            for f in 0..d {
+                x.push(centres[c * d + f] + (next() + next() + next() - 1.5) * 3.0);
+            }
+        }
+        let init = x[..k * d].to_vec();
+        (x, init)
+    }
+
+    #[test]
+    fn threads_do_not_change_the_result() {
+        let (n, d, k) = (3000, 7, 9);
+        let (x, init) = synthetic(n, d, k);
+        let w: Vec<f64> = (0..n).map(|i| 0.5 + (i % 7) as f64 * 0.25).collect();
+        let data = Data { x: &x, w: &w, n, d };
+        let mut one = vec![0; n];
+        let mut four = vec![0; n];
+        assign_labels_on(&x, d, &init, k, &mut one, 1);
+        assign_labels_on(&x, d, &init, k, &mut four, 4);
+        assert_eq!(one, four);
+        let (mut c1, mut w1) = (vec![0.0; k * d], vec![0.0; k]);
+        let (mut c3, mut w3) = (vec![1.0; k * d], vec![1.0; k]);
+        accumulate_on(&data, &one, &mut c1, &mut w1, 1);
+        accumulate_on(&data, &one, &mut c3, &mut w3, 3);
+        assert_eq!((&c1, &w1), (&c3, &w3));
+        assert!(w1.iter().all(|w| *w > 0.0));
+        let a = elkan_on(&data, init.clone(), k, 300, 1e-9, 1);
+        let b = elkan_on(&data, init.clone(), k, 300, 1e-9, 3);
+        let c = lloyd(&data, init, k, 300, 1e-9);
+        assert_eq!(
+            (&a.labels, &a.centers, a.inertia, a.n_iter),
+            (&b.labels, &b.centers, b.inertia, b.n_iter)
+        );
+        assert_eq!(
+            (&a.labels, &a.centers, a.inertia, a.n_iter),
+            (&c.labels, &c.centers, c.inertia, c.n_iter)
+        );
+        assert!(a.n_iter > 2);
+    }
+
+    #[test]
+    fn weightless_cluster_copies_the_heaviest_as_it_stands() {
+        // cluster 0 has no weight and is visited before the heaviest cluster 1 is
+        // scaled, so it gets cluster 1's unscaled sum (scikit-learn's loop order)
+        let mut centers = [9.0, 9.0, 6.0, 3.0];
+        average_centers(&mut centers, &[0.0, 3.0], 2);
+        assert_eq!(centers, [6.0, 3.0, 2.0, 1.0]);
+    }
+}
