@@ -7,15 +7,111 @@
 //! - `eval_s`: `evaluate` on the 10,000 test images in batches of 1000.
 //! - `predict1_ms`: mean latency of calling the model on one image, over 200 calls after
 //!   a warm-up call (the peers' `model(one, training=False)`).
+//!
+//! `dqn_step` is `seed_workloads.py`'s (S003-49 corrected) and prints the peer's figure:
+//! `{"peer": "kiln", "workload": "dqn_step", "step_ms"}`, see [`dqn_step`].
 
 use std::time::Instant;
 
 use kiln::layers::{Conv2D, Dense, Flatten, MaxPooling2D};
 use kiln::models::{CompileArgs, FitArgs, Model};
+use kiln::optimizers::Adam;
+use kiln_rl::agent::argmax;
+use kiln_rl::rng::{np_random, Generator};
+use kiln_rl::{make, Action, Env};
 use kiln_tensor::{DType, Tensor};
 
-/// The workloads kiln can run (the CNN waits for the convolution layers).
-pub const WORKLOADS: &[&str] = &["mlp", "cnn", "mlp_pipeline"];
+/// The workloads kiln can run.
+pub const WORKLOADS: &[&str] = &["mlp", "cnn", "mlp_pipeline", "dqn_step"];
+
+type AnyResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// The peer's Q-network: Dense(24, relu) -> Dense(24, relu) -> Dense(2), MSE, Adam(1e-3).
+fn q_network() -> kiln::Result<Model> {
+    let mut m = Model::sequential(vec![
+        Dense::new(24).activation("relu").input_shape(&[4]).into(),
+        Dense::new(24).activation("relu").into(),
+        Dense::new(2).into(),
+    ])?;
+    m.compile(CompileArgs::new().optimizer(Adam::new(1e-3)).loss("mse"))?;
+    Ok(m)
+}
+
+/// `seed_workloads.py`'s `replay_batch(rng)`: 64 transitions with N(0, 1) states and next
+/// states, actions in {0, 1}, rewards 1 and 5% terminal, drawn with NumPy's generator.
+struct Minibatch {
+    states: Vec<f32>,
+    actions: Vec<usize>,
+    rewards: Vec<f32>,
+    next_states: Vec<f32>,
+    done: Vec<bool>,
+}
+
+fn replay_batch(rng: &mut Generator, n: usize) -> AnyResult<Minibatch> {
+    let states = (0..n * 4).map(|_| rng.standard_normal() as f32).collect();
+    let actions = (0..n)
+        .map(|_| rng.integers(0, 2).map(|a| a as usize))
+        .collect::<std::result::Result<_, _>>()?;
+    let next_states = (0..n * 4).map(|_| rng.standard_normal() as f32).collect();
+    let done = (0..n).map(|_| rng.random() < 0.05).collect();
+    Ok(Minibatch {
+        states,
+        actions,
+        rewards: vec![1.0; n],
+        next_states,
+        done,
+    })
+}
+
+/// The `dqn_step` workload: per environment step, one greedy call of the Q-network on one
+/// CartPole state (kiln-rl's `CartPole-v1`, reset when an episode ends), then one training
+/// step on a 64-transition minibatch: targets are the Q-network's outputs on the states with
+/// the taken action's entry replaced by `r + 0.99 max_a' Q_target(s', a')` (just `r` at a
+/// terminal transition), and `train_on_batch` on them. `step_ms` is the mean over 1000 steps
+/// after 100 warm-up steps, as the peer measures (its Keras figure `step_ms_direct` is the
+/// same calls: `model(state)` and `train_on_batch`).
+pub fn dqn_step() -> AnyResult<String> {
+    const BATCH: usize = 64;
+    kiln::utils::set_random_seed(0);
+    let mut q = q_network()?;
+    let tq = q_network()?;
+    let mut env = make("CartPole-v1")?;
+    let (mut s, _) = env.reset(Some(0))?;
+    let mut rng = np_random(Some(0)).0;
+    let mut step = |q: &mut Model| -> AnyResult<()> {
+        let qs = q.call(&Tensor::from_slice(&s, &[1, 4])?)?.to_vec::<f32>()?;
+        let a = argmax(&qs)?;
+        let (s2, _r, terminated, truncated, _) = env.step(Action::from(a))?;
+        s = if terminated || truncated {
+            env.reset(None)?.0
+        } else {
+            s2
+        };
+        let b = replay_batch(&mut rng, BATCH)?;
+        let st = Tensor::from_vec(b.states, &[BATCH, 4])?;
+        let nx = Tensor::from_vec(b.next_states, &[BATCH, 4])?;
+        let mut tgt = q.call(&st)?.to_vec::<f32>()?;
+        let nq = tq.call(&nx)?.to_vec::<f32>()?;
+        for i in 0..BATCH {
+            let best = nq[2 * i].max(nq[2 * i + 1]);
+            let bootstrap = if b.done[i] { 0.0 } else { 0.99 * best };
+            tgt[2 * i + b.actions[i]] = b.rewards[i] + bootstrap;
+        }
+        q.train_on_batch(&st, Tensor::from_vec(tgt, &[BATCH, 2])?, None)?;
+        Ok(())
+    };
+    for _ in 0..100 {
+        step(&mut q)?;
+    }
+    let t = Instant::now();
+    for _ in 0..1000 {
+        step(&mut q)?;
+    }
+    let step_ms = t.elapsed().as_secs_f64() / 1000.0 * 1e3;
+    Ok(format!(
+        "{{\"peer\": \"kiln\", \"workload\": \"dqn_step\", \"step_ms\": {step_ms:.4}}}"
+    ))
+}
 
 fn mlp() -> kiln::Result<Model> {
     Model::sequential(vec![
@@ -27,7 +123,6 @@ fn mlp() -> kiln::Result<Model> {
     ])
 }
 
-/// Runs one workload and returns its JSON line.
 /// The peers' `cnn`: Conv2D(32, 3, relu, same) -> MaxPooling2D(2) -> Conv2D(64, 3, relu,
 /// same) -> MaxPooling2D(2) -> Flatten -> Dense(128, relu) -> Dense(10, softmax).
 fn cnn() -> kiln::Result<Model> {
@@ -46,7 +141,11 @@ fn cnn() -> kiln::Result<Model> {
     ])
 }
 
-pub fn run_workload(name: &str) -> kiln::Result<String> {
+/// Runs one workload and returns its JSON line.
+pub fn run_workload(name: &str) -> AnyResult<String> {
+    if name == "dqn_step" {
+        return dqn_step();
+    }
     let ((x_train, y_train), (x_test, y_test)) = kiln_data::datasets::mnist::load_data()?;
     let x_train = x_train
         .cast(DType::F32)?
@@ -73,7 +172,8 @@ pub fn run_workload(name: &str) -> kiln::Result<String> {
                     "unknown workload '{other}'; available: {}",
                     WORKLOADS.join(", ")
                 ),
-            })
+            }
+            .into());
         }
     };
     model.compile(
@@ -117,4 +217,17 @@ pub fn run_workload(name: &str) -> kiln::Result<String> {
         "{{\"workload\": \"{name}\", \"impl\": \"kiln\", \"fit_epoch_s\": {fit_s:.3}, \"eval_s\": {eval_s:.3}, \"test_acc\": {:.4}, \"predict1_ms\": {lat_ms:.4}}}",
         logs.get("accuracy").unwrap_or(f64::NAN)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dqn_step_prints_the_peers_figure() {
+        let line = super::run_workload("dqn_step").unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["peer"], "kiln");
+        assert_eq!(v["workload"], "dqn_step");
+        let ms = v["step_ms"].as_f64().unwrap();
+        assert!(ms > 0.0 && ms.is_finite(), "{line}");
+    }
 }
