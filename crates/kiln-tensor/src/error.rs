@@ -56,6 +56,10 @@ pub enum Error {
     /// Misuse of a `GradientTape` (second `gradient` call on a non-persistent tape...).
     #[error("GradientTape: {0}")]
     Tape(String),
+    /// Something a traced function ([`crate::function`]) cannot trace or replay, or a
+    /// call that does not fit its signature.
+    #[error("kiln::function: {0}")]
+    Trace(String),
 }
 
 /// `Result` with kiln-tensor's [`Error`].

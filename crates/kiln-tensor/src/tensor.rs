@@ -87,7 +87,7 @@ impl Tensor {
                 ),
             ));
         }
-        Ok(Tensor::from_vec_unchecked(data, shape.to_vec()))
+        Ok(constant(Tensor::from_vec_unchecked(data, shape.to_vec())))
     }
 
     /// Like [`Tensor::from_vec`] but copies from a slice.
@@ -108,7 +108,7 @@ impl Tensor {
     /// assert_eq!(t.item::<f64>().unwrap(), 2.5);
     /// ```
     pub fn scalar<T: Element>(value: T) -> Tensor {
-        Tensor::from_vec_unchecked(vec![value], vec![])
+        constant(Tensor::from_vec_unchecked(vec![value], vec![]))
     }
 
     /// A rank-0 tensor of `dtype` holding `value` converted as `tf.cast` would.
@@ -130,7 +130,9 @@ impl Tensor {
     /// assert_eq!(t.to_vec::<i32>().unwrap(), vec![7, 7, 7, 7]);
     /// ```
     pub fn full(shape: &[usize], value: f64, dtype: DType) -> Tensor {
-        with_dtype!(dtype, T => Tensor::from_vec_unchecked(vec![T::from_f64(value); numel(shape)], shape.to_vec()))
+        constant(
+            with_dtype!(dtype, T => Tensor::from_vec_unchecked(vec![T::from_f64(value); numel(shape)], shape.to_vec())),
+        )
     }
 
     /// Zeros of `shape` and `dtype`.
@@ -160,7 +162,7 @@ impl Tensor {
     /// assert_eq!(t.zeros_like().to_vec::<f32>().unwrap(), vec![0.0, 0.0]);
     /// ```
     pub fn zeros_like(&self) -> Tensor {
-        Tensor::zeros(self.shape(), self.dtype())
+        self.full_like(0.0)
     }
 
     /// Ones with this tensor's shape and dtype.
@@ -170,7 +172,7 @@ impl Tensor {
     /// assert_eq!(t.ones_like().to_vec::<f32>().unwrap(), vec![1.0, 1.0]);
     /// ```
     pub fn ones_like(&self) -> Tensor {
-        Tensor::ones(self.shape(), self.dtype())
+        self.full_like(1.0)
     }
 
     /// `value` with this tensor's shape and dtype.
@@ -180,7 +182,15 @@ impl Tensor {
     /// assert_eq!(t.full_like(0.5).to_vec::<f32>().unwrap(), vec![0.5, 0.5]);
     /// ```
     pub fn full_like(&self, value: f64) -> Tensor {
-        Tensor::full(self.shape(), value, self.dtype())
+        let out = with_dtype!(self.dtype(), T => Tensor::from_vec_unchecked(vec![T::from_f64(value); self.numel()], self.shape().to_vec()));
+        // Recorded with `self` as input, so a traced function replays it at the shape of
+        // the call (not of the trace).
+        crate::ops::record(
+            || crate::autodiff::Op::new("full_like").attr("value", value),
+            &[self],
+            out,
+            |_| Ok(vec![None]),
+        )
     }
 
     /// `[start, start+step, ...)` up to (not including) `limit`, as `tf.range`.
@@ -202,7 +212,9 @@ impl Tensor {
         }
         let n = ((limit - start) / step).ceil().max(0.0) as usize;
         let v: Vec<f64> = (0..n).map(|i| start + i as f64 * step).collect();
-        Ok(Tensor::from_vec_unchecked(v, vec![n]).cast_unrecorded(dtype))
+        Ok(constant(
+            Tensor::from_vec_unchecked(v, vec![n]).cast_unrecorded(dtype),
+        ))
     }
 
     /// `num` evenly spaced values from `start` to `stop` inclusive, as `tf.linspace`.
@@ -235,7 +247,9 @@ impl Tensor {
                     .collect()
             }
         };
-        Ok(Tensor::from_vec_unchecked(v, vec![num]).cast_unrecorded(dtype))
+        Ok(constant(
+            Tensor::from_vec_unchecked(v, vec![num]).cast_unrecorded(dtype),
+        ))
     }
 
     /// An `n x m` matrix with ones on the main diagonal (`m = n` when `None`), as `tf.eye`.
@@ -251,7 +265,7 @@ impl Tensor {
         for i in 0..n.min(m) {
             v[i * m + i] = 1.0;
         }
-        Tensor::from_vec_unchecked(v, vec![n, m]).cast_unrecorded(dtype)
+        constant(Tensor::from_vec_unchecked(v, vec![n, m]).cast_unrecorded(dtype))
     }
 
     // ----- metadata ------------------------------------------------------------------
@@ -431,6 +445,7 @@ impl Tensor {
     /// ```
     pub fn to_vec<T: Element>(&self) -> Result<Vec<T>> {
         self.check_element::<T>("to_vec")?;
+        crate::autodiff::capture::on_value_read(self, "to_vec")?;
         Ok(self.data::<T>().into_owned())
     }
 
@@ -444,6 +459,7 @@ impl Tensor {
     /// ```
     pub fn as_slice<T: Element>(&self) -> Result<Cow<'_, [T]>> {
         self.check_element::<T>("as_slice")?;
+        crate::autodiff::capture::on_value_read(self, "as_slice")?;
         Ok(self.data::<T>())
     }
 
@@ -454,6 +470,8 @@ impl Tensor {
     /// assert_eq!(t.to_f64_vec(), vec![1.0, 2.0]);
     /// ```
     pub fn to_f64_vec(&self) -> Vec<f64> {
+        // Cannot fail; a symbolic read still fails the trace.
+        let _ = crate::autodiff::capture::on_value_read(self, "to_f64_vec");
         with_dtype!(self.dtype(), T => self.data::<T>().iter().map(|v| v.to_f64()).collect())
     }
 
@@ -465,6 +483,7 @@ impl Tensor {
     /// ```
     pub fn item<T: Element>(&self) -> Result<T> {
         self.check_element::<T>("item")?;
+        crate::autodiff::capture::on_value_read(self, "item")?;
         if self.numel() != 1 {
             return Err(Error::shape(
                 "item",
@@ -504,4 +523,11 @@ impl std::fmt::Debug for Tensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self, f)
     }
+}
+
+/// Notes a tensor made by a public constructor as a constant of an active trace.
+#[inline]
+fn constant(t: Tensor) -> Tensor {
+    crate::autodiff::capture::on_constant(&t);
+    t
 }

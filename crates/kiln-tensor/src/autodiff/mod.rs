@@ -1,5 +1,6 @@
 //! Automatic differentiation, TensorFlow style: [`GradientTape`] and [`Variable`].
 
+pub mod capture;
 mod op;
 pub(crate) mod tape;
 mod variable;

@@ -55,9 +55,16 @@ thread_local! {
     static PAUSED: Cell<usize> = const { Cell::new(0) };
 }
 
-/// True when at least one tape on this thread is recording.
+/// True when at least one tape on this thread is recording, or a trace is capturing
+/// (backward passes then take their composed, recordable path).
 #[inline]
 pub(crate) fn is_recording() -> bool {
+    tapes_recording() || crate::autodiff::capture::active()
+}
+
+/// True when at least one tape on this thread is recording (captures aside).
+#[inline]
+fn tapes_recording() -> bool {
     RECORDING.with(|r| r.get() > 0) && PAUSED.with(|p| p.get() == 0)
 }
 
@@ -75,7 +82,8 @@ pub(crate) fn is_recording() -> bool {
 /// # drop((inner, outer));
 /// ```
 pub fn nested_recording() -> bool {
-    RECORDING.with(|r| r.get() > 1) && PAUSED.with(|p| p.get() == 0)
+    (RECORDING.with(|r| r.get() > 1) && PAUSED.with(|p| p.get() == 0))
+        || (crate::autodiff::capture::active() && tapes_recording())
 }
 
 /// Pauses every tape on this thread until the guard is dropped (like `torch.no_grad()`):
@@ -131,7 +139,7 @@ fn for_each_recording_tape(mut f: impl FnMut(&TapeState)) {
 /// True when some recording tape watches one of `inputs` (so the op must be recorded).
 #[inline]
 pub(crate) fn any_watched(inputs: &[&Tensor]) -> bool {
-    if !is_recording() {
+    if !tapes_recording() {
         return false;
     }
     let mut hit = false;
@@ -176,13 +184,17 @@ fn record_node(
     slice: Option<SliceGrad>,
     make_backward: impl FnOnce() -> BackwardFn,
 ) {
-    if !is_recording() || !output.dtype().is_float() {
+    let mut op = Some(op);
+    let mut named: Option<Op> = None;
+    if crate::autodiff::capture::active() {
+        let o = named.insert((op.take().expect("called once"))());
+        crate::autodiff::capture::on_op(o, inputs, output);
+    }
+    if !tapes_recording() || !output.dtype().is_float() {
         return;
     }
     let mut backward: Option<BackwardFn> = None;
     let mut make = Some(make_backward);
-    let mut op = Some(op);
-    let mut named: Option<Op> = None;
     for_each_recording_tape(|s| {
         let hit = {
             let w = s.watched.borrow();
@@ -214,7 +226,10 @@ fn record_node(
 /// Records a read of `var` producing `value`, on tapes that watch the variable (trainable
 /// variables are watched on access unless the tape says otherwise).
 pub(crate) fn record_variable_read(var: &Variable, value: &Tensor) {
-    if !is_recording() || !value.dtype().is_float() {
+    if crate::autodiff::capture::active() {
+        crate::autodiff::capture::on_read(var, value);
+    }
+    if !tapes_recording() || !value.dtype().is_float() {
         return;
     }
     let var_id = var.id();
@@ -584,8 +599,12 @@ impl GradientTape {
                 continue;
             }
             let input_grads = (node.backward)(&g)?;
+            let capturing = crate::autodiff::capture::active();
             for (id, ig) in node.inputs.iter().zip(input_grads) {
                 if let Some(ig) = ig {
+                    if capturing {
+                        crate::autodiff::capture::on_gradient(&node.op, &ig);
+                    }
                     accumulate(&mut grads, *id, ig)?;
                 }
             }

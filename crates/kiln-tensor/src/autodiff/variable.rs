@@ -46,13 +46,35 @@ impl Variable {
     /// assert!(!v.trainable());
     /// ```
     pub fn new(initial: Tensor, name: impl Into<String>, trainable: bool) -> Variable {
-        Variable {
+        let v = Variable {
             inner: Arc::new(VariableInner {
                 id: next_id(),
                 name: name.into(),
                 trainable: AtomicBool::new(trainable),
                 value: RwLock::new(owned_copy(&initial)),
             }),
+        };
+        if crate::autodiff::capture::active() {
+            crate::autodiff::capture::on_create(&v);
+        }
+        v
+    }
+
+    /// Puts back a value saved before a trace wrote the variable (no checks, no hooks).
+    pub(crate) fn restore_unrecorded(&self, old: &Tensor) {
+        *self.write_lock() = old.clone();
+    }
+
+    /// Tells an active capture about a write, saving the value it replaces.
+    fn capture_write(
+        &self,
+        kind: crate::autodiff::capture::WriteKind,
+        value: &Tensor,
+        cur: &Tensor,
+    ) {
+        if crate::autodiff::capture::active() {
+            // The snapshot must not share storage with the value written in place next.
+            crate::autodiff::capture::on_write(self, kind, value, &owned_copy(cur));
         }
     }
 
@@ -188,6 +210,7 @@ impl Variable {
     pub fn assign(&self, value: &Tensor) -> Result<()> {
         let mut cur = self.write_lock();
         self.check_same("assign", &cur, value)?;
+        self.capture_write(crate::autodiff::capture::WriteKind::Assign, value, &cur);
         let done = with_dtype!(value.dtype(), T => {
             let src = value.data::<T>();
             match cur.unique_slice_mut::<T>() {
@@ -238,6 +261,12 @@ impl Variable {
                 ),
             ));
         }
+        let kind = if subtract {
+            crate::autodiff::capture::WriteKind::Sub
+        } else {
+            crate::autodiff::capture::WriteKind::Add
+        };
+        self.capture_write(kind, delta, &cur);
         with_dtype!(delta.dtype(), T => {
             let d = delta.data::<T>();
             if let Some(dst) = cur.unique_slice_mut::<T>() {
@@ -261,6 +290,11 @@ impl Variable {
     /// assert_eq!(v.value().to_vec::<f32>().unwrap(), vec![10.0, 20.0]);
     /// ```
     pub fn update_in_place<T: Element>(&self, f: impl FnOnce(&mut [T])) -> Result<()> {
+        if crate::autodiff::capture::active()
+            && let Some(e) = crate::autodiff::capture::on_opaque_write(self)
+        {
+            return Err(e);
+        }
         let mut cur = self.write_lock();
         if cur.dtype() != T::DTYPE {
             return Err(Error::dtype(

@@ -77,7 +77,9 @@ where
 /// True when some tape would record an op on these inputs (to skip saving state).
 #[inline]
 pub(crate) fn needs_grad(inputs: &[&Tensor]) -> bool {
-    tape::any_watched(inputs)
+    // A capture must see every op, so ops that skip recording when no tape needs them
+    // take their recording path while tracing.
+    crate::autodiff::capture::active() || tape::any_watched(inputs)
 }
 
 /// Sums `grad` (shaped like a broadcast result) back down to `shape`: the gradient of a
