@@ -30,6 +30,7 @@
 
 pub mod autodiff;
 pub mod cpu;
+pub mod function;
 mod device;
 mod display;
 mod dtype;

@@ -341,18 +341,18 @@ pub(crate) fn on_value_read(t: &Tensor, what: &'static str) -> crate::Result<()>
     if !active() {
         return Ok(());
     }
-    with_top(|st| {
-        if st.symbolic.contains(&t.id()) {
-            let e = Error::Trace(format!(
-                "{what}() read the value of a tensor that depends on the traced function's inputs; inside kiln::function a Rust `if`/`while` on a tensor would be frozen into the trace: use kiln::function::cond / while_loop, or run_functions_eagerly(true) to debug"
-            ));
-            poison(st, e.clone());
-            Err(e)
-        } else {
-            Ok(())
+    // Any enclosing capture counts: a cond branch is traced inside its function's trace.
+    let stack = STACK.with(|s| s.borrow().clone());
+    if stack.iter().any(|st| st.borrow().symbolic.contains(&t.id())) {
+        let e = Error::Trace(format!(
+            "{what}() read the value of a tensor that depends on the traced function's inputs; inside kiln::function a Rust `if`/`while` on a tensor would be frozen into the trace: use kiln::function::cond / while_loop, or run_functions_eagerly(true) to debug"
+        ));
+        for st in &stack {
+            poison(&mut st.borrow_mut(), e.clone());
         }
-    })
-    .unwrap_or(Ok(()))
+        return Err(e);
+    }
+    Ok(())
 }
 
 /// A gradient computed by a tape's backward walk while capturing: it must be a tensor the

@@ -11,6 +11,7 @@ pub mod compare;
 pub mod conv;
 pub mod conv3d;
 pub mod dropout;
+pub mod eval;
 pub(crate) mod gather_map;
 pub mod index;
 pub mod layer_norm;
