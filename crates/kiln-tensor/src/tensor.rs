@@ -469,6 +469,11 @@ impl Tensor {
     /// let t = kiln_tensor::Tensor::from_vec(vec![1i32, 2], &[2]).unwrap();
     /// assert_eq!(t.to_f64_vec(), vec![1.0, 2.0]);
     /// ```
+    /// [`Tensor::to_f64_vec`] without the traced-value check (for graph ops that print).
+    pub(crate) fn to_f64_vec_unchecked(&self) -> Vec<f64> {
+        with_dtype!(self.dtype(), T => self.data::<T>().iter().map(|v| v.to_f64()).collect())
+    }
+
     pub fn to_f64_vec(&self) -> Vec<f64> {
         // Cannot fail; a symbolic read still fails the trace.
         let _ = crate::autodiff::capture::on_value_read(self, "to_f64_vec");

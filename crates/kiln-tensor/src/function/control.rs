@@ -406,3 +406,129 @@ where
     });
     Ok(emit(ctl, &inputs, loop_vars))
 }
+
+/// One part of a [`print`] line: literal text or a tensor.
+#[derive(Clone, Debug)]
+pub enum PrintArg {
+    /// Text printed as is.
+    Str(String),
+    /// A tensor, printed as `tf.print` does (`[1 2]`, nested brackets by rank).
+    Tensor(Tensor),
+}
+
+impl From<&str> for PrintArg {
+    fn from(s: &str) -> Self {
+        PrintArg::Str(s.into())
+    }
+}
+impl From<&Tensor> for PrintArg {
+    fn from(t: &Tensor) -> Self {
+        PrintArg::Tensor(t.clone())
+    }
+}
+
+/// Formats a tensor as `tf.print` does: elements separated by spaces, one bracket level
+/// per dimension, rows of a matrix on their own lines.
+pub fn format_tensor(t: &Tensor) -> String {
+    let elems: Vec<String> = match t.dtype() {
+        DType::F32 | DType::F16 | DType::BF16 => t
+            .to_f64_vec_unchecked()
+            .iter()
+            .map(|&x| format!("{}", x as f32))
+            .collect(),
+        DType::Bool => t
+            .to_f64_vec_unchecked()
+            .iter()
+            .map(|&x| if x != 0.0 { "1".into() } else { "0".into() })
+            .collect(),
+        _ => t
+            .to_f64_vec_unchecked()
+            .iter()
+            .map(|&x| format!("{x}"))
+            .collect(),
+    };
+    fn rec(shape: &[usize], elems: &[String], depth: usize) -> String {
+        match shape.split_first() {
+            None => elems.first().cloned().unwrap_or_default(),
+            Some((&n, rest)) => {
+                let step = rest.iter().product::<usize>();
+                let parts: Vec<String> = (0..n)
+                    .map(|i| rec(rest, &elems[i * step..(i + 1) * step], depth + 1))
+                    .collect();
+                let sep = if rest.is_empty() {
+                    " ".to_string()
+                } else {
+                    format!("{}{}", "\n".repeat(rest.len()), " ".repeat(depth + 1))
+                };
+                format!("[{}]", parts.join(&sep))
+            }
+        }
+    }
+    rec(t.shape(), &elems, 0)
+}
+
+fn line(parts: &[PrintArg], tensors: &[Tensor]) -> String {
+    let mut it = tensors.iter();
+    parts
+        .iter()
+        .map(|p| match p {
+            PrintArg::Str(s) => s.clone(),
+            PrintArg::Tensor(_) => it.next().map(format_tensor).unwrap_or_default(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+type Sink = Rc<dyn Fn(&str)>;
+
+struct PrintOp {
+    parts: Vec<PrintArg>,
+    sink: Sink,
+}
+
+impl ControlOp for PrintOp {
+    fn name(&self) -> &'static str {
+        "print"
+    }
+
+    fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        (self.sink)(&line(&self.parts, inputs));
+        Ok(vec![Tensor::scalar(true)])
+    }
+}
+
+/// `tf.print`: writes the parts, space separated, to standard error when it runs. Inside a
+/// traced function it is a graph op, so it prints on every call (a `println!` prints only
+/// while tracing).
+///
+/// ```
+/// use kiln_tensor::function::{print, PrintArg};
+/// use kiln_tensor::Tensor;
+/// let x = Tensor::from_vec(vec![1.0f32, 2.0], &[2])?;
+/// print(&["x =".into(), PrintArg::from(&x)])?; // x = [1 2]
+/// # Ok::<(), kiln_tensor::Error>(())
+/// ```
+pub fn print(parts: &[PrintArg]) -> Result<()> {
+    print_to(Rc::new(|s: &str| eprintln!("{s}")), parts)
+}
+
+/// [`print`] to a sink of your own (a log, a test's buffer).
+pub fn print_to(sink: Rc<dyn Fn(&str)>, parts: &[PrintArg]) -> Result<()> {
+    let tensors: Vec<Tensor> = parts
+        .iter()
+        .filter_map(|p| match p {
+            PrintArg::Tensor(t) => Some(t.clone()),
+            PrintArg::Str(_) => None,
+        })
+        .collect();
+    if !capture::active() {
+        sink(&line(parts, &tensors));
+        return Ok(());
+    }
+    let ctl: Rc<dyn ControlOp> = Rc::new(PrintOp {
+        parts: parts.to_vec(),
+        sink,
+    });
+    emit(ctl, &tensors, &[Tensor::scalar(true)]);
+    Ok(())
+}

@@ -448,6 +448,15 @@ fn template(v: &Value, map: &HashMap<u64, Src>) -> OutTemplate {
                 .map(|(k, x)| (k.clone(), template(x, map)))
                 .collect(),
         ),
+        // TF returns Python numbers as tensors (int32, float32, bool).
+        Value::Int(i) => OutTemplate::Tensor(Src::Const(Tensor::scalar(*i as i32))),
+        Value::Float(x) => OutTemplate::Tensor(Src::Const(Tensor::scalar(*x as f32))),
+        Value::Bool(b) => OutTemplate::Tensor(Src::Const(Tensor::scalar(*b))),
+        Value::Array(t) => OutTemplate::Tensor(
+            map.get(&t.id())
+                .cloned()
+                .unwrap_or_else(|| Src::Const(t.clone())),
+        ),
         other => OutTemplate::Leaf(other.clone()),
     }
 }

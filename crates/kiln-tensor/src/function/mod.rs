@@ -53,7 +53,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-pub use control::{cond, while_loop};
+pub use control::{cond, format_tensor, print, print_to, while_loop, PrintArg};
 pub use trace_type::{TensorSpec, TraceType};
 pub use value::{ObjectId, Value};
 
@@ -166,9 +166,41 @@ pub struct FunctionOptions {
 /// The arguments a traced closure receives (bound to its parameters).
 pub struct Args {
     values: Vec<Value>,
+    /// The types being traced (relaxed ones have `None` dimensions).
+    types: Vec<TraceType>,
 }
 
 impl Args {
+    fn new(values: Vec<Value>, traced: Option<&TraceType>) -> Args {
+        let types = match traced {
+            Some(TraceType::Tuple(t)) => t.clone(),
+            _ => values.iter().map(TraceType::of).collect(),
+        };
+        Args { values, types }
+    }
+
+    /// The static shape argument `i` is traced for (TF's `x.shape` inside a
+    /// `tf.function`): `None` dimensions are the ones a relaxed trace leaves open, and
+    /// `None` as a whole is an unknown rank. Code that must work for every call a relaxed
+    /// trace accepts reads shapes here, not from the example tensor.
+    pub fn static_shape(&self, i: usize) -> Result<Option<Vec<Option<usize>>>> {
+        match self.types.get(i) {
+            Some(TraceType::Tensor(s)) | Some(TraceType::Variable(s)) => Ok(s.shape.clone()),
+            Some(other) => Err(Error::Trace(format!(
+                "argument {i} is traced as {other}, not a tensor"
+            ))),
+            None => Err(Error::Trace(format!(
+                "argument {i} requested but the function got {}",
+                self.values.len()
+            ))),
+        }
+    }
+
+    /// The trace type of argument `i`.
+    pub fn trace_type(&self, i: usize) -> Option<&TraceType> {
+        self.types.get(i)
+    }
+
     /// Every argument, in parameter order.
     pub fn values(&self) -> &[Value] {
         &self.values
@@ -251,11 +283,13 @@ impl ConcreteFunction {
         self.graph.nodes.len()
     }
 
-    /// Runs the graph on `args` (positional, already bound), which must fit the trace.
+    /// Runs the graph on `args` (positional, already bound). As in TF 2.21, a concrete
+    /// function checks the structure, kinds and dtypes of its inputs but not their shapes;
+    /// a graph that baked an input's size into an attribute fails at run time instead.
     pub fn call(&self, args: &[Value]) -> Result<Value> {
-        let args = Value::Tuple(args.to_vec());
+        let args = arrays_to_tensors(&Value::Tuple(args.to_vec()));
         let ty = TraceType::of(&args);
-        if !self.ty.accepts(&ty) {
+        if !TraceType::accepts_ignoring_shapes(&self.ty, &ty) {
             return Err(Error::Trace(format!(
                 "this concrete function was traced for {} and cannot run on {ty}",
                 self.ty
@@ -282,6 +316,21 @@ fn leaves(v: &Value) -> (Vec<Tensor>, Vec<Variable>) {
     (ts, vs)
 }
 
+/// Host arrays become tensors once binding is done.
+fn arrays_to_tensors(v: &Value) -> Value {
+    match v {
+        Value::Array(t) => Value::Tensor(t.clone()),
+        Value::List(x) => Value::List(x.iter().map(arrays_to_tensors).collect()),
+        Value::Tuple(x) => Value::Tuple(x.iter().map(arrays_to_tensors).collect()),
+        Value::Dict(d) => Value::Dict(
+            d.iter()
+                .map(|(k, x)| (k.clone(), arrays_to_tensors(x)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
 /// Gives every tensor leaf a fresh identity, so that the same tensor passed twice is two
 /// inputs of the graph.
 fn fresh_leaves(v: &Value) -> Value {
@@ -299,6 +348,9 @@ fn fresh_leaves(v: &Value) -> Value {
 }
 
 struct State {
+    /// Whether each of the last calls traced (TF's frequent-tracing detector).
+    recent: std::collections::VecDeque<bool>,
+    warnings: Vec<String>,
     traces: Vec<Rc<ConcreteFunction>>,
     tracing_count: usize,
     /// A completed trace created variables (they may only be created once).
@@ -333,6 +385,8 @@ where
             f,
             options,
             state: RefCell::new(State {
+                recent: std::collections::VecDeque::new(),
+                warnings: Vec::new(),
                 traces: Vec::new(),
                 tracing_count: 0,
                 created_variables: false,
@@ -348,6 +402,30 @@ where
     /// How many traces completed (`experimental_get_tracing_count()`).
     pub fn experimental_get_tracing_count(&self) -> usize {
         self.state.borrow().tracing_count
+    }
+
+    /// The retracing warnings logged so far (TF warns when 5 of the last calls (up to
+    /// 10) traced, at most twice per function).
+    pub fn retracing_warnings(&self) -> Vec<String> {
+        self.state.borrow().warnings.clone()
+    }
+
+    fn note_call(&self, traced: bool) {
+        let mut st = self.state.borrow_mut();
+        st.recent.push_back(traced);
+        if st.recent.len() > 10 {
+            st.recent.pop_front();
+        }
+        let k = st.recent.iter().filter(|&&t| t).count();
+        if traced && k >= 5 && st.warnings.len() < 2 {
+            let w = format!(
+                "{k} out of the last {} calls to {} triggered kiln::function retracing. Tracing is expensive; excessive retracing comes from creating the Function in a loop, passing different shapes (try reduce_retracing or an input_signature), or passing Rust numbers instead of tensors",
+                st.recent.len(),
+                self.name
+            );
+            eprintln!("WARNING: {w}");
+            st.warnings.push(w);
+        }
     }
 
     /// The traces so far, in trace order.
@@ -369,16 +447,20 @@ where
     ) -> std::result::Result<Value, E> {
         let bound = self.bind(args, kwargs)?;
         if functions_run_eagerly() {
-            return (self.f)(&Args { values: bound });
+            let call = arrays_to_tensors(&Value::Tuple(bound));
+            let values = call.items().map(<[Value]>::to_vec).unwrap_or_default();
+            return (self.f)(&Args::new(values, None));
         }
         let bound = self.convert(bound)?;
-        let call = Value::Tuple(bound);
+        let call = arrays_to_tensors(&Value::Tuple(bound));
         let ty = TraceType::of(&call);
         if let Some(cf) = self.lookup(&ty) {
+            self.note_call(false);
             return Ok(cf.run(&call)?);
         }
         let trace_ty = self.trace_type_for(ty);
         let cf = self.trace(trace_ty, &call)?;
+        self.note_call(true);
         Ok(cf.run(&call)?)
     }
 
@@ -390,7 +472,7 @@ where
     ) -> std::result::Result<Rc<ConcreteFunction>, E> {
         let bound = self.bind(args, &[])?;
         let bound = self.convert(bound)?;
-        let call = Value::Tuple(bound);
+        let call = arrays_to_tensors(&Value::Tuple(bound));
         let ty = TraceType::of(&call);
         if let Some(cf) = self.lookup(&ty) {
             return Ok(cf);
@@ -407,7 +489,7 @@ where
         example: &[Value],
     ) -> std::result::Result<Rc<ConcreteFunction>, E> {
         let ty = TraceType::Tuple(signature.iter().cloned().map(TraceType::Tensor).collect());
-        let call = Value::Tuple(self.bind(example, &[])?);
+        let call = arrays_to_tensors(&Value::Tuple(self.bind(example, &[])?));
         if !ty.accepts(&TraceType::of(&call)) {
             return Err(Error::Trace(format!(
                 "the example arguments {} do not fit the signature {ty}",
@@ -502,7 +584,7 @@ where
                 Value::Tuple(v) => v.clone(),
                 other => vec![other.clone()],
             };
-            let out = (self.f)(&Args { values });
+            let out = (self.f)(&Args::new(values, Some(&ty)));
             let trace = cap.finish();
             let out = out?;
             if let Some(e) = trace.error {
@@ -539,6 +621,7 @@ where
 /// input signature), or says why it cannot.
 fn to_spec(v: &Value, spec: &TensorSpec) -> std::result::Result<Tensor, String> {
     let t = match v {
+        Value::Array(t) => t.cast(spec.dtype).map_err(|e| e.to_string())?,
         Value::Tensor(t) => {
             if t.dtype() != spec.dtype {
                 return Err(format!(

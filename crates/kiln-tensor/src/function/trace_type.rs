@@ -149,7 +149,9 @@ impl TraceType {
     /// The exact type of a value.
     pub fn of(v: &Value) -> TraceType {
         match v {
-            Value::Tensor(t) => TraceType::Tensor(TensorSpec::exact(t.shape(), t.dtype())),
+            Value::Tensor(t) | Value::Array(t) => {
+                TraceType::Tensor(TensorSpec::exact(t.shape(), t.dtype()))
+            }
             Value::Variable(x) => TraceType::Variable(TensorSpec::exact(&x.shape(), x.dtype())),
             Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
                 TraceType::Number(v.as_f64().unwrap_or(f64::NAN))
@@ -187,6 +189,26 @@ impl TraceType {
             }
             (T::Object(a), T::Object(b)) => a == b,
             _ => false,
+        }
+    }
+
+    /// Like [`TraceType::accepts`] but with every tensor shape accepted (a concrete
+    /// function's own call check).
+    pub fn accepts_ignoring_shapes(&self, other: &TraceType) -> bool {
+        use TraceType as T;
+        match (self, other) {
+            (T::Tensor(a), T::Tensor(b)) | (T::Variable(a), T::Variable(b)) => a.dtype == b.dtype,
+            (T::List(a), T::List(b)) | (T::Tuple(a), T::Tuple(b)) => {
+                a.len() == b.len()
+                    && a.iter().zip(b).all(|(x, y)| x.accepts_ignoring_shapes(y))
+            }
+            (T::Dict(a), T::Dict(b)) => {
+                a.len() == b.len()
+                    && a.iter()
+                        .zip(b)
+                        .all(|((ka, x), (kb, y))| ka == kb && x.accepts_ignoring_shapes(y))
+            }
+            _ => self.accepts(other),
         }
     }
 

@@ -21,8 +21,12 @@ use crate::{DType, Tensor, Variable};
 /// ```
 #[derive(Clone, Debug)]
 pub enum Value {
-    /// A tensor (a `tf.Tensor` or a NumPy array: both trace by shape and dtype).
+    /// A tensor (traced by shape and dtype).
     Tensor(Tensor),
+    /// A host array, NumPy's twin: traced like a tensor (by shape and dtype), but an
+    /// `input_signature` casts it to the spec's dtype where a [`Value::Tensor`] of another
+    /// dtype is rejected, as TF treats NumPy arrays. The closure receives a tensor.
+    Array(Tensor),
     /// A variable, read when the traced function runs.
     Variable(Variable),
     /// A Python `int`.
@@ -65,7 +69,7 @@ impl Value {
     /// The tensor, if this is one.
     pub fn as_tensor(&self) -> Option<&Tensor> {
         match self {
-            Value::Tensor(t) => Some(t),
+            Value::Tensor(t) | Value::Array(t) => Some(t),
             _ => None,
         }
     }
@@ -130,7 +134,7 @@ impl Value {
     pub fn tensors(&self) -> Vec<&Tensor> {
         let mut out = Vec::new();
         self.visit(&mut |v| {
-            if let Value::Tensor(t) = v {
+            if let Value::Tensor(t) | Value::Array(t) = v {
                 out.push(t);
             }
         });
@@ -154,6 +158,7 @@ impl Value {
     pub fn describe(&self) -> String {
         match self {
             Value::Tensor(t) => format!("tensor {}", spec_str(t.dtype(), t.shape())),
+            Value::Array(t) => format!("array {}", spec_str(t.dtype(), t.shape())),
             Value::Variable(v) => format!("variable {}", spec_str(v.dtype(), &v.shape())),
             Value::Int(i) => format!("int {i}"),
             Value::Float(x) => format!("float {x:?}"),
