@@ -30,6 +30,9 @@ use std::collections::HashSet;
 use std::rc::Rc;
 
 use crate::autodiff::{Op, Variable};
+/// Recomputes a captured [`Event::Op`] from its op value and inputs (see
+/// [`crate::ops::eval`]).
+pub use crate::ops::eval::eval;
 use crate::{Error, Tensor};
 
 /// How a captured variable write combined the value with the variable.

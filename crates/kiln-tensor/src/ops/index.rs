@@ -172,7 +172,11 @@ impl Tensor {
         let in_shape = self.shape().to_vec();
         let rows = Arc::new(rows);
         Ok(crate::ops::record(
-            || Op::new("gather").attr("axis", 0i64).attr("batch_dims", 0i64),
+            || {
+                Op::new("gather")
+                    .attr("axis", 0i64)
+                    .attr("batch_dims", 0i64)
+            },
             &[self, indices],
             out,
             move |g| {
@@ -242,12 +246,8 @@ impl Tensor {
         let map: Vec<usize> = offs.iter().flat_map(|&o| o..o + len).collect();
         let scattered =
             crate::ops::gather_map::scatter_kernel(updates, &map, self.shape().to_vec())?;
-        let out = crate::ops::binary::numeric_binary(
-            op,
-            self,
-            &scattered,
-            crate::ops::binary::AddK,
-        )?;
+        let out =
+            crate::ops::binary::numeric_binary(op, self, &scattered, crate::ops::binary::AddK)?;
         let idx = indices.clone();
         Ok(crate::ops::record(
             || Op::new("scatter_nd_add"),
@@ -395,7 +395,11 @@ impl Tensor {
     pub fn sort(&self, axis: isize, descending: bool) -> Result<Tensor> {
         let (order, _) = self.sort_order("sort", axis, descending)?;
         Ok(take_as(
-            || Op::new("sort").attr("axis", axis).attr("descending", descending),
+            || {
+                Op::new("sort")
+                    .attr("axis", axis)
+                    .attr("descending", descending)
+            },
             self,
             Arc::new(order),
             self.shape().to_vec(),

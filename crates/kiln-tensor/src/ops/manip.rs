@@ -47,12 +47,7 @@ impl PadMode {
 /// Rearranges `x` so that output index `i` along dimension `d` reads input index
 /// `tables[d][i]` (`None` = `fill`); the output shape is the tables' lengths.
 /// The copy `out[i...] = x[tables[0][i0], tables[1][i1], ...]`, recorded as `op`.
-fn remap(
-    op: impl FnOnce() -> Op,
-    x: &Tensor,
-    tables: &[Vec<Option<usize>>],
-    fill: f64,
-) -> Tensor {
+fn remap(op: impl FnOnce() -> Op, x: &Tensor, tables: &[Vec<Option<usize>>], fill: f64) -> Tensor {
     let out_shape: Vec<usize> = tables.iter().map(|t| t.len()).collect();
     take_as(
         op,
@@ -283,12 +278,18 @@ impl Tensor {
         let out = self.view(shape.clone(), self.strides().to_vec(), offset as usize);
         let in_shape = self.shape().to_vec();
         let begin: Vec<usize> = begin.iter().map(|&b| b as usize).collect();
-        Ok(record_slice(self, out, begin.clone(), size.to_vec(), move |g| {
-            let paddings: Vec<(usize, usize)> = (0..in_shape.len())
-                .map(|d| (begin[d], in_shape[d] - begin[d] - shape[d]))
-                .collect();
-            Ok(vec![Some(g.pad(&paddings, PadMode::Constant(0.0))?)])
-        }))
+        Ok(record_slice(
+            self,
+            out,
+            begin.clone(),
+            size.to_vec(),
+            move |g| {
+                let paddings: Vec<(usize, usize)> = (0..in_shape.len())
+                    .map(|d| (begin[d], in_shape[d] - begin[d] - shape[d]))
+                    .collect();
+                Ok(vec![Some(g.pad(&paddings, PadMode::Constant(0.0))?)])
+            },
+        ))
     }
 
     /// `tf.strided_slice` with TF's semantics: negative indices count from the end,

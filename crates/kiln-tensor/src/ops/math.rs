@@ -113,13 +113,20 @@ fn select_kernel(g: &Tensor, x: &Tensor, pred: Pred, on: f64, off: f64) -> Resul
                 g * if pred.test(x as f64) { on32 } else { off32 }
             })
         }
-        (DType::F64, DType::F64) => binary_map::<f64, f64, f64>(g, x, &shape, move |g, x| {
-            if pred.test(x) {
-                g * on
-            } else {
-                g * off
-            }
-        }),
+        (DType::F64, DType::F64) => {
+            binary_map::<f64, f64, f64>(
+                g,
+                x,
+                &shape,
+                move |g, x| {
+                    if pred.test(x) {
+                        g * on
+                    } else {
+                        g * off
+                    }
+                },
+            )
+        }
         (a, b) if a == b && a.is_float() => {
             let g32 = g.cast_unrecorded(DType::F32);
             let x32 = x.cast_unrecorded(DType::F32);

@@ -11,6 +11,7 @@ pub mod compare;
 pub mod conv;
 pub mod conv3d;
 pub mod dropout;
+pub mod eval;
 pub(crate) mod gather_map;
 pub mod index;
 pub mod layer_norm;
@@ -33,6 +34,7 @@ use crate::autodiff::tape::{self, BackwardFn};
 pub(crate) use crate::autodiff::Op;
 use crate::shape::fmt_shape;
 use crate::{Error, Result, Tensor};
+pub use eval::eval;
 
 /// Records `out = op(inputs)` when a tape watches an input. `op` names the op and its
 /// attributes; `backward` maps the output gradient to one optional gradient per input.
