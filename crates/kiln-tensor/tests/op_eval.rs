@@ -244,7 +244,7 @@ fn every_recorded_op_evaluates_to_its_captured_output() {
             let _ = t.stop_gradient();
             let _ = t.transpose(None).unwrap().contiguous();
         }
-        for t in [&pos] {
+        for t in [&pos, &pos.cast(DType::F64).unwrap()] {
             let _ = t.log().unwrap();
             let _ = t.log1p().unwrap();
             let _ = t.sqrt().unwrap();
@@ -263,13 +263,14 @@ fn every_recorded_op_evaluates_to_its_captured_output() {
         let _ = bl.logical_not().unwrap();
         // binary
         let y = seq(3, &[3]).add_scalar(1.0).unwrap();
-        for (a, b) in [(&x, &y)] {
+        let (yd, posd) = (y.cast(DType::F64).unwrap(), pos.cast(DType::F64).unwrap());
+        for (a, b, p) in [(&x, &y, &pos), (&xd, &yd, &posd)] {
             let _ = a.add(b).unwrap();
             let _ = a.sub(b).unwrap();
             let _ = a.mul(b).unwrap();
             let _ = a.div(b).unwrap();
             let _ = a.rem(b).unwrap();
-            let _ = pos.pow(b).unwrap();
+            let _ = p.pow(b).unwrap();
             let _ = a.maximum(b).unwrap();
             let _ = a.minimum(b).unwrap();
             let _ = a.floor_div(b).unwrap();
@@ -715,7 +716,7 @@ fn ops_replay_at_other_shapes() {
         &[&a2],
         a2.pad(&[(1, 0), (0, 1)], PadMode::Constant(2.0)).unwrap(),
     );
-    let img = seq(1 * 6 * 6 * 2, &[1, 6, 6, 2]);
+    let img = seq(6 * 6 * 2, &[1, 6, 6, 2]);
     let img3 = seq(3 * 6 * 6 * 2, &[3, 6, 6, 2]);
     let k = seq(3 * 3 * 2 * 4, &[3, 3, 2, 4]);
     replay_one(

@@ -21,7 +21,7 @@
 //! let y = x.mul_scalar(3.0).unwrap();
 //! assert!(y.to_vec::<f32>().is_err()); // y depends on the traced input
 //! let trace = cap.finish();
-//! assert!(matches!(&trace.events[0], Event::Op { op, .. } if op.name() == "mul_scalar"));
+//! assert!(matches!(&trace.events[0], Event::Op { op, .. } if op.name() == "mul")); // x * scalar
 //! assert!(trace.error.is_some());
 //! ```
 
