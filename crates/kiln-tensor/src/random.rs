@@ -41,6 +41,7 @@ use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 
+use crate::autodiff::Op;
 use crate::cpu::map::fill_new;
 use crate::cpu::parallel::num_threads;
 use crate::dtype::Element;
@@ -181,6 +182,27 @@ impl Generator {
         maxval: f64,
         dtype: DType,
     ) -> Result<Tensor> {
+        let out = self.uniform_unrecorded(shape, minval, maxval, dtype)?;
+        Ok(drawn(
+            || {
+                Op::new("random_uniform")
+                    .attr("shape", shape)
+                    .attr("minval", minval)
+                    .attr("maxval", maxval)
+                    .attr("dtype", dtype)
+            },
+            &[],
+            out,
+        ))
+    }
+
+    fn uniform_unrecorded(
+        &mut self,
+        shape: &[usize],
+        minval: f64,
+        maxval: f64,
+        dtype: DType,
+    ) -> Result<Tensor> {
         if dtype.is_int() {
             let lo = whole("uniform", "minval", minval, dtype)?;
             let hi = whole("uniform", "maxval", maxval, dtype)?;
@@ -245,7 +267,18 @@ impl Generator {
     ) -> Result<Tensor> {
         check_normal("normal", mean, stddev, dtype)?;
         let key = self.next_key();
-        Ok(normal_impl(&key, shape, mean, stddev, dtype, false))
+        let out = normal_impl(&key, shape, mean, stddev, dtype, false);
+        Ok(drawn(
+            || {
+                Op::new("random_normal")
+                    .attr("shape", shape)
+                    .attr("mean", mean)
+                    .attr("stddev", stddev)
+                    .attr("dtype", dtype)
+            },
+            &[],
+            out,
+        ))
     }
 
     /// Normal values with values beyond two standard deviations from the mean dropped
@@ -268,7 +301,18 @@ impl Generator {
     ) -> Result<Tensor> {
         check_normal("truncated_normal", mean, stddev, dtype)?;
         let key = self.next_key();
-        Ok(normal_impl(&key, shape, mean, stddev, dtype, true))
+        let out = normal_impl(&key, shape, mean, stddev, dtype, true);
+        Ok(drawn(
+            || {
+                Op::new("random_truncated_normal")
+                    .attr("shape", shape)
+                    .attr("mean", mean)
+                    .attr("stddev", stddev)
+                    .attr("dtype", dtype)
+            },
+            &[],
+            out,
+        ))
     }
 
     /// Uniform integers in `[low, high)` of an integer dtype (`i32`, `i64`, `u8`), as
@@ -289,7 +333,18 @@ impl Generator {
         high: i64,
         dtype: DType,
     ) -> Result<Tensor> {
-        self.randint_checked("randint", shape, low, high, dtype)
+        let out = self.randint_checked("randint", shape, low, high, dtype)?;
+        Ok(drawn(
+            || {
+                Op::new("random_randint")
+                    .attr("shape", shape)
+                    .attr("low", low)
+                    .attr("high", high)
+                    .attr("dtype", dtype)
+            },
+            &[],
+            out,
+        ))
     }
 
     fn randint_checked(
@@ -363,7 +418,16 @@ impl Generator {
         let v = fill_chunked::<bool>(&key, numel(shape), |rng, out| {
             fill_bits::<u32, bool>(rng, out, |b| (b as u64) < threshold)
         });
-        Ok(Tensor::from_vec_unchecked(v, shape.to_vec()))
+        let out = Tensor::from_vec_unchecked(v, shape.to_vec());
+        Ok(drawn(
+            || {
+                Op::new("random_bernoulli")
+                    .attr("shape", shape)
+                    .attr("p", p)
+            },
+            &[],
+            out,
+        ))
     }
 
     /// A random permutation of `0..n` as an `i64` vector tensor (`np.random.permutation`).
@@ -377,10 +441,11 @@ impl Generator {
     /// ```
     pub fn permutation(&mut self, n: usize) -> Tensor {
         let p = self.permutation_vec(n);
-        Tensor::from_vec_unchecked(
+        let out = Tensor::from_vec_unchecked(
             p.into_iter().map(|i| i as i64).collect::<Vec<i64>>(),
             vec![n],
-        )
+        );
+        drawn(|| Op::new("random_permutation").attr("n", n), &[], out)
     }
 
     fn permutation_vec(&mut self, n: usize) -> Vec<usize> {
@@ -409,12 +474,12 @@ impl Generator {
     /// ```
     pub fn shuffle(&mut self, x: &Tensor) -> Result<Tensor> {
         if x.rank() == 0 {
-            return Ok(x.clone());
+            return Ok(x.identity());
         }
         let n0 = x.shape()[0];
         let perm = self.permutation_vec(n0);
         let row = x.numel().checked_div(n0).unwrap_or(0);
-        Ok(with_dtype!(x.dtype(), T => {
+        let out = with_dtype!(x.dtype(), T => {
             let data = x.data::<T>();
             let v = fill_new::<T>(x.numel(), |out| {
                 for (dst, &src) in out.chunks_mut(row.max(1)).zip(&perm) {
@@ -424,8 +489,15 @@ impl Generator {
                 }
             });
             Tensor::from_vec_unchecked(v, x.shape().to_vec())
-        }))
+        });
+        Ok(drawn(|| Op::new("random_shuffle"), &[x], out))
     }
+}
+
+/// Records a draw as an op (no gradient): a traced function's graph draws afresh on each
+/// run, as a TF graph's random ops do, instead of replaying the values of the trace.
+fn drawn(op: impl FnOnce() -> Op, inputs: &[&Tensor], out: Tensor) -> Tensor {
+    crate::ops::record_nograd(op, inputs, out)
 }
 
 // ----- the global generator ---------------------------------------------------------------

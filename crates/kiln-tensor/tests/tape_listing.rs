@@ -78,7 +78,7 @@ fn every_recorded_op_of_a_cnn_step_is_named() {
     let listing = tape.listing();
     assert!(
         listing.contains(
-            "conv2d[kernel=[3, 3], strides=[1, 1], dilations=[1, 1], padding=[1, 1], groups=1]"
+            "conv2d[kernel=[3, 3], strides=[1, 1], dilations=[1, 1], padding=[1, 1], groups=1, input_size=[6, 6], output_size=[6, 6]]"
         ),
         "{listing}"
     );

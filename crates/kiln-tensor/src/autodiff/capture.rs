@@ -21,7 +21,7 @@
 //! let y = x.mul_scalar(3.0).unwrap();
 //! assert!(y.to_vec::<f32>().is_err()); // y depends on the traced input
 //! let trace = cap.finish();
-//! assert!(matches!(&trace.events[0], Event::Op { op, .. } if op.name() == "mul_scalar"));
+//! assert!(matches!(&trace.events[0], Event::Op { op, .. } if op.name() == "mul")); // x * scalar
 //! assert!(trace.error.is_some());
 //! ```
 
@@ -30,6 +30,9 @@ use std::collections::HashSet;
 use std::rc::Rc;
 
 use crate::autodiff::{Op, Variable};
+/// Recomputes a captured [`Event::Op`] from its op value and inputs (see
+/// [`crate::ops::eval`]).
+pub use crate::ops::eval::eval;
 use crate::{Error, Tensor};
 
 /// How a captured variable write combined the value with the variable.

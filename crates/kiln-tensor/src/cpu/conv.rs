@@ -87,6 +87,8 @@ impl Geom {
             .attr("dilations", vec![self.dh, self.dw])
             .attr("padding", vec![self.pt, self.pl])
             .attr("groups", self.groups)
+            .attr("input_size", vec![self.h, self.w])
+            .attr("output_size", vec![self.oh, self.ow])
     }
 
     #[inline]

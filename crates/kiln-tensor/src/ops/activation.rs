@@ -126,7 +126,7 @@ impl Tensor {
                 Ok(vec![Some(grad_select(
                     g,
                     &x,
-                    |v| v > 0.0 && v < 6.0,
+                    crate::ops::math::Pred::new(0.0, 6.0, false, false),
                     1.0,
                     0.0,
                 )?)])
@@ -152,7 +152,15 @@ impl Tensor {
             || Op::new("leaky_relu").attr("alpha", alpha),
             &[self],
             out,
-            move |g| Ok(vec![Some(grad_select(g, &x, |v| v > 0.0, 1.0, alpha)?)]),
+            move |g| {
+                Ok(vec![Some(grad_select(
+                    g,
+                    &x,
+                    crate::ops::math::Pred::GT0,
+                    1.0,
+                    alpha,
+                )?)])
+            },
         ))
     }
 
@@ -184,8 +192,14 @@ impl Tensor {
             out,
             move |g| {
                 // x > 0: 1; else alpha * e^x = y + alpha.
-                let neg = grad_select(&y.add_scalar(alpha)?, &x, |v| v > 0.0, 0.0, 1.0)?;
-                let pos = grad_select(&y.ones_like(), &x, |v| v > 0.0, 1.0, 0.0)?;
+                let neg = grad_select(
+                    &y.add_scalar(alpha)?,
+                    &x,
+                    crate::ops::math::Pred::GT0,
+                    0.0,
+                    1.0,
+                )?;
+                let pos = grad_select(&y.ones_like(), &x, crate::ops::math::Pred::GT0, 1.0, 0.0)?;
                 Ok(vec![Some(g.mul(&pos.add(&neg)?)?)])
             },
         ))
@@ -363,7 +377,7 @@ impl Tensor {
                 Ok(vec![Some(grad_select(
                     g,
                     &x,
-                    |v| v > -3.0 && v < 3.0,
+                    crate::ops::math::Pred::new(-3.0, 3.0, false, false),
                     1.0 / 6.0,
                     0.0,
                 )?)])

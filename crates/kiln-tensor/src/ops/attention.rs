@@ -177,8 +177,8 @@ impl Tensor {
             AttentionPath::Auto => (g.tq * g.tk >= BLOCKED_MIN_SCORES).then_some((64, 256)),
         };
         match dt {
-            DType::F32 => run::<f32>(self, key, value, mask, g, blocks),
-            _ => run::<f64>(self, key, value, mask, g, blocks),
+            DType::F32 => run::<f32>(self, key, value, mask, g, blocks, options),
+            _ => run::<f64>(self, key, value, mask, g, blocks, options),
         }
     }
 }
@@ -199,6 +199,7 @@ fn run<T: AttnFloat>(
     mask: Option<Tensor>,
     g: Geom,
     blocks: Option<(usize, usize)>,
+    options: AttentionOptions,
 ) -> Result<Tensor> {
     let (qc, kc, vc) = (
         q.contiguous_unrecorded(),
@@ -221,6 +222,7 @@ fn run<T: AttnFloat>(
     }
     let need = [needs_grad(&[q]), needs_grad(&[k]), needs_grad(&[v])];
     let out_saved = out.clone();
+    let mask_c = mask.clone();
     let originals: Vec<Tensor> = inputs.iter().map(|t| (*t).clone()).collect();
     let backward = move |gout: &Tensor| -> Result<Vec<Option<Tensor>>> {
         let outer = tape::is_recording();
@@ -279,5 +281,28 @@ fn run<T: AttnFloat>(
             })
             .collect())
     };
-    Ok(record(|| Op::new(OP), &inputs, out, backward))
+    // The (broadcast) mask is an input of the op too, without a gradient.
+    let mask_in = mask_c;
+    let mut rec: Vec<&Tensor> = inputs.to_vec();
+    rec.extend(mask_in.as_ref());
+    let n = rec.len();
+    let has_mask = mask_in.is_some();
+    let op = move || {
+        let (path, blocks) = match options.path {
+            AttentionPath::Auto => ("auto", vec![0usize, 0]),
+            AttentionPath::Direct => ("direct", vec![0, 0]),
+            AttentionPath::Blocked { block_q, block_k } => ("blocked", vec![block_q, block_k]),
+        };
+        Op::new(OP)
+            .attr("scale", options.scale)
+            .attr("zero_masked_rows", options.zero_masked_rows)
+            .attr("path", path)
+            .attr("blocks", blocks)
+            .attr("has_mask", has_mask)
+    };
+    Ok(record(op, &rec, out, move |g| {
+        let mut v = backward(g)?;
+        v.resize(n, None);
+        Ok(v)
+    }))
 }

@@ -156,7 +156,12 @@ impl Tensor {
     /// ```
     pub fn floor_div(&self, other: &Tensor) -> Result<Tensor> {
         check_int_divisor("floor_div", other)?;
-        numeric_binary("floor_div", self, other, FloorDivK)
+        let out = numeric_binary("floor_div", self, other, FloorDivK)?;
+        Ok(crate::ops::record_nograd(
+            || Op::new("floor_div"),
+            &[self, other],
+            out,
+        ))
     }
 
     /// Floor modulo `self - floor(self / other) * other` (`tf.math.floormod`, Python's
@@ -203,7 +208,13 @@ impl Tensor {
             move |g| {
                 // d/da = b * a^(b-1); d/db = log(a) * a^b where a > 0.
                 let ga = g.mul(&b)?.mul(&a.pow(&b.sub_scalar(1.0)?)?)?;
-                let pos = crate::ops::math::grad_select(&a.ones_like(), &a, |v| v > 0.0, 1.0, 0.0)?;
+                let pos = crate::ops::math::grad_select(
+                    &a.ones_like(),
+                    &a,
+                    crate::ops::math::Pred::GT0,
+                    1.0,
+                    0.0,
+                )?;
                 // log of a masked-to-1 base keeps non-positive bases finite.
                 let safe = a.mul(&pos)?.add(&pos.neg()?.add_scalar(1.0)?)?;
                 let gb = g.mul(&y)?.mul(&safe.log()?)?.mul(&pos)?;
@@ -229,7 +240,7 @@ impl Tensor {
             || Op::new("maximum"),
             &[self, other],
             out,
-            move |g| select_grads(g, &a, &b, |d| d >= 0.0),
+            move |g| select_grads(g, &a, &b, crate::ops::math::Pred::GE0),
         ))
     }
 
@@ -247,7 +258,7 @@ impl Tensor {
             || Op::new("minimum"),
             &[self, other],
             out,
-            move |g| select_grads(g, &a, &b, |d| d <= 0.0),
+            move |g| select_grads(g, &a, &b, crate::ops::math::Pred::LE0),
         ))
     }
 
@@ -268,7 +279,7 @@ fn select_grads(
     g: &Tensor,
     a: &Tensor,
     b: &Tensor,
-    pick: fn(f64) -> bool,
+    pick: crate::ops::math::Pred,
 ) -> Result<Vec<Option<Tensor>>> {
     let d = a.stop_gradient().sub(&b.stop_gradient())?;
     let ga = crate::ops::math::grad_select(g, &d, pick, 1.0, 0.0)?;

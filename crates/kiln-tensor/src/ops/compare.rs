@@ -2,19 +2,20 @@
 
 use crate::autodiff::Op;
 use crate::cpu::map::{binary_map, unary_map};
-use crate::ops::{record, same_dtype, unbroadcast};
+use crate::ops::{record, record_nograd, same_dtype, unbroadcast};
 use crate::shape::{broadcast_shapes, fmt_shape};
 use crate::{with_dtype, DType, Element, Error, Result, Tensor};
 
 fn compare(op: &'static str, a: &Tensor, b: &Tensor, f: fn(f64, f64) -> bool) -> Result<Tensor> {
     same_dtype(op, a, b)?;
     let shape = broadcast_shapes(op, a.shape(), b.shape())?;
-    Ok(match a.dtype() {
+    let out = match a.dtype() {
         DType::F32 => binary_map::<f32, f32, bool>(a, b, &shape, |x, y| f(x as f64, y as f64)),
         dt => {
             with_dtype!(dt, T => binary_map::<T, T, bool>(a, b, &shape, |x, y| f(x.to_f64(), y.to_f64())))
         }
-    })
+    };
+    Ok(record_nograd(|| Op::new(op), &[a, b], out))
 }
 
 fn logical(op: &'static str, a: &Tensor, b: &Tensor, f: fn(bool, bool) -> bool) -> Result<Tensor> {
@@ -27,7 +28,8 @@ fn logical(op: &'static str, a: &Tensor, b: &Tensor, f: fn(bool, bool) -> bool) 
         }
     }
     let shape = broadcast_shapes(op, a.shape(), b.shape())?;
-    Ok(binary_map::<bool, bool, bool>(a, b, &shape, f))
+    let out = binary_map::<bool, bool, bool>(a, b, &shape, f);
+    Ok(record_nograd(|| Op::new(op), &[a, b], out))
 }
 
 impl Tensor {
@@ -136,7 +138,8 @@ impl Tensor {
                 format!("expected a bool tensor, got {}", self.dtype().name()),
             ));
         }
-        Ok(unary_map::<bool, bool>(self, |v| !v))
+        let out = unary_map::<bool, bool>(self, |v| !v);
+        Ok(record_nograd(|| Op::new("logical_not"), &[self], out))
     }
 
     /// Picks `x` where `cond` is true and `y` elsewhere (`tf.where(cond, x, y)`), with
@@ -178,16 +181,18 @@ impl Tensor {
             let v: Vec<T> = cv.iter().zip(xv.iter().zip(yv.iter())).map(|(&c, (&a, &b))| if c { a } else { b }).collect();
             Tensor::from_vec_unchecked(v, shape.clone())
         });
-        let (c, sx, sy) = (c.clone(), x.shape().to_vec(), y.shape().to_vec());
+        let (sx, sy) = (x.shape().to_vec(), y.shape().to_vec());
+        let cond_c = cond.clone();
         Ok(record(
             || Op::new("where"),
-            &[x, y],
+            &[cond, x, y],
             out,
             move |g| {
                 let z = g.zeros_like();
-                let gx = Tensor::where_cond(&c, g, &z)?;
-                let gy = Tensor::where_cond(&c, &z, g)?;
+                let gx = Tensor::where_cond(&cond_c, g, &z)?;
+                let gy = Tensor::where_cond(&cond_c, &z, g)?;
                 Ok(vec![
+                    None,
                     Some(unbroadcast(&gx, &sx)?),
                     Some(unbroadcast(&gy, &sy)?),
                 ])
@@ -231,5 +236,6 @@ fn classify(op: &'static str, x: &Tensor, f: fn(f64) -> bool) -> Result<Tensor> 
             format!("expected a float tensor, got {}", x.dtype().name()),
         ));
     }
-    Ok(with_dtype!(x.dtype(), T => unary_map::<T, bool>(x, |v| f(v.to_f64()))))
+    let out = with_dtype!(x.dtype(), T => unary_map::<T, bool>(x, |v| f(v.to_f64())));
+    Ok(record_nograd(|| Op::new(op), &[x], out))
 }

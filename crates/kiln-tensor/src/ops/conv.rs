@@ -387,7 +387,7 @@ fn kernel_shape(g: &Geom) -> Vec<usize> {
 }
 
 /// `y = conv(x, w)`.
-fn conv_fwd_op(x: &Tensor, w: &Tensor, g: Geom) -> Result<Tensor> {
+pub(crate) fn conv_fwd_op(x: &Tensor, w: &Tensor, g: Geom) -> Result<Tensor> {
     let out = compute("conv2d", &[x, w], vec![g.n, g.oh, g.ow, g.cout], ConvFwd(g))?;
     let (nx, nw) = (needs_grad(&[x]), needs_grad(&[w]));
     let (xc, wc) = (x.clone(), w.clone());
@@ -413,7 +413,7 @@ fn conv_fwd_op(x: &Tensor, w: &Tensor, g: Geom) -> Result<Tensor> {
 }
 
 /// `dx = convᵀ(dy, w)`, the input gradient (a transposed convolution).
-fn conv_bwd_input_op(dy: &Tensor, w: &Tensor, g: Geom) -> Result<Tensor> {
+pub(crate) fn conv_bwd_input_op(dy: &Tensor, w: &Tensor, g: Geom) -> Result<Tensor> {
     let out = compute(
         "conv2d_backprop_input",
         &[dy, w],
@@ -444,7 +444,7 @@ fn conv_bwd_input_op(dy: &Tensor, w: &Tensor, g: Geom) -> Result<Tensor> {
 }
 
 /// `dw = im2col(x)ᵀ · dy`, the kernel gradient.
-fn conv_bwd_filter_op(x: &Tensor, dy: &Tensor, g: Geom) -> Result<Tensor> {
+pub(crate) fn conv_bwd_filter_op(x: &Tensor, dy: &Tensor, g: Geom) -> Result<Tensor> {
     let out = compute(
         "conv2d_backprop_filter",
         &[x, dy],
@@ -474,7 +474,7 @@ fn conv_bwd_filter_op(x: &Tensor, dy: &Tensor, g: Geom) -> Result<Tensor> {
     ))
 }
 
-fn patches_op(x: &Tensor, g: Geom) -> Result<Tensor> {
+pub(crate) fn patches_op(x: &Tensor, g: Geom) -> Result<Tensor> {
     let out = compute(
         "extract_patches",
         &[x],
@@ -489,7 +489,7 @@ fn patches_op(x: &Tensor, g: Geom) -> Result<Tensor> {
     ))
 }
 
-fn patches_grad_op(dy: &Tensor, g: Geom) -> Result<Tensor> {
+pub(crate) fn patches_grad_op(dy: &Tensor, g: Geom) -> Result<Tensor> {
     let out = compute(
         "extract_patches_grad",
         &[dy],

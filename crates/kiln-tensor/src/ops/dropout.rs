@@ -55,11 +55,12 @@ fn apply_mask(op: &'static str, x: &Tensor, mask: Tensor, rate: f64) -> Result<T
             v.mul(s).mul(if keep { T::one() } else { T::zero() })
         })
     })?;
+    let m = mask.clone();
     Ok(record(
         || Op::new(op).attr("rate", rate),
-        &[x],
+        &[x, &m],
         out,
-        move |g| Ok(vec![Some(apply_mask(op, g, mask.clone(), rate)?)]),
+        move |g| Ok(vec![Some(apply_mask(op, g, mask.clone(), rate)?), None]),
     ))
 }
 
@@ -88,6 +89,8 @@ impl Tensor {
             return Ok(self.clone());
         }
         let mask = with_generator(generator, |g| g.bernoulli(self.shape(), 1.0 - rate))?;
+        // The mask is an op of its own (`random_bernoulli`, drawn afresh on each replay);
+        // `dropout` applies it.
         apply_mask("dropout", self, mask, rate)
     }
 

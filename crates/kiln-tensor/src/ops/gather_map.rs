@@ -16,37 +16,21 @@ use crate::{with_dtype, Element, Result, Tensor};
 /// Marks an output element that takes the fill value instead of an input element.
 pub(crate) const FILL: usize = usize::MAX;
 
-/// `out[i] = x_flat[map[i]]` (row-major `x`), `fill` where `map[i] == FILL`.
-pub(crate) fn take_flat(
-    x: &Tensor,
-    map: Arc<Vec<usize>>,
-    out_shape: Vec<usize>,
-    fill: f64,
-) -> Tensor {
+/// The kernel of [`take_flat`], unrecorded.
+pub(crate) fn take_kernel(x: &Tensor, map: &[usize], out_shape: Vec<usize>, fill: f64) -> Tensor {
     debug_assert_eq!(map.len(), numel(&out_shape));
-    let out = with_dtype!(x.dtype(), T => {
+    with_dtype!(x.dtype(), T => {
         let src = x.data::<T>();
         let f = T::from_f64(fill);
         let v: Vec<T> = map.iter().map(|&j| if j == FILL { f } else { src[j] }).collect();
         Tensor::from_vec_unchecked(v, out_shape)
-    });
-    let in_shape = x.shape().to_vec();
-    record(
-        || Op::new("take"),
-        &[x],
-        out,
-        move |g| Ok(vec![Some(scatter_flat(g, map.clone(), in_shape.clone())?)]),
-    )
+    })
 }
 
-/// `out = zeros(in_shape); out_flat[map[i]] += g[i]` (skipping `FILL`).
-pub(crate) fn scatter_flat(
-    g: &Tensor,
-    map: Arc<Vec<usize>>,
-    in_shape: Vec<usize>,
-) -> Result<Tensor> {
+/// The kernel of [`scatter_flat`], unrecorded.
+pub(crate) fn scatter_kernel(g: &Tensor, map: &[usize], in_shape: Vec<usize>) -> Result<Tensor> {
     let n = numel(&in_shape);
-    let out = crate::with_num_dtype!("scatter", g.dtype(), T => {
+    crate::with_num_dtype!("scatter", g.dtype(), T => {
         use crate::cpu::num::Num;
         let src = g.data::<T>();
         let mut v = vec![T::zero(); n];
@@ -55,22 +39,113 @@ pub(crate) fn scatter_flat(
                 v[j] = v[j].add(val);
             }
         }
-        Tensor::from_vec_unchecked(v, in_shape.clone())
-    })?;
-    let out_shape = g.shape().to_vec();
-    Ok(record(
-        || Op::new("scatter_add"),
-        &[g],
-        out,
-        move |gg| {
-            Ok(vec![Some(take_flat(
-                gg,
-                map.clone(),
-                out_shape.clone(),
-                0.0,
-            ))])
+        Tensor::from_vec_unchecked(v, in_shape)
+    })
+}
+
+/// A flat index map as an op attribute (`FILL` as `-1`).
+fn map_attr(map: &[usize]) -> Vec<i64> {
+    map.iter()
+        .map(|&j| if j == FILL { -1 } else { j as i64 })
+        .collect()
+}
+
+/// A flat index map back from its attribute (`-1` as `FILL`).
+pub(crate) fn map_from_attr(v: &[i64]) -> Vec<usize> {
+    v.iter()
+        .map(|&j| if j < 0 { FILL } else { j as usize })
+        .collect()
+}
+
+/// `out[i] = x_flat[map[i]]` (row-major `x`), `fill` where `map[i] == FILL`, recorded as
+/// the op `take` with the map as an attribute (the gradient of scatters; public ops built
+/// on the map record under their own name with [`take_as`]).
+pub(crate) fn take_flat(
+    x: &Tensor,
+    map: Arc<Vec<usize>>,
+    out_shape: Vec<usize>,
+    fill: f64,
+) -> Tensor {
+    let m = map.clone();
+    let shape = out_shape.clone();
+    take_as(
+        move || {
+            Op::new("take")
+                .attr("map", map_attr(&m))
+                .attr("shape", shape)
+                .attr("fill", fill)
         },
-    ))
+        x,
+        map,
+        out_shape,
+        fill,
+        Vec::new(),
+    )
+}
+
+/// [`take_flat`] recorded as `op` (a public op whose attributes rebuild the map), with
+/// `x` first and `extra` (non-differentiable inputs the op reads, such as indices) after.
+pub(crate) fn take_as(
+    op: impl FnOnce() -> Op,
+    x: &Tensor,
+    map: Arc<Vec<usize>>,
+    out_shape: Vec<usize>,
+    fill: f64,
+    extra: Vec<&Tensor>,
+) -> Tensor {
+    let out = take_kernel(x, &map, out_shape, fill);
+    let in_shape = x.shape().to_vec();
+    let mut inputs = vec![x];
+    inputs.extend(extra);
+    let n = inputs.len();
+    record(op, &inputs, out, move |g| {
+        let mut v = vec![Some(scatter_flat(g, map.clone(), in_shape.clone())?)];
+        v.resize(n, None);
+        Ok(v)
+    })
+}
+
+/// `out = zeros(in_shape); out_flat[map[i]] += g[i]` (skipping `FILL`), recorded as the op
+/// `scatter_add` with the map as an attribute.
+pub(crate) fn scatter_flat(
+    g: &Tensor,
+    map: Arc<Vec<usize>>,
+    in_shape: Vec<usize>,
+) -> Result<Tensor> {
+    let m = map.clone();
+    let shape = in_shape.clone();
+    scatter_as(
+        move || {
+            Op::new("scatter_add")
+                .attr("map", map_attr(&m))
+                .attr("shape", shape)
+        },
+        g,
+        map,
+        in_shape,
+        Vec::new(),
+    )
+}
+
+/// [`scatter_flat`] recorded as `op` with `g` first and `extra` (non-differentiable
+/// inputs the op's attributes need, such as segment ids) after it.
+pub(crate) fn scatter_as(
+    op: impl FnOnce() -> Op,
+    g: &Tensor,
+    map: Arc<Vec<usize>>,
+    in_shape: Vec<usize>,
+    extra: Vec<&Tensor>,
+) -> Result<Tensor> {
+    let out = scatter_kernel(g, &map, in_shape)?;
+    let out_shape = g.shape().to_vec();
+    let mut inputs = vec![g];
+    inputs.extend(extra);
+    let n = inputs.len();
+    Ok(record(op, &inputs, out, move |gg| {
+        let mut v = vec![Some(take_flat(gg, map.clone(), out_shape.clone(), 0.0))];
+        v.resize(n, None);
+        Ok(v)
+    }))
 }
 
 /// The map for an output whose index along each dimension `d` comes from input index

@@ -6,7 +6,8 @@ use crate::autodiff::Op;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
-use crate::ops::gather_map::{index_values, scatter_flat, take_flat, FILL};
+use crate::ops::gather_map::{index_values, scatter_as, scatter_flat, take_as, FILL};
+use crate::ops::record_nograd;
 use crate::shape::{fmt_shape, normalize_axis, numel};
 use crate::{with_dtype, DType, Element, Error, Result, Tensor};
 
@@ -114,7 +115,7 @@ impl Tensor {
         let idx = index_values(op, indices)?;
         let dim = self.shape()[ax];
         if batch_dims == 0 && ax == 0 {
-            return self.gather_rows(&idx, indices.shape());
+            return self.gather_rows(&idx, indices);
         }
         let batch: usize = self.shape()[..batch_dims].iter().product();
         let outer: usize = self.shape()[batch_dims..ax].iter().product();
@@ -133,12 +134,24 @@ impl Tensor {
         let mut shape = self.shape()[..ax].to_vec();
         shape.extend_from_slice(&indices.shape()[batch_dims..]);
         shape.extend_from_slice(&self.shape()[ax + 1..]);
-        Ok(take_flat(self, Arc::new(map), shape, 0.0))
+        Ok(take_as(
+            || {
+                Op::new("gather")
+                    .attr("axis", axis)
+                    .attr("batch_dims", batch_dims)
+            },
+            self,
+            Arc::new(map),
+            shape,
+            0.0,
+            vec![indices],
+        ))
     }
 
     /// Axis-0 gather by whole-row copies (the mini-batch path of every training loop); the
     /// gradient scatters rows back, built from ops so higher derivatives work.
-    fn gather_rows(&self, idx: &[i64], idx_shape: &[usize]) -> Result<Tensor> {
+    fn gather_rows(&self, idx: &[i64], indices: &Tensor) -> Result<Tensor> {
+        let idx_shape = indices.shape();
         let op = "gather";
         let dim = self.shape()[0];
         let inner: usize = self.shape()[1..].iter().product();
@@ -159,19 +172,22 @@ impl Tensor {
         let in_shape = self.shape().to_vec();
         let rows = Arc::new(rows);
         Ok(crate::ops::record(
-            || Op::new("gather_rows"),
-            &[self],
+            || {
+                Op::new("gather")
+                    .attr("axis", 0i64)
+                    .attr("batch_dims", 0i64)
+            },
+            &[self, indices],
             out,
             move |g| {
                 let map: Vec<usize> = rows
                     .iter()
                     .flat_map(|&r| r * inner..(r + 1) * inner)
                     .collect();
-                Ok(vec![Some(scatter_flat(
-                    g,
-                    Arc::new(map),
-                    in_shape.clone(),
-                )?)])
+                Ok(vec![
+                    Some(scatter_flat(g, Arc::new(map), in_shape.clone())?),
+                    None,
+                ])
             },
         ))
     }
@@ -189,7 +205,14 @@ impl Tensor {
         let map: Vec<usize> = offs.iter().flat_map(|&o| o..o + len).collect();
         let mut shape = indices.shape()[..indices.rank() - 1].to_vec();
         shape.extend(tail);
-        Ok(take_flat(self, Arc::new(map), shape, 0.0))
+        Ok(take_as(
+            || Op::new("gather_nd"),
+            self,
+            Arc::new(map),
+            shape,
+            0.0,
+            vec![indices],
+        ))
     }
 
     /// `tf.tensor_scatter_nd_add`: `self` plus `updates` added at the slices `indices`
@@ -221,8 +244,17 @@ impl Tensor {
             ));
         }
         let map: Vec<usize> = offs.iter().flat_map(|&o| o..o + len).collect();
-        let scattered = scatter_flat(updates, Arc::new(map), self.shape().to_vec())?;
-        self.add(&scattered)
+        let scattered =
+            crate::ops::gather_map::scatter_kernel(updates, &map, self.shape().to_vec())?;
+        let out =
+            crate::ops::binary::numeric_binary(op, self, &scattered, crate::ops::binary::AddK)?;
+        let idx = indices.clone();
+        Ok(crate::ops::record(
+            || Op::new("scatter_nd_add"),
+            &[self, indices, updates],
+            out,
+            move |g| Ok(vec![Some(g.clone()), None, Some(g.gather_nd(&idx)?)]),
+        ))
     }
 
     /// `tf.math.unsorted_segment_sum`: sums the slices of `self` whose `segment_ids`
@@ -265,7 +297,13 @@ impl Tensor {
         }
         let mut shape = vec![num_segments];
         shape.extend_from_slice(&self.shape()[k..]);
-        scatter_flat(self, Arc::new(map), shape)
+        scatter_as(
+            || Op::new("unsorted_segment_sum").attr("num_segments", num_segments),
+            self,
+            Arc::new(map),
+            shape,
+            vec![segment_ids],
+        )
     }
 
     /// One-hot encoding of an integer tensor (`tf.one_hot`): a new axis of size `depth` at
@@ -302,7 +340,19 @@ impl Tensor {
         }
         let mut shape = self.shape().to_vec();
         shape.insert(ax, depth);
-        Tensor::from_vec(v, &shape)?.cast(dtype)
+        let out = Tensor::from_vec_unchecked(v, shape).cast_unrecorded(dtype);
+        Ok(record_nograd(
+            || {
+                Op::new("one_hot")
+                    .attr("depth", depth)
+                    .attr("on_value", on_value)
+                    .attr("off_value", off_value)
+                    .attr("axis", axis)
+                    .attr("dtype", dtype)
+            },
+            &[self],
+            out,
+        ))
     }
 
     /// Stable ordering indices along `axis` (`tf.argsort`, int32 result); ties keep their
@@ -323,7 +373,16 @@ impl Tensor {
             .iter()
             .map(|&f| ((f / inner) % n.max(1)) as i32)
             .collect();
-        Tensor::from_vec(pos, self.shape())
+        let out = Tensor::from_vec_unchecked(pos, self.shape().to_vec());
+        Ok(record_nograd(
+            || {
+                Op::new("argsort")
+                    .attr("axis", axis)
+                    .attr("descending", descending)
+            },
+            &[self],
+            out,
+        ))
     }
 
     /// Sorted values along `axis` (`tf.sort`); the gradient flows back to the original
@@ -335,7 +394,18 @@ impl Tensor {
     /// ```
     pub fn sort(&self, axis: isize, descending: bool) -> Result<Tensor> {
         let (order, _) = self.sort_order("sort", axis, descending)?;
-        Ok(take_flat(self, Arc::new(order), self.shape().to_vec(), 0.0))
+        Ok(take_as(
+            || {
+                Op::new("sort")
+                    .attr("axis", axis)
+                    .attr("descending", descending)
+            },
+            self,
+            Arc::new(order),
+            self.shape().to_vec(),
+            0.0,
+            Vec::new(),
+        ))
     }
 
     /// The `k` largest entries of the last axis and their indices (int32), as
@@ -373,8 +443,20 @@ impl Tensor {
         }
         let mut shape = self.shape().to_vec();
         *shape.last_mut().expect("rank >= 1") = k;
-        let values = take_flat(self, Arc::new(map), shape.clone(), 0.0);
-        Ok((values, Tensor::from_vec(idx, &shape)?))
+        let values = take_as(
+            || Op::new("top_k_values").attr("k", k),
+            self,
+            Arc::new(map),
+            shape.clone(),
+            0.0,
+            Vec::new(),
+        );
+        let indices = record_nograd(
+            || Op::new("top_k_indices").attr("k", k),
+            &[self],
+            Tensor::from_vec_unchecked(idx, shape),
+        );
+        Ok((values, indices))
     }
 
     /// Flat row-major source offsets of the sorted elements along `axis` (stable).

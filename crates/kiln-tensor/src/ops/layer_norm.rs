@@ -102,11 +102,11 @@ fn run<T: NormFloat>(
     let mut inputs: Vec<&Tensor> = vec![x];
     inputs.extend(gamma);
     inputs.extend(beta);
+    let (has_gamma, has_beta) = (gamma.is_some(), beta.is_some());
     if !needs_grad(&inputs) {
         return Ok(out);
     }
     let need_dx = needs_grad(&[x]);
-    let (has_gamma, has_beta) = (gamma.is_some(), beta.is_some());
     let originals: Vec<Tensor> = inputs.iter().map(|t| (*t).clone()).collect();
     let backward = move |gout: &Tensor| -> Result<Vec<Option<Tensor>>> {
         let outer = tape::is_recording();
@@ -152,5 +152,15 @@ fn run<T: NormFloat>(
             })
             .collect())
     };
-    Ok(record(|| Op::new(OP), &inputs, out, backward))
+    Ok(record(
+        || {
+            Op::new(OP)
+                .attr("epsilon", eps)
+                .attr("has_gamma", has_gamma)
+                .attr("has_beta", has_beta)
+        },
+        &inputs,
+        out,
+        backward,
+    ))
 }

@@ -634,7 +634,7 @@ fn view_reshape(t: &Tensor, shape: &[usize]) -> Result<Tensor> {
 
 /// The diagonal over axes `p < q` (equal sizes) as a view at position `p`, axis `q`
 /// removed. Its gradient scatters back onto the diagonal.
-fn diagonal_view(t: &Tensor, p: usize, q: usize) -> Result<Tensor> {
+pub(crate) fn diagonal_view(t: &Tensor, p: usize, q: usize) -> Result<Tensor> {
     let n = t.shape()[p];
     let mut shape = t.shape().to_vec();
     let mut strides = t.strides().to_vec();

@@ -102,11 +102,6 @@ fn fzero<T: Float>() -> T {
     T::zero()
 }
 
-#[inline(always)]
-fn fone<T: Float>() -> T {
-    T::one()
-}
-
 /// loss[r] = sum_c labels[r,c] * (lse(x[r]) - x[r,c])
 struct SoftmaxCeFwd {
     c: usize,
@@ -263,82 +258,20 @@ impl FloatKernel for SigmoidCeBwd {
     }
 }
 
-/// softmax (or log_softmax) over the last axis of a tensor.
-struct SoftmaxRows {
-    log: bool,
-}
-impl FloatKernel for SoftmaxRows {
-    fn run<T: Float + Element>(&self, ts: &[Tensor]) -> Vec<Tensor> {
-        let x = ts[0].data::<T>();
-        let c = *ts[0].shape().last().unwrap_or(&1);
-        let mut y = vec![fzero::<T>(); x.len()];
-        if c > 0 {
-            for (xr, yr) in x.chunks(c).zip(y.chunks_mut(c)) {
-                let (mx, lse) = row_lse(xr);
-                let inv = fone::<T>() / (lse - mx).exp();
-                for (o, &v) in yr.iter_mut().zip(xr) {
-                    *o = if self.log {
-                        v - lse
-                    } else {
-                        (v - mx).exp() * inv
-                    };
-                }
-            }
-        }
-        vec![Tensor::from_vec_unchecked(y, ts[0].shape().to_vec())]
-    }
-}
-
-struct SigmoidMap;
-impl FloatKernel for SigmoidMap {
-    fn run<T: Float + Element>(&self, ts: &[Tensor]) -> Vec<Tensor> {
-        let y: Vec<T> = ts[0].data::<T>().iter().map(|&v| sigmoid(v)).collect();
-        vec![Tensor::from_vec_unchecked(y, ts[0].shape().to_vec())]
-    }
-}
-
 // ----- recorded building blocks for second derivatives ---------------------------------------
 
 /// softmax over the last axis, recorded (its gradient is again made of recorded ops).
 fn softmax_last(x: &Tensor) -> Result<Tensor> {
-    let y = run_float("softmax", &SoftmaxRows { log: false }, &[x])?.remove(0);
-    let yc = y.clone();
-    Ok(record(
-        || Op::new("softmax").attr("axis", -1i64),
-        &[x],
-        y,
-        move |g| {
-            let s = g.mul(&yc)?.sum(&[-1], true)?;
-            Ok(vec![Some(yc.mul(&g.sub(&s)?)?)])
-        },
-    ))
+    // The public op, so a traced backward pass replays it (`softmax[axis=-1]`).
+    x.softmax(-1)
 }
 
-/// log_softmax over the last axis, recorded.
 fn log_softmax_last(x: &Tensor) -> Result<Tensor> {
-    let y = run_float("log_softmax", &SoftmaxRows { log: true }, &[x])?.remove(0);
-    let xc = x.clone();
-    Ok(record(
-        || Op::new("log_softmax").attr("axis", -1i64),
-        &[x],
-        y,
-        move |g| {
-            let s = g.sum(&[-1], true)?;
-            Ok(vec![Some(g.sub(&softmax_last(&xc)?.mul(&s)?)?)])
-        },
-    ))
+    x.log_softmax(-1)
 }
 
-/// Logistic sigmoid, recorded.
 fn sigmoid_recorded(x: &Tensor) -> Result<Tensor> {
-    let y = run_float("sigmoid", &SigmoidMap, &[x])?.remove(0);
-    let yc = y.clone();
-    Ok(record(
-        || Op::new("sigmoid"),
-        &[x],
-        y,
-        move |g| Ok(vec![Some(g.mul(&yc)?.mul(&yc.ones_like().sub(&yc)?)?)]),
-    ))
+    x.sigmoid()
 }
 
 fn channels_last_format(op: &'static str, data_format: &str) -> Result<bool> {
@@ -396,7 +329,7 @@ impl Tensor {
         let out = run_float(op, &SoftmaxCeFwd { c, out_shape }, &[&lm, &xm])?.remove(0);
         let (labels_c, logits_c) = (labels.clone(), logits.clone());
         Ok(record(
-            || Op::new("softmax_cross_entropy_with_logits"),
+            || Op::new("softmax_cross_entropy_with_logits").attr("axis", axis),
             &[labels, logits],
             out,
             move |g| {

@@ -4,7 +4,7 @@
 use crate::autodiff::Op;
 use std::sync::Arc;
 
-use crate::ops::gather_map::{separable_map, take_flat};
+use crate::ops::gather_map::{separable_map, take_as};
 use crate::ops::{record, record_slice};
 use crate::shape::{fmt_shape, normalize_axis};
 use crate::{with_dtype, Error, Result, Tensor};
@@ -46,13 +46,16 @@ impl PadMode {
 
 /// Rearranges `x` so that output index `i` along dimension `d` reads input index
 /// `tables[d][i]` (`None` = `fill`); the output shape is the tables' lengths.
-fn remap(x: &Tensor, tables: &[Vec<Option<usize>>], fill: f64) -> Tensor {
+/// The copy `out[i...] = x[tables[0][i0], tables[1][i1], ...]`, recorded as `op`.
+fn remap(op: impl FnOnce() -> Op, x: &Tensor, tables: &[Vec<Option<usize>>], fill: f64) -> Tensor {
     let out_shape: Vec<usize> = tables.iter().map(|t| t.len()).collect();
-    take_flat(
+    take_as(
+        op,
         x,
         Arc::new(separable_map(x.shape(), tables)),
         out_shape,
         fill,
+        Vec::new(),
     )
 }
 
@@ -275,12 +278,18 @@ impl Tensor {
         let out = self.view(shape.clone(), self.strides().to_vec(), offset as usize);
         let in_shape = self.shape().to_vec();
         let begin: Vec<usize> = begin.iter().map(|&b| b as usize).collect();
-        Ok(record_slice(self, out, begin.clone(), move |g| {
-            let paddings: Vec<(usize, usize)> = (0..in_shape.len())
-                .map(|d| (begin[d], in_shape[d] - begin[d] - shape[d]))
-                .collect();
-            Ok(vec![Some(g.pad(&paddings, PadMode::Constant(0.0))?)])
-        }))
+        Ok(record_slice(
+            self,
+            out,
+            begin.clone(),
+            size.to_vec(),
+            move |g| {
+                let paddings: Vec<(usize, usize)> = (0..in_shape.len())
+                    .map(|d| (begin[d], in_shape[d] - begin[d] - shape[d]))
+                    .collect();
+                Ok(vec![Some(g.pad(&paddings, PadMode::Constant(0.0))?)])
+            },
+        ))
     }
 
     /// `tf.strided_slice` with TF's semantics: negative indices count from the end,
@@ -445,7 +454,27 @@ impl Tensor {
                 }
             }
         }
-        remap(self, &tables, 0.0).reshape(&final_shape)
+        let out_shape: Vec<usize> = final_shape.iter().map(|&d| d as usize).collect();
+        let (b, e, st) = (begin.to_vec(), end.to_vec(), strides.to_vec());
+        let op = move || {
+            Op::new("strided_slice")
+                .attr("begin", b)
+                .attr("end", e)
+                .attr("strides", st)
+                .attr("begin_mask", begin_mask as i64)
+                .attr("end_mask", end_mask as i64)
+                .attr("ellipsis_mask", ellipsis_mask as i64)
+                .attr("new_axis_mask", new_axis_mask as i64)
+                .attr("shrink_axis_mask", shrink_axis_mask as i64)
+        };
+        Ok(take_as(
+            op,
+            self,
+            std::sync::Arc::new(separable_map(self.shape(), &tables)),
+            out_shape,
+            0.0,
+            Vec::new(),
+        ))
     }
 
     /// Pads each dimension by `(before, after)` (`tf.pad`).
@@ -510,7 +539,19 @@ impl Tensor {
         } else {
             0.0
         };
-        Ok(remap(self, &tables, fill))
+        let flat: Vec<usize> = paddings.iter().flat_map(|&(b, a)| [b, a]).collect();
+        let mode_name = match mode {
+            PadMode::Constant(_) => "CONSTANT",
+            PadMode::Reflect => "REFLECT",
+            PadMode::Symmetric => "SYMMETRIC",
+        };
+        let op = move || {
+            Op::new("pad")
+                .attr("paddings", flat)
+                .attr("mode", mode_name)
+                .attr("constant_value", fill)
+        };
+        Ok(remap(op, self, &tables, fill))
     }
 
     /// Repeats the whole tensor `multiples[d]` times along each dimension (`tf.tile`).
@@ -536,7 +577,12 @@ impl Tensor {
                     .collect()
             })
             .collect();
-        Ok(remap(self, &tables, 0.0))
+        Ok(remap(
+            || Op::new("tile").attr("multiples", multiples),
+            self,
+            &tables,
+            0.0,
+        ))
     }
 
     /// Repeats each element along `axis` (`tf.repeat`): `repeats` has one entry (same
@@ -574,7 +620,14 @@ impl Tensor {
                 }
             })
             .collect();
-        Ok(remap(&x, &tables, 0.0))
+        let op = || {
+            let op = Op::new("repeat").attr("repeats", repeats);
+            match axis {
+                Some(a) => op.attr("axis", a),
+                None => op,
+            }
+        };
+        Ok(remap(op, &x, &tables, 0.0))
     }
 
     /// Reverses the order of elements along each axis in `axes` (`tf.reverse`).
@@ -593,7 +646,12 @@ impl Tensor {
                     .collect()
             })
             .collect();
-        Ok(remap(self, &tables, 0.0))
+        Ok(remap(
+            || Op::new("reverse").attr("axes", axes),
+            self,
+            &tables,
+            0.0,
+        ))
     }
 
     /// Alias of [`Tensor::reverse`] (NumPy's `flip`).
@@ -637,6 +695,11 @@ impl Tensor {
                     .collect()
             })
             .collect();
-        Ok(remap(self, &tables, 0.0))
+        Ok(remap(
+            || Op::new("roll").attr("shifts", shifts).attr("axes", axes),
+            self,
+            &tables,
+            0.0,
+        ))
     }
 }

@@ -40,31 +40,97 @@ impl F32Op for NoFast {
     }
 }
 
-/// `g * on` where `pred(x)` holds, `g * off` elsewhere: the gradient of piecewise-linear
-/// functions (relu, clip, leaky_relu...). Recorded, so it can itself be differentiated
-/// (with respect to `g`; its derivative in `x` is zero almost everywhere).
-pub(crate) fn grad_select<P>(g: &Tensor, x: &Tensor, pred: P, on: f64, off: f64) -> Result<Tensor>
-where
-    // Generic (not `fn`) so the predicate inlines and the select vectorises: through a
-    // function pointer the relu gradient cost ~19 instructions per element.
-    P: Fn(f64) -> bool + Copy + Send + Sync + 'static,
-{
+/// The predicate of a [`grad_select`]: `x` inside an interval, each end open or closed
+/// (plain data, so the op that records it can be replayed from its attributes).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Pred {
+    pub lo: f64,
+    pub hi: f64,
+    pub lo_inclusive: bool,
+    pub hi_inclusive: bool,
+}
+
+impl Pred {
+    /// `x > 0`.
+    pub const GT0: Pred = Pred::new(0.0, f64::INFINITY, false, true);
+    /// `x >= 0`.
+    pub const GE0: Pred = Pred::new(0.0, f64::INFINITY, true, true);
+    /// `x <= 0`.
+    pub const LE0: Pred = Pred::new(f64::NEG_INFINITY, 0.0, true, true);
+
+    /// `lo < x < hi`, with `<=` at an inclusive end.
+    pub const fn new(lo: f64, hi: f64, lo_inclusive: bool, hi_inclusive: bool) -> Pred {
+        Pred {
+            lo,
+            hi,
+            lo_inclusive,
+            hi_inclusive,
+        }
+    }
+
+    #[inline(always)]
+    fn test(self, x: f64) -> bool {
+        (if self.lo_inclusive {
+            x >= self.lo
+        } else {
+            x > self.lo
+        }) && (if self.hi_inclusive {
+            x <= self.hi
+        } else {
+            x < self.hi
+        })
+    }
+}
+
+/// `g * (pred(x) ? on : off)` (with broadcasting), recorded as `select_by_input` with
+/// inputs `[g, x]` (no gradient flows to `x`): the gradient of piecewise ops.
+pub(crate) fn grad_select(g: &Tensor, x: &Tensor, pred: Pred, on: f64, off: f64) -> Result<Tensor> {
+    let out = select_kernel(g, x, pred, on, off)?;
+    let xc = x.clone();
+    Ok(record(
+        || {
+            Op::new("select_by_input")
+                .attr("on", on)
+                .attr("off", off)
+                .attr("lo", pred.lo)
+                .attr("hi", pred.hi)
+                .attr("lo_inclusive", pred.lo_inclusive)
+                .attr("hi_inclusive", pred.hi_inclusive)
+        },
+        &[g, x],
+        out,
+        move |gg| Ok(vec![Some(grad_select(gg, &xc, pred, on, off)?), None]),
+    ))
+}
+
+fn select_kernel(g: &Tensor, x: &Tensor, pred: Pred, on: f64, off: f64) -> Result<Tensor> {
     let shape = broadcast_shapes("grad_select", g.shape(), x.shape())?;
-    let out = match (g.dtype(), x.dtype()) {
+    Ok(match (g.dtype(), x.dtype()) {
         (DType::F32, DType::F32) => {
             let (on32, off32) = (on as f32, off as f32);
             // Select the factor, then multiply: a branch-free form that vectorises.
-            binary_map::<f32, f32, f32>(g, x, &shape, |g, x| {
-                g * if pred(x as f64) { on32 } else { off32 }
+            binary_map::<f32, f32, f32>(g, x, &shape, move |g, x| {
+                g * if pred.test(x as f64) { on32 } else { off32 }
             })
         }
         (DType::F64, DType::F64) => {
-            binary_map::<f64, f64, f64>(g, x, &shape, |g, x| if pred(x) { g * on } else { g * off })
+            binary_map::<f64, f64, f64>(
+                g,
+                x,
+                &shape,
+                move |g, x| {
+                    if pred.test(x) {
+                        g * on
+                    } else {
+                        g * off
+                    }
+                },
+            )
         }
         (a, b) if a == b && a.is_float() => {
             let g32 = g.cast_unrecorded(DType::F32);
             let x32 = x.cast_unrecorded(DType::F32);
-            return grad_select(&g32, &x32, pred, on, off).map(|t| t.cast_unrecorded(a));
+            return select_kernel(&g32, &x32, pred, on, off).map(|t| t.cast_unrecorded(a));
         }
         (a, b) => {
             return Err(Error::dtype(
@@ -72,14 +138,7 @@ where
                 format!("gradient {} and input {}", a.name(), b.name()),
             ))
         }
-    };
-    let xc = x.clone();
-    Ok(record(
-        || Op::new("select_by_input").attr("on", on).attr("off", off),
-        &[g],
-        out,
-        move |gg| Ok(vec![Some(grad_select(gg, &xc, pred, on, off)?)]),
-    ))
+    })
 }
 
 /// [`grad_select`] for the predicate `x > 0` (relu and its relatives), with an f32 loop
@@ -87,7 +146,7 @@ where
 /// (~10 instructions per element in a CNN's backward pass).
 pub(crate) fn grad_select_positive(g: &Tensor, x: &Tensor, on: f64, off: f64) -> Result<Tensor> {
     if g.dtype() != DType::F32 || x.dtype() != DType::F32 {
-        return grad_select(g, x, |v| v > 0.0, on, off);
+        return grad_select(g, x, Pred::GT0, on, off);
     }
     let shape = broadcast_shapes("grad_select", g.shape(), x.shape())?;
     let (on32, off32) = (on as f32, off as f32);
@@ -107,9 +166,9 @@ pub(crate) fn grad_select_positive(g: &Tensor, x: &Tensor, on: f64, off: f64) ->
     let xc = x.clone();
     Ok(record(
         || Op::new("select_by_sign").attr("on", on).attr("off", off),
-        &[g],
+        &[g, x],
         out,
-        move |gg| Ok(vec![Some(grad_select_positive(gg, &xc, on, off)?)]),
+        move |gg| Ok(vec![Some(grad_select_positive(gg, &xc, on, off)?), None]),
     ))
 }
 
@@ -344,7 +403,8 @@ impl Tensor {
         if self.dtype().is_int() {
             return Ok(self.clone());
         }
-        float_unary!("round", self, NO_FAST, |v| v.round_ties_even())
+        let out = float_unary!("round", self, NO_FAST, |v| v.round_ties_even())?;
+        Ok(crate::ops::record_nograd(|| Op::new("round"), &[self], out))
     }
 
     /// Largest integer not above x. No gradient (TF defines none).
@@ -357,7 +417,8 @@ impl Tensor {
         if self.dtype().is_int() {
             return Ok(self.clone());
         }
-        float_unary!("floor", self, NO_FAST, |v| v.floor())
+        let out = float_unary!("floor", self, NO_FAST, |v| v.floor())?;
+        Ok(crate::ops::record_nograd(|| Op::new("floor"), &[self], out))
     }
 
     /// Smallest integer not below x. No gradient (TF defines none).
@@ -370,7 +431,8 @@ impl Tensor {
         if self.dtype().is_int() {
             return Ok(self.clone());
         }
-        float_unary!("ceil", self, NO_FAST, |v| v.ceil())
+        let out = float_unary!("ceil", self, NO_FAST, |v| v.ceil())?;
+        Ok(crate::ops::record_nograd(|| Op::new("ceil"), &[self], out))
     }
 
     /// Clamps to `[min, max]` (`tf.clip_by_value`); the gradient passes where
@@ -396,9 +458,6 @@ impl Tensor {
             let (l, h) = (lo.data::<T>()[0], hi.data::<T>()[0]);
             unary_map::<T, T>(self, move |v| if v < l { l } else if v > h { h } else { v })
         })?;
-        if !self.dtype().is_float() {
-            return Ok(out);
-        }
         let x = self.clone();
         // The predicate must be a plain fn: encode the bounds through a thread-safe copy.
         Ok(record(
@@ -407,7 +466,7 @@ impl Tensor {
             out,
             move |g| {
                 let inside = x.sub_scalar(min)?.mul(&x.sub_scalar(max)?)?; // <= 0 inside [min, max]
-                Ok(vec![Some(grad_select(g, &inside, |v| v <= 0.0, 1.0, 0.0)?)])
+                Ok(vec![Some(grad_select(g, &inside, Pred::LE0, 1.0, 0.0)?)])
             },
         ))
     }

@@ -34,6 +34,7 @@ use crate::autodiff::tape::{self, BackwardFn};
 pub(crate) use crate::autodiff::Op;
 use crate::shape::fmt_shape;
 use crate::{Error, Result, Tensor};
+pub use eval::eval;
 
 /// Records `out = op(inputs)` when a tape watches an input. `op` names the op and its
 /// attributes; `backward` maps the output gradient to one optional gradient per input.
@@ -54,9 +55,24 @@ where
     out
 }
 
+/// [`record`] for an op without a gradient (comparisons, integer results, index
+/// computations): recorded so that a capture sees it, with `None` for every input.
+#[inline]
+pub(crate) fn record_nograd(op: impl FnOnce() -> Op, inputs: &[&Tensor], out: Tensor) -> Tensor {
+    let n = inputs.len();
+    record(op, inputs, out, move |_| Ok(vec![None; n]))
+}
+
 /// [`record`] for a slice of `input` starting at `begin` (its gradient is then added in
-/// place into the input's gradient).
-pub(crate) fn record_slice<F>(input: &Tensor, out: Tensor, begin: Vec<usize>, backward: F) -> Tensor
+/// place into the input's gradient). `size` is the size argument as given (`-1` = to the
+/// end), so a replay at another shape slices as the original call did.
+pub(crate) fn record_slice<F>(
+    input: &Tensor,
+    out: Tensor,
+    begin: Vec<usize>,
+    size: Vec<isize>,
+    backward: F,
+) -> Tensor
 where
     F: Fn(&Tensor) -> Result<Vec<Option<Tensor>>> + 'static,
 {
@@ -64,7 +80,7 @@ where
         let op = || {
             Op::new("slice")
                 .attr("begin", begin.clone())
-                .attr("size", out.shape())
+                .attr("size", size)
         };
         let sg = tape::SliceGrad {
             in_shape: input.shape().to_vec(),

@@ -59,7 +59,7 @@ fn in_shape(g: &Geom) -> Vec<usize> {
     vec![g.n, g.h, g.w, g.c]
 }
 
-fn max_pool_op(x: &Tensor, g: Geom) -> Result<Tensor> {
+pub(crate) fn max_pool_op(x: &Tensor, g: Geom) -> Result<Tensor> {
     let out = compute("max_pool2d", &[x], out_shape(&g), MaxPool(g))?;
     let (xc, yc) = (x.clone(), out.clone());
     Ok(record(
@@ -79,16 +79,16 @@ impl Kern for MaxPoolGrad {
 
 /// The first-order max-pool gradient (routing by comparison with the pooled output);
 /// its own gradient, needed only for second derivatives, builds argmax indices.
-fn max_pool_grad_op(dy: &Tensor, x: &Tensor, y: &Tensor, g: Geom) -> Result<Tensor> {
+pub(crate) fn max_pool_grad_op(dy: &Tensor, x: &Tensor, y: &Tensor, g: Geom) -> Result<Tensor> {
     let out = compute("max_pool2d_grad", &[dy, x, y], in_shape(&g), MaxPoolGrad(g))?;
     let xc = x.clone();
     Ok(record(
         || g.op("max_pool2d_grad"),
-        &[dy],
+        &[dy, x, y],
         out,
         move |gr| {
             let idx = argmax(&xc, &g);
-            Ok(vec![Some(gather_op(gr, idx, g)?)])
+            Ok(vec![Some(gather_op(gr, idx, g)?), None, None])
         },
     ))
 }
@@ -125,7 +125,7 @@ fn gather_op(src: &Tensor, idx: Arc<Vec<usize>>, g: Geom) -> Result<Tensor> {
     ))
 }
 
-fn avg_pool_op(x: &Tensor, g: Geom) -> Result<Tensor> {
+pub(crate) fn avg_pool_op(x: &Tensor, g: Geom) -> Result<Tensor> {
     let out = compute("avg_pool2d", &[x], out_shape(&g), AvgPool(g))?;
     Ok(record(
         || g.op("avg_pool2d"),
@@ -135,7 +135,7 @@ fn avg_pool_op(x: &Tensor, g: Geom) -> Result<Tensor> {
     ))
 }
 
-fn avg_pool_grad_op(dy: &Tensor, g: Geom) -> Result<Tensor> {
+pub(crate) fn avg_pool_grad_op(dy: &Tensor, g: Geom) -> Result<Tensor> {
     let out = compute("avg_pool2d_grad", &[dy], in_shape(&g), AvgPoolGrad(g))?;
     Ok(record(
         || g.op("avg_pool2d_grad"),

@@ -1,7 +1,6 @@
 //! Reductions over axes with `keepdims`: sum, mean, max, min, prod, ...
 
 use crate::autodiff::Op;
-use crate::cpu::map::binary_map;
 use crate::cpu::num::Num;
 use crate::cpu::reduce::{arg_best, cumulative, reduce_axes, reduce_rows, sum_f32, sum_f32_par};
 use crate::dtype::Element;
@@ -118,13 +117,23 @@ impl Tensor {
             return s.mul(&Tensor::scalar_of(1.0 / count.max(1) as f64, self.dtype()));
         }
         let out_shape = reduced_shape(self.shape(), &ax, keepdims);
-        with_num_dtype!("mean", self.dtype(), T => {
+        let out = with_num_dtype!("mean", self.dtype(), T => {
             let v = reduce_rows::<T, T>(self, &ax, |r| {
                 let s: f64 = r.iter().map(|x| x.to_f64()).sum();
                 T::from_f64(if r.is_empty() { 0.0 } else { (s / r.len() as f64).trunc() })
             });
             Tensor::from_vec_unchecked(v, out_shape)
-        })
+        })?;
+        // Integer means only (float means are sum * (1/count)).
+        Ok(crate::ops::record_nograd(
+            || {
+                Op::new("mean")
+                    .attr("axes", axes)
+                    .attr("keepdims", keepdims)
+            },
+            &[self],
+            out,
+        ))
     }
 }
 
@@ -166,10 +175,10 @@ fn extreme_grad(
 ) -> Result<Tensor> {
     let shape = x.shape().to_vec();
     let yb = expand_reduced_grad(y, &shape, axes)?;
-    let mask = with_num_dtype!("reduce_max_grad", x.dtype(), T => {
-        binary_map::<T, T, T>(x, &yb, &shape, |a, b| if a == b { T::one() } else { T::zero() })
-    })?;
-    let count = sum_kernel(&mask, axes, keepdims)?;
+    // Built from recorded ops, so a traced backward pass replays it.
+    let mask = x.equal(&yb)?.cast(x.dtype())?;
+    let ax: Vec<isize> = axes.iter().map(|&a| a as isize).collect();
+    let count = mask.sum(&ax, keepdims)?;
     expand_reduced_grad(&g.div(&count)?, &shape, axes)?.mul(&mask)
 }
 
@@ -405,7 +414,12 @@ impl Tensor {
                 arg_best::<T>(&s, outer, n, inner, |a, b| a < b || (a.nan_like() && !b.nan_like()))
             }
         })?;
-        Ok(Tensor::from_vec_unchecked(v, out_shape))
+        let out = Tensor::from_vec_unchecked(v, out_shape);
+        Ok(crate::ops::record_nograd(
+            || Op::new(op).attr("axis", axis),
+            &[self],
+            out,
+        ))
     }
 
     /// Index (i64) of the largest element along `axis` (`tf.math.argmax`); the lowest
@@ -456,7 +470,12 @@ impl Tensor {
         } else {
             reduce_axes::<bool, bool>(self, &ax, false, |a, b| a | b, |r| r.iter().any(|&v| v))
         };
-        Ok(Tensor::from_vec_unchecked(v, out_shape))
+        let out = Tensor::from_vec_unchecked(v, out_shape);
+        Ok(crate::ops::record_nograd(
+            || Op::new(op).attr("axes", axes).attr("keepdims", keepdims),
+            &[self],
+            out,
+        ))
     }
 
     /// Logical AND over `axes` of a bool tensor (`tf.reduce_all`).

@@ -123,19 +123,49 @@ impl Kern for Backward {
 fn forward_op(x: &Tensor, p: Arc<Plan>) -> Result<Tensor> {
     let shape = vec![p.n, p.oh(), p.ow(), p.c];
     let out = compute("resize_bilinear", &[x], shape, Forward(p.clone()))?;
+    let size = vec![p.oh(), p.ow()];
     Ok(record(
-        || Op::new("resize_bilinear"),
+        || Op::new("resize_bilinear").attr("size", size),
         &[x],
         out,
         move |dy| Ok(vec![Some(backward_op(dy, p.clone())?)]),
     ))
 }
 
+/// The gradient of a resize to `dy`'s spatial size from an `input_size` image (for
+/// [`crate::ops::eval`]).
+pub(crate) fn resize_bilinear_grad(dy: &Tensor, input_size: [usize; 2]) -> Result<Tensor> {
+    let s = dy.shape().to_vec();
+    check_rank(
+        "resize_bilinear_grad",
+        "gradient",
+        &s,
+        4,
+        "(batch, height, width, channels)",
+    )?;
+    if input_size.contains(&0) || s[1] == 0 || s[2] == 0 {
+        return Err(Error::arg(
+            "resize_bilinear_grad",
+            format!("input_size {input_size:?} and the gradient (shape {}) must have positive height and width", fmt_shape(&s)),
+        ));
+    }
+    let p = Arc::new(Plan {
+        n: s[0],
+        h: input_size[0],
+        w: input_size[1],
+        c: s[3],
+        ys: AxisTaps::new(input_size[0], s[1]),
+        xs: AxisTaps::new(input_size[1], s[2]),
+    });
+    backward_op(dy, p)
+}
+
 fn backward_op(dy: &Tensor, p: Arc<Plan>) -> Result<Tensor> {
     let shape = vec![p.n, p.h, p.w, p.c];
     let out = compute("resize_bilinear_grad", &[dy], shape, Backward(p.clone()))?;
+    let input_size = vec![p.h, p.w];
     Ok(record(
-        || Op::new("resize_bilinear_grad"),
+        || Op::new("resize_bilinear_grad").attr("input_size", input_size),
         &[dy],
         out,
         move |g| Ok(vec![Some(forward_op(g, p.clone())?)]),

@@ -134,6 +134,45 @@ impl Tensor {
         mask: Option<&Tensor>,
         options: SequenceOptions,
     ) -> Result<Vec<Tensor>> {
+        let packed = self.recurrent_packed(
+            cell,
+            kernel,
+            recurrent_kernel,
+            bias,
+            initial_state,
+            mask,
+            options,
+        )?;
+        let (b, t, u) = (
+            self.shape()[0],
+            self.shape()[1],
+            recurrent_kernel.shape()[0],
+        );
+        let (bi, ti, ui) = (b as isize, t as isize, u as isize);
+        let mut out = vec![packed.slice(&[0, 0, 0], &[bi, ti, ui])?];
+        for i in 0..cell.num_states() as isize {
+            out.push(
+                packed
+                    .slice(&[0, ti + i, 0], &[bi, 1, ui])?
+                    .reshape(&[bi, ui])?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// [`Tensor::recurrent_sequence`]'s one recorded op: outputs and final states packed
+    /// along the time axis, `(batch, time + states, units)`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn recurrent_packed(
+        &self,
+        cell: RecurrentCell,
+        kernel: &Tensor,
+        recurrent_kernel: &Tensor,
+        bias: Option<&Tensor>,
+        initial_state: &[Tensor],
+        mask: Option<&Tensor>,
+        options: SequenceOptions,
+    ) -> Result<Tensor> {
         let dt = self.dtype();
         if dt != DType::F32 && dt != DType::F64 {
             return Err(Error::dtype(
@@ -244,19 +283,10 @@ impl Tensor {
             mask: mask_v,
         };
         let packed = match dt {
-            DType::F32 => run::<f32>(args)?,
-            _ => run::<f64>(args)?,
+            DType::F32 => run::<f32>(args, cell, options, mask)?,
+            _ => run::<f64>(args, cell, options, mask)?,
         };
-        let (bi, ti, ui) = (b as isize, t as isize, u as isize);
-        let mut out = vec![packed.slice(&[0, 0, 0], &[bi, ti, ui])?];
-        for i in 0..cell.num_states() as isize {
-            out.push(
-                packed
-                    .slice(&[0, ti + i, 0], &[bi, 1, ui])?
-                    .reshape(&[bi, ui])?,
-            );
-        }
-        Ok(out)
+        Ok(packed)
     }
 }
 
@@ -311,7 +341,12 @@ struct SavedT<T> {
     aux2: Vec<T>,
 }
 
-fn run<T: RnnFloat + Element>(a: Args) -> Result<Tensor> {
+fn run<T: RnnFloat + Element>(
+    a: Args,
+    cell: RecurrentCell,
+    options: SequenceOptions,
+    mask_t: Option<&Tensor>,
+) -> Result<Tensor> {
     let g = a.geom;
     let (b, t, u, d) = (g.b, g.t, g.u, a.d);
     let gu = g.kind.gates() * u;
@@ -495,5 +530,27 @@ fn run<T: RnnFloat + Element>(a: Args) -> Result<Tensor> {
             })
             .collect())
     };
-    Ok(record(|| Op::new(OP), &inputs, packed, backward))
+    // The mask is an input of the op too, without a gradient.
+    let (has_bias, n_in) = (a.bias.is_some(), inputs.len());
+    inputs.extend(mask_t);
+    let n = inputs.len();
+    let op = move || {
+        let name = match cell {
+            RecurrentCell::Lstm => "lstm",
+            RecurrentCell::Gru { reset_after: false } => "gru",
+            RecurrentCell::Gru { reset_after: true } => "gru_reset_after",
+        };
+        Op::new(OP)
+            .attr("cell", name)
+            .attr("go_backwards", options.go_backwards)
+            .attr("zero_output_for_mask", options.zero_output_for_mask)
+            .attr("has_bias", has_bias)
+            .attr("num_states", n_in - 3 - has_bias as usize)
+            .attr("has_mask", mask_t.is_some())
+    };
+    Ok(record(op, &inputs, packed, move |g| {
+        let mut v = backward(g)?;
+        v.resize(n, None);
+        Ok(v)
+    }))
 }

@@ -80,15 +80,14 @@ impl Tensor {
         }
         let out = self.cast_unrecorded(dtype);
         let src = self.dtype();
-        if !dtype.is_float() {
-            return Ok(out);
-        }
+        // Casts to integer or bool dtypes record too (a capture must see them); tapes
+        // never differentiate their non-float outputs.
         Ok(record(
             || Op::new("cast").attr("dtype", dtype),
             &[self],
             out,
             move |g| {
-                Ok(vec![if src.is_float() {
+                Ok(vec![if src.is_float() && dtype.is_float() {
                     Some(g.cast(src)?)
                 } else {
                     None
@@ -142,6 +141,6 @@ impl Tensor {
     /// assert_eq!(g[0].as_ref().unwrap().item::<f32>().unwrap(), 2.0);
     /// ```
     pub fn stop_gradient(&self) -> Tensor {
-        self.alias()
+        crate::ops::record_nograd(|| Op::new("stop_gradient"), &[self], self.alias())
     }
 }
