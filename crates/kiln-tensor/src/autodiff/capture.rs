@@ -332,9 +332,14 @@ pub(crate) fn on_constant(t: &Tensor) {
     if !active() {
         return;
     }
-    with_top(|st| {
-        st.known.insert(t.id());
-        st.constants.insert(t.id());
+    // A constant of a nested trace is a constant of every enclosing one too (a nested
+    // function's graph replays it into the outer trace).
+    STACK.with(|s| {
+        for st in s.borrow().iter() {
+            let mut st = st.borrow_mut();
+            st.known.insert(t.id());
+            st.constants.insert(t.id());
+        }
     });
 }
 
