@@ -30,11 +30,11 @@
 
 pub mod autodiff;
 pub mod cpu;
-pub mod function;
 mod device;
 mod display;
 mod dtype;
 mod error;
+pub mod function;
 pub mod ops;
 pub mod random;
 pub mod shape;

@@ -554,6 +554,16 @@ pub fn with_generator<R>(
     }
 }
 
+/// The global generator's state (for a trace to put back what tracing drew).
+pub(crate) fn global_snapshot() -> Option<Generator> {
+    lock_global().clone()
+}
+
+/// Puts back a state from [`global_snapshot`].
+pub(crate) fn restore_global(state: Option<Generator>) {
+    *lock_global() = state;
+}
+
 fn lock_global() -> std::sync::MutexGuard<'static, Option<Generator>> {
     // A panic while holding the lock cannot leave the generator invalid: ignore poisoning.
     GLOBAL.lock().unwrap_or_else(|e| e.into_inner())

@@ -22,10 +22,19 @@ fn traces_once_per_shape_and_replays_without_the_closure() {
         p.set(p.get() + 1);
         Ok::<_, kiln_tensor::Error>(Value::from(a.tensor(0)?.mul(&Tensor::scalar(2.0f32))?))
     });
-    assert_eq!(out(&f.call(&[t(&[1.0, 2.0]).into()]).unwrap()), vec![2.0, 4.0]);
-    assert_eq!(out(&f.call(&[t(&[3.0, 5.0]).into()]).unwrap()), vec![6.0, 10.0]);
+    assert_eq!(
+        out(&f.call(&[t(&[1.0, 2.0]).into()]).unwrap()),
+        vec![2.0, 4.0]
+    );
+    assert_eq!(
+        out(&f.call(&[t(&[3.0, 5.0]).into()]).unwrap()),
+        vec![6.0, 10.0]
+    );
     assert_eq!((f.experimental_get_tracing_count(), prints.get()), (1, 1));
-    assert_eq!(out(&f.call(&[t(&[1.0, 2.0, 3.0]).into()]).unwrap()), vec![2.0, 4.0, 6.0]);
+    assert_eq!(
+        out(&f.call(&[t(&[1.0, 2.0, 3.0]).into()]).unwrap()),
+        vec![2.0, 4.0, 6.0]
+    );
     assert_eq!((f.experimental_get_tracing_count(), prints.get()), (2, 2));
     let listing = f.concrete_functions()[0].listing();
     assert!(listing.contains("mul"), "{listing}");
@@ -71,7 +80,10 @@ fn variables_created_on_first_call_trace_twice_later_creation_fails() {
         let w = s.borrow().clone().unwrap();
         Ok::<_, kiln_tensor::Error>(Value::from(x.mul(&w.value())?))
     });
-    assert_eq!(out(&f.call(&[Tensor::scalar(3.0f32).into()]).unwrap()), vec![6.0]);
+    assert_eq!(
+        out(&f.call(&[Tensor::scalar(3.0f32).into()]).unwrap()),
+        vec![6.0]
+    );
     assert_eq!(f.experimental_get_tracing_count(), 2);
     f.call(&[t(&[1.0, 1.0]).into()]).unwrap();
     assert_eq!(f.experimental_get_tracing_count(), 3);
@@ -96,11 +108,19 @@ fn input_signature_and_reduce_retracing() {
         },
         |a| Ok::<_, kiln_tensor::Error>(Value::from(a.tensor(0)?.add(&Tensor::scalar(1.0f32))?)),
     );
-    assert_eq!(out(&f.call(&[t(&[1.0, 2.0]).into()]).unwrap()), vec![2.0, 3.0]);
-    assert_eq!(out(&f.call(&[t(&[1.0, 2.0, 3.0]).into()]).unwrap()), vec![2.0, 3.0, 4.0]);
+    assert_eq!(
+        out(&f.call(&[t(&[1.0, 2.0]).into()]).unwrap()),
+        vec![2.0, 3.0]
+    );
+    assert_eq!(
+        out(&f.call(&[t(&[1.0, 2.0, 3.0]).into()]).unwrap()),
+        vec![2.0, 3.0, 4.0]
+    );
     let list = Value::List(vec![Value::Float(1.0), Value::Float(2.0)]);
     assert_eq!(out(&f.call(&[list]).unwrap()), vec![2.0, 3.0]);
-    assert!(f.call(&[Tensor::zeros(&[1, 2], DType::F32).into()]).is_err());
+    assert!(f
+        .call(&[Tensor::zeros(&[1, 2], DType::F32).into()])
+        .is_err());
     assert!(f.call(&[Tensor::zeros(&[2], DType::F64).into()]).is_err());
     assert_eq!(f.experimental_get_tracing_count(), 1);
 
@@ -112,13 +132,21 @@ fn input_signature_and_reduce_retracing() {
         },
         |a| Ok::<_, kiln_tensor::Error>(Value::from(a.tensor(0)?.mul(&Tensor::scalar(2.0f32))?)),
     );
-    let counts: Vec<usize> = [vec![2], vec![3], vec![4], vec![2], vec![2, 2], vec![3, 3], vec![]]
-        .iter()
-        .map(|s: &Vec<usize>| {
-            g.call(&[Tensor::ones(s, DType::F32).into()]).unwrap();
-            g.experimental_get_tracing_count()
-        })
-        .collect();
+    let counts: Vec<usize> = [
+        vec![2],
+        vec![3],
+        vec![4],
+        vec![2],
+        vec![2, 2],
+        vec![3, 3],
+        vec![],
+    ]
+    .iter()
+    .map(|s: &Vec<usize>| {
+        g.call(&[Tensor::ones(s, DType::F32).into()]).unwrap();
+        g.experimental_get_tracing_count()
+    })
+    .collect();
     assert_eq!(counts, vec![1, 2, 2, 2, 3, 3, 3]);
 }
 
@@ -134,7 +162,10 @@ fn gradients_flow_through_a_replayed_function() {
         tape.watch(&x);
         let y = f.call(&[x.clone().into()]).unwrap();
         let g = tape.gradient(y.as_tensor().unwrap(), &[&x]).unwrap();
-        assert_eq!(g[0].as_ref().unwrap().to_vec::<f32>().unwrap(), vec![2.0 * v[0], 2.0 * v[1]]);
+        assert_eq!(
+            g[0].as_ref().unwrap().to_vec::<f32>().unwrap(),
+            vec![2.0 * v[0], 2.0 * v[1]]
+        );
     }
 }
 
@@ -148,8 +179,14 @@ fn gradient_tape_inside_a_traced_function() {
         let g = tape.gradient(&y, &[&x])?;
         Ok::<_, kiln_tensor::Error>(Value::from(g[0].clone().unwrap()))
     });
-    assert_eq!(out(&f.call(&[t(&[1.0, 2.0]).into()]).unwrap()), vec![2.0, 4.0]);
-    assert_eq!(out(&f.call(&[t(&[5.0, -1.0]).into()]).unwrap()), vec![10.0, -2.0]);
+    assert_eq!(
+        out(&f.call(&[t(&[1.0, 2.0]).into()]).unwrap()),
+        vec![2.0, 4.0]
+    );
+    assert_eq!(
+        out(&f.call(&[t(&[5.0, -1.0]).into()]).unwrap()),
+        vec![10.0, -2.0]
+    );
     assert_eq!(f.experimental_get_tracing_count(), 1);
 }
 
@@ -159,6 +196,12 @@ fn same_tensor_passed_twice_is_two_inputs() {
         Ok::<_, kiln_tensor::Error>(Value::from(a.tensor(0)?.sub(&a.tensor(1)?)?))
     });
     let x = t(&[1.0, 2.0]);
-    assert_eq!(out(&f.call(&[x.clone().into(), x.clone().into()]).unwrap()), vec![0.0, 0.0]);
-    assert_eq!(out(&f.call(&[x.into(), t(&[1.0, 1.0]).into()]).unwrap()), vec![0.0, 1.0]);
+    assert_eq!(
+        out(&f.call(&[x.clone().into(), x.clone().into()]).unwrap()),
+        vec![0.0, 0.0]
+    );
+    assert_eq!(
+        out(&f.call(&[x.into(), t(&[1.0, 1.0]).into()]).unwrap()),
+        vec![0.0, 1.0]
+    );
 }

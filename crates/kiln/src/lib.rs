@@ -32,10 +32,10 @@ pub mod saving;
 pub mod utils;
 
 pub use error::{Error, Result};
+pub use kiln_tensor as tensor;
 /// Traced functions (`tf.function`): see [`kiln_tensor::function`].
 pub use kiln_tensor::function;
 pub use kiln_tensor::function::executing_eagerly;
-pub use kiln_tensor as tensor;
 pub use kiln_tensor::{DType, GradientTape, Tensor, Variable};
 /// serde_json, for `get_config` values and `from_config` factories.
 pub use serde_json as json;

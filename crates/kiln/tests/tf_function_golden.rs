@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use kiln::function::{
-    cond, print_to, run_functions_eagerly, while_loop, Args, Function, FunctionOptions,
-    ObjectId, Params, PrintArg, TensorSpec, Value,
+    cond, print_to, run_functions_eagerly, while_loop, Args, Function, FunctionOptions, ObjectId,
+    Params, PrintArg, TensorSpec, Value,
 };
 use kiln::layers::Dense;
 use kiln::models::Model;
@@ -148,7 +148,6 @@ fn opts() -> FunctionOptions {
     FunctionOptions::default()
 }
 
-
 /// Python's `x * 2` for a Python number or a tensor `x`.
 fn times(v: &Value, k: i64) -> R {
     Ok(match v {
@@ -174,9 +173,14 @@ impl Linear {
             "w",
             true,
         );
-        let b = with_bias.then(|| Variable::new(Tensor::from_vec(vec![100.0f32], &[1]).unwrap(), "b", true));
+        let b = with_bias
+            .then(|| Variable::new(Tensor::from_vec(vec![100.0f32], &[1]).unwrap(), "b", true));
         let (w2, b2) = (w.clone(), b.clone());
-        let name = if with_bias { "LinearRegressionV2" } else { "LinearRegression" };
+        let name = if with_bias {
+            "LinearRegressionV2"
+        } else {
+            "LinearRegression"
+        };
         let body: Box<dyn Fn(&Args) -> R> = Box::new(move |a: &Args| {
             pr(format!("trace {name}.__call__"));
             let y = a.tensor(0)?.matmul(&w2.value())?;
@@ -199,7 +203,10 @@ impl Linear {
     fn step(&self, x: &Tensor, y: &Tensor) -> R {
         let tape = GradientTape::new();
         let pred = self.call.call(&[x.into()])?;
-        let loss = y.sub(pred.as_tensor().unwrap())?.square()?.mean(&[], false)?;
+        let loss = y
+            .sub(pred.as_tensor().unwrap())?
+            .square()?
+            .mean(&[], false)?;
         let vars = self.variables();
         let refs: Vec<&Variable> = vars.iter().collect();
         let grads = tape.gradient(&loss, &refs)?;
@@ -271,7 +278,9 @@ fn build(name: &str) -> Case {
             },
             |a, pr| {
                 pr("trace f".into());
-                Ok(Value::from(a.tensor(0)?.mul(&a.tensor(1)?.cast(DType::F32)?)?))
+                Ok(Value::from(
+                    a.tensor(0)?.mul(&a.tensor(1)?.cast(DType::F32)?)?,
+                ))
             },
         ),
         "input_signature_unknown_rank" => simple(
@@ -785,7 +794,11 @@ fn build(name: &str) -> Case {
                     ]
                 }
                 _ => {
-                    let kind = if matches!(xs, Value::List(_)) { "list" } else { "tuple" };
+                    let kind = if matches!(xs, Value::List(_)) {
+                        "list"
+                    } else {
+                        "tuple"
+                    };
                     pr(format!("trace f {kind} {}", xs.items().unwrap().len()));
                     xs.tensors().into_iter().cloned().collect()
                 }
@@ -908,7 +921,10 @@ fn build(name: &str) -> Case {
         "autograph_false_tensor_condition_error" => simple(env, "f", opts(), |a, pr| {
             pr("trace f".into());
             let x = a.tensor(0)?;
-            let positive = x.sum_all()?.greater(&Tensor::scalar(0.0f32))?.item::<bool>()?;
+            let positive = x
+                .sum_all()?
+                .greater(&Tensor::scalar(0.0f32))?
+                .item::<bool>()?;
             Ok(Value::from(if positive { x } else { x.neg()? }))
         }),
         other => panic!("no Rust version of case {other}"),
@@ -947,7 +963,10 @@ fn tensor_from(j: &Json) -> Tensor {
         .as_array()
         .unwrap()
         .iter()
-        .map(|x| x.as_f64().unwrap_or_else(|| f64::from(u8::from(x.as_bool().unwrap()))))
+        .map(|x| {
+            x.as_f64()
+                .unwrap_or_else(|| f64::from(u8::from(x.as_bool().unwrap())))
+        })
         .collect();
     let dtype = DType::parse(j["dtype"].as_str().unwrap()).unwrap();
     Tensor::from_vec(data, &shape).unwrap().cast(dtype).unwrap()

@@ -120,6 +120,9 @@ struct State {
     /// First-write snapshots of variables, to undo the capture's writes.
     snapshots: Vec<(Variable, Tensor)>,
     snap_ids: HashSet<u64>,
+    /// The global random generator when the outermost capture started: put back at the
+    /// end, so the draws made while tracing do not shift the ones the graph makes.
+    rng: Option<Option<crate::random::Generator>>,
 }
 
 thread_local! {
@@ -159,7 +162,9 @@ pub struct Capture {
 impl Capture {
     /// Starts capturing on this thread (nested captures stack: events go to the innermost).
     pub fn start() -> Capture {
+        let rng = (!active()).then(crate::random::global_snapshot);
         let st = Rc::new(RefCell::new(State {
+            rng,
             start_id: crate::tensor::next_id(),
             events: Vec::new(),
             known: HashSet::new(),
@@ -216,12 +221,16 @@ impl Capture {
                     error: b.error.take(),
                     snapshots: std::mem::take(&mut b.snapshots),
                     snap_ids: std::mem::take(&mut b.snap_ids),
+                    rng: b.rng.take(),
                 }
             }
         };
         // Undo in reverse so the oldest snapshot of each variable wins.
         for (v, old) in st.snapshots.iter().rev() {
             v.restore_unrecorded(old);
+        }
+        if let Some(rng) = st.rng {
+            crate::random::restore_global(rng);
         }
         Some(Trace {
             events: st.events,
@@ -351,7 +360,10 @@ pub(crate) fn on_value_read(t: &Tensor, what: &'static str) -> crate::Result<()>
     }
     // Any enclosing capture counts: a cond branch is traced inside its function's trace.
     let stack = STACK.with(|s| s.borrow().clone());
-    if stack.iter().any(|st| st.borrow().symbolic.contains(&t.id())) {
+    if stack
+        .iter()
+        .any(|st| st.borrow().symbolic.contains(&t.id()))
+    {
         let e = Error::Trace(format!(
             "{what}() read the value of a tensor that depends on the traced function's inputs; inside kiln::function a Rust `if`/`while` on a tensor would be frozen into the trace: use kiln::function::cond / while_loop, or run_functions_eagerly(true) to debug"
         ));

@@ -208,7 +208,7 @@ impl ControlOp for CondOp {
         "cond"
     }
 
-    fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+    fn run(&self, inputs: &[Tensor], host: Host<'_, '_>) -> Result<Vec<Tensor>> {
         let nt = self.then_g.externals.len();
         let pred = inputs
             .first()
@@ -218,7 +218,7 @@ impl ControlOp for CondOp {
         } else {
             (&self.else_g, &inputs[1 + nt..])
         };
-        Ok(tensor_leaves(&g.graph.run(ins, &[])?))
+        Ok(tensor_leaves(&g.graph.run_with(ins, &[], host)?))
     }
 }
 
@@ -283,7 +283,7 @@ impl ControlOp for WhileOp {
         "while_loop"
     }
 
-    fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+    fn run(&self, inputs: &[Tensor], host: Host<'_, '_>) -> Result<Vec<Tensor>> {
         let nc = self.cond_g.externals.len();
         let mut vars: Vec<Tensor> = inputs[..self.n].to_vec();
         let cext = &inputs[self.n..self.n + nc];
@@ -295,7 +295,7 @@ impl ControlOp for WhileOp {
             }
             let mut cin = vars.clone();
             cin.extend(cext.iter().cloned());
-            let c = self.cond_g.graph.run(&cin, &[])?;
+            let c = self.cond_g.graph.run_with(&cin, &[], host)?;
             let c = c
                 .as_tensor()
                 .ok_or_else(|| Error::Trace("while_loop: cond must return a tensor".into()))?
@@ -305,7 +305,7 @@ impl ControlOp for WhileOp {
             }
             let mut bin = vars.clone();
             bin.extend(bext.iter().cloned());
-            vars = tensor_leaves(&self.body_g.graph.run(&bin, &[])?);
+            vars = tensor_leaves(&self.body_g.graph.run_with(&bin, &[], host)?);
             i += 1;
         }
         Ok(vars)
@@ -381,9 +381,12 @@ where
         return Ok(vars);
     }
     let placeholders: Vec<Tensor> = loop_vars.iter().map(|t| t.alias()).collect();
-    let (cond_g, c) = trace_sub("while_loop's cond", &placeholders, |v| cond(v), |t| {
-        Value::Tensor(t.clone())
-    })?;
+    let (cond_g, c) = trace_sub(
+        "while_loop's cond",
+        &placeholders,
+        |v| cond(v),
+        |t| Value::Tensor(t.clone()),
+    )?;
     if c.numel() != 1 {
         return Err(Error::Trace(format!(
             "while_loop: cond must return a one-element tensor, got shape {}",
@@ -391,9 +394,12 @@ where
         )));
     }
     let placeholders: Vec<Tensor> = loop_vars.iter().map(|t| t.alias()).collect();
-    let (body_g, b) = trace_sub("while_loop's body", &placeholders, |v| body(v), |v| {
-        Value::List(v.iter().cloned().map(Value::Tensor).collect())
-    })?;
+    let (body_g, b) = trace_sub(
+        "while_loop's body",
+        &placeholders,
+        |v| body(v),
+        |v| Value::List(v.iter().cloned().map(Value::Tensor).collect()),
+    )?;
     check(&b)?;
     let mut inputs = loop_vars.to_vec();
     inputs.extend(cond_g.externals.iter().cloned());
@@ -491,7 +497,7 @@ impl ControlOp for PrintOp {
         "print"
     }
 
-    fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+    fn run(&self, inputs: &[Tensor], _host: Host<'_, '_>) -> Result<Vec<Tensor>> {
         (self.sink)(&line(&self.parts, inputs));
         Ok(vec![Tensor::scalar(true)])
     }
@@ -531,4 +537,71 @@ pub fn print_to(sink: Rc<dyn Fn(&str)>, parts: &[PrintArg]) -> Result<()> {
     });
     emit(ctl, &tensors, &[Tensor::scalar(true)]);
     Ok(())
+}
+
+/// Handles a [`host_op`] node when a graph runs: gets the op's name, its tag and its
+/// input tensors, returns its outputs.
+pub type HostHandler<'a> = dyn FnMut(&str, &[usize], &[Tensor]) -> Result<Vec<Tensor>> + 'a;
+
+/// The optional host handler threaded through a graph run.
+pub(crate) type Host<'a, 'b> = &'a mut Option<&'b mut HostHandler<'b>>;
+
+struct HostOp {
+    name: &'static str,
+    tag: Vec<usize>,
+    n_out: usize,
+}
+
+impl ControlOp for HostOp {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn run(&self, inputs: &[Tensor], host: Host<'_, '_>) -> Result<Vec<Tensor>> {
+        let handler = host.as_mut().ok_or_else(|| {
+            Error::Trace(format!(
+                "the graph has a host op '{}', which only runs through ConcreteFunction::call_with",
+                self.name
+            ))
+        })?;
+        let mut outs = handler(self.name, &self.tag, inputs)?;
+        outs.push(Tensor::scalar(true));
+        if outs.len() != self.n_out + 1 {
+            return Err(Error::Trace(format!(
+                "host op '{}' returned {} outputs, expected {}",
+                self.name,
+                outs.len() - 1,
+                self.n_out
+            )));
+        }
+        Ok(outs)
+    }
+}
+
+/// A graph node whose work the caller does when the graph runs (TF's resource-apply
+/// kernels play this part for optimizers): inside a trace it records `name` with `tag`
+/// and `inputs`, and returns tensors shaped like `outputs_like` that stand for its
+/// results; [`crate::function::ConcreteFunction::call_with`] runs the graph with a
+/// handler that does the work. Outside a trace it is an error: do the work directly.
+pub fn host_op(
+    name: &'static str,
+    tag: &[usize],
+    inputs: &[Tensor],
+    outputs_like: &[Tensor],
+) -> Result<Vec<Tensor>> {
+    if !capture::active() {
+        return Err(Error::Trace(format!(
+            "host op '{name}' called outside a trace"
+        )));
+    }
+    let ctl: Rc<dyn ControlOp> = Rc::new(HostOp {
+        name,
+        tag: tag.to_vec(),
+        n_out: outputs_like.len(),
+    });
+    let mut like = outputs_like.to_vec();
+    like.push(Tensor::scalar(true));
+    let mut outs = emit(ctl, inputs, &like);
+    outs.pop();
+    Ok(outs)
 }

@@ -35,8 +35,9 @@ pub(crate) enum VarRef {
 pub(crate) trait ControlOp {
     /// The op's name in listings.
     fn name(&self) -> &'static str;
-    /// Runs the op on its inputs (explicit operands, then captured tensors).
-    fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>>;
+    /// Runs the op on its inputs (explicit operands, then captured tensors); `host`
+    /// answers host ops (see [`super::host_op`]).
+    fn run(&self, inputs: &[Tensor], host: super::control::Host<'_, '_>) -> Result<Vec<Tensor>>;
 }
 
 pub(crate) enum NodeKind {
@@ -219,6 +220,16 @@ impl Graph {
 
     /// Runs the graph on new inputs.
     pub(crate) fn run(&self, inputs: &[Tensor], vars: &[Variable]) -> Result<Value> {
+        self.run_with(inputs, vars, &mut None)
+    }
+
+    /// [`Graph::run`] with a handler for host ops.
+    pub(crate) fn run_with(
+        &self,
+        inputs: &[Tensor],
+        vars: &[Variable],
+        host: super::control::Host<'_, '_>,
+    ) -> Result<Value> {
         if inputs.len() != self.n_inputs {
             return Err(Error::Trace(format!(
                 "internal: the graph takes {} tensors, got {}",
@@ -232,9 +243,9 @@ impl Graph {
         let get = |vals: &[Option<Tensor>], s: &Src| -> Result<Tensor> {
             match s {
                 Src::Input(k) => Ok(inputs[*k].clone()),
-                Src::Node(i) => vals[*i].clone().ok_or_else(|| {
-                    Error::Trace(format!("internal: node {i} used before it ran"))
-                }),
+                Src::Node(i) => vals[*i]
+                    .clone()
+                    .ok_or_else(|| Error::Trace(format!("internal: node {i} used before it ran"))),
                 Src::Const(t) => Ok(t.clone()),
             }
         };
@@ -282,7 +293,7 @@ impl Graph {
                             .iter()
                             .map(|s| get(&vals, s))
                             .collect::<Result<Vec<_>>>()?;
-                        let outs = ctl.run(&ins)?;
+                        let outs = ctl.run(&ins, host)?;
                         groups.insert(*group, outs);
                     }
                     let outs = &groups[group];
@@ -406,7 +417,12 @@ impl Graph {
                 NodeKind::Op { op, inputs } => format!("{op}({})", args(inputs)),
                 NodeKind::Read { var } => format!("read_variable({})", vname(var)),
                 NodeKind::Write { var, kind, value } => {
-                    format!("{}({}, {})", kind.name(), vname(var), args(&[value.clone()]))
+                    format!(
+                        "{}({}, {})",
+                        kind.name(),
+                        vname(var),
+                        args(&[value.clone()])
+                    )
                 }
                 NodeKind::Control {
                     ctl, inputs, index, ..
@@ -439,9 +455,7 @@ fn template(v: &Value, map: &HashMap<u64, Src>) -> OutTemplate {
                 .unwrap_or_else(|| Src::Const(t.clone())),
         ),
         Value::List(items) => OutTemplate::List(items.iter().map(|x| template(x, map)).collect()),
-        Value::Tuple(items) => {
-            OutTemplate::Tuple(items.iter().map(|x| template(x, map)).collect())
-        }
+        Value::Tuple(items) => OutTemplate::Tuple(items.iter().map(|x| template(x, map)).collect()),
         Value::Dict(d) => OutTemplate::Dict(
             sorted(d)
                 .into_iter()

@@ -53,7 +53,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-pub use control::{cond, format_tensor, print, print_to, while_loop, PrintArg};
+pub use control::{
+    cond, format_tensor, host_op, print, print_to, while_loop, HostHandler, PrintArg,
+};
 pub use trace_type::{TensorSpec, TraceType};
 pub use value::{ObjectId, Value};
 
@@ -125,11 +127,10 @@ impl Params {
             out[i] = Some(a.clone());
         }
         for (k, v) in kwargs {
-            let i = self
-                .names
-                .iter()
-                .position(|n| n == k)
-                .ok_or_else(|| bind_error(&format!("got an unexpected keyword argument '{k}'")))?;
+            let i =
+                self.names.iter().position(|n| n == k).ok_or_else(|| {
+                    bind_error(&format!("got an unexpected keyword argument '{k}'"))
+                })?;
             if out[i].is_some() {
                 return Err(bind_error(&format!("multiple values for argument '{k}'")));
             }
@@ -231,9 +232,8 @@ impl Args {
     /// Argument `i` as a plain number.
     pub fn f64(&self, i: usize) -> Result<f64> {
         let v = self.get(i)?;
-        v.as_f64().ok_or_else(|| {
-            Error::Trace(format!("argument {i} is {}, not a number", v.describe()))
-        })
+        v.as_f64()
+            .ok_or_else(|| Error::Trace(format!("argument {i} is {}, not a number", v.describe())))
     }
 
     /// Argument `i` as a plain integer.
@@ -296,6 +296,21 @@ impl ConcreteFunction {
             )));
         }
         self.run(&args)
+    }
+
+    /// [`ConcreteFunction::call`] with `handler` doing the work of the graph's
+    /// [`host_op`] nodes (called with each node's name, tag and inputs).
+    pub fn call_with(&self, args: &[Value], handler: &mut HostHandler<'_>) -> Result<Value> {
+        let args = arrays_to_tensors(&Value::Tuple(args.to_vec()));
+        let ty = TraceType::of(&args);
+        if !TraceType::accepts_ignoring_shapes(&self.ty, &ty) {
+            return Err(Error::Trace(format!(
+                "this concrete function was traced for {} and cannot run on {ty}",
+                self.ty
+            )));
+        }
+        let (tensors, vars) = leaves(&args);
+        self.graph.run_with(&tensors, &vars, &mut Some(handler))
     }
 
     fn run(&self, args: &Value) -> Result<Value> {
@@ -539,9 +554,8 @@ where
             .into_iter()
             .zip(sig)
             .map(|(v, spec)| {
-                let t = to_spec(&v, spec).map_err(|why| {
-                    bind_error(&format!("{why}; for signature ({sig_str})"))
-                })?;
+                let t = to_spec(&v, spec)
+                    .map_err(|why| bind_error(&format!("{why}; for signature ({sig_str})")))?;
                 Ok(Value::Tensor(t))
             })
             .collect()
@@ -617,6 +631,51 @@ where
     }
 }
 
+/// Traces `body` once for `args` into a concrete function, without a cache (for callers
+/// that keep their own, such as a compiled `Model` step, and whose body borrows state a
+/// [`Function`]'s closure could not). A body that creates variables is traced a second
+/// time, as [`Function`] does; creating variables again then is an error.
+pub fn trace_concrete<E: From<Error>>(
+    name: &str,
+    args: &[Value],
+    mut body: impl FnMut(&Args) -> std::result::Result<Value, E>,
+) -> std::result::Result<ConcreteFunction, E> {
+    let call = arrays_to_tensors(&Value::Tuple(args.to_vec()));
+    let ty = TraceType::of(&call);
+    let mut created_before = false;
+    loop {
+        let args = fresh_leaves(&call);
+        let (tensors, vars) = leaves(&args);
+        let cap = Capture::start();
+        for t in &tensors {
+            cap.mark_symbolic(t);
+        }
+        let values = args.items().map(<[Value]>::to_vec).unwrap_or_default();
+        let out = body(&Args::new(values, Some(&ty)));
+        let trace = cap.finish();
+        let out = out?;
+        if let Some(e) = trace.error {
+            return Err(e.into());
+        }
+        let created = trace
+            .events
+            .iter()
+            .any(|e| matches!(e, Event::CreateVariable { .. }));
+        if created {
+            if created_before {
+                return Err(Error::Trace(format!(
+                    "'{name}' created variables on its second trace too; create them once"
+                ))
+                .into());
+            }
+            created_before = true;
+            continue;
+        }
+        let graph = Graph::build(&trace, &tensors, &vars, &out)?;
+        return Ok(ConcreteFunction { ty, graph });
+    }
+}
+
 /// Converts an argument to a tensor of `spec` (as TF converts inputs before binding to an
 /// input signature), or says why it cannot.
 fn to_spec(v: &Value, spec: &TensorSpec) -> std::result::Result<Tensor, String> {
@@ -657,7 +716,13 @@ fn to_spec(v: &Value, spec: &TensorSpec) -> std::result::Result<Tensor, String> 
 
 /// A nested list of plain numbers as a tensor of `dtype` (`tf.constant([1.0, 2.0])`).
 fn literal_tensor(v: &Value, dtype: DType) -> std::result::Result<Tensor, String> {
-    fn walk(v: &Value, depth: usize, shape: &mut Vec<usize>, out: &mut Vec<f64>, dtype: DType) -> std::result::Result<(), String> {
+    fn walk(
+        v: &Value,
+        depth: usize,
+        shape: &mut Vec<usize>,
+        out: &mut Vec<f64>,
+        dtype: DType,
+    ) -> std::result::Result<(), String> {
         match v {
             Value::List(items) | Value::Tuple(items) => {
                 if shape.len() == depth {

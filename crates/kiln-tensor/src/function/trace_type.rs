@@ -53,7 +53,10 @@ impl TensorSpec {
             None => true,
             Some(dims) => {
                 dims.len() == shape.len()
-                    && dims.iter().zip(shape).all(|(d, s)| d.is_none_or(|d| d == *s))
+                    && dims
+                        .iter()
+                        .zip(shape)
+                        .all(|(d, s)| d.is_none_or(|d| d == *s))
             }
         }
     }
@@ -199,8 +202,7 @@ impl TraceType {
         match (self, other) {
             (T::Tensor(a), T::Tensor(b)) | (T::Variable(a), T::Variable(b)) => a.dtype == b.dtype,
             (T::List(a), T::List(b)) | (T::Tuple(a), T::Tuple(b)) => {
-                a.len() == b.len()
-                    && a.iter().zip(b).all(|(x, y)| x.accepts_ignoring_shapes(y))
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.accepts_ignoring_shapes(y))
             }
             (T::Dict(a), T::Dict(b)) => {
                 a.len() == b.len()
@@ -305,7 +307,9 @@ mod tests {
         assert!(t(&[2])
             .join(&TraceType::Tensor(TensorSpec::exact(&[2], DType::F64)))
             .is_none());
-        assert!(TraceType::Number(1.0).join(&TraceType::Number(2.0)).is_none());
+        assert!(TraceType::Number(1.0)
+            .join(&TraceType::Number(2.0))
+            .is_none());
     }
 
     #[test]

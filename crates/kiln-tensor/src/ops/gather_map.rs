@@ -193,5 +193,8 @@ pub(crate) fn index_values(op: &'static str, t: &Tensor) -> Result<Vec<i64>> {
             format!("indices must be int32 or int64, got {}", t.dtype().name()),
         ));
     }
-    Ok(t.to_f64_vec().into_iter().map(|v| v as i64).collect())
+    Ok(t.to_f64_vec_unchecked()
+        .into_iter()
+        .map(|v| v as i64)
+        .collect())
 }

@@ -402,7 +402,11 @@ impl Tensor {
             ));
         }
         let c = logits.shape()[rank - 1];
-        let raw: Vec<i64> = labels.to_f64_vec().into_iter().map(|v| v as i64).collect();
+        let raw: Vec<i64> = labels
+            .to_f64_vec_unchecked()
+            .into_iter()
+            .map(|v| v as i64)
+            .collect();
         let mut idx = Vec::with_capacity(raw.len());
         for (i, &y) in raw.iter().enumerate() {
             if y < 0 || y as usize >= c {

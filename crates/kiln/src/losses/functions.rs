@@ -193,12 +193,12 @@ pub fn poisson(y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
 
 /// Labels in {0, 1} become {-1, 1}; other labels are kept (Keras's hinge convention).
 fn hinge_labels(t: &Tensor) -> Result<Tensor> {
-    let binary = t.to_f64_vec().iter().all(|&v| v == 0.0 || v == 1.0);
-    if binary {
-        Ok(t.mul_scalar(2.0)?.sub_scalar(1.0)?)
-    } else {
-        Ok(t.clone())
-    }
+    // As tensor ops (Keras uses a `cond`), so the loss also traces.
+    let zero = t.equal(&t.zeros_like())?;
+    let one = t.equal(&t.ones_like())?;
+    let binary = zero.logical_or(&one)?.all(&[], false)?;
+    let mapped = t.mul_scalar(2.0)?.sub_scalar(1.0)?;
+    Ok(Tensor::where_cond(&binary, &mapped, t)?)
 }
 
 /// `mean(maximum(1 - y_true * y_pred, 0), axis=-1)`; 0/1 labels are mapped to -1/1.

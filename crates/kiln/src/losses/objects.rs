@@ -464,8 +464,8 @@ impl Loss for SparseCategoricalCrossentropy {
         let mut mask = keep.cast(losses.dtype())?;
         if matches!(self.reduction, Reduction::SumOverBatchSize) {
             let total = mask.numel() as f64;
-            let valid = mask.sum(&[], false)?.to_f64_vec()[0];
-            mask = mask.mul_scalar(total / (valid + f::EPSILON))?;
+            let valid = mask.sum(&[], false)?.add_scalar(f::EPSILON)?;
+            mask = mask.mul_scalar(total)?.div(&valid)?;
         }
         let w = match sample_weight {
             Some(w) => {

@@ -83,15 +83,24 @@ pub fn reduce_weighted(
     match reduction {
         Reduction::Sum | Reduction::None => Ok(total),
         Reduction::SumOverBatchSize | Reduction::Mean | Reduction::MeanWithSampleWeight => {
-            let divisor = match (&sw, reduction) {
-                (Some(w), Reduction::MeanWithSampleWeight) => w.sum(&[], false)?.to_f64_vec()[0],
-                _ => values.numel() as f64,
-            };
-            // divide_no_nan: a zero divisor gives 0.
-            if divisor == 0.0 {
-                Ok(total.mul_scalar(0.0)?)
-            } else {
-                Ok(total.div_scalar(divisor)?)
+            match (&sw, reduction) {
+                (Some(w), Reduction::MeanWithSampleWeight) => {
+                    // divide_no_nan as tensor ops (so the reduction traces): a zero
+                    // divisor gives 0.
+                    let divisor = w.sum(&[], false)?.cast(total.dtype())?;
+                    let is_zero = divisor.equal(&divisor.zeros_like())?;
+                    let safe = Tensor::where_cond(&is_zero, &divisor.ones_like(), &divisor)?;
+                    let q = total.div(&safe)?;
+                    Ok(Tensor::where_cond(&is_zero, &q.zeros_like(), &q)?)
+                }
+                _ => {
+                    let divisor = values.numel() as f64;
+                    if divisor == 0.0 {
+                        Ok(total.mul_scalar(0.0)?)
+                    } else {
+                        Ok(total.div_scalar(divisor)?)
+                    }
+                }
             }
         }
     }

@@ -109,6 +109,8 @@ pub struct CompileArgs {
     pub(crate) loss_keys: Option<Vec<String>>,
     pub(crate) loss_weight_keys: Option<Vec<String>>,
     pub(crate) metric_keys: Option<Vec<String>>,
+    pub(crate) jit_compile: bool,
+    pub(crate) steps_per_execution: usize,
 }
 
 impl Default for CompileArgs {
@@ -129,6 +131,8 @@ impl CompileArgs {
             loss_keys: None,
             loss_weight_keys: None,
             metric_keys: None,
+            jit_compile: false,
+            steps_per_execution: 1,
         }
     }
 
@@ -205,6 +209,33 @@ impl CompileArgs {
         self.metrics = m;
         self.metrics_shared = false;
         self.metric_keys = Some(keys);
+        self
+    }
+
+    /// Runs the train, test and predict steps as traced graphs (`kiln::function`), one
+    /// trace per input signature (Keras's `jit_compile=True`; kiln has no XLA, the graph
+    /// is replayed by its own executor). Off by default, as Keras resolves `"auto"` on a
+    /// CPU. Saved in `compile_config`.
+    ///
+    /// ```
+    /// use kiln::layers::Dense;
+    /// use kiln::models::{CompileArgs, Model};
+    /// let mut m = Model::sequential(vec![Dense::new(1).input_shape(&[3]).into()])?;
+    /// m.compile(CompileArgs::new().optimizer("sgd").loss("mse").jit_compile(true))?;
+    /// assert_eq!(m.get_compile_config().unwrap()["jit_compile"], true);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn jit_compile(mut self, on: bool) -> CompileArgs {
+        self.jit_compile = on;
+        self
+    }
+
+    /// Batches per execution (Keras's `steps_per_execution`). Kept and saved in
+    /// `compile_config` so models round-trip with Keras; kiln still runs one step per
+    /// execution and calls batch-level callbacks after every batch (Keras calls them
+    /// once per execution). 0 is treated as 1.
+    pub fn steps_per_execution(mut self, n: usize) -> CompileArgs {
+        self.steps_per_execution = n.max(1);
         self
     }
 

@@ -1,6 +1,7 @@
 //! Models, as `keras.Model` / `keras.Sequential`, and the trainer.
 
 mod compile_args;
+pub(crate) mod compiled_steps;
 mod fit_dataset;
 pub(crate) mod functional;
 mod model;

@@ -78,6 +78,11 @@ pub(crate) struct Compiled {
     loss_tracker: Tracker,
     output_trackers: Vec<Tracker>,
     output_names: Vec<String>,
+    /// `compile(jit_compile=True)`: train, test and predict steps run as traced graphs.
+    pub(crate) jit_compile: bool,
+    pub(crate) steps_per_execution: usize,
+    /// The traced steps, by input type.
+    pub(crate) step_cache: crate::models::compiled_steps::StepCache,
 }
 
 fn not_compiled(api: &'static str) -> Error {
@@ -291,6 +296,22 @@ impl Compiled {
         sample_weight: Option<&Tensor>,
         extra: Vec<Tensor>,
     ) -> Result<(Tensor, Vec<f64>)> {
+        let (total, per_output) = self.compute_loss_tensors(ys, preds, sample_weight, extra)?;
+        let per_output = per_output
+            .iter()
+            .map(|l| l.to_f64_vec().first().copied().unwrap_or(f64::NAN))
+            .collect();
+        Ok((total, per_output))
+    }
+
+    /// The total loss and each output's loss, as tensors (traceable: nothing is read).
+    pub(crate) fn compute_loss_tensors(
+        &self,
+        ys: &[Tensor],
+        preds: &[Tensor],
+        sample_weight: Option<&Tensor>,
+        extra: Vec<Tensor>,
+    ) -> Result<(Tensor, Vec<Tensor>)> {
         let mut total: Option<Tensor> = None;
         let mut per_output = Vec::new();
         if !self.losses.is_empty() {
@@ -316,7 +337,7 @@ impl Compiled {
                     y.clone()
                 };
                 let l = loss.compute(&y, p, sample_weight)?;
-                per_output.push(l.to_f64_vec().first().copied().unwrap_or(f64::NAN));
+                per_output.push(l.clone());
                 let w = self.loss_weights.get(i).copied().unwrap_or(1.0);
                 let l = if w != 1.0 { l.mul_scalar(w)? } else { l };
                 total = Some(match total {
@@ -343,7 +364,7 @@ impl Compiled {
         Ok((total, per_output))
     }
 
-    fn update_metrics(
+    pub(crate) fn update_metrics(
         &mut self,
         ys: &[Tensor],
         preds: &[Tensor],
@@ -533,6 +554,9 @@ impl Model {
             loss_tracker: Tracker::default(),
             output_trackers: Vec::new(),
             output_names: self.output_names(),
+            jit_compile: args.jit_compile,
+            steps_per_execution: args.steps_per_execution,
+            step_cache: Default::default(),
         });
         Ok(())
     }
@@ -548,6 +572,9 @@ impl Model {
         ys: &[Tensor],
         sample_weight: Option<&Tensor>,
     ) -> Result<()> {
+        if self.compiled.as_ref().is_some_and(|c| c.jit_compile) {
+            return self.train_step_compiled(xs, ys, sample_weight);
+        }
         let vars: Vec<Variable> = self.net.trainable_weights();
         let tape = GradientTape::new();
         let preds = self.net.call_multi(xs, Some(true))?;
@@ -579,6 +606,9 @@ impl Model {
         ys: &[Tensor],
         sample_weight: Option<&Tensor>,
     ) -> Result<()> {
+        if self.compiled.as_ref().is_some_and(|c| c.jit_compile) {
+            return self.test_step_compiled(xs, ys, sample_weight);
+        }
         let _pause = no_recording();
         let preds = self.net.call_multi(xs, Some(false))?;
         let extra = self.net.losses()?;
@@ -921,7 +951,7 @@ impl Model {
         let mut parts: Vec<Vec<Tensor>> = Vec::new();
         for (b, range) in ranges.into_iter().enumerate() {
             let bx = take_rows(&xs, range, None)?;
-            let out = self.net.call_multi(&bx, Some(false))?;
+            let out = self.predict_step(&bx)?;
             if parts.is_empty() {
                 parts = out.iter().map(|_| Vec::new()).collect();
             }
@@ -986,7 +1016,7 @@ impl Model {
             .into()
             .resolve("Model.predict_on_batch", "x", "input", &self.input_names())?;
         let _pause = no_recording();
-        self.net.call_multi(&xs, Some(false))
+        self.predict_step(&xs)
     }
 
     /// `x` and `y` in the model's input and output order (maps are looked up by name).
@@ -1188,8 +1218,8 @@ impl Model {
             "metrics": keyed(c.saved_metrics.clone(), c.keyed.2),
             "weighted_metrics": null,
             "run_eagerly": false,
-            "steps_per_execution": 1,
-            "jit_compile": false,
+            "steps_per_execution": c.steps_per_execution,
+            "jit_compile": c.jit_compile,
         }))
     }
 }

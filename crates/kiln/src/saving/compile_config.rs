@@ -29,12 +29,35 @@ pub(crate) fn compile_from(model: &mut Model, cc: &Value) -> Result<(), Why> {
     }
     let args = compile_args(
         model,
-        CompileArgs::new().optimizer(optimizer),
+        CompileArgs::new()
+            .optimizer(optimizer)
+            .jit_compile(jit_compile_of(cc)?)
+            .steps_per_execution(steps_per_execution_of(cc)?),
         cc.get("loss"),
         cc.get("loss_weights"),
         cc.get("metrics"),
     )?;
     model.compile(args).map_err(|e| e.to_string())
+}
+
+/// `jit_compile`: a bool, or Keras's `"auto"` (false on a CPU, as Keras resolves it).
+fn jit_compile_of(cc: &Value) -> Result<bool, Why> {
+    match cc.get("jit_compile") {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(Value::String(s)) if s == "auto" => Ok(false),
+        Some(other) => Err(format!("jit_compile {other} is not a bool or \"auto\"")),
+    }
+}
+
+fn steps_per_execution_of(cc: &Value) -> Result<usize, Why> {
+    match cc.get("steps_per_execution") {
+        None | Some(Value::Null) => Ok(1),
+        Some(v) => match v.as_u64() {
+            Some(n) if n >= 1 => Ok(n as usize),
+            _ => Err(format!("steps_per_execution {v} is not a positive integer")),
+        },
+    }
 }
 
 fn is_empty(v: &Value) -> bool {
