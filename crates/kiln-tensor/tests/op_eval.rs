@@ -72,6 +72,7 @@ const ALL_OPS: &[&str] = &[
     "logical_xor",
     "bias_add_relu",
     "sparse_softmax_cross_entropy_with_logits",
+    "sparse_softmax_cross_entropy_with_logits_grad",
     "sigmoid_cross_entropy_with_logits",
     "softmax_cross_entropy_with_logits",
     "bias_add",

@@ -345,6 +345,10 @@ pub fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Tensor> {
         "logical_or" => binary!(logical_or),
         "logical_xor" => binary!(logical_xor),
         "bias_add_relu" => binary!(bias_add_relu),
+        "sparse_softmax_cross_entropy_with_logits_grad" => {
+            let [labels, logits, g] = arity(op, inputs)?;
+            Tensor::sparse_softmax_cross_entropy_grad(labels, logits, g)
+        }
         "sparse_softmax_cross_entropy_with_logits" => {
             binary!(sparse_softmax_cross_entropy_with_logits)
         }

@@ -429,18 +429,19 @@ impl Tensor {
         )?
         .remove(0);
         let logits_c = logits.clone();
+        let labels_c = labels.clone();
         Ok(record(
             || Op::new("sparse_softmax_cross_entropy_with_logits"),
             &[labels, logits],
             out,
             move |g| {
-                let dx = if needs_grad(&[g, &logits_c]) {
-                    let mut onehot = vec![0.0f64; idx.len() * c];
-                    for (r, &y) in idx.iter().enumerate() {
-                        onehot[r * c + y] = 1.0;
-                    }
-                    let onehot = Tensor::from_vec_unchecked(onehot, logits_c.shape().to_vec())
-                        .cast_unrecorded(logits_c.dtype());
+                // Only a tape other than the one running this backward pass needs the
+                // composed (differentiable) form; a trace records the fused kernel's
+                // result as its own replayable op.
+                let dx = if crate::autodiff::tape::any_watched(&[g, &logits_c]) {
+                    let onehot = labels_c
+                        .one_hot(c, 1.0, 0.0, -1, DType::F64)?
+                        .cast(logits_c.dtype())?;
                     softmax_last(&logits_c)?
                         .sub(&onehot)?
                         .mul(&g.expand_dims(-1)?)?
@@ -450,11 +451,59 @@ impl Tensor {
                         c,
                         shape: logits_c.shape().to_vec(),
                     };
-                    run_float(op, &k, &[&logits_c, g])?.remove(0)
+                    let dx = run_float(op, &k, &[&logits_c, g])?.remove(0);
+                    record(
+                        || Op::new("sparse_softmax_cross_entropy_with_logits_grad"),
+                        &[&labels_c, &logits_c, g],
+                        dx,
+                        |_| Ok(vec![None, None, None]),
+                    )
                 };
                 Ok(vec![None, Some(dx)])
             },
         ))
+    }
+
+    /// The logits gradient of [`Tensor::sparse_softmax_cross_entropy_with_logits`] for an
+    /// upstream gradient `g` (one value per label): `g * (softmax(logits) - onehot)`,
+    /// by the same fused kernel the backward pass uses (a traced graph replays it).
+    pub(crate) fn sparse_softmax_cross_entropy_grad(
+        labels: &Tensor,
+        logits: &Tensor,
+        g: &Tensor,
+    ) -> Result<Tensor> {
+        let op = "sparse_softmax_cross_entropy_with_logits_grad";
+        let rank = logits.rank();
+        if rank == 0 || labels.shape() != &logits.shape()[..rank - 1] || g.shape() != labels.shape()
+        {
+            return Err(Error::shape(
+                op,
+                format!(
+                    "labels {}, logits {} and gradient {} do not fit",
+                    fmt_shape(labels.shape()),
+                    fmt_shape(logits.shape()),
+                    fmt_shape(g.shape())
+                ),
+            ));
+        }
+        let c = logits.shape()[rank - 1];
+        let mut idx = Vec::with_capacity(labels.numel());
+        for (i, v) in labels.to_f64_vec_unchecked().into_iter().enumerate() {
+            let y = v as i64;
+            if y < 0 || y as usize >= c {
+                return Err(Error::arg(
+                    op,
+                    format!("label {y} (at flat position {i}) is out of range for {c} classes"),
+                ));
+            }
+            idx.push(y as usize);
+        }
+        let k = SparseCeBwd {
+            labels: idx,
+            c,
+            shape: logits.shape().to_vec(),
+        };
+        Ok(run_float(op, &k, &[logits, g])?.remove(0))
     }
 
     /// `tf.nn.sigmoid_cross_entropy_with_logits(labels=self, logits)`, elementwise and
