@@ -20,6 +20,8 @@ const EXAMPLES: &[&str] = &[
     "s004_2_linear_regression_model",
     "s004_3_summary_evaluate",
     "s004_4_fit_sgd",
+    "s004_5_stale_trace",
+    "s004_6_model_argument",
     "s004_7_linear_layers",
     "s004_8_lazy_linear",
     "s004_9_dense_regression",
@@ -118,6 +120,20 @@ fn seed_004_linear_regressions() {
     let out = run("s004_1_linear_regression_class");
     assert!(
         out.contains("mean squared loss at iteration 1000 is 0.0000"),
+        "{out}"
+    );
+}
+
+#[test]
+fn seed_004_traced_train_steps() {
+    // S004-5: the stale no-argument trace leaves the second model untouched.
+    let out = run("s004_5_stale_trace");
+    assert!(out.contains("numpy=Tensor([100.0], shape=(1,)"), "{out}");
+    // S004-6: the model as an argument traces once per model.
+    let out = run("s004_6_model_argument");
+    assert!(out.lines().any(|l| l.trim() == "2"), "{out}");
+    assert!(
+        out.contains("recovered [0, 1, 2, 3, 4] within 0.01"),
         "{out}"
     );
 }
