@@ -57,8 +57,11 @@ fn main() -> kiln::Result<()> {
         base: LayerBase::new("regression"),
         layers: vec![l1.into(), l2.into()],
     });
+    let train_step = kiln::function::Function::new("train_step", |_| {
+        Ok::<_, kiln::Error>(seed004::sgd_loss(&vars, &x, &y, |x| model.call(x))?.into())
+    });
     for _ in 0..1001 {
-        seed004::train_step(&vars, &x, &y, |x| model.call(x))?;
+        train_step.call(&[])?;
     }
     let mae = seed004::mean_absolute_error(&model, &x, &y)?;
     println!("Mean absolute error is:  {mae:e}");

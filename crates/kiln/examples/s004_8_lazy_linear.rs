@@ -74,9 +74,13 @@ fn main() -> kiln::Result<()> {
         layers,
     });
     seed004::pprint(&model.weights()); // should be empty
+                                       // Traced: the first call builds the lazy layers (creating variables), so it traces
+                                       // twice, as TF's does.
+    let train_step = seed004::traced_train_step(&model, &x, &y);
     for _ in 0..1001 {
-        seed004::train_model_step(&model, &x, &y)?;
+        train_step.call(&[])?;
     }
+    assert_eq!(train_step.experimental_get_tracing_count(), 2);
     let mae = seed004::mean_absolute_error(&model, &x, &y)?;
     println!("Mean absolute error is:  {mae:e}");
     seed004::pprint(&model.weights());

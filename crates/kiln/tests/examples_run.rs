@@ -25,7 +25,9 @@ const EXAMPLES: &[&str] = &[
     "s004_7_linear_layers",
     "s004_8_lazy_linear",
     "s004_9_dense_regression",
+    "s004_10_collapse_check",
     "s004_11_relu_network",
+    "s004_12_fused_linear",
     "s004_13_boston_mlp",
     "s000_1_custom_layer_functional",
     "s002_1_sequential_mlp",
@@ -145,9 +147,16 @@ fn seed_004_summary_evaluate_and_collapse() {
         out.contains("Model: \"linear_regression\"") && out.contains("Total params: 5 (20.00 B)")
     );
     let out = run("s004_9_dense_regression");
+    assert!(
+        out.contains("recovered [0, 1, 2, 3, 4] within 0.01"),
+        "{out}"
+    );
+    let out = run("s004_10_collapse_check");
     assert!(out.contains("Tensor(True, shape=(), dtype=bool)"), "{out}");
     let out = run("s004_11_relu_network");
     assert!(out.contains("Tensor(False, shape=(), dtype=bool)"), "{out}");
+    let out = run("s004_12_fused_linear");
+    assert!(out.contains("Mean absolute error is:"), "{out}");
 }
 
 #[test]

@@ -30,6 +30,16 @@ pub fn train_step(
     y: &Tensor,
     forward: impl Fn(&Tensor) -> kiln::Result<Tensor>,
 ) -> kiln::Result<f32> {
+    Ok(sgd_loss(vars, x, y, forward)?.item::<f32>()?)
+}
+
+/// [`train_step`] returning the loss as a tensor (what a traced step returns).
+pub fn sgd_loss(
+    vars: &[Variable],
+    x: &Tensor,
+    y: &Tensor,
+    forward: impl Fn(&Tensor) -> kiln::Result<Tensor>,
+) -> kiln::Result<Tensor> {
     let tape = GradientTape::new();
     let y_hat = forward(x)?;
     let loss = y.sub(&y_hat)?.square()?.mean(&[], false)?;
@@ -41,7 +51,37 @@ pub fn train_step(
             v.assign_add(&g.mul_scalar(-0.05)?)?;
         }
     }
-    Ok(loss.item::<f32>()?)
+    Ok(loss)
+}
+
+/// The seed's `@tf.function def train_step(model)` for one model: traced on its first call
+/// (which builds a lazy model, so that call traces twice, as TF does), then replayed.
+/// Returns the loss tensor.
+pub fn traced_train_step<'a>(
+    model: &'a Model,
+    x: &'a Tensor,
+    y: &'a Tensor,
+) -> kiln::function::Function<
+    impl Fn(&kiln::function::Args) -> kiln::Result<kiln::function::Value> + 'a,
+> {
+    kiln::function::Function::new("train_step", move |_| {
+        if model.weights().is_empty() {
+            model.call(x)?;
+        }
+        let loss = sgd_loss(&model.weights(), x, y, |x| model.call(x))?;
+        Ok(kiln::function::Value::from(loss))
+    })
+}
+
+/// Calls a traced step and reads its loss.
+pub fn loss_of(v: kiln::function::Value) -> kiln::Result<f32> {
+    match v.as_tensor() {
+        Some(t) => Ok(t.item::<f32>()?),
+        None => Err(kiln::Error::InvalidArgument {
+            api: "train_step",
+            msg: "the step returned no loss".into(),
+        }),
+    }
 }
 
 /// `train_step` for a Keras model: its variables, its call.
