@@ -32,7 +32,7 @@ fn main() -> kiln::Result<()> {
             .ok_or_else(|| kiln_tensor::Error::Trace("unknown model".into()))?;
         Ok(Value::from(traced::sgd_step(&m, &x, &y)?))
     });
-    let mut run = |with_bias: bool, iterations: usize| -> kiln::Result<Rc<traced::Linear>> {
+    let run = |with_bias: bool, iterations: usize| -> kiln::Result<Rc<traced::Linear>> {
         let model = Rc::new(traced::Linear::new(5, with_bias)?);
         let id = ObjectId::fresh();
         models.borrow_mut().insert(id, model.clone());

@@ -9,6 +9,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::{Arc, Mutex};
 
 use kiln::function::{
     cond, print_to, run_functions_eagerly, while_loop, Args, Function, FunctionOptions, ObjectId,
@@ -21,6 +22,8 @@ use serde_json::Value as Json;
 
 type R = kiln_tensor::Result<Value>;
 type CallFn = Box<dyn Fn(&str, &[Value], &[(&str, Value)]) -> R>;
+type ObserveFn = Box<dyn Fn(&str) -> Option<Json>>;
+type Body = Box<dyn Fn(&Args) -> R>;
 
 /// One case written in Rust: how to call each target, and what to read back.
 struct Case {
@@ -28,11 +31,11 @@ struct Case {
     /// Tracing count of a labelled function.
     count: Box<dyn Fn(&str) -> usize>,
     /// Extra readings (`observed`).
-    observe: Box<dyn Fn(&str) -> Option<Json>>,
+    observe: ObserveFn,
     /// Trace-time prints so far.
     prints: Rc<Cell<usize>>,
     /// Run-time (`tf.print`) lines so far.
-    tf_prints: Rc<RefCell<Vec<String>>>,
+    tf_prints: Arc<Mutex<Vec<String>>>,
     /// Trace-time print lines.
     lines: Rc<RefCell<Vec<String>>>,
 }
@@ -40,7 +43,7 @@ struct Case {
 struct Env {
     prints: Rc<Cell<usize>>,
     lines: Rc<RefCell<Vec<String>>>,
-    tf_prints: Rc<RefCell<Vec<String>>>,
+    tf_prints: Arc<Mutex<Vec<String>>>,
 }
 
 impl Env {
@@ -48,7 +51,7 @@ impl Env {
         Env {
             prints: Rc::new(Cell::new(0)),
             lines: Rc::default(),
-            tf_prints: Rc::default(),
+            tf_prints: Arc::default(),
         }
     }
     /// A trace-time print (Python's `print` in the TF case).
@@ -59,9 +62,9 @@ impl Env {
             l.borrow_mut().push(s);
         }
     }
-    fn tf_sink(&self) -> Rc<dyn Fn(&str)> {
+    fn tf_sink(&self) -> Arc<dyn Fn(&str) + Send + Sync> {
         let l = self.tf_prints.clone();
-        Rc::new(move |s: &str| l.borrow_mut().push(s.to_string()))
+        Arc::new(move |s: &str| l.lock().unwrap().push(s.to_string()))
     }
     fn case(
         self,
@@ -163,7 +166,7 @@ fn times(v: &Value, k: i64) -> R {
 struct Linear {
     w: Variable,
     b: Option<Variable>,
-    call: Function<Box<dyn Fn(&Args) -> R>>,
+    call: Function<Body>,
 }
 
 impl Linear {
@@ -181,7 +184,7 @@ impl Linear {
         } else {
             "LinearRegression"
         };
-        let body: Box<dyn Fn(&Args) -> R> = Box::new(move |a: &Args| {
+        let body: Body = Box::new(move |a: &Args| {
             pr(format!("trace {name}.__call__"));
             let y = a.tensor(0)?.matmul(&w2.value())?;
             Ok(Value::from(match &b2 {
@@ -1149,7 +1152,7 @@ fn run_case(case_json: &Json) {
         }
         if let Some(n) = call.get("tf_prints") {
             assert_eq!(
-                case.tf_prints.borrow().len(),
+                case.tf_prints.lock().unwrap().len(),
                 n.as_u64().unwrap() as usize,
                 "{ctx}: run-time prints"
             );
@@ -1167,7 +1170,11 @@ fn run_case(case_json: &Json) {
     }
     if let Some(lines) = case_json.get("tf_print_lines").and_then(Json::as_array) {
         let want: Vec<&str> = lines.iter().map(|l| l.as_str().unwrap()).collect();
-        assert_eq!(*case.tf_prints.borrow(), want, "{name}: tf.print lines");
+        assert_eq!(
+            *case.tf_prints.lock().unwrap(),
+            want,
+            "{name}: tf.print lines"
+        );
     }
     run_functions_eagerly(false);
 }

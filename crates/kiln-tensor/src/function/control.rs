@@ -6,7 +6,7 @@
 //! or loops when the graph runs.
 
 use std::collections::HashSet;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::graph::{ControlOp, ControlRegistry, Graph, CONTROL_OP};
 use super::value::Value;
@@ -99,7 +99,7 @@ fn trace_sub<R>(
 
 /// Emits a control op's outputs into the enclosing capture: one event per output, all
 /// with the same inputs, so the outer graph gets one node group.
-fn emit(ctl: Rc<dyn ControlOp>, inputs: &[Tensor], shapes_of: &[Tensor]) -> Vec<Tensor> {
+fn emit(ctl: Arc<dyn ControlOp>, inputs: &[Tensor], shapes_of: &[Tensor]) -> Vec<Tensor> {
     let outs: Vec<Tensor> = shapes_of.iter().map(|t| t.alias()).collect();
     ControlRegistry::register(ctl, &outs);
     let refs: Vec<&Tensor> = inputs.iter().collect();
@@ -266,7 +266,7 @@ where
     inputs.extend(else_g.externals.iter().cloned());
     let chosen = if truth(pred, "cond")? { &a } else { &b };
     let leaves = tensor_leaves(chosen);
-    let ctl: Rc<dyn ControlOp> = Rc::new(CondOp { then_g, else_g });
+    let ctl: Arc<dyn ControlOp> = Arc::new(CondOp { then_g, else_g });
     let outs = emit(ctl, &inputs, &leaves);
     Ok(rebuild(chosen, &mut outs.into_iter()))
 }
@@ -404,7 +404,7 @@ where
     let mut inputs = loop_vars.to_vec();
     inputs.extend(cond_g.externals.iter().cloned());
     inputs.extend(body_g.externals.iter().cloned());
-    let ctl: Rc<dyn ControlOp> = Rc::new(WhileOp {
+    let ctl: Arc<dyn ControlOp> = Arc::new(WhileOp {
         n: loop_vars.len(),
         cond_g,
         body_g,
@@ -485,7 +485,7 @@ fn line(parts: &[PrintArg], tensors: &[Tensor]) -> String {
         .join(" ")
 }
 
-type Sink = Rc<dyn Fn(&str)>;
+type Sink = Arc<dyn Fn(&str) + Send + Sync>;
 
 struct PrintOp {
     parts: Vec<PrintArg>,
@@ -515,11 +515,11 @@ impl ControlOp for PrintOp {
 /// # Ok::<(), kiln_tensor::Error>(())
 /// ```
 pub fn print(parts: &[PrintArg]) -> Result<()> {
-    print_to(Rc::new(|s: &str| eprintln!("{s}")), parts)
+    print_to(Arc::new(|s: &str| eprintln!("{s}")), parts)
 }
 
 /// [`print`] to a sink of your own (a log, a test's buffer).
-pub fn print_to(sink: Rc<dyn Fn(&str)>, parts: &[PrintArg]) -> Result<()> {
+pub fn print_to(sink: Arc<dyn Fn(&str) + Send + Sync>, parts: &[PrintArg]) -> Result<()> {
     let tensors: Vec<Tensor> = parts
         .iter()
         .filter_map(|p| match p {
@@ -531,7 +531,7 @@ pub fn print_to(sink: Rc<dyn Fn(&str)>, parts: &[PrintArg]) -> Result<()> {
         sink(&line(parts, &tensors));
         return Ok(());
     }
-    let ctl: Rc<dyn ControlOp> = Rc::new(PrintOp {
+    let ctl: Arc<dyn ControlOp> = Arc::new(PrintOp {
         parts: parts.to_vec(),
         sink,
     });
@@ -594,7 +594,7 @@ pub fn host_op(
             "host op '{name}' called outside a trace"
         )));
     }
-    let ctl: Rc<dyn ControlOp> = Rc::new(HostOp {
+    let ctl: Arc<dyn ControlOp> = Arc::new(HostOp {
         name,
         tag: tag.to_vec(),
         n_out: outputs_like.len(),

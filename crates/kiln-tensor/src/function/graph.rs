@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::value::{sorted, Value};
 use crate::autodiff::capture::{Event, Trace, WriteKind};
@@ -32,7 +32,7 @@ pub(crate) enum VarRef {
 }
 
 /// A graph-level control-flow op (`cond`, `while_loop`): runs sub-graphs.
-pub(crate) trait ControlOp {
+pub(crate) trait ControlOp: Send + Sync {
     /// The op's name in listings.
     fn name(&self) -> &'static str;
     /// Runs the op on its inputs (explicit operands, then captured tensors); `host`
@@ -56,7 +56,7 @@ pub(crate) enum NodeKind {
     /// Output `index` of a control-flow op whose outputs are shared by every node that
     /// names the same `group`.
     Control {
-        ctl: Rc<dyn ControlOp>,
+        ctl: Arc<dyn ControlOp>,
         inputs: Vec<Src>,
         group: usize,
         index: usize,
@@ -93,9 +93,12 @@ pub(crate) struct Graph {
 /// name, with the control op itself kept aside (see [`ControlRegistry`]).
 pub(crate) const CONTROL_OP: &str = "__control__";
 
+/// A control op and the ids of its outputs.
+type Registered = (Arc<dyn ControlOp>, Vec<u64>);
+
 thread_local! {
     /// Control ops recorded while capturing, by the id of their first output.
-    static CONTROLS: std::cell::RefCell<HashMap<u64, (Rc<dyn ControlOp>, Vec<u64>)>> =
+    static CONTROLS: std::cell::RefCell<HashMap<u64, Registered>> =
         std::cell::RefCell::new(HashMap::new());
 }
 
@@ -104,14 +107,14 @@ pub(crate) struct ControlRegistry;
 
 impl ControlRegistry {
     /// Registers `ctl` whose outputs are `outputs` (ids).
-    pub(crate) fn register(ctl: Rc<dyn ControlOp>, outputs: &[Tensor]) {
+    pub(crate) fn register(ctl: Arc<dyn ControlOp>, outputs: &[Tensor]) {
         let ids: Vec<u64> = outputs.iter().map(|t| t.id()).collect();
         if let Some(first) = ids.first().copied() {
             CONTROLS.with(|c| c.borrow_mut().insert(first, (ctl, ids)));
         }
     }
 
-    fn take(first_output: u64) -> Option<(Rc<dyn ControlOp>, Vec<u64>)> {
+    fn take(first_output: u64) -> Option<(Arc<dyn ControlOp>, Vec<u64>)> {
         CONTROLS.with(|c| c.borrow_mut().remove(&first_output))
     }
 }
@@ -142,7 +145,7 @@ impl Graph {
         let mut group = 0usize;
         // A control op's outputs come as consecutive events; remember which group
         // the current output belongs to.
-        let mut pending: HashMap<u64, (usize, usize, Rc<dyn ControlOp>)> = HashMap::new();
+        let mut pending: HashMap<u64, (usize, usize, Arc<dyn ControlOp>)> = HashMap::new();
         for ev in &trace.events {
             match ev {
                 Event::Op { op, inputs, output } => {
@@ -352,7 +355,7 @@ impl Graph {
             map.get(&e) == Some(&d)
                 || map
                     .iter()
-                    .any(|(&k, &n)| k > 0 && e % k == 0 && e / k * n == d)
+                    .any(|(&k, &n)| k > 0 && e.is_multiple_of(k) && e / k * n == d)
         };
         let what = match &node.kind {
             NodeKind::Op { op, .. } => op.to_string(),
@@ -421,7 +424,7 @@ impl Graph {
                         "{}({}, {})",
                         kind.name(),
                         vname(var),
-                        args(&[value.clone()])
+                        args(std::slice::from_ref(value))
                     )
                 }
                 NodeKind::Control {

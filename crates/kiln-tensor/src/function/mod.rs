@@ -50,8 +50,8 @@ mod trace_type;
 mod value;
 
 use std::cell::RefCell;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 pub use control::{
     cond, format_tensor, host_op, print, print_to, while_loop, HostHandler, PrintArg,
@@ -366,7 +366,7 @@ struct State {
     /// Whether each of the last calls traced (TF's frequent-tracing detector).
     recent: std::collections::VecDeque<bool>,
     warnings: Vec<String>,
-    traces: Vec<Rc<ConcreteFunction>>,
+    traces: Vec<Arc<ConcreteFunction>>,
     tracing_count: usize,
     /// A completed trace created variables (they may only be created once).
     created_variables: bool,
@@ -444,7 +444,7 @@ where
     }
 
     /// The traces so far, in trace order.
-    pub fn concrete_functions(&self) -> Vec<Rc<ConcreteFunction>> {
+    pub fn concrete_functions(&self) -> Vec<Arc<ConcreteFunction>> {
         self.state.borrow().traces.clone()
     }
 
@@ -484,7 +484,7 @@ where
     pub fn get_concrete_function(
         &self,
         args: &[Value],
-    ) -> std::result::Result<Rc<ConcreteFunction>, E> {
+    ) -> std::result::Result<Arc<ConcreteFunction>, E> {
         let bound = self.bind(args, &[])?;
         let bound = self.convert(bound)?;
         let call = arrays_to_tensors(&Value::Tuple(bound));
@@ -502,7 +502,7 @@ where
         &self,
         signature: &[TensorSpec],
         example: &[Value],
-    ) -> std::result::Result<Rc<ConcreteFunction>, E> {
+    ) -> std::result::Result<Arc<ConcreteFunction>, E> {
         let ty = TraceType::Tuple(signature.iter().cloned().map(TraceType::Tensor).collect());
         let call = arrays_to_tensors(&Value::Tuple(self.bind(example, &[])?));
         if !ty.accepts(&TraceType::of(&call)) {
@@ -561,9 +561,9 @@ where
             .collect()
     }
 
-    fn lookup(&self, ty: &TraceType) -> Option<Rc<ConcreteFunction>> {
+    fn lookup(&self, ty: &TraceType) -> Option<Arc<ConcreteFunction>> {
         let st = self.state.borrow();
-        let cands: Vec<&Rc<ConcreteFunction>> =
+        let cands: Vec<&Arc<ConcreteFunction>> =
             st.traces.iter().filter(|c| c.ty.accepts(ty)).collect();
         // The most specific: one that every other candidate accepts.
         cands
@@ -586,7 +586,7 @@ where
             .fold(ty, |acc, c| acc.join(&c.ty).unwrap_or(acc))
     }
 
-    fn trace(&self, ty: TraceType, call: &Value) -> std::result::Result<Rc<ConcreteFunction>, E> {
+    fn trace(&self, ty: TraceType, call: &Value) -> std::result::Result<Arc<ConcreteFunction>, E> {
         loop {
             let args = fresh_leaves(call);
             let (tensors, vars) = leaves(&args);
@@ -624,7 +624,7 @@ where
                 continue;
             }
             let graph = Graph::build(&trace, &tensors, &vars, &out)?;
-            let cf = Rc::new(ConcreteFunction { ty, graph });
+            let cf = Arc::new(ConcreteFunction { ty, graph });
             st.traces.push(cf.clone());
             return Ok(cf);
         }

@@ -8,8 +8,8 @@ use kiln::layers::{CallContext, Dense, Layer, LayerBase, LayerRef, Shape};
 use kiln::models::Model;
 use kiln_tensor::{Tensor, Variable};
 
-#[path = "seed004.rs"]
-mod seed004;
+// The including example declares `mod seed004` at its root.
+use crate::seed004;
 
 #[derive(Layer)]
 pub struct Linear {

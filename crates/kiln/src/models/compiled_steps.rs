@@ -9,7 +9,7 @@
 //! generator when the graph runs; a layer given its own `seed` draws from it only when
 //! running eagerly.
 
-use std::rc::Rc;
+use std::sync::Arc;
 
 use kiln_tensor::function::{host_op, trace_concrete, ConcreteFunction, TraceType, Value};
 use kiln_tensor::{GradientTape, Tensor, Variable};
@@ -20,9 +20,9 @@ use crate::{Error, Result};
 /// Traced steps by input type.
 #[derive(Default)]
 pub(crate) struct StepCache {
-    train: Vec<Rc<ConcreteFunction>>,
-    test: Vec<Rc<ConcreteFunction>>,
-    predict: Vec<Rc<ConcreteFunction>>,
+    train: Vec<Arc<ConcreteFunction>>,
+    test: Vec<Arc<ConcreteFunction>>,
+    predict: Vec<Arc<ConcreteFunction>>,
     /// Completed traces of the train / test / predict steps (for tests and `summary`).
     pub(crate) traces: [usize; 3],
 }
@@ -45,7 +45,7 @@ fn tensors(v: &Value, what: &str) -> Result<Vec<Tensor>> {
         })
 }
 
-fn find(cache: &[Rc<ConcreteFunction>], args: &[Value]) -> Option<Rc<ConcreteFunction>> {
+fn find(cache: &[Arc<ConcreteFunction>], args: &[Value]) -> Option<Arc<ConcreteFunction>> {
     let ty = TraceType::of(&Value::Tuple(args.to_vec()));
     cache.iter().find(|c| c.trace_type().accepts(&ty)).cloned()
 }
@@ -145,7 +145,7 @@ impl Model {
         let cf = match find(&self.step_cache("Model.fit")?.train, &args) {
             Some(cf) => cf,
             None => {
-                let cf = Rc::new(trace_concrete("train_step", &args, |a| self.train_body(a))?);
+                let cf = Arc::new(trace_concrete("train_step", &args, |a| self.train_body(a))?);
                 let cache = self.step_cache("Model.fit")?;
                 cache.train.push(cf.clone());
                 cache.traces[0] += 1;
@@ -193,7 +193,7 @@ impl Model {
         let cf = match find(&self.step_cache("Model.evaluate")?.test, &args) {
             Some(cf) => cf,
             None => {
-                let cf = Rc::new(trace_concrete("test_step", &args, |a| self.test_body(a))?);
+                let cf = Arc::new(trace_concrete("test_step", &args, |a| self.test_body(a))?);
                 let cache = self.step_cache("Model.evaluate")?;
                 cache.test.push(cf.clone());
                 cache.traces[1] += 1;
@@ -215,7 +215,7 @@ impl Model {
             Some(cf) => cf,
             None => {
                 let net = self.net.clone();
-                let cf = Rc::new(trace_concrete(
+                let cf = Arc::new(trace_concrete(
                     "predict_step",
                     &args,
                     |a| -> Result<Value> {
