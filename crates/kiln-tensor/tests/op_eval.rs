@@ -131,7 +131,9 @@ const ALL_OPS: &[&str] = &[
     "layer_normalization",
     "scaled_dot_product_attention",
     "recurrent_sequence",
-    "no_second_derivative",
+    "layer_normalization_grad",
+    "scaled_dot_product_attention_grad",
+    "recurrent_sequence_grad",
     "dropout",
     "dropout_with_mask",
     "random_uniform",
@@ -144,7 +146,7 @@ const ALL_OPS: &[&str] = &[
 ];
 
 /// Ops `eval` refuses with `Error::Unsupported` (state the op value does not carry).
-const UNSUPPORTED: &[&str] = &["no_second_derivative", "pool_scatter", "pool_gather"];
+const UNSUPPORTED: &[&str] = &["pool_scatter", "pool_gather"];
 
 const RANDOM: &[&str] = &[
     "random_uniform",
@@ -495,6 +497,7 @@ fn every_recorded_op_evaluates_to_its_captured_output() {
             .unwrap();
         let ln2 = h.layer_normalization(None, None, 1e-5).unwrap();
         let q = seq(2 * 3 * 2 * 4, &[2, 3, 2, 4]);
+        tape.watch(&q);
         let mask = Tensor::from_vec(vec![true, false, true], &[1, 1, 1, 3]).unwrap();
         let at = q
             .scaled_dot_product_attention(&q, &q, Some(&mask), AttentionOptions::new(0.5))
@@ -519,7 +522,7 @@ fn every_recorded_op_evaluates_to_its_captured_output() {
         let gk = seq(4 * 6, &[4, 6]);
         let grk = seq(2 * 6, &[2, 6]);
         let s0 = seq(4, &[2, 2]);
-        let _ = h
+        let gru = h
             .recurrent_sequence(
                 RecurrentCell::Gru { reset_after: true },
                 &gk,
@@ -561,10 +564,15 @@ fn every_recorded_op_evaluates_to_its_captured_output() {
             .add(&dm.sum_all().unwrap())
             .unwrap()
             .add(&out[0].sum_all().unwrap())
+            .unwrap()
+            .add(&gru[1].square().unwrap().sum_all().unwrap())
+            .unwrap()
+            .add(&at.sum_all().unwrap())
+            .unwrap()
+            .add(&at2.square().unwrap().sum_all().unwrap())
             .unwrap();
         let g = tape.gradient(&l, &[&h]).unwrap();
         assert!(g[0].is_some());
-        let _ = (at, at2);
         let _ = kiln_tensor::random::uniform(&[3, 2], -1.0, 2.0, DType::F32).unwrap();
         let _ = kiln_tensor::random::uniform(&[3], 0.0, 5.0, DType::I32).unwrap();
         let _ = kiln_tensor::random::normal(&[4], 1.0, 2.0, DType::F64).unwrap();
@@ -762,12 +770,21 @@ fn eval_errors_name_the_op_and_what_is_wrong() {
     );
     let e = eval(&Op::new("concat").attr("axis", 0i64), &[]).unwrap_err();
     assert!(e.to_string().contains("concat"), "{e}");
-    let e = eval(
-        &Op::new("no_second_derivative").attr("of", "layer_normalization"),
-        &[&x],
-    )
-    .unwrap_err();
-    assert!(matches!(e, Error::Unsupported { .. }), "{e}");
+    let e = eval(&Op::new("no_second_derivative"), &[&x]).unwrap_err();
+    assert!(e.to_string().contains("unknown op"), "{e}");
+    // A fused gradient op checks its output index and its operands.
+    let ln_grad = |output: i64| {
+        Op::new("layer_normalization_grad")
+            .attr("epsilon", 1e-3)
+            .attr("has_gamma", false)
+            .attr("has_beta", false)
+            .attr("output", output)
+    };
+    let e = eval(&ln_grad(1), &[&x, &x]).unwrap_err();
+    assert!(e.to_string().contains("'output'"), "{e}");
+    let e = eval(&ln_grad(0), &[&x, &seq(3, &[3])]).unwrap_err();
+    assert!(e.to_string().contains("layer_normalization_grad"), "{e}");
+    assert_eq!(eval(&ln_grad(0), &[&x, &x]).unwrap().shape(), &[4]);
     // A bad value from the op itself is its own error, not a panic.
     let e = eval(&Op::new("reshape").attr("shape", vec![3i64]), &[&x]).unwrap_err();
     assert!(e.to_string().contains("reshape"), "{e}");

@@ -135,6 +135,32 @@ pub(crate) fn active() -> bool {
     STACK.with(|s| !s.borrow().is_empty())
 }
 
+/// Hides every active capture on this thread until the guard drops: for kernels that
+/// compute a fused op's gradients with ordinary ops on raw buffers, which the trace must
+/// not see (the gradients are then recorded as one replayable op each).
+pub(crate) fn suspend() -> Suspended {
+    Suspended {
+        stack: STACK.with(|s| std::mem::take(&mut *s.borrow_mut())),
+    }
+}
+
+/// Guard returned by [`suspend`]: puts the hidden captures back when dropped.
+pub(crate) struct Suspended {
+    stack: Vec<Rc<RefCell<State>>>,
+}
+
+impl Drop for Suspended {
+    fn drop(&mut self) {
+        let hidden = std::mem::take(&mut self.stack);
+        STACK.with(|s| {
+            let mut s = s.borrow_mut();
+            // Captures started while suspended (none are expected) stay innermost.
+            let inner = std::mem::replace(&mut *s, hidden);
+            s.extend(inner);
+        });
+    }
+}
+
 /// True while a capture is active on this thread (public for
 /// [`crate::function::executing_eagerly`]).
 pub fn capturing() -> bool {

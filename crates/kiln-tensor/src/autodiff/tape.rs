@@ -62,28 +62,36 @@ pub(crate) fn is_recording() -> bool {
     tapes_recording() || crate::autodiff::capture::active()
 }
 
-/// True when at least one tape on this thread is recording (captures aside).
+/// True when at least one tape on this thread is recording (captures aside). The tape
+/// running [`GradientTape::gradient`] pauses itself, so inside its backward pass this is
+/// true only when *another* tape records.
 #[inline]
-fn tapes_recording() -> bool {
+pub(crate) fn tapes_recording() -> bool {
     RECORDING.with(|r| r.get() > 0) && PAUSED.with(|p| p.get() == 0)
 }
 
 /// True when more than one tape on this thread is recording, so that a backward pass
 /// run by one of them may itself be recorded by another (nested tapes: second
-/// derivatives). Fused ops whose backward is not built from recorded ops use this to
-/// step aside for their composed equivalent.
+/// derivatives). Fused ops whose backward is not differentiable use this to step aside
+/// for their composed equivalent.
+///
+/// A capture (a `kiln::function` trace) does not count: the fused ops' backward passes
+/// replay as fused gradient ops, so a traced training step (one tape, its `gradient`
+/// traced) keeps the fused kernels and equals the eager step bit for bit.
 ///
 /// ```
+/// use kiln_tensor::autodiff::capture::Capture;
 /// use kiln_tensor::{autodiff::nested_recording, GradientTape};
 /// let outer = GradientTape::new();
 /// assert!(!nested_recording());
+/// let cap = Capture::start();
+/// assert!(!nested_recording()); // a trace and one tape: still fused
 /// let inner = GradientTape::new();
 /// assert!(nested_recording());
-/// # drop((inner, outer));
+/// # drop((inner, cap, outer));
 /// ```
 pub fn nested_recording() -> bool {
-    (RECORDING.with(|r| r.get() > 1) && PAUSED.with(|p| p.get() == 0))
-        || (crate::autodiff::capture::active() && tapes_recording())
+    RECORDING.with(|r| r.get() > 1) && PAUSED.with(|p| p.get() == 0)
 }
 
 /// Pauses every tape on this thread until the guard is dropped (like `torch.no_grad()`):

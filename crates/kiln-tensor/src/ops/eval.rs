@@ -19,10 +19,13 @@
 //! Some gradient ops carry state derived from the input *shapes* of the trace (the flat
 //! index maps of `take` / `scatter_add`, the window geometry of pooling and convolution
 //! gradients): they replay at the traced shapes and fail with a clear error at others.
-//! The fused kernels' gradients (`no_second_derivative`) and the pooling second-order
-//! helpers (`pool_scatter`, `pool_gather`) are computed from state saved by their forward
-//! pass and are not replayable from the op value: `eval` returns [`Error::Unsupported`]
-//! for them.
+//! The fused kernels' gradients (`layer_normalization_grad`,
+//! `scaled_dot_product_attention_grad`, `recurrent_sequence_grad`) carry the forward's
+//! inputs and attributes plus the output gradient: `eval` reruns the forward kernel for
+//! the state the forward saved (statistics, probabilities, gate activations), then the
+//! backward kernel, so a traced `tape.gradient` replays bit for bit as the eager one. The
+//! pooling second-order helpers (`pool_scatter`, `pool_gather`) route through state the
+//! op does not carry: `eval` returns [`Error::Unsupported`] for them.
 //!
 //! An unknown op name, a missing or mistyped attribute and the wrong number of inputs are
 //! errors naming the op, never panics.
@@ -223,6 +226,41 @@ fn check_shape(op: &Op, what: &str, got: &[usize], want: &[usize]) -> Result<()>
         ));
     }
     Ok(())
+}
+
+/// The options of an attention op (forward or gradient) from its attributes.
+fn attention_options(op: &Op) -> Result<crate::ops::attention::AttentionOptions> {
+    use crate::ops::attention::AttentionPath;
+    let path = match s(op, "path")? {
+        "auto" => AttentionPath::Auto,
+        "direct" => AttentionPath::Direct,
+        "blocked" => {
+            let [block_q, block_k] = pair(op, "blocks")?;
+            AttentionPath::Blocked { block_q, block_k }
+        }
+        other => return Err(err(op, format!("unknown attention path '{other}'"))),
+    };
+    let mut o = crate::ops::attention::AttentionOptions::new(f(op, "scale")?);
+    o.zero_masked_rows = b(op, "zero_masked_rows")?;
+    o.path = path;
+    Ok(o)
+}
+
+/// Records a recomputed fused gradient like its original (for a replay that is itself
+/// captured or taped); differentiating it again is an error, as for the original.
+fn record_grad(op: &Op, inputs: &[&Tensor], g: Tensor) -> Tensor {
+    let of = op.name();
+    crate::ops::record(
+        || op.clone(),
+        inputs,
+        g,
+        move |_| {
+            Err(Error::arg(
+                of,
+                "the fused kernels' gradients have no second derivative",
+            ))
+        },
+    )
 }
 
 /// Evaluates `op` on `inputs`: the output the op's original call produced (bit-identical
@@ -679,24 +717,19 @@ pub fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Tensor> {
             let beta = hb.then(|| inputs[want - 1]);
             inputs[0].layer_normalization(gamma, beta, f(op, "epsilon")?)
         }
+        "layer_normalization_grad" => {
+            let (hg, hb) = (b(op, "has_gamma")?, b(op, "has_beta")?);
+            let output = crate::ops::grad_output(op, 1 + hg as usize + hb as usize)?;
+            let g = crate::ops::layer_norm::eval_grad(inputs, f(op, "epsilon")?, hg, hb, output)?;
+            Ok(record_grad(op, inputs, g))
+        }
         "scaled_dot_product_attention" => {
             let has_mask = b(op, "has_mask")?;
             let want = 3 + has_mask as usize;
             if inputs.len() != want {
                 return Err(err(op, format!("expected {want} inputs, got {}", inputs.len())));
             }
-            let path = match s(op, "path")? {
-                "auto" => crate::ops::attention::AttentionPath::Auto,
-                "direct" => crate::ops::attention::AttentionPath::Direct,
-                "blocked" => {
-                    let [block_q, block_k] = pair(op, "blocks")?;
-                    crate::ops::attention::AttentionPath::Blocked { block_q, block_k }
-                }
-                other => return Err(err(op, format!("unknown attention path '{other}'"))),
-            };
-            let mut o = crate::ops::attention::AttentionOptions::new(f(op, "scale")?);
-            o.zero_masked_rows = b(op, "zero_masked_rows")?;
-            o.path = path;
+            let o = attention_options(op)?;
             inputs[0].scaled_dot_product_attention(
                 inputs[1],
                 inputs[2],
@@ -704,7 +737,17 @@ pub fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Tensor> {
                 o,
             )
         }
-        "recurrent_sequence" => {
+        "scaled_dot_product_attention_grad" => {
+            let output = crate::ops::grad_output(op, 3)?;
+            let g = crate::ops::attention::eval_grad(
+                inputs,
+                attention_options(op)?,
+                b(op, "has_mask")?,
+                output,
+            )?;
+            Ok(record_grad(op, inputs, g))
+        }
+        "recurrent_sequence" | "recurrent_sequence_grad" => {
             let cell = match s(op, "cell")? {
                 "lstm" => RecurrentCell::Lstm,
                 "gru" => RecurrentCell::Gru { reset_after: false },
@@ -713,24 +756,29 @@ pub fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Tensor> {
             };
             let (has_bias, n_states, has_mask) =
                 (b(op, "has_bias")?, u(op, "num_states")?, b(op, "has_mask")?);
-            let want = 3 + has_bias as usize + n_states + has_mask as usize;
+            let grad = op.name() == "recurrent_sequence_grad";
+            let n_fwd = 3 + has_bias as usize + n_states;
+            let want = n_fwd + has_mask as usize + grad as usize;
             if inputs.len() != want {
                 return Err(err(op, format!("expected {want} inputs, got {}", inputs.len())));
             }
             let bias = has_bias.then(|| inputs[3]);
             let s0 = 3 + has_bias as usize;
             let states: Vec<Tensor> = inputs[s0..s0 + n_states].iter().map(|t| (*t).clone()).collect();
-            let mask = has_mask.then(|| inputs[want - 1]);
+            let mask = has_mask.then(|| inputs[n_fwd]);
             let options = SequenceOptions {
                 go_backwards: b(op, "go_backwards")?,
                 zero_output_for_mask: b(op, "zero_output_for_mask")?,
             };
+            if grad {
+                let output = crate::ops::grad_output(op, n_fwd)?;
+                let g = inputs[0].recurrent_packed_grad(
+                    cell, inputs[1], inputs[2], bias, &states, mask, options, inputs[want - 1], output,
+                )?;
+                return Ok(record_grad(op, inputs, g));
+            }
             inputs[0].recurrent_packed(cell, inputs[1], inputs[2], bias, &states, mask, options)
         }
-        "no_second_derivative" => Err(unsupported(
-            op,
-            "the gradient of a fused kernel is computed from the state its forward pass saved; it cannot be recomputed from the op value",
-        )),
         "dropout" | "dropout_with_mask" => {
             let [x, mask] = arity::<2>(op, inputs)?;
             x.dropout_with_mask(mask, f(op, "rate")?)

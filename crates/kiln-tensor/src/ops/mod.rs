@@ -55,6 +55,41 @@ where
     out
 }
 
+/// Records the gradients a fused op's backward kernel computed (`grads[i]` for input `i`)
+/// when something records its backward pass: each as the op `op(i)`, a gradient op whose
+/// inputs are the forward's inputs and the output gradient (`inputs`), which
+/// [`eval`] recomputes with the same kernels. A capture (a traced `tape.gradient`) can
+/// then replay the fused backward bit for bit. An outer tape records the same ops, with a
+/// backward that fails with `why`: the fused kernels have no second derivative.
+pub(crate) fn record_fused_grads(
+    grads: Vec<Option<Tensor>>,
+    op: impl Fn(usize) -> Op,
+    inputs: &[&Tensor],
+    of: &'static str,
+    why: &'static str,
+) -> Vec<Option<Tensor>> {
+    if !tape::is_recording() {
+        return grads;
+    }
+    grads
+        .into_iter()
+        .enumerate()
+        .map(|(i, g)| g.map(|t| record(|| op(i), inputs, t, move |_| Err(Error::arg(of, why)))))
+        .collect()
+}
+
+/// The `output` attribute of a fused gradient op as an index below `n` (the forward's
+/// number of inputs).
+pub(crate) fn grad_output(op: &Op, n: usize) -> Result<usize> {
+    match op.get("output") {
+        Some(crate::autodiff::AttrValue::Int(i)) if (0..n as i64).contains(i) => Ok(*i as usize),
+        other => Err(Error::Trace(format!(
+            "eval of op '{}': attribute 'output' must be an input index below {n}, got {other:?} (op is {op})",
+            op.name()
+        ))),
+    }
+}
+
 /// [`record`] for an op without a gradient (comparisons, integer results, index
 /// computations): recorded so that a capture sees it, with `None` for every input.
 #[inline]

@@ -10,11 +10,10 @@
 use crate::autodiff::Op;
 use std::rc::Rc;
 
-use crate::autodiff::tape;
 use crate::cpu::gemm::{gemm_float, GemmFloat, MatRef, GEMM_PAR_MIN_FLOPS};
 use crate::cpu::map::fill_new;
 use crate::cpu::rnn::{self as kern, Geom, Kind, RnnFloat, Saved};
-use crate::ops::{needs_grad, record};
+use crate::ops::{needs_grad, record, record_fused_grads};
 use crate::shape::fmt_shape;
 use crate::{DType, Element, Error, Result, Tensor};
 
@@ -93,6 +92,7 @@ pub struct SequenceOptions {
 }
 
 const OP: &str = "recurrent_sequence";
+const GRAD_OP: &str = "recurrent_sequence_grad";
 
 impl Tensor {
     /// Runs a whole LSTM or GRU over this `(batch, time, features)` sequence as one op:
@@ -173,121 +173,145 @@ impl Tensor {
         mask: Option<&Tensor>,
         options: SequenceOptions,
     ) -> Result<Tensor> {
-        let dt = self.dtype();
-        if dt != DType::F32 && dt != DType::F64 {
-            return Err(Error::dtype(
-                OP,
-                format!("expected an f32 or f64 sequence, got {}", dt.name()),
-            ));
-        }
-        if self.rank() != 3 {
-            return Err(Error::shape(
-                OP,
-                format!(
-                    "expected a (batch, time, features) sequence, got shape {}",
-                    fmt_shape(self.shape())
-                ),
-            ));
-        }
-        let (b, t, d) = (self.shape()[0], self.shape()[1], self.shape()[2]);
-        if t == 0 {
-            return Err(Error::shape(OP, "the sequence has no time steps"));
-        }
-        let gates = cell.num_gates();
-        let rs = recurrent_kernel.shape();
-        if rs.len() != 2 || rs[0] == 0 || rs[1] != gates * rs[0] {
-            return Err(Error::shape(
-                OP,
-                format!(
-                    "recurrent_kernel must be (units, {gates} * units), got {}",
-                    fmt_shape(rs)
-                ),
-            ));
-        }
-        let u = rs[0];
-        let mut operands: Vec<(&str, &Tensor, Vec<usize>)> = vec![
-            ("kernel", kernel, vec![d, gates * u]),
-            ("recurrent_kernel", recurrent_kernel, vec![u, gates * u]),
-        ];
-        if let Some(bt) = bias {
-            operands.push(("bias", bt, cell.bias_shape(u)));
-        }
-        if !initial_state.is_empty() && initial_state.len() != cell.num_states() {
-            return Err(Error::arg(
-                OP,
-                format!(
-                    "expected {} initial states, got {}",
-                    cell.num_states(),
-                    initial_state.len()
-                ),
-            ));
-        }
-        for s in initial_state {
-            operands.push(("initial state", s, vec![b, u]));
-        }
-        for (name, tns, want) in &operands {
-            if tns.shape() != want.as_slice() {
-                return Err(Error::shape(
-                    OP,
-                    format!(
-                        "{name} has shape {}, expected {} for a sequence of shape {}",
-                        fmt_shape(tns.shape()),
-                        fmt_shape(want),
-                        fmt_shape(self.shape())
-                    ),
-                ));
-            }
-            if tns.dtype() != dt {
-                return Err(Error::dtype(
-                    OP,
-                    format!(
-                        "{name} has dtype {}, but the sequence is {}",
-                        tns.dtype().name(),
-                        dt.name()
-                    ),
-                ));
-            }
-        }
-        let mask_v: Option<Vec<bool>> = match mask {
-            None => None,
-            Some(m) => {
-                if m.shape() != [b, t] || m.dtype() != DType::Bool {
-                    return Err(Error::shape(
-                        OP,
-                        format!(
-                            "the mask must be a bool tensor of shape ({b}, {t}), got {} {}",
-                            m.dtype().name(),
-                            fmt_shape(m.shape())
-                        ),
-                    ));
-                }
-                Some(m.data::<bool>().into_owned())
-            }
-        };
-        let geom = Geom {
-            kind: cell.kind(),
-            b,
-            t,
-            u,
-            back: options.go_backwards,
-            zero_out: options.zero_output_for_mask,
-        };
-        let args = Args {
-            geom,
-            d,
-            x: self,
+        let args = prepare(
+            self,
+            cell,
             kernel,
-            rk: recurrent_kernel,
+            recurrent_kernel,
             bias,
-            states: initial_state,
-            mask: mask_v,
-        };
-        let packed = match dt {
+            initial_state,
+            mask,
+            options,
+        )?;
+        let packed = match self.dtype() {
             DType::F32 => run::<f32>(args, cell, options, mask)?,
             _ => run::<f64>(args, cell, options, mask)?,
         };
         Ok(packed)
     }
+}
+
+/// Validates the operands of a fused sequence.
+#[allow(clippy::too_many_arguments)]
+fn prepare<'a>(
+    x: &'a Tensor,
+    cell: RecurrentCell,
+    kernel: &'a Tensor,
+    recurrent_kernel: &'a Tensor,
+    bias: Option<&'a Tensor>,
+    initial_state: &'a [Tensor],
+    mask: Option<&Tensor>,
+    options: SequenceOptions,
+) -> Result<Args<'a>> {
+    let dt = x.dtype();
+    if dt != DType::F32 && dt != DType::F64 {
+        return Err(Error::dtype(
+            OP,
+            format!("expected an f32 or f64 sequence, got {}", dt.name()),
+        ));
+    }
+    if x.rank() != 3 {
+        return Err(Error::shape(
+            OP,
+            format!(
+                "expected a (batch, time, features) sequence, got shape {}",
+                fmt_shape(x.shape())
+            ),
+        ));
+    }
+    let (b, t, d) = (x.shape()[0], x.shape()[1], x.shape()[2]);
+    if t == 0 {
+        return Err(Error::shape(OP, "the sequence has no time steps"));
+    }
+    let gates = cell.num_gates();
+    let rs = recurrent_kernel.shape();
+    if rs.len() != 2 || rs[0] == 0 || rs[1] != gates * rs[0] {
+        return Err(Error::shape(
+            OP,
+            format!(
+                "recurrent_kernel must be (units, {gates} * units), got {}",
+                fmt_shape(rs)
+            ),
+        ));
+    }
+    let u = rs[0];
+    let mut operands: Vec<(&str, &Tensor, Vec<usize>)> = vec![
+        ("kernel", kernel, vec![d, gates * u]),
+        ("recurrent_kernel", recurrent_kernel, vec![u, gates * u]),
+    ];
+    if let Some(bt) = bias {
+        operands.push(("bias", bt, cell.bias_shape(u)));
+    }
+    if !initial_state.is_empty() && initial_state.len() != cell.num_states() {
+        return Err(Error::arg(
+            OP,
+            format!(
+                "expected {} initial states, got {}",
+                cell.num_states(),
+                initial_state.len()
+            ),
+        ));
+    }
+    for s in initial_state {
+        operands.push(("initial state", s, vec![b, u]));
+    }
+    for (name, tns, want) in &operands {
+        if tns.shape() != want.as_slice() {
+            return Err(Error::shape(
+                OP,
+                format!(
+                    "{name} has shape {}, expected {} for a sequence of shape {}",
+                    fmt_shape(tns.shape()),
+                    fmt_shape(want),
+                    fmt_shape(x.shape())
+                ),
+            ));
+        }
+        if tns.dtype() != dt {
+            return Err(Error::dtype(
+                OP,
+                format!(
+                    "{name} has dtype {}, but the sequence is {}",
+                    tns.dtype().name(),
+                    dt.name()
+                ),
+            ));
+        }
+    }
+    let mask_v: Option<Vec<bool>> = match mask {
+        None => None,
+        Some(m) => {
+            if m.shape() != [b, t] || m.dtype() != DType::Bool {
+                return Err(Error::shape(
+                    OP,
+                    format!(
+                        "the mask must be a bool tensor of shape ({b}, {t}), got {} {}",
+                        m.dtype().name(),
+                        fmt_shape(m.shape())
+                    ),
+                ));
+            }
+            Some(m.data::<bool>().into_owned())
+        }
+    };
+    let geom = Geom {
+        kind: cell.kind(),
+        b,
+        t,
+        u,
+        back: options.go_backwards,
+        zero_out: options.zero_output_for_mask,
+    };
+    Ok(Args {
+        geom,
+        d,
+        x,
+        kernel,
+        rk: recurrent_kernel,
+        bias,
+        states: initial_state,
+        mask: mask_v,
+    })
 }
 
 struct Args<'a> {
@@ -341,12 +365,20 @@ struct SavedT<T> {
     aux2: Vec<T>,
 }
 
-fn run<T: RnnFloat + Element>(
-    a: Args,
-    cell: RecurrentCell,
-    options: SequenceOptions,
-    mask_t: Option<&Tensor>,
-) -> Result<Tensor> {
+/// The contiguous operands and saved state of one fused sequence's forward pass: what
+/// its backward pass reads.
+struct Ctx<T> {
+    geom: Geom,
+    d: usize,
+    x: Tensor,
+    kernel: Tensor,
+    rk: Tensor,
+    mask: Option<Vec<bool>>,
+    saved: SavedT<T>,
+}
+
+/// Runs the forward kernel: the packed outputs and the context for the backward pass.
+fn forward_typed<T: RnnFloat + Element>(a: Args) -> (Vec<T>, Ctx<T>) {
     let g = a.geom;
     let (b, t, u, d) = (g.b, g.t, g.u, a.d);
     let gu = g.kind.gates() * u;
@@ -388,169 +420,294 @@ fn run<T: RnnFloat + Element>(
         c0s,
         a.mask.as_deref(),
     );
-    let packed = Tensor::from_vec_unchecked(packed, vec![b, g.packed_rows(), u]);
+    let saved = SavedT {
+        gates: saved.gates,
+        hprev: Tensor::from_vec_unchecked(saved.hprev, vec![b * t, u]),
+        aux1: saved.aux1,
+        aux2: saved.aux2,
+    };
+    drop((h0d, c0d));
+    let ctx = Ctx {
+        geom: g,
+        d,
+        x,
+        kernel,
+        rk,
+        mask: a.mask,
+        saved,
+    };
+    (packed, ctx)
+}
+
+/// Which gradients to compute, in the forward's input order: `x`, `kernel`,
+/// `recurrent_kernel`, then `bias` and the initial states when present.
+struct Need {
+    x: bool,
+    kernel: bool,
+    rk: bool,
+    bias: Option<bool>,
+    states: Vec<bool>,
+}
+
+/// The fused backward kernel (through time) and the weight and input GEMMs: one
+/// gradient per forward input (`None` where `need` does not ask).
+fn grads_typed<T: RnnFloat + Element>(
+    c: &Ctx<T>,
+    gp: &Tensor,
+    need: &Need,
+) -> Result<Vec<Option<Tensor>>> {
+    let g = c.geom;
+    let (b, t, u, d) = (g.b, g.t, g.u, c.d);
+    let gu = g.kind.gates() * u;
+    let as_t = move |v: Vec<T>, cols: usize| Tensor::from_vec_unchecked(v, vec![b * t, cols]);
+    // The GEMMs below are ordinary ops on internal buffers: neither a tape nor a trace
+    // may see them (the gradients are recorded as gradient ops by the caller).
+    let _pause = crate::autodiff::no_recording();
+    let _hidden = crate::autodiff::capture::suspend();
+    let saved = &c.saved;
+    let gpc = gp.contiguous_unrecorded();
+    let gd = gpc.data::<T>();
+    let hprev = saved.hprev.data::<T>();
+    let view = Saved {
+        gates: &saved.gates[..],
+        hprev: &hprev[..],
+        aux1: &saved.aux1[..],
+        aux2: &saved.aux2[..],
+    };
+    let rkd = c.rk.data::<T>();
+    let gr = kern::backward::<T>(&g, &view, &rkd, &gd, c.mask.as_deref());
+    let dgates = as_t(gr.dgates, gu);
+    let drec = match g.kind {
+        Kind::GruAfter => Some(as_t(gr.drec, gu)),
+        _ => None,
+    };
+    let mut out: Vec<Option<Tensor>> = Vec::new();
+    out.push(if need.x {
+        Some(
+            dgates
+                .matmul_t(&c.kernel, false, true)?
+                .reshape(&[b as isize, t as isize, d as isize])?,
+        )
+    } else {
+        None
+    });
+    out.push(if need.kernel {
+        let x2 = c.x.reshape(&[(b * t) as isize, d as isize])?;
+        Some(x2.matmul_t(&dgates, true, false)?)
+    } else {
+        None
+    });
+    out.push(if need.rk {
+        Some(match g.kind {
+            Kind::Lstm => saved.hprev.matmul_t(&dgates, true, false)?,
+            Kind::GruAfter => {
+                saved
+                    .hprev
+                    .matmul_t(drec.as_ref().unwrap_or(&dgates), true, false)?
+            }
+            Kind::GruBefore => {
+                let rows = (b * t) as isize;
+                let ui = u as isize;
+                let zr = dgates.slice(&[0, 0], &[rows, 2 * ui])?;
+                let hh = dgates.slice(&[0, 2 * ui], &[rows, ui])?;
+                let rh = Tensor::from_vec_unchecked(saved.aux1.clone(), vec![b * t, u]);
+                let p1 = saved.hprev.matmul_t(&zr, true, false)?;
+                let p2 = rh.matmul_t(&hh, true, false)?;
+                Tensor::concat(&[&p1, &p2], 1)?
+            }
+        })
+    } else {
+        None
+    });
+    if let Some(need_b) = need.bias {
+        out.push(if need_b {
+            let sg: Vec<T> = col_sums::<T>(&dgates, gu);
+            Some(match &drec {
+                Some(dr) => {
+                    let mut v = sg;
+                    v.extend(col_sums::<T>(dr, gu));
+                    Tensor::from_vec_unchecked(v, vec![2, gu])
+                }
+                None => Tensor::from_vec_unchecked(sg, vec![gu]),
+            })
+        } else {
+            None
+        });
+    }
+    let mut dstates = [Some(gr.dh0), Some(gr.dc0)];
+    for (i, &n) in need.states.iter().enumerate() {
+        let d = dstates.get_mut(i).and_then(Option::take);
+        out.push(match (n, d) {
+            (true, Some(d)) => Some(Tensor::from_vec_unchecked(d, vec![b, u])),
+            _ => None,
+        });
+    }
+    Ok(out)
+}
+
+fn run<T: RnnFloat + Element>(
+    a: Args,
+    cell: RecurrentCell,
+    options: SequenceOptions,
+    mask_t: Option<&Tensor>,
+) -> Result<Tensor> {
+    let g = a.geom;
     let mut inputs: Vec<&Tensor> = vec![a.x, a.kernel, a.rk];
     if let Some(bt) = a.bias {
         inputs.push(bt);
     }
     inputs.extend(a.states.iter());
-    if !needs_grad(&inputs) {
+    let need = Need {
+        x: needs_grad(&[a.x]),
+        kernel: needs_grad(&[a.kernel]),
+        rk: needs_grad(&[a.rk]),
+        bias: a.bias.map(|bt| needs_grad(&[bt])),
+        states: a.states.iter().map(|s| needs_grad(&[s])).collect(),
+    };
+    let any = needs_grad(&inputs);
+    let (packed, ctx) = forward_typed::<T>(a);
+    let packed = Tensor::from_vec_unchecked(packed, vec![g.b, g.packed_rows(), g.u]);
+    if !any {
         return Ok(packed);
     }
-    let need_x = needs_grad(&[a.x]);
-    let need_k = needs_grad(&[a.kernel]);
-    let need_rk = needs_grad(&[a.rk]);
-    let need_b = a.bias.is_some_and(|bt| needs_grad(&[bt]));
-    let need_s: Vec<bool> = a.states.iter().map(|s| needs_grad(&[s])).collect();
-    let has_bias = a.bias.is_some();
-    let n_states = a.states.len();
-    let as_t = move |v: Vec<T>, cols: usize| Tensor::from_vec_unchecked(v, vec![b * t, cols]);
-    let saved = Rc::new(SavedT {
-        gates: saved.gates,
-        hprev: as_t(saved.hprev, u),
-        aux1: saved.aux1,
-        aux2: saved.aux2,
-    });
-    let mask = a.mask;
-    let originals: Vec<Tensor> = inputs.iter().map(|t| (*t).clone()).collect();
-    let backward = move |gp: &Tensor| -> Result<Vec<Option<Tensor>>> {
-        let outer = tape::is_recording();
-        let grads = {
-            let _pause = crate::autodiff::no_recording();
-            let gpc = gp.contiguous_unrecorded();
-            let gd = gpc.data::<T>();
-            let hprev = saved.hprev.data::<T>();
-            let view = Saved {
-                gates: &saved.gates[..],
-                hprev: &hprev[..],
-                aux1: &saved.aux1[..],
-                aux2: &saved.aux2[..],
-            };
-            let rkd = rk.data::<T>();
-            let gr = kern::backward::<T>(&g, &view, &rkd, &gd, mask.as_deref());
-            let dgates = as_t(gr.dgates, gu);
-            let drec = match g.kind {
-                Kind::GruAfter => Some(as_t(gr.drec, gu)),
-                _ => None,
-            };
-            let mut out: Vec<Option<Tensor>> = Vec::new();
-            out.push(if need_x {
-                Some(
-                    dgates
-                        .matmul_t(&kernel, false, true)?
-                        .reshape(&[b as isize, t as isize, d as isize])?,
-                )
-            } else {
-                None
-            });
-            out.push(if need_k {
-                let x2 = x.reshape(&[(b * t) as isize, d as isize])?;
-                Some(x2.matmul_t(&dgates, true, false)?)
-            } else {
-                None
-            });
-            out.push(if need_rk {
-                Some(match g.kind {
-                    Kind::Lstm => saved.hprev.matmul_t(&dgates, true, false)?,
-                    Kind::GruAfter => {
-                        saved
-                            .hprev
-                            .matmul_t(drec.as_ref().unwrap_or(&dgates), true, false)?
-                    }
-                    Kind::GruBefore => {
-                        let rows = (b * t) as isize;
-                        let ui = u as isize;
-                        let zr = dgates.slice(&[0, 0], &[rows, 2 * ui])?;
-                        let hh = dgates.slice(&[0, 2 * ui], &[rows, ui])?;
-                        let rh = Tensor::from_vec_unchecked(saved.aux1.clone(), vec![b * t, u]);
-                        let p1 = saved.hprev.matmul_t(&zr, true, false)?;
-                        let p2 = rh.matmul_t(&hh, true, false)?;
-                        Tensor::concat(&[&p1, &p2], 1)?
-                    }
-                })
-            } else {
-                None
-            });
-            if has_bias {
-                out.push(if need_b {
-                    let sg: Vec<T> = col_sums::<T>(&dgates, gu);
-                    Some(match &drec {
-                        Some(dr) => {
-                            let mut v = sg;
-                            v.extend(col_sums::<T>(dr, gu));
-                            Tensor::from_vec_unchecked(v, vec![2, gu])
-                        }
-                        None => Tensor::from_vec_unchecked(sg, vec![gu]),
-                    })
-                } else {
-                    None
-                });
-            }
-            if n_states > 0 {
-                out.push(if need_s[0] {
-                    Some(Tensor::from_vec_unchecked(gr.dh0, vec![b, u]))
-                } else {
-                    None
-                });
-            }
-            if n_states > 1 {
-                out.push(if need_s[1] {
-                    Some(Tensor::from_vec_unchecked(gr.dc0, vec![b, u]))
-                } else {
-                    None
-                });
-            }
-            out
-        };
-        if !outer {
-            return Ok(grads);
-        }
-        // An outer tape records this backward pass: these gradients are not built from
-        // recorded ops, so differentiating them again must fail loudly, not give zeros.
-        let mut deps: Vec<&Tensor> = vec![gp];
-        deps.extend(originals.iter());
-        Ok(grads
-            .into_iter()
-            .map(|o| {
-                o.map(|t| {
-                    record(
-                        || Op::new("no_second_derivative").attr("of", OP),
-                        &deps,
-                        t,
-                        |_| {
-                            Err(Error::arg(
-                                OP,
-                                "the fused recurrent kernel has no second derivative; run the \
-                             layer with more than one tape recording (its per-step path) to \
-                             differentiate twice",
-                            ))
-                        },
-                    )
-                })
-            })
-            .collect())
-    };
+    let has_bias = need.bias.is_some();
+    let n_states = need.states.len();
+    let n_in = inputs.len();
     // The mask is an input of the op too, without a gradient.
-    let (has_bias, n_in) = (a.bias.is_some(), inputs.len());
     inputs.extend(mask_t);
-    let n = inputs.len();
-    let op = move || {
-        let name = match cell {
-            RecurrentCell::Lstm => "lstm",
-            RecurrentCell::Gru { reset_after: false } => "gru",
-            RecurrentCell::Gru { reset_after: true } => "gru_reset_after",
-        };
-        Op::new(OP)
-            .attr("cell", name)
-            .attr("go_backwards", options.go_backwards)
-            .attr("zero_output_for_mask", options.zero_output_for_mask)
-            .attr("has_bias", has_bias)
-            .attr("num_states", n_in - 3 - has_bias as usize)
-            .attr("has_mask", mask_t.is_some())
+    let has_mask = mask_t.is_some();
+    let originals: Vec<Tensor> = inputs.iter().map(|t| (*t).clone()).collect();
+    let ctx = Rc::new(ctx);
+    let backward = move |gp: &Tensor| -> Result<Vec<Option<Tensor>>> {
+        let grads = grads_typed::<T>(&ctx, gp, &need)?;
+        let mut deps: Vec<&Tensor> = originals.iter().collect();
+        deps.push(gp);
+        Ok(record_fused_grads(
+            grads,
+            |i| grad_op(cell, options, has_bias, n_states, has_mask, i),
+            &deps,
+            OP,
+            "the fused recurrent kernel has no second derivative; run the layer with \
+             more than one tape recording (its per-step path) to differentiate twice",
+        ))
     };
-    Ok(record(op, &inputs, packed, move |g| {
-        let mut v = backward(g)?;
-        v.resize(n, None);
-        Ok(v)
-    }))
+    let n = inputs.len();
+    debug_assert_eq!(n, n_in + has_mask as usize);
+    Ok(record(
+        move || forward_op(cell, options, has_bias, n_states, has_mask),
+        &inputs,
+        packed,
+        move |g| {
+            let mut v = backward(g)?;
+            v.resize(n, None);
+            Ok(v)
+        },
+    ))
+}
+
+/// The recorded forward op.
+fn forward_op(
+    cell: RecurrentCell,
+    options: SequenceOptions,
+    has_bias: bool,
+    n_states: usize,
+    has_mask: bool,
+) -> Op {
+    let name = match cell {
+        RecurrentCell::Lstm => "lstm",
+        RecurrentCell::Gru { reset_after: false } => "gru",
+        RecurrentCell::Gru { reset_after: true } => "gru_reset_after",
+    };
+    Op::new(OP)
+        .attr("cell", name)
+        .attr("go_backwards", options.go_backwards)
+        .attr("zero_output_for_mask", options.zero_output_for_mask)
+        .attr("has_bias", has_bias)
+        .attr("num_states", n_states)
+        .attr("has_mask", has_mask)
+}
+
+/// The gradient op for forward input `output` (`x`, `kernel`, `recurrent_kernel`, then
+/// `bias` and the initial states when present): the forward's attributes plus
+/// `output`. Inputs: the forward's (the mask included), then the packed output's
+/// gradient.
+fn grad_op(
+    cell: RecurrentCell,
+    options: SequenceOptions,
+    has_bias: bool,
+    n_states: usize,
+    has_mask: bool,
+    output: usize,
+) -> Op {
+    let f = forward_op(cell, options, has_bias, n_states, has_mask);
+    let mut op = Op::new(GRAD_OP);
+    for (k, v) in f.attrs() {
+        op = op.attr(k, v.clone());
+    }
+    op.attr("output", output)
+}
+
+impl Tensor {
+    /// Evaluates a `recurrent_sequence_grad` op: reruns the forward kernel for its saved
+    /// gate activations, then the backward kernel and the gradient GEMMs, bit-identical
+    /// to the eager backward pass. `self` and the operands are the forward's, `gp` the
+    /// packed output's gradient; `output` picks the gradient (an index into the forward's
+    /// float inputs).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn recurrent_packed_grad(
+        &self,
+        cell: RecurrentCell,
+        kernel: &Tensor,
+        recurrent_kernel: &Tensor,
+        bias: Option<&Tensor>,
+        initial_state: &[Tensor],
+        mask: Option<&Tensor>,
+        options: SequenceOptions,
+        gp: &Tensor,
+        output: usize,
+    ) -> Result<Tensor> {
+        let a = prepare(
+            self,
+            cell,
+            kernel,
+            recurrent_kernel,
+            bias,
+            initial_state,
+            mask,
+            options,
+        )?;
+        let want = [a.geom.b, a.geom.packed_rows(), a.geom.u];
+        if gp.shape() != want || gp.dtype() != self.dtype() {
+            return Err(Error::shape(
+                GRAD_OP,
+                format!(
+                    "the packed output's gradient is {} {}, expected {} {}",
+                    gp.dtype().name(),
+                    fmt_shape(gp.shape()),
+                    self.dtype().name(),
+                    fmt_shape(&want)
+                ),
+            ));
+        }
+        let mut flags = vec![false; 3 + bias.is_some() as usize + initial_state.len()];
+        if let Some(f) = flags.get_mut(output) {
+            *f = true;
+        }
+        let need = Need {
+            x: flags[0],
+            kernel: flags[1],
+            rk: flags[2],
+            bias: bias.map(|_| flags[3]),
+            states: flags[3 + bias.is_some() as usize..].to_vec(),
+        };
+        let grads = match self.dtype() {
+            DType::F32 => grads_typed::<f32>(&forward_typed::<f32>(a).1, gp, &need)?,
+            _ => grads_typed::<f64>(&forward_typed::<f64>(a).1, gp, &need)?,
+        };
+        grads
+            .into_iter()
+            .nth(output)
+            .flatten()
+            .ok_or_else(|| Error::arg(GRAD_OP, format!("no gradient for input {output}")))
+    }
 }
