@@ -8,6 +8,11 @@
 //! - `predict1_ms`: mean latency of calling the model on one image, over 200 calls after
 //!   a warm-up call (the peers' `model(one, training=False)`).
 //!
+//! `mlp_compiled` is `seed_workloads.py`'s: the MLP compiled with `jit_compile=true`, two
+//! one-epoch `fit` calls, printing the peer's figures `fit_epoch_s` (tracing included)
+//! and `fit_epoch2_s`, plus the same two epochs run eagerly (`eager_fit_epoch_s`,
+//! `eager_fit_epoch2_s`) from the same start for the ratio.
+//!
 //! `dqn_step` is `seed_workloads.py`'s (S003-49 corrected) and prints the peer's figure:
 //! `{"peer": "kiln", "workload": "dqn_step", "step_ms"}`, see [`dqn_step`].
 
@@ -22,7 +27,7 @@ use kiln_rl::{make, Action, Env};
 use kiln_tensor::{DType, Tensor};
 
 /// The workloads kiln can run.
-pub const WORKLOADS: &[&str] = &["mlp", "cnn", "mlp_pipeline", "dqn_step"];
+pub const WORKLOADS: &[&str] = &["mlp", "cnn", "mlp_pipeline", "dqn_step", "mlp_compiled"];
 
 type AnyResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -146,6 +151,9 @@ pub fn run_workload(name: &str) -> AnyResult<String> {
     if name == "dqn_step" {
         return dqn_step();
     }
+    if name == "mlp_compiled" {
+        return mlp_compiled();
+    }
     let ((x_train, y_train), (x_test, y_test)) = kiln_data::datasets::mnist::load_data()?;
     let x_train = x_train
         .cast(DType::F32)?
@@ -216,6 +224,39 @@ pub fn run_workload(name: &str) -> AnyResult<String> {
     Ok(format!(
         "{{\"workload\": \"{name}\", \"impl\": \"kiln\", \"fit_epoch_s\": {fit_s:.3}, \"eval_s\": {eval_s:.3}, \"test_acc\": {:.4}, \"predict1_ms\": {lat_ms:.4}}}",
         logs.get("accuracy").unwrap_or(f64::NAN)
+    ))
+}
+
+/// Two one-epoch fits of the MLP, compiled and eager, from the same weights.
+fn mlp_compiled() -> AnyResult<String> {
+    let ((x_train, y_train), _) = kiln_data::datasets::mnist::load_data()?;
+    let x = x_train
+        .cast(DType::F32)?
+        .div_scalar(255.0)?
+        .reshape(&[-1, 784])?;
+    let y = y_train.cast(DType::I64)?;
+    kiln::utils::set_random_seed(0);
+    let start = mlp()?.get_weights();
+    let mut times = Vec::new();
+    for jit in [true, false] {
+        let mut m = mlp()?;
+        m.set_weights(&start)?;
+        m.compile(
+            CompileArgs::new()
+                .optimizer("adam")
+                .loss("sparse_categorical_crossentropy")
+                .metrics(["accuracy"])
+                .jit_compile(jit),
+        )?;
+        for _ in 0..2 {
+            let t = Instant::now();
+            m.fit(&x, &y, FitArgs::new().epochs(1).batch_size(128).verbose(0))?;
+            times.push(t.elapsed().as_secs_f64());
+        }
+    }
+    Ok(format!(
+        "{{\"peer\": \"kiln\", \"workload\": \"mlp_compiled\", \"fit_epoch_s\": {:.4}, \"fit_epoch2_s\": {:.4}, \"eager_fit_epoch_s\": {:.4}, \"eager_fit_epoch2_s\": {:.4}}}",
+        times[0], times[1], times[2], times[3]
     ))
 }
 

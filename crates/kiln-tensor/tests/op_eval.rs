@@ -448,6 +448,20 @@ fn every_recorded_op_evaluates_to_its_captured_output() {
         assert!(grads.iter().all(Option::is_some));
     });
 
+    // The sparse softmax cross-entropy's fused gradient (recorded as its own op).
+    check(&mut seen, || {
+        let tape = GradientTape::new();
+        tape.watch(&x);
+        let sl = Tensor::from_vec(vec![2i32, 0], &[2]).unwrap();
+        let l = sl
+            .sparse_softmax_cross_entropy_with_logits(&x)
+            .unwrap()
+            .sum_all()
+            .unwrap();
+        let g = tape.gradient(&l, &[&x]).unwrap();
+        assert!(g[0].is_some());
+    });
+
     // Gradients through piecewise ops, index maps and reductions (backward ops).
     check(&mut seen, || {
         let tape = GradientTape::new();
