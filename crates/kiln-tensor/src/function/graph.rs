@@ -110,9 +110,12 @@ pub(crate) struct Graph {
 /// name, with the control op itself kept aside (see [`ControlRegistry`]).
 pub(crate) const CONTROL_OP: &str = "__control__";
 
+/// A control op and the ids of its outputs.
+type ControlEntry = (Rc<dyn ControlOp>, Vec<u64>);
+
 thread_local! {
     /// Control ops recorded while capturing, by the id of their first output.
-    static CONTROLS: std::cell::RefCell<HashMap<u64, (Rc<dyn ControlOp>, Vec<u64>)>> =
+    static CONTROLS: std::cell::RefCell<HashMap<u64, ControlEntry>> =
         std::cell::RefCell::new(HashMap::new());
 }
 
@@ -385,7 +388,7 @@ impl Graph {
             map.get(&e) == Some(&d)
                 || map
                     .iter()
-                    .any(|(&k, &n)| k > 0 && e % k == 0 && e / k * n == d)
+                    .any(|(&k, &n)| k > 0 && e.is_multiple_of(k) && e / k * n == d)
         };
         let what = match &node.kind {
             NodeKind::Op { op, .. } => op.to_string(),
@@ -451,7 +454,7 @@ impl Graph {
                 NodeKind::Op { op, inputs } => format!("{op}({})", args(inputs)),
                 NodeKind::Read { var } => format!("read_variable({})", vname(var)),
                 NodeKind::Write { var, kind, value } => {
-                    format!("{}({}, {})", kind.name(), vname(var), args(&[value.clone()]))
+                    format!("{}({}, {})", kind.name(), vname(var), args(std::slice::from_ref(value)))
                 }
                 NodeKind::Control {
                     ctl, inputs, index, ..

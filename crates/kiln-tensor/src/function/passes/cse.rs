@@ -91,7 +91,9 @@ pub(crate) fn run(g: &mut Graph) -> usize {
             NodeKind::Op { op, inputs } if !is_random(op) => {
                 let key = op_key(op, inputs);
                 match seen.get(&key) {
-                    Some(&j) if g.nodes[j].shape == node.shape && g.nodes[j].dtype == node.dtype => {
+                    Some(&j)
+                        if g.nodes[j].shape == node.shape && g.nodes[j].dtype == node.dtype =>
+                    {
                         subst[i] = Some(Src::Node(j));
                         merged += 1;
                     }
@@ -142,7 +144,12 @@ mod tests {
             let u2 = crate::random::uniform(&[4], 0.0, 1.0, crate::DType::F32)?;
             Ok(Value::Tuple(vec![
                 Value::from(p.add(&q)?.add(&r)?),
-                Value::from(u1.sub(&u2)?.abs()?.sum_all()?.greater(&Tensor::scalar(0.0f32))?),
+                Value::from(
+                    u1.sub(&u2)?
+                        .abs()?
+                        .sum_all()?
+                        .greater(&Tensor::scalar(0.0f32))?,
+                ),
             ]))
         };
         let args = [Value::from(data(4, 1))];
@@ -174,8 +181,18 @@ mod tests {
         let mut after = before.clone();
         assert_eq!(run(&mut after), 2, "{}", before.listing());
         dce::run(&mut after);
-        assert_eq!(after.listing().matches("read_variable").count(), 2, "{}", after.listing());
-        assert_same(&before, &after, &[Value::from(data(5, 6))], &[(v, data(5, 3))]);
+        assert_eq!(
+            after.listing().matches("read_variable").count(),
+            2,
+            "{}",
+            after.listing()
+        );
+        assert_same(
+            &before,
+            &after,
+            &[Value::from(data(5, 6))],
+            &[(v, data(5, 3))],
+        );
     }
 
     #[test]
@@ -186,7 +203,11 @@ mod tests {
         let mut after = before.clone();
         let merged = run(&mut after);
         dce::run(&mut after);
-        assert!(merged >= 1, "the repeated reads of w/m/v or grad ops:\n{}", before.listing());
+        assert!(
+            merged >= 1,
+            "the repeated reads of w/m/v or grad ops:\n{}",
+            before.listing()
+        );
         assert!(after.nodes.len() < before.nodes.len());
         assert_same(
             &before,

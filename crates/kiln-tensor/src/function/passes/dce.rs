@@ -86,7 +86,11 @@ mod tests {
         let mut after = before.clone();
         let dropped = run(&mut after);
         assert_eq!(dropped, 2, "{}", after.listing()); // the read and the mul
-        assert!(after.listing().contains("assign_add"), "{}", after.listing());
+        assert!(
+            after.listing().contains("assign_add"),
+            "{}",
+            after.listing()
+        );
         assert!(after.listing().contains("print"), "{}", after.listing());
         assert!(after.listing().contains("max"), "{}", after.listing());
         lines.borrow_mut().clear();
@@ -102,7 +106,11 @@ mod tests {
         let before = trace(train_step(w, m, v), &args);
         let mut after = before.clone();
         let dropped = run(&mut after);
-        assert!(dropped >= 2, "the dead exp/add: {dropped}\n{}", before.listing());
+        assert!(
+            dropped >= 2,
+            "the dead exp/add: {dropped}\n{}",
+            before.listing()
+        );
         assert_eq!(after.nodes.len(), before.nodes.len() - dropped);
         assert_same(
             &before,

@@ -98,14 +98,21 @@ mod tests {
             let x = a.tensor(0)?;
             let c = Tensor::scalar(2.0f32).square()?; // an output that is a constant
             let big = Tensor::scalar(1.0f32).broadcast_to(&[300, 300])?; // stays an op
-            Ok(Value::Tuple(vec![Value::from(c), Value::from(big.mul(&x)?)]))
+            Ok(Value::Tuple(vec![
+                Value::from(c),
+                Value::from(big.mul(&x)?),
+            ]))
         };
         let args = [Value::from(data(300, 1))];
         let before = trace(f, &args);
         let mut after = before.clone();
         assert_eq!(run(&mut after), 1, "{}", before.listing());
         dce::run(&mut after);
-        assert!(after.listing().contains("broadcast_to"), "{}", after.listing());
+        assert!(
+            after.listing().contains("broadcast_to"),
+            "{}",
+            after.listing()
+        );
         assert_same(&before, &after, &[Value::from(data(300, 2))], &[]);
     }
 

@@ -74,7 +74,10 @@ enum Kind {
     Sigmoid,
     Relu,
     /// `g * (x > 0 ? on : off)`.
-    SelectSign { on: f32, off: f32 },
+    SelectSign {
+        on: f32,
+        off: f32,
+    },
     /// `g * (lo < x < hi ? on : off)`, each end `<=` when inclusive, compared in f64.
     SelectPred {
         lo: f64,
@@ -426,14 +429,14 @@ impl FusedKernel {
         // A donor: a node value of the output's shape that nothing else holds.
         let mut slots: Vec<Option<Tensor>> = ins.into_iter().map(Some).collect();
         let mut donor: Option<(usize, Tensor)> = None;
-        for k in 0..slots.len() {
+        for (k, slot) in slots.iter_mut().enumerate() {
             if !(self.donor[k] && self.full[k]) {
                 continue;
             }
-            let unique = slots[k]
-                .as_mut()
-                .is_some_and(|t| t.shape() == shape.as_slice() && t.unique_slice_mut::<f32>().is_some());
-            if unique && let Some(t) = slots[k].take() {
+            let unique = slot.as_mut().is_some_and(|t| {
+                t.shape() == shape.as_slice() && t.unique_slice_mut::<f32>().is_some()
+            });
+            if unique && let Some(t) = slot.take() {
                 donor = Some((k, t));
                 break;
             }
@@ -481,9 +484,9 @@ impl FusedKernel {
         let c = chunk_len(n, 1 << 14);
         let out = match donor {
             Some((_, mut t)) => {
-                let dst = t
-                    .unique_slice_mut::<f32>()
-                    .ok_or_else(|| Error::Trace("internal: a fused donor lost its buffer".into()))?;
+                let dst = t.unique_slice_mut::<f32>().ok_or_else(|| {
+                    Error::Trace("internal: a fused donor lost its buffer".into())
+                })?;
                 if par {
                     dst.par_chunks_mut(c).enumerate().for_each(|(i, o)| {
                         let len = o.len();
@@ -707,15 +710,33 @@ mod tests {
             let x = a.tensor(0)?;
             let y = a.tensor(1)?;
             let s = Tensor::scalar(0.75f32);
-            let t = x.mul(&y)?.add(&s)?.sub(&y.neg()?)?.div(&x.abs()?.add(&s)?)?;
-            let u = t.exp()?.log()?.maximum(&x.tanh()?)?.minimum(&y.sigmoid()?.square()?)?;
+            let t = x
+                .mul(&y)?
+                .add(&s)?
+                .sub(&y.neg()?)?
+                .div(&x.abs()?.add(&s)?)?;
+            let u = t
+                .exp()?
+                .log()?
+                .maximum(&x.tanh()?)?
+                .minimum(&y.sigmoid()?.square()?)?;
             let v = u.relu()?.add(&x.abs()?.sqrt()?)?.mul(&y.abs()?.rsqrt()?)?;
             let w = v.reciprocal()?.add(&x.exp()?)?;
             Ok(Value::from(w))
         };
         let n = ELEMENTWISE_PAR_MIN + 1000;
         let special = |mut t: Vec<f32>| {
-            let sp = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY, 0.0, -0.0, 1e-40, 1e30, -88.5, 89.0];
+            let sp = [
+                f32::NAN,
+                f32::INFINITY,
+                f32::NEG_INFINITY,
+                0.0,
+                -0.0,
+                1e-40,
+                1e30,
+                -88.5,
+                89.0,
+            ];
             for (i, v) in sp.iter().enumerate() {
                 t[i * 7] = *v;
                 t[n - 1 - i] = *v;
@@ -742,7 +763,12 @@ mod tests {
         let mut after = before.clone();
         optimize_but_fusion(&mut after);
         run(&mut after);
-        assert_same(&before, &after, &[Value::from(data(37, 7)), Value::from(data(37, 8))], &[]);
+        assert_same(
+            &before,
+            &after,
+            &[Value::from(data(37, 7)), Value::from(data(37, 8))],
+            &[],
+        );
     }
 
     #[test]
@@ -764,7 +790,12 @@ mod tests {
         assert_eq!(l.matches("fused").count(), 2, "{l}");
         assert!(l.contains("%0 = exp(%in0)"), "{l}");
         assert!(l.contains("add(%"), "the broadcast add stays: {l}");
-        assert_same(&before, &after, &[Value::from(x.mul_scalar(0.5).unwrap()), Value::from(b)], &[]);
+        assert_same(
+            &before,
+            &after,
+            &[Value::from(x.mul_scalar(0.5).unwrap()), Value::from(b)],
+            &[],
+        );
     }
 
     #[test]
@@ -816,7 +847,11 @@ mod tests {
             optimize_but_fusion(&mut after);
             let nodes = after.nodes.len();
             let made = run(&mut after);
-            assert!(made >= 3, "forward/backward and the update:\n{}", after.listing());
+            assert!(
+                made >= 3,
+                "forward/backward and the update:\n{}",
+                after.listing()
+            );
             assert!(after.nodes.len() < nodes, "{}", after.listing());
             super::super::reuse::run(&mut after);
             assert_same(

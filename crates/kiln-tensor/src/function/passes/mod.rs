@@ -169,7 +169,10 @@ pub(crate) fn compact(g: &mut Graph, keep: &[bool]) {
     }
     let renumber = |s: &mut Src| {
         if let Src::Node(j) = s {
-            debug_assert!(new_index[*j] != usize::MAX, "a kept node uses a dropped one");
+            debug_assert!(
+                new_index[*j] != usize::MAX,
+                "a kept node uses a dropped one"
+            );
             *j = new_index[*j];
         }
     };
@@ -213,10 +216,7 @@ pub(crate) mod testutil {
     use crate::{GradientTape, Result, Tensor, Variable};
 
     /// The unoptimized graph of `f` traced on `args`.
-    pub(crate) fn trace(
-        f: impl Fn(&Args) -> Result<Value> + 'static,
-        args: &[Value],
-    ) -> Graph {
+    pub(crate) fn trace(f: impl Fn(&Args) -> Result<Value> + 'static, args: &[Value]) -> Graph {
         let func = Function::with_options(
             "t",
             FunctionOptions {
@@ -279,7 +279,12 @@ pub(crate) mod testutil {
         assert_eq!(a.len(), b.len());
         for (k, (x, y)) in a.iter().zip(&b).enumerate() {
             assert_eq!(x.0, y.0, "output {k}: shapes differ");
-            assert!(x.1 == y.1, "output {k}: values differ\n{}\n---\n{}", before.listing(), after.listing());
+            assert!(
+                x.1 == y.1,
+                "output {k}: values differ\n{}\n---\n{}",
+                before.listing(),
+                after.listing()
+            );
         }
     }
 
@@ -292,7 +297,11 @@ pub(crate) mod testutil {
                 s ^= s >> 17;
                 s ^= s << 5;
                 let u = (s >> 8) as f32 / (1u32 << 24) as f32;
-                if i % 17 == 3 { 0.0 } else { (u - 0.4) * 6.0 }
+                if i % 17 == 3 {
+                    0.0
+                } else {
+                    (u - 0.4) * 6.0
+                }
             })
             .collect();
         Tensor::from_vec(v, &[n]).expect("data")

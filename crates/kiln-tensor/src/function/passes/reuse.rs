@@ -105,7 +105,10 @@ mod tests {
         let g = |a: &Args| -> Result<Value> {
             let x = a.tensor(0)?;
             let h = x.matmul(&x)?;
-            Ok(Value::Tuple(vec![Value::from(h.exp()?.neg()?), Value::from(h)]))
+            Ok(Value::Tuple(vec![
+                Value::from(h.exp()?.neg()?),
+                Value::from(h),
+            ]))
         };
         let before = trace(g, &[Value::from(x.clone())]);
         let mut after = before.clone();

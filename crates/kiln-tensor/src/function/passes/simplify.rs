@@ -75,8 +75,7 @@ fn rewrite(g: &Graph, i: usize) -> Option<Rewrite> {
     let dtype = node.dtype?;
     // `x` may stand for the result when it has the result's shape and dtype.
     let same = |x: &Src| {
-        src_shape(g, x) == Some(node.shape.as_slice())
-            && src_dtype(g, x).is_none_or(|d| d == dtype)
+        src_shape(g, x) == Some(node.shape.as_slice()) && src_dtype(g, x).is_none_or(|d| d == dtype)
     };
     let with_const = |x: &Src, c: &Src, ok: &dyn Fn(DType, f64) -> bool| -> Option<Rewrite> {
         let (cd, v) = scalar_const(c)?;
@@ -229,7 +228,9 @@ mod tests {
     fn integer_identities() {
         let f = |a: &Args| -> Result<Value> {
             let x = a.tensor(0)?;
-            let y = x.add(&scalar(0.0, DType::I32))?.mul(&scalar(1.0, DType::I32))?;
+            let y = x
+                .add(&scalar(0.0, DType::I32))?
+                .mul(&scalar(1.0, DType::I32))?;
             Ok(Value::from(y.sub(&scalar(0.0, DType::I32))?))
         };
         let x = Tensor::from_vec(vec![-3i32, 0, i32::MAX], &[3]).unwrap();
