@@ -3,7 +3,7 @@
 //!
 //! Inputs are the same when they are the same graph input, the same node, the same
 //! constant tensor, or small constants (up to [`SMALL_CONST`] elements) of equal dtype,
-//! shape and bits. Random ops are never merged (each draw is fresh). Two `Read`s of a
+//! shape, strides and bits. Random ops are never merged (each draw is fresh). Two `Read`s of a
 //! variable merge only when no `Write` and no `Control` node (whose sub-graphs may write)
 //! lies between them; the check is for any variable, since a variable argument may alias
 //! a captured variable at run time.
@@ -33,7 +33,8 @@ fn attr_key(v: &AttrValue, out: &mut String) {
 fn const_key(t: &Tensor, out: &mut String) {
     use std::fmt::Write;
     if t.numel() <= SMALL_CONST {
-        let _ = write!(out, "v{}{:?}", t.dtype().name(), t.shape());
+        // The layout too: some kernels pick their code path by it.
+        let _ = write!(out, "v{}{:?}{:?}", t.dtype().name(), t.shape(), t.strides());
         for x in t.to_f64_vec() {
             let _ = write!(out, ",{:x}", x.to_bits());
         }
