@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use super::passes::fuse::FusedKernel;
+use super::passes::reuse::RunPlan;
 use super::value::{sorted, Value};
 use crate::autodiff::capture::{Event, Trace, WriteKind};
 use crate::autodiff::Op;
@@ -40,6 +42,7 @@ pub(crate) trait ControlOp: Send + Sync {
     fn run(&self, inputs: &[Tensor], host: super::control::Host<'_, '_>) -> Result<Vec<Tensor>>;
 }
 
+#[derive(Clone)]
 pub(crate) enum NodeKind {
     Op {
         op: Op,
@@ -61,8 +64,15 @@ pub(crate) enum NodeKind {
         group: usize,
         index: usize,
     },
+    /// A group of elementwise ops computed in one loop (made by the fusion pass; see
+    /// [`super::passes::fuse`]).
+    Fused {
+        kernel: Arc<FusedKernel>,
+        inputs: Vec<Src>,
+    },
 }
 
+#[derive(Clone)]
 pub(crate) struct Node {
     pub(crate) kind: NodeKind,
     /// The output's shape and dtype when traced (none for writes).
@@ -81,12 +91,20 @@ pub(crate) enum OutTemplate {
 }
 
 /// A traced function's graph.
+#[derive(Clone)]
 pub(crate) struct Graph {
     pub(crate) nodes: Vec<Node>,
     pub(crate) n_inputs: usize,
     /// The input shapes the trace ran with (to check replays at other shapes).
     pub(crate) example_shapes: Vec<Vec<usize>>,
+    /// The input dtypes (fixed by the trace type).
+    pub(crate) example_dtypes: Vec<DType>,
     pub(crate) output: OutTemplate,
+    /// When each value may be released, made by the optimizer (`None`: every value
+    /// lives until the run ends, as an unoptimized graph runs).
+    pub(crate) plan: Option<RunPlan>,
+    /// The listing and node count before [`Graph::optimize`] ran (`None` if it did not).
+    pub(crate) unoptimized: Option<(String, usize)>,
 }
 
 /// Control-flow events: captured through the same event stream as ops, under this op
@@ -217,7 +235,10 @@ impl Graph {
             nodes,
             n_inputs: inputs.len(),
             example_shapes: inputs.iter().map(|t| t.shape().to_vec()).collect(),
+            example_dtypes: inputs.iter().map(|t| t.dtype()).collect(),
             output,
+            plan: None,
+            unoptimized: None,
         })
     }
 
@@ -260,6 +281,13 @@ impl Graph {
                 VarRef::Captured(v) => Ok(v.clone()),
             }
         };
+        let release = |vals: &mut [Option<Tensor>], i: usize| {
+            if let Some(plan) = &self.plan {
+                for &j in plan.dies_at(i) {
+                    vals[j] = None;
+                }
+            }
+        };
         for (i, node) in self.nodes.iter().enumerate() {
             let out = match &node.kind {
                 NodeKind::Op { op, inputs: srcs } => {
@@ -267,8 +295,22 @@ impl Graph {
                         .iter()
                         .map(|s| get(&vals, s))
                         .collect::<Result<Vec<_>>>()?;
+                    release(&mut vals, i);
                     let refs: Vec<&Tensor> = ins.iter().collect();
                     Some(crate::ops::eval::eval(op, &refs)?)
+                }
+                NodeKind::Fused {
+                    kernel,
+                    inputs: srcs,
+                } => {
+                    let ins = srcs
+                        .iter()
+                        .map(|s| get(&vals, s))
+                        .collect::<Result<Vec<_>>>()?;
+                    // Values whose last use is here are dropped first, so that an input
+                    // nothing else holds is uniquely owned and may take the output.
+                    release(&mut vals, i);
+                    Some(kernel.run(ins)?)
                 }
                 NodeKind::Read { var: r } => Some(var(r)?.value()),
                 NodeKind::Write {
@@ -278,6 +320,7 @@ impl Graph {
                 } => {
                     let v = var(r)?;
                     let x = get(&vals, value)?;
+                    release(&mut vals, i);
                     match kind {
                         WriteKind::Assign => v.assign(&x)?,
                         WriteKind::Add => v.assign_add(&x)?,
@@ -299,6 +342,7 @@ impl Graph {
                         let outs = ctl.run(&ins, host)?;
                         groups.insert(*group, outs);
                     }
+                    release(&mut vals, i);
                     let outs = &groups[group];
                     Some(outs.get(*index).cloned().ok_or_else(|| {
                         Error::Trace(format!("{} returned too few outputs", ctl.name()))
@@ -362,6 +406,7 @@ impl Graph {
             NodeKind::Read { .. } => "read_variable".into(),
             NodeKind::Control { ctl, .. } => ctl.name().into(),
             NodeKind::Write { .. } => "write".into(),
+            NodeKind::Fused { .. } => "fused".into(),
         };
         let baked = || {
             Error::Trace(format!(
@@ -430,6 +475,9 @@ impl Graph {
                 NodeKind::Control {
                     ctl, inputs, index, ..
                 } => format!("{}.{index}({})", ctl.name(), args(inputs)),
+                NodeKind::Fused { kernel, inputs } => {
+                    format!("fused{{{}}}({})", kernel.describe(), args(inputs))
+                }
             };
             match n.dtype {
                 Some(d) => s.push_str(&format!(

@@ -46,6 +46,7 @@
 
 mod control;
 mod graph;
+mod passes;
 mod trace_type;
 mod value;
 
@@ -152,7 +153,7 @@ fn bind_error(why: &str) -> Error {
 }
 
 /// How a [`Function`] traces.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct FunctionOptions {
     /// One spec per positional parameter: the function traces once, on its first call,
     /// for these (possibly relaxed) types, and rejects calls that do not fit.
@@ -162,6 +163,21 @@ pub struct FunctionOptions {
     pub reduce_retracing: bool,
     /// Parameter names and defaults, for keyword arguments.
     pub params: Option<Params>,
+    /// Optimize each traced graph (dead code, common subexpressions, constants,
+    /// algebraic identities, elementwise fusion, buffer reuse; see
+    /// [`ConcreteFunction::listing`]). On by default; results are bit-identical either way.
+    pub optimize: bool,
+}
+
+impl Default for FunctionOptions {
+    fn default() -> FunctionOptions {
+        FunctionOptions {
+            input_signature: None,
+            reduce_retracing: false,
+            params: None,
+            optimize: true,
+        }
+    }
 }
 
 /// The arguments a traced closure receives (bound to its parameters).
@@ -264,7 +280,8 @@ impl ConcreteFunction {
         &self.ty
     }
 
-    /// The traced graph, one node per line.
+    /// The traced graph, one node per line (after optimization, unless
+    /// [`FunctionOptions::optimize`] is off).
     ///
     /// ```
     /// use kiln_tensor::function::{Function, Value};
@@ -281,6 +298,25 @@ impl ConcreteFunction {
     /// Number of nodes in the graph.
     pub fn num_nodes(&self) -> usize {
         self.graph.nodes.len()
+    }
+
+    /// The graph as traced, before optimization (the same as [`Self::listing`] when
+    /// [`FunctionOptions::optimize`] is off).
+    ///
+    /// ```
+    /// use kiln_tensor::function::{Function, Value};
+    /// use kiln_tensor::Tensor;
+    /// let f = Function::new("f", |a| Ok(Value::from(a.tensor(0)?.exp()?.neg()?)));
+    /// let cf = f.get_concrete_function(&[Tensor::zeros(&[4], kiln_tensor::DType::F32).into()])?;
+    /// assert_eq!(cf.listing_unoptimized().lines().count(), 2); // exp, neg
+    /// assert!(cf.listing().contains("fused")); // one loop computes both
+    /// # Ok::<(), kiln_tensor::Error>(())
+    /// ```
+    pub fn listing_unoptimized(&self) -> String {
+        match &self.graph.unoptimized {
+            Some((listing, _)) => listing.clone(),
+            None => self.graph.listing(),
+        }
     }
 
     /// Runs the graph on `args` (positional, already bound). As in TF 2.21, a concrete
@@ -623,7 +659,10 @@ where
                 st.created_variables = true;
                 continue;
             }
-            let graph = Graph::build(&trace, &tensors, &vars, &out)?;
+            let mut graph = Graph::build(&trace, &tensors, &vars, &out)?;
+            if self.options.optimize {
+                graph.optimize();
+            }
             let cf = Arc::new(ConcreteFunction { ty, graph });
             st.traces.push(cf.clone());
             return Ok(cf);
@@ -671,7 +710,8 @@ pub fn trace_concrete<E: From<Error>>(
             created_before = true;
             continue;
         }
-        let graph = Graph::build(&trace, &tensors, &vars, &out)?;
+        let mut graph = Graph::build(&trace, &tensors, &vars, &out)?;
+        graph.optimize();
         return Ok(ConcreteFunction { ty, graph });
     }
 }
