@@ -205,3 +205,59 @@ fn same_tensor_passed_twice_is_two_inputs() {
         vec![0.0, 1.0]
     );
 }
+
+#[test]
+fn cond_branches_with_different_structures_are_an_error() {
+    let f = Function::new("f", |a| {
+        let x = a.tensor(0)?;
+        let pred = x.sum_all()?.greater(&Tensor::scalar(0.0f32))?;
+        kiln_tensor::function::cond(
+            &pred,
+            || Ok(Value::Tuple(vec![x.clone().into(), x.clone().into()])),
+            || Ok(Value::from(x.neg()?)),
+        )
+    });
+    let e = f.call(&[t(&[1.0, 2.0]).into()]).unwrap_err().to_string();
+    assert!(e.contains("same structure"), "{e}");
+    assert_eq!(f.experimental_get_tracing_count(), 0);
+    // Eagerly (no trace) only one branch runs, as tf.cond does eagerly.
+    let x = t(&[1.0]);
+    let pred = x
+        .sum_all()
+        .unwrap()
+        .greater(&Tensor::scalar(0.0f32))
+        .unwrap();
+    let v = kiln_tensor::function::cond(&pred, || Ok(Value::from(x.clone())), || Ok(Value::None))
+        .unwrap();
+    assert!(v.as_tensor().is_some());
+}
+
+#[test]
+fn while_loop_body_changing_a_shape_is_an_error() {
+    let f = Function::new("f", |a| {
+        let x = a.tensor(0)?;
+        let out = kiln_tensor::function::while_loop(
+            |v| v[0].sum_all()?.less(&Tensor::scalar(100.0f32)),
+            |v| Ok(vec![Tensor::concat(&[&v[0], &v[0]], 0)?]),
+            &[x],
+            None,
+        )?;
+        Ok::<_, kiln_tensor::Error>(Value::from(out[0].clone()))
+    });
+    let e = f.call(&[t(&[1.0, 2.0]).into()]).unwrap_err().to_string();
+    assert!(e.contains("keeps its dtype and shape"), "{e}");
+}
+
+#[test]
+fn concrete_function_rejects_another_dtype() {
+    let f = Function::new("f", |a| {
+        Ok::<_, kiln_tensor::Error>(Value::from(a.tensor(0)?.mul(&Tensor::scalar(2.0f32))?))
+    });
+    let cf = f.get_concrete_function(&[t(&[1.0]).into()]).unwrap();
+    let bad = Tensor::from_vec(vec![1i32], &[1]).unwrap();
+    assert!(cf
+        .call(&[bad.into()])
+        .unwrap_err()
+        .to_string()
+        .contains("traced for"));
+}
