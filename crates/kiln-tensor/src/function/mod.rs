@@ -323,6 +323,13 @@ impl ConcreteFunction {
     /// function checks the structure, kinds and dtypes of its inputs but not their shapes;
     /// a graph that baked an input's size into an attribute fails at run time instead.
     pub fn call(&self, args: &[Value]) -> Result<Value> {
+        let args = self.checked(args)?;
+        self.run(&args)
+    }
+
+    /// The call's arguments as one tuple, after checking they fit the trace (structure,
+    /// kinds and dtypes).
+    fn checked(&self, args: &[Value]) -> Result<Value> {
         let args = arrays_to_tensors(&Value::Tuple(args.to_vec()));
         let ty = TraceType::of(&args);
         if !TraceType::accepts_ignoring_shapes(&self.ty, &ty) {
@@ -331,20 +338,13 @@ impl ConcreteFunction {
                 self.ty
             )));
         }
-        self.run(&args)
+        Ok(args)
     }
 
     /// [`ConcreteFunction::call`] with `handler` doing the work of the graph's
     /// [`host_op`] nodes (called with each node's name, tag and inputs).
     pub fn call_with(&self, args: &[Value], handler: &mut HostHandler<'_>) -> Result<Value> {
-        let args = arrays_to_tensors(&Value::Tuple(args.to_vec()));
-        let ty = TraceType::of(&args);
-        if !TraceType::accepts_ignoring_shapes(&self.ty, &ty) {
-            return Err(Error::Trace(format!(
-                "this concrete function was traced for {} and cannot run on {ty}",
-                self.ty
-            )));
-        }
+        let args = self.checked(args)?;
         let (tensors, vars) = leaves(&args);
         self.graph.run_with(&tensors, &vars, &mut Some(handler))
     }
@@ -367,35 +367,35 @@ fn leaves(v: &Value) -> (Vec<Tensor>, Vec<Variable>) {
     (ts, vs)
 }
 
-/// Host arrays become tensors once binding is done.
-fn arrays_to_tensors(v: &Value) -> Value {
+/// Rebuilds `v` with each leaf replaced by `f(leaf)` where it gives `Some`.
+fn map_leaves(v: &Value, f: &impl Fn(&Value) -> Option<Value>) -> Value {
     match v {
-        Value::Array(t) => Value::Tensor(t.clone()),
-        Value::List(x) => Value::List(x.iter().map(arrays_to_tensors).collect()),
-        Value::Tuple(x) => Value::Tuple(x.iter().map(arrays_to_tensors).collect()),
+        Value::List(x) => Value::List(x.iter().map(|e| map_leaves(e, f)).collect()),
+        Value::Tuple(x) => Value::Tuple(x.iter().map(|e| map_leaves(e, f)).collect()),
         Value::Dict(d) => Value::Dict(
             d.iter()
-                .map(|(k, x)| (k.clone(), arrays_to_tensors(x)))
+                .map(|(k, x)| (k.clone(), map_leaves(x, f)))
                 .collect(),
         ),
-        other => other.clone(),
+        leaf => f(leaf).unwrap_or_else(|| leaf.clone()),
     }
+}
+
+/// Host arrays become tensors once binding is done.
+fn arrays_to_tensors(v: &Value) -> Value {
+    map_leaves(v, &|x| match x {
+        Value::Array(t) => Some(Value::Tensor(t.clone())),
+        _ => None,
+    })
 }
 
 /// Gives every tensor leaf a fresh identity, so that the same tensor passed twice is two
 /// inputs of the graph.
 fn fresh_leaves(v: &Value) -> Value {
-    match v {
-        Value::Tensor(t) => Value::Tensor(t.alias()),
-        Value::List(x) => Value::List(x.iter().map(fresh_leaves).collect()),
-        Value::Tuple(x) => Value::Tuple(x.iter().map(fresh_leaves).collect()),
-        Value::Dict(d) => Value::Dict(
-            d.iter()
-                .map(|(k, x)| (k.clone(), fresh_leaves(x)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
+    map_leaves(v, &|x| match x {
+        Value::Tensor(t) => Some(Value::Tensor(t.alias())),
+        _ => None,
+    })
 }
 
 struct State {
