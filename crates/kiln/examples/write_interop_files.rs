@@ -9,6 +9,7 @@
 use kiln::layers::{
     Dense, Flatten, Input, LayerApply, LayerRef, MultiHeadAttention, Reshape, GRU, LSTM,
 };
+use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, FitArgs, Model};
 use kiln_tensor::random::Generator;
 use kiln_tensor::DType;
@@ -59,7 +60,7 @@ fn main() -> kiln::Result<()> {
     model.fit(&x, &t, FitArgs::new().epochs(3).batch_size(8).verbose(0))?;
     kiln::saving::save_model(&model, out.join("kiln_attention.keras"))?;
     kiln::saving::save_weights_safetensors(&model, out.join("kiln_attention.safetensors"))?;
-    let p = model.predict(&x, 32, 0)?;
+    let p = model.predict(&x, PredictArgs::new().verbose(0))?;
     let rows = |t: &kiln_tensor::Tensor| -> kiln::Result<String> {
         Ok(serde_json::json!({"shape": t.shape(), "data": t.to_vec::<f32>()?}).to_string())
     };
@@ -86,7 +87,7 @@ fn main() -> kiln::Result<()> {
     let ts = g.normal(&[16, 1], 0.0, 1.0, DType::F32)?;
     rnn.fit(&xs, &ts, FitArgs::new().epochs(3).batch_size(4).verbose(0))?;
     kiln::saving::save_model(&rnn, out.join("kiln_rnn.keras"))?;
-    let p = rnn.predict(&xs, 16, 0)?;
+    let p = rnn.predict(&xs, PredictArgs::new().batch_size(16).verbose(0))?;
     std::fs::write(
         out.join("kiln_rnn.json"),
         format!("{{\"x\": {}, \"y\": {}}}", rows(&xs)?, rows(&p)?),

@@ -55,7 +55,9 @@ pub use serde_json as json;
 pub mod prelude {
     pub use crate::callbacks::{Callback, History, Logs};
     pub use crate::layers::*;
-    pub use crate::models::{CompileArgs, FitArgs, LossArg, MetricArg, Model, Tensors};
+    pub use crate::models::{
+        CompileArgs, EvaluateArgs, FitArgs, LossArg, MetricArg, Model, PredictArgs, Tensors,
+    };
     pub use crate::{Error, Result};
     pub use kiln_tensor::{DType, GradientTape, Tensor, Variable};
 }

@@ -566,3 +566,137 @@ impl FitArgs {
         self
     }
 }
+
+/// `model.evaluate(...)` arguments with Keras's defaults (`batch_size=32`,
+/// `verbose="auto"`, which is 1: a progress bar).
+///
+/// ```
+/// use kiln::models::EvaluateArgs;
+/// let args = EvaluateArgs::new().batch_size(256).verbose(0);
+/// # drop(args);
+/// ```
+pub struct EvaluateArgs {
+    pub(crate) batch_size: usize,
+    pub(crate) verbose: u8,
+    pub(crate) sample_weight: Option<Tensor>,
+    pub(crate) steps: Option<usize>,
+    pub(crate) callbacks: Vec<Box<dyn Callback>>,
+}
+
+impl Default for EvaluateArgs {
+    fn default() -> Self {
+        EvaluateArgs::new()
+    }
+}
+
+impl EvaluateArgs {
+    /// Keras's defaults.
+    pub fn new() -> EvaluateArgs {
+        EvaluateArgs {
+            batch_size: 32,
+            verbose: 1,
+            sample_weight: None,
+            steps: None,
+            callbacks: Vec::new(),
+        }
+    }
+
+    /// Samples per batch.
+    pub fn batch_size(mut self, n: usize) -> EvaluateArgs {
+        self.batch_size = n;
+        self
+    }
+
+    /// 0 silent, 1 progress bar, 2 one line at the end.
+    pub fn verbose(mut self, v: u8) -> EvaluateArgs {
+        self.verbose = v;
+        self
+    }
+
+    /// Loss weight per sample (shape `(n,)`).
+    pub fn sample_weight(mut self, weights: Tensor) -> EvaluateArgs {
+        self.sample_weight = Some(weights);
+        self
+    }
+
+    /// Evaluate only the first `steps` batches.
+    pub fn steps(mut self, steps: usize) -> EvaluateArgs {
+        self.steps = Some(steps);
+        self
+    }
+
+    /// Callbacks to run (`on_test_*`).
+    pub fn callbacks(mut self, callbacks: Vec<Box<dyn Callback>>) -> EvaluateArgs {
+        self.callbacks = callbacks;
+        self
+    }
+
+    /// Adds one callback.
+    pub fn callback(mut self, callback: impl Callback + 'static) -> EvaluateArgs {
+        self.callbacks.push(Box::new(callback));
+        self
+    }
+}
+
+/// `model.predict(...)` arguments with Keras's defaults (`batch_size=32`,
+/// `verbose="auto"`, which is 1: a progress bar).
+///
+/// ```
+/// use kiln::models::PredictArgs;
+/// let args = PredictArgs::new().batch_size(256).verbose(0);
+/// # drop(args);
+/// ```
+pub struct PredictArgs {
+    pub(crate) batch_size: usize,
+    pub(crate) verbose: u8,
+    pub(crate) steps: Option<usize>,
+    pub(crate) callbacks: Vec<Box<dyn Callback>>,
+}
+
+impl Default for PredictArgs {
+    fn default() -> Self {
+        PredictArgs::new()
+    }
+}
+
+impl PredictArgs {
+    /// Keras's defaults.
+    pub fn new() -> PredictArgs {
+        PredictArgs {
+            batch_size: 32,
+            verbose: 1,
+            steps: None,
+            callbacks: Vec::new(),
+        }
+    }
+
+    /// Samples per batch.
+    pub fn batch_size(mut self, n: usize) -> PredictArgs {
+        self.batch_size = n;
+        self
+    }
+
+    /// 0 silent, 1 progress bar.
+    pub fn verbose(mut self, v: u8) -> PredictArgs {
+        self.verbose = v;
+        self
+    }
+
+    /// Predict only the first `steps` batches.
+    pub fn steps(mut self, steps: usize) -> PredictArgs {
+        self.steps = Some(steps);
+        self
+    }
+
+    /// Callbacks to run (`on_predict_*`).
+    pub fn callbacks(mut self, callbacks: Vec<Box<dyn Callback>>) -> PredictArgs {
+        self.callbacks = callbacks;
+        self
+    }
+
+    /// Adds one callback.
+    pub fn callback(mut self, callback: impl Callback + 'static) -> PredictArgs {
+        self.callbacks.push(Box::new(callback));
+        self
+    }
+}
