@@ -6,6 +6,9 @@
 //!
 //! `cargo run -p kiln --example write_interop_files -- OUT_DIR`
 
+#[path = "common/demo_classifier.rs"]
+mod demo_classifier;
+
 use kiln::layers::{
     Dense, Flatten, Input, LayerApply, LayerRef, MultiHeadAttention, Reshape, GRU, LSTM,
 };
@@ -41,7 +44,14 @@ fn main() -> kiln::Result<()> {
     kiln::saving::register_metric_fn("demo", "max_abs_err", |y, p| {
         Ok(p.sub(y)?.abs()?.max(&[-1], false)?)
     });
-    for name in ["two_output_maps", "two_output_lists", "custom_loss_metric"] {
+    // The registered subclassed model too (Keras rebuilds it from kiln's get_config).
+    demo_classifier::register_classifier();
+    for name in [
+        "two_output_maps",
+        "two_output_lists",
+        "custom_loss_metric",
+        "subclassed",
+    ] {
         let m = kiln::saving::load_model(fixtures.join(format!("compile/{name}.keras")))?;
         kiln::saving::save_model(&m, out.join(format!("kiln_{name}.keras")))?;
     }

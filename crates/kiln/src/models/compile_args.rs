@@ -69,6 +69,18 @@ pub enum MetricArg {
     Object(Box<dyn Metric>),
 }
 
+impl MetricArg {
+    /// A plain function `fn(y_true, y_pred) -> per-sample values` as a metric, averaged
+    /// over samples and named after the function (Keras's `metrics=[my_metric]`); see
+    /// [`MeanMetricWrapper::from_fn`](crate::metrics::MeanMetricWrapper::from_fn).
+    pub fn from_fn<F>(f: F) -> MetricArg
+    where
+        F: Fn(&Tensor, &Tensor) -> crate::Result<Tensor> + Send + Sync + 'static,
+    {
+        MetricArg::Object(Box::new(crate::metrics::MeanMetricWrapper::from_fn(f)))
+    }
+}
+
 impl From<&str> for MetricArg {
     fn from(s: &str) -> Self {
         MetricArg::Name(s.to_string())
@@ -199,13 +211,17 @@ impl CompileArgs {
     }
 
     /// Metrics keyed by output name (an output left out gets none).
-    pub fn metrics_map<I, K>(mut self, metrics: I) -> CompileArgs
+    pub fn metrics_map<I, K, V, M>(mut self, metrics: I) -> CompileArgs
     where
-        I: IntoIterator<Item = (K, Vec<MetricArg>)>,
+        I: IntoIterator<Item = (K, V)>,
         K: Into<String>,
+        V: IntoIterator<Item = M>,
+        M: Into<MetricArg>,
     {
-        let (keys, m): (Vec<String>, Vec<Vec<MetricArg>>) =
-            metrics.into_iter().map(|(k, v)| (k.into(), v)).unzip();
+        let (keys, m): (Vec<String>, Vec<Vec<MetricArg>>) = metrics
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into_iter().map(Into::into).collect()))
+            .unzip();
         self.metrics = m;
         self.metrics_shared = false;
         self.metric_keys = Some(keys);
