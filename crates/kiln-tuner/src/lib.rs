@@ -63,7 +63,7 @@ pub use hyperparameters::{
 pub use kiln_model::KilnData;
 pub use objective::Objective;
 pub use oracle::{Oracle, OracleConfig};
-pub use score_model::{EpochFn, ScoreData, ScoreModel, ScoreRun};
+pub use score_model::{EpochFn, FitRecord, ScoreData, ScoreModel, ScoreRun};
 pub use trial::{Trial, TrialStatus};
 pub use tuner::{
     BayesianOptimization, FitContext, GridSearch, HyperModel, Hyperband, RandomSearch, Tuner,

@@ -37,13 +37,28 @@ pub struct ScoreRun {
     pub restored_from: Option<std::path::PathBuf>,
 }
 
+/// One `fit` of a [`ScoreModel`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitRecord {
+    /// The trial.
+    pub trial_id: String,
+    /// The execution.
+    pub execution: usize,
+    /// `initial_epoch`.
+    pub initial_epoch: usize,
+    /// `epochs`.
+    pub epochs: usize,
+    /// The epochs the model had trained when fit began (from a restored checkpoint).
+    pub restored_epochs: Option<usize>,
+}
+
 /// `search`'s arguments for a [`ScoreModel`]: the `epochs` fit would get.
 #[derive(Debug, Clone)]
 pub struct ScoreData {
     /// `epochs=`.
     pub epochs: usize,
-    /// Every (trial id, execution, initial_epoch, epochs) fitted, in order.
-    pub fits: Vec<(String, usize, usize, usize)>,
+    /// Every fit, in order.
+    pub fits: Vec<FitRecord>,
 }
 
 impl ScoreData {
@@ -80,8 +95,13 @@ where
     ) -> Result<TrialHistory> {
         let epochs = ctx.epochs.unwrap_or(data.epochs);
         let initial = ctx.initial_epoch.unwrap_or(0);
-        data.fits
-            .push((ctx.trial_id.clone(), ctx.execution, initial, epochs));
+        data.fits.push(FitRecord {
+            trial_id: ctx.trial_id.clone(),
+            execution: ctx.execution,
+            initial_epoch: initial,
+            epochs,
+            restored_epochs: model.restored_from.as_ref().map(|_| model.trained_epochs),
+        });
         let mut history = Vec::new();
         for epoch in initial..epochs {
             let logs = (model.f)(epoch)?;
