@@ -290,6 +290,9 @@ fn normalize(y: &[f64]) -> (f64, f64, Vec<f64>) {
     (mean, std, yn)
 }
 
+/// A function returning its value and gradient.
+pub type Objective<'a> = dyn Fn(&[f64]) -> (f64, Vec<f64>) + 'a;
+
 /// Minimises `f` (value and gradient) over the box `[lo, hi]^d` from `x0` by a projected
 /// limited-memory quasi-Newton method: the L-BFGS direction on the variables not held at
 /// a bound, a projected backtracking (Armijo) line search, and scipy's L-BFGS-B stopping
@@ -298,7 +301,7 @@ fn normalize(y: &[f64]) -> (f64, f64, Vec<f64>) {
 /// generalised Cauchy point, so on problems where many bounds become active its path
 /// (not its stopping criteria) differs.
 pub fn minimize_box(
-    f: &dyn Fn(&[f64]) -> (f64, Vec<f64>),
+    f: &Objective<'_>,
     x0: &[f64],
     lo: f64,
     hi: f64,

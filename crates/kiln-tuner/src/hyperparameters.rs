@@ -555,8 +555,9 @@ impl HyperParameter {
     /// let mut hp = HyperParameters::new();
     /// hp.int(Int::new("units", 32, 512).step(32))?;
     /// let units = &hp.space()[0];
-    /// assert_eq!(units.prob_to_value(0.5).as_i64(), Some(256));
-    /// assert_eq!(units.value_to_prob(&256.into()), 0.53125);
+    /// // 16 values: 0.5 falls in the 9th sixteenth
+    /// assert_eq!(units.prob_to_value(0.5).as_i64(), Some(288));
+    /// assert_eq!(units.value_to_prob(&288.into()), 0.53125);
     /// # Ok::<(), kiln_tuner::TunerError>(())
     /// ```
     pub fn prob_to_value(&self, prob: f64) -> Value {
@@ -919,6 +920,7 @@ fn parse_sampling(class: &str, name: &str, sampling: &str) -> Result<Sampling> {
 }
 
 /// `Numerical._check_sampling_arg`.
+#[allow(clippy::too_many_arguments)]
 fn check_numerical(
     class: &str,
     name: &str,

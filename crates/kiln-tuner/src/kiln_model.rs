@@ -140,7 +140,7 @@ where
     /// assert_eq!(best.len(), 1);
     /// # let _ = (xv, yv);
     /// # std::fs::remove_dir_all(&dir).ok();
-    /// # Ok::<(), kiln_tuner::TunerError>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn search(
         &mut self,

@@ -3,12 +3,12 @@
 //! kiln model.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use kiln_tuner::{
-    Choice, Float, GridSearch, HyperParameters, Hyperband, Int, Objective, RandomSearch,
-    ScoreData, ScoreModel, TrialStatus, TunerError,
+    Choice, Float, GridSearch, HyperParameters, Hyperband, Int, Objective, RandomSearch, ScoreData,
+    ScoreModel, TrialStatus, TunerError,
 };
 
 fn tmp(name: &str) -> PathBuf {
@@ -36,7 +36,10 @@ fn aborting_model(
             if c == abort_at {
                 return Err(TunerError::Fatal("interrupted".into()));
             }
-            Ok(vec![("score".to_string(), (x - 0.4).abs() + n as f64 / 100.0)])
+            Ok(vec![(
+                "score".to_string(),
+                (x - 0.4).abs() + n as f64 / 100.0,
+            )])
         }))
     })
 }
@@ -65,7 +68,10 @@ fn an_interrupted_search_resumes_without_losing_or_repeating_a_trial() {
     let first: Vec<_> = tuner.oracle().trials().to_vec();
     assert_eq!(first.len(), 4);
     assert_eq!(
-        first.iter().filter(|t| t.status == TrialStatus::Completed).count(),
+        first
+            .iter()
+            .filter(|t| t.status == TrialStatus::Completed)
+            .count(),
         3
     );
     assert_eq!(first[3].status, TrialStatus::Running);
@@ -111,11 +117,19 @@ fn an_interrupted_search_resumes_without_losing_or_repeating_a_trial() {
 
 #[test]
 fn hyperband_promotions_resume_from_the_parent_checkpoint() {
-    let dir = tmp("hyperband");
+    // KILN_TUNER_KEEP_DIR keeps the project for tools/golden/check_tuner_oracle.py
+    let keep = std::env::var_os("KILN_TUNER_KEEP_DIR").map(PathBuf::from);
+    let dir = match &keep {
+        Some(d) => d.join("hyperband"),
+        None => tmp("hyperband"),
+    };
     let model = ScoreModel::new(|hp: &mut HyperParameters| {
         let x = hp.float(Float::new("x", 0.0, 1.0))?;
         Ok(Box::new(move |epoch| {
-            Ok(vec![("score".to_string(), (x - 0.5).powi(2) + 1.0 / (epoch as f64 + 1.0))])
+            Ok(vec![(
+                "score".to_string(),
+                (x - 0.5).powi(2) + 1.0 / (epoch as f64 + 1.0),
+            )])
         }))
     });
     let mut tuner = Hyperband::new(model)
@@ -148,7 +162,10 @@ fn hyperband_promotions_resume_from_the_parent_checkpoint() {
                 let parent = tuner.oracle().get_trial(parent.as_str().unwrap()).unwrap();
                 // the parent's best (last) epoch was checkpointed; the child starts there
                 let parent_epochs = parent.hyperparameters.get("tuner/epochs").unwrap();
-                assert_eq!(Some(parent_epochs.as_i64().unwrap() as usize), f.restored_epochs);
+                assert_eq!(
+                    Some(parent_epochs.as_i64().unwrap() as usize),
+                    f.restored_epochs
+                );
                 assert_eq!(f.restored_epochs, Some(f.initial_epoch));
                 // a promotion keeps the parent's values
                 assert_eq!(
@@ -162,7 +179,9 @@ fn hyperband_promotions_resume_from_the_parent_checkpoint() {
     assert!(promoted > 0);
     // Hyperband's trial ids are 4 wide (keras-tuner formats with len(str(None)))
     assert_eq!(tuner.oracle().trials()[0].trial_id, "0000");
-    std::fs::remove_dir_all(&dir).ok();
+    if keep.is_none() {
+        std::fs::remove_dir_all(&dir).ok();
+    }
 }
 
 #[test]
@@ -176,7 +195,10 @@ fn executions_per_trial_average_the_executions_best_epochs() {
         Ok(Box::new(move |epoch| {
             // execution e scores 5+e, 3+e, 4+e: its best is 3+e, at epoch 1
             let s = [5.0, 3.0, 4.0][epoch] + exec as f64;
-            Ok(vec![("score".to_string(), s), ("other".to_string(), epoch as f64)])
+            Ok(vec![
+                ("score".to_string(), s),
+                ("other".to_string(), epoch as f64),
+            ])
         }))
     });
     let mut tuner = RandomSearch::new(model)
@@ -207,7 +229,9 @@ fn executions_per_trial_average_the_executions_best_epochs() {
 fn bad_input_is_an_err_in_keras_tuners_words() {
     let mut hp = HyperParameters::new();
     assert_eq!(
-        hp.choice(Choice::new::<&str>("c", [])).unwrap_err().to_string(),
+        hp.choice(Choice::new::<&str>("c", []))
+            .unwrap_err()
+            .to_string(),
         "`values` must be provided for `Choice`."
     );
     assert_eq!(
@@ -261,7 +285,12 @@ fn an_objective_the_model_does_not_log_fails_the_search_after_three_trials() {
     let dir = tmp("missing_objective");
     let mut tuner = RandomSearch::new(ScoreModel::new(|hp: &mut HyperParameters| {
         hp.float(Float::new("x", 0.0, 1.0))?;
-        Ok(Box::new(|_| Ok(vec![("loss".to_string(), 1.0), ("accuracy".to_string(), 0.5)])))
+        Ok(Box::new(|_| {
+            Ok(vec![
+                ("loss".to_string(), 1.0),
+                ("accuracy".to_string(), 0.5),
+            ])
+        }))
     }))
     .objective("val_accuracy")
     .max_trials(10)
@@ -329,11 +358,19 @@ fn a_small_kiln_model_search_end_to_end() {
     use kiln::models::{CompileArgs, FitArgs, Model};
     use kiln_tensor::Tensor;
     let n = 64;
-    let xs: Vec<f32> = (0..n * 4).map(|i| ((i * 37 % 101) as f32) / 101.0).collect();
+    let xs: Vec<f32> = (0..n * 4)
+        .map(|i| ((i * 37 % 101) as f32) / 101.0)
+        .collect();
     let x = Tensor::from_vec(xs.clone(), &[n, 4]).unwrap();
     let y = Tensor::from_vec(
         (0..n)
-            .map(|i| if xs[i * 4] + xs[i * 4 + 1] > 1.0 { 1.0 } else { 0.0 })
+            .map(|i| {
+                if xs[i * 4] + xs[i * 4 + 1] > 1.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            })
             .collect(),
         &[n, 1],
     )
@@ -342,7 +379,10 @@ fn a_small_kiln_model_search_end_to_end() {
         let units = hp.int(Int::new("units", 4, 16).step(4))? as usize;
         let lr = hp.float(Float::new("learning_rate", 1e-3, 1e-1).sampling("log"))?;
         let mut m = Model::sequential(vec![
-            Dense::new(units).activation("relu").input_shape(&[4]).into(),
+            Dense::new(units)
+                .activation("relu")
+                .input_shape(&[4])
+                .into(),
             Dense::new(1).activation("sigmoid").into(),
         ])?;
         m.compile(
@@ -391,7 +431,10 @@ fn a_small_kiln_model_search_end_to_end() {
     // the checkpoint holds the trial's single best epoch over both executions, which
     // scores at least the executions' mean (validation data = training data here)
     let logs = models[0].evaluate(&x, &y, 32, 0).unwrap();
-    assert!(logs.get("accuracy").unwrap() >= best - 1e-6, "{logs:?} vs {best}");
+    assert!(
+        logs.get("accuracy").unwrap() >= best - 1e-6,
+        "{logs:?} vs {best}"
+    );
     assert!(best_hp.get("units").unwrap().as_i64().unwrap() % 4 == 0);
     std::fs::remove_dir_all(&dir).ok();
 }

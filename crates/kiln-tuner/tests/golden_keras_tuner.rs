@@ -512,7 +512,8 @@ fn summaries_print_keras_tuner_lines() {
     // keras-tuner ran in a directory where `directory="kt_dir"` is relative
     let cwd = std::env::current_dir().unwrap();
     std::env::set_current_dir(&root).unwrap();
-    let result = (|| -> kiln_tuner::Result<(Vec<String>, Vec<String>, Vec<(String, Values)>)> {
+    type Summaries = (Vec<String>, Vec<String>, Vec<(String, Values)>);
+    let result = (|| -> kiln_tuner::Result<Summaries> {
         let mut tuner = RandomSearch::new(model)
             .objective(Objective::new("score", "min")?)
             .max_trials(4)
