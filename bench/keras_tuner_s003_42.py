@@ -26,6 +26,7 @@ p.add_argument("--epochs", type=int, default=1)
 p.add_argument("--final-epochs", type=int, default=2)
 p.add_argument("--train", type=int, default=0)
 p.add_argument("--dir", default="my_dir")
+p.add_argument("--seed", type=int, default=None)
 a = p.parse_args()
 if a.full:
     a.trials, a.executions, a.epochs, a.final_epochs, a.train = 10, 2, 5, 10, 0
@@ -74,6 +75,7 @@ tuner = kt.RandomSearch(
     directory=a.dir,
     project_name="intro_to_kt",
     overwrite=True,
+    seed=a.seed,
 )
 (x_train, y_train), (x_val, y_val) = load_mnist()
 x_train, x_val = x_train / 255.0, x_val / 255.0

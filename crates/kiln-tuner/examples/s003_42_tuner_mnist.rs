@@ -10,7 +10,9 @@
 //! seed's scale (10 trials, 2 executions, 5 epochs, all 60000 images, 10 final epochs).
 //! Each knob can be set alone: `--trials N --executions N --epochs N --final-epochs N
 //! --train N` (`--train 0`: all). `--dir D` moves `my_dir`; `--keep` resumes an existing
-//! project instead of overwriting it.
+//! project instead of overwriting it. `--seed S` fixes the oracle's seed (the seed
+//! program sets none): kiln then tries exactly the trials keras-tuner tries with
+//! `seed=S` (`bench/keras_tuner_s003_42.py --seed S`).
 //!
 //! `cargo run --release -p kiln-tuner --example s003_42_tuner_mnist -- --full`
 
@@ -28,6 +30,7 @@ struct Args {
     train: usize,
     dir: String,
     keep: bool,
+    seed: Option<u64>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -39,6 +42,7 @@ fn parse_args() -> Result<Args, String> {
         train: 0,
         dir: "my_dir".into(),
         keep: false,
+        seed: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -62,6 +66,7 @@ fn parse_args() -> Result<Args, String> {
             "--train" => a.train = num("--train")?,
             "--dir" => a.dir = it.next().ok_or("--dir needs a path")?,
             "--keep" => a.keep = true,
+            "--seed" => a.seed = Some(num("--seed")? as u64),
             other => return Err(format!("unknown flag {other}")),
         }
     }
@@ -100,7 +105,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         y_train = y_train.slice(&[0], &[n])?.contiguous();
     }
 
-    let mut tuner = RandomSearch::new(build_model)
+    let mut builder = RandomSearch::new(build_model);
+    if let Some(seed) = args.seed {
+        builder = builder.seed(seed);
+    }
+    let mut tuner = builder
         .objective("val_accuracy")
         .max_trials(args.trials)
         .executions_per_trial(args.executions)
