@@ -113,10 +113,16 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
     let (class, config_attr) = struct_opts(&input.attrs)?;
     let class = class.unwrap_or_else(|| name.to_string());
     let Data::Struct(data) = &input.data else {
-        return Err(syn::Error::new_spanned(name, "#[derive(Layer)] needs a struct"));
+        return Err(syn::Error::new_spanned(
+            name,
+            "#[derive(Layer)] needs a struct",
+        ));
     };
     let Fields::Named(fields) = &data.fields else {
-        return Err(syn::Error::new_spanned(name, "#[derive(Layer)] needs named fields"));
+        return Err(syn::Error::new_spanned(
+            name,
+            "#[derive(Layer)] needs named fields",
+        ));
     };
     // A field with `init` only makes sense with the generated `new`: it implies `config`.
     let mut with_config = config_attr;
@@ -133,7 +139,10 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         let Some(ident) = &f.ident else { continue };
         let opts = field_opts(&f.attrs)?;
         let field_name = ident.to_string();
-        let field_name = field_name.strip_prefix("r#").unwrap_or(&field_name).to_string();
+        let field_name = field_name
+            .strip_prefix("r#")
+            .unwrap_or(&field_name)
+            .to_string();
         let shape = type_shape(&f.ty);
         let is_base = matches!(&shape, Some((t, _)) if t == "LayerBase");
         if with_config && !is_base {
@@ -193,8 +202,14 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
                 s.strip_prefix("r#").unwrap_or(&s).to_string()
             })
             .collect();
-        let all: Vec<&syn::Ident> = fields.named.iter().filter_map(|f| f.ident.as_ref()).collect();
-        let reads = keys.iter().map(|k| quote! { ::kiln::saving::config_value(config, #k)? });
+        let all: Vec<&syn::Ident> = fields
+            .named
+            .iter()
+            .filter_map(|f| f.ident.as_ref())
+            .collect();
+        let reads = keys
+            .iter()
+            .map(|k| quote! { ::kiln::saving::config_value(config, #k)? });
         let doc_new = format!(
             "A new `{class}` from its config fields (`#[layer(config)]`); sub-layers and other \
              `init` fields are built as declared."

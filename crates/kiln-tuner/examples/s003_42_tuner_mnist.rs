@@ -17,6 +17,7 @@
 //! `cargo run --release -p kiln-tuner --example s003_42_tuner_mnist -- --full`
 
 use kiln::layers::{Dense, Flatten};
+use kiln::models::EvaluateArgs;
 use kiln::models::{CompileArgs, FitArgs, Model};
 use kiln::optimizers::Adam;
 use kiln_tensor::DType;
@@ -138,7 +139,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .epochs(args.final_epochs)
             .validation_split(0.2),
     )?;
-    let logs = model.evaluate(&x_val, &y_val, 32, 1)?;
+    let logs = model.evaluate(
+        &x_val,
+        &y_val,
+        EvaluateArgs::new().batch_size(32).verbose(1),
+    )?;
     let test_acc = logs.get("accuracy").unwrap_or(f64::NAN);
     println!(
         "Test accuracy: {}",

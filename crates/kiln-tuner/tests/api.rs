@@ -2,6 +2,7 @@
 //! executions averaged, errors in Keras Tuner's words, and one small search of a real
 //! kiln model.
 
+use kiln::models::EvaluateArgs;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -430,7 +431,9 @@ fn a_small_kiln_model_search_end_to_end() {
     let mut models = tuner.get_best_models(1).unwrap();
     // the checkpoint holds the trial's single best epoch over both executions, which
     // scores at least the executions' mean (validation data = training data here)
-    let logs = models[0].evaluate(&x, &y, 32, 0).unwrap();
+    let logs = models[0]
+        .evaluate(&x, &y, EvaluateArgs::new().batch_size(32).verbose(0))
+        .unwrap();
     assert!(
         logs.get("accuracy").unwrap() >= best - 1e-6,
         "{logs:?} vs {best}"

@@ -476,7 +476,10 @@ impl LayerBase {
                 msg: format!(
                     "layer '{}' has no weight '{name}' (it has {:?}; weights are created in build)",
                     self.name(),
-                    self.weights.iter().map(|w| w.var.name()).collect::<Vec<_>>()
+                    self.weights
+                        .iter()
+                        .map(|w| w.var.name())
+                        .collect::<Vec<_>>()
                 ),
             })
     }

@@ -37,8 +37,7 @@ pub use limits::DEFAULT_MAX_LOAD_BYTES;
 pub use load_weights::LoadWeightsOptions;
 pub use objects::{
     register_loss, register_loss_fn, register_metric, register_metric_fn, register_model,
-    register_model_class,
-    serialize_loss, serialize_metric,
+    register_model_class, serialize_loss, serialize_metric,
 };
 pub(crate) use objects::{registered_loss_fn, registered_metric_fn};
 pub use safetensors::{load_weights_safetensors, safetensors_keys, save_weights_safetensors};
