@@ -52,7 +52,9 @@
 
 pub mod cluster;
 pub mod decomposition;
+pub mod ensemble;
 mod error;
+pub mod estimator;
 mod label;
 mod linalg;
 mod matrix;
@@ -61,6 +63,7 @@ pub mod model_selection;
 mod numeric;
 mod pyfmt;
 mod random;
+pub mod tree;
 mod validation;
 
 pub use error::{LearnError, Result, Warning, WarningCategory};
