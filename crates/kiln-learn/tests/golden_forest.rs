@@ -612,8 +612,10 @@ fn error_messages_equal_sklearn() {
         p.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
     };
     let mut got = BTreeMap::new();
-    let mut f = RandomForestClassifier::<i64>::default();
-    f.n_estimators = 0;
+    let mut f = RandomForestClassifier::<i64> {
+        n_estimators: 0,
+        ..Default::default()
+    };
     got.insert("n_estimators_0", msg(f.fit(x, &y)));
     let t = DecisionTreeClassifier::<i64> {
         max_depth: Some(0),

@@ -576,20 +576,23 @@ impl<L: Label + Send + Sync + 'static> Classifier for RandomForestClassifier<L> 
         check_x_fitted(x, f.n_features_in, Self::NAME)?;
         let k = self.classes.len();
         let n_trees = f.trees.len() as f64;
-        let rows: Vec<Vec<f64>> = x
-            .to_rows()
-            .par_iter()
-            .map(|row| {
-                let mut acc = vec![0.0; k];
+        let mut out = vec![0.0; x.n_rows() * k];
+        out.par_chunks_mut(k.max(1))
+            .zip(x.as_slice().par_chunks(x.n_cols().max(1)))
+            .for_each(|(acc, row)| {
                 for t in &f.trees {
-                    for (a, p) in acc.iter_mut().zip(tree_proba(t, row)) {
-                        *a += p;
+                    let v = t.value(row);
+                    let s: f64 = v.iter().sum();
+                    let norm = if s == 0.0 { 1.0 } else { s };
+                    for (a, p) in acc.iter_mut().zip(v) {
+                        *a += p / norm;
                     }
                 }
-                acc.iter().map(|a| a / n_trees).collect()
-            })
-            .collect();
-        Matrix::new(rows.concat(), x.n_rows(), k)
+                for a in acc.iter_mut() {
+                    *a /= n_trees;
+                }
+            });
+        Matrix::new(out, x.n_rows(), k)
     }
 }
 

@@ -232,7 +232,13 @@ where
                 y, &rows, &options,
             )?))
         }
-        _ => unreachable!("regression scorers are rejected above"),
+        other => Err(LearnError::ScorerMismatch {
+            message: format!(
+                "scoring '{}' needs a regressor, but {} is a classifier",
+                other.name(),
+                est.estimator_name()
+            ),
+        }),
     }
 }
 

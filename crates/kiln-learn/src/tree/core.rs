@@ -510,6 +510,28 @@ fn introsort_3way(mut v: &mut [f32], mut s: &mut [usize], mut maxd: i64) {
     insertion_sort(v, s);
 }
 
+/// Sorts by value with ties in unspecified order: `(order-preserving key, index)` pairs
+/// packed into `u64`s and sorted as integers.
+fn fast_sort(v: &mut [f32], s: &mut [usize], packed: &mut Vec<u64>) {
+    packed.clear();
+    packed.extend(v.iter().zip(s.iter()).map(|(&x, &i)| {
+        let b = x.to_bits();
+        let key = if b >> 31 == 1 { !b } else { b | 0x8000_0000 };
+        (u64::from(key) << 32) | i as u64
+    }));
+    packed.sort_unstable();
+    for ((x, i), &p) in v.iter_mut().zip(s.iter_mut()).zip(packed.iter()) {
+        let key = (p >> 32) as u32;
+        let b = if key >> 31 == 1 {
+            key & 0x7FFF_FFFF
+        } else {
+            !key
+        };
+        *x = f32::from_bits(b);
+        *i = (p & 0xFFFF_FFFF) as usize;
+    }
+}
+
 fn simultaneous_sort(v: &mut [f32], s: &mut [usize]) {
     let n = v.len();
     if n == 0 {
@@ -540,6 +562,11 @@ struct Splitter<'a> {
     constant_features: Vec<usize>,
     feature_values: Vec<f32>,
     rand_r_state: u32,
+    /// Classification with integer weights: the sums of a node do not depend on the
+    /// order of its samples, so tied values may be sorted in any order (a faster sort
+    /// gives the same tree). Regression keeps scikit-learn's exact order.
+    any_order: bool,
+    packed: Vec<u64>,
 }
 
 impl Splitter<'_> {
@@ -589,13 +616,31 @@ impl Splitter<'_> {
             let feature = self.features[f_j];
             // sort_samples_and_feature_values
             let column = self.x.column(feature);
-            for p in start..end {
-                self.feature_values[p] = column[self.samples[p]];
+            let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
+            for (v, &s) in self.feature_values[start..end]
+                .iter_mut()
+                .zip(&self.samples[start..end])
+            {
+                *v = column[s];
+                lo = lo.min(*v);
+                hi = hi.max(*v);
             }
-            simultaneous_sort(
-                &mut self.feature_values[start..end],
-                &mut self.samples[start..end],
-            );
+            // an exactly constant feature: scikit-learn's 3-way introsort leaves the
+            // order unchanged, so there is nothing to sort
+            if lo != hi {
+                if self.any_order {
+                    fast_sort(
+                        &mut self.feature_values[start..end],
+                        &mut self.samples[start..end],
+                        &mut self.packed,
+                    );
+                } else {
+                    simultaneous_sort(
+                        &mut self.feature_values[start..end],
+                        &mut self.samples[start..end],
+                    );
+                }
+            }
             let fv = &self.feature_values;
             if fv[end - 1] <= fv[start] + FEATURE_THRESHOLD {
                 self.features.swap(f_j, n_total_constants);
@@ -715,6 +760,10 @@ pub(crate) fn build_tree(
         constant_features: vec![0; x.n_features],
         feature_values: vec![0.0; n],
         rand_r_state: rand_r_seed,
+        any_order: matches!(targets, Targets::Classes { .. })
+            && n <= u32::MAX as usize
+            && sample_weight.is_none_or(|w| w.iter().all(|v| v.fract() == 0.0 && *v < 1e15)),
+        packed: Vec::new(),
     };
     let mut tree = Tree {
         nodes: Vec::new(),

@@ -342,7 +342,7 @@ impl TreeConfig {
                 &Param::Float(w),
             ));
         }
-        if !(self.min_impurity_decrease >= 0.0) {
+        if self.min_impurity_decrease.is_nan() || self.min_impurity_decrease < 0.0 {
             return Err(bad_value(
                 "min_impurity_decrease",
                 caller,
