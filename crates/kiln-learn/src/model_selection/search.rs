@@ -508,8 +508,9 @@ fn run_search<E: Scorable + Clone>(
 ///     ..GridSearchCV::new(DecisionTreeClassifier::default())
 /// };
 /// let result = search.fit(&x, &y)?;
-/// assert_eq!(result.cv_results.rank_test_score, vec![1, 1]);
-/// assert_eq!(result.best_params["max_depth"], Param::Int(1));
+/// assert_eq!(result.cv_results.rank_test_score, vec![2, 1]);
+/// assert_eq!(result.best_index, 1);
+/// assert_eq!(result.best_params["max_depth"], Param::Int(2));
 /// let best = result.best_estimator.unwrap();
 /// assert_eq!(best.predict(&x)?, y.to_vec());
 ///

@@ -235,7 +235,7 @@ pub fn cross_validate<E: Scorable + Clone>(
 /// let x = Matrix::from_rows(&[[0.0], [1.0], [2.0], [3.0]])?;
 /// let y = [0.0, 1.0, 2.0, 3.0];
 /// let scores = cross_val_score(&DecisionTreeRegressor::default(), &x, &y, &Cv::Folds(2), Some("neg_mean_squared_error"))?;
-/// assert_eq!(scores, vec![-4.0, -4.0]);
+/// assert_eq!(scores, vec![-2.5, -2.5]);
 /// # Ok::<(), kiln_learn::LearnError>(())
 /// ```
 pub fn cross_val_score<E: Scorable + Clone>(
