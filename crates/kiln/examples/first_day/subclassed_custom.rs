@@ -39,7 +39,7 @@ impl Layer for Classifier {
 
 fn penalized_ce(y_true: &Tensor, y_pred: &Tensor) -> kiln::Result<Tensor> {
     let ce = losses::sparse_categorical_crossentropy(y_true, y_pred, true)?;
-    ce.add(&y_pred.square()?.mean(&[-1], false)?.mul_scalar(0.01)?)
+    Ok(ce.add(&y_pred.square()?.mean(&[-1], false)?.mul_scalar(0.01)?)?)
 }
 
 fn max_logit(_y_true: &Tensor, y_pred: &Tensor) -> kiln::Result<Tensor> {

@@ -14,7 +14,7 @@ fn main() -> kiln::Result<()> {
     let meta_in = Input::named("meta", &[5]);
     let t = Dense::new(32).activation("relu").apply(&text_in)?;
     let m = Dense::new(8).activation("relu").apply(&meta_in)?;
-    let x = Dense::new(32).activation("relu").apply(&concatenate([t, m])?)?;
+    let x = Dense::new(32).activation("relu").apply(&concatenate(&[t, m])?)?;
     let priority_out = Dense::new(1).activation("sigmoid").name("priority").apply(&x)?;
     let department_out = Dense::new(5).activation("softmax").name("department").apply(&x)?;
     let mut model = Model::new(&[text_in, meta_in], &[priority_out, department_out])?;

@@ -131,6 +131,21 @@ impl KerasTensor {
     }
 }
 
+/// A model input as the first entry of a `Sequential` list (Keras's
+/// `Sequential([keras.Input(shape=...), ...])`): its `InputLayer`.
+///
+/// ```
+/// use kiln::layers::{Dense, Input};
+/// let m = kiln::models::Model::sequential(vec![Input::shape(&[3]).into(), Dense::new(2).into()])?;
+/// assert_eq!(m.count_params(), 8);
+/// # Ok::<(), kiln::Error>(())
+/// ```
+impl From<KerasTensor> for LayerRef {
+    fn from(t: KerasTensor) -> LayerRef {
+        t.layer()
+    }
+}
+
 /// The layer behind a model input: it passes its tensor through.
 ///
 /// ```
