@@ -39,6 +39,7 @@ pub mod ops;
 pub mod random;
 pub mod shape;
 mod storage;
+pub mod strings;
 mod tensor;
 
 pub use autodiff::{GradSource, GradientTape, Variable};
