@@ -197,7 +197,7 @@ fn bad_inputs_are_errors_naming_expected_and_received() {
     let (mut model, _) = text_model(e);
     // A float tensor into the string model.
     let err = model
-        .predict(&Tensor::zeros(&[2, 1], DType::F32), 32, 0)
+        .predict(Tensor::zeros(&[2, 1], DType::F32), 32, 0)
         .unwrap_err()
         .to_string();
     assert!(err.contains("string") && err.contains("float32"), "{err}");
