@@ -489,6 +489,13 @@ impl Generator {
                 }
             });
             Tensor::from_vec_unchecked(v, x.shape().to_vec())
+        }, string => {
+            let data = x.stored::<std::sync::Arc<str>>();
+            let mut v = Vec::with_capacity(x.numel());
+            for &src in &perm {
+                v.extend_from_slice(&data[src * row..(src + 1) * row]);
+            }
+            Tensor::from_stored(v, x.shape().to_vec())
         });
         Ok(drawn(|| Op::new("random_shuffle"), &[x], out))
     }

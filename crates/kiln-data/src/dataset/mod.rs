@@ -120,6 +120,21 @@ impl Dataset {
         Ok(Dataset::from_node(Slices::new(element.into())?))
     }
 
+    /// A dataset of strings, one rank-0 string tensor per element
+    /// (`tf.data.Dataset.from_tensor_slices(["a", "b"])`).
+    ///
+    /// ```
+    /// use kiln_data::dataset::Dataset;
+    /// let ds = Dataset::from_strings(vec!["the cat", "a dog"])?;
+    /// let items = ds.collect()?;
+    /// assert_eq!(items[1].as_tensor()?.item_str()?, "a dog");
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn from_strings<S: Into<String>>(strings: Vec<S>) -> Result<Dataset> {
+        let n = strings.len();
+        Dataset::from_tensor_slices(Tensor::from_strings(strings, &[n])?)
+    }
+
     /// A dataset of exactly one element (`from_tensors`).
     ///
     /// ```

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use crate::ops::gather_map::{separable_map, take_as};
 use crate::ops::{record, record_slice};
 use crate::shape::{fmt_shape, normalize_axis};
-use crate::{with_dtype, Error, Result, Tensor};
+use crate::storage::with_any_dtype;
+use crate::{Error, Result, Tensor};
 
 /// Padding modes of [`Tensor::pad`] (`tf.pad`'s `mode`).
 ///
@@ -104,8 +105,8 @@ impl Tensor {
         shape[ax] = total;
         let outer: usize = shape[..ax].iter().product();
         let inner: usize = shape[ax + 1..].iter().product();
-        let out = with_dtype!(first.dtype(), T => {
-            let datas: Vec<_> = tensors.iter().map(|t| t.data::<T>()).collect();
+        let out = with_any_dtype!(first.dtype(), T => {
+            let datas: Vec<_> = tensors.iter().map(|t| t.stored::<T>()).collect();
             let mut v: Vec<T> = Vec::with_capacity(outer * total * inner);
             for o in 0..outer {
                 for (t, d) in tensors.iter().zip(&datas) {
@@ -113,7 +114,7 @@ impl Tensor {
                     v.extend_from_slice(&d[o * run..(o + 1) * run]);
                 }
             }
-            Tensor::from_vec_unchecked(v, shape.clone())
+            Tensor::from_stored(v, shape.clone())
         });
         let sizes: Vec<usize> = tensors.iter().map(|t| t.shape()[ax]).collect();
         Ok(record(

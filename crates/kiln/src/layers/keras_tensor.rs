@@ -220,6 +220,9 @@ impl Layer for InputLayer {
 /// assert_eq!(img.shape(), &[None, Some(28), Some(28), Some(1)]);
 /// let tokens = Input::new(&[None]).dtype(DType::I32).name("tokens").build();
 /// assert_eq!(tokens.shape(), &[None, None]);
+/// // Raw text, as keras.Input(shape=(1,), dtype="string"):
+/// let text = Input::new(&[Some(1)]).dtype(DType::parse("string").unwrap()).build();
+/// assert_eq!(text.dtype(), DType::String);
 /// assert_eq!(tokens.layer().name(), "tokens");
 /// ```
 #[derive(Debug, Clone)]
@@ -312,6 +315,18 @@ pub(crate) fn check_model_input(
     spec: &TensorSpec,
     x: &Tensor,
 ) -> Result<()> {
+    // Strings never convert to or from numbers: say so before any cast.
+    if (spec.dtype == DType::String) != (x.dtype() == DType::String) {
+        return Err(Error::InvalidArgument {
+            api: "Model.call",
+            msg: format!(
+                "input {index} of model '{model}' expects dtype {}, but received a {} tensor of shape {}",
+                dtype_name(spec.dtype),
+                dtype_name(x.dtype()),
+                fmt_shape(&x.shape().iter().map(|&d| Some(d)).collect::<Vec<_>>())
+            ),
+        });
+    }
     let ok = x.rank() == spec.shape.len()
         && spec
             .shape

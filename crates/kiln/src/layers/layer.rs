@@ -533,6 +533,7 @@ pub(crate) fn dtype_name(d: DType) -> &'static str {
         DType::I64 => "int64",
         DType::U8 => "uint8",
         DType::Bool => "bool",
+        DType::String => "string",
     }
 }
 
@@ -686,6 +687,14 @@ pub trait Layer: LayerState + AsAny + Send {
     /// Output shapes for input shapes, without computing. `None` means "not implemented":
     /// symbolic calls then run the layer on small zero tensors to find out.
     fn compute_output_shape(&self, _input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
+        None
+    }
+    /// Output dtypes for input dtypes, without computing; `None` (the default) means the
+    /// outputs have the first input's dtype when every input is a float, and are found by
+    /// probing otherwise. Layers whose outputs have another dtype than their inputs (text
+    /// layers: strings in, integers out) say so here, so that a functional model builds
+    /// from [`Layer::compute_output_shape`] without running them.
+    fn compute_output_dtype(&self, _input_dtypes: &[DType]) -> Option<Vec<DType>> {
         None
     }
     /// The layer's config (Keras's `get_config`).
@@ -1177,7 +1186,14 @@ impl LayerRef {
             let mut layer = self.lock();
             self.maybe_build(&mut *layer, &shapes)?;
             let all_float = specs.iter().all(|s| s.dtype.is_float());
+            let dtypes: Vec<DType> = specs.iter().map(|s| s.dtype).collect();
+            let declared = layer.compute_output_dtype(&dtypes);
             match layer.compute_output_shape(&shapes) {
+                Some(Ok(out)) if declared.as_ref().is_some_and(|d| d.len() == out.len()) => out
+                    .into_iter()
+                    .zip(declared.unwrap_or_default())
+                    .map(|(shape, dtype)| TensorSpec { shape, dtype })
+                    .collect(),
                 Some(Ok(out)) if all_float && !specs.is_empty() => out
                     .into_iter()
                     .map(|shape| TensorSpec {

@@ -46,7 +46,7 @@ pub use pooling::{
 };
 pub use preprocessing::{
     CategoryEncoding, CenterCrop, Discretization, Hashing, IntegerLookup, Normalization, Rescaling,
-    Resizing,
+    Resizing, StringLookup, TextVectorization,
 };
 pub use preprocessing::{
     Factor, RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation,
