@@ -87,7 +87,7 @@ fn text_vectorization_on_string_tensors_in_dataset_map_matches_keras() {
         tv.adapt_dataset(
             &Dataset::from_strings(corpus.clone())
                 .unwrap()
-                .batch(2, false)
+                .batch(2)
                 .unwrap(),
         )
         .unwrap();
@@ -113,7 +113,7 @@ fn text_vectorization_on_string_tensors_in_dataset_map_matches_keras() {
         let t1 = tv.clone();
         let ds1 = Dataset::from_strings(queries.clone())
             .unwrap()
-            .batch(3, false)
+            .batch(3)
             .unwrap()
             .map(move |e| Ok(t1.call_tensor(e.as_tensor()?)?.into()));
         let got1 = ds1.collect().unwrap();
@@ -172,7 +172,7 @@ fn string_lookup_on_string_tensors_matches_keras() {
         let ds =
             Dataset::from_tensor_slices(Tensor::from_strings(q2.clone(), &[q2.len(), 1]).unwrap())
                 .unwrap()
-                .batch(3, false)
+                .batch(3)
                 .unwrap()
                 .map(move |e| Ok(l2.call_tensor(e.as_tensor()?)?.into()));
         let got = ds.collect().unwrap();

@@ -44,11 +44,11 @@ fn slices_map_filter_batch() {
         texts(&short.collect().unwrap()),
         vec![vec!["x"], vec!["end"]]
     );
-    let b = ds.batch(2, false).unwrap().collect().unwrap();
+    let b = ds.batch(2).unwrap().collect().unwrap();
     assert_eq!(b.len(), 3);
     assert_eq!(b[0].as_tensor().unwrap().shape(), &[2]);
     assert_eq!(texts(&b)[2], vec!["end"]);
-    let back = ds.batch(2, false).unwrap().unbatch().collect().unwrap();
+    let back = ds.batch(2).unwrap().unbatch().collect().unwrap();
     assert_eq!(back.len(), 5);
 }
 
@@ -74,7 +74,7 @@ fn padded_batch_pads_with_empty_strings() {
 #[test]
 fn shuffle_cache_take_skip_repeat_prefetch_zip() {
     let ds = Dataset::from_tensor_slices(words()).unwrap();
-    let sh = ds.shuffle(5, Some(1), false).collect().unwrap();
+    let sh = ds.shuffle_with(5, Some(1), false).collect().unwrap();
     let mut got: Vec<String> = texts(&sh).concat();
     got.sort();
     let mut want = words().to_strings().unwrap();
@@ -99,7 +99,7 @@ fn shuffle_cache_take_skip_repeat_prefetch_zip() {
         Dataset::from_tensor_slices(Tensor::from_vec(vec![0i64, 1, 0, 1, 1], &[5]).unwrap())
             .unwrap();
     let z = Dataset::zip(&[ds.clone(), labels])
-        .batch(5, false)
+        .batch(5)
         .unwrap()
         .collect()
         .unwrap();
@@ -122,7 +122,7 @@ fn cache_file_round_trips_strings_and_rejects_damage() {
         Tensor::from_vec(vec![1.5f32, 2.5, 3.5], &[3]).unwrap(),
     ))
     .unwrap()
-    .batch(2, false)
+    .batch(2)
     .unwrap();
     let first = ds.cache_file(&path).collect().unwrap();
     assert!(path.exists());

@@ -77,7 +77,12 @@ fn end_to_end_text_model_trains_like_keras() {
     let root = fixture();
     let e = &root["end_to_end"];
     let (mut model, x) = text_model(e);
-    let before = model.predict(&x, 32, 0).unwrap();
+    let before = model
+        .predict(
+            &x,
+            kiln::models::PredictArgs::new().batch_size(32).verbose(0),
+        )
+        .unwrap();
     assert_eq!(before.shape(), &[8, 1]);
     close(
         "predict_before",
@@ -118,7 +123,12 @@ fn end_to_end_text_model_trains_like_keras() {
     }
     // Raw strings in, after training.
     let q = Tensor::from_strings(strs(&e["predict_queries"]), &[2, 1]).unwrap();
-    let after = model.predict(&q, 32, 0).unwrap();
+    let after = model
+        .predict(
+            &q,
+            kiln::models::PredictArgs::new().batch_size(32).verbose(0),
+        )
+        .unwrap();
     close(
         "predict_after",
         &after.to_vec::<f32>().unwrap(),
@@ -157,7 +167,12 @@ fn text_vectorization_in_a_model_matches_keras() {
         let out = tv.apply(&inp).unwrap();
         let mut model = Model::new(&[inp], &[out]).unwrap();
         let x = Tensor::from_strings(queries.clone(), &[queries.len(), 1]).unwrap();
-        let y = model.predict(&x, 32, 0).unwrap();
+        let y = model
+            .predict(
+                &x,
+                kiln::models::PredictArgs::new().batch_size(32).verbose(0),
+            )
+            .unwrap();
         let want = &c["rank2_model"];
         let shape: Vec<usize> = want["shape"]
             .as_array()
@@ -197,7 +212,10 @@ fn bad_inputs_are_errors_naming_expected_and_received() {
     let (mut model, _) = text_model(e);
     // A float tensor into the string model.
     let err = model
-        .predict(Tensor::zeros(&[2, 1], DType::F32), 32, 0)
+        .predict(
+            Tensor::zeros(&[2, 1], DType::F32),
+            kiln::models::PredictArgs::new().batch_size(32).verbose(0),
+        )
         .unwrap_err()
         .to_string();
     assert!(err.contains("string") && err.contains("float32"), "{err}");

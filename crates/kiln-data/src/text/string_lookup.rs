@@ -499,7 +499,7 @@ impl StringLookup {
     /// use kiln_tensor::Tensor;
     /// let ds = Dataset::from_tensor_slices(Tensor::from_strings(vec!["b", "a", "b"], &[3])?)?;
     /// let mut l = StringLookup::new(StringLookupOptions::default())?;
-    /// l.adapt_dataset(&ds.batch(2, false)?)?;
+    /// l.adapt_dataset(&ds.batch(2)?)?;
     /// assert_eq!(l.get_vocabulary(true), vec!["[UNK]", "b", "a"]);
     /// # Ok::<(), kiln_data::DataError>(())
     /// ```

@@ -71,7 +71,7 @@ fn is_punct(c: char) -> bool {
 /// use kiln_tensor::Tensor;
 /// let texts = Tensor::from_strings(vec!["the cat sat", "the dog", "a cat"], &[3])?;
 /// let mut tv = TextVectorization::new().output_sequence_length(4);
-/// tv.adapt_dataset(&Dataset::from_tensor_slices(texts.clone())?.batch(2, false)?)?;
+/// tv.adapt_dataset(&Dataset::from_tensor_slices(texts.clone())?.batch(2)?)?;
 /// let ids = tv.call_tensor(&texts)?;
 /// assert_eq!(ids.shape(), &[3, 4]);
 /// // Per element inside a pipeline: a rank-0 string gives one row of ids.

@@ -41,7 +41,7 @@ use crate::Result;
 /// let x = GlobalAveragePooling1D::new().apply(&x)?;
 /// let out = Dense::new(1).apply(&x)?;
 /// let mut model = Model::new(&[inp], &[out])?;
-/// assert_eq!(model.predict(&texts, 32, 0)?.shape(), &[4, 1]);
+/// assert_eq!(model.predict(&texts, kiln::models::PredictArgs::new().verbose(0))?.shape(), &[4, 1]);
 /// # Ok::<(), kiln::Error>(())
 /// ```
 pub struct TextVectorization {
@@ -117,7 +117,7 @@ impl TextVectorization {
     /// use kiln::layers::TextVectorization;
     /// use kiln_data::dataset::Dataset;
     /// let mut tv = TextVectorization::new();
-    /// tv.adapt_dataset(&Dataset::from_strings(vec!["x y", "y"])?.batch(2, false)?)?;
+    /// tv.adapt_dataset(&Dataset::from_strings(vec!["x y", "y"])?.batch(2)?)?;
     /// assert_eq!(tv.vocabulary_size(), 4);
     /// # Ok::<(), kiln::Error>(())
     /// ```
