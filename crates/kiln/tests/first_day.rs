@@ -23,7 +23,12 @@ fn code_lines(path: &Path) -> usize {
         .count()
 }
 
-const PROGRAMS: &[&str] = &["cnn_callbacks", "two_io_functional", "subclassed_custom"];
+const PROGRAMS: &[&str] = &[
+    "cnn_callbacks",
+    "two_io_functional",
+    "subclassed_custom",
+    "data_pipelines",
+];
 
 #[test]
 fn each_program_is_within_1_3x_the_lines_of_its_keras_original() {
@@ -108,4 +113,10 @@ fn the_two_input_two_output_model_trains_and_predicts_by_name() {
 fn the_subclassed_model_saves_reloads_and_trains_on() {
     let out = run("subclassed_custom");
     assert!(out.contains("max_logit"), "{out}");
+}
+
+#[test]
+fn the_image_and_text_pipelines_feed_fit() {
+    let out = run("data_pipelines");
+    assert!(out.contains("shape=(1, 1)"), "{out}");
 }
