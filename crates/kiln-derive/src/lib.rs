@@ -124,20 +124,21 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
             "#[derive(Layer)] needs named fields",
         ));
     };
+    let all_opts = fields
+        .named
+        .iter()
+        .map(|f| field_opts(&f.attrs))
+        .collect::<syn::Result<Vec<_>>>()?;
     // A field with `init` only makes sense with the generated `new`: it implies `config`.
-    let mut with_config = config_attr;
-    for f in &fields.named {
-        with_config |= field_opts(&f.attrs)?.init.is_some();
-    }
+    let with_config = config_attr || all_opts.iter().any(|o| o.init.is_some());
     let mut base = None;
     let mut subs = Vec::new();
     let mut attrs = Vec::new();
     // For `#[layer(config)]`: the config fields (new's arguments) and every field's value.
     let mut config_fields: Vec<(syn::Ident, Type)> = Vec::new();
     let mut inits = Vec::new();
-    for f in &fields.named {
+    for (f, opts) in fields.named.iter().zip(all_opts) {
         let Some(ident) = &f.ident else { continue };
-        let opts = field_opts(&f.attrs)?;
         let field_name = ident.to_string();
         let field_name = field_name
             .strip_prefix("r#")

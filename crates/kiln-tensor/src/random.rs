@@ -527,7 +527,7 @@ static GLOBAL: Mutex<Option<Generator>> = Mutex::new(None);
 pub fn set_global_seed(seed: u64) {
     *lock_global() = Some(Generator::from_seed(seed));
     *GLOBAL_SEED.lock().unwrap_or_else(|e| e.into_inner()) = Some(seed);
-    op_streams().clear();
+    *op_streams() = None;
 }
 
 /// The seed last given to [`set_global_seed`] (`None` while the global generator runs
@@ -538,28 +538,9 @@ static GLOBAL_SEED: Mutex<Option<u64>> = Mutex::new(None);
 /// the next numbers of the sequence fixed by the global seed and `s`).
 static OP_STREAMS: Mutex<Option<std::collections::HashMap<u64, Generator>>> = Mutex::new(None);
 
-fn op_streams() -> OpStreams {
-    OpStreams(OP_STREAMS.lock().unwrap_or_else(|e| e.into_inner()))
-}
-
-struct OpStreams(std::sync::MutexGuard<'static, Option<std::collections::HashMap<u64, Generator>>>);
-
-impl OpStreams {
-    fn clear(&mut self) {
-        *self.0 = None;
-    }
-    fn get(&mut self, seed: u64) -> &mut Generator {
-        let global = *GLOBAL_SEED.lock().unwrap_or_else(|e| e.into_inner());
-        self.0
-            .get_or_insert_with(Default::default)
-            .entry(seed)
-            .or_insert_with(|| {
-                // Mix the global seed in (TF's `(global_seed, op_seed)` pair); without one,
-                // TF uses a fixed default global seed, so the stream still repeats per run.
-                let g = global.unwrap_or(87_654_321);
-                Generator::from_seed(seed ^ g.rotate_left(32) ^ 0x9E37_79B9_7F4A_7C15)
-            })
-    }
+fn op_streams() -> std::sync::MutexGuard<'static, Option<std::collections::HashMap<u64, Generator>>>
+{
+    OP_STREAMS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Runs `f` with the generator an op given `seed` draws from, TF 2's op-seed rule:
@@ -580,7 +561,20 @@ impl OpStreams {
 pub fn with_op_seed<R>(seed: Option<u64>, f: impl FnOnce(&mut Generator) -> R) -> R {
     match seed {
         None => f(&mut Generator::from_global()),
-        Some(s) => f(op_streams().get(s)),
+        Some(s) => {
+            let global = *GLOBAL_SEED.lock().unwrap_or_else(|e| e.into_inner());
+            let mut streams = op_streams();
+            let g = streams
+                .get_or_insert_with(Default::default)
+                .entry(s)
+                .or_insert_with(|| {
+                    // Mix the global seed in (TF's `(global_seed, op_seed)` pair); without one,
+                    // TF uses a fixed default global seed, so the stream still repeats per run.
+                    let g = global.unwrap_or(87_654_321);
+                    Generator::from_seed(s ^ g.rotate_left(32) ^ 0x9E37_79B9_7F4A_7C15)
+                });
+            f(g)
+        }
     }
 }
 

@@ -428,12 +428,8 @@ pub fn model_from_config(v: &Value) -> Result<Model> {
             m.as_layer().lock().base_mut().set_name(&name);
             m
         }
-        "Functional" | "Model" => functional_from_config(cfg, &name)?,
-        other => {
-            return Err(bad(format!(
-                "unknown model class '{other}' (kiln rebuilds Sequential and Functional models)"
-            )))
-        }
+        // "Functional" or "Model": every other class returned above.
+        _ => functional_from_config(cfg, &name)?,
     };
     if cfg.get("trainable").and_then(Value::as_bool) == Some(false) {
         model.as_layer().set_trainable(false);

@@ -28,7 +28,7 @@ use crate::Result;
 /// module docs).
 ///
 /// ```
-/// use kiln::layers::{Dense, Embedding, GlobalAveragePooling1D, Input, LayerRef, TextVectorization};
+/// use kiln::layers::{Dense, Embedding, GlobalAveragePooling1D, Input, LayerApply, TextVectorization};
 /// use kiln::models::Model;
 /// use kiln_tensor::{DType, Tensor};
 /// let texts = Tensor::from_strings(vec!["a good film", "a bad film", "good", "bad"], &[4, 1])?;
