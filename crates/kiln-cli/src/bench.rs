@@ -150,7 +150,75 @@ pub fn extra() -> Vec<Bench> {
             flops: None,
             setup: || binary(&[8], &[8], |a, b| a.add(b)),
         },
+        Bench {
+            name: "elementwise_chain_f32_4m",
+            flops: None,
+            setup: || elementwise_chain(false),
+        },
+        Bench {
+            name: "elementwise_chain_f32_4m_compiled",
+            flops: None,
+            setup: || elementwise_chain(true),
+        },
     ]
+}
+
+/// One training step of an elementwise model over 4M f32 parameters:
+/// `loss = sum(gelu(x * w + b))`, its gradients for `w` and `b` under a tape, and a Keras
+/// Adam update of both. Eager, or traced once with `kiln::function` (the update as the
+/// optimizer's host op, as `compile(jit_compile=true)` runs it) and replayed.
+fn elementwise_chain(compiled: bool) -> Result<Body> {
+    use kiln::optimizers::{Adam, Optimizer};
+    use kiln_tensor::function::{host_op, trace_concrete, Value};
+    use kiln_tensor::{GradientTape, Variable};
+    let n = 4 << 20;
+    let mut g = Generator::from_seed(0);
+    let x = randn(&mut g, &[n])?;
+    let w = Variable::new(randn(&mut g, &[n])?, "w", true);
+    let b = Variable::new(Tensor::zeros(&[n], DType::F32), "b", true);
+    let mut adam = Adam::new(1e-3);
+    let grads = {
+        let (w, b) = (w.clone(), b.clone());
+        move |x: &Tensor| -> Result<(Tensor, Tensor, Tensor)> {
+            let tape = GradientTape::new();
+            let loss = x.mul(&w.value())?.add(&b.value())?.gelu(false)?.sum_all()?;
+            let mut gs = tape.gradient(&loss, &[&w, &b])?.into_iter();
+            let missing = || kiln_tensor::Error::Trace("no gradient".into());
+            let gw = gs.next().flatten().ok_or_else(missing)?;
+            let gb = gs.next().flatten().ok_or_else(missing)?;
+            Ok((loss, gw, gb))
+        }
+    };
+    let to_err = |e: kiln::Error| kiln_tensor::Error::Trace(e.to_string());
+    if !compiled {
+        return Ok(Box::new(move || {
+            let (loss, gw, gb) = grads(&x)?;
+            adam.apply_gradients(&[(gw, w.clone()), (gb, b.clone())])
+                .map_err(to_err)?;
+            black_box(loss);
+            Ok(())
+        }));
+    }
+    let args = vec![Value::from(x)];
+    let cf = trace_concrete("elementwise_chain", &args, |a| {
+        let (loss, gw, gb) = grads(&a.tensor(0)?)?;
+        host_op("apply_gradients", &[0, 1], &[gw, gb], &[])?;
+        Ok::<_, kiln_tensor::Error>(Value::from(loss))
+    })?;
+    Ok(Box::new(move || {
+        let vars = [w.clone(), b.clone()];
+        let mut apply = |_: &str, idx: &[usize], gs: &[Tensor]| -> Result<Vec<Tensor>> {
+            let pairs: Vec<(Tensor, Variable)> = idx
+                .iter()
+                .zip(gs)
+                .map(|(&i, g)| (g.clone(), vars[i].clone()))
+                .collect();
+            adam.apply_gradients(&pairs).map_err(to_err)?;
+            Ok(vec![])
+        };
+        black_box(cf.call_with(&args, &mut apply)?);
+        Ok(())
+    }))
 }
 
 /// Benches of composite workloads: matmul, relu, softmax, conv2d (forward and

@@ -12,12 +12,15 @@ pub enum Device {
     /// Host memory, computed by kiln's CPU kernels.
     #[default]
     Cpu,
+    /// Shapes and dtypes only, no values ([`crate::meta`]): shape inference and tracing.
+    Meta,
 }
 
 impl std::fmt::Display for Device {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Device::Cpu => write!(f, "/device:CPU:0"),
+            Device::Meta => write!(f, "/device:META:0"),
         }
     }
 }

@@ -85,6 +85,14 @@ impl std::fmt::Display for Tensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // A symbolic read still fails the trace, as `to_f64_vec` does.
         let _ = crate::autodiff::capture::on_value_read(self, "Display");
+        if self.is_meta() {
+            return write!(
+                f,
+                "Tensor(<meta>, shape={}, dtype={})",
+                fmt_shape(self.shape()),
+                self.dtype()
+            );
+        }
         let vals: Vec<String> = if self.dtype() == DType::String {
             self.stored::<std::sync::Arc<str>>()
                 .iter()

@@ -215,6 +215,7 @@ macro_rules! element_impl {
             fn slice(b: &Buffer) -> Option<&[Self]> {
                 match b {
                     Buffer::$variant(v) => Some(v),
+                    Buffer::Meta(m) if m.dtype == DType::$variant => Self::slice(m.zeros()),
                     _ => None,
                 }
             }
@@ -284,6 +285,7 @@ impl Storable for std::sync::Arc<str> {
     fn view(b: &Buffer) -> Option<&[Self]> {
         match b {
             Buffer::String(v) => Some(v),
+            Buffer::Meta(m) if m.dtype == DType::String => Self::view(m.zeros()),
             _ => None,
         }
     }

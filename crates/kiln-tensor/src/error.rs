@@ -60,6 +60,9 @@ pub enum Error {
     /// call that does not fit its signature.
     #[error("kiln::function: {0}")]
     Trace(String),
+    /// A value was asked of a meta tensor ([`crate::meta`]), which has none.
+    #[error("meta tensor: {0}")]
+    Meta(String),
 }
 
 /// `Result` with kiln-tensor's [`Error`].

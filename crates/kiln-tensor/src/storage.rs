@@ -23,6 +23,21 @@ pub enum Buffer {
     U8(Vec<u8>),
     Bool(Vec<bool>),
     String(Vec<std::sync::Arc<str>>),
+    /// No elements: a tensor on the meta device ([`crate::Device::Meta`]).
+    Meta(MetaBuffer),
+}
+
+/// The storage of a meta tensor: its dtype and element count, no values. Kernels with a
+/// meta rule never touch it. A kernel without one reads zeros, made on its first read
+/// (`zeros`, counted by [`crate::meta::materialized`]), and its output is made meta again
+/// where the op records (`crate::ops::record`), so metaness always propagates and no
+/// value ever leaves a meta computation.
+#[derive(Debug, Clone, PartialEq)]
+#[doc(hidden)]
+pub struct MetaBuffer {
+    pub(crate) dtype: DType,
+    pub(crate) len: usize,
+    pub(crate) zeros: std::sync::OnceLock<Box<Buffer>>,
 }
 
 impl Drop for Buffer {
@@ -45,6 +60,7 @@ impl Buffer {
             Buffer::U8(_) => DType::U8,
             Buffer::Bool(_) => DType::Bool,
             Buffer::String(_) => DType::String,
+            Buffer::Meta(m) => m.dtype,
         }
     }
 
@@ -59,6 +75,7 @@ impl Buffer {
             Buffer::U8(v) => v.len(),
             Buffer::Bool(v) => v.len(),
             Buffer::String(v) => v.len(),
+            Buffer::Meta(m) => m.len,
         }
     }
 }
@@ -155,3 +172,13 @@ macro_rules! with_any_dtype {
     };
 }
 pub(crate) use with_any_dtype;
+
+impl MetaBuffer {
+    /// The zero-filled stand-in a kernel without a meta rule reads.
+    pub(crate) fn zeros(&self) -> &Buffer {
+        self.zeros.get_or_init(|| {
+            crate::meta::count_materialized(self.len);
+            Box::new(with_any_dtype!(self.dtype, T => <T as crate::dtype::Storable>::wrap_vec(vec![<T as crate::dtype::Storable>::fill(0.0); self.len])))
+        })
+    }
+}

@@ -434,7 +434,11 @@ impl Tensor {
     /// assert_eq!(kiln_tensor::Tensor::scalar(1u8).device(), kiln_tensor::Device::Cpu);
     /// ```
     pub fn device(&self) -> Device {
-        Device::Cpu
+        if self.is_meta() {
+            Device::Meta
+        } else {
+            Device::Cpu
+        }
     }
 
     /// Element strides of the view (may be 0 for broadcast dimensions, negative never).
@@ -555,6 +559,9 @@ impl Tensor {
     /// A contiguous copy of the data as a new tensor (not recorded: same values, used by
     /// kernels that need a row-major operand).
     pub(crate) fn contiguous_unrecorded(&self) -> Tensor {
+        if self.is_meta() {
+            return self.to_meta();
+        }
         if self.is_contiguous() && self.inner.offset == 0 && self.inner.buffer.len() == self.numel()
         {
             return self.clone();
@@ -657,6 +664,9 @@ impl Tensor {
     pub(crate) fn cast_unrecorded(&self, dtype: DType) -> Tensor {
         if dtype == self.dtype() {
             return self.clone();
+        }
+        if self.is_meta() {
+            return Tensor::meta(self.shape(), dtype);
         }
         crate::cpu::cast::cast_tensor(self, dtype)
     }

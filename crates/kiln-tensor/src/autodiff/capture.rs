@@ -381,6 +381,13 @@ pub(crate) fn on_constant(t: &Tensor) {
 /// Rust code reads `t`'s elements. Fails when `t` depends on a traced input.
 #[inline]
 pub(crate) fn on_value_read(t: &Tensor, what: &'static str) -> crate::Result<()> {
+    if t.is_meta() {
+        return Err(Error::Meta(format!(
+            "{what}() read the values of a meta tensor of shape {} ({}), which carries only its shape and dtype; code that branches on values cannot run on the meta device (give the layer a compute_output_shape, or run it on real data)",
+            crate::shape::fmt_shape(t.shape()),
+            t.dtype().name()
+        )));
+    }
     if !active() {
         return Ok(());
     }

@@ -173,6 +173,12 @@ impl Variable {
     }
 
     fn check_same(&self, op: &'static str, current: &Tensor, new: &Tensor) -> Result<()> {
+        if new.is_meta() {
+            return Err(Error::Meta(format!(
+                "{op} of a meta tensor into variable '{}': a meta tensor has no values to store (a layer updating state while its shapes are inferred needs real inputs)",
+                self.name()
+            )));
+        }
         if current.shape() != new.shape() {
             return Err(Error::shape(
                 op,

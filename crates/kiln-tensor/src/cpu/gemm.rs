@@ -378,6 +378,11 @@ fn batched<T: Element>(
 /// The batched product `a · b` for a checked plan; the result is a contiguous tensor of
 /// shape `batch + (m, n)`. Half floats compute in f32; integers wrap.
 pub(crate) fn matmul_kernel(a: &Tensor, b: &Tensor, plan: &MatmulPlan) -> Tensor {
+    if a.is_meta() || b.is_meta() {
+        let mut shape = plan.batch.clone();
+        shape.extend([plan.m, plan.n]);
+        return Tensor::meta(&shape, a.dtype());
+    }
     // Row- or column-major matrices (any leading dimension, any batch strides) are read in
     // place; a matrix whose elements are strided in both directions is copied once.
     if !gemm_friendly(a) || !gemm_friendly(b) {

@@ -55,6 +55,9 @@ pub(crate) fn map_slice<A: Element, O: Element>(a: &[A], f: impl Fn(A) -> O + Sy
 
 /// `f` applied to every element of `a`; the result is contiguous with `a`'s shape.
 pub(crate) fn unary_map<A: Element, O: Element>(a: &Tensor, f: impl Fn(A) -> O + Sync) -> Tensor {
+    if let Some(m) = crate::meta::rule(&[a], a.shape(), O::DTYPE) {
+        return m;
+    }
     let data = a.data::<A>();
     Tensor::from_vec_unchecked(map_slice(&data, f), a.shape().to_vec())
 }
@@ -80,6 +83,9 @@ pub(crate) fn binary_map<A: Element, B: Element, O: Element>(
     out_shape: &[usize],
     f: impl Fn(A, B) -> O + Sync,
 ) -> Tensor {
+    if let Some(m) = crate::meta::rule(&[a, b], out_shape, O::DTYPE) {
+        return m;
+    }
     let n = numel(out_shape);
     let out_vec = if n == 0 {
         Vec::new()

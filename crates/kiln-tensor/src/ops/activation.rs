@@ -83,7 +83,9 @@ impl Tensor {
             && self.rank() >= 1
             && self.shape()[self.rank() - 1] == bias.shape()[0]
             && self.is_contiguous()
-            && bias.is_contiguous();
+            && bias.is_contiguous()
+            && !self.is_meta()
+            && !bias.is_meta();
         if !fast {
             return self.bias_add(bias)?.relu();
         }
@@ -238,18 +240,35 @@ impl Tensor {
             }))?
         };
         // The derivative has cancellation near its zeros; evaluate it in f64 for f32/half
-        // inputs (casts are differentiable, so higher derivatives still flow).
-        let x = if self.dtype() == DType::F64 {
-            self.clone()
-        } else {
-            self.cast(DType::F64)?
-        };
+        // inputs (casts are differentiable, so higher derivatives still flow). The cast
+        // happens in the backward pass, so a forward no tape needs costs nothing extra.
+        let x_in = self.clone();
         let dtype = self.dtype();
         Ok(record(
             || Op::new("gelu").attr("approximate", approximate),
             &[self],
             out,
             move |g| {
+                // One pass (TF's GeluGrad) unless another tape records this backward pass,
+                // which needs the composed formula to differentiate again.
+                if matches!(dtype, DType::F32 | DType::F64)
+                    && !crate::autodiff::tape::tapes_recording()
+                {
+                    let d = gelu_grad(&x_in, g, approximate)?;
+                    return Ok(crate::ops::record_fused_grads(
+                        vec![Some(d)],
+                        |_| gelu_grad_op(approximate),
+                        &[&x_in, g],
+                        "gelu",
+                        "the fused gelu gradient has no second derivative; record the \
+                         backward pass with a second tape to differentiate twice",
+                    ));
+                }
+                let x = if dtype == DType::F64 {
+                    x_in.clone()
+                } else {
+                    x_in.cast(DType::F64)?
+                };
                 let d = if approximate {
                     // 0.5 (1 + t) + 0.5 x (1 - t^2) C (1 + 3 * 0.044715 x^2)
                     let x2 = x.square()?;
@@ -393,5 +412,67 @@ impl Tensor {
     /// ```
     pub fn exponential(&self) -> Result<Tensor> {
         self.exp()
+    }
+}
+
+/// The op [`gelu_grad`] records: inputs `x` and the output gradient.
+fn gelu_grad_op(approximate: bool) -> Op {
+    Op::new("gelu_grad")
+        .attr("approximate", approximate)
+        .attr("output", 0i64)
+}
+
+/// `g * gelu'(x)` in one pass for f32/f64 `x` (TF's `GeluGrad`): the derivative is
+/// evaluated per element in f64 with exactly the steps of the composed backward formula
+/// of [`Tensor::gelu`], rounded to `x`'s dtype, then multiplied by `g`, so the result is
+/// bit-identical to the composed gradient.
+pub(crate) fn gelu_grad(x: &Tensor, g: &Tensor, approximate: bool) -> Result<Tensor> {
+    const C: f64 = 0.797_884_560_802_865_4; // sqrt(2/pi)
+    let op = "gelu_grad";
+    crate::ops::same_dtype(op, x, g)?;
+    if x.shape() != g.shape() {
+        return Err(crate::Error::shape(
+            op,
+            format!(
+                "the gradient's shape {} differs from the input's {}",
+                crate::shape::fmt_shape(g.shape()),
+                crate::shape::fmt_shape(x.shape())
+            ),
+        ));
+    }
+    let deriv = move |v: f64| -> f64 {
+        if approximate {
+            let x2 = v * v;
+            let t = ((v + x2 * v * 0.044715) * C).tanh();
+            let a = (t + 1.0) * 0.5;
+            let b = v * (-(t * t) + 1.0) * (x2 * (3.0 * 0.044715) + 1.0) * (0.5 * C);
+            a + b
+        } else {
+            let a = (crate::cpu::special::erf_f64(v * std::f64::consts::FRAC_1_SQRT_2) + 1.0) * 0.5;
+            let pdf = (v * v * -0.5).exp() * 0.398_942_280_401_432_7;
+            a + v * pdf
+        }
+    };
+    let shape = x.shape().to_vec();
+    if let Some(m) = crate::meta::rule(&[x, g], &shape, x.dtype()) {
+        return Ok(m);
+    }
+    match x.dtype() {
+        DType::F32 => Ok(crate::cpu::map::binary_map::<f32, f32, f32>(
+            x,
+            g,
+            &shape,
+            move |v, gv| gv * deriv(v as f64) as f32,
+        )),
+        DType::F64 => Ok(crate::cpu::map::binary_map::<f64, f64, f64>(
+            x,
+            g,
+            &shape,
+            move |v, gv| gv * deriv(v),
+        )),
+        other => Err(crate::Error::dtype(
+            op,
+            format!("expected float32 or float64, got {}", other.name()),
+        )),
     }
 }

@@ -215,6 +215,10 @@ fn run<T: AttnFloat>(
     blocks: Option<(usize, usize)>,
     options: AttentionOptions,
 ) -> Result<Tensor> {
+    // Meta operands: the output's shape, nothing computed or recorded (no gradient).
+    if let Some(m) = crate::meta::rule(&[q, k, v], &[g.b, g.tq, g.n, g.hv], q.dtype()) {
+        return Ok(m);
+    }
     let (qc, kc, vc) = (
         q.contiguous_unrecorded(),
         k.contiguous_unrecorded(),

@@ -355,6 +355,11 @@ pub fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Tensor> {
             let [x] = arity::<1>(op, inputs)?;
             x.gelu(b(op, "approximate")?)
         }
+        "gelu_grad" => {
+            let [x, g] = arity::<2>(op, inputs)?;
+            let d = crate::ops::activation::gelu_grad(x, g, b(op, "approximate")?)?;
+            Ok(record_grad(op, inputs, d))
+        }
         "string_lower" => unary!(@strings lower),
         "string_upper" => unary!(@strings upper),
         "string_strip" => unary!(@strings strip),

@@ -21,6 +21,9 @@ pub(crate) const FILL: usize = usize::MAX;
 /// The kernel of [`take_flat`], unrecorded.
 pub(crate) fn take_kernel(x: &Tensor, map: &[usize], out_shape: Vec<usize>, fill: f64) -> Tensor {
     debug_assert_eq!(map.len(), numel(&out_shape));
+    if x.is_meta() {
+        return Tensor::meta(&out_shape, x.dtype());
+    }
     // Strings fill with "" (a padded string tensor), numbers with `fill`.
     with_any_dtype!(x.dtype(), T => {
         let src = x.stored::<T>();

@@ -113,6 +113,22 @@ impl Tensor {
                 ),
             ));
         }
+        if self.is_meta() || indices.is_meta() {
+            // The output's shape needs no index values (their range is checked on data).
+            if !indices.dtype().is_int() {
+                return Err(Error::dtype(
+                    op,
+                    format!(
+                        "indices must be int32 or int64, got {}",
+                        indices.dtype().name()
+                    ),
+                ));
+            }
+            let mut shape = self.shape()[..ax].to_vec();
+            shape.extend_from_slice(&indices.shape()[batch_dims..]);
+            shape.extend_from_slice(&self.shape()[ax + 1..]);
+            return Ok(Tensor::meta(&shape, self.dtype()));
+        }
         let idx = index_values(op, indices)?;
         let dim = self.shape()[ax];
         if batch_dims == 0 && ax == 0 {

@@ -604,7 +604,7 @@ impl Tensor {
             bshape[0] = bias.shape()[0] as isize;
             return self.add(&bias.reshape(&bshape)?);
         }
-        if !self.is_contiguous() || !bias.is_contiguous() {
+        if !self.is_contiguous() || !bias.is_contiguous() || self.is_meta() || bias.is_meta() {
             return self.add(bias);
         }
         let out = with_num_dtype!(op, self.dtype(), T => {

@@ -105,17 +105,20 @@ impl Tensor {
         shape[ax] = total;
         let outer: usize = shape[..ax].iter().product();
         let inner: usize = shape[ax + 1..].iter().product();
-        let out = with_any_dtype!(first.dtype(), T => {
-            let datas: Vec<_> = tensors.iter().map(|t| t.stored::<T>()).collect();
-            let mut v: Vec<T> = Vec::with_capacity(outer * total * inner);
-            for o in 0..outer {
-                for (t, d) in tensors.iter().zip(&datas) {
-                    let run = t.shape()[ax] * inner;
-                    v.extend_from_slice(&d[o * run..(o + 1) * run]);
+        let out = match crate::meta::rule(tensors, &shape, first.dtype()) {
+            Some(m) => m,
+            None => with_any_dtype!(first.dtype(), T => {
+                let datas: Vec<_> = tensors.iter().map(|t| t.stored::<T>()).collect();
+                let mut v: Vec<T> = Vec::with_capacity(outer * total * inner);
+                for o in 0..outer {
+                    for (t, d) in tensors.iter().zip(&datas) {
+                        let run = t.shape()[ax] * inner;
+                        v.extend_from_slice(&d[o * run..(o + 1) * run]);
+                    }
                 }
-            }
-            Tensor::from_stored(v, shape.clone())
-        });
+                Tensor::from_stored(v, shape.clone())
+            }),
+        };
         let sizes: Vec<usize> = tensors.iter().map(|t| t.shape()[ax]).collect();
         Ok(record(
             || Op::new("concat").attr("axis", axis),

@@ -17,7 +17,8 @@ use crate::{float_kernel, with_num_dtype, DType, Error, Result, Tensor};
 macro_rules! float_unary {
     ($op:expr, $x:expr, $fast:expr, |$v:ident| $body:expr) => {{
         let x: &Tensor = $x;
-        match (x.dtype(), x.contiguous_slice::<f32>()) {
+        let s = if x.is_meta() { None } else { x.contiguous_slice::<f32>() };
+        match (x.dtype(), s) {
             (DType::F32, Some(s)) if $fast.is_some() => {
                 Ok(Tensor::from_vec_unchecked(map_f32($fast.expect("checked"), s), x.shape().to_vec()))
             }

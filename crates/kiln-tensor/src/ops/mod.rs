@@ -49,10 +49,22 @@ pub(crate) fn record<F>(
 where
     F: Fn(&Tensor) -> Result<Vec<Option<Tensor>>> + 'static,
 {
+    let out = meta_out(inputs, out);
     if tape::is_recording() {
         tape::record(op, inputs, &out, || Rc::new(backward) as BackwardFn);
     }
     out
+}
+
+/// `out` as a meta tensor when an input is meta (an op without its own meta rule ran its
+/// kernel on zeros: its result must not look like data).
+#[inline]
+fn meta_out(inputs: &[&Tensor], out: Tensor) -> Tensor {
+    if !out.is_meta() && inputs.iter().any(|t| t.is_meta()) {
+        out.to_meta()
+    } else {
+        out
+    }
 }
 
 /// Records the gradients a fused op's backward kernel computed (`grads[i]` for input `i`)
@@ -111,6 +123,7 @@ pub(crate) fn record_slice<F>(
 where
     F: Fn(&Tensor) -> Result<Vec<Option<Tensor>>> + 'static,
 {
+    let out = meta_out(&[input], out);
     if tape::is_recording() {
         let op = || {
             Op::new("slice")

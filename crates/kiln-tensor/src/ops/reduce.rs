@@ -41,6 +41,12 @@ pub(crate) fn reduction_axes(op: &'static str, t: &Tensor, axes: &[isize]) -> Re
 
 fn sum_kernel(t: &Tensor, axes: &[usize], keepdims: bool) -> Result<Tensor> {
     let out_shape = reduced_shape(t.shape(), axes, keepdims);
+    if t.dtype() != DType::String
+        && t.dtype() != DType::Bool
+        && let Some(m) = crate::meta::rule(&[t], &out_shape, t.dtype())
+    {
+        return Ok(m);
+    }
     let out = match t.dtype() {
         DType::F32 => {
             let v = reduce_axes::<f32, f32>(t, axes, 0.0, |a, b| a + b, sum_f32_par);
@@ -155,6 +161,11 @@ fn extreme_kernel(
     is_max: bool,
 ) -> Result<Tensor> {
     let out_shape = reduced_shape(t.shape(), axes, keepdims);
+    if !matches!(t.dtype(), DType::String | DType::Bool)
+        && let Some(m) = crate::meta::rule(&[t], &out_shape, t.dtype())
+    {
+        return Ok(m);
+    }
     with_num_dtype!(op, t.dtype(), T => {
         let v = if is_max {
             reduce_axes::<T, T>(t, axes, T::lowest(), Num::max, |r| r.iter().fold(T::lowest(), |a, &b| Num::max(a, b)))
@@ -465,12 +476,16 @@ impl Tensor {
         }
         let ax = reduction_axes(op, self, axes)?;
         let out_shape = reduced_shape(self.shape(), &ax, keepdims);
-        let v = if is_all {
-            reduce_axes::<bool, bool>(self, &ax, true, |a, b| a & b, |r| r.iter().all(|&v| v))
+        let out = if let Some(m) = crate::meta::rule(&[self], &out_shape, DType::Bool) {
+            m
         } else {
-            reduce_axes::<bool, bool>(self, &ax, false, |a, b| a | b, |r| r.iter().any(|&v| v))
+            let v = if is_all {
+                reduce_axes::<bool, bool>(self, &ax, true, |a, b| a & b, |r| r.iter().all(|&v| v))
+            } else {
+                reduce_axes::<bool, bool>(self, &ax, false, |a, b| a | b, |r| r.iter().any(|&v| v))
+            };
+            Tensor::from_vec_unchecked(v, out_shape)
         };
-        let out = Tensor::from_vec_unchecked(v, out_shape);
         Ok(crate::ops::record_nograd(
             || Op::new(op).attr("axes", axes).attr("keepdims", keepdims),
             &[self],

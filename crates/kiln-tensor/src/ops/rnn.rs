@@ -565,6 +565,11 @@ fn run<T: RnnFloat + Element>(
         states: a.states.iter().map(|s| needs_grad(&[s])).collect(),
     };
     let any = needs_grad(&inputs);
+    // Meta operands: the packed output's shape, nothing computed or recorded.
+    let packed_shape = [g.b, g.packed_rows(), g.u];
+    if let Some(m) = crate::meta::rule(&inputs, &packed_shape, a.x.dtype()) {
+        return Ok(m);
+    }
     let (packed, ctx) = forward_typed::<T>(a);
     let packed = Tensor::from_vec_unchecked(packed, vec![g.b, g.packed_rows(), g.u]);
     if !any {

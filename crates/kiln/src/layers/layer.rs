@@ -810,11 +810,20 @@ pub fn container_names(prefix: &str, layers: &[LayerRef]) -> Vec<(String, LayerR
         .collect()
 }
 
+/// How many symbolic calls on this thread found their output shapes by running a layer
+/// on zeros because it could not run on the meta device (it read its input's values).
+/// Every built-in layer runs on the meta device; tests check this stays 0.
+pub fn meta_shape_fallbacks() -> usize {
+    META_FALLBACKS.with(|c| c.get())
+}
+
 thread_local! {
     /// Training flag of the enclosing call, inherited by nested calls (Keras's call context).
     static TRAINING: Cell<Option<bool>> = const { Cell::new(None) };
     /// Depth of nested `LayerRef` calls: losses are cleared at depth 0.
     static DEPTH: Cell<usize> = const { Cell::new(0) };
+    /// Symbolic calls that fell back from the meta device to zeros.
+    static META_FALLBACKS: Cell<usize> = const { Cell::new(0) };
 }
 
 /// Restores the call context when a call returns (also on error).
@@ -1218,22 +1227,43 @@ impl LayerRef {
             .collect())
     }
 
-    /// Finds output specs by running the layer on zeros, twice when some dimension is
-    /// unknown (sizes 2 and 3): dimensions that change with it are unknown in the output.
+    /// Finds output specs by running the layer on the meta device (Keras's
+    /// `compute_output_spec`: shapes and dtypes, no values, nothing computed), twice when
+    /// some dimension is unknown (sizes 2 and 3): dimensions that change with it are
+    /// unknown in the output. A layer that reads its input's values from Rust, or stores
+    /// an input into a variable, cannot run on meta tensors; it is run on zeros instead
+    /// (counted by [`meta_shape_fallbacks`]).
     fn probe_output_specs(&self, specs: &[TensorSpec]) -> Result<Vec<TensorSpec>> {
         let _pause = kiln_tensor::autodiff::no_recording();
-        let run = |fill: usize| -> Result<Vec<Tensor>> {
+        let run_on = |fill: usize, meta: bool| -> Result<Vec<Tensor>> {
             let xs: Vec<Tensor> = specs
                 .iter()
                 .map(|s| {
                     let dims: Vec<usize> = s.shape.iter().map(|d| d.unwrap_or(fill)).collect();
-                    Tensor::zeros(&dims, s.dtype)
+                    if meta {
+                        Tensor::meta(&dims, s.dtype)
+                    } else {
+                        Tensor::zeros(&dims, s.dtype)
+                    }
                 })
                 .collect();
             let prev = DEPTH.with(|d| d.replace(1));
             let out = self.call_tensors(&xs, Some(false));
             DEPTH.with(|d| d.set(prev));
             out
+        };
+        let meta_ok = std::cell::Cell::new(true);
+        let run = |fill: usize| -> Result<Vec<Tensor>> {
+            if meta_ok.get() {
+                match run_on(fill, true) {
+                    Err(Error::Tensor(kiln_tensor::Error::Meta(_))) => {
+                        meta_ok.set(false);
+                        META_FALLBACKS.with(|c| c.set(c.get() + 1));
+                    }
+                    other => return other,
+                }
+            }
+            run_on(fill, false)
         };
         let a = run(2)?;
         let dynamic = specs.iter().any(|s| s.shape.iter().any(|d| d.is_none()));
