@@ -674,7 +674,7 @@ impl Frame {
     /// runs counter-clockwise from the top round to the right-hand side, the head pointing up
     /// there (`ccw`), or mirrored left-right (clockwise).
     fn arc_arrow(&mut self, (cx, cy): (f64, f64), radius: f64, ccw: bool, color: Rgb) {
-        let thickness = (radius / 16.0).max(1.5);
+        let thickness = (radius / 12.0).max(1.5);
         let head = (radius / 6.0).max(2.0);
         let mirror = |x: f64| if ccw { x } else { 2.0 * cx - x };
         let reach = (radius + thickness) as i64 + 1;
@@ -942,7 +942,7 @@ pub(crate) fn pendulum(theta: f64, last_u: Option<f32>) -> Frame {
         if side >= 4 {
             // the bitmap cannot reach outside its square: keep the stand-in inside it too
             let before = f.pixels.clone();
-            f.arc_arrow((offset, offset), side as f64 / 2.0 * 0.8, u > 0.0, BLACK);
+            f.arc_arrow((offset, offset), side as f64 * 0.47, u > 0.0, BLACK);
             let inside =
                 |x: i64, y: i64| (left..left + side).contains(&x) && (top..top + side).contains(&y);
             for y in 0..dim {
