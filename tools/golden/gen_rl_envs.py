@@ -2,7 +2,7 @@
 """Golden trajectories and random draws for crates/kiln-rl, from gymnasium's classic-control
 environments and NumPy's seeding.
 
-Pinned reference: gymnasium 1.2.2 and pygame 2.6.1 (pip: gymnasium==1.2.2 pygame==2.6.1),
+Pinned reference: gymnasium 1.2.2 (pip: gymnasium==1.2.2),
 NumPy 2.4.6, Python 3.11 on x86-64 Linux (glibc libm; NumPy dispatching to X86_V3, no
 AVX-512, so np.sin/np.cos/np.power on float64 scalars are the libm functions, which Rust's
 f64::sin/cos/powf also call). On a CPU where NumPy picks other float64 kernels the fixtures
@@ -24,9 +24,7 @@ Writes, under tools/golden/fixtures/rl_envs/:
                       and the (1-based) steps at which terminated / truncated were true. A few
                       episodes step on past termination ("overrun") to pin CartPole's
                       steps_beyond_terminated reward rule.
-  frames.json, frames/*.png
-                      rgb_array frames (render_mode="rgb_array") after reset(seed=3) and a
-                      fixed action repeated k times, as PNG.
+The rendered frames are written by gen_rl_frames.py.
 
 Floats are written with Python's repr (shortest round-trip): float32 observations and actions
 as the exact float64 value of the float32, rewards as the float64 gymnasium returns. Nothing is
@@ -42,13 +40,8 @@ import json
 import os
 import warnings
 
-os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
-os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
-os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-
 import numpy as np  # noqa: E402
 import gymnasium as gym  # noqa: E402
-import pygame  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "rl_envs")
 
@@ -285,42 +278,8 @@ def env_fixture(env_id, fname, policy_for, overruns):
     })
 
 
-# ---------------------------------------------------------------------------------------
-# rgb_array frames
-
-
-FRAMES = [
-    ("CartPole-v1", 1, [0, 3]),
-    ("MountainCar-v0", 2, [0, 12]),
-    ("Acrobot-v1", 2, [0, 12]),
-    ("Pendulum-v1", 1.5, [0, 12]),
-]
-
-
-def frames_fixture():
-    """reset(seed=3), then the same action k times, then render(): one PNG per (env, k)."""
-    out = []
-    for env_id, action, counts in FRAMES:
-        for k in counts:
-            env = gym.make(env_id, render_mode="rgb_array")
-            env.reset(seed=3)
-            a = np.array([action], dtype=np.float32) if isinstance(action, float) else action
-            for _ in range(k):
-                env.step(a)
-            frame = env.render()
-            name = f"{env_id.split('-')[0].lower()}_{k}.png"
-            surf = pygame.surfarray.make_surface(np.ascontiguousarray(frame.transpose(1, 0, 2)))
-            pygame.image.save(surf, os.path.join(OUT, "frames", name))
-            out.append({"env": env_id, "seed": 3, "action": action, "steps": k, "png": name,
-                        "shape": list(frame.shape)})
-            env.close()
-    dump("frames.json", {"gymnasium": gym.__version__, "pygame": pygame.version.ver,
-                         "frames": out})
-
-
 if __name__ == "__main__":
-    os.makedirs(os.path.join(OUT, "frames"), exist_ok=True)
-    frames_fixture()
+    os.makedirs(OUT, exist_ok=True)
     rng_fixture()
     spaces_fixture()
     for env_id, fname, policy_for, overruns in ENVS:

@@ -9,7 +9,8 @@
 //!   for bit, so `reset(Some(seed))` starts where Python starts for the same seed.
 //! - [`agent`]: a replay buffer, epsilon-greedy exploration and target-network updates on
 //!   plain `f32` vectors.
-//! - [`render`]: `rgb_array` frames of each environment, savable as PNG.
+//! - [`render`]: `rgb_array` frames of each environment, pixel for pixel the frames gymnasium
+//!   draws with pygame (Pendulum's torque-arrow bitmap aside), savable as PNG.
 //!
 //! ```
 //! use kiln_rl::{Action, Env, make};
