@@ -1,6 +1,10 @@
 //! Models, as `keras.Model` / `keras.Sequential`, and the trainer.
 
 mod compile_args;
+mod compile_config;
+pub(crate) mod compile_utils;
+mod custom_step;
+mod data_adapter;
 pub(crate) mod compiled_steps;
 mod fit_dataset;
 pub(crate) mod functional;
@@ -12,6 +16,7 @@ mod trainer;
 pub use compile_args::{
     CompileArgs, EvaluateArgs, FitArgs, LossArg, MetricArg, OptimizerArg, PredictArgs, Tensors,
 };
+pub use custom_step::{LogValue, StepData, StepLogs, TrainStep};
 pub use functional::Functional;
 pub use model::Model;
 pub use sequential::SequentialNet;
