@@ -279,7 +279,9 @@ impl DataAdapter {
             } => {
                 let perm: Option<Vec<i64>> = if *shuffle {
                     let mut rng = Generator::from_seed(
-                        seed ^ pass_seed.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                        seed ^ pass_seed
+                            .wrapping_add(1)
+                            .wrapping_mul(0x9E37_79B9_7F4A_7C15),
                     );
                     Some(rng.permutation(*n).to_vec::<i64>()?)
                 } else {

@@ -3,9 +3,9 @@
 mod compile_args;
 mod compile_config;
 pub(crate) mod compile_utils;
+pub(crate) mod compiled_steps;
 mod custom_step;
 mod data_adapter;
-pub(crate) mod compiled_steps;
 mod fit_dataset;
 pub(crate) mod functional;
 mod model;

@@ -3,9 +3,9 @@
 use kiln_tensor::{Tensor, Variable};
 
 use crate::layers::{KerasTensor, Layer, LayerRef, Shape};
+use crate::models::compile_utils::Compiled;
 use crate::models::functional::Functional;
 use crate::models::sequential::SequentialNet;
-use crate::models::compile_utils::Compiled;
 use crate::optimizers::Optimizer;
 use crate::{Error, Result};
 
