@@ -292,7 +292,9 @@ impl Compiled {
         }
         let total = total.ok_or_else(|| Error::InvalidArgument {
             api: "Model.compute_loss",
-            msg: "no loss to optimize: compile with a loss or add losses in call()".into(),
+            msg: "No loss to compute. Provide a `loss` argument in `compile()` (or add losses \
+                  in call() with add_loss)"
+                .into(),
         })?;
         Ok((total, per_output))
     }
