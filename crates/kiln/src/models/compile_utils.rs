@@ -280,6 +280,18 @@ impl Compiled {
             }
         }
         for e in extra {
+            // Keras sums each term; kiln takes a scalar or a per-sample vector and
+            // rejects anything of higher rank (most likely a forgotten reduction).
+            if e.rank() > 1 {
+                return Err(Error::InvalidArgument {
+                    api: "Model.compute_loss",
+                    msg: format!(
+                        "a loss added with add_loss (or a regularizer) has shape {:?}; expected \
+                         a scalar or a per-sample vector (reduce it, e.g. with mean)",
+                        e.shape()
+                    ),
+                });
+            }
             let e = e.sum(&[], false)?;
             let e = match &total {
                 Some(t) if e.dtype() != t.dtype() => e.cast(t.dtype())?,
