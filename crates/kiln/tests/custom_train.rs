@@ -117,20 +117,35 @@ fn run_golden(name: &str) -> f64 {
     let inp = Input::shape(&[32]);
     let out = Dense::new(1).apply(&inp).unwrap();
     let mut m = Model::new(&[inp], &[out]).unwrap();
-    let w: Vec<Tensor> = c["weights"].as_array().unwrap().iter().map(tensor).collect();
+    let w: Vec<Tensor> = c["weights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(tensor)
+        .collect();
     m.set_weights(&w).unwrap();
     match name {
         "guide_train_step" => {
             m.set_train_step(GuideStep);
-            m.compile(CompileArgs::new().optimizer("adam").loss("mse").metrics(["mae"]))
-                .unwrap();
+            m.compile(
+                CompileArgs::new()
+                    .optimizer("adam")
+                    .loss("mse")
+                    .metrics(["mae"]),
+            )
+            .unwrap();
         }
         "guide_trackers" => {
             m.set_train_step(TrackerStep::new());
             m.compile(CompileArgs::new().optimizer("adam")).unwrap();
         }
         _ => m
-            .compile(CompileArgs::new().optimizer("adam").loss("mse").metrics(["mae"]))
+            .compile(
+                CompileArgs::new()
+                    .optimizer("adam")
+                    .loss("mse")
+                    .metrics(["mae"]),
+            )
             .unwrap(),
     }
     let h = m
@@ -157,7 +172,10 @@ fn run_golden(name: &str) -> f64 {
         for (e, (g, w)) in got.iter().zip(&want).enumerate() {
             let r = rel(*g, *w);
             worst = worst.max(r);
-            assert!(r < 1e-5, "{name} {key} epoch {e}: kiln {g} vs keras {w} (rel {r:e})");
+            assert!(
+                r < 1e-5,
+                "{name} {key} epoch {e}: kiln {g} vs keras {w} (rel {r:e})"
+            );
         }
     }
     let ev = m
@@ -215,7 +233,13 @@ fn data() -> (Tensor, Tensor) {
 #[test]
 fn tensors_and_a_dataset_of_the_same_batches_give_identical_history() {
     let (x, y) = data();
-    let args = || FitArgs::new().epochs(3).batch_size(8).shuffle(false).verbose(0);
+    let args = || {
+        FitArgs::new()
+            .epochs(3)
+            .batch_size(8)
+            .shuffle(false)
+            .verbose(0)
+    };
     let ha = small_model()
         .fit(&x, &y, args().validation_data(&x, &y))
         .unwrap();
