@@ -11,7 +11,7 @@ use kiln::losses::{Loss, SparseCategoricalCrossentropy};
 use kiln::models::Model;
 use kiln::optimizers::{Adam, Optimizer};
 use kiln_tensor::random::Generator;
-use kiln_tensor::{DType, GradientTape, Tensor, Variable};
+use kiln_tensor::{DType, GradientTape, Tensor};
 
 /// Indices in the order a `shuffle(buffer_size)` over 0..n yields them.
 fn buffered_shuffle(n: usize, buffer: usize, g: &mut Generator) -> Vec<i64> {
@@ -54,15 +54,9 @@ fn main() -> kiln::Result<()> {
             let logits = model.call_multi(&[x_batch], true)?.remove(0);
             let loss = loss_fn.compute(&y_batch, &logits, None)?;
             let vars = model.trainable_weights();
-            let refs: Vec<&Variable> = vars.iter().collect();
-            let grads = tape.gradient(&loss, &refs)?;
+            let grads = tape.gradient(&loss, &vars)?;
             drop(tape);
-            let pairs: Vec<(Tensor, Variable)> = grads
-                .into_iter()
-                .zip(vars)
-                .filter_map(|(g, v)| g.map(|g| (g, v)))
-                .collect();
-            optimizer.apply_gradients(&pairs)?;
+            optimizer.apply(&grads, &vars)?;
             if step % 100 == 0 {
                 println!("Step {step}, Loss: {:.4}", loss.item::<f32>()?);
             }

@@ -7,7 +7,7 @@ use kiln::layers::{Dense, Flatten};
 use kiln::losses::{Loss, SparseCategoricalCrossentropy};
 use kiln::models::Model;
 use kiln::optimizers::{Adam, Optimizer};
-use kiln_tensor::{DType, GradientTape, Tensor, Variable};
+use kiln_tensor::{DType, GradientTape};
 
 fn main() -> kiln::Result<()> {
     let ((x_train, y_train), _) = kiln_data::datasets::mnist::load_data()?;
@@ -31,15 +31,9 @@ fn main() -> kiln::Result<()> {
             let logits = model.call_multi(&[x_batch], true)?.remove(0);
             let loss_value = loss_fn.compute(&y_batch, &logits, None)?;
             let vars = model.trainable_weights();
-            let refs: Vec<&Variable> = vars.iter().collect();
-            let grads = tape.gradient(&loss_value, &refs)?;
+            let grads = tape.gradient(&loss_value, &vars)?;
             drop(tape);
-            let pairs: Vec<(Tensor, Variable)> = grads
-                .into_iter()
-                .zip(vars)
-                .filter_map(|(g, v)| g.map(|g| (g, v)))
-                .collect();
-            optimizer.apply_gradients(&pairs)?;
+            optimizer.apply(&grads, &vars)?;
             if step % 200 == 0 {
                 println!(
                     "Epoch {} Step {step}: Loss = {}",

@@ -3,9 +3,9 @@
 use kiln_tensor::{Tensor, Variable};
 
 use crate::layers::{KerasTensor, Layer, LayerRef, Shape};
+use crate::models::compile_utils::Compiled;
 use crate::models::functional::Functional;
 use crate::models::sequential::SequentialNet;
-use crate::models::trainer::Compiled;
 use crate::optimizers::Optimizer;
 use crate::{Error, Result};
 
@@ -36,6 +36,8 @@ pub struct Model {
     /// Set by a callback in `on_train_begin` (BackupAndRestore) to start `fit` at a
     /// later epoch than its `initial_epoch`.
     pub(crate) resume_at_epoch: Option<usize>,
+    /// A subclassed model's own steps ([`Model::set_train_step`]).
+    pub(crate) custom_steps: Option<Box<dyn crate::models::TrainStep>>,
 }
 
 impl Model {
@@ -112,6 +114,7 @@ impl Model {
             compiled: None,
             stop_training: false,
             resume_at_epoch: None,
+            custom_steps: None,
         }
     }
 

@@ -1,568 +1,180 @@
-//! The trainer: `compile`, `fit`, `evaluate`, `predict` and the `*_on_batch` forms.
+//! The training loop (Keras's `trainers/trainer.py` and the backend's `fit`/`evaluate`/
+//! `predict`): one loop each for `fit`, `evaluate` and `predict`, fed by a
+//! [`DataAdapter`] whether the data are tensors or a `Dataset`, and the steps they run
+//! (built in, or a model's [`TrainStep`]).
+
+use std::collections::HashMap;
 
 use kiln_tensor::autodiff::no_recording;
 use kiln_tensor::random::Generator;
-use kiln_tensor::{DType, GradientTape, Tensor, Variable};
+use kiln_tensor::{GradientTape, Tensor, Variable};
 
 use crate::callbacks::{Callback, CallbackParams, History, Logs, ProgbarLogger};
-use crate::losses::Loss;
-use crate::metrics::Metric;
-use crate::models::compile_args::{
-    CompileArgs, EvaluateArgs, FitArgs, LossArg, MetricArg, OptimizerArg, PredictArgs, Tensors,
+use crate::models::compile_args::{EvaluateArgs, FitArgs, PredictArgs, Tensors};
+use crate::models::custom_step::{StepData, TrainStep};
+use crate::models::data_adapter::{
+    apply_class_weight, cardinality, take_rows, Batch, DataAdapter, EpochIterator,
 };
 use crate::models::Model;
-use crate::optimizers::Optimizer;
 use crate::{Error, Result};
 
-/// A metric renamed to the identifier it was compiled with (`"acc"`, `"mae"`) or
-/// prefixed with its output's name.
-struct Named {
-    inner: Box<dyn Metric>,
-    name: String,
+fn bad(api: &'static str, msg: String) -> Error {
+    Error::InvalidArgument { api, msg }
 }
 
-impl Metric for Named {
-    fn name(&self) -> &str {
-        &self.name
+/// The callbacks of one run: the progress bar first when `verbose`, then the user's.
+fn callback_list(
+    verbose: u8,
+    user: Vec<Box<dyn Callback>>,
+    params: &CallbackParams,
+) -> Vec<Box<dyn Callback>> {
+    let mut cbs: Vec<Box<dyn Callback>> = Vec::new();
+    if verbose > 0 {
+        cbs.push(Box::new(ProgbarLogger::default()));
     }
-    fn update_state(&mut self, y: &Tensor, p: &Tensor, w: Option<&Tensor>) -> Result<()> {
-        self.inner.update_state(y, p, w)
+    cbs.extend(user);
+    for cb in &mut cbs {
+        cb.set_params(params);
     }
-    fn result(&self) -> f64 {
-        self.inner.result()
-    }
-    fn reset_state(&mut self) {
-        self.inner.reset_state()
-    }
-    fn get_config(&self) -> serde_json::Value {
-        self.inner.get_config()
-    }
+    cbs
 }
 
-/// Weighted running mean (Keras's `Mean` metric, used for the loss trackers).
-#[derive(Debug, Clone, Copy, Default)]
-struct Tracker {
-    total: f64,
-    count: f64,
+/// Whether a step's logs report a loss (`loss`, or a name ending in `_loss` as a GAN's
+/// `d_loss` / `g_loss`).
+fn has_loss(logs: &Logs) -> bool {
+    logs.iter()
+        .any(|(n, _)| n == "loss" || n.ends_with("_loss"))
 }
 
-impl Tracker {
-    fn update(&mut self, value: f64, weight: f64) {
-        self.total += value * weight;
-        self.count += weight;
-    }
-    fn result(&self) -> f64 {
-        if self.count == 0.0 {
-            0.0
-        } else {
-            self.total / self.count
-        }
-    }
-}
-
-/// What `compile` sets up.
-pub(crate) struct Compiled {
-    pub(crate) optimizer: Box<dyn Optimizer>,
-    losses: Vec<Box<dyn Loss>>,
-    loss_weights: Vec<f64>,
-    /// The loss weights as given to `compile` (for `compile_config`).
-    given_loss_weights: Option<Vec<f64>>,
-    metric_args: Vec<Vec<MetricArg>>,
-    /// The metrics as given to `compile`, in Keras's saved form (for `compile_config`).
-    saved_metrics: serde_json::Value,
-    /// Whether the losses, loss weights and metrics were given keyed by output name
-    /// (then `compile_config` keys them by name too, as Keras saves what it was given).
-    keyed: (bool, bool, bool),
-    metrics_shared: bool,
-    metrics: Option<Vec<Vec<Box<dyn Metric>>>>,
-    loss_tracker: Tracker,
-    output_trackers: Vec<Tracker>,
-    output_names: Vec<String>,
-    /// `compile(jit_compile=True)`: train, test and predict steps run as traced graphs.
-    pub(crate) jit_compile: bool,
-    pub(crate) steps_per_execution: usize,
-    /// The traced steps, by input type.
-    pub(crate) step_cache: crate::models::compiled_steps::StepCache,
-}
-
-fn not_compiled(api: &'static str) -> Error {
-    Error::InvalidArgument {
-        api,
-        msg: "you must call compile() before using the model for training or evaluation".into(),
-    }
-}
-
-/// Keras's resolution of `"accuracy"`: binary when the prediction has one unit, sparse
-/// categorical when the labels have lower rank (or a last axis of 1 against several
-/// units), categorical otherwise.
-fn resolve_metric(name: &str, y_true: &Tensor, y_pred: &Tensor) -> Result<Box<dyn Metric>> {
-    let lower = name.to_ascii_lowercase();
-    let inner = if lower == "accuracy" || lower == "acc" {
-        let yt_last = y_true.shape().last().copied().unwrap_or(1);
-        let yp_last = y_pred.shape().last().copied().unwrap_or(1);
-        let is_binary = yp_last == 1;
-        let is_sparse = y_true.rank() < y_pred.rank() || (yt_last == 1 && yp_last > 1);
-        let id = if is_binary {
-            "binary_accuracy"
-        } else if is_sparse {
-            "sparse_categorical_accuracy"
-        } else {
-            "categorical_accuracy"
-        };
-        crate::metrics::get(id)?
-    } else {
-        crate::metrics::get(name)?
-    };
-    Ok(Box::new(Named {
-        inner,
-        name: name.to_string(),
-    }))
-}
-
-/// Number of samples in each tensor; all must agree (Keras's "data cardinality" check).
-fn cardinality(groups: &[(&str, &[Tensor])]) -> Result<usize> {
-    let sizes: Vec<(String, Vec<usize>)> = groups
-        .iter()
-        .map(|(name, ts)| {
-            (
-                name.to_string(),
-                ts.iter()
-                    .map(|t| t.shape().first().copied().unwrap_or(0))
-                    .collect(),
-            )
-        })
-        .collect();
-    let all: Vec<usize> = sizes.iter().flat_map(|(_, s)| s.iter().copied()).collect();
-    let first = *all.first().ok_or_else(|| Error::InvalidArgument {
-        api: "Model.fit",
-        msg: "no data was given".into(),
-    })?;
-    if all.iter().any(|&n| n != first) {
-        let desc: Vec<String> = sizes
-            .iter()
-            .map(|(n, s)| {
-                format!(
-                    "{n} sizes: {}",
-                    s.iter()
-                        .map(|v| v.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            })
-            .collect();
-        return Err(Error::InvalidArgument {
-            api: "Model.fit",
-            msg: format!(
-                "data cardinality is ambiguous: {}. Make sure all arrays contain the same number \
-                 of samples",
-                desc.join("; ")
-            ),
-        });
-    }
-    Ok(first)
-}
-
-/// Rows `idx` (or the contiguous range when `idx` is `None`) of every tensor.
-fn take_rows(
-    ts: &[Tensor],
-    range: std::ops::Range<usize>,
-    perm: Option<&[i64]>,
-) -> Result<Vec<Tensor>> {
-    match perm {
-        Some(p) => {
-            let rows = Tensor::from_vec(p[range.clone()].to_vec(), &[range.len()])?;
-            ts.iter().map(|t| Ok(t.gather(&rows, 0)?)).collect()
-        }
-        None => ts
-            .iter()
-            .map(|t| {
-                let mut begin = vec![0isize; t.rank()];
-                let mut size = vec![-1isize; t.rank()];
-                begin[0] = range.start as isize;
-                size[0] = range.len() as isize;
-                Ok(t.slice(&begin, &size)?)
-            })
-            .collect(),
-    }
-}
-
-impl Compiled {
-    pub(crate) fn reset_metrics(&mut self) {
-        self.loss_tracker = Tracker::default();
-        for t in &mut self.output_trackers {
-            *t = Tracker::default();
-        }
-        if let Some(ms) = &mut self.metrics {
-            for m in ms.iter_mut().flatten() {
-                m.reset_state();
-            }
-        }
-    }
-
-    fn ensure_metrics(&mut self, ys: &[Tensor], preds: &[Tensor]) -> Result<()> {
-        if self.metrics.is_some() {
-            return Ok(());
-        }
-        let n = preds.len();
-        let multi = n > 1;
-        let mut out: Vec<Vec<Box<dyn Metric>>> = (0..n).map(|_| Vec::new()).collect();
-        let args = std::mem::take(&mut self.metric_args);
-        if self.metrics_shared {
-            // The same list for each output: names resolve again per output.
-            let names: Vec<Option<String>> = args
-                .first()
-                .map(|v| {
-                    v.iter()
-                        .map(|a| match a {
-                            MetricArg::Name(s) => Some(s.clone()),
-                            MetricArg::Object(_) => None,
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            let mut objects: Vec<Box<dyn Metric>> = Vec::new();
-            if let Some(first) = args.into_iter().next() {
-                for a in first {
-                    if let MetricArg::Object(m) = a {
-                        objects.push(m);
-                    }
-                }
-            }
-            let mut objects = objects.into_iter();
-            for (i, slot) in out.iter_mut().enumerate() {
-                for name in &names {
-                    let m = match name {
-                        Some(s) => resolve_metric(s, &ys[i], &preds[i])?,
-                        None if i == 0 => match objects.next() {
-                            Some(m) => m,
-                            None => continue,
-                        },
-                        None => {
-                            return Err(Error::InvalidArgument {
-                                api: "Model.compile",
-                                msg: "metric objects cannot be shared by several outputs; pass \
-                                      them per output with metrics_per_output"
-                                    .into(),
-                            })
-                        }
-                    };
-                    slot.push(m);
-                }
-            }
-        } else {
-            if args.len() != n {
-                return Err(Error::InvalidArgument {
-                    api: "Model.compile",
-                    msg: format!(
-                        "metrics were given for {} outputs, but the model has {n}",
-                        args.len()
-                    ),
-                });
-            }
-            for (i, list) in args.into_iter().enumerate() {
-                for a in list {
-                    out[i].push(match a {
-                        MetricArg::Name(s) => resolve_metric(&s, &ys[i], &preds[i])?,
-                        MetricArg::Object(m) => m,
-                    });
-                }
-            }
-        }
-        if multi {
-            let names = &self.output_names;
-            out = out
-                .into_iter()
-                .enumerate()
-                .map(|(i, list)| {
-                    list.into_iter()
-                        .map(|m| {
-                            let name = format!("{}_{}", names[i], m.name());
-                            Box::new(Named { inner: m, name }) as Box<dyn Metric>
-                        })
-                        .collect()
-                })
-                .collect();
-        }
-        self.metrics = Some(out);
-        Ok(())
-    }
-
-    /// Total loss (compiled losses, weighted, plus the model's own losses) and the
-    /// per-output compiled losses.
-    fn compute_loss(
-        &self,
-        ys: &[Tensor],
-        preds: &[Tensor],
-        sample_weight: Option<&Tensor>,
-        extra: Vec<Tensor>,
-    ) -> Result<(Tensor, Vec<f64>)> {
-        let (total, per_output) = self.compute_loss_tensors(ys, preds, sample_weight, extra)?;
-        let per_output = per_output
-            .iter()
-            .map(|l| l.to_f64_vec().first().copied().unwrap_or(f64::NAN))
-            .collect();
-        Ok((total, per_output))
-    }
-
-    /// The total loss and each output's loss, as tensors (traceable: nothing is read).
-    pub(crate) fn compute_loss_tensors(
-        &self,
-        ys: &[Tensor],
-        preds: &[Tensor],
-        sample_weight: Option<&Tensor>,
-        extra: Vec<Tensor>,
-    ) -> Result<(Tensor, Vec<Tensor>)> {
-        let mut total: Option<Tensor> = None;
-        let mut per_output = Vec::new();
-        if !self.losses.is_empty() {
-            if ys.len() != preds.len() {
-                return Err(Error::InvalidArgument {
-                    api: "Model.compute_loss",
-                    msg: format!(
-                        "the model has {} outputs, but {} targets were given",
-                        preds.len(),
-                        ys.len()
-                    ),
-                });
-            }
-            for (i, (y, p)) in ys.iter().zip(preds).enumerate() {
-                let loss = if self.losses.len() == 1 {
-                    &self.losses[0]
-                } else {
-                    &self.losses[i]
-                };
-                let y = if y.dtype() != p.dtype() && p.dtype().is_float() && y.dtype().is_float() {
-                    y.cast(p.dtype())?
-                } else {
-                    y.clone()
-                };
-                let l = loss.compute(&y, p, sample_weight)?;
-                per_output.push(l.clone());
-                let w = self.loss_weights.get(i).copied().unwrap_or(1.0);
-                let l = if w != 1.0 { l.mul_scalar(w)? } else { l };
-                total = Some(match total {
-                    Some(t) => t.add(&l)?,
-                    None => l,
-                });
-            }
-        }
-        for e in extra {
-            let e = e.sum(&[], false)?;
-            let e = match &total {
-                Some(t) if e.dtype() != t.dtype() => e.cast(t.dtype())?,
-                _ => e,
-            };
-            total = Some(match total {
-                Some(t) => t.add(&e)?,
-                None => e,
-            });
-        }
-        let total = total.ok_or_else(|| Error::InvalidArgument {
-            api: "Model.compute_loss",
-            msg: "no loss to optimize: compile with a loss or add losses in call()".into(),
-        })?;
-        Ok((total, per_output))
-    }
-
-    pub(crate) fn update_metrics(
-        &mut self,
-        ys: &[Tensor],
-        preds: &[Tensor],
-        sample_weight: Option<&Tensor>,
-        loss: f64,
-        per_output: &[f64],
-        batch: usize,
-    ) -> Result<()> {
-        let _pause = no_recording();
-        self.loss_tracker.update(loss, batch as f64);
-        if per_output.len() > 1 {
-            if self.output_trackers.len() != per_output.len() {
-                self.output_trackers = vec![Tracker::default(); per_output.len()];
-            }
-            for (t, v) in self.output_trackers.iter_mut().zip(per_output) {
-                t.update(*v, batch as f64);
-            }
-        }
-        if !ys.is_empty() {
-            self.ensure_metrics(ys, preds)?;
-        }
-        if let Some(ms) = &mut self.metrics {
-            for (i, list) in ms.iter_mut().enumerate() {
-                for m in list {
-                    m.update_state(&ys[i], &preds[i], sample_weight)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    pub(crate) fn logs(&self) -> Logs {
-        let mut logs = Logs::new();
-        logs.insert("loss", self.loss_tracker.result());
-        if self.output_trackers.len() > 1 {
-            for (name, t) in self.output_names.iter().zip(&self.output_trackers) {
-                logs.insert(&format!("{name}_loss"), t.result());
-            }
-        }
-        if let Some(ms) = &self.metrics {
-            for m in ms.iter().flatten() {
-                logs.insert(m.name(), m.result());
-            }
-        }
-        logs
-    }
-}
-
-/// Sample weights from `class_weight` and the labels (sparse ids, or one-hot argmax).
-fn class_sample_weights(
-    class_weight: &std::collections::HashMap<usize, f64>,
-    y: &Tensor,
-) -> Result<Tensor> {
-    let n = y.shape().first().copied().unwrap_or(0);
-    let labels: Vec<i64> = if y.rank() >= 2 && y.shape()[y.rank() - 1] > 1 {
-        y.argmax(-1)?.to_vec::<i64>()?
-    } else {
-        y.reshape(&[n as isize])?
-            .cast(DType::I64)?
-            .to_vec::<i64>()?
-    };
-    let w: Vec<f32> = labels
-        .iter()
-        .map(|&c| {
-            usize::try_from(c)
-                .ok()
-                .and_then(|c| class_weight.get(&c).copied())
-                .unwrap_or(1.0) as f32
-        })
-        .collect();
-    Ok(Tensor::from_vec(w, &[n])?)
-}
-
-/// `sample_weight` multiplied by the weights `class_weight` gives `y`'s labels (Keras:
-/// single-output models only).
-pub(crate) fn apply_class_weight(
-    api: &'static str,
-    class_weight: &std::collections::HashMap<usize, f64>,
-    ys: &[Tensor],
-    sample_weight: Option<Tensor>,
-) -> Result<Tensor> {
-    let [y] = ys else {
-        return Err(Error::InvalidArgument {
-            api,
-            msg: "class_weight is only supported for models with a single output".into(),
-        });
-    };
-    let w = class_sample_weights(class_weight, y)?;
-    Ok(match sample_weight {
-        Some(s) => s.cast(DType::F32)?.mul(&w)?,
-        None => w,
-    })
-}
-
-/// Batches of one pass over `n` samples.
-fn batch_ranges(n: usize, batch_size: usize) -> Vec<std::ops::Range<usize>> {
-    (0..n.div_ceil(batch_size))
-        .map(|b| b * batch_size..((b + 1) * batch_size).min(n))
-        .collect()
+/// What `fit` runs, once the data are adapted.
+pub(crate) struct FitPlan {
+    pub(crate) data: EpochIterator,
+    pub(crate) validation: Option<DataAdapter>,
+    /// Applied per batch (datasets); tensors have it folded into their sample weights.
+    pub(crate) class_weight: Option<HashMap<usize, f64>>,
 }
 
 impl Model {
-    /// Configures training (`model.compile`). Unknown identifiers are errors here.
-    ///
-    /// ```
-    /// use kiln::layers::Dense;
-    /// use kiln::models::{CompileArgs, Model};
-    /// let mut m = Model::sequential(vec![Dense::new(1).input_shape(&[3]).into()])?;
-    /// m.compile(CompileArgs::new().optimizer("sgd").loss("mse"))?;
-    /// assert!(m.compile(CompileArgs::new().optimizer("sgdd").loss("mse")).is_err());
-    /// # Ok::<(), kiln::Error>(())
-    /// ```
-    pub fn compile(&mut self, args: CompileArgs) -> Result<()> {
-        let optimizer = match args.optimizer {
-            OptimizerArg::Name(n) => crate::optimizers::get(&n)?,
-            OptimizerArg::Object(o) => o,
-        };
-        let n_out = self.num_outputs();
-        let outputs = self.output_names();
-        let keyed = (
-            args.loss_keys.is_some(),
-            args.loss_weight_keys.is_some(),
-            args.metric_keys.is_some(),
-        );
-        let args_losses = by_output("loss", args.loss_keys, args.losses, &outputs, |_| None)?;
-        let args_loss_weights = match args.loss_weights {
-            Some(w) => Some(by_output(
-                "loss_weights",
-                args.loss_weight_keys,
-                w,
-                &outputs,
-                |_| Some(1.0),
-            )?),
-            None => None,
-        };
-        let args_metrics = by_output("metrics", args.metric_keys, args.metrics, &outputs, |_| {
-            Some(Vec::new())
-        })?;
-        let mut losses = Vec::new();
-        for l in args_losses {
-            losses.push(match l {
-                LossArg::Name(n) => crate::losses::get(&n)?,
-                LossArg::Object(o) => o,
-            });
-        }
-        if losses.len() > 1 && losses.len() != n_out {
-            return Err(Error::InvalidArgument {
-                api: "Model.compile",
-                msg: format!(
-                    "{} losses were given, but the model has {n_out} outputs",
-                    losses.len()
-                ),
-            });
-        }
-        let given_loss_weights = args_loss_weights.clone();
-        let loss_weights = args_loss_weights.unwrap_or_else(|| vec![1.0; n_out]);
-        if loss_weights.len() != n_out {
-            return Err(Error::InvalidArgument {
-                api: "Model.compile",
-                msg: format!(
-                    "{} loss weights were given, but the model has {n_out} outputs",
-                    loss_weights.len()
-                ),
-            });
-        }
-        // Validate metric names now so typos fail at compile time, as in Keras.
-        for list in &args_metrics {
-            for m in list {
-                if let MetricArg::Name(n) = m {
-                    let lower = n.to_ascii_lowercase();
-                    if lower != "accuracy" && lower != "acc" {
-                        crate::metrics::get(n)?;
-                    }
-                }
-            }
-        }
-        self.compiled = Some(Compiled {
-            optimizer,
-            losses,
-            loss_weights,
-            given_loss_weights,
-            saved_metrics: saved_metrics(&args_metrics, args.metrics_shared),
-            metric_args: args_metrics,
-            keyed,
-            metrics_shared: args.metrics_shared,
-            metrics: None,
-            loss_tracker: Tracker::default(),
-            output_trackers: Vec::new(),
-            output_names: self.output_names(),
-            jit_compile: args.jit_compile,
-            steps_per_execution: args.steps_per_execution,
-            step_cache: Default::default(),
-        });
-        Ok(())
+    /// Installs the steps of a subclassed model (Keras's overridden `train_step`,
+    /// `test_step`, `predict_step` and `metrics`); see [`TrainStep`].
+    pub fn set_train_step(&mut self, steps: impl TrainStep + 'static) {
+        self.custom_steps = Some(Box::new(steps));
     }
 
-    pub(crate) fn compiled_mut(&mut self, api: &'static str) -> Result<&mut Compiled> {
-        self.compiled.as_mut().ok_or_else(|| not_compiled(api))
+    /// Runs `f` with the model's custom steps taken out (so they can borrow the model).
+    fn with_custom<R>(
+        &mut self,
+        f: impl FnOnce(&mut dyn TrainStep, &mut Model) -> Result<R>,
+    ) -> Option<Result<R>> {
+        let mut steps = self.custom_steps.take()?;
+        let out = f(steps.as_mut(), self);
+        self.custom_steps = Some(steps);
+        Some(out)
+    }
+
+    /// The model's outputs for `x` and the compiled loss plus the model's own losses
+    /// (`add_loss` terms and weight penalties of the last call), as Keras's
+    /// `model.compute_loss(x, y, y_pred, sample_weight)`. Call it inside a
+    /// `GradientTape` after the forward pass.
+    pub fn compute_loss(
+        &mut self,
+        _x: &[Tensor],
+        y: &[Tensor],
+        y_pred: &[Tensor],
+        sample_weight: Option<&Tensor>,
+    ) -> Result<Tensor> {
+        let extra = self.net.losses()?;
+        let c = self.compiled_mut("Model.compute_loss")?;
+        Ok(c.compute_loss_tensors(y, y_pred, sample_weight, extra)?.0)
+    }
+
+    /// Updates the compiled loss tracker with `loss` (weight 1, as Keras's
+    /// `metric.update_state(loss)` in a custom `train_step`; the built-in step weights it
+    /// by the batch size) and the compiled metrics with `(y, y_pred)`.
+    pub fn update_compiled_metrics(
+        &mut self,
+        y: &[Tensor],
+        y_pred: &[Tensor],
+        sample_weight: Option<&Tensor>,
+        loss: &Tensor,
+    ) -> Result<()> {
+        let value = loss.to_f64_vec().first().copied().unwrap_or(f64::NAN);
+        let c = self.compiled_mut("Model.update_compiled_metrics")?;
+        c.update_metrics(y, y_pred, sample_weight, value, &[], 1)
+    }
+
+    /// The compiled loss tracker and metrics' current values (`loss`, then the metrics).
+    pub fn compiled_logs(&self) -> Logs {
+        self.compiled.as_ref().map(|c| c.logs()).unwrap_or_default()
+    }
+
+    /// The built-in train step (forward, compiled loss, gradients, optimizer, metrics),
+    /// traced when compiled with `jit_compile`; returns the logs so far this epoch.
+    pub fn default_train_step(&mut self, data: &StepData) -> Result<Logs> {
+        self.train_step(&data.x, &data.y, data.sample_weight.as_ref())?;
+        Ok(self.compiled_logs())
+    }
+
+    /// The built-in test step (forward in inference mode, loss, metrics).
+    pub fn default_test_step(&mut self, data: &StepData) -> Result<Logs> {
+        self.test_step(&data.x, &data.y, data.sample_weight.as_ref())?;
+        Ok(self.compiled_logs())
+    }
+
+    /// The built-in predict step (`call(x, training=False)`).
+    pub fn default_predict_step(&mut self, x: &[Tensor]) -> Result<Vec<Tensor>> {
+        self.predict_step(x)
+    }
+
+    /// One training batch through the model's steps: the custom `train_step` when one
+    /// is installed, else the built-in one.
+    pub(crate) fn run_train_step(&mut self, api: &'static str, batch: Batch) -> Result<Logs> {
+        let (x, y, sample_weight) = batch;
+        let data = StepData {
+            x,
+            y,
+            sample_weight,
+        };
+        match self.with_custom(|s, m| s.train_step(m, &data)) {
+            Some(out) => {
+                let logs = out?.into_logs(api)?;
+                if !has_loss(&logs) {
+                    return Err(bad(
+                        api,
+                        format!(
+                            "train_step returned logs without a loss: got {:?}; return the loss \
+                             under 'loss' (or a name ending in '_loss')",
+                            logs.iter().map(|(n, _)| n).collect::<Vec<_>>()
+                        ),
+                    ));
+                }
+                Ok(logs)
+            }
+            None => self.default_train_step(&data),
+        }
+    }
+
+    /// One evaluation batch through the model's steps.
+    pub(crate) fn run_test_step(&mut self, api: &'static str, batch: Batch) -> Result<Logs> {
+        let (x, y, sample_weight) = batch;
+        let data = StepData {
+            x,
+            y,
+            sample_weight,
+        };
+        match self.with_custom(|s, m| s.test_step(m, &data)) {
+            Some(out) => out?.into_logs(api),
+            None => self.default_test_step(&data),
+        }
+    }
+
+    /// One prediction batch through the model's steps.
+    pub(crate) fn run_predict_step(&mut self, x: &[Tensor]) -> Result<Vec<Tensor>> {
+        let _pause = no_recording();
+        match self.with_custom(|s, m| s.predict_step(m, x)) {
+            Some(out) => out,
+            None => self.default_predict_step(x),
+        }
     }
 
     /// One optimizer step on a batch; returns the per-output losses.
@@ -623,78 +235,85 @@ impl Model {
     }
 
     /// Trains for `epochs` over `(x, y)` (`model.fit`), returning the per-epoch logs.
+    /// A `Dataset` goes through [`Model::fit_dataset`]; both run the same loop.
     ///
     /// ```
     /// use kiln::layers::Dense;
     /// use kiln::models::{CompileArgs, FitArgs, Model};
-    /// use kiln_tensor::Tensor;
+    /// use kiln_tensor::{DType, Tensor};
     /// let x = Tensor::from_vec((0..32).map(|i| i as f32 / 32.0).collect(), &[32, 1])?;
     /// let y = x.mul_scalar(2.0)?;
     /// let mut m = Model::sequential(vec![Dense::new(1).input_shape(&[1]).into()])?;
     /// m.compile(CompileArgs::new().optimizer("sgd").loss("mse"))?;
     /// let h = m.fit(&x, &y, FitArgs::new().epochs(3).verbose(0))?;
     /// assert_eq!(h.get("loss").len(), 3);
+    /// // No samples is an error, not a panic.
+    /// let empty = Tensor::zeros(&[0, 1], DType::F32);
+    /// assert!(m.fit(&empty, &empty, FitArgs::new().steps_per_epoch(2).verbose(0)).is_err());
     /// # Ok::<(), kiln::Error>(())
     /// ```
     pub fn fit(
         &mut self,
         x: impl Into<Tensors>,
         y: impl Into<Tensors>,
-        args: FitArgs,
+        mut args: FitArgs,
     ) -> Result<History> {
-        if self.compiled.is_none() {
-            return Err(not_compiled("Model.fit"));
-        }
-        let (mut xs, mut ys) = self.resolve_xy("Model.fit", x.into(), y.into())?;
-        let mut sw = args.sample_weight.clone();
+        let api = "Model.fit";
+        self.compiled_mut(api)?;
+        let (mut xs, mut ys) = self.resolve_xy(api, x.into(), y.into())?;
+        let mut sw = args.sample_weight.take();
         let n_all = cardinality(&[("x", &xs), ("y", &ys)])?;
+        if n_all == 0 {
+            return Err(bad(
+                api,
+                "the input data has 0 samples; expected at least one sample".into(),
+            ));
+        }
         if let Some(w) = &sw
             && w.shape().first().copied() != Some(n_all)
         {
-            return Err(Error::InvalidArgument {
-                api: "Model.fit",
-                msg: format!(
+            return Err(bad(
+                api,
+                format!(
                     "sample_weight has shape {:?}, expected ({n_all},)",
                     w.shape()
                 ),
-            });
+            ));
         }
         if args.batch_size == 0 {
-            return Err(Error::InvalidArgument {
-                api: "Model.fit",
-                msg: "batch_size must be at least 1".into(),
-            });
+            return Err(bad(api, "batch_size must be at least 1".into()));
         }
-        if let Some(cw) = &args.class_weight {
-            sw = Some(apply_class_weight("Model.fit", cw, &ys, sw)?);
+        if let Some(cw) = args.class_weight.take() {
+            sw = Some(apply_class_weight(api, &cw, &ys, sw)?);
         }
+        let vb = args.validation_batch_size.unwrap_or(args.batch_size);
         // validation_split holds out the last samples, before shuffling (as Keras).
-        let mut validation = match args.validation_data {
+        let mut validation = match args.validation_data.take() {
             Some((vx, vy, vw)) => {
-                let (vx, vy) = self.resolve_xy("Model.fit", vx, vy)?;
-                Some((vx, vy, vw))
+                let (vx, vy) = self.resolve_xy(api, vx, vy)?;
+                Some(DataAdapter::tensors(api, vx, vy, vw, vb, false, 0)?)
             }
             None => None,
         };
         if args.validation_split > 0.0 {
             if !(0.0..1.0).contains(&args.validation_split) {
-                return Err(Error::InvalidArgument {
-                    api: "Model.fit",
-                    msg: format!(
+                return Err(bad(
+                    api,
+                    format!(
                         "validation_split must be in [0, 1), got {}",
                         args.validation_split
                     ),
-                });
+                ));
             }
             let split = (n_all as f64 * (1.0 - args.validation_split)) as usize;
             if split == 0 || split == n_all {
-                return Err(Error::InvalidArgument {
-                    api: "Model.fit",
-                    msg: format!(
+                return Err(bad(
+                    api,
+                    format!(
                         "validation_split {} leaves no training or no validation samples out of {n_all}",
                         args.validation_split
                     ),
-                });
+                ));
             }
             let vx = take_rows(&xs, split..n_all, None)?;
             let vy = take_rows(&ys, split..n_all, None)?;
@@ -707,73 +326,88 @@ impl Model {
             if let Some(w) = &sw {
                 sw = Some(take_rows(std::slice::from_ref(w), 0..split, None)?.remove(0));
             }
-            validation = Some((vx, vy, vw));
+            validation = Some(DataAdapter::tensors(api, vx, vy, vw, vb, false, 0)?);
         }
-        let n = xs[0].shape().first().copied().unwrap_or(0);
-        let batches = batch_ranges(n, args.batch_size);
-        let steps = args.steps_per_epoch.unwrap_or(batches.len());
+        // Each pass's shuffle comes from (fit seed, epoch), so a fit resumed at
+        // `initial_epoch` after a reload shuffles exactly as the uninterrupted run did.
+        let seed = Generator::from_global().next_u64();
+        let adapter = DataAdapter::tensors(api, xs, ys, sw, args.batch_size, args.shuffle, seed)?;
+        let data = EpochIterator::new(api, adapter, args.steps_per_epoch)?;
+        self.run_fit(
+            api,
+            FitPlan {
+                data,
+                validation,
+                class_weight: None,
+            },
+            args,
+        )
+    }
+
+    /// The training loop (Keras's `fit` body), the same for tensors and datasets.
+    pub(crate) fn run_fit(
+        &mut self,
+        api: &'static str,
+        plan: FitPlan,
+        args: FitArgs,
+    ) -> Result<History> {
+        let FitPlan {
+            mut data,
+            validation,
+            class_weight,
+        } = plan;
+        if args.validation_freq == 0 {
+            return Err(bad(api, "validation_freq must be at least 1".into()));
+        }
         let params = CallbackParams {
             verbose: args.verbose,
             epochs: args.epochs,
-            steps: Some(steps),
+            steps: data.steps(),
         };
-        let mut callbacks: Vec<Box<dyn Callback>> = Vec::new();
-        if args.verbose > 0 {
-            callbacks.push(Box::new(ProgbarLogger::default()));
-        }
-        callbacks.extend(args.callbacks);
-        for cb in &mut callbacks {
-            cb.set_params(&params);
-        }
+        let mut callbacks = callback_list(args.verbose, args.callbacks, &params);
         let mut history = History::default();
-        let all: Vec<Tensor> = xs.iter().chain(&ys).chain(&sw).cloned().collect();
-        // Each epoch's shuffle comes from (fit seed, epoch), so a fit resumed at
-        // `initial_epoch` after a reload shuffles exactly as the uninterrupted run did.
-        let shuffle_seed = Generator::from_global().next_u64();
         self.stop_training = false;
         let empty = Logs::new();
         for cb in &mut callbacks {
             cb.on_train_begin(self, &empty)?;
         }
         let mut epoch_logs = Logs::new();
+        // BackupAndRestore sets the epoch to resume at in on_train_begin.
         let first_epoch = self.resume_at_epoch.take().unwrap_or(args.initial_epoch);
         for epoch in first_epoch..args.epochs {
-            self.compiled_mut("Model.fit")?.reset_metrics();
+            self.reset_metrics();
             for cb in &mut callbacks {
                 cb.on_epoch_begin(self, epoch, &empty)?;
             }
-            let perm: Option<Vec<i64>> = if args.shuffle {
-                let mut rng = Generator::from_seed(
-                    shuffle_seed ^ (epoch as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-                );
-                Some(rng.permutation(n).to_vec::<i64>()?)
-            } else {
-                None
-            };
-            for step in 0..steps {
-                let range = batches[step % batches.len()].clone();
+            data.begin_epoch(epoch)?;
+            let mut step = 0usize;
+            let mut logs = Logs::new();
+            while let Some((x, y, mut sw)) = data.next_batch(epoch, step)? {
+                if let Some(cw) = &class_weight {
+                    sw = Some(apply_class_weight(api, cw, &y, sw)?);
+                }
                 for cb in &mut callbacks {
                     cb.on_train_batch_begin(self, step, &empty)?;
                 }
-                // One take over inputs, targets and weights: the batch's row indices are
-                // built once.
-                let mut batch = take_rows(&all, range, perm.as_deref())?;
-                let bw = if sw.is_some() { batch.pop() } else { None };
-                let by = batch.split_off(xs.len());
-                self.train_step(&batch, &by, bw.as_ref())?;
-                let logs = self.compiled_mut("Model.fit")?.logs();
+                logs = self.run_train_step(api, (x, y, sw))?;
                 for cb in &mut callbacks {
                     cb.on_train_batch_end(self, step, &logs)?;
                 }
+                step += 1;
                 if self.stop_training {
                     break;
                 }
             }
-            epoch_logs = self.compiled_mut("Model.fit")?.logs();
+            if step == 0 {
+                return Err(bad(
+                    api,
+                    "the data produced no batches; expected at least one batch per epoch".into(),
+                ));
+            }
+            epoch_logs = logs;
             let due = (epoch + 1) % args.validation_freq == 0;
-            if let (Some((vx, vy, vw)), true) = (&validation, due) {
-                let vb = args.validation_batch_size.unwrap_or(args.batch_size);
-                let val = self.evaluate_inner(vx, vy, vw.as_ref(), vb, &mut callbacks)?;
+            if let (Some(val_data), true) = (&validation, due) {
+                let val = self.run_evaluate(api, val_data, None, &mut callbacks)?;
                 epoch_logs.extend_prefixed(&val, "val_");
             }
             // Callbacks may add to the logs (ReduceLROnPlateau and LearningRateScheduler
@@ -793,47 +427,121 @@ impl Model {
         Ok(history)
     }
 
-    pub(crate) fn evaluate_inner(
+    /// The evaluation loop (Keras's `evaluate` body): one pass (or `steps` batches).
+    pub(crate) fn run_evaluate(
         &mut self,
-        xs: &[Tensor],
-        ys: &[Tensor],
-        sw: Option<&Tensor>,
-        batch_size: usize,
+        api: &'static str,
+        data: &DataAdapter,
+        steps: Option<usize>,
         callbacks: &mut [Box<dyn Callback>],
     ) -> Result<Logs> {
-        let n = cardinality(&[("x", xs), ("y", ys)])?;
-        if batch_size == 0 {
-            return Err(Error::InvalidArgument {
-                api: "Model.evaluate",
-                msg: "batch_size must be at least 1".into(),
-            });
+        if steps.is_none() && data.is_infinite() {
+            return Err(bad(
+                api,
+                "cannot evaluate an infinite dataset without steps".into(),
+            ));
         }
-        self.compiled_mut("Model.evaluate")?.reset_metrics();
+        self.reset_metrics();
         let empty = Logs::new();
         for cb in callbacks.iter_mut() {
             cb.on_test_begin(self, &empty)?;
         }
-        for (b, range) in batch_ranges(n, batch_size).into_iter().enumerate() {
+        let mut logs = None;
+        for (b, batch) in data.pass(api, 0)?.enumerate() {
+            if steps.is_some_and(|s| b >= s) {
+                break;
+            }
+            let batch = batch?;
             for cb in callbacks.iter_mut() {
                 cb.on_test_batch_begin(self, b, &empty)?;
             }
-            let bx = take_rows(xs, range.clone(), None)?;
-            let by = take_rows(ys, range.clone(), None)?;
-            let bw = match sw {
-                Some(w) => Some(take_rows(std::slice::from_ref(w), range, None)?.remove(0)),
-                None => None,
-            };
-            self.test_step(&bx, &by, bw.as_ref())?;
-            let logs = self.compiled_mut("Model.evaluate")?.logs();
+            let l = self.run_test_step(api, batch)?;
             for cb in callbacks.iter_mut() {
-                cb.on_test_batch_end(self, b, &logs)?;
+                cb.on_test_batch_end(self, b, &l)?;
             }
+            logs = Some(l);
         }
-        let logs = self.compiled_mut("Model.evaluate")?.logs();
+        let logs = logs.ok_or_else(|| {
+            bad(
+                api,
+                "the data produced no batches; expected at least one batch to evaluate".into(),
+            )
+        })?;
         for cb in callbacks.iter_mut() {
             cb.on_test_end(self, &logs)?;
         }
         Ok(logs)
+    }
+
+    /// The prediction loop: every output, batch by batch, concatenated.
+    pub(crate) fn run_predict(
+        &mut self,
+        api: &'static str,
+        data: &DataAdapter,
+        steps: Option<usize>,
+        callbacks: &mut [Box<dyn Callback>],
+    ) -> Result<Vec<Tensor>> {
+        if steps.is_none() && data.is_infinite() {
+            return Err(bad(
+                api,
+                "cannot predict over an infinite dataset without steps".into(),
+            ));
+        }
+        let empty = Logs::new();
+        for cb in callbacks.iter_mut() {
+            cb.on_predict_begin(self, &empty)?;
+        }
+        let mut parts: Vec<Vec<Tensor>> = Vec::new();
+        for (b, batch) in data.pass(api, 0)?.enumerate() {
+            if steps.is_some_and(|s| b >= s) {
+                break;
+            }
+            let (bx, _, _): Batch = batch?;
+            for cb in callbacks.iter_mut() {
+                cb.on_predict_batch_begin(self, b, &empty)?;
+            }
+            let out = self.run_predict_step(&bx)?;
+            if parts.is_empty() {
+                parts = out.iter().map(|_| Vec::new()).collect();
+            }
+            if out.len() != parts.len() {
+                return Err(bad(
+                    api,
+                    format!(
+                        "predict_step returned {} outputs for batch {b}, {} before",
+                        out.len(),
+                        parts.len()
+                    ),
+                ));
+            }
+            for (p, o) in parts.iter_mut().zip(out) {
+                p.push(o);
+            }
+            for cb in callbacks.iter_mut() {
+                cb.on_predict_batch_end(self, b, &empty)?;
+            }
+        }
+        if parts.is_empty() {
+            return Err(bad(
+                api,
+                "the data produced no batches (or the model no outputs); expected at least one"
+                    .into(),
+            ));
+        }
+        for cb in callbacks.iter_mut() {
+            cb.on_predict_end(self, &empty)?;
+        }
+        parts
+            .into_iter()
+            .map(|mut p| {
+                if p.len() == 1 {
+                    Ok(p.remove(0))
+                } else {
+                    let refs: Vec<&Tensor> = p.iter().collect();
+                    Ok(Tensor::concat(&refs, 0)?)
+                }
+            })
+            .collect()
     }
 
     /// Loss and metrics over `(x, y)` (`model.evaluate(..., return_dict=True)`);
@@ -857,9 +565,8 @@ impl Model {
         y: impl Into<Tensors>,
         args: EvaluateArgs,
     ) -> Result<Logs> {
-        if self.compiled.is_none() {
-            return Err(not_compiled("Model.evaluate"));
-        }
+        let api = "Model.evaluate";
+        self.compiled_mut(api)?;
         let EvaluateArgs {
             batch_size,
             verbose,
@@ -867,41 +574,15 @@ impl Model {
             steps,
             callbacks,
         } = args;
-        let (mut xs, mut ys) = self.resolve_xy("Model.evaluate", x.into(), y.into())?;
-        let mut sw = sample_weight;
-        let mut n = cardinality(&[("x", &xs), ("y", &ys)])?;
-        if let Some(w) = &sw
-            && w.shape().first().copied() != Some(n)
-        {
-            return Err(Error::InvalidArgument {
-                api: "Model.evaluate",
-                msg: format!("sample_weight has shape {:?}, expected ({n},)", w.shape()),
-            });
-        }
-        if let Some(steps) = steps
-            && steps.saturating_mul(batch_size.max(1)) < n
-        {
-            n = steps * batch_size.max(1);
-            xs = take_rows(&xs, 0..n, None)?;
-            ys = take_rows(&ys, 0..n, None)?;
-            if let Some(w) = &sw {
-                sw = Some(take_rows(std::slice::from_ref(w), 0..n, None)?.remove(0));
-            }
-        }
-        let mut cbs: Vec<Box<dyn Callback>> = Vec::new();
-        if verbose > 0 {
-            cbs.push(Box::new(ProgbarLogger::default()));
-        }
-        cbs.extend(callbacks);
+        let (xs, ys) = self.resolve_xy(api, x.into(), y.into())?;
+        let data = DataAdapter::tensors(api, xs, ys, sample_weight, batch_size, false, 0)?;
         let params = CallbackParams {
             verbose,
             epochs: 0,
-            steps: Some(n.div_ceil(batch_size.max(1))),
+            steps: steps.or(data.num_batches()).min(data.num_batches()),
         };
-        for cb in &mut cbs {
-            cb.set_params(&params);
-        }
-        self.evaluate_inner(&xs, &ys, sw.as_ref(), batch_size, &mut cbs)
+        let mut cbs = callback_list(verbose, callbacks, &params);
+        self.run_evaluate(api, &data, steps, &mut cbs)
     }
 
     /// Outputs for `x`, batch by batch, concatenated (`model.predict`). Multi-output
@@ -914,15 +595,16 @@ impl Model {
     /// let mut m = Model::sequential(vec![Dense::new(3).input_shape(&[2]).into()])?;
     /// let y = m.predict(&Tensor::ones(&[70, 2], DType::F32), PredictArgs::new().verbose(0))?;
     /// assert_eq!(y.shape(), &[70, 3]);
+    /// assert!(m.predict(&Tensor::ones(&[0, 2], DType::F32), PredictArgs::new()).is_err());
     /// # Ok::<(), kiln::Error>(())
     /// ```
     pub fn predict(&mut self, x: impl Into<Tensors>, args: PredictArgs) -> Result<Tensor> {
         let mut outs = self.predict_multi(x, args)?;
         if outs.len() != 1 {
-            return Err(Error::InvalidArgument {
-                api: "Model.predict",
-                msg: format!("the model has {} outputs; use predict_multi", outs.len()),
-            });
+            return Err(bad(
+                "Model.predict",
+                format!("the model has {} outputs; use predict_multi", outs.len()),
+            ));
         }
         Ok(outs.remove(0))
     }
@@ -933,77 +615,22 @@ impl Model {
         x: impl Into<Tensors>,
         args: PredictArgs,
     ) -> Result<Vec<Tensor>> {
+        let api = "Model.predict";
         let PredictArgs {
             batch_size,
             verbose,
             steps,
             callbacks,
         } = args;
-        let xs = x
-            .into()
-            .resolve("Model.predict", "x", "input", &self.input_names())?;
-        let n = cardinality(&[("x", &xs)])?;
-        if batch_size == 0 {
-            return Err(Error::InvalidArgument {
-                api: "Model.predict",
-                msg: "batch_size must be at least 1".into(),
-            });
-        }
-        let _pause = no_recording();
-        let mut ranges = batch_ranges(n, batch_size);
-        if let Some(steps) = steps {
-            ranges.truncate(steps);
-        }
-        let mut cbs: Vec<Box<dyn Callback>> = Vec::new();
-        if verbose > 0 {
-            cbs.push(Box::new(ProgbarLogger::default()));
-        }
-        cbs.extend(callbacks);
+        let xs = x.into().resolve(api, "x", "input", &self.input_names())?;
+        let data = DataAdapter::tensors(api, xs, Vec::new(), None, batch_size, false, 0)?;
         let params = CallbackParams {
             verbose,
             epochs: 0,
-            steps: Some(ranges.len()),
+            steps: steps.or(data.num_batches()).min(data.num_batches()),
         };
-        for cb in &mut cbs {
-            cb.set_params(&params);
-        }
-        let empty = Logs::new();
-        for cb in cbs.iter_mut() {
-            cb.on_predict_begin(self, &empty)?;
-        }
-        let mut parts: Vec<Vec<Tensor>> = Vec::new();
-        for (b, range) in ranges.into_iter().enumerate() {
-            for cb in cbs.iter_mut() {
-                cb.on_predict_batch_begin(self, b, &empty)?;
-            }
-            let bx = take_rows(&xs, range, None)?;
-            let out = self.predict_step(&bx)?;
-            if parts.is_empty() {
-                parts = out.iter().map(|_| Vec::new()).collect();
-            }
-            for (p, o) in parts.iter_mut().zip(out) {
-                p.push(o);
-            }
-            for cb in cbs.iter_mut() {
-                cb.on_predict_batch_end(self, b, &empty)?;
-            }
-        }
-        for cb in cbs.iter_mut() {
-            cb.on_predict_end(self, &empty)?;
-        }
-        parts
-            .into_iter()
-            .map(|p| {
-                if p.len() == 1 {
-                    Ok(p.into_iter()
-                        .next()
-                        .unwrap_or_else(|| Tensor::scalar(0.0f32)))
-                } else {
-                    let refs: Vec<&Tensor> = p.iter().collect();
-                    Ok(Tensor::concat(&refs, 0)?)
-                }
-            })
-            .collect()
+        let mut cbs = callback_list(verbose, callbacks, &params);
+        self.run_predict(api, &data, steps, &mut cbs)
     }
 
     /// One gradient step on one batch (`model.train_on_batch(..., return_dict=True)`);
@@ -1016,10 +643,9 @@ impl Model {
     ) -> Result<Logs> {
         let (xs, ys) = self.resolve_xy("Model.train_on_batch", x.into(), y.into())?;
         cardinality(&[("x", &xs), ("y", &ys)])?;
-        let c = self.compiled_mut("Model.train_on_batch")?;
-        c.reset_metrics();
-        self.train_step(&xs, &ys, sample_weight)?;
-        Ok(self.compiled_mut("Model.train_on_batch")?.logs())
+        self.compiled_mut("Model.train_on_batch")?;
+        self.reset_metrics();
+        self.run_train_step("Model.train_on_batch", (xs, ys, sample_weight.cloned()))
     }
 
     /// Loss and metrics of one batch (`model.test_on_batch(..., return_dict=True)`).
@@ -1031,9 +657,9 @@ impl Model {
     ) -> Result<Logs> {
         let (xs, ys) = self.resolve_xy("Model.test_on_batch", x.into(), y.into())?;
         cardinality(&[("x", &xs), ("y", &ys)])?;
-        self.compiled_mut("Model.test_on_batch")?.reset_metrics();
-        self.test_step(&xs, &ys, sample_weight)?;
-        Ok(self.compiled_mut("Model.test_on_batch")?.logs())
+        self.compiled_mut("Model.test_on_batch")?;
+        self.reset_metrics();
+        self.run_test_step("Model.test_on_batch", (xs, ys, sample_weight.cloned()))
     }
 
     /// Outputs for one batch (`model.predict_on_batch`).
@@ -1041,8 +667,7 @@ impl Model {
         let xs = x
             .into()
             .resolve("Model.predict_on_batch", "x", "input", &self.input_names())?;
-        let _pause = no_recording();
-        self.predict_step(&xs)
+        self.run_predict_step(&xs)
     }
 
     /// `x` and `y` in the model's input and output order (maps are looked up by name).
@@ -1088,182 +713,15 @@ impl Model {
         if let Some(c) = &mut self.compiled {
             c.reset_metrics();
         }
+        if let Some(s) = &mut self.custom_steps {
+            for m in s.metrics() {
+                m.reset_state();
+            }
+        }
     }
 
     /// Whether `compile` has been called.
     pub fn is_compiled(&self) -> bool {
         self.compiled.is_some()
-    }
-}
-
-impl Model {
-    /// Keras's `model.compile_from_config(config)`: compiles from a saved
-    /// `compile_config` (see [`Model::get_compile_config`]); an `Err` names what could
-    /// not be restored (an unregistered custom loss, an unknown output name, ...).
-    ///
-    /// ```
-    /// use kiln::layers::Dense;
-    /// use kiln::models::{CompileArgs, Model};
-    /// let mut m = Model::sequential(vec![Dense::new(1).input_shape(&[3]).into()])?;
-    /// m.compile(CompileArgs::new().optimizer("sgd").loss("mse"))?;
-    /// let cc = m.get_compile_config().unwrap();
-    /// let mut again = Model::sequential(vec![Dense::new(1).input_shape(&[3]).into()])?;
-    /// again.compile_from_config(&cc)?;
-    /// assert_eq!(again.get_compile_config(), Some(cc));
-    /// # Ok::<(), kiln::Error>(())
-    /// ```
-    pub fn compile_from_config(&mut self, config: &serde_json::Value) -> Result<()> {
-        crate::saving::compile_from(self, config).map_err(|why| Error::InvalidArgument {
-            api: "Model.compile_from_config",
-            msg: why,
-        })
-    }
-}
-
-/// `items` in output order: as given, or looked up by output name when `keys` are given
-/// (`missing` supplies an output left out, or `None` when that is an error).
-fn by_output<T>(
-    what: &str,
-    keys: Option<Vec<String>>,
-    items: Vec<T>,
-    outputs: &[String],
-    missing: impl Fn(&str) -> Option<T>,
-) -> Result<Vec<T>> {
-    let Some(keys) = keys else {
-        return Ok(items);
-    };
-    let bad = |msg: String| Error::InvalidArgument {
-        api: "Model.compile",
-        msg,
-    };
-    if let Some(k) = keys.iter().find(|k| !outputs.contains(k)) {
-        return Err(bad(format!(
-            "the {what} map names '{k}', which is not an output; the model's outputs are {outputs:?} (received {keys:?})"
-        )));
-    }
-    let mut by_name: std::collections::HashMap<String, T> = keys.into_iter().zip(items).collect();
-    outputs
-        .iter()
-        .map(|o| {
-            by_name.remove(o).or_else(|| missing(o)).ok_or_else(|| {
-                bad(format!(
-                    "the {what} map has no entry for output '{o}'; the model's outputs are {outputs:?}"
-                ))
-            })
-        })
-        .collect()
-}
-
-/// The metrics given to `compile` as Keras saves them: names as given, objects in their
-/// object form; one list for every output, or one list per output.
-fn saved_metrics(metrics: &[Vec<MetricArg>], shared: bool) -> serde_json::Value {
-    use serde_json::Value;
-    let list = |ms: &[MetricArg]| -> Value {
-        Value::Array(
-            ms.iter()
-                .map(|m| match m {
-                    MetricArg::Name(n) => Value::String(n.clone()),
-                    MetricArg::Object(o) => crate::saving::serialize_metric(o.as_ref()),
-                })
-                .collect(),
-        )
-    };
-    match (metrics, shared) {
-        ([], _) => Value::Null,
-        ([ms], true) => list(ms),
-        (per, _) => Value::Array(per.iter().map(|ms| list(ms)).collect()),
-    }
-}
-
-/// Keras's class name for an optimizer's `name`.
-fn optimizer_class(name: &str) -> String {
-    match name {
-        "sgd" => "SGD".into(),
-        "rmsprop" => "RMSprop".into(),
-        "adamw" => "AdamW".into(),
-        other => {
-            let mut c = other.chars();
-            c.next()
-                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-                .unwrap_or_default()
-        }
-    }
-}
-
-impl Model {
-    /// Keras's `model.get_compile_config()` (`None` when not compiled), as saved in a
-    /// `.keras` file: the optimizer as a Keras object, the losses (a built-in loss with
-    /// its default options by name, else in Keras's object form; custom ones by their
-    /// registered name, see [`crate::saving::register_loss_fn`]), the loss weights and
-    /// the metrics as given to `compile`.
-    ///
-    /// ```
-    /// use kiln::layers::Dense;
-    /// use kiln::models::{CompileArgs, Model};
-    /// let mut m = Model::sequential(vec![Dense::new(1).input_shape(&[3]).into()])?;
-    /// m.compile(CompileArgs::new().optimizer("sgd").loss("mse").metrics(["mae"]))?;
-    /// let cc = m.get_compile_config().unwrap();
-    /// assert_eq!(cc["loss"], "mean_squared_error");
-    /// assert_eq!(cc["metrics"], serde_json::json!(["mae"]));
-    /// # Ok::<(), kiln::Error>(())
-    /// ```
-    pub fn get_compile_config(&self) -> Option<serde_json::Value> {
-        use serde_json::json;
-        let c = self.compiled.as_ref()?;
-        let oc = c.optimizer.get_config();
-        // `get_config` is already a Keras object for kiln's optimizers; wrap a bare config.
-        let optimizer = if oc.get("class_name").is_some() {
-            oc
-        } else {
-            json!({
-                "module": "keras.optimizers",
-                "class_name": optimizer_class(c.optimizer.name()),
-                "config": oc,
-                "registered_name": null,
-            })
-        };
-        let keyed = |v: serde_json::Value, by_name: bool| -> serde_json::Value {
-            match v {
-                serde_json::Value::Array(items)
-                    if by_name && items.len() == c.output_names.len() =>
-                {
-                    serde_json::Value::Object(c.output_names.iter().cloned().zip(items).collect())
-                }
-                other => other,
-            }
-        };
-        let mut loss = crate::saving::losses_value(&c.losses);
-        if c.keyed.0 && c.losses.len() == 1 {
-            loss = json!([loss]);
-        }
-        Some(json!({
-            "optimizer": optimizer,
-            "loss": keyed(loss, c.keyed.0),
-            "loss_weights": keyed(json!(c.given_loss_weights), c.keyed.1),
-            "metrics": keyed(c.saved_metrics.clone(), c.keyed.2),
-            "weighted_metrics": null,
-            "run_eagerly": false,
-            "steps_per_execution": c.steps_per_execution,
-            "jit_compile": c.jit_compile,
-        }))
-    }
-}
-
-impl Model {
-    /// The optimizer's state for saving (`None` when not compiled or not exportable).
-    pub(crate) fn optimizer_state(&self) -> Option<(String, Vec<Tensor>)> {
-        let c = self.compiled.as_ref()?;
-        let vars = self.trainable_weights();
-        Some((
-            c.optimizer.name().to_string(),
-            c.optimizer.export_state(&vars)?,
-        ))
-    }
-
-    /// Restores a saved optimizer state into the compiled model's optimizer.
-    pub(crate) fn set_optimizer_state(&mut self, values: &[Tensor]) -> Result<()> {
-        let vars = self.trainable_weights();
-        let c = self.compiled_mut("load_model")?;
-        c.optimizer.import_state(&vars, values)
     }
 }

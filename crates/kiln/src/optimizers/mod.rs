@@ -28,6 +28,57 @@ pub trait Optimizer: Send {
     fn name(&self) -> &str;
     /// `optimizer.apply_gradients(zip(grads, vars))`: one step for every pair.
     fn apply_gradients(&mut self, grads_and_vars: &[(Tensor, Variable)]) -> Result<()>;
+    /// Keras 3's `optimizer.apply(grads, trainable_variables)`: `grads` straight from
+    /// [`kiln_tensor::GradientTape::gradient`], one per variable; a `None` gradient (a
+    /// variable the loss does not reach) is skipped. Different lengths are an `Err`.
+    ///
+    /// ```
+    /// use kiln::optimizers::{Optimizer, SGD};
+    /// use kiln_tensor::{GradientTape, Tensor, Variable};
+    /// let a = Variable::new(Tensor::scalar(1.0f32), "a", true);
+    /// let b = Variable::new(Tensor::scalar(5.0f32), "b", true);
+    /// let tape = GradientTape::new();
+    /// let loss = a.value().mul(&a.value())?; // b is not used
+    /// let vars = [a.clone(), b.clone()];
+    /// let grads = tape.gradient(&loss, &vars)?;
+    /// drop(tape);
+    /// SGD::new(0.5).apply(&grads, &vars)?;
+    /// assert_eq!(a.value().item::<f32>()?, 0.0);
+    /// assert_eq!(b.value().item::<f32>()?, 5.0);
+    /// assert!(SGD::new(0.5).apply(&grads[..1], &vars).is_err());
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    fn apply(&mut self, grads: &[Option<Tensor>], vars: &[Variable]) -> Result<()> {
+        if grads.len() != vars.len() {
+            return Err(Error::InvalidArgument {
+                api: "Optimizer.apply",
+                msg: format!(
+                    "got {} gradients for {} variables; expected one gradient (or None) per \
+                     variable",
+                    grads.len(),
+                    vars.len()
+                ),
+            });
+        }
+        let pairs: Vec<(Tensor, Variable)> = grads
+            .iter()
+            .zip(vars)
+            .filter_map(|(g, v)| g.clone().map(|g| (g, v.clone())))
+            .collect();
+        self.apply_gradients(&pairs)
+    }
+    /// `apply_gradients(zip(grads, vars))` with gradients that may be `None` (skipped),
+    /// as the pairs `zip(tape.gradient(...), vars)` gives.
+    fn apply_optional_gradients(
+        &mut self,
+        grads_and_vars: &[(Option<Tensor>, Variable)],
+    ) -> Result<()> {
+        let pairs: Vec<(Tensor, Variable)> = grads_and_vars
+            .iter()
+            .filter_map(|(g, v)| g.clone().map(|g| (g, v.clone())))
+            .collect();
+        self.apply_gradients(&pairs)
+    }
     /// The learning rate the next step will use (a schedule evaluated at `iterations`).
     fn learning_rate(&self) -> f64;
     /// Replaces the learning rate by a constant (what `ReduceLROnPlateau` and
