@@ -55,6 +55,7 @@ pub mod decomposition;
 mod error;
 mod label;
 mod linalg;
+pub mod manifold;
 mod matrix;
 pub mod metrics;
 pub mod model_selection;
