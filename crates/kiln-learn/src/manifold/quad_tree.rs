@@ -3,6 +3,9 @@
 //! built and summarised with scikit-learn's float32 arithmetic, insertion order and
 //! traversal order.
 
+// The axis loops index several fixed-size coordinate arrays at once.
+#![allow(clippy::needless_range_loop)]
+
 /// "no child" in [`Cell::children`].
 const NONE: usize = usize::MAX;
 /// Points closer than this on every axis are one point (`EPSILON` of the Cython tree).

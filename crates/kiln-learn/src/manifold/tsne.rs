@@ -256,14 +256,14 @@ impl TSNE {
         if self.n_components == 0 {
             return bad("n_components", "an int in the range [1, inf)", "0".into());
         }
-        if !(self.perplexity > 0.0) {
+        if self.perplexity.is_nan() || self.perplexity <= 0.0 {
             return bad(
                 "perplexity",
                 "a float in the range (0.0, inf)",
                 py_float_repr(self.perplexity),
             );
         }
-        if !(self.early_exaggeration >= 1.0) {
+        if self.early_exaggeration.is_nan() || self.early_exaggeration < 1.0 {
             return bad(
                 "early_exaggeration",
                 "a float in the range [1.0, inf)",
@@ -271,7 +271,7 @@ impl TSNE {
             );
         }
         if let LearningRate::Value(v) = self.learning_rate
-            && !(v > 0.0)
+            && (v.is_nan() || v <= 0.0)
         {
             return bad(
                 "learning_rate",
@@ -293,7 +293,7 @@ impl TSNE {
                 self.n_iter_without_progress.to_string(),
             );
         }
-        if !(self.min_grad_norm >= 0.0) {
+        if self.min_grad_norm.is_nan() || self.min_grad_norm < 0.0 {
             return bad(
                 "min_grad_norm",
                 "a float in the range [0.0, inf)",
@@ -482,9 +482,6 @@ impl TSNE {
         };
         let dof = (c.max(2) - 1) as f64;
         let opt = Optimizer {
-            n,
-            c,
-            dof,
             learning_rate,
             min_grad_norm: self.min_grad_norm,
         };
@@ -793,9 +790,6 @@ fn orthonormalize(v: &mut [f64], b: usize, d: usize) {
 
 /// `_gradient_descent`'s fixed arguments.
 struct Optimizer {
-    n: usize,
-    c: usize,
-    dof: f64,
     learning_rate: f64,
     min_grad_norm: f64,
 }
@@ -816,7 +810,6 @@ impl Optimizer {
         n_iter_without_progress: i64,
         mut objective: impl FnMut(&[f32], bool) -> (f64, Vec<f32>),
     ) -> (Vec<f32>, f64, usize) {
-        let _ = (self.n, self.c, self.dof);
         let mut update = vec![0.0f64; p.len()];
         let mut gains = vec![1.0f32; p.len()];
         let mut error = f64::MAX;
@@ -972,9 +965,8 @@ fn bh_gradient(
         let mut buff = [0.0f32; 3];
         for (o, f) in pos.chunks_exact_mut(c).enumerate() {
             let i = start + o;
-            for e in p.indptr[i]..p.indptr[i + 1] {
-                let j = p.indices[e];
-                let pij = val_p[e];
+            let entries = p.indptr[i]..p.indptr[i + 1];
+            for (&j, &pij) in p.indices[entries.clone()].iter().zip(&val_p[entries]) {
                 let mut dij = 0.0f32;
                 for a in 0..c {
                     buff[a] = y[i * c + a] - y[j * c + a];
