@@ -178,6 +178,7 @@ for name, kw in [
     ("err/min_grad_norm", dict(min_grad_norm=-1.0, perplexity=3.0)),
     ("err/n_iter_without_progress", dict(n_iter_without_progress=-2, perplexity=3.0)),
     ("err/precomputed_pca", dict(metric="precomputed", perplexity=3.0)),
+    ("err/pca_too_many_components", dict(method="exact", n_components=9, perplexity=3.0)),
 ]:
     add(name, "TSNE", {"X": xe, **kw}, tsne(xe, **kw))
 xnan = xe.copy()

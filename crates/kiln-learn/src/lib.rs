@@ -1,4 +1,5 @@
-//! scikit-learn-style evaluation for kiln: metrics, model selection, clustering and PCA.
+//! scikit-learn-style evaluation for kiln: metrics, model selection, clustering, PCA and
+//! t-SNE.
 //!
 //! The functions keep scikit-learn's names, defaults, results and error messages
 //! (golden-tested against scikit-learn 1.9.1), on plain slices and, for 2-D data, on
@@ -16,8 +17,16 @@
 //! - [`decomposition`]: `PCA` (`"full"` and `"covariance_eigh"` solvers; `None`, a count,
 //!   a variance fraction or `"mle"` components; whitening), on a Jacobi SVD written in
 //!   Rust;
-//! - [`RandomState`]: NumPy's legacy generator, so that seeded splits and k-means++
-//!   draws match.
+//! - [`manifold`]: `TSNE` (Barnes-Hut on a quadtree/octree, or exact; PCA or random
+//!   start; scikit-learn's float32/float64 steps, learning-rate schedule and stopping
+//!   rules) and `trustworthiness`;
+//! - [`RandomState`]: NumPy's legacy generator, so that seeded splits, k-means++ draws
+//!   and t-SNE's random start match.
+//!
+//! The heavy loops (k-means' E-step, t-SNE's neighbour search and gradient) run on the
+//! `gemm` crate's matrix product, which picks its SIMD kernel at run time, and on rayon
+//! or scoped threads above a size threshold; partial sums are combined in a fixed order,
+//! so a result depends at most on the thread count, never on scheduling.
 //!
 //! ```
 //! use kiln_learn::metrics::{roc_auc_score, roc_curve};
@@ -45,6 +54,26 @@
 //! let (pca, z) = PCA::new(Some(NComponents::Count(1))).fit_transform(&x)?;
 //! assert_eq!(z.shape(), (4, 1));
 //! assert!(pca.explained_variance_ratio_[0] > 0.99);
+//! # Ok::<(), kiln_learn::LearnError>(())
+//! ```
+//!
+//! ```
+//! use kiln_learn::manifold::{trustworthiness, Metric, TSNE};
+//! use kiln_learn::Matrix;
+//!
+//! // 40 points on two noisy lines in 5-D, embedded in 2-D
+//! let rows: Vec<Vec<f64>> = (0..40)
+//!     .map(|i| {
+//!         let t = (i % 20) as f64;
+//!         let side = if i < 20 { 0.0 } else { 30.0 };
+//!         (0..5).map(|f| side + t * (f as f64 + 1.0) * 0.3 + ((i * 13 + f * 7) % 5) as f64 * 0.05).collect()
+//!     })
+//!     .collect();
+//! let x = Matrix::from_rows(&rows)?;
+//! let fitted = TSNE { perplexity: 8.0, random_state: Some(0), ..TSNE::default() }.fit_transform(&x)?;
+//! assert_eq!(fitted.embedding_.shape(), (40, 2));
+//! assert_eq!(fitted.n_iter_, 999);
+//! assert!(trustworthiness(&x, &fitted.embedding_, 5, Metric::Euclidean)? > 0.9);
 //! # Ok::<(), kiln_learn::LearnError>(())
 //! ```
 

@@ -144,18 +144,23 @@ pub(crate) fn column_means(data: &[f64], n_cols: usize) -> Vec<f64> {
 pub(crate) fn column_vars(data: &[f64], n_cols: usize) -> Vec<f64> {
     let n_rows = data.len() / n_cols.max(1);
     let means = column_means(data, n_cols);
-    let squares: Vec<f64> = data
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let x = v - means[i % n_cols];
-            x * x
-        })
-        .collect();
-    column_sums(&squares, n_cols)
-        .into_iter()
-        .map(|s| s / n_rows as f64)
-        .collect()
+    let sums = if n_cols == 1 {
+        // one contiguous column: NumPy sums the squares pairwise
+        let squares: Vec<f64> = data.iter().map(|v| (v - means[0]) * (v - means[0])).collect();
+        vec![np_sum(&squares)]
+    } else {
+        // the squares added row after row, as `column_sums` would add them, without
+        // materialising the (n_rows, n_cols) array of squares
+        let mut sums = vec![-0.0; n_cols];
+        for row in data.chunks_exact(n_cols.max(1)) {
+            for ((acc, v), m) in sums.iter_mut().zip(row).zip(&means) {
+                let x = v - m;
+                *acc += x * x;
+            }
+        }
+        sums
+    };
+    sums.into_iter().map(|s| s / n_rows as f64).collect()
 }
 
 /// A dot product with eight interleaved accumulators (the order is not NumPy's or a

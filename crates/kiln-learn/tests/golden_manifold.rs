@@ -295,7 +295,7 @@ fn tsne_errors_match() {
         );
         seen += 1;
     }
-    assert_eq!(seen, 13);
+    assert_eq!(seen, 14);
 }
 
 /// The first `n` MNIST training images, pixels / 255.

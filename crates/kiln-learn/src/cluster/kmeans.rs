@@ -8,15 +8,15 @@
 //! cluster weight, the centre shift and the inertia use the four-way unrolled distance
 //! of the Cython kernels. Where scikit-learn calls BLAS (the `-2 x·c + |c|²` scores that
 //! pick a sample's nearest centre in Lloyd's E-step, k-means++'s distances, `transform`)
-//! kiln calls the `gemm` crate's matrix product (SIMD kernel chosen at run time) in
-//! scikit-learn's chunks of 256 samples, or sums the products in its own order, so those
-//! values may differ in the last bits; labels only change if a sample is equally close
-//! to two centres up to rounding.
+//! kiln sums the products in its own order (AVX2/FMA kernels chosen at run time, the
+//! `gemm` crate's matrix product for k-means++), so those values may differ in the last
+//! bits; labels only change if a sample is equally close to two centres up to rounding.
 
 use std::str::FromStr;
 
 use crate::error::{LearnError, Result, Warning};
 use crate::label::py_str_repr;
+use super::simd;
 use crate::linalg::gemm_nt;
 use crate::matrix::{check_x, check_x_fitted, Matrix};
 use crate::numeric::{column_means, column_vars, cumsum, dot, np_mean, np_sum};
@@ -556,8 +556,8 @@ fn threads_for(work: usize, n: usize) -> usize {
     }
 }
 
-/// The nearest centre by `|c|² - 2 x·c` (scikit-learn's E-step scores), the first
-/// centre on ties; split over threads for large inputs (each sample's label depends
+/// The nearest centre by `|c|² - 2 x·c` (scikit-learn's E-step scores, the products
+/// from [`simd::dots`]), the first centre on ties; split over threads for large inputs (each sample's label depends
 /// only on the centres, so the result does not depend on the split).
 fn assign_labels(x: &[f64], d: usize, centers: &[f64], k: usize, labels: &mut [usize]) {
     let n = labels.len();
@@ -575,26 +575,10 @@ fn assign_labels_on(
 ) {
     let norms: Vec<f64> = centers.chunks_exact(d).map(|c| dot(c, c)).collect();
     let nearest = |xs: &[f64], out: &mut [usize]| {
-        // scikit-learn's chunks of 256 samples: one matrix product x·cᵀ per chunk
-        let mut scores = vec![0.0; E_STEP_CHUNK * k];
-        for (xc, oc) in xs
-            .chunks(E_STEP_CHUNK * d)
-            .zip(out.chunks_mut(E_STEP_CHUNK))
-        {
-            let m = oc.len();
-            gemm_nt(xc, centers, m, k, d, &mut scores[..m * k], false);
-            for (row, label) in scores[..m * k].chunks_exact(k).zip(oc.iter_mut()) {
-                let mut best = 0;
-                let mut best_score = norms[0] - 2.0 * row[0];
-                for (t, &p) in row.iter().enumerate().skip(1) {
-                    let score = norms[t] - 2.0 * p;
-                    if score < best_score {
-                        best = t;
-                        best_score = score;
-                    }
-                }
-                *label = best;
-            }
+        let mut scores = vec![0.0; k];
+        for (xi, label) in xs.chunks_exact(d).zip(out.iter_mut()) {
+            simd::dots(xi, centers, &mut scores);
+            *label = nearest_score(&scores, &norms);
         }
     };
     if threads <= 1 {
@@ -795,9 +779,23 @@ fn lloyd(data: &Data, centers_init: Vec<f64>, k: usize, max_iter: usize, tol: f6
     lloyd_on(data, centers_init, k, max_iter, tol, threads)
 }
 
-/// `lloyd_iter_chunked_dense`: one pass over the samples in chunks of 256, each chunk's
-/// labels from one matrix product, then its samples added (weighted, in order) to the
-/// sums of their clusters while the chunk is in cache. With several threads, thread `t`
+/// The index of the smallest `|c|² - 2 x·c` (the first on ties).
+fn nearest_score(dots: &[f64], norms: &[f64]) -> usize {
+    let mut best = 0;
+    let mut best_score = norms[0] - 2.0 * dots[0];
+    for (t, (&p, &nrm)) in dots.iter().zip(norms).enumerate().skip(1) {
+        let score = nrm - 2.0 * p;
+        if score < best_score {
+            best = t;
+            best_score = score;
+        }
+    }
+    best
+}
+
+/// `lloyd_iter_chunked_dense`: one pass over the samples, each sample's label from its
+/// dot products with the centres (SIMD, dispatched at run time), then the sample added
+/// (weighted, in order) to its cluster's sum while it is in cache. With several threads, thread `t`
 /// takes the `t`-th contiguous block of chunks (OpenMP's static schedule), sums into
 /// its own buffers, and the per-thread sums are added in thread order, as scikit-learn
 /// does with that many OpenMP threads; one thread sums in sample order.
@@ -815,36 +813,16 @@ fn lloyd_iter(
     let run = |first: usize, labels: &mut [usize], sums: &mut [f64], weights: &mut [f64]| {
         sums.fill(0.0);
         weights.fill(0.0);
-        let mut scores = vec![0.0; E_STEP_CHUNK * k];
-        for (c, out) in labels.chunks_mut(E_STEP_CHUNK).enumerate() {
-            let s0 = first + c * E_STEP_CHUNK;
-            let m = out.len();
-            let xc = &data.x[s0 * d..(s0 + m) * d];
-            gemm_nt(xc, centers, m, k, d, &mut scores[..m * k], false);
-            for (r, (row, label)) in scores[..m * k]
-                .chunks_exact(k)
-                .zip(out.iter_mut())
-                .enumerate()
-            {
-                let mut best = 0;
-                let mut best_score = norms[0] - 2.0 * row[0];
-                for (t, &p) in row.iter().enumerate().skip(1) {
-                    let score = norms[t] - 2.0 * p;
-                    if score < best_score {
-                        best = t;
-                        best_score = score;
-                    }
-                }
-                *label = best;
-                let w = data.w[s0 + r];
-                weights[best] += w;
-                for (acc, v) in sums[best * d..(best + 1) * d]
-                    .iter_mut()
-                    .zip(&xc[r * d..(r + 1) * d])
-                {
-                    *acc += v * w;
-                }
-            }
+        let mut scores = vec![0.0; k];
+        for (r, label) in labels.iter_mut().enumerate() {
+            let i = first + r;
+            let xi = data.row(i);
+            simd::dots(xi, centers, &mut scores);
+            let best = nearest_score(&scores, &norms);
+            *label = best;
+            let w = data.w[i];
+            weights[best] += w;
+            simd::add_scaled(&mut sums[best * d..(best + 1) * d], xi, w);
         }
     };
     let n_chunks = n.div_ceil(E_STEP_CHUNK);

@@ -345,6 +345,20 @@ impl TSNE {
         if self.method == TsneMethod::BarnesHut && self.n_components > 3 {
             return Err(LearnError::BarnesHutComponents);
         }
+        let (n_rows, d) = x.shape();
+        if self.init == TsneInit::Pca && self.n_components > n_rows.min(d) {
+            // PCA(n_components).fit_transform(X) refuses it; "auto" picks this solver
+            let solver = if d <= 1000 && n_rows >= 10 * d {
+                "covariance_eigh"
+            } else {
+                "full"
+            };
+            return Err(LearnError::NComponentsRange {
+                n_components: self.n_components,
+                max: n_rows.min(d),
+                solver,
+            });
+        }
         if let TsneInit::Array(init) = &self.init
             && init.shape() != (n, self.n_components)
         {
@@ -673,8 +687,7 @@ fn pca_init(x: &Matrix, c: usize) -> Vec<f32> {
     }
     let mut cov = vec![0.0; d * d];
     gemm_nt(&xt, &xt, d, d, n, &mut cov, d * d * n >= 1 << 22);
-    let c_eff = c.min(d);
-    let comps = top_eigenvectors(&cov, d, c_eff);
+    let comps = top_eigenvectors(&cov, d, c);
     let mut z = vec![0.0f32; n * c];
     for (i, row) in x.rows().enumerate() {
         for (t, comp) in comps.chunks_exact(d).enumerate() {
