@@ -813,16 +813,29 @@ fn lloyd_iter(
     let run = |first: usize, labels: &mut [usize], sums: &mut [f64], weights: &mut [f64]| {
         sums.fill(0.0);
         weights.fill(0.0);
-        let mut scores = vec![0.0; k];
-        for (r, label) in labels.iter_mut().enumerate() {
-            let i = first + r;
-            let xi = data.row(i);
-            simd::dots(xi, centers, &mut scores);
-            let best = nearest_score(&scores, &norms);
-            *label = best;
-            let w = data.w[i];
-            weights[best] += w;
-            simd::add_scaled(&mut sums[best * d..(best + 1) * d], xi, w);
+        let mut scores = vec![0.0; 4 * k];
+        let mut r = 0;
+        while r < labels.len() {
+            // four samples' products at once (each centre read once per four), then
+            // the four samples in order
+            let group = (labels.len() - r).min(4);
+            let i0 = first + r;
+            if group == 4 {
+                simd::dots4(&data.x[i0 * d..(i0 + 4) * d], centers, k, &mut scores);
+            } else {
+                for g in 0..group {
+                    simd::dots(data.row(i0 + g), centers, &mut scores[g * k..(g + 1) * k]);
+                }
+            }
+            for g in 0..group {
+                let i = i0 + g;
+                let best = nearest_score(&scores[g * k..(g + 1) * k], &norms);
+                labels[r + g] = best;
+                let w = data.w[i];
+                weights[best] += w;
+                simd::add_scaled(&mut sums[best * d..(best + 1) * d], data.row(i), w);
+            }
+            r += group;
         }
     };
     let n_chunks = n.div_ceil(E_STEP_CHUNK);

@@ -35,6 +35,25 @@ pub(crate) fn dots(x: &[f64], centers: &[f64], out: &mut [f64]) {
     }
 }
 
+/// [`dots`] for four consecutive samples `xs` (`4 × d`, row-major) at once, so that
+/// each centre is read once per four samples: `out[r * k + j] = xs[r] · centers[j]`.
+/// Each product is summed exactly as [`dots`] sums it.
+pub(crate) fn dots4(xs: &[f64], centers: &[f64], k: usize, out: &mut [f64]) {
+    let d = xs.len() / 4;
+    assert!(xs.len() == 4 * d && centers.len() >= k * d && out.len() >= 4 * k);
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the CPU has AVX2 and FMA (checked above); the kernel reads
+        // `xs[..4 * d]` and `centers[..k * d]` and writes `out[..4 * k]`, in bounds by
+        // the assert.
+        unsafe { avx2::dots4(xs, centers, k, out) };
+        return;
+    }
+    for (r, x) in xs.chunks_exact(d.max(1)).enumerate() {
+        dots(x, &centers[..k * d], &mut out[r * k..(r + 1) * k]);
+    }
+}
+
 /// `acc[f] += x[f] * w` for every feature (multiply, then add).
 pub(crate) fn add_scaled(acc: &mut [f64], x: &[f64], w: f64) {
     #[cfg(target_arch = "x86_64")]
@@ -70,15 +89,78 @@ mod avx2 {
             f += 4;
         }
         for (b, a) in acc.iter().enumerate() {
-            let hi = _mm256_extractf128_pd(*a, 1);
-            let lo = _mm256_castpd256_pd128(*a);
-            let s2 = _mm_add_pd(lo, hi);
-            let mut s = _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)));
+            let mut s = hsum(*a);
             let c = &centers[(first + b) * d..(first + b + 1) * d];
             for t in f..d {
                 s += x[t] * c[t];
             }
             out[first + b] = s;
+        }
+    }
+
+    /// The horizontal sum of a 4-lane accumulator: `(l0 + l2) + (l1 + l3)`.
+    #[target_feature(enable = "avx2,fma")]
+    fn hsum(a: __m256d) -> f64 {
+        let hi = _mm256_extractf128_pd(a, 1);
+        let lo = _mm256_castpd256_pd128(a);
+        let s2 = _mm_add_pd(lo, hi);
+        _mm_cvtsd_f64(_mm_add_sd(s2, _mm_unpackhi_pd(s2, s2)))
+    }
+
+    /// Four samples against `B` centres: `4 × B` accumulators in registers.
+    #[allow(clippy::needless_range_loop)] // the register tile is indexed [sample][centre]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn block4<const B: usize>(
+        xs: &[f64],
+        centers: &[f64],
+        k: usize,
+        first: usize,
+        out: &mut [f64],
+    ) {
+        let d = xs.len() / 4;
+        let mut acc = [[_mm256_setzero_pd(); B]; 4];
+        let mut f = 0;
+        // SAFETY (all loads): f + 4 <= d; the samples are rows 0..4 of `xs` and the
+        // centres rows first..first + B < k of `centers` (the caller's assert).
+        while f + 4 <= d {
+            let xv: [__m256d; 4] =
+                std::array::from_fn(|r| unsafe { _mm256_loadu_pd(xs.as_ptr().add(r * d + f)) });
+            for b in 0..B {
+                let cv = unsafe { _mm256_loadu_pd(centers.as_ptr().add((first + b) * d + f)) };
+                for r in 0..4 {
+                    acc[r][b] = _mm256_fmadd_pd(xv[r], cv, acc[r][b]);
+                }
+            }
+            f += 4;
+        }
+        for r in 0..4 {
+            let x = &xs[r * d..(r + 1) * d];
+            for b in 0..B {
+                let c = &centers[(first + b) * d..(first + b + 1) * d];
+                let mut s = hsum(acc[r][b]);
+                for t in f..d {
+                    s += x[t] * c[t];
+                }
+                out[r * k + first + b] = s;
+            }
+        }
+    }
+
+    /// # Safety
+    /// The CPU must have AVX2 and FMA; `xs` holds 4 rows of `d`, `centers` `k` rows of
+    /// `d`, `out` at least `4 k` values.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn dots4(xs: &[f64], centers: &[f64], k: usize, out: &mut [f64]) {
+        let mut j = 0;
+        // SAFETY: same CPU features; each block reads centres j..j + B <= k.
+        unsafe {
+            while j + 2 <= k {
+                block4::<2>(xs, centers, k, j, out);
+                j += 2;
+            }
+            if j < k {
+                block4::<1>(xs, centers, k, j, out);
+            }
         }
     }
 
@@ -141,6 +223,15 @@ mod tests {
                 *a += v * 0.3;
             }
             assert_eq!(acc, plain);
+            // four samples at once: bit for bit the single-sample kernel
+            let xs: Vec<f64> = (0..4 * d).map(|i| ((i * 29) % 13) as f64 * 0.3 - 1.7).collect();
+            let mut four = vec![f64::NAN; 4 * k];
+            dots4(&xs, &c, k, &mut four);
+            for r in 0..4 {
+                let mut one = vec![0.0; k];
+                dots(&xs[r * d..(r + 1) * d], &c, &mut one);
+                assert_eq!(&four[r * k..(r + 1) * k], &one[..], "{k}x{d}");
+            }
         }
     }
 }
