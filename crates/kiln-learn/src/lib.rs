@@ -72,7 +72,7 @@
 //! let x = Matrix::from_rows(&rows)?;
 //! let fitted = TSNE { perplexity: 8.0, random_state: Some(0), ..TSNE::default() }.fit_transform(&x)?;
 //! assert_eq!(fitted.embedding_.shape(), (40, 2));
-//! assert_eq!(fitted.n_iter_, 999);
+//! assert!(fitted.n_iter_ >= 250 && fitted.kl_divergence_.is_finite());
 //! assert!(trustworthiness(&x, &fitted.embedding_, 5, Metric::Euclidean)? > 0.9);
 //! # Ok::<(), kiln_learn::LearnError>(())
 //! ```

@@ -146,7 +146,10 @@ pub(crate) fn column_vars(data: &[f64], n_cols: usize) -> Vec<f64> {
     let means = column_means(data, n_cols);
     let sums = if n_cols == 1 {
         // one contiguous column: NumPy sums the squares pairwise
-        let squares: Vec<f64> = data.iter().map(|v| (v - means[0]) * (v - means[0])).collect();
+        let squares: Vec<f64> = data
+            .iter()
+            .map(|v| (v - means[0]) * (v - means[0]))
+            .collect();
         vec![np_sum(&squares)]
     } else {
         // the squares added row after row, as `column_sums` would add them, without

@@ -14,9 +14,9 @@
 
 use std::str::FromStr;
 
+use super::simd;
 use crate::error::{LearnError, Result, Warning};
 use crate::label::py_str_repr;
-use super::simd;
 use crate::linalg::gemm_nt;
 use crate::matrix::{check_x, check_x_fitted, Matrix};
 use crate::numeric::{column_means, column_vars, cumsum, dot, np_mean, np_sum};

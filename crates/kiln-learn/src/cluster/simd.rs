@@ -10,7 +10,8 @@ fn has_avx2_fma() -> bool {
         use std::sync::OnceLock;
         static HAS: OnceLock<bool> = OnceLock::new();
         *HAS.get_or_init(|| {
-            std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+            std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma")
         })
     }
     #[cfg(not(target_arch = "x86_64"))]
@@ -208,13 +209,18 @@ mod tests {
     #[test]
     fn kernels_match_plain_loops() {
         for (k, d) in [(10, 784), (3, 5), (9, 13), (17, 4)] {
-            let x: Vec<f64> = (0..d).map(|i| ((i * 37) % 11) as f64 * 0.25 - 1.0).collect();
+            let x: Vec<f64> = (0..d)
+                .map(|i| ((i * 37) % 11) as f64 * 0.25 - 1.0)
+                .collect();
             let c: Vec<f64> = (0..k * d).map(|i| ((i * 53) % 17) as f64 * 0.125).collect();
             let mut out = vec![f64::NAN; k];
             dots(&x, &c, &mut out);
             for j in 0..k {
                 let want: f64 = (0..d).map(|f| x[f] * c[j * d + f]).sum();
-                assert!((out[j] - want).abs() <= 1e-12 * want.abs().max(1.0), "{k}x{d}");
+                assert!(
+                    (out[j] - want).abs() <= 1e-12 * want.abs().max(1.0),
+                    "{k}x{d}"
+                );
             }
             let mut acc: Vec<f64> = (0..d).map(|i| i as f64 * 0.1).collect();
             let mut plain = acc.clone();
@@ -224,7 +230,9 @@ mod tests {
             }
             assert_eq!(acc, plain);
             // four samples at once: bit for bit the single-sample kernel
-            let xs: Vec<f64> = (0..4 * d).map(|i| ((i * 29) % 13) as f64 * 0.3 - 1.7).collect();
+            let xs: Vec<f64> = (0..4 * d)
+                .map(|i| ((i * 29) % 13) as f64 * 0.3 - 1.7)
+                .collect();
             let mut four = vec![f64::NAN; 4 * k];
             dots4(&xs, &c, k, &mut four);
             for r in 0..4 {
