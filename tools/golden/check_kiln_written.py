@@ -94,7 +94,9 @@ def main(out):
     def max_abs_err(y_true, y_pred):
         return keras.ops.max(keras.ops.abs(y_true - y_pred), axis=-1)
 
-    for name in ["two_output_maps", "two_output_lists", "custom_loss_metric"]:
+    import gen_saving_compile  # noqa: F401  (registers demo>Classifier and demo>Scale)
+
+    for name in ["two_output_maps", "two_output_lists", "custom_loss_metric", "subclassed"]:
         with open(os.path.join(FIX, "compile", f"{name}.json")) as f:
             fx = json.load(f)
         m = keras.models.load_model(os.path.join(out, f"kiln_{name}.keras"))
@@ -104,6 +106,8 @@ def main(out):
             got = m.train_on_batch(arr(b["x"]), ys if len(ys) > 1 else ys[0], return_dict=True)
             for k, v in want.items():
                 np.testing.assert_allclose(float(got[k]), v, rtol=1e-6, err_msg=f"{name} {k}")
+        if name == "subclassed":
+            assert type(m).__name__ == "Classifier" and m.units == 6, type(m)
         checks += 1
         print(f"ok  kiln_{name}.keras: compiled in Keras, trains on with Keras's own losses and metrics")
     print(f"all {checks} checks passed (keras {keras.__version__})")

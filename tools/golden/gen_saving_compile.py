@@ -15,6 +15,11 @@ reproduce after loading the same file.
 - two_output_lists: the same as lists in output order, metrics per output.
 - custom_loss_metric: a registered custom loss function and metric function
   ("demo>scaled_abs", "demo>max_abs_err").
+- subclassed: a registered subclassed model ("demo>Classifier": Dense relu, a list
+  attribute of one Dense tanh, a registered custom layer "demo>Scale" with its own
+  weight, a Dense head), saved with its get_config and build_config; its weights sit
+  at Keras's attribute paths (the custom layer, an attribute sorting after `layers`,
+  under `layers/scale`). The fixture also records the loaded model's predictions.
 """
 
 import json
@@ -40,6 +45,42 @@ def scaled_abs(y_true, y_pred):
 @keras.saving.register_keras_serializable(package="demo")
 def max_abs_err(y_true, y_pred):
     return keras.ops.max(keras.ops.abs(y_true - y_pred), axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="demo")
+class Scale(keras.layers.Layer):
+    def __init__(self, factor=2.0, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = factor
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones", name="w")
+
+    def call(self, x):
+        return x * self.w * self.factor
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+@keras.saving.register_keras_serializable(package="demo")
+class Classifier(keras.Model):
+    def __init__(self, units=32, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.hidden = keras.layers.Dense(units, activation="relu")
+        self.blocks = [keras.layers.Dense(units, activation="tanh")]
+        self.scale = Scale(0.5)
+        self.head = keras.layers.Dense(3)
+
+    def call(self, x):
+        x = self.hidden(x)
+        for b in self.blocks:
+            x = b(x)
+        return self.head(self.scale(x))
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units}
 
 
 def rng(name):
@@ -105,10 +146,24 @@ def make_custom_loss_metric(g):
     return m, batches
 
 
+def make_subclassed(g):
+    m = Classifier(6, name="classifier")
+    m(np.zeros((8, 4), F32))
+    for w in m.weights:
+        w.assign(g.normal(scale=0.5, size=w.shape).astype(F32))
+    m.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    return m, [(x, y[0]) for x, y in two_output_batches(g)]
+
+
 MODELS = {
     "two_output_maps": make_two_output_maps,
     "two_output_lists": make_two_output_lists,
     "custom_loss_metric": make_custom_loss_metric,
+    "subclassed": make_subclassed,
 }
 
 
@@ -129,6 +184,7 @@ def main():
         model.save(path)
         again = keras.models.load_model(path)
         assert again.compiled, name
+        predictions = again.predict(batches[1][0], verbose=0)
         logs = []
         for x, y in batches[1:]:
             d = again.train_on_batch(x, y, return_dict=True)
@@ -137,9 +193,10 @@ def main():
             json.dump({
                 "keras_version": keras.__version__,
                 "compile_config": again.get_compile_config(),
-                "output_names": list(again.output_names),
+                "output_names": list(getattr(again, "output_names", None) or []),
                 "batches": [batch_json(x, y) for x, y in batches[1:]],
                 "logs": logs,
+                "predictions": [tensor_json(p) for p in (predictions if isinstance(predictions, list) else [predictions])],
             }, f, indent=1, sort_keys=True)
         print(name, logs)
 

@@ -23,6 +23,7 @@
 //! `fit_s`, `kl_divergence`. (kiln-learn computes in float64; the peer passes float32
 //! pixels, on which scikit-learn's k-means runs in float32.)
 
+use kiln::models::EvaluateArgs;
 use std::time::Instant;
 
 use kiln::layers::{Conv2D, Dense, Flatten, MaxPooling2D};
@@ -217,8 +218,8 @@ pub fn run_workload(name: &str) -> AnyResult<String> {
         // from_tensor_slices -> shuffle(10000) -> batch(128) -> prefetch(2).
         let ds =
             kiln_data::dataset::Dataset::from_tensor_slices((x_train.clone(), y_train.clone()))?
-                .shuffle(10_000, Some(0), true)
-                .batch(batch, false)?
+                .shuffle_with(10_000, Some(0), true)
+                .batch(batch)?
                 .prefetch(2);
         model.fit_dataset(&ds, FitArgs::new().epochs(1).verbose(0))?;
     } else {
@@ -230,7 +231,11 @@ pub fn run_workload(name: &str) -> AnyResult<String> {
     }
     let fit_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    let logs = model.evaluate(&x_test, &y_test, 1000, 0)?;
+    let logs = model.evaluate(
+        &x_test,
+        &y_test,
+        EvaluateArgs::new().batch_size(1000).verbose(0),
+    )?;
     let eval_s = t.elapsed().as_secs_f64();
     let begin = vec![0isize; x_test.rank()];
     let mut size = vec![-1isize; x_test.rank()];

@@ -1,5 +1,6 @@
 //! `kiln summary | predict | evaluate` on a saved `.keras` model.
 
+use kiln::models::EvaluateArgs;
 use kiln::models::Model;
 use kiln_tensor::Tensor;
 
@@ -69,7 +70,12 @@ pub fn predict(a: &PredictArgs) -> kiln::Result<String> {
         .iter()
         .map(|p| npy(p))
         .collect::<kiln::Result<_>>()?;
-    let outs = model.predict_multi(xs, a.batch_size, 0)?;
+    let outs = model.predict_multi(
+        xs,
+        kiln::models::PredictArgs::new()
+            .batch_size(a.batch_size)
+            .verbose(0),
+    )?;
     let mut written = Vec::new();
     for (i, y) in outs.iter().enumerate() {
         let path = if i == 0 {
@@ -116,7 +122,11 @@ pub fn evaluate(args: &[&str]) -> Result<kiln::Result<String>, String> {
     };
     Ok((|| {
         let mut model = load(&m)?;
-        let logs = model.evaluate(&npy(&x)?, &npy(&y)?, batch, 0)?;
+        let logs = model.evaluate(
+            &npy(&x)?,
+            &npy(&y)?,
+            EvaluateArgs::new().batch_size(batch).verbose(0),
+        )?;
         let map: serde_json::Map<String, serde_json::Value> = logs
             .iter()
             .map(|(k, v)| (k.to_string(), serde_json::json!(v)))

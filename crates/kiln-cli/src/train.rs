@@ -24,6 +24,7 @@
 //! 0.9901/0.9908/0.9911/0.9906 with it; 0.9884 at seed 42 with the constant rate).
 //! `--lr-schedule constant` (the MLP's default) keeps 1e-3 throughout.
 
+use kiln::models::EvaluateArgs;
 use std::time::Instant;
 
 use kiln::layers::{Conv2D, Dense, Flatten, Input, LayerApply, MaxPooling2D, Normalization};
@@ -208,7 +209,11 @@ pub fn run(args: &TrainArgs) -> kiln::Result<String> {
         FitArgs::new().epochs(args.epochs).batch_size(args.batch()),
     )?;
     let train_seconds = started.elapsed().as_secs_f64();
-    let logs = model.evaluate(&x_test, &y_test, 1000, 0)?;
+    let logs = model.evaluate(
+        &x_test,
+        &y_test,
+        EvaluateArgs::new().batch_size(1000).verbose(0),
+    )?;
     let test_loss = logs.get("loss").unwrap_or(f64::NAN);
     let test_accuracy = logs.get("accuracy").unwrap_or(f64::NAN);
     println!("test_loss: {test_loss:.4} - test_accuracy: {test_accuracy:.4}");

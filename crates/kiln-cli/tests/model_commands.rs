@@ -1,5 +1,6 @@
 //! `kiln summary | predict | evaluate` on a saved `.keras` model, and their errors.
 
+use kiln::models::EvaluateArgs;
 use std::process::Command;
 
 use kiln::layers::Dense;
@@ -72,7 +73,9 @@ fn summary_predict_and_evaluate_a_saved_model() {
     ]);
     assert!(ok, "{err}");
     let logs: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
-    let want = model.evaluate(&x, &y, 32, 0).unwrap();
+    let want = model
+        .evaluate(&x, &y, EvaluateArgs::new().verbose(0))
+        .unwrap();
     assert!((logs["loss"].as_f64().unwrap() - want.get("loss").unwrap()).abs() < 1e-6);
     assert!(logs.get("accuracy").is_some(), "{out}");
 

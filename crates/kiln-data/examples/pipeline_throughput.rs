@@ -14,8 +14,8 @@ fn main() -> kiln_data::Result<()> {
     let ((x, y), _) = kiln_data::datasets::mnist::load_data()?;
     let x = x.cast(DType::F32)?.div_scalar(255.0)?;
     let ds = Dataset::from_tensor_slices((x.clone(), y.clone()))?
-        .shuffle(10_000, Some(0), true)
-        .batch(128, false)?
+        .shuffle_with(10_000, Some(0), true)
+        .batch(128)?
         .prefetch(2);
     ds.collect()?;
     let t = Instant::now();

@@ -44,6 +44,19 @@ impl PyRandom {
         self.mt.next_u32() >> (32 - k.clamp(1, 32))
     }
 
+    /// `random()`: a float in `[0, 1)` from 53 random bits (two 32-bit draws, CPython's
+    /// `genrand_res53`), the value Keras Tuner's `random.Random(seed).random()` samples.
+    ///
+    /// ```
+    /// // random.Random(0).random()
+    /// assert_eq!(kiln_data::python_random::PyRandom::new(0).random(), 0.8444218515250481);
+    /// ```
+    pub fn random(&mut self) -> f64 {
+        let a = self.mt.next_u32() >> 5;
+        let b = self.mt.next_u32() >> 6;
+        (f64::from(a) * 67108864.0 + f64::from(b)) * (1.0 / 9007199254740992.0)
+    }
+
     /// `_randbelow(n)`: uniform in `[0, n)` by rejection on `n.bit_length()` bits.
     ///
     /// ```

@@ -29,7 +29,7 @@ fn slices_batches_and_structures() {
     let ds = Dataset::from_tensor_slices((x, y)).unwrap();
     let first = &ds.collect().unwrap()[0];
     assert_eq!(first.tuple().unwrap()[0].as_tensor().unwrap().shape(), &[2]);
-    let b = ds.batch(4, false).unwrap().collect().unwrap();
+    let b = ds.batch(4).unwrap().collect().unwrap();
     assert_eq!(b.len(), 2);
     assert_eq!(
         b[0].tuple().unwrap()[0].as_tensor().unwrap().shape(),
@@ -43,9 +43,9 @@ fn slices_batches_and_structures() {
             .unwrap(),
         vec![4, 5]
     );
-    assert_eq!(ds.batch(4, true).unwrap().collect().unwrap().len(), 1);
+    assert_eq!(ds.batch_with(4, true).unwrap().collect().unwrap().len(), 1);
     // Batching element-wise (after a map) stacks the same way as the gather fast path.
-    let mapped = ds.map(Ok).batch(4, false).unwrap().collect().unwrap();
+    let mapped = ds.map(Ok).batch(4).unwrap().collect().unwrap();
     assert_eq!(
         mapped[0].tuple().unwrap()[0]
             .as_tensor()
@@ -60,40 +60,35 @@ fn slices_batches_and_structures() {
     );
     // unbatch inverts batch.
     assert_eq!(
-        ints(&range10().batch(3, false).unwrap().unbatch()),
+        ints(&range10().batch(3).unwrap().unbatch()),
         (0..10).collect::<Vec<_>>()
     );
 }
 
 #[test]
 fn shuffle_is_a_seeded_permutation_and_reshuffles_per_pass() {
-    let ds = range10().shuffle(4, Some(7), true);
+    let ds = range10().shuffle_with(4, Some(7), true);
     let a = ints(&ds);
     let b = ints(&ds);
     let mut sorted = a.clone();
     sorted.sort();
     assert_eq!(sorted, (0..10).collect::<Vec<_>>());
     assert_ne!(a, b, "reshuffle_each_iteration gives a new order per pass");
-    let again = range10().shuffle(4, Some(7), true);
+    let again = range10().shuffle_with(4, Some(7), true);
     assert_eq!(ints(&again), a, "same seed, same first pass");
     assert_eq!(ints(&again), b, "and the same second pass");
-    let fixed = range10().shuffle(4, Some(7), false);
+    let fixed = range10().shuffle_with(4, Some(7), false);
     assert_eq!(ints(&fixed), ints(&fixed));
     // A buffer of 1 keeps the order; the buffer bounds how far an element moves early.
     assert_eq!(
-        ints(&range10().shuffle(1, Some(3), true)),
+        ints(&range10().shuffle_with(1, Some(3), true)),
         (0..10).collect::<Vec<_>>()
     );
-    let first = ints(&range10().shuffle(3, Some(5), true))[0];
+    let first = ints(&range10().shuffle_with(3, Some(5), true))[0];
     assert!(first < 3);
     // The gather fast path (shuffle -> batch over slices) visits the same order.
-    let batched = ints(
-        &range10()
-            .shuffle(4, Some(9), false)
-            .batch(3, false)
-            .unwrap(),
-    );
-    assert_eq!(batched, ints(&range10().shuffle(4, Some(9), false)));
+    let batched = ints(&range10().shuffle_with(4, Some(9), false).batch(3).unwrap());
+    assert_eq!(batched, ints(&range10().shuffle_with(4, Some(9), false)));
 }
 
 #[test]
@@ -127,7 +122,7 @@ fn counting_and_combining() {
     let mut it = range10().repeat(None).prefetch(2).iter();
     assert!(it.next().is_some());
     drop(it);
-    let cached = range10().shuffle(10, Some(1), true).cache();
+    let cached = range10().shuffle_with(10, Some(1), true).cache();
     assert_eq!(ints(&cached), ints(&cached), "cache replays the first pass");
 }
 
@@ -135,8 +130,8 @@ fn counting_and_combining() {
 fn cardinality_follows_tf_rules() {
     let c = |d: &Dataset| d.cardinality().as_i64();
     assert_eq!(c(&range10()), 10);
-    assert_eq!(c(&range10().batch(3, false).unwrap()), 4);
-    assert_eq!(c(&range10().batch(3, true).unwrap()), 3);
+    assert_eq!(c(&range10().batch(3).unwrap()), 4);
+    assert_eq!(c(&range10().batch_with(3, true).unwrap()), 3);
     assert_eq!(c(&range10().repeat(Some(2))), 20);
     assert_eq!(c(&range10().repeat(None)), -1);
     assert_eq!(c(&range10().repeat(None).take(5)), 5);
@@ -165,7 +160,7 @@ fn bad_input_is_an_error() {
     .to_string();
     assert!(e.contains("[3, 2]") && e.contains("[4]"), "{e}");
     assert!(Dataset::from_tensor_slices(Tensor::scalar(1.0f32)).is_err());
-    assert!(range10().batch(0, false).is_err());
+    assert!(range10().batch(0).is_err());
     let mixed = range10().concatenate(&Dataset::zip(&[range10(), range10()]));
     assert!(mixed.collect().is_err());
     let ragged = Dataset::from_generator(|| {
@@ -178,12 +173,7 @@ fn bad_input_is_an_error() {
             .map(|t| Ok(t.into())),
         )
     });
-    let e = ragged
-        .batch(2, false)
-        .unwrap()
-        .collect()
-        .unwrap_err()
-        .to_string();
+    let e = ragged.batch(2).unwrap().collect().unwrap_err().to_string();
     assert!(e.contains("[2]") && e.contains("[3]"), "{e}");
 }
 
@@ -194,8 +184,8 @@ fn bad_input_is_an_error() {
 fn cache_then_shuffle_keeps_every_pass() {
     let ds = range10()
         .cache()
-        .shuffle(4, Some(7), true)
-        .batch(3, false)
+        .shuffle_with(4, Some(7), true)
+        .batch(3)
         .unwrap();
     for pass in 0..4 {
         let mut v = ints(&ds);
@@ -213,8 +203,8 @@ fn cache_file_then_shuffle_reads_every_pass() {
     let _ = std::fs::remove_file(&path);
     let ds = range10()
         .cache_file(&path)
-        .shuffle(4, Some(7), true)
-        .batch(3, false)
+        .shuffle_with(4, Some(7), true)
+        .batch(3)
         .unwrap();
     for pass in 0..4 {
         let mut v: Vec<i64> = ds

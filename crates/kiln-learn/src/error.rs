@@ -69,6 +69,49 @@ pub enum LearnError {
         /// Python's `repr()` of the rejected value.
         got: String,
     },
+    /// `set_params` with a name the estimator does not have.
+    #[error("Invalid parameter {key} for estimator {estimator}. Valid parameters are: {valid}.")]
+    InvalidParameterName {
+        /// Python's `repr()` of the name.
+        key: String,
+        /// The estimator's `repr()`.
+        estimator: String,
+        /// The valid names as a Python list.
+        valid: String,
+    },
+    /// A method that needs a fitted estimator called before `fit` (`NotFittedError`).
+    #[error(
+        "This {estimator} instance is not fitted yet. Call 'fit' with appropriate arguments before using this estimator."
+    )]
+    NotFitted {
+        /// The estimator's class name.
+        estimator: &'static str,
+    },
+    /// A tree's `fit` with another number of labels than samples.
+    #[error("Number of labels={n_labels} does not match number of samples={n_samples}")]
+    LabelCountMismatch {
+        /// Number of labels.
+        n_labels: usize,
+        /// Number of samples.
+        n_samples: usize,
+    },
+    /// A plain `ValueError` with scikit-learn's message.
+    #[error("{0}")]
+    Value(String),
+    /// A scoring name that is not one of scikit-learn's scorers.
+    #[error(
+        "{name} is not a valid scoring value. Use sklearn.metrics.get_scorer_names() to get valid options."
+    )]
+    InvalidScoring {
+        /// Python's `repr()` of the name.
+        name: String,
+    },
+    /// A scorer that needs a kind of estimator (classifier or regressor) it was not given.
+    #[error("{message}")]
+    ScorerMismatch {
+        /// What went wrong.
+        message: String,
+    },
     /// `confusion_matrix` with an empty `labels`.
     #[error("'labels' should contain at least one label.")]
     EmptyLabels,

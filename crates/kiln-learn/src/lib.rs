@@ -20,6 +20,16 @@
 //! - [`manifold`]: `TSNE` (Barnes-Hut on a quadtree/octree, or exact; PCA or random
 //!   start; scikit-learn's float32/float64 steps, learning-rate schedule and stopping
 //!   rules) and `trustworthiness`;
+//! - [`estimator`]: scikit-learn's estimator API (`Estimator`, `Predictor`,
+//!   `Classifier`, `Regressor`, `get_params` / `set_params` with [`estimator::Param`]);
+//! - [`tree`]: `DecisionTreeClassifier`, `DecisionTreeRegressor` (best splitter, gini /
+//!   entropy / log_loss / squared_error), equal to scikit-learn's trees for the same
+//!   `random_state`;
+//! - [`ensemble`]: `RandomForestClassifier`, `RandomForestRegressor` (sklearn's per-tree
+//!   seeds and bootstrap draws, trees built in parallel, `feature_importances`,
+//!   `oob_score`);
+//! - [`model_selection`] also has `cross_validate`, `cross_val_score`, `GridSearchCV`,
+//!   `RandomizedSearchCV`, `ParameterGrid`, `ParameterSampler` and scorers by name;
 //! - [`RandomState`]: NumPy's legacy generator, so that seeded splits, k-means++ draws
 //!   and t-SNE's random start match.
 //!
@@ -76,12 +86,36 @@
 //! assert!(trustworthiness(&x, &fitted.embedding_, 5, Metric::Euclidean)? > 0.9);
 //! # Ok::<(), kiln_learn::LearnError>(())
 //! ```
+//!
+//! ```
+//! use kiln_learn::ensemble::RandomForestClassifier;
+//! use kiln_learn::estimator::Param;
+//! use kiln_learn::model_selection::{cross_val_score, grid, Cv, GridSearchCV};
+//! use kiln_learn::Matrix;
+//!
+//! let rows: Vec<[f64; 2]> = (0..20).map(|i| [i as f64, (i % 3) as f64]).collect();
+//! let x = Matrix::from_rows(&rows)?;
+//! let y: Vec<i64> = (0..20).map(|i| i64::from(i >= 10)).collect();
+//! let forest = RandomForestClassifier { n_estimators: 10, random_state: Some(0), ..Default::default() };
+//! let scores = cross_val_score(&forest, &x, &y, &Cv::Folds(4), Some("accuracy"))?;
+//! assert_eq!(scores.len(), 4);
+//! let search = GridSearchCV {
+//!     param_grid: vec![grid([("max_depth", vec![Param::Int(1), Param::None])])],
+//!     cv: Cv::Folds(4),
+//!     ..GridSearchCV::new(forest)
+//! };
+//! let result = search.fit(&x, &y)?;
+//! assert_eq!(result.cv_results.params.len(), 2);
+//! # Ok::<(), kiln_learn::LearnError>(())
+//! ```
 
 #![warn(missing_docs)]
 
 pub mod cluster;
 pub mod decomposition;
+pub mod ensemble;
 mod error;
+pub mod estimator;
 mod label;
 mod linalg;
 pub mod manifold;
@@ -91,6 +125,7 @@ pub mod model_selection;
 mod numeric;
 mod pyfmt;
 mod random;
+pub mod tree;
 mod validation;
 
 pub use error::{LearnError, Result, Warning, WarningCategory};

@@ -1,4 +1,8 @@
 //! `Display` for tensors in TF's style: `Tensor([5, 7, 9], shape=(3,), dtype=i32)`.
+//!
+//! String elements print double-quoted with Rust's escapes (`"it's"`, `"a\nb"`), as
+//! Python's `str` repr a Keras user reads, rather than TF's byte-literal form (`b'...'`):
+//! kiln's strings are always UTF-8 text, so the bytes prefix would carry no information.
 
 use crate::shape::fmt_shape;
 use crate::{DType, Tensor};
@@ -36,16 +40,9 @@ fn fmt_value(v: f64, dtype: DType) -> String {
     }
 }
 
-fn write_nested(
-    out: &mut String,
-    vals: &[f64],
-    shape: &[usize],
-    dtype: DType,
-    depth: usize,
-    summarize: bool,
-) {
+fn write_nested(out: &mut String, vals: &[String], shape: &[usize], depth: usize, summarize: bool) {
     if shape.is_empty() {
-        out.push_str(&fmt_value(vals[0], dtype));
+        out.push_str(&vals[0]);
         return;
     }
     let n = shape[0];
@@ -75,7 +72,6 @@ fn write_nested(
                 out,
                 &vals[i * inner..(i + 1) * inner],
                 &shape[1..],
-                dtype,
                 depth + 1,
                 summarize,
             ),
@@ -87,13 +83,24 @@ fn write_nested(
 
 impl std::fmt::Display for Tensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let vals = self.to_f64_vec();
+        // A symbolic read still fails the trace, as `to_f64_vec` does.
+        let _ = crate::autodiff::capture::on_value_read(self, "Display");
+        let vals: Vec<String> = if self.dtype() == DType::String {
+            self.stored::<std::sync::Arc<str>>()
+                .iter()
+                .map(|s| format!("{:?}", &**s))
+                .collect()
+        } else {
+            self.to_f64_vec_unchecked()
+                .into_iter()
+                .map(|v| fmt_value(v, self.dtype()))
+                .collect()
+        };
         let mut body = String::new();
         write_nested(
             &mut body,
             &vals,
             self.shape(),
-            self.dtype(),
             7,
             self.numel() > SUMMARIZE_OVER,
         );
@@ -126,5 +133,14 @@ mod tests {
         );
         let big = Tensor::zeros(&[2000], DType::I64);
         assert!(big.to_string().contains("..."));
+        let s = Tensor::from_strings(vec!["a b", "it's", "q\"", ""], &[2, 2]).unwrap();
+        assert_eq!(
+            s.to_string(),
+            "Tensor([[\"a b\", \"it's\"],\n        [\"q\\\"\", \"\"]], shape=(2, 2), dtype=string)"
+        );
+        assert_eq!(
+            Tensor::scalar_str("x").to_string(),
+            "Tensor(\"x\", shape=(), dtype=string)"
+        );
     }
 }

@@ -29,6 +29,19 @@ pub enum DType {
     U8,
     /// Boolean (comparison results, masks).
     Bool,
+    /// Variable-length UTF-8 strings (TF's `tf.string`, Keras's dtype `"string"`): the
+    /// input of text preprocessing. Strings are never differentiable and no numeric op
+    /// accepts them (each returns an `Err` naming the op); shape and data-movement ops
+    /// (reshape, slice, gather, concat, stack, tile, `where_cond`...) and `equal` /
+    /// `not_equal` work on them. See [`crate::Tensor::from_strings`].
+    ///
+    /// ```
+    /// use kiln_tensor::{DType, Tensor};
+    /// let t = Tensor::from_strings(vec!["a b", "c"], &[2]).unwrap();
+    /// assert_eq!(t.dtype(), DType::String);
+    /// assert_eq!(DType::String.name(), "string");
+    /// ```
+    String,
 }
 
 impl DType {
@@ -47,6 +60,7 @@ impl DType {
             DType::I64 => "int64",
             DType::U8 => "uint8",
             DType::Bool => "bool",
+            DType::String => "string",
         }
     }
 
@@ -67,11 +81,12 @@ impl DType {
             "int64" | "i64" => DType::I64,
             "uint8" | "u8" => DType::U8,
             "bool" => DType::Bool,
+            "string" | "str" => DType::String,
             other => {
                 return Err(crate::Error::arg(
                     "DType::parse",
                     format!(
-                        "unknown dtype '{other}'; expected one of float32, float64, float16, bfloat16, int32, int64, uint8, bool"
+                        "unknown dtype '{other}'; expected one of float32, float64, float16, bfloat16, int32, int64, uint8, bool, string"
                     ),
                 ))
             }
@@ -97,13 +112,25 @@ impl DType {
         matches!(self, DType::I32 | DType::I64 | DType::U8)
     }
 
-    /// Bytes per element.
+    /// True for [`DType::String`].
+    ///
+    /// ```
+    /// assert!(kiln_tensor::DType::String.is_string());
+    /// assert!(!kiln_tensor::DType::U8.is_string());
+    /// ```
+    pub fn is_string(self) -> bool {
+        self == DType::String
+    }
+
+    /// Bytes per element. For [`DType::String`] this is the size of the element handle
+    /// (an `Arc<str>`: pointer and length), not of the text, which varies per element.
     ///
     /// ```
     /// assert_eq!(kiln_tensor::DType::BF16.size_in_bytes(), 2);
     /// ```
     pub fn size_in_bytes(self) -> usize {
         match self {
+            DType::String => std::mem::size_of::<std::sync::Arc<str>>(),
             DType::F64 | DType::I64 => 8,
             DType::F32 | DType::I32 => 4,
             DType::F16 | DType::BF16 => 2,
@@ -122,6 +149,7 @@ impl DType {
             DType::I64 => "i64",
             DType::U8 => "u8",
             DType::Bool => "bool",
+            DType::String => "string",
         }
     }
 }
@@ -222,3 +250,50 @@ element_impl!(
     false,
     true
 );
+
+/// A type a tensor buffer can hold: every [`Element`] and, for [`DType::String`],
+/// `Arc<str>`. Data-movement kernels (gather, concat, where...) are written against this
+/// trait so they work on string tensors too; numeric kernels use [`Element`].
+#[doc(hidden)]
+pub trait Storable: Clone + Send + Sync + 'static {
+    #[doc(hidden)]
+    fn wrap_vec(v: Vec<Self>) -> Buffer;
+    #[doc(hidden)]
+    fn view(b: &Buffer) -> Option<&[Self]>;
+    /// The value an empty position is filled with (padding, `zeros`): `0` or `""`.
+    #[doc(hidden)]
+    fn fill(v: f64) -> Self;
+}
+
+impl<T: Element> Storable for T {
+    fn wrap_vec(v: Vec<Self>) -> Buffer {
+        T::wrap(v)
+    }
+    fn view(b: &Buffer) -> Option<&[Self]> {
+        T::slice(b)
+    }
+    fn fill(v: f64) -> Self {
+        T::from_f64(v)
+    }
+}
+
+impl Storable for std::sync::Arc<str> {
+    fn wrap_vec(v: Vec<Self>) -> Buffer {
+        Buffer::String(v)
+    }
+    fn view(b: &Buffer) -> Option<&[Self]> {
+        match b {
+            Buffer::String(v) => Some(v),
+            _ => None,
+        }
+    }
+    fn fill(_: f64) -> Self {
+        empty_str()
+    }
+}
+
+/// The shared empty string (one allocation for every `""` element).
+pub(crate) fn empty_str() -> std::sync::Arc<str> {
+    static EMPTY: std::sync::OnceLock<std::sync::Arc<str>> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| std::sync::Arc::from("")).clone()
+}

@@ -20,8 +20,11 @@
 // Kernels are written once as macros/generics instantiated for f32 and f64: a cast that is
 // a no-op for one instantiation, f64-precision constants that round for f32, and the
 // NaN-producing `0/0` are intended there; `float_kernel!` borrows a binding that is a
-// reference in some arms and an owned upcast tensor in others.
+// reference in some arms and an owned upcast tensor in others. Data-movement kernels are
+// written once for every stored type (`with_any_dtype!`), where `.clone()` is an
+// `Arc<str>` clone for strings and a copy for the number types.
 #![allow(
+    clippy::clone_on_copy,
     clippy::unnecessary_cast,
     clippy::excessive_precision,
     clippy::eq_op,
@@ -39,6 +42,7 @@ pub mod ops;
 pub mod random;
 pub mod shape;
 mod storage;
+pub mod strings;
 mod tensor;
 
 pub use autodiff::{GradSource, GradientTape, Variable};

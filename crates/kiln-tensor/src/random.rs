@@ -489,6 +489,13 @@ impl Generator {
                 }
             });
             Tensor::from_vec_unchecked(v, x.shape().to_vec())
+        }, string => {
+            let data = x.stored::<std::sync::Arc<str>>();
+            let mut v = Vec::with_capacity(x.numel());
+            for &src in &perm {
+                v.extend_from_slice(&data[src * row..(src + 1) * row]);
+            }
+            Tensor::from_stored(v, x.shape().to_vec())
         });
         Ok(drawn(|| Op::new("random_shuffle"), &[x], out))
     }
@@ -519,6 +526,70 @@ static GLOBAL: Mutex<Option<Generator>> = Mutex::new(None);
 /// ```
 pub fn set_global_seed(seed: u64) {
     *lock_global() = Some(Generator::from_seed(seed));
+    *GLOBAL_SEED.lock().unwrap_or_else(|e| e.into_inner()) = Some(seed);
+    *op_streams() = None;
+}
+
+/// The seed last given to [`set_global_seed`] (`None` while the global generator runs
+/// from entropy).
+static GLOBAL_SEED: Mutex<Option<u64>> = Mutex::new(None);
+
+/// One stream per op-level seed (TF 2's eager rule: a random op given `seed=s` draws
+/// the next numbers of the sequence fixed by the global seed and `s`).
+static OP_STREAMS: Mutex<Option<std::collections::HashMap<u64, Generator>>> = Mutex::new(None);
+
+fn op_streams() -> std::sync::MutexGuard<'static, Option<std::collections::HashMap<u64, Generator>>>
+{
+    OP_STREAMS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Runs `f` with the generator an op given `seed` draws from, TF 2's op-seed rule:
+/// `None` splits a generator off the global one; `Some(s)` continues the stream kept for
+/// `s`, which [`set_global_seed`] restarts (so a program that sets the global seed and
+/// gives its random ops seeds repeats exactly, while successive calls with the same seed
+/// still draw different numbers, as `tf.image.random_flip_left_right(x, seed=1)` does).
+///
+/// ```
+/// use kiln_tensor::random;
+/// random::set_global_seed(3);
+/// let a = random::with_op_seed(Some(1), |g| g.next_u64());
+/// let b = random::with_op_seed(Some(1), |g| g.next_u64());
+/// assert_ne!(a, b);
+/// random::set_global_seed(3);
+/// assert_eq!(random::with_op_seed(Some(1), |g| g.next_u64()), a);
+/// ```
+pub fn with_op_seed<R>(seed: Option<u64>, f: impl FnOnce(&mut Generator) -> R) -> R {
+    match seed {
+        None => f(&mut Generator::from_global()),
+        Some(s) => {
+            let global = *GLOBAL_SEED.lock().unwrap_or_else(|e| e.into_inner());
+            let mut streams = op_streams();
+            let g = streams
+                .get_or_insert_with(Default::default)
+                .entry(s)
+                .or_insert_with(|| {
+                    // Mix the global seed in (TF's `(global_seed, op_seed)` pair); without one,
+                    // TF uses a fixed default global seed, so the stream still repeats per run.
+                    let g = global.unwrap_or(87_654_321);
+                    Generator::from_seed(s ^ g.rotate_left(32) ^ 0x9E37_79B9_7F4A_7C15)
+                });
+            f(g)
+        }
+    }
+}
+
+/// A generator that depends only on a two-part seed (TF's `stateless_random_*` ops take
+/// `seed=(a, b)`): the same seed always gives the same numbers.
+///
+/// ```
+/// use kiln_tensor::random;
+/// assert_eq!(random::stateless([1, 2]).next_u64(), random::stateless([1, 2]).next_u64());
+/// assert_ne!(random::stateless([1, 2]).next_u64(), random::stateless([2, 1]).next_u64());
+/// ```
+pub fn stateless(seed: [u64; 2]) -> Generator {
+    let mixed = seed[0].wrapping_mul(0xD6E8_FEB8_6659_FD93).rotate_left(29)
+        ^ seed[1].wrapping_add(0x9E37_79B9_7F4A_7C15);
+    Generator::from_seed(mixed)
 }
 
 /// Runs `f` with the global generator (seeded from entropy on first use unless

@@ -4,8 +4,9 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::dtype::{DType, Element};
+use crate::dtype::{DType, Element, Storable};
 use crate::shape::{contiguous_strides, fmt_shape, numel};
+use crate::storage::with_any_dtype;
 use crate::storage::Buffer;
 use crate::{with_dtype, Device, Error, Result};
 
@@ -67,6 +68,117 @@ impl Tensor {
         Tensor::from_buffer(T::wrap(v), shape)
     }
 
+    /// [`Tensor::from_vec_unchecked`] for any stored type (strings included).
+    pub(crate) fn from_stored<T: Storable>(v: Vec<T>, shape: Vec<usize>) -> Tensor {
+        crate::cpu::alloc::tune_heap();
+        Tensor::from_buffer(T::wrap_vec(v), shape)
+    }
+
+    /// A string tensor (dtype [`DType::String`]) from row-major strings and a shape, as
+    /// `tf.constant([...], dtype=tf.string)`.
+    ///
+    /// ```
+    /// use kiln_tensor::{DType, Tensor};
+    /// let t = Tensor::from_strings(vec!["the cat", "a dog"], &[2, 1]).unwrap();
+    /// assert_eq!(t.dtype(), DType::String);
+    /// assert_eq!(t.shape(), &[2, 1]);
+    /// assert_eq!(t.to_strings().unwrap(), vec!["the cat", "a dog"]);
+    /// assert!(Tensor::from_strings(vec!["x"], &[2]).is_err());
+    /// ```
+    pub fn from_strings<S: Into<String>>(data: Vec<S>, shape: &[usize]) -> Result<Tensor> {
+        if data.len() != numel(shape) {
+            return Err(Error::shape(
+                "from_strings",
+                format!(
+                    "{} strings cannot fill shape {} ({} elements)",
+                    data.len(),
+                    fmt_shape(shape),
+                    numel(shape)
+                ),
+            ));
+        }
+        let v: Vec<Arc<str>> = data
+            .into_iter()
+            .map(|s| Arc::from(s.into().into_boxed_str()))
+            .collect();
+        Ok(constant(Tensor::from_stored(v, shape.to_vec())))
+    }
+
+    /// A rank-0 string tensor, as `tf.constant("text")`.
+    ///
+    /// ```
+    /// let t = kiln_tensor::Tensor::scalar_str("hello");
+    /// assert_eq!(t.rank(), 0);
+    /// assert_eq!(t.item_str().unwrap(), "hello");
+    /// ```
+    pub fn scalar_str(value: impl Into<String>) -> Tensor {
+        let v: Arc<str> = Arc::from(value.into().into_boxed_str());
+        constant(Tensor::from_stored(vec![v], vec![]))
+    }
+
+    /// The strings of a string tensor, row-major; an `Err` for other dtypes.
+    ///
+    /// ```
+    /// use kiln_tensor::Tensor;
+    /// let t = Tensor::from_strings(vec!["a", "b", "c", "d"], &[2, 2]).unwrap();
+    /// assert_eq!(t.transpose(None).unwrap().to_strings().unwrap(), vec!["a", "c", "b", "d"]);
+    /// assert!(Tensor::scalar(1.0f32).to_strings().is_err());
+    /// ```
+    pub fn to_strings(&self) -> Result<Vec<String>> {
+        Ok(self
+            .str_slice("to_strings")?
+            .iter()
+            .map(|s| s.to_string())
+            .collect())
+    }
+
+    /// The strings of a string tensor, row-major, as shared `Arc<str>` handles (no copy
+    /// of the text; borrowed when the tensor is contiguous).
+    ///
+    /// ```
+    /// let t = kiln_tensor::Tensor::from_strings(vec!["a", "b"], &[2]).unwrap();
+    /// assert_eq!(&*t.as_strs().unwrap()[1], "b");
+    /// ```
+    pub fn as_strs(&self) -> Result<Cow<'_, [Arc<str>]>> {
+        self.str_slice("as_strs")
+    }
+
+    /// The single string of a one-element string tensor.
+    ///
+    /// ```
+    /// use kiln_tensor::Tensor;
+    /// let t = Tensor::from_strings(vec!["only"], &[1, 1]).unwrap();
+    /// assert_eq!(t.item_str().unwrap(), "only");
+    /// assert!(Tensor::from_strings(vec!["a", "b"], &[2]).unwrap().item_str().is_err());
+    /// ```
+    pub fn item_str(&self) -> Result<String> {
+        let v = self.str_slice("item_str")?;
+        if v.len() != 1 {
+            return Err(Error::shape(
+                "item_str",
+                format!(
+                    "expected a tensor with exactly one element, got shape {}",
+                    fmt_shape(self.shape())
+                ),
+            ));
+        }
+        Ok(v[0].to_string())
+    }
+
+    fn str_slice(&self, op: &'static str) -> Result<Cow<'_, [Arc<str>]>> {
+        if self.dtype() != DType::String {
+            return Err(Error::dtype(
+                op,
+                format!(
+                    "expected a string tensor, got dtype {}",
+                    self.dtype().name()
+                ),
+            ));
+        }
+        crate::autodiff::capture::on_value_read(self, op)?;
+        Ok(self.stored::<Arc<str>>())
+    }
+
     /// A tensor from row-major data and a shape.
     ///
     /// ```
@@ -122,7 +234,9 @@ impl Tensor {
         Tensor::full(&[], value, dtype)
     }
 
-    /// A tensor of `shape` filled with `value` (converted to `dtype`).
+    /// A tensor of `shape` filled with `value` (converted to `dtype`). A string tensor
+    /// has no numeric fill: every element is the empty string, whatever `value` is (as
+    /// `tf.zeros(shape, tf.string)`).
     ///
     /// ```
     /// use kiln_tensor::{DType, Tensor};
@@ -131,7 +245,7 @@ impl Tensor {
     /// ```
     pub fn full(shape: &[usize], value: f64, dtype: DType) -> Tensor {
         constant(
-            with_dtype!(dtype, T => Tensor::from_vec_unchecked(vec![T::from_f64(value); numel(shape)], shape.to_vec())),
+            with_any_dtype!(dtype, T => Tensor::from_stored(vec![<T as Storable>::fill(value); numel(shape)], shape.to_vec())),
         )
     }
 
@@ -175,14 +289,14 @@ impl Tensor {
         self.full_like(1.0)
     }
 
-    /// `value` with this tensor's shape and dtype.
+    /// `value` with this tensor's shape and dtype (empty strings for a string tensor).
     ///
     /// ```
     /// let t = kiln_tensor::Tensor::from_vec(vec![1.0f32, 2.0], &[2]).unwrap();
     /// assert_eq!(t.full_like(0.5).to_vec::<f32>().unwrap(), vec![0.5, 0.5]);
     /// ```
     pub fn full_like(&self, value: f64) -> Tensor {
-        let out = with_dtype!(self.dtype(), T => Tensor::from_vec_unchecked(vec![T::from_f64(value); self.numel()], self.shape().to_vec()));
+        let out = with_any_dtype!(self.dtype(), T => Tensor::from_stored(vec![<T as Storable>::fill(value); self.numel()], self.shape().to_vec()));
         // Recorded with `self` as input, so a traced function replays it at the shape of
         // the call (not of the trace).
         crate::ops::record(
@@ -202,6 +316,12 @@ impl Tensor {
     /// assert!(Tensor::arange(0.0, 1.0, 0.0, DType::F32).is_err());
     /// ```
     pub fn arange(start: f64, limit: f64, step: f64, dtype: DType) -> Result<Tensor> {
+        if dtype == DType::String {
+            return Err(Error::dtype(
+                "arange",
+                "expected a numeric dtype, got string",
+            ));
+        }
         if step == 0.0 || !step.is_finite() || !start.is_finite() || !limit.is_finite() {
             return Err(Error::arg(
                 "arange",
@@ -253,6 +373,7 @@ impl Tensor {
     }
 
     /// An `n x m` matrix with ones on the main diagonal (`m = n` when `None`), as `tf.eye`.
+    /// (A string `dtype` gives empty strings: strings have no one.)
     ///
     /// ```
     /// use kiln_tensor::{DType, Tensor};
@@ -402,10 +523,15 @@ impl Tensor {
     /// The elements row-major: borrowed when contiguous, gathered otherwise.
     /// Panics only on an internal dtype mix-up (callers dispatch on `dtype()` first).
     pub(crate) fn data<T: Element>(&self) -> Cow<'_, [T]> {
-        if let Some(s) = self.contiguous_slice::<T>() {
-            return Cow::Borrowed(s);
+        self.stored::<T>()
+    }
+
+    /// [`Tensor::data`] for any stored type, strings (`Arc<str>`) included.
+    pub(crate) fn stored<T: Storable>(&self) -> Cow<'_, [T]> {
+        let all = T::view(&self.inner.buffer).expect("kiln internal: dtype dispatch mismatch");
+        if self.is_contiguous() {
+            return Cow::Borrowed(&all[self.inner.offset..self.inner.offset + self.numel()]);
         }
-        let all = T::slice(&self.inner.buffer).expect("kiln internal: dtype dispatch mismatch");
         Cow::Owned(crate::cpu::copy::gather_strided(
             all,
             &self.inner.shape,
@@ -433,7 +559,7 @@ impl Tensor {
         {
             return self.clone();
         }
-        with_dtype!(self.dtype(), T => Tensor::from_vec_unchecked(self.data::<T>().into_owned(), self.shape().to_vec()))
+        with_any_dtype!(self.dtype(), T => Tensor::from_stored(self.stored::<T>().into_owned(), self.shape().to_vec()))
     }
 
     /// The elements, row-major, as a `Vec<T>`; `T` must match the dtype.
@@ -463,21 +589,24 @@ impl Tensor {
         Ok(self.data::<T>())
     }
 
+    /// [`Tensor::to_f64_vec`] without the traced-value check (for graph ops that print).
+    pub(crate) fn to_f64_vec_unchecked(&self) -> Vec<f64> {
+        with_dtype!(self.dtype(), T => self.data::<T>().iter().map(|v| v.to_f64()).collect(),
+            string => vec![f64::NAN; self.numel()])
+    }
+
     /// The elements converted to f64, whatever the dtype (handy for tests and printing).
+    /// Strings are not numbers: a string tensor gives NaN for every element (use
+    /// [`Tensor::to_strings`]).
     ///
     /// ```
     /// let t = kiln_tensor::Tensor::from_vec(vec![1i32, 2], &[2]).unwrap();
     /// assert_eq!(t.to_f64_vec(), vec![1.0, 2.0]);
     /// ```
-    /// [`Tensor::to_f64_vec`] without the traced-value check (for graph ops that print).
-    pub(crate) fn to_f64_vec_unchecked(&self) -> Vec<f64> {
-        with_dtype!(self.dtype(), T => self.data::<T>().iter().map(|v| v.to_f64()).collect())
-    }
-
     pub fn to_f64_vec(&self) -> Vec<f64> {
         // Cannot fail; a symbolic read still fails the trace.
         let _ = crate::autodiff::capture::on_value_read(self, "to_f64_vec");
-        with_dtype!(self.dtype(), T => self.data::<T>().iter().map(|v| v.to_f64()).collect())
+        self.to_f64_vec_unchecked()
     }
 
     /// The single element of a one-element tensor; `T` must match the dtype.
@@ -503,6 +632,15 @@ impl Tensor {
 
     fn check_element<T: Element>(&self, op: &'static str) -> Result<()> {
         if T::DTYPE != self.dtype() {
+            if self.dtype() == DType::String {
+                return Err(Error::dtype(
+                    op,
+                    format!(
+                        "tensor has dtype string but {} was requested; read strings with to_strings / item_str",
+                        T::DTYPE.name()
+                    ),
+                ));
+            }
             return Err(Error::dtype(
                 op,
                 format!(

@@ -6,6 +6,8 @@
 //! `cargo run -p kiln --example kiln_to_keras [-- OUT_DIR]`
 
 use kiln::layers::{Dense, Input, LayerApply};
+use kiln::models::EvaluateArgs;
+use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, FitArgs, Model};
 use kiln_tensor::random::Generator;
 use kiln_tensor::DType;
@@ -35,19 +37,15 @@ fn main() -> kiln::Result<()> {
     let x = g.normal(&[256, 4], 0.0, 1.0, DType::F32)?;
     // The class is which of the first three features is largest.
     let labels = x.slice(&[0, 0], &[-1, 3])?.argmax(1)?;
-    model.fit(
-        &x,
-        &labels,
-        FitArgs::new().epochs(20).batch_size(32).verbose(0),
-    )?;
+    model.fit(&x, &labels, FitArgs::new().epochs(20).verbose(0))?;
     let acc = model
-        .evaluate(&x, &labels, 64, 0)?
+        .evaluate(&x, &labels, EvaluateArgs::new().batch_size(64).verbose(0))?
         .get("accuracy")
         .unwrap_or(f64::NAN);
     println!("trained in kiln: accuracy {acc:.3}");
 
     let sample = x.slice(&[0, 0], &[8, -1])?;
-    let pred = model.predict(&sample, 8, 0)?;
+    let pred = model.predict(&sample, PredictArgs::new().batch_size(8).verbose(0))?;
     let keras = out.join("kiln_classifier.keras");
     kiln::saving::save_model(&model, &keras)?;
     kiln_data::npz::write_npy(out.join("x.npy"), &sample)?;

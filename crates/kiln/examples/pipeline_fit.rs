@@ -4,7 +4,7 @@
 
 use kiln::layers::{Dense, Flatten};
 use kiln::models::{CompileArgs, FitArgs, Model};
-use kiln_data::dataset::Dataset;
+use kiln_data::dataset::{Dataset, AUTOTUNE};
 use kiln_tensor::DType;
 
 fn main() -> kiln::Result<()> {
@@ -16,11 +16,10 @@ fn main() -> kiln::Result<()> {
     let x_train = x_train.cast(DType::F32)?.div_scalar(255.0)?;
     let x_test = x_test.cast(DType::F32)?.div_scalar(255.0)?;
     let train = Dataset::from_tensor_slices((x_train, y_train.cast(DType::I64)?))?
-        .shuffle(10_000, Some(42), true)
-        .batch(128, false)?
-        .prefetch(2);
-    let test =
-        Dataset::from_tensor_slices((x_test, y_test.cast(DType::I64)?))?.batch(1000, false)?;
+        .shuffle_with(10_000, Some(42), true) // or .shuffle(10_000): no seed, as TF
+        .batch(128)?
+        .prefetch(AUTOTUNE);
+    let test = Dataset::from_tensor_slices((x_test, y_test.cast(DType::I64)?))?.batch(1000)?;
     let mut model = Model::sequential(vec![
         Flatten::new().input_shape(&[28, 28]).into(),
         Dense::new(128).activation("relu").into(),

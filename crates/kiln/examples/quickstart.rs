@@ -1,8 +1,6 @@
 //! The README's Keras-API example (kept identical, so the README's code compiles).
 
-use kiln::layers::{Dense, Dropout, Flatten};
-use kiln::models::{CompileArgs, FitArgs, Model};
-use kiln_tensor::DType;
+use kiln::prelude::*;
 
 fn main() -> kiln::Result<()> {
     let ((x_train, y_train), (x_test, y_test)) = kiln_data::datasets::mnist::load_data()?;
@@ -24,6 +22,7 @@ fn main() -> kiln::Result<()> {
     )?;
     model.summary();
     model.fit(&x_train, &y_train, FitArgs::new().epochs(5).batch_size(128))?;
-    println!("{:?}", model.evaluate(&x_test, &y_test, 1000, 1)?);
+    let logs = model.evaluate(&x_test, &y_test, EvaluateArgs::new().batch_size(1000))?;
+    println!("test accuracy: {:.4}", logs["accuracy"]);
     Ok(())
 }

@@ -3,6 +3,8 @@
 //! labels; prints the evaluation and the prediction shape.
 
 use kiln::layers::Dense;
+use kiln::models::EvaluateArgs;
+use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, FitArgs, Model};
 use kiln_tensor::random::Generator;
 use kiln_tensor::DType;
@@ -28,13 +30,16 @@ fn main() -> kiln::Result<()> {
         &dummy_labels,
         FitArgs::new().epochs(1).batch_size(32),
     )?;
-    let logs = model.evaluate(&dummy_data, &dummy_labels, 32, 0)?;
+    let logs = model.evaluate(&dummy_data, &dummy_labels, EvaluateArgs::new().verbose(0))?;
     let (loss, accuracy) = (
         logs.get("loss").unwrap_or(f64::NAN),
         logs.get("accuracy").unwrap_or(f64::NAN),
     );
     println!("Loss: {loss}, Accuracy: {accuracy}");
-    let predictions = model.predict(&dummy_data.slice(&[0, 0], &[5, -1])?, 32, 1)?;
+    let predictions = model.predict(
+        &dummy_data.slice(&[0, 0], &[5, -1])?,
+        PredictArgs::new().verbose(1),
+    )?;
     let dims: Vec<String> = predictions.shape().iter().map(|d| d.to_string()).collect();
     println!("Predictions shape: ({})", dims.join(", "));
     Ok(())

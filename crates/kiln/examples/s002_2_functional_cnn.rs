@@ -3,6 +3,8 @@
 //! random (100, 28, 28, 1) images with one-hot labels, then evaluate and predict.
 
 use kiln::layers::{Conv2D, Dense, Flatten, Input, LayerApply, MaxPooling2D};
+use kiln::models::EvaluateArgs;
+use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, FitArgs, Model};
 use kiln_tensor::random::Generator;
 use kiln_tensor::DType;
@@ -34,14 +36,14 @@ fn main() -> kiln::Result<()> {
     let images = g.uniform(&[100, 28, 28, 1], 0.0, 1.0, DType::F32)?;
     let labels = kiln::utils::to_categorical(&g.randint(&[100], 0, 10, DType::I64)?, Some(10))?;
     model.fit(&images, &labels, FitArgs::new().epochs(1).batch_size(32))?;
-    let logs = model.evaluate(&images, &labels, 32, 0)?;
+    let logs = model.evaluate(&images, &labels, EvaluateArgs::new().verbose(0))?;
     println!(
         "Loss: {}, Accuracy: {}",
         logs.get("loss").unwrap_or(f64::NAN),
         logs.get("accuracy").unwrap_or(f64::NAN)
     );
     let first5 = images.slice(&[0, 0, 0, 0], &[5, -1, -1, -1])?;
-    let predictions = model.predict(&first5, 32, 0)?;
+    let predictions = model.predict(&first5, PredictArgs::new().verbose(0))?;
     let s = predictions.shape();
     println!("Predictions shape: ({}, {})", s[0], s[1]);
     Ok(())

@@ -4,6 +4,8 @@
 
 use kiln::layers::Dense;
 use kiln::losses::{CategoricalCrossentropy, Loss};
+use kiln::models::EvaluateArgs;
+use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, Model};
 use kiln::optimizers::{Adam, Optimizer};
 use kiln_tensor::random::Generator;
@@ -48,7 +50,7 @@ fn main() -> kiln::Result<()> {
         let loss = train_step(&model, &mut optimizer, &loss_fn, &x, &y)?;
         println!("Epoch: {epoch}, Loss: {loss}");
     }
-    let predictions = model.predict(&x.slice(&[0, 0], &[5, -1])?, 32, 0)?;
+    let predictions = model.predict(&x.slice(&[0, 0], &[5, -1])?, PredictArgs::new().verbose(0))?;
     let dims: Vec<String> = predictions.shape().iter().map(|d| d.to_string()).collect();
     println!("Predictions shape: ({})", dims.join(", "));
     model.compile(
@@ -57,7 +59,7 @@ fn main() -> kiln::Result<()> {
             .loss("categorical_crossentropy")
             .metrics(["accuracy"]),
     )?;
-    let logs = model.evaluate(&x, &y, 32, 0)?;
+    let logs = model.evaluate(&x, &y, EvaluateArgs::new().verbose(0))?;
     println!(
         "Loss: {}, Accuracy: {}",
         logs.get("loss").unwrap_or(f64::NAN),

@@ -15,6 +15,7 @@
 mod transformer;
 
 use kiln::layers::{Dense, Flatten, Input, LayerApply, LayerRef};
+use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, FitArgs, Model};
 use kiln_data::csv::{parse_csv, CsvOptions};
 use kiln_data::utils::MinMaxScaler;
@@ -125,7 +126,8 @@ fn main() -> kiln::Result<()> {
         &y,
         FitArgs::new().epochs(env("KILN_EPOCHS", 20)).batch_size(32),
     )?;
-    let predictions = scaler.inverse_transform(&model.predict(&x, 32, 0)?)?;
+    let predictions =
+        scaler.inverse_transform(&model.predict(&x, PredictArgs::new().verbose(0))?)?;
     let truth = scaler.inverse_transform(&y)?;
     let (p, t) = (predictions.to_vec::<f32>()?, truth.to_vec::<f32>()?);
     println!("day  true price  predicted");

@@ -7,6 +7,7 @@
 mod sine;
 
 use kiln::layers::{Dense, SimpleRNN};
+use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, FitArgs, Model};
 
 fn main() -> kiln::Result<()> {
@@ -21,7 +22,7 @@ fn main() -> kiln::Result<()> {
     ])?;
     model.compile(CompileArgs::new().optimizer("adam").loss("mse"))?;
     model.fit(&x, &y, FitArgs::new().epochs(20).batch_size(16))?;
-    let predictions = model.predict(&x, 32, 0)?;
+    let predictions = model.predict(&x, PredictArgs::new().verbose(0))?;
     println!(
         "Predictions shape: {}",
         kiln::layers::fmt_shape(&kiln::layers::shape_of(&predictions))

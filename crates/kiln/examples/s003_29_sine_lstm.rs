@@ -8,6 +8,7 @@
 mod sine;
 
 use kiln::layers::{Dense, LSTM};
+use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, FitArgs, Model};
 
 fn main() -> kiln::Result<()> {
@@ -22,7 +23,7 @@ fn main() -> kiln::Result<()> {
     ])?;
     lstm_model.compile(CompileArgs::new().optimizer("adam").loss("mse"))?;
     lstm_model.fit(&x, &y, FitArgs::new().epochs(20).batch_size(16))?;
-    let lstm_predictions = lstm_model.predict(&x, 32, 0)?;
+    let lstm_predictions = lstm_model.predict(&x, PredictArgs::new().verbose(0))?;
     println!(
         "Predictions shape: {}",
         kiln::layers::fmt_shape(&kiln::layers::shape_of(&lstm_predictions))

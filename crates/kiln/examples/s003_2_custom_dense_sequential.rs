@@ -5,6 +5,7 @@
 
 use kiln::initializers::Initializer;
 use kiln::layers::{CallContext, Dense, Layer, LayerBase, LayerRef, Shape};
+use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, Model};
 use kiln_tensor::{DType, Tensor, Variable};
 
@@ -68,7 +69,10 @@ fn main() -> kiln::Result<()> {
             .optimizer("adam")
             .loss("categorical_crossentropy"),
     )?;
-    let out = model.predict(Tensor::zeros(&[2, 784], DType::F32), 32, 0)?;
+    let out = model.predict(
+        Tensor::zeros(&[2, 784], DType::F32),
+        PredictArgs::new().verbose(0),
+    )?;
     assert_eq!(out.shape(), &[2, 10]);
     assert_eq!(model.count_params(), 784 * 64 + 64 + 64 * 10 + 10);
     Ok(())

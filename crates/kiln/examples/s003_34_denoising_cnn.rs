@@ -9,6 +9,7 @@
 //! the rounds; `KILN_TRAIN_SAMPLES` limits the training images (default all 60,000).
 
 use kiln::layers::{Conv2D, Dense, Flatten, Input, LayerApply, Reshape};
+use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, FitArgs, Model};
 use kiln_tensor::random::Generator;
 use kiln_tensor::{DType, Tensor};
@@ -73,7 +74,7 @@ fn main() -> kiln::Result<()> {
     };
     fit(&mut model, env("KILN_EPOCHS", 50))?;
 
-    let denoised = model.predict(&x_test_noisy, 128, 0)?;
+    let denoised = model.predict(&x_test_noisy, PredictArgs::new().batch_size(128).verbose(0))?;
     // 3 rows (original, noisy, denoised) of the first 10 test digits.
     let rows = [&x_test, &x_test_noisy, &denoised];
     let (w, h) = (280usize, 84usize);

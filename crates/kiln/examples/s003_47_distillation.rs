@@ -7,6 +7,7 @@
 
 use kiln::layers::{Dense, Flatten};
 use kiln::losses::categorical_crossentropy;
+use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, Model};
 use kiln_tensor::{DType, GradientTape, Tensor, Variable};
 
@@ -54,7 +55,7 @@ fn main() -> kiln::Result<()> {
                 &[(batch * batch_size) as isize, 0, 0],
                 &[batch_size as isize, -1, -1],
             )?;
-            let teacher_logits = teacher.predict(&x_batch, 32, 0)?;
+            let teacher_logits = teacher.predict(&x_batch, PredictArgs::new().verbose(0))?;
             let tape = GradientTape::new();
             let student_logits = student.call(&x_batch)?;
             let loss = distillation_loss(&teacher_logits, &student_logits, temperature)?;

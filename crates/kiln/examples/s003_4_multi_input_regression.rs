@@ -2,6 +2,7 @@
 //! Dense 2 then Dense 1) compiled with adam / mean squared error.
 
 use kiln::layers::{concatenate, Dense, Input, LayerApply};
+use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, Model};
 use kiln_tensor::{DType, Tensor};
 
@@ -26,8 +27,7 @@ fn main() -> kiln::Result<()> {
             Tensor::zeros(&[3, 64], DType::F32),
             Tensor::zeros(&[3, 128], DType::F32),
         ],
-        32,
-        0,
+        PredictArgs::new().verbose(0),
     )?;
     assert_eq!(out[0].shape(), &[3, 1]);
     Ok(())

@@ -5,6 +5,7 @@
 mod seed004;
 
 use kiln::models::CompileArgs;
+use kiln::models::EvaluateArgs;
 
 fn main() -> kiln::Result<()> {
     let (x, y) = seed004::data();
@@ -15,7 +16,7 @@ fn main() -> kiln::Result<()> {
     model.summary();
     println!("None"); // print(model.summary()) prints the table, then summary()'s None
     model.compile(CompileArgs::new().loss("mse").metrics(["mae"]))?;
-    let logs = model.evaluate(&x, &y, 32, 0)?;
+    let logs = model.evaluate(&x, &y, EvaluateArgs::new().verbose(0))?;
     let values: Vec<f64> = logs.iter().map(|(_, v)| v).collect();
     println!("{values:?}");
     // The seed printed [4.28e-06, 0.00167]; kiln's run must land within 10x of both.

@@ -6,11 +6,13 @@
 //! training images, default 10000; the test set is the first 2000 test images).
 
 use kiln::layers::Dense;
+use kiln::models::EvaluateArgs;
+use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, FitArgs, Model};
 use kiln_tensor::{DType, Tensor};
 
 fn accuracy(model: &mut Model, x: &Tensor, y: &Tensor) -> kiln::Result<f64> {
-    let logs = model.evaluate(x, y, 256, 0)?;
+    let logs = model.evaluate(x, y, EvaluateArgs::new().batch_size(256).verbose(0))?;
     Ok(logs.get("accuracy").unwrap_or(f64::NAN))
 }
 
@@ -71,8 +73,12 @@ fn main() -> kiln::Result<()> {
     println!("saved {} ({size} bytes)", path.display());
 
     let mut again = kiln::saving::load_model(&path)?;
-    let same = again.predict(&xt, 256, 0)?.to_vec::<f32>()?
-        == model.predict(&xt, 256, 0)?.to_vec::<f32>()?;
+    let same = again
+        .predict(&xt, PredictArgs::new().batch_size(256).verbose(0))?
+        .to_vec::<f32>()?
+        == model
+            .predict(&xt, PredictArgs::new().batch_size(256).verbose(0))?
+            .to_vec::<f32>()?;
     println!("loaded: predictions identical: {same}");
     assert!(same, "the loaded model predicts differently");
     println!(

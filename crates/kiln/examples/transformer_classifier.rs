@@ -15,6 +15,7 @@ mod transformer;
 use kiln::layers::{
     CallContext, Dense, Embedding, GlobalAveragePooling1D, Layer, LayerBase, LayerRef,
 };
+use kiln::models::EvaluateArgs;
 use kiln::models::{CompileArgs, FitArgs, Model};
 use kiln_tensor::Tensor;
 use transformer::TransformerBlock;
@@ -127,7 +128,11 @@ fn main() -> kiln::Result<()> {
             .validation_data(&x_test, &y_test)
             .verbose(2),
     )?;
-    let logs = model.evaluate(&x_test, &y_test, 250, 0)?;
+    let logs = model.evaluate(
+        &x_test,
+        &y_test,
+        EvaluateArgs::new().batch_size(250).verbose(0),
+    )?;
     let accuracy = logs.get("accuracy").unwrap_or(f64::NAN);
     println!(
         "test_loss: {:.4} - test_accuracy: {accuracy:.4}",

@@ -6,9 +6,13 @@
 //!
 //! `cargo run -p kiln --example write_interop_files -- OUT_DIR`
 
+#[path = "common/demo_classifier.rs"]
+mod demo_classifier;
+
 use kiln::layers::{
     Dense, Flatten, Input, LayerApply, LayerRef, MultiHeadAttention, Reshape, GRU, LSTM,
 };
+use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, FitArgs, Model};
 use kiln_tensor::random::Generator;
 use kiln_tensor::DType;
@@ -40,7 +44,14 @@ fn main() -> kiln::Result<()> {
     kiln::saving::register_metric_fn("demo", "max_abs_err", |y, p| {
         Ok(p.sub(y)?.abs()?.max(&[-1], false)?)
     });
-    for name in ["two_output_maps", "two_output_lists", "custom_loss_metric"] {
+    // The registered subclassed model too (Keras rebuilds it from kiln's get_config).
+    demo_classifier::register_classifier();
+    for name in [
+        "two_output_maps",
+        "two_output_lists",
+        "custom_loss_metric",
+        "subclassed",
+    ] {
         let m = kiln::saving::load_model(fixtures.join(format!("compile/{name}.keras")))?;
         kiln::saving::save_model(&m, out.join(format!("kiln_{name}.keras")))?;
     }
@@ -59,7 +70,7 @@ fn main() -> kiln::Result<()> {
     model.fit(&x, &t, FitArgs::new().epochs(3).batch_size(8).verbose(0))?;
     kiln::saving::save_model(&model, out.join("kiln_attention.keras"))?;
     kiln::saving::save_weights_safetensors(&model, out.join("kiln_attention.safetensors"))?;
-    let p = model.predict(&x, 32, 0)?;
+    let p = model.predict(&x, PredictArgs::new().verbose(0))?;
     let rows = |t: &kiln_tensor::Tensor| -> kiln::Result<String> {
         Ok(serde_json::json!({"shape": t.shape(), "data": t.to_vec::<f32>()?}).to_string())
     };
@@ -86,7 +97,7 @@ fn main() -> kiln::Result<()> {
     let ts = g.normal(&[16, 1], 0.0, 1.0, DType::F32)?;
     rnn.fit(&xs, &ts, FitArgs::new().epochs(3).batch_size(4).verbose(0))?;
     kiln::saving::save_model(&rnn, out.join("kiln_rnn.keras"))?;
-    let p = rnn.predict(&xs, 16, 0)?;
+    let p = rnn.predict(&xs, PredictArgs::new().batch_size(16).verbose(0))?;
     std::fs::write(
         out.join("kiln_rnn.json"),
         format!("{{\"x\": {}, \"y\": {}}}", rows(&xs)?, rows(&p)?),

@@ -22,6 +22,22 @@ pub enum Error {
         /// What was wrong and what was expected.
         msg: String,
     },
+    /// A layer's weights were used before `build` created them.
+    #[error("layer '{0}' was used before it was built (its weights are created in build)")]
+    NotBuilt(String),
+}
+
+impl Error {
+    /// [`Error::NotBuilt`] for the layer `name` (a custom layer's `call` reading a weight
+    /// that `build` has not created).
+    ///
+    /// ```
+    /// let e = kiln::Error::not_built("scale");
+    /// assert!(e.to_string().contains("'scale' was used before it was built"));
+    /// ```
+    pub fn not_built(name: impl Into<String>) -> Error {
+        Error::NotBuilt(name.into())
+    }
 }
 
 /// `Result` with kiln's [`Error`].

@@ -40,7 +40,10 @@ pub use kiln_tensor::{DType, GradientTape, Tensor, Variable};
 /// serde_json, for `get_config` values and `from_config` factories.
 pub use serde_json as json;
 
-/// What a Keras program usually imports, in one `use kiln::prelude::*;`.
+/// What a Keras program usually imports, in one `use kiln::prelude::*;`: the layers, the
+/// model and its argument builders, and the modules a Keras program names
+/// (`callbacks::EarlyStopping`, `losses::...`, `optimizers::Adam`, `saving::load_model`,
+/// `random::set_global_seed`, `json::json!`), as `from keras import layers, ...` does.
 ///
 /// ```
 /// use kiln::prelude::*;
@@ -55,7 +58,10 @@ pub use serde_json as json;
 pub mod prelude {
     pub use crate::callbacks::{Callback, History, Logs};
     pub use crate::layers::*;
-    pub use crate::models::{CompileArgs, FitArgs, LossArg, MetricArg, Model, Tensors};
+    pub use crate::models::{
+        CompileArgs, EvaluateArgs, FitArgs, LossArg, MetricArg, Model, PredictArgs, Tensors,
+    };
+    pub use crate::{callbacks, json, losses, metrics, optimizers, saving};
     pub use crate::{Error, Result};
-    pub use kiln_tensor::{DType, GradientTape, Tensor, Variable};
+    pub use kiln_tensor::{random, DType, GradientTape, Tensor, Variable};
 }

@@ -57,7 +57,7 @@ fn mixed() -> Dataset {
 fn round_trip_of_nested_tuples_and_dicts_of_every_dtype() {
     let path = temp("mixed.cache");
     let plain = mixed().collect().unwrap();
-    let cached = mixed().batch(3, false).unwrap().unbatch().cache_file(&path);
+    let cached = mixed().batch(3).unwrap().unbatch().cache_file(&path);
     let first = cached.collect().unwrap();
     assert!(path.exists(), "the first full pass writes the file");
     // A fresh dataset object on the same file reads it (as a later process would).

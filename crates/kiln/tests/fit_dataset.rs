@@ -1,6 +1,8 @@
 //! `fit` / `evaluate` / `predict` over kiln-data Datasets.
 
 use kiln::layers::Dense;
+use kiln::models::EvaluateArgs;
+use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, FitArgs, Model};
 use kiln_data::dataset::Dataset;
 use kiln_tensor::{DType, Tensor};
@@ -45,7 +47,7 @@ fn fit_on_a_dataset_equals_fit_on_tensors_without_shuffle() {
     let mut b = model();
     let ds = Dataset::from_tensor_slices((x.clone(), y.clone()))
         .unwrap()
-        .batch(8, false)
+        .batch(8)
         .unwrap()
         .prefetch(2);
     let hb = b
@@ -54,10 +56,14 @@ fn fit_on_a_dataset_equals_fit_on_tensors_without_shuffle() {
     for (p, q) in ha.history["loss"].iter().zip(&hb.history["loss"]) {
         assert!((p - q).abs() < 1e-6, "{p} vs {q}");
     }
-    let ea = a.evaluate(&x, &y, 8, 0).unwrap();
+    let ea = a
+        .evaluate(&x, &y, EvaluateArgs::new().batch_size(8).verbose(0))
+        .unwrap();
     let eb = b.evaluate_dataset(&ds, 0).unwrap();
     assert!((ea.get("loss").unwrap() - eb.get("loss").unwrap()).abs() < 1e-6);
-    let pa = a.predict(&x, 8, 0).unwrap();
+    let pa = a
+        .predict(&x, PredictArgs::new().batch_size(8).verbose(0))
+        .unwrap();
     let pb = b.predict_dataset(&ds).unwrap();
     assert_eq!(pa.to_vec::<f32>().unwrap(), pb.to_vec::<f32>().unwrap());
 }
@@ -67,8 +73,8 @@ fn steps_per_epoch_draws_from_a_repeating_dataset() {
     let (x, y) = data();
     let ds = Dataset::from_tensor_slices((x, y))
         .unwrap()
-        .shuffle(32, Some(1), true)
-        .batch(8, true)
+        .shuffle_with(32, Some(1), true)
+        .batch_with(8, true)
         .unwrap()
         .repeat(None);
     let mut m = model();
@@ -79,7 +85,7 @@ fn steps_per_epoch_draws_from_a_repeating_dataset() {
     // A finite dataset shorter than steps_per_epoch restarts instead of ending the epoch.
     let short = Dataset::from_tensor_slices(data())
         .unwrap()
-        .batch(16, false)
+        .batch(16)
         .unwrap();
     assert!(m
         .fit_dataset(
@@ -99,15 +105,12 @@ fn sample_weights_and_errors() {
         w.into(),
     ]))
     .unwrap()
-    .batch(8, false)
+    .batch(8)
     .unwrap();
     let mut m = model();
     m.fit_dataset(&ds, FitArgs::new().verbose(0)).unwrap();
     // Elements that are not (x, y) tuples.
-    let bad = Dataset::from_tensor_slices(x)
-        .unwrap()
-        .batch(8, false)
-        .unwrap();
+    let bad = Dataset::from_tensor_slices(x).unwrap().batch(8).unwrap();
     let e = m
         .fit_dataset(&bad, FitArgs::new().verbose(0))
         .unwrap_err()
@@ -130,7 +133,7 @@ fn dataset_fit_rejects_validation_split_and_sample_weight_and_applies_class_weig
     let (x, y) = data();
     let ds = Dataset::from_tensor_slices((x.clone(), y.clone()))
         .unwrap()
-        .batch(8, false)
+        .batch(8)
         .unwrap();
     let mut m = model();
     let e = m
@@ -166,11 +169,11 @@ fn dataset_fit_rejects_validation_split_and_sample_weight_and_applies_class_weig
         w.into(),
     ]))
     .unwrap()
-    .batch(8, false)
+    .batch(8)
     .unwrap();
     let plain = Dataset::from_tensor_slices((x, labels))
         .unwrap()
-        .batch(8, false)
+        .batch(8)
         .unwrap();
     let mut a = model();
     let ha = a

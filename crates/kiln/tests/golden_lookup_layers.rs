@@ -4,6 +4,7 @@
 
 use kiln::layers::{from_config, Embedding, IntegerLookup, LayerRef};
 use kiln::models::Model;
+use kiln::models::PredictArgs;
 use kiln_data::text::{IntegerLookupOptions, OovMethod, Vocabulary};
 use kiln_tensor::Tensor;
 use serde_json::Value;
@@ -234,7 +235,7 @@ fn integer_lookup_feeds_an_embedding_in_a_model() {
     .unwrap();
     let mut model = Model::sequential(vec![lookup.into(), Embedding::new(5, 3).into()]).unwrap();
     let x = Tensor::from_vec(vec![12i64, 1138, 42, 7], &[2, 2]).unwrap();
-    let y = model.predict(x, 32, 0).unwrap();
+    let y = model.predict(x, PredictArgs::new().verbose(0)).unwrap();
     assert_eq!(y.shape(), &[2, 2, 3]);
     // Unknown 7 -> OOV row 0 of the embedding; 12 -> row 1.
     let table = model.layers()[1].get_weights()[0].to_vec::<f32>().unwrap();

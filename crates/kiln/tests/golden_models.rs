@@ -4,6 +4,7 @@
 //! updated weights.
 
 use kiln::layers::*;
+use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, LossArg, Model};
 use kiln::optimizers::Optimizer;
 use kiln::regularizers::Regularizer;
@@ -134,7 +135,9 @@ fn models_match_keras() {
         let mut model = build(name, 0.5);
         assert_eq!(model.weights().len(), weights.len(), "{name}: weight count");
         model.set_weights(&weights).unwrap();
-        let preds = model.predict_multi(x.clone(), 32, 0).unwrap();
+        let preds = model
+            .predict_multi(x.clone(), PredictArgs::new().verbose(0))
+            .unwrap();
         for (i, (p, w)) in preds.iter().zip(tensors(&case["predictions"])).enumerate() {
             assert_close(&format!("{name} prediction {i}"), p, &w, 1e-5, 1e-6);
         }

@@ -4,6 +4,7 @@
 //! `train_on_batch` of a Dense + BatchNormalization model.
 
 use kiln::layers::{from_config, LayerRef};
+use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, Model};
 use kiln_tensor::{DType, GradientTape, Tensor};
 use serde_json::Value;
@@ -165,7 +166,7 @@ fn batch_norm_model_train_on_batch_matches_keras() {
     {
         close(&format!("model weight {i}"), v, &tensor(w), 1e-4);
     }
-    let p = model.predict(&x, 32, 0).unwrap();
+    let p = model.predict(&x, PredictArgs::new().verbose(0)).unwrap();
     close("predict after", &p, &tensor(&m["predict_after"]), 1e-4);
     let _ = DType::F32;
 }

@@ -4,6 +4,7 @@
 use kiln::constraints::Constraint;
 use kiln::initializers::{compute_fans, Initializer};
 use kiln::layers::{deserialize, from_config, Dense, LayerRef};
+use kiln::models::EvaluateArgs;
 use kiln::models::{CompileArgs, FitArgs, Model};
 use kiln::optimizers::SGD;
 use kiln::regularizers::Regularizer;
@@ -113,7 +114,11 @@ fn regularizer_penalty_enters_the_loss() {
     let x = Tensor::zeros(&[4, 2], DType::F32);
     let y = Tensor::zeros(&[4, 1], DType::F32);
     // Prediction error is 0; the loss is 0.5 * (2^2 + 2^2).
-    let loss = m.evaluate(&x, &y, 4, 0).unwrap().get("loss").unwrap();
+    let loss = m
+        .evaluate(&x, &y, EvaluateArgs::new().batch_size(4).verbose(0))
+        .unwrap()
+        .get("loss")
+        .unwrap();
     assert!((loss - 4.0).abs() < 1e-6, "{loss}");
 }
 

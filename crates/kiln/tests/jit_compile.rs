@@ -4,6 +4,8 @@
 //! and `steps_per_execution` survive `compile_config`.
 
 use kiln::layers::*;
+use kiln::models::EvaluateArgs;
+use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, FitArgs, Model};
 use kiln_tensor::random::Generator;
 use kiln_tensor::{DType, Tensor};
@@ -104,11 +106,21 @@ fn same_training(make: fn() -> Model, x: Tensor, y: Tensor, loss: &str, optimize
     }
     // 20 samples in batches of 8: a full batch shape and the last partial one.
     assert_eq!(jit.step_tracing_counts()[0], 2);
-    let ee = eager.evaluate(&x, &y, 8, 0).unwrap();
-    let ej = jit.evaluate(&x, &y, 8, 0).unwrap();
+    let ee = eager
+        .evaluate(&x, &y, EvaluateArgs::new().batch_size(8).verbose(0))
+        .unwrap();
+    let ej = jit
+        .evaluate(&x, &y, EvaluateArgs::new().batch_size(8).verbose(0))
+        .unwrap();
     assert!(close(ej["loss"], ee["loss"], 1e-6), "{ej:?} vs {ee:?}");
-    let pe = eager.predict(&x, 8, 0).unwrap().to_f64_vec();
-    let pj = jit.predict(&x, 8, 0).unwrap().to_f64_vec();
+    let pe = eager
+        .predict(&x, PredictArgs::new().batch_size(8).verbose(0))
+        .unwrap()
+        .to_f64_vec();
+    let pj = jit
+        .predict(&x, PredictArgs::new().batch_size(8).verbose(0))
+        .unwrap()
+        .to_f64_vec();
     assert!(pe.iter().zip(&pj).all(|(a, b)| (a - b).abs() <= 1e-6));
     assert_eq!(jit.step_tracing_counts(), [2, 2, 2]);
     assert_eq!(eager.step_tracing_counts(), [0, 0, 0]);

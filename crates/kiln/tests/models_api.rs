@@ -4,6 +4,7 @@
 
 use kiln::layers::*;
 use kiln::models::Model;
+use kiln::models::PredictArgs;
 use kiln_tensor::{DType, Tensor};
 
 fn ones(shape: &[usize]) -> Tensor {
@@ -93,7 +94,9 @@ fn wrong_input_shape_to_built_model() {
 fn sequential_builds_on_first_call() {
     let mut m = Model::sequential(vec![Dense::new(3).into(), Dense::new(1).into()]).unwrap();
     assert!(m.output_shape().is_none());
-    let y = m.predict(ones(&[5, 7]), 2, 0).unwrap();
+    let y = m
+        .predict(ones(&[5, 7]), PredictArgs::new().batch_size(2).verbose(0))
+        .unwrap();
     assert_eq!(y.shape(), &[5, 1]);
     assert_eq!(m.output_shape(), Some(vec![None, Some(1)]));
     assert_eq!(m.count_params(), 24 + 4);

@@ -5,6 +5,8 @@
 
 use kiln::layers::*;
 use kiln::losses::SparseCategoricalCrossentropy;
+use kiln::models::EvaluateArgs;
+use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, FitArgs, LossArg, MetricArg, Model};
 use kiln_tensor::{DType, Tensor};
 
@@ -127,9 +129,14 @@ fn maps_train_exactly_as_lists_and_are_saved_keyed_by_name() {
     let mut again = kiln::saving::load_model(&path).unwrap();
     assert_eq!(again.get_compile_config().unwrap()["loss"], cc["loss"]);
     let out = again
-        .predict_named([("a", a.clone()), ("b", b.clone())], 8, 0)
+        .predict_named(
+            [("a", a.clone()), ("b", b.clone())],
+            PredictArgs::new().batch_size(8).verbose(0),
+        )
         .unwrap();
-    let want = by_name.predict_multi(vec![a, b], 8, 0).unwrap();
+    let want = by_name
+        .predict_multi(vec![a, b], PredictArgs::new().batch_size(8).verbose(0))
+        .unwrap();
     assert_eq!(
         out["reg"].to_vec::<f32>().unwrap(),
         want[1].to_vec::<f32>().unwrap()
@@ -164,8 +171,7 @@ fn unknown_or_missing_names_are_errors_naming_both_sides() {
         .evaluate(
             [("a", a.clone()), ("b", b.clone())],
             [("cls", y_cls), ("regression", y_reg)],
-            8,
-            0,
+            EvaluateArgs::new().batch_size(8).verbose(0),
         )
         .unwrap_err()
         .to_string();

@@ -294,3 +294,101 @@ impl kiln::metrics::Metric for HalfMae {
         "HalfMae".into()
     }
 }
+
+// ---- A registered subclassed model (Keras's "demo>Classifier" with "demo>Scale") ----
+
+#[path = "../examples/common/demo_classifier.rs"]
+mod demo_classifier;
+use demo_classifier::{classifier, register_classifier};
+
+#[test]
+fn keras_registered_subclassed_model_loads_predicts_and_trains_as_keras() {
+    register_classifier();
+    let f = fixture("subclassed");
+    let mut m = kiln::saving::load_model(dir().join("subclassed.keras")).unwrap();
+    assert!(m.is_compiled());
+    assert_eq!(m.as_layer().class_name(), "Classifier");
+    let x = common::tensor(&f["batches"][0]["x"]);
+    let want = common::tensor(&f["predictions"][0]).to_f64_vec();
+    let got = m
+        .predict(&x, kiln::models::PredictArgs::new().verbose(0))
+        .unwrap()
+        .to_f64_vec();
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() <= 1e-5, "prediction {g} vs Keras {w}");
+    }
+    replay_keras_file("subclassed");
+}
+
+#[test]
+fn a_registered_subclassed_model_round_trips_and_trains_on_identically() {
+    register_classifier();
+    let m = classifier(5);
+    m.call(&Tensor::ones(&[2, 4], DType::F32)).unwrap();
+    let mut m = m;
+    m.compile(
+        CompileArgs::new()
+            .optimizer(Adam::new(0.01))
+            .loss(SparseCategoricalCrossentropy::new().from_logits(true))
+            .metrics(["accuracy"]),
+    )
+    .unwrap();
+    let (x, y) = {
+        let (x, ys) = batch(7);
+        (x, ys[0].clone())
+    };
+    m.train_on_batch(&x, &y, None).unwrap();
+    let path = tmp("subclassed.keras");
+    m.save(&path).unwrap();
+    let config: Value = {
+        let f = std::fs::File::open(&path).unwrap();
+        let mut z = zip::ZipArchive::new(f).unwrap();
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut z.by_name("config.json").unwrap(), &mut s).unwrap();
+        serde_json::from_str(&s).unwrap()
+    };
+    assert_eq!(config["registered_name"], "demo>Classifier");
+    assert_eq!(config["config"]["units"], 5);
+    assert_eq!(
+        config["build_config"]["input_shape"],
+        serde_json::json!([2, 4])
+    );
+    let mut again = kiln::saving::load_model(&path).unwrap();
+    for _ in 0..2 {
+        let a = m.train_on_batch(&x, &y, None).unwrap();
+        let b = again.train_on_batch(&x, &y, None).unwrap();
+        let (la, lb) = (a["loss"], b["loss"]);
+        assert!((la - lb).abs() <= 1e-6 * la.abs().max(1.0), "{la} vs {lb}");
+    }
+}
+
+#[test]
+fn an_unregistered_subclassed_model_is_an_error_naming_its_class() {
+    #[derive(Layer)]
+    struct Unlisted {
+        base: LayerBase,
+        d: LayerRef,
+    }
+    impl Layer for Unlisted {
+        fn call(&mut self, x: &[Tensor], _ctx: &CallContext) -> kiln::Result<Vec<Tensor>> {
+            Ok(vec![self.d.call(&x[0])?])
+        }
+    }
+    let m = Model::from_layer(Unlisted {
+        base: LayerBase::new("unlisted"),
+        d: Dense::new(2).into(),
+    });
+    m.call(&Tensor::ones(&[1, 3], DType::F32)).unwrap();
+    let e = m.save(tmp("unlisted.keras")).unwrap_err().to_string();
+    assert!(
+        e.contains("'Unlisted'") && e.contains("register_model"),
+        "{e}"
+    );
+    // A file naming a class nobody registered: the error names it and what is known.
+    let cfg = serde_json::json!({"class_name": "Mystery", "registered_name": "demo>Mystery", "config": {}});
+    let Err(e) = kiln::saving::model_from_config(&cfg) else {
+        panic!("an unregistered class loaded");
+    };
+    let e = e.to_string();
+    assert!(e.contains("'Mystery'") && e.contains("demo>Mystery"), "{e}");
+}

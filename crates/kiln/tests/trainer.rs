@@ -1,6 +1,8 @@
 //! The trainer: fit/evaluate/predict behaviour, callbacks, and the errors for misuse.
 #![allow(clippy::cloned_ref_to_slice_refs)]
 
+use kiln::models::EvaluateArgs;
+use kiln::models::PredictArgs;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -59,7 +61,10 @@ fn fit_before_compile_is_an_error() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("compile"), "{e}");
-    let e = m.evaluate(&x, &y, 8, 0).unwrap_err().to_string();
+    let e = m
+        .evaluate(&x, &y, EvaluateArgs::new().batch_size(8).verbose(0))
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("compile"), "{e}");
     let e = m.train_on_batch(&x, &y, None).unwrap_err().to_string();
     assert!(e.contains("compile"), "{e}");
@@ -123,7 +128,9 @@ fn sparse_label_out_of_range_is_an_error() {
         .to_string();
     assert!(e.contains('7') && e.contains("[0, 3)"), "{e}");
     let y = Tensor::from_vec(vec![0i64, -1, 1, 2], &[4]).unwrap();
-    assert!(m.evaluate(&x, &y, 4, 0).is_err());
+    assert!(m
+        .evaluate(&x, &y, EvaluateArgs::new().batch_size(4).verbose(0))
+        .is_err());
 }
 
 #[test]
@@ -150,9 +157,7 @@ fn linear_regression_recovers_weights() {
             .metrics(["mae"]),
     )
     .unwrap();
-    let h = m
-        .fit(&x, &y, FitArgs::new().epochs(40).batch_size(32).verbose(0))
-        .unwrap();
+    let h = m.fit(&x, &y, FitArgs::new().epochs(40).verbose(0)).unwrap();
     let losses = h.get("loss");
     assert_eq!(losses.len(), 40);
     assert!(losses[39] < losses[0] * 1e-3, "{losses:?}");
@@ -196,10 +201,14 @@ fn classifier_learns_with_validation_and_history_keys() {
         "{:?}",
         h.get("val_accuracy")
     );
-    let logs = m.evaluate(&x, &y, 128, 0).unwrap();
+    let logs = m
+        .evaluate(&x, &y, EvaluateArgs::new().batch_size(128).verbose(0))
+        .unwrap();
     let names: Vec<&str> = logs.iter().map(|(k, _)| k).collect();
     assert_eq!(names, ["loss", "accuracy"]);
-    let p = m.predict(&x, 100, 0).unwrap();
+    let p = m
+        .predict(&x, PredictArgs::new().batch_size(100).verbose(0))
+        .unwrap();
     assert_eq!(p.shape(), &[512, 2]);
 }
 
@@ -215,7 +224,9 @@ fn accuracy_resolves_like_keras() {
             .metrics(["acc"]),
     )
     .unwrap();
-    let logs = m.evaluate(&x, &onehot, 64, 0).unwrap();
+    let logs = m
+        .evaluate(&x, &onehot, EvaluateArgs::new().batch_size(64).verbose(0))
+        .unwrap();
     let mut m2 = classifier(2);
     m2.set_weights(&m.get_weights()).unwrap();
     m2.compile(
@@ -224,7 +235,9 @@ fn accuracy_resolves_like_keras() {
             .metrics(["accuracy"]),
     )
     .unwrap();
-    let logs2 = m2.evaluate(&x, &y, 64, 0).unwrap();
+    let logs2 = m2
+        .evaluate(&x, &y, EvaluateArgs::new().batch_size(64).verbose(0))
+        .unwrap();
     assert_eq!(logs.get("acc"), logs2.get("accuracy"));
 }
 
@@ -253,7 +266,11 @@ fn early_stopping_restores_best_weights() {
     let losses = h.get("loss").to_vec();
     assert!(losses.len() < 50, "stopped early: {losses:?}");
     let best = losses.iter().cloned().fold(f64::INFINITY, f64::min);
-    let now = m.evaluate(&x, &y, 64, 0).unwrap().get("loss").unwrap();
+    let now = m
+        .evaluate(&x, &y, EvaluateArgs::new().batch_size(64).verbose(0))
+        .unwrap()
+        .get("loss")
+        .unwrap();
     // Full-batch epochs: epoch k's logged loss is the loss of the weights after epoch k-1.
     // The best weights (after the epoch logging the minimum) are the ones that produced the
     // next epoch's logged loss, and the diverged weights after the last update are worse.
@@ -436,9 +453,7 @@ fn add_loss_only_model_trains() {
         .unwrap();
     let (x, _) = linear_data(32);
     let y = Tensor::zeros(&[32, 2], DType::F32);
-    let h = m
-        .fit(&x, &y, FitArgs::new().epochs(20).batch_size(32).verbose(0))
-        .unwrap();
+    let h = m.fit(&x, &y, FitArgs::new().epochs(20).verbose(0)).unwrap();
     let l = h.get("loss");
     assert!(l[19] < l[0] * 0.01, "{l:?}");
 }

@@ -12,7 +12,8 @@
 //! the payload length (u64), an FNV-1a 64 checksum of the payload (u64) and the payload;
 //! then the end marker: a byte `0`, the element count (u64) and `KILNDEND`. A payload is
 //! an element tree: `0` tensor (dtype name length u8, dtype name, rank u32, dims u64 each,
-//! raw values; f16/bf16 stored as f32), `1` tuple (count u32, children), `2` dict (count
+//! raw values; f16/bf16 stored as f32; a string element as its UTF-8 byte length u64 and
+//! bytes), `1` tuple (count u32, children), `2` dict (count
 //! u32, then per entry key length u32, UTF-8 key, child).
 
 use std::fs::File;
@@ -218,6 +219,12 @@ fn encode(e: &Element, out: &mut Vec<u8>) -> Result<()> {
                     .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
                 DType::U8 => out.extend_from_slice(&t.to_vec::<u8>()?),
                 DType::Bool => t.to_vec::<bool>()?.iter().for_each(|&b| out.push(b as u8)),
+                DType::String => {
+                    for s in t.as_strs()?.iter() {
+                        out.extend_from_slice(&(s.len() as u64).to_le_bytes());
+                        out.extend_from_slice(s.as_bytes());
+                    }
+                }
             }
         }
         Element::Tuple(v) => {
@@ -429,6 +436,7 @@ impl<'a> Cursor<'a> {
             DType::I64,
             DType::U8,
             DType::Bool,
+            DType::String,
         ]
         .into_iter()
         .find(|d| d.name() == name)
@@ -454,6 +462,22 @@ impl<'a> Cursor<'a> {
                     format!("tensor shape {shape:?} exceeds the record"),
                 )
             })?;
+        if dtype == DType::String {
+            let mut v: Vec<String> = Vec::with_capacity(numel);
+            for _ in 0..numel {
+                let len = u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes"));
+                let len = usize::try_from(len)
+                    .ok()
+                    .filter(|&n| n <= self.b.len())
+                    .ok_or_else(|| {
+                        corrupt(self.path, format!("string length {len} exceeds the record"))
+                    })?;
+                let text = std::str::from_utf8(self.take(len)?)
+                    .map_err(|_| corrupt(self.path, "a string element is not UTF-8"))?;
+                v.push(text.to_string());
+            }
+            return Ok(Tensor::from_strings(v, &shape)?);
+        }
         let width = match dtype {
             DType::F64 | DType::I64 => 8,
             DType::U8 | DType::Bool => 1,
@@ -495,6 +519,8 @@ impl<'a> Cursor<'a> {
             DType::Bool => {
                 Tensor::from_vec(raw.iter().map(|&b| b != 0).collect::<Vec<_>>(), &shape)?
             }
+            // Read above, element by element.
+            DType::String => return Err(corrupt(self.path, "string record out of place")),
         };
         Ok(t)
     }

@@ -9,7 +9,7 @@
 //! use kiln_data::dataset::Dataset;
 //! use kiln_tensor::Tensor;
 //! let x = Tensor::from_vec((0..10).map(|v| v as f32).collect(), &[10, 1])?;
-//! let ds = Dataset::from_tensor_slices(x)?.shuffle(4, Some(1), true).batch(3, false)?;
+//! let ds = Dataset::from_tensor_slices(x)?.shuffle_with(4, Some(1), true).batch(3)?;
 //! let batches: Vec<_> = ds.iter().collect::<Result<_, _>>()?;
 //! assert_eq!(batches.len(), 4);
 //! assert_eq!(batches[3].as_tensor()?.shape(), &[1, 1]);
@@ -118,6 +118,21 @@ impl Dataset {
     /// ```
     pub fn from_tensor_slices(element: impl Into<Element>) -> Result<Dataset> {
         Ok(Dataset::from_node(Slices::new(element.into())?))
+    }
+
+    /// A dataset of strings, one rank-0 string tensor per element
+    /// (`tf.data.Dataset.from_tensor_slices(["a", "b"])`).
+    ///
+    /// ```
+    /// use kiln_data::dataset::Dataset;
+    /// let ds = Dataset::from_strings(vec!["the cat", "a dog"])?;
+    /// let items = ds.collect()?;
+    /// assert_eq!(items[1].as_tensor()?.item_str()?, "a dog");
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn from_strings<S: Into<String>>(strings: Vec<S>) -> Result<Dataset> {
+        let n = strings.len();
+        Dataset::from_tensor_slices(Tensor::from_strings(strings, &[n])?)
     }
 
     /// A dataset of exactly one element (`from_tensors`).
@@ -283,10 +298,23 @@ impl Dataset {
         })
     }
 
+    /// `ds.shuffle(buffer_size)`: TF's buffered shuffle with its defaults (no seed, a
+    /// new order every pass). See [`Dataset::shuffle_with`].
+    ///
+    /// ```
+    /// use kiln_data::dataset::Dataset;
+    /// let ds = Dataset::range(0, 10, 1)?.shuffle(10).batch(4)?;
+    /// assert_eq!(ds.collect()?.len(), 3);
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn shuffle(&self, buffer_size: usize) -> Dataset {
+        self.shuffle_with(buffer_size, None, true)
+    }
+
     /// TF's buffered shuffle: fill a buffer of `buffer_size`, emit a random slot and
     /// refill it. `seed` makes it reproducible; with `reshuffle_each_iteration` each pass
     /// uses a different (still reproducible) order.
-    pub fn shuffle(
+    pub fn shuffle_with(
         &self,
         buffer_size: usize,
         seed: Option<u64>,
@@ -301,9 +329,16 @@ impl Dataset {
         })
     }
 
+    /// `ds.batch(batch_size)`: stacks consecutive elements into batches of `batch_size`,
+    /// the last one smaller (TF's default `drop_remainder=False`). A `batch_size` of 0 is
+    /// an `Err`.
+    pub fn batch(&self, batch_size: usize) -> Result<Dataset> {
+        self.batch_with(batch_size, false)
+    }
+
     /// Stacks consecutive elements into batches of `batch_size` (the last one smaller
     /// unless `drop_remainder`).
-    pub fn batch(&self, batch_size: usize, drop_remainder: bool) -> Result<Dataset> {
+    pub fn batch_with(&self, batch_size: usize, drop_remainder: bool) -> Result<Dataset> {
         if batch_size == 0 {
             return Err(invalid(
                 "Dataset.batch",

@@ -14,6 +14,9 @@
 //!   [`adjust_contrast`], [`adjust_saturation`], [`adjust_hue`], [`adjust_gamma`],
 //!   [`rgb_to_grayscale`], [`grayscale_to_rgb`], [`rgb_to_hsv`], [`hsv_to_rgb`],
 //!   [`per_image_standardization`]).
+//! * Random augmentations for `Dataset::map` ([`random_flip_left_right`],
+//!   [`random_brightness`], [`random_contrast`], [`random_crop`], ... and their
+//!   `stateless_random_*` twins), with TF's op-level seeds.
 //! * [`apply_affine_transform`]: Keras's legacy affine augmentation (scipy's
 //!   `ndimage.affine_transform`, order 1).
 //!
@@ -34,6 +37,7 @@ mod crop;
 mod flip;
 mod io;
 mod keras_utils;
+mod random;
 mod resize;
 
 pub use affine::{apply_affine_transform, AffineTransform, FillMode};
@@ -45,6 +49,12 @@ pub use crop::{central_crop, crop_to_bounding_box, pad_to_bounding_box, resize_w
 pub use flip::{flip_left_right, flip_up_down, rot90, transpose};
 pub use io::{decode_image, decode_jpeg, decode_png, encode_jpeg, encode_png};
 pub use keras_utils::{array_to_img, img_to_array, load_img, save_img, ColorMode, Interpolation};
+pub use random::{
+    random_brightness, random_contrast, random_crop, random_flip_left_right, random_flip_up_down,
+    random_hue, random_saturation, stateless_random_brightness, stateless_random_contrast,
+    stateless_random_crop, stateless_random_flip_left_right, stateless_random_flip_up_down,
+    stateless_random_hue, stateless_random_saturation,
+};
 pub use resize::{resize, ResizeMethod};
 
 use kiln_tensor::{DType, Tensor};

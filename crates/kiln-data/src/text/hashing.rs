@@ -372,9 +372,17 @@ impl Hashing {
     /// let h = Hashing::new(11)?;
     /// let y = h.call(&Tensor::from_vec(vec![42i32, 7], &[2])?)?;
     /// assert_eq!(y.to_vec::<i64>()?, vec![h.hash_str("42"), h.hash_str("7")]);
+    /// let s = h.call(&Tensor::from_strings(vec!["42", "7"], &[2, 1])?)?;
+    /// assert_eq!((s.shape(), s.to_vec::<i64>()?), (&[2usize, 1][..], y.to_vec::<i64>()?));
     /// # Ok::<(), kiln_data::DataError>(())
     /// ```
     pub fn call(&self, x: &Tensor) -> Result<Tensor> {
+        if x.dtype() == DType::String {
+            // A string tensor hashes its strings, keeping the shape.
+            self.check_str_mask()?;
+            let bins = x.as_strs()?.iter().map(|s| self.hash_str(s)).collect();
+            return self.encode(bins, x.shape());
+        }
         if let Some(MaskValue::Str(m)) = &self.mask_value {
             return Err(invalid(
                 API,

@@ -1,6 +1,8 @@
 //! Text preprocessing: [`TextVectorization`], [`StringLookup`], [`IntegerLookup`] and
-//! [`Hashing`] (Keras's layers over Rust strings and integer tensors, since kiln tensors
-//! hold numbers only), and the hashes TF uses ([`fingerprint64`], [`siphash24`]).
+//! [`Hashing`] (Keras's layers over Rust strings, string tensors — dtype `string` — and
+//! integer tensors), and the hashes TF uses ([`fingerprint64`], [`siphash24`]).
+//! `TextVectorization::call_tensor` and `StringLookup::call_tensor` take string tensors,
+//! so they run inside `Dataset::map` as Keras's layers run inside `tf.data`.
 
 mod farmhash;
 mod hashing;

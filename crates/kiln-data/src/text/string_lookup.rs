@@ -105,7 +105,27 @@ fn flat<S: AsRef<str>>(rows: &[Vec<S>]) -> (Vec<String>, Vec<usize>) {
     (v, lens)
 }
 
+/// The strings of `x`, or an `Err` naming the dtype received.
+fn string_input(x: &Tensor, what: &str) -> Result<Vec<String>> {
+    if x.dtype() != kiln_tensor::DType::String {
+        return Err(invalid(
+            API,
+            format!(
+                "{what} expects a string tensor (dtype string), received a {} tensor of shape {:?}",
+                x.dtype().name(),
+                x.shape()
+            ),
+        ));
+    }
+    Ok(x.to_strings()?)
+}
+
 impl StringLookup {
+    /// The `invert` flag.
+    pub fn invert(&self) -> bool {
+        self.core.invert
+    }
+
     /// Builds the layer, validating the arguments as Keras does (`Err` with the reason).
     pub fn new(o: StringLookupOptions) -> Result<StringLookup> {
         let enc = o.encoding.to_ascii_lowercase().replace('_', "-");
@@ -440,6 +460,123 @@ impl StringLookup {
     pub fn call_invert_tensor(&self, indices: &Tensor) -> Result<Vec<String>> {
         let v = indices.cast(kiln_tensor::DType::I64)?.to_vec::<i64>()?;
         self.call_invert(&v)
+    }
+
+    /// Learns the vocabulary from a string tensor: rank 0 or 1, every string one
+    /// document; rank 2, every row one document (as Keras's `adapt(tensor)`).
+    ///
+    /// ```
+    /// use kiln_data::text::{StringLookup, StringLookupOptions};
+    /// use kiln_tensor::Tensor;
+    /// let mut l = StringLookup::new(StringLookupOptions::default())?;
+    /// l.adapt_tensor(&Tensor::from_strings(vec!["b", "a", "b"], &[3, 1])?)?;
+    /// assert_eq!(l.get_vocabulary(true), vec!["[UNK]", "b", "a"]);
+    /// assert!(l.adapt_tensor(&Tensor::scalar(1i64)).is_err());
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn adapt_tensor(&mut self, data: &Tensor) -> Result<()> {
+        let s = string_input(data, "adapt")?;
+        match data.shape() {
+            [] | [_] => self.adapt(&s),
+            [_, w] => {
+                let rows: Vec<Vec<String>> = s.chunks((*w).max(1)).map(|r| r.to_vec()).collect();
+                self.adapt_2d(&rows)
+            }
+            shape => Err(invalid(
+                API,
+                format!("adapt supports inputs of rank <= 2; got shape {shape:?}"),
+            )),
+        }
+    }
+
+    /// Learns the vocabulary from every element of a dataset of string tensors (Keras's
+    /// `adapt(dataset)`); each element is adapted as [`StringLookup::adapt_tensor`] does,
+    /// the counts summed over the whole dataset.
+    ///
+    /// ```
+    /// use kiln_data::dataset::Dataset;
+    /// use kiln_data::text::{StringLookup, StringLookupOptions};
+    /// use kiln_tensor::Tensor;
+    /// let ds = Dataset::from_tensor_slices(Tensor::from_strings(vec!["b", "a", "b"], &[3])?)?;
+    /// let mut l = StringLookup::new(StringLookupOptions::default())?;
+    /// l.adapt_dataset(&ds.batch(2)?)?;
+    /// assert_eq!(l.get_vocabulary(true), vec!["[UNK]", "b", "a"]);
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn adapt_dataset(&mut self, ds: &crate::dataset::Dataset) -> Result<()> {
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        for e in ds.iter() {
+            let e = e?;
+            let t = e.as_tensor().map_err(|_| {
+                invalid(
+                    API,
+                    format!(
+                        "adapt expects a dataset of string tensors, got elements {}",
+                        e.structure()
+                    ),
+                )
+            })?;
+            let s = string_input(t, "adapt")?;
+            match t.shape() {
+                [] | [_] => rows.extend(s.into_iter().map(|x| vec![x])),
+                [_, w] => rows.extend(s.chunks((*w).max(1)).map(|r| r.to_vec())),
+                shape => {
+                    return Err(invalid(
+                        API,
+                        format!("adapt supports elements of rank <= 2; got shape {shape:?}"),
+                    ))
+                }
+            }
+        }
+        self.adapt_2d(&rows)
+    }
+
+    /// The layer on a tensor, as Keras's `layer(tensor)`: a string tensor of any shape
+    /// in `int` mode (indices of the same shape, int64), of rank <= 2 in the other modes;
+    /// with `invert=true` an integer tensor, giving a string tensor of the same shape.
+    /// The wrong dtype is an `Err` saying what was expected and received.
+    ///
+    /// ```
+    /// use kiln_data::text::{StringLookup, StringLookupOptions, Vocabulary};
+    /// use kiln_tensor::Tensor;
+    /// let vocab = Some(Vocabulary::Tokens(vec!["a".into(), "b".into()]));
+    /// let l = StringLookup::new(StringLookupOptions { vocabulary: vocab.clone(), ..Default::default() })?;
+    /// let ids = l.call_tensor(&Tensor::from_strings(vec!["b", "z", "a"], &[3, 1])?)?;
+    /// assert_eq!((ids.shape().to_vec(), ids.to_vec::<i64>()?), (vec![3, 1], vec![2, 0, 1]));
+    /// let inv = StringLookup::new(StringLookupOptions { vocabulary: vocab, invert: true, ..Default::default() })?;
+    /// assert_eq!(inv.call_tensor(&ids)?.to_strings()?, vec!["b", "[UNK]", "a"]);
+    /// assert!(l.call_tensor(&ids).unwrap_err().to_string().contains("expects a string tensor"));
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn call_tensor(&self, x: &Tensor) -> Result<Tensor> {
+        if self.core.invert {
+            if !x.dtype().is_int() {
+                return Err(invalid(
+                    API,
+                    format!(
+                        "with invert=true the layer expects an integer tensor of indices, received a {} tensor of shape {:?}",
+                        x.dtype().name(),
+                        x.shape()
+                    ),
+                ));
+            }
+            let v = x.cast(kiln_tensor::DType::I64)?.to_vec::<i64>()?;
+            let toks = self.call_invert(&v)?;
+            return Ok(Tensor::from_strings(toks, x.shape())?);
+        }
+        let s = string_input(x, "call")?;
+        let ids = self.forward(&s)?;
+        if self.core.mode != LookupMode::Int && x.rank() > 2 {
+            return Err(invalid(
+                API,
+                format!(
+                    "output_mode={:?} supports inputs of rank <= 2; got shape {:?}",
+                    self.core.mode.name(),
+                    x.shape()
+                ),
+            ));
+        }
+        self.core.encode(&ids, x.shape(), None)
     }
 
     /// Keras's `get_config()` keys (without `name`/`dtype`/`trainable`).

@@ -58,7 +58,27 @@ fn is_punct(c: char) -> bool {
     "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~'".contains(c)
 }
 
-/// `keras.layers.TextVectorization` over `&str` batches.
+/// `keras.layers.TextVectorization` over `&str` batches or string tensors.
+///
+/// [`TextVectorization::call_tensor`] takes a [`DType::String`] tensor of rank 0 (one
+/// text), 1 (`[batch]`) or 2 (`[batch, 1]`), as Keras's layer does, so it works inside
+/// [`crate::dataset::Dataset::map`]; [`TextVectorization::adapt_tensor`] and
+/// [`TextVectorization::adapt_dataset`] learn from string tensors and datasets of them.
+///
+/// ```
+/// use kiln_data::dataset::Dataset;
+/// use kiln_data::text::TextVectorization;
+/// use kiln_tensor::Tensor;
+/// let texts = Tensor::from_strings(vec!["the cat sat", "the dog", "a cat"], &[3])?;
+/// let mut tv = TextVectorization::new().output_sequence_length(4);
+/// tv.adapt_dataset(&Dataset::from_tensor_slices(texts.clone())?.batch(2)?)?;
+/// let ids = tv.call_tensor(&texts)?;
+/// assert_eq!(ids.shape(), &[3, 4]);
+/// // Per element inside a pipeline: a rank-0 string gives one row of ids.
+/// let ds = Dataset::from_tensor_slices(texts)?.map(move |e| Ok(tv.call_tensor(e.as_tensor()?)?.into()));
+/// assert_eq!(ds.collect()?[0].as_tensor()?.shape(), &[4]);
+/// # Ok::<(), kiln_data::DataError>(())
+/// ```
 ///
 /// ```
 /// use kiln_data::text::TextVectorization;
@@ -154,6 +174,31 @@ impl TextVectorization {
         self.pad_to_max_tokens = p;
         self.lookup = None;
         self
+    }
+
+    /// The output mode set with [`TextVectorization::output_mode`].
+    pub fn mode(&self) -> OutputMode {
+        self.output_mode
+    }
+
+    /// The `output_sequence_length`, if set.
+    pub fn sequence_length(&self) -> Option<usize> {
+        self.output_sequence_length
+    }
+
+    /// The number of indices (vocabulary plus padding and OOV), 0 before `adapt`.
+    ///
+    /// ```
+    /// let mut tv = kiln_data::text::TextVectorization::new();
+    /// tv.set_vocabulary(&["a", "b"])?;
+    /// assert_eq!(tv.vocabulary_size(), 4);
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn vocabulary_size(&self) -> usize {
+        self.lookup
+            .as_ref()
+            .map(|l| l.vocabulary_size())
+            .unwrap_or(0)
     }
 
     /// Tokens of one string after standardize, split and n-grams.
@@ -256,16 +301,114 @@ impl TextVectorization {
             .unwrap_or_default()
     }
 
-    /// Vectorizes a batch of strings.
-    pub fn call<S: AsRef<str>>(&self, texts: &[S]) -> Result<Tensor> {
-        let table = self
-            .lookup
-            .as_ref()
-            .filter(|l| l.vocabulary_size() > l.token_start());
-        let table = table.ok_or_else(|| {
-            invalid("the layer has no vocabulary: call adapt or set_vocabulary first".into())
-        })?;
-        let ids: Vec<Vec<i64>> = texts
+    /// Learns the vocabulary from a string tensor of rank 0, 1 (`[batch]`) or 2
+    /// (`[batch, 1]`): every string is one document, as Keras's `adapt(tensor)`.
+    ///
+    /// ```
+    /// use kiln_data::text::TextVectorization;
+    /// use kiln_tensor::Tensor;
+    /// let mut tv = TextVectorization::new();
+    /// tv.adapt_tensor(&Tensor::from_strings(vec!["b a b", "b"], &[2, 1])?)?;
+    /// assert_eq!(tv.get_vocabulary(), vec!["", "[UNK]", "b", "a"]);
+    /// assert!(tv.adapt_tensor(&Tensor::scalar(1.0f32)).is_err());
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn adapt_tensor(&mut self, data: &Tensor) -> Result<()> {
+        let texts = self.texts_of(data, "adapt")?;
+        self.adapt(&texts.0)
+    }
+
+    /// Learns the vocabulary from every string of every element of `ds` (a dataset of
+    /// string tensors, batched or not), as Keras's `adapt(dataset)`. Elements that are
+    /// tuples are an `Err` (map them to the text first, as Keras requires).
+    ///
+    /// ```
+    /// use kiln_data::dataset::Dataset;
+    /// use kiln_data::text::TextVectorization;
+    /// use kiln_tensor::Tensor;
+    /// let ds = Dataset::from_tensor_slices(Tensor::from_strings(vec!["x y", "y"], &[2])?)?;
+    /// let mut tv = TextVectorization::new();
+    /// tv.adapt_dataset(&ds)?;
+    /// assert_eq!(tv.get_vocabulary(), vec!["", "[UNK]", "y", "x"]);
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn adapt_dataset(&mut self, ds: &crate::dataset::Dataset) -> Result<()> {
+        let mut texts: Vec<String> = Vec::new();
+        for e in ds.iter() {
+            let e = e?;
+            let t = e.as_tensor().map_err(|_| {
+                invalid(format!(
+                    "adapt expects a dataset of string tensors, got elements {}; map them to the text first",
+                    e.structure()
+                ))
+            })?;
+            texts.extend(self.texts_of(t, "adapt")?.0);
+        }
+        self.adapt(&texts)
+    }
+
+    /// The strings of a rank 0/1/2 input and whether it was rank 0, checking the dtype
+    /// and shape as Keras does.
+    fn texts_of(&self, x: &Tensor, what: &str) -> Result<(Vec<String>, bool)> {
+        if x.dtype() != DType::String {
+            return Err(invalid(format!(
+                "{what} expects a string tensor (dtype string), received a {} tensor of shape {:?}",
+                x.dtype().name(),
+                x.shape()
+            )));
+        }
+        match x.shape() {
+            [] => Ok((x.to_strings()?, true)),
+            [_] => Ok((x.to_strings()?, false)),
+            [_, 1] => Ok((x.to_strings()?, false)),
+            shape if matches!(self.split, Split::None) && shape.len() == 2 => {
+                Ok((x.to_strings()?, false))
+            }
+            shape => Err(invalid(format!(
+                "When using `TextVectorization` to tokenize strings, the input rank must be 1 or the last shape dimension must be 1. Received: inputs.shape={shape:?} with rank={}",
+                shape.len()
+            ))),
+        }
+    }
+
+    /// Vectorizes a string tensor as Keras's `layer(tensor)`: rank 0 (one text) gives
+    /// `[sequence_length]` ids (`int`) or `[vocab]` (other modes); rank 1 `[batch]` and
+    /// rank 2 `[batch, 1]` give `[batch, sequence_length]` or `[batch, vocab]`. Another
+    /// dtype or shape is an `Err` saying what was expected and received.
+    ///
+    /// ```
+    /// use kiln_data::text::{OutputMode, TextVectorization};
+    /// use kiln_tensor::Tensor;
+    /// let mut tv = TextVectorization::new().output_mode(OutputMode::MultiHot);
+    /// tv.set_vocabulary(&["cat", "dog"])?;
+    /// let y = tv.call_tensor(&Tensor::scalar_str("Dog, dog! Bird."))?;
+    /// assert_eq!(y.to_vec::<f32>()?, vec![1.0, 0.0, 1.0]);
+    /// let e = tv.call_tensor(&Tensor::zeros(&[2], kiln_tensor::DType::F32)).unwrap_err();
+    /// assert!(e.to_string().contains("expects a string tensor"));
+    /// # Ok::<(), kiln_data::DataError>(())
+    /// ```
+    pub fn call_tensor(&self, x: &Tensor) -> Result<Tensor> {
+        let (texts, scalar) = self.texts_of(x, "call")?;
+        if matches!(self.split, Split::None) && x.rank() == 2 && x.shape()[1] != 1 {
+            // No split: every element is one token, the shape is kept.
+            let (n, k) = (x.shape()[0], x.shape()[1]);
+            let rows: Vec<Vec<i64>> = texts
+                .chunks(k.max(1))
+                .map(|r| self.ids(r))
+                .collect::<Result<Vec<Vec<Vec<i64>>>>>()?
+                .into_iter()
+                .map(|r| r.concat())
+                .collect();
+            return self.finish(rows, n, false);
+        }
+        let ids = self.ids(&texts)?;
+        self.finish(ids, texts.len(), scalar)
+    }
+
+    /// Token ids of each text.
+    fn ids<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Vec<i64>>> {
+        let table = self.vocab_table()?;
+        texts
             .iter()
             .map(|t| {
                 self.tokenize(t.as_ref())
@@ -273,8 +416,22 @@ impl TextVectorization {
                     .map(|tok| table.lookup(tok))
                     .collect::<Result<Vec<i64>>>()
             })
-            .collect::<Result<_>>()?;
-        let n = texts.len();
+            .collect()
+    }
+
+    fn vocab_table(&self) -> Result<&IndexLookup<String>> {
+        self.lookup
+            .as_ref()
+            .filter(|l| l.vocabulary_size() > l.token_start())
+            .ok_or_else(|| {
+                invalid("the layer has no vocabulary: call adapt or set_vocabulary first".into())
+            })
+    }
+
+    /// Pads/encodes per-text ids: `[n, len]` / `[n, vocab]`, or without the batch axis
+    /// for a rank-0 input.
+    fn finish(&self, ids: Vec<Vec<i64>>, n: usize, scalar: bool) -> Result<Tensor> {
+        let table = self.vocab_table()?;
         if self.output_mode == OutputMode::Int {
             let len = self
                 .output_sequence_length
@@ -285,11 +442,24 @@ impl TextVectorization {
                     out[i * len + j] = id;
                 }
             }
-            return Ok(Tensor::from_vec(out, &[n, len])?);
+            let shape: Vec<usize> = if scalar { vec![len] } else { vec![n, len] };
+            return Ok(Tensor::from_vec(out, &shape)?);
         }
-        // One output row per text, whatever the token counts.
         let lens: Vec<usize> = ids.iter().map(Vec::len).collect();
         let flat: Vec<i64> = ids.concat();
-        Ok(table.encode(&flat, &[], Some(&lens))?.cast(DType::F32)?)
+        let y = if scalar {
+            table.encode(&flat, &[flat.len()], None)?
+        } else {
+            // One output row per text, whatever the token counts.
+            table.encode(&flat, &[], Some(&lens))?
+        };
+        Ok(y.cast(DType::F32)?)
+    }
+
+    /// Vectorizes a batch of strings (a rank-1 batch: `[batch, sequence_length]` or
+    /// `[batch, vocab]`).
+    pub fn call<S: AsRef<str>>(&self, texts: &[S]) -> Result<Tensor> {
+        let ids = self.ids(texts)?;
+        self.finish(ids, texts.len(), false)
     }
 }

@@ -379,7 +379,7 @@ pub(crate) fn subset_dataset(
     let mut ds = Dataset::range(0, n as i64, 1)?;
     if shuffle {
         let buffer = batch_size.map_or(1024, |b| b * 8);
-        ds = ds.shuffle(buffer, Some(u64::from(seed)), true);
+        ds = ds.shuffle_with(buffer, Some(u64::from(seed)), true);
     }
     ds = ds.map_parallel(
         move |e| {
@@ -389,7 +389,7 @@ pub(crate) fn subset_dataset(
         2,
     );
     match batch_size {
-        Some(b) => ds.batch(b, false),
+        Some(b) => ds.batch(b),
         None => Ok(ds),
     }
 }

@@ -1,8 +1,20 @@
 //! scikit-learn's data splitters (`sklearn.model_selection`), returning sample indices.
 //! Seeded splits reproduce scikit-learn's exactly, through NumPy's legacy
-//! [`RandomState`](crate::RandomState).
+//! [`RandomState`](crate::RandomState); `cross_validate`, `cross_val_score`,
+//! `GridSearchCV` and `RandomizedSearchCV` evaluate any [`Scorable`](crate::estimator::Scorable)
+//! estimator.
 
+pub(crate) mod scoring;
+mod search;
 mod split;
+mod validation;
+
+pub use scoring::Scorer;
+pub use search::{
+    grid, CvResults, Distribution, Distributions, Grid, GridSearchCV, ParameterGrid,
+    ParameterSampler, RandomizedSearchCV, SearchResult,
+};
+pub use validation::{cross_val_score, cross_validate, CrossValidateResult, Cv};
 
 pub use split::{
     take, train_test_split, KFold, ShuffleSplit, Split, SplitSize, StratifiedKFold,

@@ -217,7 +217,7 @@ impl Variable {
                 Some(dst) => { dst.copy_from_slice(&src); true }
                 None => false,
             }
-        });
+        }, string => false);
         if !done {
             *cur = owned_copy(value);
         }
@@ -252,12 +252,13 @@ impl Variable {
     fn update(&self, op: &'static str, delta: &Tensor, subtract: bool) -> Result<()> {
         let mut cur = self.write_lock();
         self.check_same(op, &cur, delta)?;
-        if cur.dtype() == DType::Bool {
+        if matches!(cur.dtype(), DType::Bool | DType::String) {
             return Err(Error::dtype(
                 op,
                 format!(
-                    "variable '{}' is bool; {op} needs a numeric dtype",
-                    self.name()
+                    "variable '{}' is {}; {op} needs a numeric dtype",
+                    self.name(),
+                    cur.dtype().name()
                 ),
             ));
         }
@@ -276,7 +277,7 @@ impl Variable {
                 in_place(&mut v, &d, subtract);
                 *cur = Tensor::from_vec_unchecked(v, cur.shape().to_vec());
             }
-        });
+        }, string => ());
         Ok(())
     }
 
@@ -352,7 +353,7 @@ fn as_f32<T: Element>(s: &[T]) -> Option<&[f32]> {
 
 /// A copy of `t` in storage of its own (so in-place updates never touch other tensors).
 fn owned_copy(t: &Tensor) -> Tensor {
-    with_dtype!(t.dtype(), T => Tensor::from_vec_unchecked(t.data::<T>().into_owned(), t.shape().to_vec()))
+    crate::storage::with_any_dtype!(t.dtype(), T => Tensor::from_stored(t.stored::<T>().into_owned(), t.shape().to_vec()))
 }
 
 impl std::fmt::Debug for Variable {

@@ -2,7 +2,7 @@
 
 /// Copies the elements of a strided view (`shape`, `strides`, `offset` into `src`) into a
 /// new row-major vector. The innermost dimension is copied as a run when its stride is 1.
-pub(crate) fn gather_strided<T: Copy>(
+pub(crate) fn gather_strided<T: Clone>(
     src: &[T],
     shape: &[usize],
     strides: &[isize],
@@ -16,7 +16,7 @@ pub(crate) fn gather_strided<T: Copy>(
     let (shape, strides) = coalesce(shape, strides);
     let rank = shape.len();
     if rank == 0 {
-        out.push(src[offset]);
+        out.push(src[offset].clone());
         return out;
     }
     let inner = shape[rank - 1];
@@ -28,12 +28,12 @@ pub(crate) fn gather_strided<T: Copy>(
             let b = base as usize;
             out.extend_from_slice(&src[b..b + inner]);
         } else if istride == 0 {
-            let v = src[base as usize];
-            out.extend(std::iter::repeat_n(v, inner));
+            let v = &src[base as usize];
+            out.extend(std::iter::repeat_n(v, inner).cloned());
         } else {
             let mut p = base;
             for _ in 0..inner {
-                out.push(src[p as usize]);
+                out.push(src[p as usize].clone());
                 p += istride;
             }
         }

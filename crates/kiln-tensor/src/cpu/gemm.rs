@@ -429,7 +429,9 @@ pub(crate) fn matmul_kernel(a: &Tensor, b: &Tensor, plan: &MatmulPlan) -> Tensor
             }),
             shape,
         ),
-        DType::Bool => unreachable!("matmul rejects bool before the kernel"),
+        DType::Bool | DType::String => {
+            unreachable!("matmul rejects bool and string (require_numeric) before the kernel")
+        }
     }
 }
 

@@ -309,6 +309,10 @@ macro_rules! with_num_dtype {
                 op: $op,
                 msg: "bool tensors are not supported; cast to a numeric dtype first".to_string(),
             }),
+            $crate::DType::String => Err($crate::Error::DType {
+                op: $op,
+                msg: "expected a numeric tensor, got a string tensor (dtype string); string tensors only support shape, data-movement and equality ops".to_string(),
+            }),
         }
     };
 }

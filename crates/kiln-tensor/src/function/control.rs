@@ -120,7 +120,8 @@ fn truth(pred: &Tensor, what: &str) -> Result<bool> {
         )));
     }
     use crate::Element;
-    Ok(crate::with_dtype!(pred.dtype(), T => Element::to_f64(pred.data::<T>()[0]) != 0.0))
+    crate::with_dtype!(pred.dtype(), T => Ok(Element::to_f64(pred.data::<T>()[0]) != 0.0),
+        string => Err(Error::Trace(format!("{what}: the predicate must be bool or numeric, got a string tensor"))))
 }
 
 /// The tensor leaves of a branch result, checking the other branch has the same
@@ -446,6 +447,12 @@ pub fn format_tensor(t: &Tensor) -> String {
             .to_f64_vec_unchecked()
             .iter()
             .map(|&x| if x != 0.0 { "1".into() } else { "0".into() })
+            .collect(),
+        // tf.print shows string elements bare.
+        DType::String => t
+            .stored::<std::sync::Arc<str>>()
+            .iter()
+            .map(|s| s.to_string())
             .collect(),
         _ => t
             .to_f64_vec_unchecked()

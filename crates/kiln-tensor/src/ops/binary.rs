@@ -270,6 +270,7 @@ impl Tensor {
     /// assert_eq!(x.squared_difference(&Tensor::scalar(2.0f32)).unwrap().to_vec::<f32>().unwrap(), vec![1.0, 9.0]);
     /// ```
     pub fn squared_difference(&self, other: &Tensor) -> Result<Tensor> {
+        crate::ops::require_numeric("squared_difference", self.dtype())?;
         self.sub(other)?.square()
     }
 }

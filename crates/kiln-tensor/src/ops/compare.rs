@@ -4,15 +4,38 @@ use crate::autodiff::Op;
 use crate::cpu::map::{binary_map, unary_map};
 use crate::ops::{record, record_nograd, same_dtype, unbroadcast};
 use crate::shape::{broadcast_shapes, fmt_shape};
+use std::sync::Arc;
+
+use crate::storage::with_any_dtype;
 use crate::{with_dtype, DType, Element, Error, Result, Tensor};
 
-fn compare(op: &'static str, a: &Tensor, b: &Tensor, f: fn(f64, f64) -> bool) -> Result<Tensor> {
+/// `string_eq`: what the op gives for two equal strings (`equal`: true, `not_equal`:
+/// false); `None` for the ordering comparisons, which strings do not support (as TF).
+fn compare(
+    op: &'static str,
+    a: &Tensor,
+    b: &Tensor,
+    f: fn(f64, f64) -> bool,
+    string_eq: Option<bool>,
+) -> Result<Tensor> {
     same_dtype(op, a, b)?;
     let shape = broadcast_shapes(op, a.shape(), b.shape())?;
     let out = match a.dtype() {
         DType::F32 => binary_map::<f32, f32, bool>(a, b, &shape, |x, y| f(x as f64, y as f64)),
         dt => {
-            with_dtype!(dt, T => binary_map::<T, T, bool>(a, b, &shape, |x, y| f(x.to_f64(), y.to_f64())))
+            with_dtype!(dt, T => binary_map::<T, T, bool>(a, b, &shape, |x, y| f(x.to_f64(), y.to_f64())),
+            string => {
+                let Some(eq) = string_eq else {
+                    return Err(Error::dtype(
+                        op,
+                        "expected numeric tensors, got string tensors; strings only support equal and not_equal",
+                    ));
+                };
+                let (ab, bb) = (a.broadcast_to(&shape)?, b.broadcast_to(&shape)?);
+                let (av, bv) = (ab.stored::<Arc<str>>(), bb.stored::<Arc<str>>());
+                let v: Vec<bool> = av.iter().zip(bv.iter()).map(|(x, y)| (x == y) == eq).collect();
+                Tensor::from_vec_unchecked(v, shape.clone())
+            })
         }
     };
     Ok(record_nograd(|| Op::new(op), &[a, b], out))
@@ -41,7 +64,7 @@ impl Tensor {
     /// assert_eq!(x.equal(&Tensor::scalar(2i32)).unwrap().to_vec::<bool>().unwrap(), vec![false, true]);
     /// ```
     pub fn equal(&self, other: &Tensor) -> Result<Tensor> {
-        compare("equal", self, other, |a, b| a == b)
+        compare("equal", self, other, |a, b| a == b, Some(true))
     }
     /// `self != other`.
     ///
@@ -51,7 +74,7 @@ impl Tensor {
     /// assert_eq!(x.not_equal(&Tensor::scalar(2i32)).unwrap().to_vec::<bool>().unwrap(), vec![true, false]);
     /// ```
     pub fn not_equal(&self, other: &Tensor) -> Result<Tensor> {
-        compare("not_equal", self, other, |a, b| a != b)
+        compare("not_equal", self, other, |a, b| a != b, Some(false))
     }
     /// `self < other`.
     ///
@@ -61,7 +84,7 @@ impl Tensor {
     /// assert_eq!(x.less(&Tensor::scalar(2.0f32)).unwrap().to_vec::<bool>().unwrap(), vec![true, false]);
     /// ```
     pub fn less(&self, other: &Tensor) -> Result<Tensor> {
-        compare("less", self, other, |a, b| a < b)
+        compare("less", self, other, |a, b| a < b, None)
     }
     /// `self <= other`.
     ///
@@ -71,7 +94,7 @@ impl Tensor {
     /// assert_eq!(x.less_equal(&Tensor::scalar(2.0f32)).unwrap().to_vec::<bool>().unwrap(), vec![true, true]);
     /// ```
     pub fn less_equal(&self, other: &Tensor) -> Result<Tensor> {
-        compare("less_equal", self, other, |a, b| a <= b)
+        compare("less_equal", self, other, |a, b| a <= b, None)
     }
     /// `self > other`.
     ///
@@ -81,7 +104,7 @@ impl Tensor {
     /// assert_eq!(x.greater(&Tensor::scalar(1.0f32)).unwrap().to_vec::<bool>().unwrap(), vec![false, true]);
     /// ```
     pub fn greater(&self, other: &Tensor) -> Result<Tensor> {
-        compare("greater", self, other, |a, b| a > b)
+        compare("greater", self, other, |a, b| a > b, None)
     }
     /// `self >= other`.
     ///
@@ -91,7 +114,7 @@ impl Tensor {
     /// assert_eq!(x.greater_equal(&Tensor::scalar(2.0f32)).unwrap().to_vec::<bool>().unwrap(), vec![false, true]);
     /// ```
     pub fn greater_equal(&self, other: &Tensor) -> Result<Tensor> {
-        compare("greater_equal", self, other, |a, b| a >= b)
+        compare("greater_equal", self, other, |a, b| a >= b, None)
     }
 
     /// Logical AND of bool tensors.
@@ -176,10 +199,10 @@ impl Tensor {
         let xb = x.broadcast_to(&shape)?;
         let yb = y.broadcast_to(&shape)?;
         let cv = c.data::<bool>();
-        let out = with_dtype!(x.dtype(), T => {
-            let (xv, yv) = (xb.data::<T>(), yb.data::<T>());
-            let v: Vec<T> = cv.iter().zip(xv.iter().zip(yv.iter())).map(|(&c, (&a, &b))| if c { a } else { b }).collect();
-            Tensor::from_vec_unchecked(v, shape.clone())
+        let out = with_any_dtype!(x.dtype(), T => {
+            let (xv, yv) = (xb.stored::<T>(), yb.stored::<T>());
+            let v: Vec<T> = cv.iter().zip(xv.iter().zip(yv.iter())).map(|(&c, (a, b))| if c { a.clone() } else { b.clone() }).collect();
+            Tensor::from_stored(v, shape.clone())
         });
         let (sx, sy) = (x.shape().to_vec(), y.shape().to_vec());
         let cond_c = cond.clone();
@@ -236,6 +259,7 @@ fn classify(op: &'static str, x: &Tensor, f: fn(f64) -> bool) -> Result<Tensor> 
             format!("expected a float tensor, got {}", x.dtype().name()),
         ));
     }
-    let out = with_dtype!(x.dtype(), T => unary_map::<T, bool>(x, |v| f(v.to_f64())));
+    let out = with_dtype!(x.dtype(), T => unary_map::<T, bool>(x, |v| f(v.to_f64())),
+        string => return Err(Error::dtype(op, "expected a float tensor, got string")));
     Ok(record_nograd(|| Op::new(op), &[x], out))
 }

@@ -281,6 +281,10 @@ pub fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Tensor> {
             let [x] = arity::<1>(op, inputs)?;
             x.$m()
         }};
+        (@strings $m:ident) => {{
+            let [x] = arity::<1>(op, inputs)?;
+            crate::strings::$m(x)
+        }};
     }
     macro_rules! binary {
         ($m:ident) => {{
@@ -351,6 +355,21 @@ pub fn eval(op: &Op, inputs: &[&Tensor]) -> Result<Tensor> {
             let [x] = arity::<1>(op, inputs)?;
             x.gelu(b(op, "approximate")?)
         }
+        "string_lower" => unary!(@strings lower),
+        "string_upper" => unary!(@strings upper),
+        "string_strip" => unary!(@strings strip),
+        "string_length" => unary!(@strings length),
+        "string_split_whitespace" => unary!(@strings split_whitespace),
+        "string_as_string" => unary!(@strings as_string),
+        "string_to_number" => {
+            let [x] = arity::<1>(op, inputs)?;
+            crate::strings::to_number(x, dtype(op, "dtype")?)
+        }
+        "string_reduce_join" => {
+            let [x] = arity::<1>(op, inputs)?;
+            crate::strings::reduce_join(x, i(op, "axis")? as isize, s(op, "separator")?)
+        }
+        "string_join" => crate::strings::join(inputs, s(op, "separator")?),
         "full_like" => {
             let [x] = arity::<1>(op, inputs)?;
             Ok(x.full_like(f(op, "value")?))

@@ -9,9 +9,11 @@
 use crate::autodiff::Op;
 use std::sync::Arc;
 
+use crate::dtype::Storable;
 use crate::ops::record;
 use crate::shape::{contiguous_strides, numel};
-use crate::{with_dtype, Element, Result, Tensor};
+use crate::storage::with_any_dtype;
+use crate::{Element, Result, Tensor};
 
 /// Marks an output element that takes the fill value instead of an input element.
 pub(crate) const FILL: usize = usize::MAX;
@@ -19,11 +21,12 @@ pub(crate) const FILL: usize = usize::MAX;
 /// The kernel of [`take_flat`], unrecorded.
 pub(crate) fn take_kernel(x: &Tensor, map: &[usize], out_shape: Vec<usize>, fill: f64) -> Tensor {
     debug_assert_eq!(map.len(), numel(&out_shape));
-    with_dtype!(x.dtype(), T => {
-        let src = x.data::<T>();
-        let f = T::from_f64(fill);
-        let v: Vec<T> = map.iter().map(|&j| if j == FILL { f } else { src[j] }).collect();
-        Tensor::from_vec_unchecked(v, out_shape)
+    // Strings fill with "" (a padded string tensor), numbers with `fill`.
+    with_any_dtype!(x.dtype(), T => {
+        let src = x.stored::<T>();
+        let f = <T as Storable>::fill(fill);
+        let v: Vec<T> = map.iter().map(|&j| if j == FILL { f.clone() } else { src[j].clone() }).collect();
+        Tensor::from_stored(v, out_shape)
     })
 }
 

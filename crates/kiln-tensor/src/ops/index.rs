@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::ops::gather_map::{index_values, scatter_as, scatter_flat, take_as, FILL};
 use crate::ops::record_nograd;
 use crate::shape::{fmt_shape, normalize_axis, numel};
+use crate::storage::with_any_dtype;
 use crate::{with_dtype, DType, Element, Error, Result, Tensor};
 
 fn check_index(op: &'static str, i: i64, dim: usize) -> Result<usize> {
@@ -161,13 +162,13 @@ impl Tensor {
             .collect::<Result<_>>()?;
         let mut shape = idx_shape.to_vec();
         shape.extend_from_slice(&self.shape()[1..]);
-        let out = with_dtype!(self.dtype(), T => {
-            let src = self.data::<T>();
+        let out = with_any_dtype!(self.dtype(), T => {
+            let src = self.stored::<T>();
             let mut v: Vec<T> = Vec::with_capacity(rows.len() * inner);
             for &r in &rows {
                 v.extend_from_slice(&src[r * inner..(r + 1) * inner]);
             }
-            Tensor::from_vec_unchecked(v, shape)
+            Tensor::from_stored(v, shape)
         });
         let in_shape = self.shape().to_vec();
         let rows = Arc::new(rows);
@@ -325,6 +326,7 @@ impl Tensor {
         dtype: DType,
     ) -> Result<Tensor> {
         let op = "one_hot";
+        crate::ops::require_numeric(op, dtype)?;
         let idx = index_values(op, self)?;
         let ax = normalize_axis(op, axis, self.rank() + 1)?;
         let outer: usize = self.shape()[..ax].iter().product();
@@ -469,10 +471,13 @@ impl Tensor {
         if self.rank() == 0 {
             return Err(Error::shape(op, "input must have rank >= 1"));
         }
-        if self.dtype() == DType::Bool {
+        if matches!(self.dtype(), DType::Bool | DType::String) {
             return Err(Error::dtype(
                 op,
-                "bool tensors cannot be sorted; cast first",
+                format!(
+                    "{} tensors cannot be sorted; expected a numeric tensor",
+                    self.dtype().name()
+                ),
             ));
         }
         let ax = normalize_axis(op, axis, self.rank())?;
@@ -497,7 +502,7 @@ impl Tensor {
                     }
                 }
             }
-        });
+        }, string => ());
         Ok((order, n))
     }
 }

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use crate::cpu::gemm::{matmul_kernel, MatmulPlan};
 use crate::ops::{needs_grad, record, same_dtype, unbroadcast};
 use crate::shape::{broadcast_shapes, fmt_shape, normalize_axis, numel};
-use crate::{DType, Error, Result, Tensor};
+use crate::{Error, Result, Tensor};
 
 /// Labels of tensor axes during a contraction (einsum letters, or synthetic ids).
 type Label = u32;
@@ -107,12 +107,7 @@ impl Tensor {
     pub fn matmul_t(&self, other: &Tensor, transpose_a: bool, transpose_b: bool) -> Result<Tensor> {
         let op = "matmul";
         same_dtype(op, self, other)?;
-        if self.dtype() == DType::Bool {
-            return Err(Error::dtype(
-                op,
-                "bool tensors are not supported; cast to a numeric dtype first",
-            ));
-        }
+        crate::ops::require_numeric(op, self.dtype())?;
         if self.rank() < 2 || other.rank() < 2 {
             return Err(Error::shape(
                 op,
@@ -296,12 +291,7 @@ impl Tensor {
     /// ```
     pub fn outer(&self, other: &Tensor) -> Result<Tensor> {
         same_dtype("outer", self, other)?;
-        if self.dtype() == DType::Bool {
-            return Err(Error::dtype(
-                "outer",
-                "bool tensors are not supported; cast to a numeric dtype first",
-            ));
-        }
+        crate::ops::require_numeric("outer", self.dtype())?;
         let a = self.reshape(&[-1, 1])?;
         let b = other.reshape(&[1, -1])?;
         a.mul(&b)
@@ -381,12 +371,7 @@ fn matmul_grads(
 fn tensordot_impl(a: &Tensor, b: &Tensor, a_axes: &[usize], b_axes: &[usize]) -> Result<Tensor> {
     let op = "tensordot";
     same_dtype(op, a, b)?;
-    if a.dtype() == DType::Bool {
-        return Err(Error::dtype(
-            op,
-            "bool tensors are not supported; cast to a numeric dtype first",
-        ));
-    }
+    crate::ops::require_numeric(op, a.dtype())?;
     for (&x, &y) in a_axes.iter().zip(b_axes) {
         if a.shape()[x] != b.shape()[y] {
             return Err(Error::shape(
@@ -726,12 +711,7 @@ fn einsum_impl(equation: &str, operands: &[&Tensor]) -> Result<Tensor> {
     for t in &operands[1..] {
         same_dtype(op, operands[0], t)?;
     }
-    if operands[0].dtype() == DType::Bool {
-        return Err(Error::dtype(
-            op,
-            "bool tensors are not supported; cast to a numeric dtype first",
-        ));
-    }
+    crate::ops::require_numeric(op, operands[0].dtype())?;
     // Ellipsis ranks, then labels per operand.
     let mut ell_rank = 0usize;
     let mut ell_ranks = Vec::with_capacity(operands.len());

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use crate::ops::gather_map::{separable_map, take_as};
 use crate::ops::{record, record_slice};
 use crate::shape::{fmt_shape, normalize_axis};
-use crate::{with_dtype, Error, Result, Tensor};
+use crate::storage::with_any_dtype;
+use crate::{Error, Result, Tensor};
 
 /// Padding modes of [`Tensor::pad`] (`tf.pad`'s `mode`).
 ///
@@ -104,8 +105,8 @@ impl Tensor {
         shape[ax] = total;
         let outer: usize = shape[..ax].iter().product();
         let inner: usize = shape[ax + 1..].iter().product();
-        let out = with_dtype!(first.dtype(), T => {
-            let datas: Vec<_> = tensors.iter().map(|t| t.data::<T>()).collect();
+        let out = with_any_dtype!(first.dtype(), T => {
+            let datas: Vec<_> = tensors.iter().map(|t| t.stored::<T>()).collect();
             let mut v: Vec<T> = Vec::with_capacity(outer * total * inner);
             for o in 0..outer {
                 for (t, d) in tensors.iter().zip(&datas) {
@@ -113,7 +114,7 @@ impl Tensor {
                     v.extend_from_slice(&d[o * run..(o + 1) * run]);
                 }
             }
-            Tensor::from_vec_unchecked(v, shape.clone())
+            Tensor::from_stored(v, shape.clone())
         });
         let sizes: Vec<usize> = tensors.iter().map(|t| t.shape()[ax]).collect();
         Ok(record(
@@ -701,5 +702,51 @@ impl Tensor {
             &tables,
             0.0,
         ))
+    }
+}
+
+impl Tensor {
+    /// NumPy's `x[a:b]`: the rows `range` of the first axis, every other axis whole (a
+    /// view sharing storage). A range past the end is an `Err` naming the shape.
+    ///
+    /// ```
+    /// use kiln_tensor::{DType, Tensor};
+    /// let x = Tensor::arange(0.0, 12.0, 1.0, DType::F32)?.reshape(&[6, 2])?;
+    /// assert_eq!(x.rows(..2)?.to_vec::<f32>()?, vec![0.0, 1.0, 2.0, 3.0]);
+    /// assert_eq!(x.rows(4..)?.shape(), &[2, 2]);
+    /// assert!(x.rows(5..8).is_err());
+    /// # Ok::<(), kiln_tensor::Error>(())
+    /// ```
+    pub fn rows(&self, range: impl std::ops::RangeBounds<usize>) -> Result<Tensor> {
+        use std::ops::Bound;
+        let n = self
+            .shape()
+            .first()
+            .copied()
+            .ok_or_else(|| Error::shape("rows", "a scalar has no rows"))?;
+        let start = match range.start_bound() {
+            Bound::Included(&s) => s,
+            Bound::Excluded(&s) => s + 1,
+            Bound::Unbounded => 0,
+        };
+        let end = match range.end_bound() {
+            Bound::Included(&e) => e + 1,
+            Bound::Excluded(&e) => e,
+            Bound::Unbounded => n,
+        };
+        if start > end || end > n {
+            return Err(Error::arg(
+                "rows",
+                format!(
+                    "the range {start}..{end} does not fit the first axis of shape {:?}",
+                    self.shape()
+                ),
+            ));
+        }
+        let mut begin = vec![0isize; self.rank()];
+        let mut size = vec![-1isize; self.rank()];
+        begin[0] = start as isize;
+        size[0] = (end - start) as isize;
+        self.slice(&begin, &size)
     }
 }

@@ -170,3 +170,19 @@ pub(crate) fn same_dtype(op: &'static str, a: &Tensor, b: &Tensor) -> Result<()>
     }
     Ok(())
 }
+
+/// `Err` naming `op` unless `dtype` is numeric: bool tensors need a cast, string tensors
+/// have no numeric meaning at all.
+pub(crate) fn require_numeric(op: &'static str, dtype: crate::DType) -> Result<()> {
+    match dtype {
+        crate::DType::Bool => Err(Error::dtype(
+            op,
+            "bool tensors are not supported; cast to a numeric dtype first",
+        )),
+        crate::DType::String => Err(Error::dtype(
+            op,
+            "expected a numeric tensor, got a string tensor (dtype string); string tensors only support shape, data-movement and equality ops",
+        )),
+        _ => Ok(()),
+    }
+}

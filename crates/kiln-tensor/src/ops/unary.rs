@@ -6,7 +6,7 @@ use crate::cpu::num::Num;
 use crate::cpu::simd_math::map_f32;
 use crate::float_kernel;
 use crate::ops::record;
-use crate::{with_num_dtype, DType, Result, Tensor};
+use crate::{with_num_dtype, DType, Error, Result, Tensor};
 
 impl Tensor {
     /// `-self`.
@@ -77,6 +77,16 @@ impl Tensor {
     pub fn cast(&self, dtype: DType) -> Result<Tensor> {
         if dtype == self.dtype() {
             return Ok(self.clone());
+        }
+        if dtype == DType::String || self.dtype() == DType::String {
+            return Err(Error::dtype(
+                "cast",
+                format!(
+                    "cannot cast a {} tensor to {}: casts between strings and numbers are not supported (as tf.cast); use strings::to_number or strings::as_string",
+                    self.dtype().name(),
+                    dtype.name()
+                ),
+            ));
         }
         let out = self.cast_unrecorded(dtype);
         let src = self.dtype();

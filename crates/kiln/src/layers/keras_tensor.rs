@@ -131,6 +131,21 @@ impl KerasTensor {
     }
 }
 
+/// A model input as the first entry of a `Sequential` list (Keras's
+/// `Sequential([keras.Input(shape=...), ...])`): its `InputLayer`.
+///
+/// ```
+/// use kiln::layers::{Dense, Input};
+/// let m = kiln::models::Model::sequential(vec![Input::shape(&[3]).into(), Dense::new(2).into()])?;
+/// assert_eq!(m.count_params(), 8);
+/// # Ok::<(), kiln::Error>(())
+/// ```
+impl From<KerasTensor> for LayerRef {
+    fn from(t: KerasTensor) -> LayerRef {
+        t.layer()
+    }
+}
+
 /// The layer behind a model input: it passes its tensor through.
 ///
 /// ```
@@ -205,6 +220,9 @@ impl Layer for InputLayer {
 /// assert_eq!(img.shape(), &[None, Some(28), Some(28), Some(1)]);
 /// let tokens = Input::new(&[None]).dtype(DType::I32).name("tokens").build();
 /// assert_eq!(tokens.shape(), &[None, None]);
+/// // Raw text, as keras.Input(shape=(1,), dtype="string"):
+/// let text = Input::new(&[Some(1)]).dtype(DType::parse("string").unwrap()).build();
+/// assert_eq!(text.dtype(), DType::String);
 /// assert_eq!(tokens.layer().name(), "tokens");
 /// ```
 #[derive(Debug, Clone)]
@@ -297,6 +315,18 @@ pub(crate) fn check_model_input(
     spec: &TensorSpec,
     x: &Tensor,
 ) -> Result<()> {
+    // Strings never convert to or from numbers: say so before any cast.
+    if (spec.dtype == DType::String) != (x.dtype() == DType::String) {
+        return Err(Error::InvalidArgument {
+            api: "Model.call",
+            msg: format!(
+                "input {index} of model '{model}' expects dtype {}, but received a {} tensor of shape {}",
+                dtype_name(spec.dtype),
+                dtype_name(x.dtype()),
+                fmt_shape(&x.shape().iter().map(|&d| Some(d)).collect::<Vec<_>>())
+            ),
+        });
+    }
     let ok = x.rank() == spec.shape.len()
         && spec
             .shape

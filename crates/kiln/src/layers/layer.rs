@@ -17,6 +17,28 @@ use crate::{Error, Result};
 /// A Keras shape: `None` for a dimension unknown until run time (the batch, usually).
 pub type Shape = Vec<Option<usize>>;
 
+/// The size of a shape's last axis (Keras's `input_shape[-1]` in `build`); an unknown or
+/// missing last axis is an `Err`.
+///
+/// ```
+/// assert_eq!(kiln::layers::last_dim(&vec![None, Some(8)])?, 8);
+/// assert!(kiln::layers::last_dim(&vec![Some(2), None]).is_err());
+/// # Ok::<(), kiln::Error>(())
+/// ```
+pub fn last_dim(shape: &Shape) -> Result<usize> {
+    shape
+        .last()
+        .copied()
+        .flatten()
+        .ok_or_else(|| Error::InvalidArgument {
+            api: "Layer.build",
+            msg: format!(
+                "the last axis of input shape {} must be known",
+                fmt_shape(shape)
+            ),
+        })
+}
+
 /// The concrete shape of a tensor as a [`Shape`].
 ///
 /// ```
@@ -220,6 +242,9 @@ pub struct LayerBase {
     pub(crate) build_shapes: Option<Vec<Shape>>,
     /// The dtype of the layer's weights and computation.
     pub dtype: DType,
+    /// Set when the layer is a model's top layer ([`crate::models::Model::from_layer`]):
+    /// Keras's saving walk then also sees the model's `layers` list.
+    pub(crate) is_model: bool,
 }
 
 impl std::fmt::Debug for LayerBase {
@@ -254,6 +279,7 @@ impl LayerBase {
             inbound_nodes: Vec::new(),
             build_shapes: None,
             dtype: DType::F32,
+            is_model: false,
         }
     }
 
@@ -427,6 +453,54 @@ impl LayerBase {
     pub(crate) fn set_input_shape(&mut self, shape: &[usize]) {
         self.input_shape = Some(shape.iter().map(|&d| Some(d)).collect());
     }
+    /// The layer's own weight called `name` (as given to [`LayerBase::weight`]); a name
+    /// the layer has no weight of (or a layer not built yet) is an `Err` listing the
+    /// weights it has.
+    ///
+    /// ```
+    /// let mut b = kiln::layers::LayerBase::new("doc_var");
+    /// b.weight("w", &[2]).initializer("ones").add()?;
+    /// assert_eq!(b.variable("w")?.shape(), vec![2]);
+    /// assert!(b.variable("kernel").is_err());
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn variable(&self, name: &str) -> Result<Variable> {
+        let suffix = format!("/{name}");
+        self.weights
+            .iter()
+            .map(|w| &w.var)
+            .find(|v| v.name() == name || v.name().ends_with(&suffix))
+            .cloned()
+            .ok_or_else(|| Error::InvalidArgument {
+                api: "Layer.variable",
+                msg: format!(
+                    "layer '{}' has no weight '{name}' (it has {:?}; weights are created in build)",
+                    self.name(),
+                    self.weights
+                        .iter()
+                        .map(|w| w.var.name())
+                        .collect::<Vec<_>>()
+                ),
+            })
+    }
+
+    /// [`LayerBase::base_config`] with `extra`'s keys added (Keras's
+    /// `{**super().get_config(), "units": self.units}`); `extra` must be a JSON object
+    /// (anything else is ignored).
+    ///
+    /// ```
+    /// let b = kiln::layers::LayerBase::new("doc_cfg");
+    /// let c = b.config_with(serde_json::json!({"units": 3}));
+    /// assert_eq!(c["units"], 3);
+    /// assert_eq!(c["trainable"], true);
+    /// ```
+    pub fn config_with(&self, extra: Value) -> Value {
+        let mut m = self.base_config();
+        if let Value::Object(e) = extra {
+            m.extend(e);
+        }
+        Value::Object(m)
+    }
 
     /// The config entries every layer has (`name`, `trainable`, `dtype`).
     ///
@@ -459,6 +533,7 @@ pub(crate) fn dtype_name(d: DType) -> &'static str {
         DType::I64 => "int64",
         DType::U8 => "uint8",
         DType::Bool => "bool",
+        DType::String => "string",
     }
 }
 
@@ -519,6 +594,57 @@ pub trait LayerState {
     fn sublayers(&self) -> Vec<LayerRef> {
         Vec::new()
     }
+    /// The fields holding layers, by field name, as Keras's saving walk sees a Python
+    /// object's attributes (`#[derive(Layer)]` writes it; `None` for hand-written state).
+    fn attributes(&self) -> Option<Vec<(&'static str, Attribute)>> {
+        None
+    }
+    /// The config fields of a `#[derive(Layer)] #[layer(config)]` struct, which the
+    /// default [`Layer::get_config`] adds to the base config.
+    fn config_fields(&self) -> Option<Map<String, Value>> {
+        None
+    }
+}
+
+/// A layer type rebuilt from its config (Keras's `from_config` classmethod);
+/// `#[derive(Layer)]` with `#[layer(config)]` implements it.
+pub trait FromConfig: Sized {
+    /// The class name saved in configs.
+    const CLASS_NAME: &'static str;
+    /// The layer rebuilt from the config its `get_config` wrote.
+    fn from_config(config: &Value) -> Result<Self>;
+}
+
+/// A layer-holding field of a derived layer, as [`LayerState::attributes`] lists it.
+pub enum Attribute {
+    /// A `LayerRef`, `Option<LayerRef>` (when set) or `Model` field.
+    Layer(LayerRef),
+    /// A `Vec<LayerRef>` field (a Python list attribute).
+    List(Vec<LayerRef>),
+}
+
+/// Keras 3's `_save_state` walk over an object's attributes: in sorted name order, a
+/// layer attribute at its name, a list attribute's items at `name/<snake_class>[_n]`;
+/// a model also has its `layers` list (its direct sublayers in tracking order), so a
+/// layer held by an attribute sorting after `layers` is saved at `layers/...`. Layers
+/// met twice keep their first path (the caller's walk skips repeats).
+pub fn attribute_children(
+    mut attrs: Vec<(&'static str, Attribute)>,
+    is_model: bool,
+    sublayers: &[LayerRef],
+) -> Vec<(String, LayerRef)> {
+    if is_model {
+        attrs.push(("layers", Attribute::List(sublayers.to_vec())));
+    }
+    attrs.sort_by(|a, b| a.0.cmp(b.0));
+    let mut out = Vec::new();
+    for (name, a) in attrs {
+        match a {
+            Attribute::Layer(l) => out.push((name.to_string(), l)),
+            Attribute::List(ls) => out.extend(container_names(name, &ls)),
+        }
+    }
+    out
 }
 
 /// A Keras layer. Implement this for a custom layer (or a subclassed model) together with
@@ -563,16 +689,32 @@ pub trait Layer: LayerState + AsAny + Send {
     fn compute_output_shape(&self, _input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
         None
     }
+    /// Output dtypes for input dtypes, without computing; `None` (the default) means the
+    /// outputs have the first input's dtype when every input is a float, and are found by
+    /// probing otherwise. Layers whose outputs have another dtype than their inputs (text
+    /// layers: strings in, integers out) say so here, so that a functional model builds
+    /// from [`Layer::compute_output_shape`] without running them.
+    fn compute_output_dtype(&self, _input_dtypes: &[DType]) -> Option<Vec<DType>> {
+        None
+    }
     /// The layer's config (Keras's `get_config`).
     fn get_config(&self) -> Value {
-        Value::Object(self.base().base_config())
+        let mut m = self.base().base_config();
+        if let Some(extra) = self.config_fields() {
+            m.extend(extra);
+        }
+        Value::Object(m)
     }
     /// Sub-layers as Keras's saving walks them: `(path, layer)` with paths relative to
-    /// this layer (`"query_dense"`, `"layers/dense_1"`). The default names the
-    /// [`LayerState::sublayers`] like Keras names a list attribute's items: by snake-cased
-    /// class name, numbered from the second of a class on.
+    /// this layer (`"query_dense"`, `"layers/dense_1"`). The default walks a derived
+    /// layer's fields as Keras walks attributes ([`attribute_children`]); for hand-written
+    /// state it names the [`LayerState::sublayers`] like Keras names a list attribute's
+    /// items: by snake-cased class name, numbered from the second of a class on.
     fn saveable_children(&self) -> Vec<(String, LayerRef)> {
-        container_names("", &self.sublayers())
+        match self.attributes() {
+            Some(attrs) => attribute_children(attrs, self.base().is_model, &self.sublayers()),
+            None => container_names("", &self.sublayers()),
+        }
     }
     /// Whether the layer accepts input masks (Keras's `supports_masking`). Layers that do
     /// not drop incoming masks, as Keras does.
@@ -1044,7 +1186,14 @@ impl LayerRef {
             let mut layer = self.lock();
             self.maybe_build(&mut *layer, &shapes)?;
             let all_float = specs.iter().all(|s| s.dtype.is_float());
+            let dtypes: Vec<DType> = specs.iter().map(|s| s.dtype).collect();
+            let declared = layer.compute_output_dtype(&dtypes);
             match layer.compute_output_shape(&shapes) {
+                Some(Ok(out)) if declared.as_ref().is_some_and(|d| d.len() == out.len()) => out
+                    .into_iter()
+                    .zip(declared.unwrap_or_default())
+                    .map(|(shape, dtype)| TensorSpec { shape, dtype })
+                    .collect(),
                 Some(Ok(out)) if all_float && !specs.is_empty() => out
                     .into_iter()
                     .map(|shape| TensorSpec {
@@ -1538,5 +1687,11 @@ impl WeightBuilder<'_> {
             self.regularizer,
             self.constraint,
         )
+    }
+
+    /// [`WeightBuilder::build`] keeping the weight only in the layer, to be read back by
+    /// name with [`LayerBase::variable`] (Keras's `self.add_weight(...)` with no field).
+    pub fn add(self) -> Result<()> {
+        self.build().map(drop)
     }
 }

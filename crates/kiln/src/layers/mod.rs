@@ -30,8 +30,9 @@ pub use keras_tensor::{Input, InputLayer, KerasTensor, Node, TensorSpec};
 pub use kiln_derive::Layer;
 pub(crate) use layer::dtype_name;
 pub use layer::{
-    container_names, fmt_shape, one_input, shape_of, to_snake_case, AsAny, CallContext, InputSpec,
-    Layer, LayerApply, LayerBase, LayerInput, LayerRef, LayerState, Shape, WeightBuilder,
+    attribute_children, container_names, fmt_shape, last_dim, one_input, shape_of, to_snake_case,
+    AsAny, Attribute, CallContext, FromConfig, InputSpec, Layer, LayerApply, LayerBase, LayerInput,
+    LayerRef, LayerState, Shape, WeightBuilder,
 };
 pub use merging::{add, average, concatenate, maximum, minimum, multiply, subtract};
 pub use merging::{Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract};
@@ -45,7 +46,7 @@ pub use pooling::{
 };
 pub use preprocessing::{
     CategoryEncoding, CenterCrop, Discretization, Hashing, IntegerLookup, Normalization, Rescaling,
-    Resizing,
+    Resizing, StringLookup, TextVectorization,
 };
 pub use preprocessing::{
     Factor, RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation,

@@ -7,6 +7,7 @@
 
 mod functions;
 mod objects;
+pub(crate) use objects::fn_name;
 mod reduction;
 
 pub use functions::{

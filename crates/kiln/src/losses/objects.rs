@@ -545,3 +545,54 @@ impl Loss for LossFn {
         "function".into()
     }
 }
+
+/// The Rust name of a function item `F` (its last path segment), Keras's `fn.__name__`;
+/// a closure is `"<lambda>"`, as a Python lambda is.
+pub(crate) fn fn_name<F>() -> &'static str {
+    let full = std::any::type_name::<F>();
+    // Drop generic arguments (`f::<T>`) before taking the last segment.
+    let base = full.split('<').next().unwrap_or(full);
+    match base.rsplit("::").next() {
+        Some(s) if s.starts_with('{') || s.is_empty() => "<lambda>",
+        Some(s) => s,
+        None => full,
+    }
+}
+
+/// A plain function `fn(y_true, y_pred) -> per-sample losses` is a loss, as in Keras
+/// (`model.compile(loss=my_loss)`): named after the function, reduced with
+/// `sum_over_batch_size`, saved as Keras saves a function loss. Register it with
+/// [`crate::saving::register_loss_fn`] under the same name so `load_model` can restore it.
+///
+/// ```
+/// use kiln::losses::Loss;
+/// use kiln_tensor::Tensor;
+/// fn my_loss(y_true: &Tensor, y_pred: &Tensor) -> kiln::Result<Tensor> {
+///     Ok(y_true.sub(y_pred)?.abs()?.mean(&[-1], false)?)
+/// }
+/// assert_eq!(my_loss.name(), "my_loss");
+/// let (t, p) = (Tensor::from_vec(vec![1.0f32, 2.0], &[2, 1])?, Tensor::from_vec(vec![0.0f32, 0.0], &[2, 1])?);
+/// assert_eq!(my_loss.compute(&t, &p, None)?.item::<f32>()?, 1.5);
+/// # Ok::<(), kiln::Error>(())
+/// ```
+impl<F> Loss for F
+where
+    F: Fn(&Tensor, &Tensor) -> Result<Tensor> + Send + Sync,
+{
+    fn name(&self) -> &str {
+        fn_name::<F>()
+    }
+    fn call(&self, y_true: &Tensor, y_pred: &Tensor) -> Result<Tensor> {
+        let (t, p) = crate::losses::squeeze_or_expand_to_same_rank(y_true, y_pred)?;
+        self(&t, &p)
+    }
+    fn reduction(&self) -> Reduction {
+        Reduction::SumOverBatchSize
+    }
+    fn get_config(&self) -> Value {
+        Value::Object(base_config(fn_name::<F>(), Reduction::SumOverBatchSize))
+    }
+    fn class_name(&self) -> String {
+        "function".into()
+    }
+}

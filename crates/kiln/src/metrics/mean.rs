@@ -229,6 +229,30 @@ pub struct MeanMetricWrapper {
 }
 
 impl MeanMetricWrapper {
+    /// Wraps a plain function, named after it, as Keras wraps `metrics=[my_metric]`
+    /// (a closure is `"<lambda>"`). Register it with
+    /// [`crate::saving::register_metric_fn`] under the same name so `load_model` can
+    /// restore it.
+    ///
+    /// ```
+    /// use kiln::metrics::{MeanMetricWrapper, Metric};
+    /// use kiln_tensor::Tensor;
+    /// fn top_logit(_y: &Tensor, p: &Tensor) -> kiln::Result<Tensor> {
+    ///     Ok(p.max(&[-1], false)?)
+    /// }
+    /// let mut m = MeanMetricWrapper::from_fn(top_logit);
+    /// assert_eq!(m.name(), "top_logit");
+    /// m.update_state(&Tensor::zeros(&[2], kiln::DType::F32), &Tensor::from_vec(vec![1.0f32, 3.0, 2.0, 0.0], &[2, 2])?, None)?;
+    /// assert_eq!(m.result(), 2.5);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn from_fn<F>(f: F) -> MeanMetricWrapper
+    where
+        F: Fn(&Tensor, &Tensor) -> Result<Tensor> + Send + Sync + 'static,
+    {
+        MeanMetricWrapper::new(crate::losses::fn_name::<F>(), f)
+    }
+
     /// Wraps `f` under `name`.
     pub fn new(
         name: &str,

@@ -69,6 +69,18 @@ pub enum MetricArg {
     Object(Box<dyn Metric>),
 }
 
+impl MetricArg {
+    /// A plain function `fn(y_true, y_pred) -> per-sample values` as a metric, averaged
+    /// over samples and named after the function (Keras's `metrics=[my_metric]`); see
+    /// [`MeanMetricWrapper::from_fn`](crate::metrics::MeanMetricWrapper::from_fn).
+    pub fn from_fn<F>(f: F) -> MetricArg
+    where
+        F: Fn(&Tensor, &Tensor) -> crate::Result<Tensor> + Send + Sync + 'static,
+    {
+        MetricArg::Object(Box::new(crate::metrics::MeanMetricWrapper::from_fn(f)))
+    }
+}
+
 impl From<&str> for MetricArg {
     fn from(s: &str) -> Self {
         MetricArg::Name(s.to_string())
@@ -199,13 +211,17 @@ impl CompileArgs {
     }
 
     /// Metrics keyed by output name (an output left out gets none).
-    pub fn metrics_map<I, K>(mut self, metrics: I) -> CompileArgs
+    pub fn metrics_map<I, K, V, M>(mut self, metrics: I) -> CompileArgs
     where
-        I: IntoIterator<Item = (K, Vec<MetricArg>)>,
+        I: IntoIterator<Item = (K, V)>,
         K: Into<String>,
+        V: IntoIterator<Item = M>,
+        M: Into<MetricArg>,
     {
-        let (keys, m): (Vec<String>, Vec<Vec<MetricArg>>) =
-            metrics.into_iter().map(|(k, v)| (k.into(), v)).unzip();
+        let (keys, m): (Vec<String>, Vec<Vec<MetricArg>>) = metrics
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into_iter().map(Into::into).collect()))
+            .unzip();
         self.metrics = m;
         self.metrics_shared = false;
         self.metric_keys = Some(keys);
@@ -563,6 +579,140 @@ impl FitArgs {
     /// Validate every `n` epochs.
     pub fn validation_freq(mut self, n: usize) -> FitArgs {
         self.validation_freq = n.max(1);
+        self
+    }
+}
+
+/// `model.evaluate(...)` arguments with Keras's defaults (`batch_size=32`,
+/// `verbose="auto"`, which is 1: a progress bar).
+///
+/// ```
+/// use kiln::models::EvaluateArgs;
+/// let args = EvaluateArgs::new().batch_size(256).verbose(0);
+/// # drop(args);
+/// ```
+pub struct EvaluateArgs {
+    pub(crate) batch_size: usize,
+    pub(crate) verbose: u8,
+    pub(crate) sample_weight: Option<Tensor>,
+    pub(crate) steps: Option<usize>,
+    pub(crate) callbacks: Vec<Box<dyn Callback>>,
+}
+
+impl Default for EvaluateArgs {
+    fn default() -> Self {
+        EvaluateArgs::new()
+    }
+}
+
+impl EvaluateArgs {
+    /// Keras's defaults.
+    pub fn new() -> EvaluateArgs {
+        EvaluateArgs {
+            batch_size: 32,
+            verbose: 1,
+            sample_weight: None,
+            steps: None,
+            callbacks: Vec::new(),
+        }
+    }
+
+    /// Samples per batch.
+    pub fn batch_size(mut self, n: usize) -> EvaluateArgs {
+        self.batch_size = n;
+        self
+    }
+
+    /// 0 silent, 1 progress bar, 2 one line at the end.
+    pub fn verbose(mut self, v: u8) -> EvaluateArgs {
+        self.verbose = v;
+        self
+    }
+
+    /// Loss weight per sample (shape `(n,)`).
+    pub fn sample_weight(mut self, weights: Tensor) -> EvaluateArgs {
+        self.sample_weight = Some(weights);
+        self
+    }
+
+    /// Evaluate only the first `steps` batches.
+    pub fn steps(mut self, steps: usize) -> EvaluateArgs {
+        self.steps = Some(steps);
+        self
+    }
+
+    /// Callbacks to run (`on_test_*`).
+    pub fn callbacks(mut self, callbacks: Vec<Box<dyn Callback>>) -> EvaluateArgs {
+        self.callbacks = callbacks;
+        self
+    }
+
+    /// Adds one callback.
+    pub fn callback(mut self, callback: impl Callback + 'static) -> EvaluateArgs {
+        self.callbacks.push(Box::new(callback));
+        self
+    }
+}
+
+/// `model.predict(...)` arguments with Keras's defaults (`batch_size=32`,
+/// `verbose="auto"`, which is 1: a progress bar).
+///
+/// ```
+/// use kiln::models::PredictArgs;
+/// let args = PredictArgs::new().batch_size(256).verbose(0);
+/// # drop(args);
+/// ```
+pub struct PredictArgs {
+    pub(crate) batch_size: usize,
+    pub(crate) verbose: u8,
+    pub(crate) steps: Option<usize>,
+    pub(crate) callbacks: Vec<Box<dyn Callback>>,
+}
+
+impl Default for PredictArgs {
+    fn default() -> Self {
+        PredictArgs::new()
+    }
+}
+
+impl PredictArgs {
+    /// Keras's defaults.
+    pub fn new() -> PredictArgs {
+        PredictArgs {
+            batch_size: 32,
+            verbose: 1,
+            steps: None,
+            callbacks: Vec::new(),
+        }
+    }
+
+    /// Samples per batch.
+    pub fn batch_size(mut self, n: usize) -> PredictArgs {
+        self.batch_size = n;
+        self
+    }
+
+    /// 0 silent, 1 progress bar.
+    pub fn verbose(mut self, v: u8) -> PredictArgs {
+        self.verbose = v;
+        self
+    }
+
+    /// Predict only the first `steps` batches.
+    pub fn steps(mut self, steps: usize) -> PredictArgs {
+        self.steps = Some(steps);
+        self
+    }
+
+    /// Callbacks to run (`on_predict_*`).
+    pub fn callbacks(mut self, callbacks: Vec<Box<dyn Callback>>) -> PredictArgs {
+        self.callbacks = callbacks;
+        self
+    }
+
+    /// Adds one callback.
+    pub fn callback(mut self, callback: impl Callback + 'static) -> PredictArgs {
+        self.callbacks.push(Box::new(callback));
         self
     }
 }

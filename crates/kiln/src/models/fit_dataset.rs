@@ -74,7 +74,7 @@ impl Model {
     /// let mut m = Model::sequential(vec![Dense::new(1).input_shape(&[2]).into()])?;
     /// m.compile(CompileArgs::new().optimizer("sgd").loss("mse"))?;
     /// let ds = Dataset::from_tensor_slices((Tensor::ones(&[8, 2], DType::F32), Tensor::ones(&[8, 1], DType::F32)))?
-    ///     .batch(4, false)?;
+    ///     .batch(4)?;
     /// let h = m.fit_dataset(&ds, FitArgs::new().epochs(2).verbose(0))?;
     /// assert_eq!(h.history["loss"].len(), 2);
     /// assert!(m.fit_dataset(&ds.repeat(None), FitArgs::new().verbose(0)).is_err());
@@ -221,7 +221,7 @@ impl Model {
     /// use kiln_tensor::{DType, Tensor};
     /// let mut m = Model::sequential(vec![Dense::new(1).kernel_initializer("zeros").input_shape(&[2]).into()])?;
     /// m.compile(CompileArgs::new().loss("mse"))?;
-    /// let ds = Dataset::from_tensor_slices((Tensor::ones(&[6, 2], DType::F32), Tensor::ones(&[6, 1], DType::F32)))?.batch(4, false)?;
+    /// let ds = Dataset::from_tensor_slices((Tensor::ones(&[6, 2], DType::F32), Tensor::ones(&[6, 1], DType::F32)))?.batch(4)?;
     /// assert_eq!(m.evaluate_dataset(&ds, 0)?.get("loss"), Some(1.0));
     /// # Ok::<(), kiln::Error>(())
     /// ```

@@ -9,7 +9,9 @@ pub(crate) mod sequential;
 mod summary;
 mod trainer;
 
-pub use compile_args::{CompileArgs, FitArgs, LossArg, MetricArg, OptimizerArg, Tensors};
+pub use compile_args::{
+    CompileArgs, EvaluateArgs, FitArgs, LossArg, MetricArg, OptimizerArg, PredictArgs, Tensors,
+};
 pub use functional::Functional;
 pub use model::Model;
 pub use sequential::SequentialNet;

@@ -106,6 +106,7 @@ impl Model {
     }
 
     fn wrap(net: LayerRef) -> Model {
+        net.lock().base_mut().is_model = true;
         Model {
             net,
             compiled: None,

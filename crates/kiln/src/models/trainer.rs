@@ -8,7 +8,7 @@ use crate::callbacks::{Callback, CallbackParams, History, Logs, ProgbarLogger};
 use crate::losses::Loss;
 use crate::metrics::Metric;
 use crate::models::compile_args::{
-    CompileArgs, FitArgs, LossArg, MetricArg, OptimizerArg, Tensors,
+    CompileArgs, EvaluateArgs, FitArgs, LossArg, MetricArg, OptimizerArg, PredictArgs, Tensors,
 };
 use crate::models::Model;
 use crate::optimizers::Optimizer;
@@ -837,16 +837,17 @@ impl Model {
     }
 
     /// Loss and metrics over `(x, y)` (`model.evaluate(..., return_dict=True)`);
-    /// [`Logs::iter`] gives Keras's list form in order.
+    /// [`Logs::iter`] gives Keras's list form in order, and `logs["accuracy"]` one value.
     ///
     /// ```
     /// use kiln::layers::Dense;
-    /// use kiln::models::{CompileArgs, Model};
+    /// use kiln::models::{CompileArgs, EvaluateArgs, Model};
     /// use kiln_tensor::{DType, Tensor};
     /// let mut m = Model::sequential(vec![Dense::new(1).kernel_initializer("zeros").input_shape(&[2]).into()])?;
     /// m.compile(CompileArgs::new().loss("mse").metrics(["mae"]))?;
-    /// let logs = m.evaluate(&Tensor::ones(&[4, 2], DType::F32), &Tensor::ones(&[4, 1], DType::F32), 32, 0)?;
-    /// assert_eq!(logs.get("loss"), Some(1.0));
+    /// let (x, y) = (Tensor::ones(&[4, 2], DType::F32), Tensor::ones(&[4, 1], DType::F32));
+    /// let logs = m.evaluate(&x, &y, EvaluateArgs::new().verbose(0))?;
+    /// assert_eq!(logs["loss"], 1.0);
     /// assert_eq!(logs.get("mae"), Some(1.0));
     /// # Ok::<(), kiln::Error>(())
     /// ```
@@ -854,27 +855,39 @@ impl Model {
         &mut self,
         x: impl Into<Tensors>,
         y: impl Into<Tensors>,
-        batch_size: usize,
-        verbose: u8,
-    ) -> Result<Logs> {
-        self.evaluate_with(x, y, None, batch_size, verbose, Vec::new())
-    }
-
-    /// [`Model::evaluate`] with sample weights and callbacks.
-    pub fn evaluate_with(
-        &mut self,
-        x: impl Into<Tensors>,
-        y: impl Into<Tensors>,
-        sample_weight: Option<&Tensor>,
-        batch_size: usize,
-        verbose: u8,
-        callbacks: Vec<Box<dyn Callback>>,
+        args: EvaluateArgs,
     ) -> Result<Logs> {
         if self.compiled.is_none() {
             return Err(not_compiled("Model.evaluate"));
         }
-        let (xs, ys) = self.resolve_xy("Model.evaluate", x.into(), y.into())?;
-        let n = cardinality(&[("x", &xs), ("y", &ys)])?;
+        let EvaluateArgs {
+            batch_size,
+            verbose,
+            sample_weight,
+            steps,
+            callbacks,
+        } = args;
+        let (mut xs, mut ys) = self.resolve_xy("Model.evaluate", x.into(), y.into())?;
+        let mut sw = sample_weight;
+        let mut n = cardinality(&[("x", &xs), ("y", &ys)])?;
+        if let Some(w) = &sw
+            && w.shape().first().copied() != Some(n)
+        {
+            return Err(Error::InvalidArgument {
+                api: "Model.evaluate",
+                msg: format!("sample_weight has shape {:?}, expected ({n},)", w.shape()),
+            });
+        }
+        if let Some(steps) = steps
+            && steps.saturating_mul(batch_size.max(1)) < n
+        {
+            n = steps * batch_size.max(1);
+            xs = take_rows(&xs, 0..n, None)?;
+            ys = take_rows(&ys, 0..n, None)?;
+            if let Some(w) = &sw {
+                sw = Some(take_rows(std::slice::from_ref(w), 0..n, None)?.remove(0));
+            }
+        }
         let mut cbs: Vec<Box<dyn Callback>> = Vec::new();
         if verbose > 0 {
             cbs.push(Box::new(ProgbarLogger::default()));
@@ -888,28 +901,23 @@ impl Model {
         for cb in &mut cbs {
             cb.set_params(&params);
         }
-        self.evaluate_inner(&xs, &ys, sample_weight, batch_size, &mut cbs)
+        self.evaluate_inner(&xs, &ys, sw.as_ref(), batch_size, &mut cbs)
     }
 
     /// Outputs for `x`, batch by batch, concatenated (`model.predict`). Multi-output
-    /// models: see [`Model::predict_multi`].
+    /// models: see [`Model::predict_multi`] and [`Model::predict_named`].
     ///
     /// ```
     /// use kiln::layers::Dense;
-    /// use kiln::models::Model;
+    /// use kiln::models::{Model, PredictArgs};
     /// use kiln_tensor::{DType, Tensor};
     /// let mut m = Model::sequential(vec![Dense::new(3).input_shape(&[2]).into()])?;
-    /// let y = m.predict(&Tensor::ones(&[70, 2], DType::F32), 32, 0)?;
+    /// let y = m.predict(&Tensor::ones(&[70, 2], DType::F32), PredictArgs::new().verbose(0))?;
     /// assert_eq!(y.shape(), &[70, 3]);
     /// # Ok::<(), kiln::Error>(())
     /// ```
-    pub fn predict(
-        &mut self,
-        x: impl Into<Tensors>,
-        batch_size: usize,
-        verbose: u8,
-    ) -> Result<Tensor> {
-        let mut outs = self.predict_multi(x, batch_size, verbose)?;
+    pub fn predict(&mut self, x: impl Into<Tensors>, args: PredictArgs) -> Result<Tensor> {
+        let mut outs = self.predict_multi(x, args)?;
         if outs.len() != 1 {
             return Err(Error::InvalidArgument {
                 api: "Model.predict",
@@ -923,9 +931,14 @@ impl Model {
     pub fn predict_multi(
         &mut self,
         x: impl Into<Tensors>,
-        batch_size: usize,
-        verbose: u8,
+        args: PredictArgs,
     ) -> Result<Vec<Tensor>> {
+        let PredictArgs {
+            batch_size,
+            verbose,
+            steps,
+            callbacks,
+        } = args;
         let xs = x
             .into()
             .resolve("Model.predict", "x", "input", &self.input_names())?;
@@ -937,19 +950,32 @@ impl Model {
             });
         }
         let _pause = no_recording();
-        let ranges = batch_ranges(n, batch_size);
-        let mut bar = ProgbarLogger::default();
-        bar.set_params(&CallbackParams {
+        let mut ranges = batch_ranges(n, batch_size);
+        if let Some(steps) = steps {
+            ranges.truncate(steps);
+        }
+        let mut cbs: Vec<Box<dyn Callback>> = Vec::new();
+        if verbose > 0 {
+            cbs.push(Box::new(ProgbarLogger::default()));
+        }
+        cbs.extend(callbacks);
+        let params = CallbackParams {
             verbose,
             epochs: 0,
             steps: Some(ranges.len()),
-        });
+        };
+        for cb in &mut cbs {
+            cb.set_params(&params);
+        }
         let empty = Logs::new();
-        if verbose > 0 {
-            bar.on_predict_begin(self, &empty)?;
+        for cb in cbs.iter_mut() {
+            cb.on_predict_begin(self, &empty)?;
         }
         let mut parts: Vec<Vec<Tensor>> = Vec::new();
         for (b, range) in ranges.into_iter().enumerate() {
+            for cb in cbs.iter_mut() {
+                cb.on_predict_batch_begin(self, b, &empty)?;
+            }
             let bx = take_rows(&xs, range, None)?;
             let out = self.predict_step(&bx)?;
             if parts.is_empty() {
@@ -958,12 +984,12 @@ impl Model {
             for (p, o) in parts.iter_mut().zip(out) {
                 p.push(o);
             }
-            if verbose > 0 {
-                bar.on_predict_batch_end(self, b, &empty)?;
+            for cb in cbs.iter_mut() {
+                cb.on_predict_batch_end(self, b, &empty)?;
             }
         }
-        if verbose > 0 {
-            bar.on_predict_end(self, &empty)?;
+        for cb in cbs.iter_mut() {
+            cb.on_predict_end(self, &empty)?;
         }
         parts
             .into_iter()
@@ -1037,24 +1063,23 @@ impl Model {
     ///
     /// ```
     /// use kiln::layers::{Dense, Input, LayerApply};
-    /// use kiln::models::Model;
+    /// use kiln::models::{Model, PredictArgs};
     /// use kiln_tensor::{DType, Tensor};
     /// let x = Input::new(&[Some(2)]).name("x").build();
     /// let a = Dense::new(3).name("cls").apply(&x)?;
     /// let b = Dense::new(1).name("reg").apply(&x)?;
     /// let mut m = Model::new(&[x], &[a, b])?;
-    /// let out = m.predict_named([("x", Tensor::ones(&[5, 2], DType::F32))], 32, 0)?;
+    /// let out = m.predict_named([("x", Tensor::ones(&[5, 2], DType::F32))], PredictArgs::new().verbose(0))?;
     /// assert_eq!(out["reg"].shape(), &[5, 1]);
-    /// assert!(m.predict_named([("y", Tensor::ones(&[5, 2], DType::F32))], 32, 0).is_err());
+    /// assert!(m.predict_named([("y", Tensor::ones(&[5, 2], DType::F32))], PredictArgs::new()).is_err());
     /// # Ok::<(), kiln::Error>(())
     /// ```
     pub fn predict_named(
         &mut self,
         x: impl Into<Tensors>,
-        batch_size: usize,
-        verbose: u8,
+        args: PredictArgs,
     ) -> Result<std::collections::HashMap<String, Tensor>> {
-        let outs = self.predict_multi(x, batch_size, verbose)?;
+        let outs = self.predict_multi(x, args)?;
         Ok(self.output_names().into_iter().zip(outs).collect())
     }
 

@@ -1,9 +1,10 @@
 //! Keras 3 model configs (`config.json` of a `.keras` file): kiln models to Keras's
-//! serialization tree and back, for `Sequential` and `Functional` models.
+//! serialization tree and back, for `Sequential` and `Functional` models and for
+//! subclassed models registered with [`crate::saving::register_model`].
 
 use std::collections::HashMap;
 
-use kiln_tensor::DType;
+use kiln_tensor::{DType, Tensor};
 use serde_json::{json, Map, Value};
 
 use crate::layers::{deserialize, Input, KerasTensor, LayerRef, Shape};
@@ -242,11 +243,97 @@ pub fn model_to_config(model: &Model) -> Result<Value> {
             "registered_name": "Functional",
         }));
     }
-    Err(bad(format!(
-        "model '{}' is a subclassed model ({}); only Sequential and Functional models have a Keras config",
-        net.name(),
-        net.class_name()
-    )))
+    subclassed_to_config(&net)
+}
+
+/// A registered subclassed model: its `get_config`, its registered name and the input
+/// shapes it was built on (Keras's `build_config`).
+fn subclassed_to_config(net: &LayerRef) -> Result<Value> {
+    let class = net.class_name();
+    let Some(registered) = super::objects::registered_model_name(class) else {
+        return Err(bad(format!(
+            "model '{}' is a subclassed model of class '{class}', which is not registered: \
+             call kiln::saving::register_model(package, \"{class}\", factory) first \
+             (Keras's register_keras_serializable); registered model classes: {:?}",
+            net.name(),
+            super::objects::registered_models()
+        )));
+    };
+    let mut out = json!({
+        "module": null, "class_name": class, "config": net.get_config(),
+        "registered_name": registered,
+    });
+    let shapes = net.lock().base().build_shapes.clone();
+    if let Some(shapes) = shapes {
+        let js: Vec<Value> = shapes.iter().map(|s| shape_json(s)).collect();
+        let input_shape = if js.len() == 1 {
+            js.into_iter().next().unwrap_or(Value::Null)
+        } else {
+            Value::Array(js)
+        };
+        out["build_config"] = json!({ "input_shape": input_shape });
+    }
+    Ok(out)
+}
+
+/// Rebuilds a registered subclassed model from its config and builds it on the saved
+/// input shape (a `None` batch axis becomes 1), as Keras's `build_from_config`.
+fn subclassed_from_config(v: &Value, class: &str) -> Result<Model> {
+    let registered = v
+        .get("registered_name")
+        .and_then(Value::as_str)
+        .unwrap_or(class);
+    let factory = super::objects::registered_model(registered)
+        .or_else(|| super::objects::registered_model(class))
+        .ok_or_else(|| {
+            bad(format!(
+                "unknown model class '{class}' (registered name '{registered}'): kiln rebuilds \
+                 Sequential and Functional models and subclassed models registered with \
+                 kiln::saving::register_model (Keras's custom_objects); registered model \
+                 classes: {:?}",
+                super::objects::registered_models()
+            ))
+        })?;
+    let cfg = v.get("config").cloned().unwrap_or(Value::Null);
+    let model = factory(&cfg)?;
+    if model.as_layer().class_name() != class {
+        return Err(bad(format!(
+            "the factory registered for '{registered}' built a model of class '{}', expected '{class}'",
+            model.as_layer().class_name()
+        )));
+    }
+    if let Some(name) = cfg.get("name").and_then(Value::as_str) {
+        model.as_layer().lock().base_mut().set_name(name);
+    }
+    if let Some(shape) = v.get("build_config").and_then(|b| b.get("input_shape")) {
+        let many = shape
+            .as_array()
+            .is_some_and(|a| a.first().is_some_and(Value::is_array));
+        let shapes: Vec<Shape> = if many {
+            shape
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|s| parse_shape(s, "build_config.input_shape"))
+                .collect::<Result<_>>()?
+        } else {
+            vec![parse_shape(shape, "build_config.input_shape")?]
+        };
+        let zeros: Vec<Tensor> = shapes
+            .iter()
+            .map(|s| {
+                let dims: Vec<usize> = s.iter().map(|d| d.unwrap_or(1)).collect();
+                Tensor::zeros(&dims, DType::F32)
+            })
+            .collect();
+        let _pause = kiln_tensor::autodiff::no_recording();
+        model.call_multi(&zeros, false).map_err(|e| {
+            bad(format!(
+                "building subclassed model '{class}' on its saved input shape {shape}: {e}"
+            ))
+        })?;
+    }
+    Ok(model)
 }
 
 fn parse_shape(v: &Value, what: &str) -> Result<Shape> {
@@ -308,6 +395,9 @@ pub fn model_from_config(v: &Value) -> Result<Model> {
         .and_then(Value::as_str)
         .unwrap_or("model")
         .to_string();
+    if !matches!(class, "Sequential" | "Functional" | "Model") {
+        return subclassed_from_config(v, class);
+    }
     let layer_list = cfg
         .get("layers")
         .and_then(Value::as_array)
@@ -338,12 +428,8 @@ pub fn model_from_config(v: &Value) -> Result<Model> {
             m.as_layer().lock().base_mut().set_name(&name);
             m
         }
-        "Functional" | "Model" => functional_from_config(cfg, &name)?,
-        other => {
-            return Err(bad(format!(
-                "unknown model class '{other}' (kiln rebuilds Sequential and Functional models)"
-            )))
-        }
+        // "Functional" or "Model": every other class returned above.
+        _ => functional_from_config(cfg, &name)?,
     };
     if cfg.get("trainable").and_then(Value::as_bool) == Some(false) {
         model.as_layer().set_trainable(false);

@@ -31,6 +31,7 @@ use crate::{Error, Result};
 type LossFactory = Arc<dyn Fn(&Value) -> Result<Box<dyn Loss>> + Send + Sync>;
 type MetricFactory = Arc<dyn Fn(&Value) -> Result<Box<dyn Metric>> + Send + Sync>;
 type TensorFn = Arc<dyn Fn(&Tensor, &Tensor) -> Result<Tensor> + Send + Sync>;
+type ModelFactory = Arc<dyn Fn(&Value) -> Result<crate::models::Model> + Send + Sync>;
 
 #[derive(Clone)]
 enum Entry {
@@ -38,6 +39,7 @@ enum Entry {
     LossFn(TensorFn),
     MetricClass(MetricFactory),
     MetricFn(TensorFn),
+    ModelClass(ModelFactory),
 }
 
 static REGISTRY: Mutex<Option<HashMap<String, Entry>>> = Mutex::new(None);
@@ -119,6 +121,94 @@ pub fn register_metric(
         key(package, class_name),
         Entry::MetricClass(Arc::new(factory)),
     );
+}
+
+/// Registers a subclassed model class under `"package>class_name"` (Keras's
+/// `@register_keras_serializable(package)` on a `keras.Model` subclass): `save` writes
+/// the model's [`crate::layers::Layer::get_config`] with this registered name, and
+/// `load_model` calls `factory` with that config, builds the model on the saved input
+/// shape and loads its weights. `class_name` must be the layer's class name (the struct
+/// name under `#[derive(Layer)]`).
+///
+/// ```
+/// use kiln::layers::{CallContext, Dense, Layer, LayerBase, LayerRef};
+/// use kiln::models::Model;
+/// use kiln_tensor::{DType, Tensor};
+///
+/// #[derive(Layer)]
+/// struct Tiny { base: LayerBase, units: usize, out: LayerRef }
+/// impl Layer for Tiny {
+///     fn call(&mut self, x: &[Tensor], _c: &CallContext) -> kiln::Result<Vec<Tensor>> {
+///         Ok(vec![self.out.call(&x[0])?])
+///     }
+///     fn get_config(&self) -> serde_json::Value {
+///         let mut c = self.base.base_config();
+///         c.insert("units".into(), self.units.into());
+///         c.into()
+///     }
+/// }
+/// fn tiny(units: usize) -> Model {
+///     Model::from_layer(Tiny { base: LayerBase::new("tiny"), units, out: Dense::new(units).into() })
+/// }
+/// kiln::saving::register_model("demo", "Tiny", |cfg| Ok(tiny(cfg["units"].as_u64().unwrap_or(1) as usize)));
+/// let m = tiny(2);
+/// m.call(&Tensor::ones(&[1, 3], DType::F32))?;
+/// let path = std::env::temp_dir().join(format!("tiny-{}.keras", std::process::id()));
+/// m.save(&path)?;
+/// let again = kiln::saving::load_model(&path)?;
+/// assert_eq!(again.get_weights()[0].to_vec::<f32>()?, m.get_weights()[0].to_vec::<f32>()?);
+/// # std::fs::remove_file(&path).ok();
+/// # Ok::<(), kiln::Error>(())
+/// ```
+pub fn register_model(
+    package: &str,
+    class_name: &str,
+    factory: impl Fn(&Value) -> Result<crate::models::Model> + Send + Sync + 'static,
+) {
+    insert(
+        key(package, class_name),
+        Entry::ModelClass(Arc::new(factory)),
+    );
+}
+
+/// [`register_model`] for a `#[derive(Layer)] #[layer(config)]` type: registers
+/// `"package>T::CLASS_NAME"` rebuilding a `Model::from_layer(T::from_config(config)?)`.
+pub fn register_model_class<T>(package: &str)
+where
+    T: crate::layers::Layer + crate::layers::FromConfig + 'static,
+{
+    register_model(package, T::CLASS_NAME, |c| {
+        Ok(crate::models::Model::from_layer(T::from_config(c)?))
+    });
+}
+
+/// The registered name (`"package>Class"`) of a model class, by class name.
+pub(crate) fn registered_model_name(class_name: &str) -> Option<String> {
+    lookup(class_name, |e| matches!(e, Entry::ModelClass(_))).map(|(k, _)| k)
+}
+
+/// A registered model factory by registered name or class name.
+pub(crate) fn registered_model(name: &str) -> Option<ModelFactory> {
+    match lookup(name, |e| matches!(e, Entry::ModelClass(_)))? {
+        (_, Entry::ModelClass(f)) => Some(f),
+        _ => None,
+    }
+}
+
+/// Every registered model class (for errors naming what is known).
+pub(crate) fn registered_models() -> Vec<String> {
+    let g = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    let mut v: Vec<String> = g
+        .as_ref()
+        .map(|m| {
+            m.iter()
+                .filter(|(_, e)| matches!(e, Entry::ModelClass(_)))
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
 }
 
 fn is_loss(e: &Entry) -> bool {

@@ -1,6 +1,7 @@
 //! Preprocessing layers: Rescaling, Normalization (with `adapt`), CategoryEncoding,
 //! Discretization (with `adapt`), Resizing, CenterCrop, Hashing and IntegerLookup (on
-//! integer tensors; their string forms are in `kiln_data::text`), and the random image
+//! integer tensors), TextVectorization and StringLookup (on string tensors, over
+//! `kiln_data::text`), and the random image
 //! augmentation layers RandomCrop, RandomFlip, RandomRotation, RandomZoom,
 //! RandomTranslation, RandomContrast and RandomBrightness (active only in training).
 
@@ -19,6 +20,7 @@ mod random_translation;
 mod random_zoom;
 mod rescaling;
 mod resizing;
+mod text;
 
 pub use augment::Factor;
 pub use category_encoding::CategoryEncoding;
@@ -35,6 +37,7 @@ pub use random_translation::RandomTranslation;
 pub use random_zoom::RandomZoom;
 pub use rescaling::Rescaling;
 pub use resizing::{CenterCrop, Resizing};
+pub use text::{StringLookup, TextVectorization};
 
 use serde_json::Value;
 
