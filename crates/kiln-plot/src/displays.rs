@@ -330,6 +330,8 @@ pub struct RocCurveDisplay {
     pub name: Option<String>,
     /// The positive class, shown in the axis titles.
     pub pos_label: Option<String>,
+    /// A title above the plot (none by default).
+    pub title: String,
     chance_level: bool,
 }
 
@@ -355,6 +357,7 @@ impl RocCurveDisplay {
             roc_auc,
             name,
             pos_label,
+            title: String::new(),
             chance_level: false,
         })
     }
@@ -390,6 +393,12 @@ impl RocCurveDisplay {
         )
     }
 
+    /// A title above the plot (`plt.title(...)`).
+    pub fn title(mut self, t: impl Into<String>) -> Self {
+        self.title = t.into();
+        self
+    }
+
     /// Also draw the chance level (`plot_chance_level=True`).
     pub fn plot_chance_level(mut self, on: bool) -> Self {
         self.chance_level = on;
@@ -414,7 +423,11 @@ impl RocCurveDisplay {
             .map(|p| format!(" (Positive label: {p})"))
             .unwrap_or_default();
         render(600, 600, |root| {
-            let mut chart = ChartBuilder::on(root)
+            let mut builder = ChartBuilder::on(root);
+            if !self.title.is_empty() {
+                builder.caption(&self.title, font(20.0));
+            }
+            let mut chart = builder
                 .margin(16)
                 .x_label_area_size(50)
                 .y_label_area_size(64)
