@@ -27,12 +27,25 @@ fn rows(x: &Matrix, idx: &[usize]) -> Matrix {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (x, y) = common::breast_cancer();
-    let model = RandomForestClassifier { n_estimators: 100, random_state: Some(0), ..Default::default() };
+    let model = RandomForestClassifier {
+        n_estimators: 100,
+        random_state: Some(0),
+        ..Default::default()
+    };
     let scores = cross_val_score(&model, &x, &y, &Cv::Folds(5), Some("accuracy"))?;
     println!("Cross-Validation Scores: {}", common::np_array(&scores));
-    println!("Mean Accuracy: {}", scores.iter().sum::<f64>() / scores.len() as f64);
+    println!(
+        "Mean Accuracy: {}",
+        scores.iter().sum::<f64>() / scores.len() as f64
+    );
 
-    let split = train_test_split(y.len(), Some(SplitSize::Fraction(0.25)), None, Some(42), true)?;
+    let split = train_test_split(
+        y.len(),
+        Some(SplitSize::Fraction(0.25)),
+        None,
+        Some(42),
+        true,
+    )?;
     let (x_train, x_test) = (rows(&x, &split.train), rows(&x, &split.test));
     let (y_train, y_test) = (take(&y, &split.train), take(&y, &split.test));
     let mut model = model;
