@@ -15,6 +15,13 @@
 //!
 //! `dqn_step` is `seed_workloads.py`'s (S003-49 corrected) and prints the peer's figure:
 //! `{"peer": "kiln", "workload": "dqn_step", "step_ms"}`, see [`dqn_step`].
+//!
+//! `kmeans_mnist` and `tsne_5000` are `seed_workloads.py`'s scikit-learn workloads, run
+//! on kiln-learn: `KMeans(n_clusters=10, n_init=1, random_state=0)` on the 60,000
+//! training images (pixels / 255), figures `fit_s`, `inertia`, `n_iter`; and
+//! `TSNE(2, perplexity=30, init="pca", random_state=0)` on the first 5,000, figures
+//! `fit_s`, `kl_divergence`. (kiln-learn computes in float64; the peer passes float32
+//! pixels, on which scikit-learn's k-means runs in float32.)
 
 use kiln::models::EvaluateArgs;
 use std::time::Instant;
@@ -28,7 +35,15 @@ use kiln_rl::{make, Action, Env};
 use kiln_tensor::{DType, Tensor};
 
 /// The workloads kiln can run.
-pub const WORKLOADS: &[&str] = &["mlp", "cnn", "mlp_pipeline", "dqn_step", "mlp_compiled"];
+pub const WORKLOADS: &[&str] = &[
+    "mlp",
+    "cnn",
+    "mlp_pipeline",
+    "dqn_step",
+    "mlp_compiled",
+    "kmeans_mnist",
+    "tsne_5000",
+];
 
 type AnyResult<T> = std::result::Result<T, Box<dyn std::error::Error>>;
 
@@ -155,6 +170,12 @@ pub fn run_workload(name: &str) -> AnyResult<String> {
     if name == "mlp_compiled" {
         return mlp_compiled();
     }
+    if name == "kmeans_mnist" {
+        return kmeans_mnist();
+    }
+    if name == "tsne_5000" {
+        return tsne_5000();
+    }
     let ((x_train, y_train), (x_test, y_test)) = kiln_data::datasets::mnist::load_data()?;
     let x_train = x_train
         .cast(DType::F32)?
@@ -229,6 +250,59 @@ pub fn run_workload(name: &str) -> AnyResult<String> {
     Ok(format!(
         "{{\"workload\": \"{name}\", \"impl\": \"kiln\", \"fit_epoch_s\": {fit_s:.3}, \"eval_s\": {eval_s:.3}, \"test_acc\": {:.4}, \"predict1_ms\": {lat_ms:.4}}}",
         logs.get("accuracy").unwrap_or(f64::NAN)
+    ))
+}
+
+/// The first `n` MNIST training images as a `(n, 784)` float64 matrix of pixels / 255
+/// (all 60,000 when `n` is `None`).
+fn mnist_pixels(n: Option<usize>) -> AnyResult<kiln_learn::Matrix> {
+    let ((x_train, _), _) = kiln_data::datasets::mnist::load_data()?;
+    let bytes = x_train.to_vec::<u8>()?;
+    let rows = n.unwrap_or(bytes.len() / 784).min(bytes.len() / 784);
+    let pixels = bytes[..rows * 784]
+        .iter()
+        .map(|&p| f64::from(p) / 255.0)
+        .collect();
+    Ok(kiln_learn::Matrix::new(pixels, rows, 784)?)
+}
+
+/// `kmeans_mnist`: `KMeans(n_clusters=10, n_init=1, random_state=0).fit(x)` on the
+/// 60,000 training images; the fit is timed (data loading excluded, as the peer).
+fn kmeans_mnist() -> AnyResult<String> {
+    use kiln_learn::cluster::{KMeans, NInit};
+    let x = mnist_pixels(None)?;
+    let km = KMeans {
+        n_clusters: 10,
+        n_init: NInit::Count(1),
+        random_state: Some(0),
+        ..KMeans::default()
+    };
+    let t = Instant::now();
+    let fitted = km.fit(&x, None)?;
+    let fit_s = t.elapsed().as_secs_f64();
+    Ok(format!(
+        "{{\"peer\": \"kiln\", \"workload\": \"kmeans_mnist\", \"fit_s\": {fit_s:.4}, \"inertia\": {:.4}, \"n_iter\": {}}}",
+        fitted.inertia_, fitted.n_iter_
+    ))
+}
+
+/// `tsne_5000`: `TSNE(2, perplexity=30, init="pca", random_state=0).fit(x)` on the
+/// first 5,000 training images.
+fn tsne_5000() -> AnyResult<String> {
+    use kiln_learn::manifold::TSNE;
+    let x = mnist_pixels(Some(5000))?;
+    let tsne = TSNE {
+        n_components: 2,
+        perplexity: 30.0,
+        random_state: Some(0),
+        ..TSNE::default()
+    };
+    let t = Instant::now();
+    let fitted = tsne.fit_transform(&x)?;
+    let fit_s = t.elapsed().as_secs_f64();
+    Ok(format!(
+        "{{\"peer\": \"kiln\", \"workload\": \"tsne_5000\", \"fit_s\": {fit_s:.4}, \"kl_divergence\": {:.4}}}",
+        fitted.kl_divergence_
     ))
 }
 

@@ -462,6 +462,59 @@ pub enum LearnError {
         /// The inner size of the left operand.
         got: usize,
     },
+    /// `TSNE` with a perplexity not below the number of samples.
+    #[error("perplexity ({perplexity}) must be less than n_samples ({n_samples})")]
+    PerplexityTooLarge {
+        /// Python's `repr()` of the perplexity.
+        perplexity: String,
+        /// Number of samples.
+        n_samples: usize,
+    },
+    /// An input with fewer samples than an estimator needs (`check_array`'s
+    /// `ensure_min_samples` above one, as Barnes-Hut t-SNE's two).
+    #[error("Found array with {} sample(s) (shape=({}, {})) while a minimum of {minimum} is required by {estimator}.", .shape.0, .shape.0, .shape.1)]
+    TooFewSamplesFor {
+        /// The array's shape.
+        shape: (usize, usize),
+        /// The minimum number of samples.
+        minimum: usize,
+        /// The estimator.
+        estimator: &'static str,
+    },
+    /// Barnes-Hut t-SNE with more than three components.
+    #[error(
+        "'n_components' should be inferior to 4 for the barnes_hut algorithm as it relies on quad-tree or oct-tree."
+    )]
+    BarnesHutComponents,
+    /// `TSNE(init="pca", metric="precomputed")`.
+    #[error("The parameter init=\"pca\" cannot be used with metric=\"precomputed\".")]
+    PcaInitPrecomputed,
+    /// Precomputed distances that are not a square matrix.
+    #[error("X should be a square distance matrix")]
+    NotSquareDistances,
+    /// Negative entries where only non-negative ones are allowed (`check_non_negative`).
+    #[error("Negative values in data passed to {whom}")]
+    NegativeValues {
+        /// What the data were passed to, as scikit-learn names it.
+        whom: &'static str,
+    },
+    /// An explicit t-SNE initialisation of the wrong shape. (scikit-learn does not
+    /// check it and fails later inside NumPy; this message is kiln's.)
+    #[error("init has shape ({}, {}), expected (n_samples, n_components) = ({}, {})", .shape.0, .shape.1, .expected.0, .expected.1)]
+    TsneInitShape {
+        /// The given shape.
+        shape: (usize, usize),
+        /// `(n_samples, n_components)`.
+        expected: (usize, usize),
+    },
+    /// `trustworthiness` with `n_neighbors` not below half the number of samples.
+    #[error("n_neighbors ({n_neighbors}) should be less than n_samples / 2 ({half})")]
+    TrustworthinessNeighbors {
+        /// The requested number of neighbours.
+        n_neighbors: usize,
+        /// Python's `repr()` of `n_samples / 2`.
+        half: String,
+    },
 }
 
 fn non_finite_x(estimator: &Option<&'static str>, nan: bool) -> String {

@@ -1,4 +1,5 @@
-//! scikit-learn-style evaluation for kiln: metrics, model selection, clustering and PCA.
+//! scikit-learn-style evaluation for kiln: metrics, model selection, clustering, PCA and
+//! t-SNE.
 //!
 //! The functions keep scikit-learn's names, defaults, results and error messages
 //! (golden-tested against scikit-learn 1.9.1), on plain slices and, for 2-D data, on
@@ -16,6 +17,9 @@
 //! - [`decomposition`]: `PCA` (`"full"` and `"covariance_eigh"` solvers; `None`, a count,
 //!   a variance fraction or `"mle"` components; whitening), on a Jacobi SVD written in
 //!   Rust;
+//! - [`manifold`]: `TSNE` (Barnes-Hut on a quadtree/octree, or exact; PCA or random
+//!   start; scikit-learn's float32/float64 steps, learning-rate schedule and stopping
+//!   rules) and `trustworthiness`;
 //! - [`estimator`]: scikit-learn's estimator API (`Estimator`, `Predictor`,
 //!   `Classifier`, `Regressor`, `get_params` / `set_params` with [`estimator::Param`]);
 //! - [`tree`]: `DecisionTreeClassifier`, `DecisionTreeRegressor` (best splitter, gini /
@@ -26,8 +30,13 @@
 //!   `oob_score`);
 //! - [`model_selection`] also has `cross_validate`, `cross_val_score`, `GridSearchCV`,
 //!   `RandomizedSearchCV`, `ParameterGrid`, `ParameterSampler` and scorers by name;
-//! - [`RandomState`]: NumPy's legacy generator, so that seeded splits and k-means++
-//!   draws match.
+//! - [`RandomState`]: NumPy's legacy generator, so that seeded splits, k-means++ draws
+//!   and t-SNE's random start match.
+//!
+//! The heavy loops (k-means' E-step, t-SNE's neighbour search and gradient) run on the
+//! `gemm` crate's matrix product, which picks its SIMD kernel at run time, and on rayon
+//! or scoped threads above a size threshold; partial sums are combined in a fixed order,
+//! so a result depends at most on the thread count, never on scheduling.
 //!
 //! ```
 //! use kiln_learn::metrics::{roc_auc_score, roc_curve};
@@ -55,6 +64,26 @@
 //! let (pca, z) = PCA::new(Some(NComponents::Count(1))).fit_transform(&x)?;
 //! assert_eq!(z.shape(), (4, 1));
 //! assert!(pca.explained_variance_ratio_[0] > 0.99);
+//! # Ok::<(), kiln_learn::LearnError>(())
+//! ```
+//!
+//! ```
+//! use kiln_learn::manifold::{trustworthiness, Metric, TSNE};
+//! use kiln_learn::Matrix;
+//!
+//! // 40 points on two noisy lines in 5-D, embedded in 2-D
+//! let rows: Vec<Vec<f64>> = (0..40)
+//!     .map(|i| {
+//!         let t = (i % 20) as f64;
+//!         let side = if i < 20 { 0.0 } else { 30.0 };
+//!         (0..5).map(|f| side + t * (f as f64 + 1.0) * 0.3 + ((i * 13 + f * 7) % 5) as f64 * 0.05).collect()
+//!     })
+//!     .collect();
+//! let x = Matrix::from_rows(&rows)?;
+//! let fitted = TSNE { perplexity: 8.0, random_state: Some(0), ..TSNE::default() }.fit_transform(&x)?;
+//! assert_eq!(fitted.embedding_.shape(), (40, 2));
+//! assert!(fitted.n_iter_ >= 250 && fitted.kl_divergence_.is_finite());
+//! assert!(trustworthiness(&x, &fitted.embedding_, 5, Metric::Euclidean)? > 0.9);
 //! # Ok::<(), kiln_learn::LearnError>(())
 //! ```
 //!
@@ -89,6 +118,7 @@ mod error;
 pub mod estimator;
 mod label;
 mod linalg;
+pub mod manifold;
 mod matrix;
 pub mod metrics;
 pub mod model_selection;

@@ -308,6 +308,60 @@ pub(crate) fn symmetric_eigen(a: &[f64], n: usize) -> (Vec<f64>, Vec<f64>) {
     (order.iter().map(|&j| values[j]).collect(), vectors)
 }
 
+/// `out = a · bᵀ` for row-major `a` (`m × k`) and `b` (`n × k`): `out` is `m × n`,
+/// row-major. The `gemm` crate picks its SIMD kernel (AVX2/FMA, AVX-512, ...) at run
+/// time; `parallel` lets it split the product over rayon's threads.
+pub(crate) fn gemm_nt(
+    a: &[f64],
+    b: &[f64],
+    m: usize,
+    n: usize,
+    k: usize,
+    out: &mut [f64],
+    parallel: bool,
+) {
+    assert!(a.len() >= m * k && b.len() >= n * k && out.len() >= m * n);
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        out[..m * n].fill(0.0);
+        return;
+    }
+    let par = if parallel {
+        gemm::Parallelism::Rayon(rayon::current_num_threads().max(1))
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: the asserts above keep every access in bounds: `a` is read at
+    // `i * k + p` (row stride k, column stride 1), `b` as the `k × n` matrix bᵀ at
+    // `j * k + p` (row stride 1, column stride k), and `out` written at `i * n + j`;
+    // `read_dst = false`, so `out` is only written.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            a.as_ptr(),
+            1,
+            k as isize,
+            b.as_ptr(),
+            k as isize,
+            1,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            par,
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,6 +385,21 @@ mod tests {
                 (d - if i == j { 1.0 } else { 0.0 }).abs() < 1e-13
             })
         })
+    }
+
+    #[test]
+    fn gemm_nt_matches_dot_products() {
+        let (m, n, k) = (5, 3, 7);
+        let a: Vec<f64> = (0..m * k).map(|i| (i as f64 * 0.37).sin()).collect();
+        let b: Vec<f64> = (0..n * k).map(|i| (i as f64 * 0.91).cos()).collect();
+        let mut out = vec![f64::NAN; m * n];
+        gemm_nt(&a, &b, m, n, k, &mut out, false);
+        for i in 0..m {
+            for j in 0..n {
+                let d: f64 = (0..k).map(|p| a[i * k + p] * b[j * k + p]).sum();
+                assert!((out[i * n + j] - d).abs() < 1e-13);
+            }
+        }
     }
 
     #[test]

@@ -144,18 +144,26 @@ pub(crate) fn column_means(data: &[f64], n_cols: usize) -> Vec<f64> {
 pub(crate) fn column_vars(data: &[f64], n_cols: usize) -> Vec<f64> {
     let n_rows = data.len() / n_cols.max(1);
     let means = column_means(data, n_cols);
-    let squares: Vec<f64> = data
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let x = v - means[i % n_cols];
-            x * x
-        })
-        .collect();
-    column_sums(&squares, n_cols)
-        .into_iter()
-        .map(|s| s / n_rows as f64)
-        .collect()
+    let sums = if n_cols == 1 {
+        // one contiguous column: NumPy sums the squares pairwise
+        let squares: Vec<f64> = data
+            .iter()
+            .map(|v| (v - means[0]) * (v - means[0]))
+            .collect();
+        vec![np_sum(&squares)]
+    } else {
+        // the squares added row after row, as `column_sums` would add them, without
+        // materialising the (n_rows, n_cols) array of squares
+        let mut sums = vec![-0.0; n_cols];
+        for row in data.chunks_exact(n_cols.max(1)) {
+            for ((acc, v), m) in sums.iter_mut().zip(row).zip(&means) {
+                let x = v - m;
+                *acc += x * x;
+            }
+        }
+        sums
+    };
+    sums.into_iter().map(|s| s / n_rows as f64).collect()
 }
 
 /// A dot product with eight interleaved accumulators (the order is not NumPy's or a
@@ -175,42 +183,6 @@ pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
         s += x * y;
     }
     s
-}
-
-/// Four dot products of `x` with `c0..c3` in one pass over `x` (two interleaved
-/// accumulators each), for the E-step's sample-against-centres scores.
-#[inline]
-pub(crate) fn dot4(x: &[f64], c: [&[f64]; 4]) -> [f64; 4] {
-    let mut a = [[0.0f64; 2]; 4];
-    let pairs = x
-        .chunks_exact(2)
-        .zip(c[0].chunks_exact(2))
-        .zip(c[1].chunks_exact(2))
-        .zip(c[2].chunks_exact(2))
-        .zip(c[3].chunks_exact(2));
-    for ((((xv, v0), v1), v2), v3) in pairs {
-        a[0][0] += xv[0] * v0[0];
-        a[0][1] += xv[1] * v0[1];
-        a[1][0] += xv[0] * v1[0];
-        a[1][1] += xv[1] * v1[1];
-        a[2][0] += xv[0] * v2[0];
-        a[2][1] += xv[1] * v2[1];
-        a[3][0] += xv[0] * v3[0];
-        a[3][1] += xv[1] * v3[1];
-    }
-    let mut out = [
-        a[0][0] + a[0][1],
-        a[1][0] + a[1][1],
-        a[2][0] + a[2][1],
-        a[3][0] + a[3][1],
-    ];
-    if x.len() % 2 == 1 {
-        let l = x.len() - 1;
-        for (o, cj) in out.iter_mut().zip(c) {
-            *o += x[l] * cj[l];
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -246,12 +218,6 @@ mod tests {
         assert_eq!(seq, vec![1.0]);
         let a: Vec<f64> = (0..21).map(f64::from).collect();
         assert_eq!(dot(&a, &a), 2870.0);
-        let b: Vec<f64> = a.iter().map(|v| 2.0 * v).collect();
-        let ones = vec![1.0; 21];
-        assert_eq!(
-            dot4(&a, [&a, &b, &ones, &a]),
-            [2870.0, 5740.0, 210.0, 2870.0]
-        );
     }
 
     #[test]

@@ -26,6 +26,8 @@ const M: usize = 397;
 pub struct RandomState {
     key: [u32; N],
     pos: usize,
+    /// The second normal of the last polar Box-Muller pair (`has_gauss` / `gauss`).
+    gauss: Option<f64>,
 }
 
 impl std::fmt::Debug for RandomState {
@@ -48,7 +50,11 @@ impl RandomState {
                 .wrapping_mul(prev ^ (prev >> 30))
                 .wrapping_add(i as u32);
         }
-        RandomState { key, pos: N }
+        RandomState {
+            key,
+            pos: N,
+            gauss: None,
+        }
     }
 
     /// `RandomState(seed_array)` for a 1-D array of 32-bit seeds (MT19937's
@@ -223,6 +229,33 @@ impl RandomState {
         let mut p = self.permutation(population);
         p.truncate(size);
         Some(p)
+    }
+
+    /// One standard normal draw (`RandomState.standard_normal()`): NumPy's legacy polar
+    /// Box-Muller method, which draws a pair and keeps the second for the next call.
+    ///
+    /// ```
+    /// use kiln_learn::RandomState;
+    ///
+    /// // np.random.RandomState(0).standard_normal(2)
+    /// let mut rng = RandomState::new(0);
+    /// assert_eq!(rng.standard_normal(), 1.764052345967664);
+    /// assert_eq!(rng.standard_normal(), 0.4001572083672233);
+    /// ```
+    pub fn standard_normal(&mut self) -> f64 {
+        if let Some(g) = self.gauss.take() {
+            return g;
+        }
+        loop {
+            let x1 = 2.0 * self.random_sample() - 1.0;
+            let x2 = 2.0 * self.random_sample() - 1.0;
+            let r2 = x1 * x1 + x2 * x2;
+            if r2 < 1.0 && r2 != 0.0 {
+                let f = (-2.0 * r2.ln() / r2).sqrt();
+                self.gauss = Some(f * x1);
+                return f * x2;
+            }
+        }
     }
 
     /// `size` doubles in `[0, 1)` (`RandomState.random_sample(size)`, also what

@@ -8,20 +8,26 @@
 //! cluster weight, the centre shift and the inertia use the four-way unrolled distance
 //! of the Cython kernels. Where scikit-learn calls BLAS (the `-2 x·c + |c|²` scores that
 //! pick a sample's nearest centre in Lloyd's E-step, k-means++'s distances, `transform`)
-//! the products are summed in kiln's own order, so those values may differ in the last
+//! kiln sums the products in its own order (AVX2/FMA kernels chosen at run time, the
+//! `gemm` crate's matrix product for k-means++), so those values may differ in the last
 //! bits; labels only change if a sample is equally close to two centres up to rounding.
 
 use std::str::FromStr;
 
+use super::simd;
 use crate::error::{LearnError, Result, Warning};
 use crate::label::py_str_repr;
+use crate::linalg::gemm_nt;
 use crate::matrix::{check_x, check_x_fitted, Matrix};
-use crate::numeric::{column_means, column_vars, cumsum, dot, dot4, np_mean, np_sum};
+use crate::numeric::{column_means, column_vars, cumsum, dot, np_mean, np_sum};
 use crate::pyfmt::py_float_repr;
 use crate::random::RandomState;
 use crate::validation::check_finite;
 
 const ESTIMATOR: &str = "KMeans";
+
+/// Samples per matrix product of the E-step (scikit-learn's chunk size).
+const E_STEP_CHUNK: usize = 256;
 
 /// Below this many multiply-adds an E-step runs on the calling thread.
 const PARALLEL_WORK: usize = 1 << 21;
@@ -550,8 +556,8 @@ fn threads_for(work: usize, n: usize) -> usize {
     }
 }
 
-/// The nearest centre by `|c|² - 2 x·c` (scikit-learn's E-step scores), the first
-/// centre on ties; split over threads for large inputs (each sample's label depends
+/// The nearest centre by `|c|² - 2 x·c` (scikit-learn's E-step scores, the products
+/// from [`simd::dots`]), the first centre on ties; split over threads for large inputs (each sample's label depends
 /// only on the centres, so the result does not depend on the split).
 fn assign_labels(x: &[f64], d: usize, centers: &[f64], k: usize, labels: &mut [usize]) {
     let n = labels.len();
@@ -571,25 +577,8 @@ fn assign_labels_on(
     let nearest = |xs: &[f64], out: &mut [usize]| {
         let mut scores = vec![0.0; k];
         for (xi, label) in xs.chunks_exact(d).zip(out.iter_mut()) {
-            let mut j = 0;
-            while j + 4 <= k {
-                let c = |t: usize| &centers[(j + t) * d..(j + t + 1) * d];
-                let dots = dot4(xi, [c(0), c(1), c(2), c(3)]);
-                for (t, p) in dots.iter().enumerate() {
-                    scores[j + t] = norms[j + t] - 2.0 * p;
-                }
-                j += 4;
-            }
-            for (t, score) in scores.iter_mut().enumerate().skip(j) {
-                *score = norms[t] - 2.0 * dot(xi, &centers[t * d..(t + 1) * d]);
-            }
-            let mut best = 0;
-            for (t, &score) in scores.iter().enumerate().skip(1) {
-                if score < scores[best] {
-                    best = t;
-                }
-            }
-            *label = best;
+            simd::dots(xi, centers, &mut scores);
+            *label = nearest_score(&scores, &norms);
         }
     };
     if threads <= 1 {
@@ -786,6 +775,117 @@ struct Run {
 
 /// `_kmeans_single_lloyd`.
 fn lloyd(data: &Data, centers_init: Vec<f64>, k: usize, max_iter: usize, tol: f64) -> Run {
+    let threads = threads_for(data.n.saturating_mul(k).saturating_mul(data.d), data.n);
+    lloyd_on(data, centers_init, k, max_iter, tol, threads)
+}
+
+/// The index of the smallest `|c|² - 2 x·c` (the first on ties).
+fn nearest_score(dots: &[f64], norms: &[f64]) -> usize {
+    let mut best = 0;
+    let mut best_score = norms[0] - 2.0 * dots[0];
+    for (t, (&p, &nrm)) in dots.iter().zip(norms).enumerate().skip(1) {
+        let score = nrm - 2.0 * p;
+        if score < best_score {
+            best = t;
+            best_score = score;
+        }
+    }
+    best
+}
+
+/// `lloyd_iter_chunked_dense`: one pass over the samples, each sample's label from its
+/// dot products with the centres (SIMD, dispatched at run time), then the sample added
+/// (weighted, in order) to its cluster's sum while it is in cache. With several threads, thread `t`
+/// takes the `t`-th contiguous block of chunks (OpenMP's static schedule), sums into
+/// its own buffers, and the per-thread sums are added in thread order, as scikit-learn
+/// does with that many OpenMP threads; one thread sums in sample order.
+fn lloyd_iter(
+    data: &Data,
+    centers: &[f64],
+    k: usize,
+    labels: &mut [usize],
+    centers_new: &mut [f64],
+    weight_in_clusters: &mut [f64],
+    threads: usize,
+) {
+    let (n, d) = (data.n, data.d);
+    let norms: Vec<f64> = centers.chunks_exact(d).map(|c| dot(c, c)).collect();
+    let run = |first: usize, labels: &mut [usize], sums: &mut [f64], weights: &mut [f64]| {
+        sums.fill(0.0);
+        weights.fill(0.0);
+        let mut scores = vec![0.0; 4 * k];
+        let mut r = 0;
+        while r < labels.len() {
+            // four samples' products at once (each centre read once per four), then
+            // the four samples in order
+            let group = (labels.len() - r).min(4);
+            let i0 = first + r;
+            if group == 4 {
+                simd::dots4(&data.x[i0 * d..(i0 + 4) * d], centers, k, &mut scores);
+            } else {
+                for g in 0..group {
+                    simd::dots(data.row(i0 + g), centers, &mut scores[g * k..(g + 1) * k]);
+                }
+            }
+            for g in 0..group {
+                let i = i0 + g;
+                let best = nearest_score(&scores[g * k..(g + 1) * k], &norms);
+                labels[r + g] = best;
+                let w = data.w[i];
+                weights[best] += w;
+                simd::add_scaled(&mut sums[best * d..(best + 1) * d], data.row(i), w);
+            }
+            r += group;
+        }
+    };
+    let n_chunks = n.div_ceil(E_STEP_CHUNK);
+    let threads = threads.clamp(1, n_chunks.max(1));
+    if threads == 1 {
+        run(0, labels, centers_new, weight_in_clusters);
+        return;
+    }
+    // OpenMP's static schedule: the first n_chunks % threads threads take one more
+    let (q, r) = (n_chunks / threads, n_chunks % threads);
+    let mut parts: Vec<(usize, &mut [usize])> = Vec::with_capacity(threads);
+    let mut rest = labels;
+    let mut first = 0;
+    for t in 0..threads {
+        let chunks = q + usize::from(t < r);
+        let len = (chunks * E_STEP_CHUNK).min(rest.len());
+        let (head, tail) = rest.split_at_mut(len);
+        parts.push((first, head));
+        first += len;
+        rest = tail;
+    }
+    let mut buffers: Vec<(Vec<f64>, Vec<f64>)> = (0..threads)
+        .map(|_| (vec![0.0; k * d], vec![0.0; k]))
+        .collect();
+    std::thread::scope(|s| {
+        for ((first, part), (sums, weights)) in parts.into_iter().zip(buffers.iter_mut()) {
+            let run = &run;
+            s.spawn(move || run(first, part, sums, weights));
+        }
+    });
+    centers_new.fill(0.0);
+    weight_in_clusters.fill(0.0);
+    for (sums, weights) in &buffers {
+        for (a, b) in centers_new.iter_mut().zip(sums) {
+            *a += b;
+        }
+        for (a, b) in weight_in_clusters.iter_mut().zip(weights) {
+            *a += b;
+        }
+    }
+}
+
+fn lloyd_on(
+    data: &Data,
+    centers_init: Vec<f64>,
+    k: usize,
+    max_iter: usize,
+    tol: f64,
+    threads: usize,
+) -> Run {
     let d = data.d;
     let mut centers = centers_init;
     let mut centers_new = vec![0.0; k * d];
@@ -797,15 +897,24 @@ fn lloyd(data: &Data, centers_init: Vec<f64>, k: usize, max_iter: usize, tol: f6
     let mut iterations = 0;
     for i in 0..max_iter {
         iterations = i + 1;
-        assign_labels(data.x, d, &centers, k, &mut labels);
-        update_centers(
+        lloyd_iter(
             data,
-            &labels,
+            &centers,
+            k,
+            &mut labels,
+            &mut centers_new,
+            &mut weight_in_clusters,
+            threads,
+        );
+        relocate_empty_clusters(
+            data,
             &centers,
             &mut centers_new,
             &mut weight_in_clusters,
-            &mut shift,
+            &labels,
         );
+        average_centers(&mut centers_new, &weight_in_clusters, d);
+        center_shift(&centers, &centers_new, d, &mut shift);
         std::mem::swap(&mut centers, &mut centers_new);
         if labels == labels_old {
             strict = true;
@@ -1081,32 +1190,45 @@ fn same_clustering(labels1: &[usize], labels2: &[usize], k: usize) -> bool {
     true
 }
 
-/// The squared distances from `c` to every sample, as scikit-learn's
-/// `_euclidean_distances(c, X, Y_norm_squared=..., squared=True)`:
-/// `(-2 c·x + |c|²) + |x|²`, clipped at zero.
-fn sq_distances_to(c: &[f64], data: &Data, x_sq_norms: &[f64]) -> Vec<f64> {
-    let c_norm = dot(c, c);
-    let mut out = vec![0.0; data.n];
+/// The squared distances from each of the rows `cands` of the samples to every
+/// sample, as scikit-learn's `_euclidean_distances(X[cands], X,
+/// Y_norm_squared=..., squared=True)`: `(-2 c·x + |c|²) + |x|²`, clipped at zero, the
+/// products `c·x` from one matrix product per block of samples. Returns one vector per
+/// candidate.
+fn sq_distances_to(cands: &[usize], data: &Data, x_sq_norms: &[f64]) -> Vec<Vec<f64>> {
+    let (n, d, t) = (data.n, data.d, cands.len());
+    let mut c = Vec::with_capacity(t * d);
+    for &i in cands {
+        c.extend_from_slice(data.row(i));
+    }
+    let c_norms: Vec<f64> = c.chunks_exact(d).map(|r| dot(r, r)).collect();
+    // samples × candidates
+    let mut prod = vec![0.0; n * t];
     let fill = |start: usize, out: &mut [f64]| {
-        for (o, (i, xn)) in out
-            .iter_mut()
-            .zip(x_sq_norms.iter().enumerate().skip(start))
-        {
-            *o = ((-2.0 * dot(c, data.row(i)) + c_norm) + xn).max(0.0);
+        for (b, block) in out.chunks_mut(E_STEP_CHUNK * t).enumerate() {
+            let m = block.len() / t;
+            let s0 = start + b * E_STEP_CHUNK;
+            gemm_nt(&data.x[s0 * d..(s0 + m) * d], &c, m, t, d, block, false);
         }
     };
-    let threads = threads_for(data.n.saturating_mul(data.d), data.n);
+    let threads = threads_for(n.saturating_mul(d).saturating_mul(t), n);
     if threads <= 1 {
-        fill(0, &mut out);
+        fill(0, &mut prod);
     } else {
-        let chunk = data.n.div_ceil(threads);
+        let chunk = n.div_ceil(threads);
         std::thread::scope(|s| {
-            for (t, part) in out.chunks_mut(chunk).enumerate() {
-                s.spawn(move || fill(t * chunk, part));
+            for (p, part) in prod.chunks_mut(chunk * t).enumerate() {
+                s.spawn(move || fill(p * chunk, part));
             }
         });
     }
-    out
+    (0..t)
+        .map(|j| {
+            (0..n)
+                .map(|i| ((-2.0 * prod[i * t + j] + c_norms[j]) + x_sq_norms[i]).max(0.0))
+                .collect()
+        })
+        .collect()
 }
 
 /// `_kmeans_plusplus`: the first centre drawn with probabilities proportional to the
@@ -1125,7 +1247,7 @@ fn kmeans_plusplus(
     let first = rng.choice_weighted(&p)?;
     let mut centers = Vec::with_capacity(k * d);
     centers.extend_from_slice(data.row(first));
-    let mut closest = sq_distances_to(data.row(first), data, x_sq_norms);
+    let mut closest = sq_distances_to(&[first], data, x_sq_norms).swap_remove(0);
     let mut current_pot = dot(&closest, data.w);
     for _ in 1..k {
         let cumulative = cumsum(data.w.iter().zip(&closest).map(|(w, c)| w * c));
@@ -1138,8 +1260,8 @@ fn kmeans_plusplus(
             })
             .collect();
         // np.minimum with the current distances, the potential, the first lowest kept
-        let trial = |cand: usize| {
-            let mut dist = sq_distances_to(data.row(cand), data, x_sq_norms);
+        let all = sq_distances_to(&candidates, data, x_sq_norms);
+        let trial = |mut dist: Vec<f64>, cand: usize| {
             for (a, b) in dist.iter_mut().zip(&closest) {
                 if *b < *a {
                     *a = *b;
@@ -1147,9 +1269,11 @@ fn kmeans_plusplus(
             }
             (dot(&dist, data.w), dist, cand)
         };
-        let (mut pot, mut dist, mut cand) = trial(candidates[0]);
-        for &c in &candidates[1..] {
-            let t = trial(c);
+        let mut trials = all.into_iter().zip(candidates.iter().copied());
+        let (first_dist, first_cand) = trials.next().expect("at least two candidates");
+        let (mut pot, mut dist, mut cand) = trial(first_dist, first_cand);
+        for (dc, c) in trials {
+            let t = trial(dc, c);
             if t.0 < pot {
                 (pot, dist, cand) = t;
             }
@@ -1252,6 +1376,7 @@ mod tests {
         assert!(w1.iter().all(|w| *w > 0.0));
         let a = elkan_on(&data, init.clone(), k, 300, 1e-9, 1);
         let b = elkan_on(&data, init.clone(), k, 300, 1e-9, 3);
+        let init_copy = init.clone();
         let c = lloyd(&data, init, k, 300, 1e-9);
         assert_eq!(
             (&a.labels, &a.centers, a.inertia, a.n_iter),
@@ -1262,6 +1387,26 @@ mod tests {
             (&c.labels, &c.centers, c.inertia, c.n_iter)
         );
         assert!(a.n_iter > 2);
+        // Lloyd's fused pass on several threads: the same labels, per-thread sums
+        // (scikit-learn's multi-threaded order) within rounding of the sample order
+        let (mut l1, mut l2) = (vec![0; n], vec![0; n]);
+        let (mut s1, mut w1) = (vec![0.0; k * d], vec![0.0; k]);
+        let (mut s2, mut w2) = (vec![0.0; k * d], vec![0.0; k]);
+        lloyd_iter(&data, &a.centers, k, &mut l1, &mut s1, &mut w1, 1);
+        lloyd_iter(&data, &a.centers, k, &mut l2, &mut s2, &mut w2, 2);
+        assert_eq!(l1, l2);
+        assert_eq!(w1, w2);
+        let worst = s1
+            .iter()
+            .zip(&s2)
+            .map(|(x, y)| (x - y).abs() / x.abs().max(1.0))
+            .fold(0.0, f64::max);
+        assert!(worst < 1e-13, "{worst:e}");
+        let (mut c1, mut cw1) = (vec![0.0; k * d], vec![0.0; k]);
+        accumulate_on(&data, &l1, &mut c1, &mut cw1, 1);
+        assert_eq!((&c1, &cw1), (&s1, &w1));
+        let b2 = lloyd_on(&data, init_copy.clone(), k, 300, 1e-9, 2);
+        assert_eq!(b2.labels, a.labels);
     }
 
     #[test]

@@ -3,5 +3,6 @@
 //! algorithms and sample weights.
 
 mod kmeans;
+mod simd;
 
 pub use kmeans::{FittedKMeans, KMeans, KMeansAlgorithm, KMeansInit, NInit};

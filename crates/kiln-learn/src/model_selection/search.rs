@@ -502,15 +502,21 @@ fn run_search<E: Scorable + Clone>(
 ///
 /// let x = Matrix::from_rows(&[[0.0, 5.0], [1.0, 3.0], [2.0, 4.0], [3.0, 1.0], [4.0, 0.0], [5.0, 2.0]])?;
 /// let y = [0_i64, 0, 0, 1, 1, 1];
+/// // A fixed `random_state`: with `None` every fit draws a new feature order, and here
+/// // both features separate the classes, so the fold scores would change run to run.
+/// let tree = DecisionTreeClassifier { random_state: Some(0), ..Default::default() };
 /// let search = GridSearchCV {
 ///     param_grid: vec![grid([("max_depth", vec![Param::Int(1), Param::Int(2)])])],
 ///     cv: Cv::Folds(3),
-///     ..GridSearchCV::new(DecisionTreeClassifier::default())
+///     ..GridSearchCV::new(tree)
 /// };
 /// let result = search.fit(&x, &y)?;
-/// assert_eq!(result.cv_results.rank_test_score, vec![2, 1]);
-/// assert_eq!(result.best_index, 1);
-/// assert_eq!(result.best_params["max_depth"], Param::Int(2));
+/// // scikit-learn 1.9.1 gives the same: split scores [1, 0.5, 1] for both depths, a tie
+/// // (both ranked 1), and the first of the tied candidates is the best.
+/// assert_eq!(result.cv_results.split_test_scores, vec![vec![1.0, 1.0], vec![0.5, 0.5], vec![1.0, 1.0]]);
+/// assert_eq!(result.cv_results.rank_test_score, vec![1, 1]);
+/// assert_eq!(result.best_index, 0);
+/// assert_eq!(result.best_params["max_depth"], Param::Int(1));
 /// let best = result.best_estimator.unwrap();
 /// assert_eq!(best.predict(&x)?, y.to_vec());
 ///

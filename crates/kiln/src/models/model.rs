@@ -168,6 +168,18 @@ impl Model {
         self.net.build(&[input_shape.to_vec()])
     }
 
+    /// Whether this is a `Sequential` model.
+    ///
+    /// ```
+    /// use kiln::layers::Dense;
+    /// let m = kiln::models::Model::sequential(vec![Dense::new(1).input_shape(&[2]).into()])?;
+    /// assert!(m.is_sequential());
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn is_sequential(&self) -> bool {
+        self.net.downcast(|_: &mut SequentialNet| ()).is_some()
+    }
+
     /// The layers (for functional models the input layers come first; a `Sequential`
     /// lists only the layers added).
     pub fn layers(&self) -> Vec<LayerRef> {

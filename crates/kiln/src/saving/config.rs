@@ -605,3 +605,101 @@ fn functional_from_config(cfg: &Value, name: &str) -> Result<Model> {
     let outs = ends(&cfg["output_layers"], "output_layers")?;
     Model::new_named(&ins, &outs, name)
 }
+
+/// `model.to_json()`: the model's serialization tree, with its `compile_config` once
+/// compiled, as the JSON text Python's `json.dumps` writes (`", "` and `": "` separators,
+/// non-ASCII escaped, floats as Python's `repr`). This is what Keras's `TensorBoard`
+/// callback stores for the graph dashboard. Subclassed models are an error, as in
+/// [`model_to_config`].
+///
+/// ```
+/// use kiln::layers::Dense;
+/// use kiln::models::Model;
+/// let m = Model::sequential(vec![Dense::new(2).input_shape(&[3]).into()])?;
+/// let text = kiln::saving::model_to_json(&m)?;
+/// assert!(text.starts_with("{\"build_config\": {\"input_shape\": [null, 3]}, \"class_name\": \"Sequential\""));
+/// let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+/// assert_eq!(back["config"]["layers"][1]["config"]["units"], 2);
+/// # Ok::<(), kiln::Error>(())
+/// ```
+pub fn model_to_json(model: &Model) -> Result<String> {
+    let mut config = model_to_config(model)?;
+    if let Some(c) = model.get_compile_config() {
+        config["compile_config"] = c;
+    }
+    python_json(&config)
+}
+
+/// Python's `json.dumps(value)` text for a JSON value.
+pub(crate) fn python_json(value: &Value) -> Result<String> {
+    use serde::Serialize;
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, PyFormatter);
+    value
+        .serialize(&mut ser)
+        .map_err(|e| bad(format!("cannot serialize the config: {e}")))?;
+    String::from_utf8(out).map_err(|e| bad(format!("cannot serialize the config: {e}")))
+}
+
+/// `json.dumps`'s layout: `", "` between items, `": "` after keys, `\uXXXX` for non-ASCII,
+/// floats as `repr`.
+struct PyFormatter;
+
+impl serde_json::ser::Formatter for PyFormatter {
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            w.write_all(b", ")
+        }
+    }
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            w.write_all(b", ")
+        }
+    }
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn write_f64<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: f64) -> std::io::Result<()> {
+        let s = crate::callbacks::python_float(v);
+        // json.dumps writes non-finite floats as JavaScript's names
+        let s = match s.as_str() {
+            "nan" => "NaN".to_string(),
+            "inf" => "Infinity".to_string(),
+            "-inf" => "-Infinity".to_string(),
+            _ => s,
+        };
+        w.write_all(s.as_bytes())
+    }
+    fn write_f32<W: ?Sized + std::io::Write>(&mut self, w: &mut W, v: f32) -> std::io::Result<()> {
+        self.write_f64(w, f64::from(v))
+    }
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        for ch in fragment.chars() {
+            if ch.is_ascii() {
+                w.write_all(&[ch as u8])?;
+            } else {
+                let mut units = [0u16; 2];
+                for u in ch.encode_utf16(&mut units) {
+                    write!(w, "\\u{u:04x}")?;
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -32,7 +32,7 @@ use std::io::Write;
 use std::path::Path;
 
 pub(crate) use compile_config::{compile_from, losses_value};
-pub use config::{model_from_config, model_to_config, serialize_layer};
+pub use config::{model_from_config, model_to_config, model_to_json, serialize_layer};
 pub use limits::DEFAULT_MAX_LOAD_BYTES;
 pub use load_weights::LoadWeightsOptions;
 pub use objects::{
