@@ -8,6 +8,8 @@ use kiln::models::Model;
 use kiln_tensor::{meta, DType, Device, Tensor};
 
 type Make = Box<dyn Fn() -> LayerRef>;
+/// A layer case: its name, a factory, and its inputs' shapes and dtypes.
+type Case = (&'static str, Make, Vec<(Vec<usize>, DType)>);
 
 fn case(make: impl Fn() -> LayerRef + 'static) -> Make {
     Box::new(make)
@@ -18,7 +20,7 @@ fn r<L: Layer + 'static>(l: L) -> LayerRef {
 }
 
 /// Every layer family, each with the input shapes (batch 2) and dtypes it takes.
-fn catalogue() -> Vec<(&'static str, Make, Vec<(Vec<usize>, DType)>)> {
+fn catalogue() -> Vec<Case> {
     let f = |s: &[usize]| vec![(s.to_vec(), DType::F32)];
     let two = |s: &[usize]| vec![(s.to_vec(), DType::F32), (s.to_vec(), DType::F32)];
     vec![
@@ -449,7 +451,7 @@ fn functional_models_infer_their_shapes_on_the_meta_device() {
     // The model itself still computes on real data.
     let y = model
         .predict(
-            &Tensor::ones(&[2, 10, 16], DType::F32),
+            Tensor::ones(&[2, 10, 16], DType::F32),
             kiln::models::PredictArgs::new().verbose(0),
         )
         .unwrap();
