@@ -11,6 +11,8 @@
 //! otherwise a clearly announced synthetic stand-in: 500 days of a seeded random walk.
 //! `KILN_EPOCHS` and `KILN_ROWS` (rows of data used) shrink the run.
 
+#[path = "common/plots.rs"]
+mod plots;
 #[path = "common/transformer.rs"]
 mod transformer;
 
@@ -136,5 +138,13 @@ fn main() -> kiln::Result<()> {
     }
     let mae = p.iter().zip(&t).map(|(a, b)| (a - b).abs()).sum::<f32>() / count as f32;
     println!("mean absolute error: {mae:.4}");
+    let f = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<f64>>();
+    plots::truth_and_prediction(
+        "s003_27_prices.png",
+        "Stock price prediction",
+        ("True Price", &f(&t)),
+        ("Predicted Price", &f(&p)),
+        "price",
+    )?;
     Ok(())
 }

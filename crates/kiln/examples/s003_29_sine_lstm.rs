@@ -2,8 +2,11 @@
 //! adam / mse, 20 epochs of batch 16 on the sine-wave windows, then `predict(X)`. Prints
 //! the fit progress, the prediction shape and the MSE of the predictions, and asserts the
 //! MSE is below 1e-3 (issue 6's acceptance figure). The seed's data has no test split, so
-//! the figure is measured on `predict(X)`, the predictions the seed plots.
+//! the figure is measured on `predict(X)`, the predictions the seed plots (written here
+//! as `s003_29_predictions.png`).
 
+#[path = "common/plots.rs"]
+mod plots;
 #[path = "common/sine.rs"]
 mod sine;
 
@@ -30,6 +33,13 @@ fn main() -> kiln::Result<()> {
     );
     let mse = sine::mse(&lstm_predictions, &y)?;
     println!("LSTM prediction MSE: {mse:.6}");
+    plots::truth_and_prediction(
+        "s003_29_predictions.png",
+        "LSTM on the sine wave",
+        ("True Data", &y.to_f64_vec()),
+        ("Predicted Data", &lstm_predictions.to_f64_vec()),
+        "value",
+    )?;
     if mse.is_nan() || mse >= 1e-3 {
         eprintln!("S003-29: LSTM prediction MSE {mse} is not below 1e-3");
         std::process::exit(1);

@@ -3,13 +3,16 @@
 //! (lr 0.01) for 1000 iterations with the seed's `@tf.function` `train_step` and
 //! `test_step` (traced once each with `kiln::function`), recording training and testing
 //! MSE every 10; prints the
-//! history's tail and the constant-predictor baseline. The seed also saves a log-scale
-//! plot; that needs a plotting library and is left out (the table has the same numbers).
+//! history's tail and the constant-predictor baseline, and saves the seed's log-scale
+//! plot of both curves (`ch3_plot_1.png`, through `kiln-plot`).
 //!
 //! Data: the real Boston housing rows kiln ships (`datasets/boston_housing`), split as
 //! `keras.datasets.boston_housing.load_data()` (seed 113, test_split 0.2; checked against
 //! Keras's first training row and the seed's constant-predictor MSE, 83.24384), or Keras's
 //! `boston_housing.npz` from `$KILN_DATA_DIR` when present.
+
+#[path = "common/plots.rs"]
+mod plots;
 
 use kiln::function::{Function, Value};
 use kiln::layers::{CallContext, Dense, Layer, LayerBase, LayerRef};
@@ -120,5 +123,16 @@ fn main() -> kiln::Result<()> {
         .square()?
         .mean(&[], false)?;
     println!("{baseline}");
+    let its: Vec<f64> = history.iter().map(|h| h.0 as f64).collect();
+    let tr: Vec<f64> = history.iter().map(|h| f64::from(h.1)).collect();
+    let te: Vec<f64> = history.iter().map(|h| f64::from(h.2)).collect();
+    plots::curves(
+        "ch3_plot_1.png",
+        "MSE",
+        &its,
+        &[("training_loss", &tr), ("testing_loss", &te)],
+        "iteration",
+        true,
+    )?;
     Ok(())
 }
