@@ -1,4 +1,5 @@
-//! The one-pass gelu gradient (TF's `GeluGrad`) equals the composed formula bit for bit,
+//! The one-pass gelu gradient (TF's `GeluGrad`) equals the composed formula (bit for bit
+//! where both run the same f64 steps, within f32 ulps for the exact gelu's f32 kernel),
 //! and a second derivative still flows through the composed path.
 
 use kiln_tensor::{DType, GradientTape, Tensor};
@@ -44,11 +45,25 @@ fn fused_gelu_gradient_equals_the_composed_one_bit_for_bit() {
                 .sum_all()
                 .unwrap();
             let composed = tape.gradient(&y, &[&x]).unwrap().remove(0).unwrap();
-            assert_eq!(
-                bits(&fused),
-                bits(&composed),
-                "{dtype:?} approximate={approximate}"
-            );
+            if dtype == DType::F32 && !approximate {
+                // The exact gelu's f32 kernel is vectorised f32 arithmetic; the composed
+                // formula runs in f64. They agree to a few f32 ulp of the scale `c`
+                // (the derivative cancels near its zero at x = -0.75).
+                for (i, (f, c)) in fused
+                    .to_f64_vec()
+                    .iter()
+                    .zip(composed.to_f64_vec())
+                    .enumerate()
+                {
+                    assert!((f - c).abs() <= 4e-7 * (1.0 + c.abs()), "{i}: {f} vs {c}");
+                }
+            } else {
+                assert_eq!(
+                    bits(&fused),
+                    bits(&composed),
+                    "{dtype:?} approximate={approximate}"
+                );
+            }
             // ... and differentiates again: d/dx sum(gelu'(x) * c) by finite differences.
             let h = outer
                 .gradient(&composed.sum_all().unwrap(), &[&x])

@@ -11,6 +11,7 @@ pub(crate) mod gemm;
 pub(crate) mod layer_norm;
 pub(crate) mod map;
 pub mod num;
+pub mod optim;
 pub(crate) mod parallel;
 pub(crate) mod pool;
 pub(crate) mod reduce;

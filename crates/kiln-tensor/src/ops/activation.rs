@@ -231,6 +231,14 @@ impl Tensor {
                 let u = 0.797_884_560_802_865_4 * (v + 0.044715 * v * v * v);
                 0.5 * v * (1.0 + u.tanh())
             })?
+        } else if self.dtype() == DType::F32 && !self.is_meta() {
+            // Vectorised f32 (TF computes the exact gelu in f32 too): see
+            // `simd::gelu_parts` for the method and its accuracy.
+            let x = self.contiguous_unrecorded();
+            let s = x.contiguous_slice::<f32>().ok_or_else(|| {
+                crate::Error::Trace("internal: a contiguous f32 tensor has no slice".into())
+            })?;
+            Tensor::from_vec_unchecked(map_f32(simd::GeluErf, s), self.shape().to_vec())
         } else {
             let erf = crate::cpu::special::erf_f64;
             let x = self.clone();
@@ -422,10 +430,12 @@ fn gelu_grad_op(approximate: bool) -> Op {
         .attr("output", 0i64)
 }
 
-/// `g * gelu'(x)` in one pass for f32/f64 `x` (TF's `GeluGrad`): the derivative is
-/// evaluated per element in f64 with exactly the steps of the composed backward formula
-/// of [`Tensor::gelu`], rounded to `x`'s dtype, then multiplied by `g`, so the result is
-/// bit-identical to the composed gradient.
+/// `g * gelu'(x)` in one pass for f32/f64 `x` (TF's `GeluGrad`). For f64, and for the
+/// tanh approximation in f32, the derivative is evaluated per element in f64 with exactly
+/// the steps of the composed backward formula of [`Tensor::gelu`], rounded to `x`'s dtype,
+/// then multiplied by `g`, so the result is bit-identical to the composed gradient. The
+/// exact gelu in f32 takes the vectorised f32 kernel of its forward pass
+/// (`simd::gelu_grad_f32`), within a few f32 ulp of the composed f64 formula.
 pub(crate) fn gelu_grad(x: &Tensor, g: &Tensor, approximate: bool) -> Result<Tensor> {
     const C: f64 = 0.797_884_560_802_865_4; // sqrt(2/pi)
     let op = "gelu_grad";
@@ -458,6 +468,16 @@ pub(crate) fn gelu_grad(x: &Tensor, g: &Tensor, approximate: bool) -> Result<Ten
         return Ok(m);
     }
     match x.dtype() {
+        DType::F32 if !approximate => {
+            let (xc, gc) = (x.contiguous_unrecorded(), g.contiguous_unrecorded());
+            let internal = || crate::Error::Trace("internal: no contiguous f32 slice".into());
+            let xs = xc.contiguous_slice::<f32>().ok_or_else(internal)?;
+            let gs = gc.contiguous_slice::<f32>().ok_or_else(internal)?;
+            Ok(Tensor::from_vec_unchecked(
+                crate::cpu::simd_math::gelu_grad_map_f32(xs, gs),
+                shape,
+            ))
+        }
         DType::F32 => Ok(crate::cpu::map::binary_map::<f32, f32, f32>(
             x,
             g,

@@ -122,6 +122,11 @@ pub trait UpdateRule {
     }
     /// Updates `w` in place from gradient `g`.
     fn update<T: Real>(&self, g: &[T], w: &mut [T], slots: &mut [Vec<T>], info: &StepInfo);
+    /// [`UpdateRule::update`] for f32 variables; a rule with a vectorised, threaded
+    /// kernel (`kiln_tensor::cpu::optim`) overrides it. Must give the same bits.
+    fn update_f32(&self, g: &[f32], w: &mut [f32], slots: &mut [Vec<f32>], info: &StepInfo) {
+        self.update(g, w, slots, info)
+    }
 }
 
 enum Slots {
@@ -428,7 +433,7 @@ impl Core {
                     let Slots::F32(slots) = entry else {
                         return Err(dtype_changed(api, var));
                     };
-                    var.update_in_place::<f32>(|w| rule.update(&gv, w, slots, &info))?;
+                    var.update_in_place::<f32>(|w| rule.update_f32(&gv, w, slots, &info))?;
                 }
                 _ => {
                     let mut gv: Vec<f64> = if need_f64 {

@@ -53,6 +53,14 @@ pub struct AdamRule {
     pub amsgrad: bool,
 }
 
+impl AdamRule {
+    /// The bias-corrected step size `lr * sqrt(1 - beta_2^t) / (1 - beta_1^t)`.
+    fn alpha(&self, info: &StepInfo) -> f64 {
+        let t = info.step as f64;
+        info.lr * (1.0 - self.beta_2.powf(t)).sqrt() / (1.0 - self.beta_1.powf(t))
+    }
+}
+
 impl UpdateRule for AdamRule {
     fn num_slots(&self) -> usize {
         if self.amsgrad {
@@ -69,9 +77,25 @@ impl UpdateRule for AdamRule {
             vec![vec![0, 1]]
         }
     }
+    fn update_f32(&self, g: &[f32], w: &mut [f32], s: &mut [Vec<f32>], info: &StepInfo) {
+        if self.amsgrad || s.len() < 2 {
+            return self.update(g, w, s, info);
+        }
+        let (ms, vs) = s.split_at_mut(1);
+        let c = kiln_tensor::cpu::optim::AdamCoefs {
+            one_minus_beta_1: (1.0 - self.beta_1) as f32,
+            one_minus_beta_2: (1.0 - self.beta_2) as f32,
+            epsilon: self.epsilon as f32,
+            alpha: self.alpha(info) as f32,
+        };
+        if kiln_tensor::cpu::optim::adam_f32(w, g, &mut ms[0], &mut vs[0], c).is_err() {
+            // Lengths that differ cannot come from the optimizer (it sizes the slots from
+            // the gradient); fall back to the generic loop, which stops at the shortest.
+            self.update(g, w, s, info);
+        }
+    }
     fn update<T: Real>(&self, g: &[T], w: &mut [T], s: &mut [Vec<T>], info: &StepInfo) {
-        let t = info.step as f64;
-        let alpha = info.lr * (1.0 - self.beta_2.powf(t)).sqrt() / (1.0 - self.beta_1.powf(t));
+        let alpha = self.alpha(info);
         let (b1, b2, eps, alpha) = (
             T::c(1.0 - self.beta_1),
             T::c(1.0 - self.beta_2),
