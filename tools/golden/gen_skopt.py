@@ -19,7 +19,11 @@ Writes tools/golden/fixtures/skopt/bayes.json with what is deterministic:
   on that posterior;
 - gp_fit: the GP `cook_estimator("GP", space)` fits (L-BFGS-B from 1 and two random
   restarts): its theta and log marginal likelihood, which kiln's own optimiser must
-  reach.
+  reach;
+- search: BayesSearchCV(DecisionTreeRegressor(random_state=0), random_state=0) on a
+  small regression problem: every candidate in order with its mean test score (its
+  first `n_initial_points` candidates come from the seeded stream alone, which kiln
+  draws as skopt does).
 """
 
 import json
@@ -171,12 +175,55 @@ def gp_cases():
     return {"X": X.tolist(), "y": y.tolist(), "X_test": Xt.tolist(), "fixed": fixed, "fits": fits}
 
 
+def search_cases():
+    """BayesSearchCV on a deterministic tree: the candidates in order and their scores."""
+    from sklearn.tree import DecisionTreeRegressor
+
+    i = np.arange(40)
+    X = np.column_stack([i, (i * 7) % 13]).astype(float)
+    y = np.sin(i / 6.0) * 3.0 + (i % 3) * 0.1
+    out = []
+    for name, space, n_iter in [
+        ("tree_int", {"max_depth": Integer(1, 8), "min_samples_leaf": Integer(1, 8)}, 25),
+        (
+            "tree_mixed",
+            {
+                "max_depth": Integer(1, 6),
+                "max_features": Categorical([None, "sqrt", 1]),
+                "min_impurity_decrease": Real(1e-4, 1.0, prior="log-uniform"),
+            },
+            14,
+        ),
+    ]:
+        bs = skopt.BayesSearchCV(
+            DecisionTreeRegressor(random_state=0),
+            space,
+            n_iter=n_iter,
+            cv=4,
+            scoring="neg_mean_squared_error",
+            random_state=0,
+        )
+        bs.fit(X, y)
+        out.append(
+            {
+                "name": name,
+                "n_iter": n_iter,
+                "params": [dict(p) for p in bs.cv_results_["params"]],
+                "mean_test_score": bs.cv_results_["mean_test_score"].tolist(),
+                "best_params": dict(bs.best_params_),
+                "best_score": float(bs.best_score_),
+            }
+        )
+    return {"X": X.tolist(), "y": y.tolist(), "cases": out}
+
+
 def main():
     doc = {
         "versions": {"skopt": skopt.__version__, "sklearn": sklearn.__version__, "numpy": np.__version__},
         "space": space_cases(),
         "errors": errors(),
         "gp": gp_cases(),
+        "search": search_cases(),
     }
     path = os.path.join("tools", "golden", "fixtures", "skopt", "bayes.json")
     os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -447,3 +447,99 @@ fn bayes_search_with_reals_categoricals_and_batches() {
     let want: Params = r.params[res.best_index].clone();
     assert_eq!(res.best_params, want);
 }
+
+fn json_param(v: &Value) -> Param {
+    match v {
+        Value::Null => Param::None,
+        other => param(other),
+    }
+}
+
+#[test]
+fn bayes_search_candidates_follow_skopts_stream() {
+    let doc = fixture();
+    let s = &doc["search"];
+    let x = Matrix::from_rows(&rows(&s["X"])).unwrap();
+    let y = f64s(&s["y"]);
+    for case in s["cases"].as_array().unwrap() {
+        let name = case["name"].as_str().unwrap();
+        let mut space = SearchSpace::new();
+        if name == "tree_int" {
+            space.insert("max_depth".into(), Dimension::integer(1, 8).unwrap());
+            space.insert("min_samples_leaf".into(), Dimension::integer(1, 8).unwrap());
+        } else {
+            space.insert("max_depth".into(), Dimension::integer(1, 6).unwrap());
+            space.insert(
+                "max_features".into(),
+                Dimension::categorical(vec![Param::None, Param::Str("sqrt".into()), Param::Int(1)])
+                    .unwrap(),
+            );
+            space.insert(
+                "min_impurity_decrease".into(),
+                Dimension::real_with_prior(1e-4, 1.0, "log-uniform").unwrap(),
+            );
+        }
+        let n_iter = case["n_iter"].as_u64().unwrap() as usize;
+        let res = BayesSearchCV {
+            search_spaces: vec![(space, None)],
+            n_iter,
+            cv: Cv::Folds(4),
+            scoring: Some("neg_mean_squared_error".into()),
+            random_state: Some(0),
+            ..BayesSearchCV::new(DecisionTreeRegressor {
+                random_state: Some(0),
+                ..Default::default()
+            })
+        }
+        .fit(&x, &y)
+        .unwrap();
+        let want: Vec<Params> = case["params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                p.as_object()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), json_param(v)))
+                    .collect()
+            })
+            .collect();
+        let scores = f64s(&case["mean_test_score"]);
+        let same = |a: &Params, b: &Params| {
+            a.len() == b.len()
+                && a.iter().all(|(k, v)| match (v, &b[k]) {
+                    (Param::Float(p), Param::Float(q)) => (p - q).abs() <= 1e-12 * q.abs(),
+                    (p, q) => p == q,
+                })
+        };
+        let agree = res
+            .cv_results
+            .params
+            .iter()
+            .zip(&want)
+            .take_while(|(a, b)| same(a, b))
+            .count();
+        eprintln!("{name}: the first {agree} of {n_iter} candidates are skopt's");
+        // the 10 initial points come from the seeded stream alone: exactly skopt's; in
+        // the integer space the GP-guided ones that follow round to skopt's points too
+        // until the optimisers' last digits send a proposal elsewhere (16 today)
+        let least = if name == "tree_int" { 16 } else { 10 };
+        assert!(
+            agree >= least,
+            "{name}: {agree}: {:?} vs {:?}",
+            res.cv_results.params,
+            want
+        );
+        for (c, (a, b)) in res
+            .cv_results
+            .mean_test_score
+            .iter()
+            .zip(&scores)
+            .take(agree)
+            .enumerate()
+        {
+            assert!((a - b).abs() <= 1e-12 * b.abs(), "{name} {c}: {a} vs {b}");
+        }
+    }
+}

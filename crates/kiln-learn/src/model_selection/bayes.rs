@@ -16,13 +16,19 @@
 //! proposal. A proposal already evaluated is replaced by another proposal or a random
 //! point, with skopt's warning.
 //!
-//! What is not: the random streams. skopt draws from NumPy through scipy's
-//! distributions and scikit-learn's GP restarts; kiln draws from its NumPy-compatible
-//! [`RandomState`] but not in the same order, so the sequence of points differs from
-//! skopt's for the same `random_state` (the transforms, the GP's likelihood, posterior
-//! and gradients and the acquisition values are golden-tested against skopt). Spaces made
-//! only of categoricals use the Matern kernel on the one-hot encoding, where skopt uses a
-//! Hamming kernel.
+//! The random streams are skopt's too: one NumPy `RandomState(random_state)` (kiln's
+//! [`RandomState`]) shared by the optimisers, the GP's seed drawn as
+//! `randint(0, 2**31 - 1)`, points drawn dimension by dimension as scipy's
+//! `uniform(0, nextafter(1, 2))` and `rv_discrete` draw them, `gp_hedge`'s choice as
+//! NumPy's legacy `multinomial`, and every `ask` made, as skopt's `ask(n_points)`, by a
+//! copy of the optimiser reseeded from the stream. So the initial random candidates are
+//! exactly skopt's, and later ones are as long as the GP-guided proposals round to the
+//! same point: the fitted hyper-parameters and the acquisition's optimum come from
+//! kiln's bounded quasi-Newton method rather than scipy's L-BFGS-B and agree only to
+//! the optimisers' tolerance (in the golden integer search, the first 16 of 25
+//! candidates are skopt's; with a continuous dimension, the 10 initial ones). Spaces
+//! made only of categoricals use the Matern kernel on the one-hot encoding, where skopt
+//! uses a Hamming kernel.
 
 use std::collections::BTreeMap;
 
@@ -317,13 +323,33 @@ impl Dimension {
         }
     }
 
-    /// A random value: uniform in the normalised space, or a uniform category.
-    fn rvs(&self, rng: &mut RandomState) -> Param {
+    /// `n` random values (`dim.rvs(n_samples=n, random_state=rng)`): scipy's
+    /// `uniform(0, nextafter(1, 2))` in the normalised space, inverse-transformed, or a
+    /// category by `rv_discrete`'s inversion of the cumulative uniform prior.
+    fn rvs(&self, n: usize, rng: &mut RandomState) -> Vec<Param> {
         match self {
             Dimension::Categorical { categories } => {
-                categories[rng.random_interval(categories.len() as u64 - 1) as usize].clone()
+                let k = categories.len();
+                let mut cum = Vec::with_capacity(k);
+                let mut acc = 0.0;
+                for _ in 0..k {
+                    acc += 1.0 / k as f64;
+                    cum.push(acc);
+                }
+                (0..n)
+                    .map(|_| {
+                        let u = rng.random_sample();
+                        let i = cum.iter().position(|&c| c >= u).unwrap_or(0);
+                        categories[i].clone()
+                    })
+                    .collect()
             }
-            _ => self.inverse_transform(&[rng.random_sample()]),
+            _ => {
+                let scale = 1.0f64.next_up();
+                (0..n)
+                    .map(|_| self.inverse_transform(&[rng.random_sample() * scale]))
+                    .collect()
+            }
         }
     }
 }
@@ -396,9 +422,17 @@ impl Space {
             .sum()
     }
 
-    /// One random point.
+    /// One random point (`space.rvs(random_state=rng)[0]`).
     pub fn rvs(&self, rng: &mut RandomState) -> Vec<Param> {
-        self.dimensions.iter().map(|d| d.rvs(rng)).collect()
+        self.rvs_many(1, rng).remove(0)
+    }
+
+    /// `n` random points, drawn dimension by dimension as skopt draws them.
+    pub fn rvs_many(&self, n: usize, rng: &mut RandomState) -> Vec<Vec<Param>> {
+        let columns: Vec<Vec<Param>> = self.dimensions.iter().map(|d| d.rvs(n, rng)).collect();
+        (0..n)
+            .map(|i| columns.iter().map(|c| c[i].clone()).collect())
+            .collect()
     }
 
     /// A point as a params dict (`point_asdict`).
@@ -713,6 +747,10 @@ impl Optimizer {
         })
     }
 
+    fn take_rng(&mut self) -> RandomState {
+        std::mem::replace(&mut self.rng, RandomState::new(0))
+    }
+
     /// The normalised space.
     pub fn space(&self) -> &Space {
         &self.space
@@ -761,15 +799,25 @@ impl Optimizer {
         Ok(new)
     }
 
-    /// `n` points at once by the constant liar (`ask(n_points, strategy="cl_min")`): a
-    /// copy of the optimiser is told each proposal with the lowest value seen so far.
+    /// `n` points at once by the constant liar (`ask(n_points=n, strategy="cl_min")`,
+    /// what `BayesSearchCV` calls, also for `n = 1`): a copy of the optimiser, seeded
+    /// from this one's stream and refitted, proposes each point and is told it with the
+    /// lowest value seen so far.
     pub fn ask_many(&mut self, n: usize) -> Result<Vec<Vec<Param>>> {
-        if n == 1 {
-            return Ok(vec![self.ask()?]);
+        if n == 0 {
+            return Err(LearnError::Value(
+                "n_points should be int > 0, got 0".to_string(),
+            ));
         }
         let seed = self.rng.random_interval(i32::MAX as u64 - 1) as u32;
         let mut copy = self.clone();
         copy.rng = RandomState::new(seed);
+        // skopt's `copy` is a fresh optimiser told the points so far: the model is
+        // refitted from the copy's own stream, without a gains update
+        copy.next_xs.clear();
+        if copy.n_initial_left <= 0 && !copy.x_iters.is_empty() {
+            copy.fit_and_propose()?;
+        }
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
             let x = copy.ask()?;
@@ -825,11 +873,11 @@ impl Optimizer {
             }
         }
         let y_opt = self.y_iters.iter().copied().fold(f64::INFINITY, f64::min);
-        let cands: Vec<Vec<f64>> = (0..self.kwargs.n_points)
-            .map(|_| {
-                let p = self.space.rvs(&mut self.rng);
-                self.space.transform(&p)
-            })
+        let cands: Vec<Vec<f64>> = self
+            .space
+            .rvs_many(self.kwargs.n_points, &mut self.rng)
+            .iter()
+            .map(|p| self.space.transform(p))
             .collect::<Result<_>>()?;
         let posts: Vec<(f64, f64)> = cands.iter().map(|c| gp.predict(c)).collect();
         let (xi, kappa) = (self.kwargs.xi, self.kwargs.kappa);
@@ -866,17 +914,8 @@ impl Optimizer {
                 .map(|g| (self.kwargs.eta * (g - max)).exp())
                 .collect();
             let total: f64 = e.iter().sum();
-            let u = self.rng.random_sample();
-            let mut acc = 0.0;
-            let mut pick = e.len() - 1;
-            for (i, v) in e.iter().enumerate() {
-                acc += v / total;
-                if u < acc {
-                    pick = i;
-                    break;
-                }
-            }
-            pick
+            let probs: Vec<f64> = e.iter().map(|v| v / total).collect();
+            multinomial_one(&mut self.rng, &probs)
         } else {
             0
         };
@@ -899,6 +938,51 @@ impl Optimizer {
             x_iters: self.x_iters.clone(),
             func_vals: self.y_iters.clone(),
         }
+    }
+}
+
+/// `np.argmax(rng.multinomial(1, p))` with NumPy's legacy binomial draws.
+fn multinomial_one(rng: &mut RandomState, p: &[f64]) -> usize {
+    let d = p.len();
+    let mut remaining = 1.0;
+    for (j, &pj) in p.iter().enumerate().take(d.saturating_sub(1)) {
+        if binomial_one(rng, pj / remaining) == 1 {
+            return j;
+        }
+        remaining -= pj;
+    }
+    d.saturating_sub(1)
+}
+
+/// NumPy's `random_binomial(p, n=1)`: inversion on the smaller of `p` and `1 - p`.
+fn binomial_one(rng: &mut RandomState, p: f64) -> u8 {
+    if p <= 0.0 {
+        return 0;
+    }
+    let inversion = |rng: &mut RandomState, p: f64| -> u8 {
+        let q = 1.0 - p;
+        let qn = q.ln().exp();
+        let bound = (p + 10.0 * (p * q + 1.0).sqrt()).min(1.0);
+        let mut x = 0u8;
+        let mut px = qn;
+        let mut u = rng.random_sample();
+        while u > px {
+            x += 1;
+            if f64::from(x) > bound {
+                x = 0;
+                px = qn;
+                u = rng.random_sample();
+            } else {
+                u -= px;
+                px = (f64::from(2 - x) * p * px) / (f64::from(x) * q);
+            }
+        }
+        x
+    };
+    if p <= 0.5 {
+        inversion(rng, p)
+    } else {
+        1 - inversion(rng, 1.0 - p)
     }
 }
 
@@ -1023,14 +1107,13 @@ impl<E: Scorable + Clone> BayesSearchCV<E> {
         let mut rng = self
             .random_state
             .map_or_else(RandomState::from_entropy, RandomState::new);
+        // skopt hands the one RandomState to every optimiser: each draws its GP's seed
+        // when created, then asks from the shared stream in turn
         let mut optimizers = Vec::with_capacity(self.search_spaces.len());
         for (space, _) in &self.search_spaces {
-            let seed = rng.random_interval(u32::MAX as u64) as u32;
-            optimizers.push(Optimizer::with_rng(
-                space,
-                &self.optimizer_kwargs,
-                RandomState::new(seed),
-            )?);
+            let mut opt = Optimizer::with_rng(space, &self.optimizer_kwargs, rng)?;
+            rng = opt.take_rng();
+            optimizers.push(opt);
         }
         let mut ev = Evaluator::new(
             &self.estimator,
@@ -1041,6 +1124,7 @@ impl<E: Scorable + Clone> BayesSearchCV<E> {
             self.return_train_score,
         )?;
         for ((_, n_iter), opt) in self.search_spaces.iter().zip(optimizers.iter_mut()) {
+            opt.rng = rng;
             let mut left = n_iter.unwrap_or(self.n_iter);
             while left > 0 {
                 let n = left.min(self.n_points);
@@ -1052,6 +1136,7 @@ impl<E: Scorable + Clone> BayesSearchCV<E> {
                 }
                 left -= n;
             }
+            rng = opt.take_rng();
         }
         let warnings = optimizers
             .iter()
