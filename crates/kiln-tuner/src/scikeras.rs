@@ -25,6 +25,10 @@
 //!   `class_weight=None` (or `"balanced"`, classifier only). `fit__<name>` and
 //!   `predict__<name>` override `batch_size` / `epochs` / `verbose` / ... for one
 //!   method; `optimizer__learning_rate` configures the optimizer the wrapper compiles.
+//! - `get_params()` is scikeras's without its two callables (`model`, `build_fn`: the
+//!   factory is given to `new`, not as a parameter value), and `set_params`' unknown-name
+//!   and `predict`'s not-fitted messages are scikeras's (golden-checked against
+//!   scikeras 0.13.0, `tools/golden/gen_scikeras.py`).
 //! - `fit` rebuilds the model every time (unless `warm_start`), so a
 //!   [`Clone`] — scikit-learn's `clone`: same parameters, not fitted — fits a fresh
 //!   model, as `GridSearchCV` expects.

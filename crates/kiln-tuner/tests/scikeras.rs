@@ -389,3 +389,88 @@ fn regressor_scores_r2_and_needs_a_loss() {
         cross_val_score(&reg, &x, &y, &Cv::Folds(3), Some("neg_mean_squared_error")).unwrap();
     assert!(scores.iter().all(|s| *s <= 0.0));
 }
+
+fn json_param(v: &serde_json::Value) -> Param {
+    match v {
+        serde_json::Value::Null => Param::None,
+        serde_json::Value::Bool(b) => Param::Bool(*b),
+        serde_json::Value::String(s) => Param::Str(s.clone()),
+        serde_json::Value::Number(n) if n.is_i64() => Param::Int(n.as_i64().unwrap_or(0)),
+        serde_json::Value::Number(n) => Param::Float(n.as_f64().unwrap_or(f64::NAN)),
+        other => panic!("{other}"),
+    }
+}
+
+fn json_params(v: &serde_json::Value) -> Params {
+    v.as_object()
+        .expect("object")
+        .iter()
+        .map(|(k, v)| (k.clone(), json_param(v)))
+        .collect()
+}
+
+#[test]
+fn params_and_messages_equal_scikeras() {
+    // tools/golden/gen_scikeras.py (scikeras 0.13.0)
+    let path = format!(
+        "{}/../../tools/golden/fixtures/scikeras.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json");
+    let clf = KerasClassifier::<i64>::new(binary_builder(Arc::default()));
+    assert_eq!(clf.get_params(), json_params(&doc["classifier_defaults"]));
+    let reg = KerasRegressor::new(binary_builder(Arc::default()));
+    assert_eq!(reg.get_params(), json_params(&doc["regressor_defaults"]));
+    let mut c = KerasClassifier::<i64>::new(binary_builder(Arc::default())).param("units", 4);
+    c.set_params(&params(&[
+        ("model__units", Param::Int(16)),
+        ("fit__batch_size", Param::Int(64)),
+        ("epochs", Param::Int(3)),
+    ]))
+    .unwrap();
+    assert_eq!(c.get_params(), json_params(&doc["routed"]));
+    let err = c
+        .set_params(&params(&[("foo", Param::Int(1))]))
+        .unwrap_err();
+    assert_eq!(err.to_string(), doc["unknown_param"].as_str().unwrap());
+    let x = Matrix::from_rows(&[[0.0; 3], [0.0; 3]]).unwrap();
+    assert_eq!(
+        c.predict(&x).unwrap_err().to_string(),
+        doc["not_fitted"]["message"].as_str().unwrap()
+    );
+}
+
+#[test]
+fn works_under_bayes_search() {
+    use kiln_learn::model_selection::{BayesSearchCV, Dimension, OptimizerKwargs, SearchSpace};
+    let (x, y) = breast_cancer();
+    let clf = KerasClassifier::<i64>::new(binary_builder(Arc::default()))
+        .param("verbose", 0)
+        .param("random_state", 0);
+    let mut space = SearchSpace::new();
+    space.insert("model__units".into(), Dimension::integer(2, 32).unwrap());
+    space.insert("epochs".into(), Dimension::integer(1, 12).unwrap());
+    let res = BayesSearchCV {
+        search_spaces: vec![(space, None)],
+        n_iter: 6,
+        cv: Cv::Folds(3),
+        random_state: Some(0),
+        optimizer_kwargs: OptimizerKwargs {
+            n_initial_points: 3,
+            n_points: 500,
+            ..Default::default()
+        },
+        ..BayesSearchCV::new(clf)
+    }
+    .fit(&x, &y)
+    .unwrap();
+    assert_eq!(res.cv_results.params.len(), 6);
+    for p in &res.cv_results.params {
+        assert!(matches!(p["model__units"], Param::Int(2..=32)));
+        assert!(matches!(p["epochs"], Param::Int(1..=12)));
+    }
+    let best = res.best_estimator.as_ref().expect("refit");
+    assert_eq!(best.get_params()["epochs"], res.best_params["epochs"]);
+    assert!(res.best_score > 0.8, "{}", res.best_score);
+}
