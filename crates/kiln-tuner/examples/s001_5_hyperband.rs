@@ -15,6 +15,10 @@
 //! `--max-epochs N` sets it alone, `--seed S` fixes the oracle's seed (default 1, so
 //! runs repeat), `--dir D` moves `my_dir` (default: under the system temp dir).
 //!
+//! `s001_5_keras_tuner.py [--full]` runs the seed in keras-tuner on the same data with the
+//! same oracle seed: the same trials (units, epochs, brackets); the best one may differ,
+//! since the networks start from other random weights.
+//!
 //! `cargo run --release -p kiln-tuner --example s001_5_hyperband -- --full`
 
 use kiln::layers::Dense;

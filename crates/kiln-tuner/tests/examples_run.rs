@@ -34,6 +34,7 @@ fn s001_5_hyperband_prints_the_best_units() {
     );
     // Hyperband's bookkeeping values follow, as keras-tuner's `.values` has them
     assert!(line.contains("'tuner/epochs': "), "{line}");
-    // max_epochs=4, factor=3: brackets of 3 and 1 new trials plus promotions
-    assert!(t.contains("Trials: "), "{t}");
+    // max_epochs=4, factor=3, oracle seed 1: keras-tuner 1.4.8 runs 10 trials too
+    // (s001_5_keras_tuner.py)
+    assert!(t.contains("Trials: 10\n"), "{t}");
 }
