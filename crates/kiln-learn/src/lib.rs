@@ -29,7 +29,11 @@
 //!   seeds and bootstrap draws, trees built in parallel, `feature_importances`,
 //!   `oob_score`);
 //! - [`model_selection`] also has `cross_validate`, `cross_val_score`, `GridSearchCV`,
-//!   `RandomizedSearchCV`, `ParameterGrid`, `ParameterSampler` and scorers by name;
+//!   `RandomizedSearchCV`, `ParameterGrid`, `ParameterSampler` and scorers by name, and
+//!   scikit-optimize's `BayesSearchCV` (`Integer` / `Real` / `Categorical` spaces, its
+//!   ask/tell `Optimizer` with `gp_hedge` over EI, LCB and PI);
+//! - [`gaussian_process`]: the Gaussian processes of skopt's optimiser and of Keras
+//!   Tuner's `BayesianOptimization` (shared with kiln-tuner);
 //! - [`RandomState`]: NumPy's legacy generator, so that seeded splits, k-means++ draws
 //!   and t-SNE's random start match.
 //!
@@ -116,6 +120,7 @@ pub mod decomposition;
 pub mod ensemble;
 mod error;
 pub mod estimator;
+pub mod gaussian_process;
 mod label;
 mod linalg;
 pub mod manifold;

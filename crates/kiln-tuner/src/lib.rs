@@ -5,6 +5,10 @@
 //! `trial_<id>/checkpoint.weights.h5`, `tuner0.json`), so a search can be resumed and
 //! its directory read by keras-tuner.
 //!
+//! [`scikeras`] has scikeras's `KerasClassifier` / `KerasRegressor`: a kiln model
+//! factory as a kiln-learn estimator, for `cross_val_score` and the scikit-learn-style
+//! searches.
+//!
 //! ```
 //! use kiln::layers::{Dense, Flatten};
 //! use kiln::models::{CompileArgs, Model};
@@ -50,6 +54,7 @@ pub mod objective;
 pub mod oracle;
 mod oracles;
 mod pyset;
+pub mod scikeras;
 pub mod score_model;
 pub mod trial;
 pub mod tuner;

@@ -391,103 +391,178 @@ fn run_search<E: Scorable + Clone>(
     return_train_score: bool,
     warnings: Vec<Warning>,
 ) -> Result<SearchResult<E>> {
-    crate::validation::check_consistent_length(&[Some(x.n_rows()), Some(y.len())])?;
-    let scorer = Scorer::parse(scoring)?;
-    if candidates.is_empty() {
-        return Err(LearnError::Value(
-            "No fits were performed. Was the CV iterator empty? Were there no candidates?"
-                .to_string(),
-        ));
-    }
-    // unknown names fail before any fit, with set_params' message
-    for c in &candidates {
-        estimator.clone().set_params(c)?;
-    }
-    let splits = cv.splits(y, estimator.is_classifier())?;
-    let n_splits = splits.len();
-    let tasks: Vec<(usize, usize)> = (0..candidates.len())
-        .flat_map(|c| (0..n_splits).map(move |s| (c, s)))
-        .collect();
-    let scorers = [scorer];
-    let out: Vec<FoldResult> = tasks
-        .par_iter()
-        .map(|&(c, s)| {
-            fit_and_score(
-                estimator,
-                Some(&candidates[c]),
-                x,
-                y,
-                &splits[s],
-                &scorers,
-                return_train_score,
-            )
+    let mut ev = Evaluator::new(estimator, x, y, cv, scoring, return_train_score)?;
+    ev.evaluate(&candidates)?;
+    ev.finish(refit, warnings)
+}
+
+/// scikit-learn's `BaseSearchCV.fit` machinery: the splits fixed once, candidates
+/// evaluated batch by batch (`evaluate_candidates`), and the results of all batches
+/// assembled at the end. [`BayesSearchCV`](super::BayesSearchCV) asks its optimiser for
+/// each batch after scoring the previous one.
+pub(crate) struct Evaluator<'a, E: Scorable + Clone> {
+    estimator: &'a E,
+    x: &'a Matrix,
+    y: &'a [E::Target],
+    cv: Cv,
+    /// computed on the first batch, after its names are checked (scikit-learn checks
+    /// the parameters before it splits)
+    splits: Vec<super::split::Split>,
+    scorers: [Scorer; 1],
+    return_train_score: bool,
+    candidates: Vec<Params>,
+    out: Vec<FoldResult>,
+}
+
+impl<'a, E: Scorable + Clone> Evaluator<'a, E> {
+    pub(crate) fn new(
+        estimator: &'a E,
+        x: &'a Matrix,
+        y: &'a [E::Target],
+        cv: &Cv,
+        scoring: Option<&str>,
+        return_train_score: bool,
+    ) -> Result<Self> {
+        crate::validation::check_consistent_length(&[Some(x.n_rows()), Some(y.len())])?;
+        let scorer = Scorer::parse(scoring)?;
+        Ok(Evaluator {
+            estimator,
+            x,
+            y,
+            cv: cv.clone(),
+            splits: Vec::new(),
+            scorers: [scorer],
+            return_train_score,
+            candidates: Vec::new(),
+            out: Vec::new(),
         })
-        .collect::<Result<Vec<_>>>()?;
-    let per_candidate = |get: &dyn Fn(&FoldResult) -> f64| -> Vec<Vec<f64>> {
-        (0..candidates.len())
-            .map(|c| (0..n_splits).map(|s| get(&out[c * n_splits + s])).collect())
-            .collect()
-    };
-    let test = per_candidate(&|f| f.test_scores[0]);
-    let (mean_test, std_test) = mean_std(&test);
-    let rank = rank_min(&mean_test);
-    let (mean_fit, std_fit) = mean_std(&per_candidate(&|f| f.fit_time));
-    let (mean_score, std_score) = mean_std(&per_candidate(&|f| f.score_time));
-    let transpose = |m: &[Vec<f64>]| -> Vec<Vec<f64>> {
-        (0..n_splits)
-            .map(|s| m.iter().map(|r| r[s]).collect())
-            .collect()
-    };
-    let (split_train, mean_train, std_train) = if return_train_score {
-        let train = per_candidate(&|f| f.train_scores.as_ref().map_or(f64::NAN, |t| t[0]));
-        let (m, s) = mean_std(&train);
-        (Some(transpose(&train)), Some(m), Some(s))
-    } else {
-        (None, None, None)
-    };
-    let mut param_columns: BTreeMap<String, Vec<Option<Param>>> = BTreeMap::new();
-    for key in candidates.iter().flat_map(|c| c.keys()) {
-        param_columns.entry(key.clone()).or_default();
     }
-    for (key, col) in param_columns.iter_mut() {
-        *col = candidates.iter().map(|c| c.get(key).cloned()).collect();
+
+    /// Fits and scores `candidates` on every split; returns their mean test scores.
+    pub(crate) fn evaluate(&mut self, candidates: &[Params]) -> Result<Vec<f64>> {
+        // unknown names fail before any fit, with set_params' message
+        for c in candidates {
+            self.estimator.clone().set_params(c)?;
+        }
+        if self.candidates.is_empty() && !candidates.is_empty() {
+            self.splits = self.cv.splits(self.y, self.estimator.is_classifier())?;
+        }
+        let n_splits = self.splits.len();
+        let tasks: Vec<(usize, usize)> = (0..candidates.len())
+            .flat_map(|c| (0..n_splits).map(move |s| (c, s)))
+            .collect();
+        let out: Vec<FoldResult> = tasks
+            .par_iter()
+            .map(|&(c, s)| {
+                fit_and_score(
+                    self.estimator,
+                    Some(&candidates[c]),
+                    self.x,
+                    self.y,
+                    &self.splits[s],
+                    &self.scorers,
+                    self.return_train_score,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let means = (0..candidates.len())
+            .map(|c| {
+                let r: Vec<Vec<f64>> = vec![(0..n_splits)
+                    .map(|s| out[c * n_splits + s].test_scores[0])
+                    .collect()];
+                mean_std(&r).0[0]
+            })
+            .collect();
+        self.candidates.extend(candidates.iter().cloned());
+        self.out.extend(out);
+        Ok(means)
     }
-    let best_index = rank.iter().position(|&r| r == 1).unwrap_or(0);
-    let best_params = candidates[best_index].clone();
-    let best_score = mean_test[best_index];
-    let (best_estimator, refit_time) = if refit {
-        let mut best = estimator.clone();
-        best.set_params(&best_params)?;
-        let start = Instant::now();
-        best.fit(x, y)?;
-        (Some(best), Some(start.elapsed().as_secs_f64()))
-    } else {
-        (None, None)
-    };
-    Ok(SearchResult {
-        cv_results: CvResults {
-            params: candidates,
-            param_columns,
-            split_test_scores: transpose(&test),
-            mean_test_score: mean_test,
-            std_test_score: std_test,
-            rank_test_score: rank,
-            split_train_scores: split_train,
-            mean_train_score: mean_train,
-            std_train_score: std_train,
-            mean_fit_time: mean_fit,
-            std_fit_time: std_fit,
-            mean_score_time: mean_score,
-            std_score_time: std_score,
-        },
-        best_index,
-        best_score,
-        best_params,
-        best_estimator,
-        refit_time,
-        n_splits,
-        warnings,
-    })
+
+    /// `cv_results_`, the best candidate and the refit.
+    pub(crate) fn finish(self, refit: bool, warnings: Vec<Warning>) -> Result<SearchResult<E>> {
+        let Evaluator {
+            estimator,
+            x,
+            y,
+            splits,
+            return_train_score,
+            candidates,
+            out,
+            ..
+        } = self;
+        if candidates.is_empty() {
+            return Err(LearnError::Value(
+                "No fits were performed. Was the CV iterator empty? Were there no candidates?"
+                    .to_string(),
+            ));
+        }
+        let n_splits = splits.len();
+        let per_candidate = |get: &dyn Fn(&FoldResult) -> f64| -> Vec<Vec<f64>> {
+            (0..candidates.len())
+                .map(|c| (0..n_splits).map(|s| get(&out[c * n_splits + s])).collect())
+                .collect()
+        };
+        let test = per_candidate(&|f| f.test_scores[0]);
+        let (mean_test, std_test) = mean_std(&test);
+        let rank = rank_min(&mean_test);
+        let (mean_fit, std_fit) = mean_std(&per_candidate(&|f| f.fit_time));
+        let (mean_score, std_score) = mean_std(&per_candidate(&|f| f.score_time));
+        let transpose = |m: &[Vec<f64>]| -> Vec<Vec<f64>> {
+            (0..n_splits)
+                .map(|s| m.iter().map(|r| r[s]).collect())
+                .collect()
+        };
+        let (split_train, mean_train, std_train) = if return_train_score {
+            let train = per_candidate(&|f| f.train_scores.as_ref().map_or(f64::NAN, |t| t[0]));
+            let (m, s) = mean_std(&train);
+            (Some(transpose(&train)), Some(m), Some(s))
+        } else {
+            (None, None, None)
+        };
+        let mut param_columns: BTreeMap<String, Vec<Option<Param>>> = BTreeMap::new();
+        for key in candidates.iter().flat_map(|c| c.keys()) {
+            param_columns.entry(key.clone()).or_default();
+        }
+        for (key, col) in param_columns.iter_mut() {
+            *col = candidates.iter().map(|c| c.get(key).cloned()).collect();
+        }
+        let best_index = rank.iter().position(|&r| r == 1).unwrap_or(0);
+        let best_params = candidates[best_index].clone();
+        let best_score = mean_test[best_index];
+        let (best_estimator, refit_time) = if refit {
+            let mut best = estimator.clone();
+            best.set_params(&best_params)?;
+            let start = Instant::now();
+            best.fit(x, y)?;
+            (Some(best), Some(start.elapsed().as_secs_f64()))
+        } else {
+            (None, None)
+        };
+        Ok(SearchResult {
+            cv_results: CvResults {
+                params: candidates,
+                param_columns,
+                split_test_scores: transpose(&test),
+                mean_test_score: mean_test,
+                std_test_score: std_test,
+                rank_test_score: rank,
+                split_train_scores: split_train,
+                mean_train_score: mean_train,
+                std_train_score: std_train,
+                mean_fit_time: mean_fit,
+                std_fit_time: std_fit,
+                mean_score_time: mean_score,
+                std_score_time: std_score,
+            },
+            best_index,
+            best_score,
+            best_params,
+            best_estimator,
+            refit_time,
+            n_splits,
+            warnings,
+        })
+    }
 }
 
 /// Exhaustive search over a [`ParameterGrid`] with cross-validation

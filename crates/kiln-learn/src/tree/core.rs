@@ -47,6 +47,52 @@ pub(crate) struct Columns {
     pub(crate) data: Vec<f32>,
     pub(crate) n_samples: usize,
     pub(crate) n_features: usize,
+    /// rank codes, built by the first tree that can use them
+    codes: std::sync::OnceLock<Option<Codes>>,
+}
+
+/// Each value's rank among its column's distinct values, one byte per value (columns
+/// with at most 256 distinct values, as pixels): a quarter of the `float32` column's
+/// memory traffic in the gathers that dominate a classification tree's fit, and a
+/// counting sort instead of a comparison sort. Ranks order and tie exactly as the
+/// values do, so the splits are the same.
+pub(crate) struct Codes {
+    /// column-major codes
+    data: Vec<u8>,
+    /// per feature, its distinct values in increasing order
+    values: Vec<Vec<f32>>,
+}
+
+impl Codes {
+    fn build(x: &Columns) -> Option<Codes> {
+        use rayon::prelude::*;
+        let n = x.n_samples;
+        let per_column: Vec<Option<(Vec<u8>, Vec<f32>)>> = (0..x.n_features)
+            .into_par_iter()
+            .map(|f| {
+                let col = x.column(f);
+                let mut uniq: Vec<f32> = col.to_vec();
+                uniq.sort_unstable_by(f32::total_cmp);
+                uniq.dedup_by(|a, b| a == b);
+                if uniq.len() > 256 || uniq.iter().any(|v| v.is_nan()) {
+                    return None;
+                }
+                let codes = col
+                    .iter()
+                    .map(|v| uniq.partition_point(|u| u < v) as u8)
+                    .collect();
+                Some((codes, uniq))
+            })
+            .collect();
+        let mut data = Vec::with_capacity(n * x.n_features);
+        let mut values = Vec::with_capacity(x.n_features);
+        for c in per_column {
+            let (codes, uniq) = c?;
+            data.extend_from_slice(&codes);
+            values.push(uniq);
+        }
+        Some(Codes { data, values })
+    }
 }
 
 impl Columns {
@@ -64,11 +110,24 @@ impl Columns {
             data,
             n_samples: n,
             n_features: d,
+            codes: std::sync::OnceLock::new(),
         }
     }
 
     fn column(&self, f: usize) -> &[f32] {
         &self.data[f * self.n_samples..(f + 1) * self.n_samples]
+    }
+
+    fn codes(&self) -> Option<&Codes> {
+        self.codes.get_or_init(|| Codes::build(self)).as_ref()
+    }
+
+    /// Feature `f`'s codes and distinct values.
+    fn code_column<'c>(&self, codes: &'c Codes, f: usize) -> (&'c [u8], &'c [f32]) {
+        (
+            &codes.data[f * self.n_samples..(f + 1) * self.n_samples],
+            &codes.values[f],
+        )
     }
 }
 
@@ -565,8 +624,21 @@ struct Splitter<'a> {
     /// Classification with integer weights: the sums of a node do not depend on the
     /// order of its samples, so tied values may be sorted in any order (a faster sort
     /// gives the same tree). Regression keeps scikit-learn's exact order.
+    ///
+    /// In this mode a node's `samples` are also kept in ascending order (the root is,
+    /// and a stable partition keeps both children so): a feature's values are then
+    /// gathered from its column front to back, which the hardware prefetches, instead of
+    /// in the previous feature's value order. The value sort goes to `order`, and since
+    /// it sorts `(value, index)` pairs completely, its result does not depend on the
+    /// order it is given: the tree is the same.
     any_order: bool,
     packed: Vec<u64>,
+    /// the current feature's samples in value order (`any_order` mode)
+    order: Vec<usize>,
+    /// the rank codes of the columns (`any_order` mode, columns with few values)
+    codes: Option<&'a Codes>,
+    code_buf: Vec<u8>,
+    counts: [usize; 256],
 }
 
 impl Splitter<'_> {
@@ -615,30 +687,73 @@ impl Splitter<'_> {
             f_j += n_found_constants;
             let feature = self.features[f_j];
             // sort_samples_and_feature_values
-            let column = self.x.column(feature);
-            let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
-            for (v, &s) in self.feature_values[start..end]
-                .iter_mut()
-                .zip(&self.samples[start..end])
-            {
-                *v = column[s];
-                lo = lo.min(*v);
-                hi = hi.max(*v);
-            }
-            // an exactly constant feature: scikit-learn's 3-way introsort leaves the
-            // order unchanged, so there is nothing to sort
-            if lo != hi {
-                if self.any_order {
-                    fast_sort(
-                        &mut self.feature_values[start..end],
-                        &mut self.samples[start..end],
-                        &mut self.packed,
-                    );
+            if let Some(codes) = self.codes {
+                // the same values in the same (value, index) order, by a counting sort
+                // of the rank codes gathered in ascending sample order
+                let (col, vals) = self.x.code_column(codes, feature);
+                let (mut lo, mut hi) = (u8::MAX, 0u8);
+                for (c, &s) in self.code_buf[start..end]
+                    .iter_mut()
+                    .zip(&self.samples[start..end])
+                {
+                    *c = col[s];
+                    lo = lo.min(*c);
+                    hi = hi.max(*c);
+                }
+                let fv = &mut self.feature_values;
+                if lo == hi {
+                    fv[start] = vals[usize::from(lo)];
+                    fv[end - 1] = fv[start];
                 } else {
-                    simultaneous_sort(
-                        &mut self.feature_values[start..end],
-                        &mut self.samples[start..end],
-                    );
+                    let (lo, hi) = (usize::from(lo), usize::from(hi));
+                    let counts = &mut self.counts[lo..=hi];
+                    counts.fill(0);
+                    for &c in &self.code_buf[start..end] {
+                        counts[usize::from(c) - lo] += 1;
+                    }
+                    let mut acc = start;
+                    for c in counts.iter_mut() {
+                        let k = *c;
+                        *c = acc;
+                        acc += k;
+                    }
+                    for (&c, &s) in self.code_buf[start..end]
+                        .iter()
+                        .zip(&self.samples[start..end])
+                    {
+                        let slot = &mut counts[usize::from(c) - lo];
+                        self.order[*slot] = s;
+                        fv[*slot] = vals[usize::from(c)];
+                        *slot += 1;
+                    }
+                }
+            } else {
+                let column = self.x.column(feature);
+                let (mut lo, mut hi) = (f32::INFINITY, f32::NEG_INFINITY);
+                for (v, &s) in self.feature_values[start..end]
+                    .iter_mut()
+                    .zip(&self.samples[start..end])
+                {
+                    *v = column[s];
+                    lo = lo.min(*v);
+                    hi = hi.max(*v);
+                }
+                // an exactly constant feature: scikit-learn's 3-way introsort leaves the
+                // order unchanged, so there is nothing to sort
+                if lo != hi {
+                    if self.any_order {
+                        self.order[start..end].copy_from_slice(&self.samples[start..end]);
+                        fast_sort(
+                            &mut self.feature_values[start..end],
+                            &mut self.order[start..end],
+                            &mut self.packed,
+                        );
+                    } else {
+                        simultaneous_sort(
+                            &mut self.feature_values[start..end],
+                            &mut self.samples[start..end],
+                        );
+                    }
                 }
             }
             let fv = &self.feature_values;
@@ -666,13 +781,18 @@ impl Splitter<'_> {
                 if p - start < min_samples_leaf || end - p < min_samples_leaf {
                     continue;
                 }
-                self.criterion.update(&self.samples, p);
+                let sorted = if self.any_order {
+                    &self.order
+                } else {
+                    &self.samples
+                };
+                self.criterion.update(sorted, p);
                 if self.criterion.weighted_n_left < min_weight_leaf
                     || self.criterion.weighted_n_right < min_weight_leaf
                 {
                     continue;
                 }
-                let proxy = self.criterion.proxy_impurity_improvement(&self.samples);
+                let proxy = self.criterion.proxy_impurity_improvement(sorted);
                 if proxy > best_proxy {
                     best_proxy = proxy;
                     best.feature = feature;
@@ -685,13 +805,30 @@ impl Splitter<'_> {
         if best.pos < end {
             // partition_samples_final
             let column = self.x.column(best.feature);
-            let (mut ps, mut pe) = (start, end);
-            while ps < pe {
-                if f64::from(column[self.samples[ps]]) <= best.threshold {
-                    ps += 1;
-                } else {
-                    pe -= 1;
-                    self.samples.swap(ps, pe);
+            if self.any_order {
+                // stable, so that both children keep their samples in ascending order
+                let (mut left, mut right) = (start, start);
+                for i in start..end {
+                    let s = self.samples[i];
+                    if f64::from(column[s]) <= best.threshold {
+                        self.samples[left] = s;
+                        left += 1;
+                    } else {
+                        self.order[right] = s;
+                        right += 1;
+                    }
+                }
+                self.samples[left..end].copy_from_slice(&self.order[start..right]);
+                debug_assert_eq!(left, best.pos);
+            } else {
+                let (mut ps, mut pe) = (start, end);
+                while ps < pe {
+                    if f64::from(column[self.samples[ps]]) <= best.threshold {
+                        ps += 1;
+                    } else {
+                        pe -= 1;
+                        self.samples.swap(ps, pe);
+                    }
                 }
             }
             self.criterion.reset();
@@ -764,7 +901,14 @@ pub(crate) fn build_tree(
             && n <= u32::MAX as usize
             && sample_weight.is_none_or(|w| w.iter().all(|v| v.fract() == 0.0 && *v < 1e15)),
         packed: Vec::new(),
+        order: vec![0; n],
+        codes: None,
+        code_buf: vec![0; n],
+        counts: [0; 256],
     };
+    if splitter.any_order {
+        splitter.codes = x.codes();
+    }
     let mut tree = Tree {
         nodes: Vec::new(),
         values: Vec::new(),
@@ -878,6 +1022,52 @@ mod tests {
             simultaneous_sort(&mut v, &mut s);
             assert!(v.windows(2).all(|w| w[0] <= w[1]));
             assert!(s.iter().zip(&v).all(|(&i, &x)| orig[i] == x));
+        }
+    }
+
+    #[test]
+    fn rank_codes_build_the_same_trees_as_float_values() {
+        // 400 samples x 12 features of few distinct values (some negative, a -0.0),
+        // integer bootstrap weights, sqrt features: the codes path against the float
+        // path on the same data
+        let mut rng = crate::RandomState::new(11);
+        let (n, d) = (400, 12);
+        let mut rows = Vec::with_capacity(n * d);
+        for _ in 0..n * d {
+            let v = rng.random_interval(40) as f64 / 7.0 - 2.0;
+            rows.push(if v == 0.0 { -0.0 } else { v });
+        }
+        let x = crate::Matrix::new(rows, n, d).unwrap();
+        let y: Vec<usize> = (0..n)
+            .map(|i| ((x.row(i)[0] + x.row(i)[3] > 0.0) as usize) + (i % 7 == 0) as usize)
+            .collect();
+        let weights: Vec<f64> = (0..n).map(|_| rng.random_interval(3) as f64).collect();
+        let params = BuildParams {
+            criterion: CriterionKind::Gini,
+            max_depth: usize::MAX,
+            min_samples_split: 2,
+            min_samples_leaf: 1,
+            min_weight_leaf: 0.0,
+            max_features: 3,
+            min_impurity_decrease: 0.0,
+        };
+        let coded = Columns::from_matrix(&x);
+        assert!(coded.codes().is_some());
+        let plain = Columns::from_matrix(&x);
+        assert!(plain.codes.set(None).is_ok());
+        for seed in [1u32, 7, 99] {
+            let targets = Targets::Classes {
+                y: &y,
+                n_classes: 3,
+            };
+            let a = build_tree(&coded, targets, Some(&weights), &params, seed);
+            let targets = Targets::Classes {
+                y: &y,
+                n_classes: 3,
+            };
+            let b = build_tree(&plain, targets, Some(&weights), &params, seed);
+            assert!(a.nodes.len() > 20);
+            assert_eq!(a, b, "seed {seed}");
         }
     }
 }
