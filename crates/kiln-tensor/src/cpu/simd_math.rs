@@ -334,7 +334,8 @@ impl F32Op for GeluTanh {
     }
 }
 
-/// `erf(u) / u = P(u^2)` on `|u| <= 1` (a degree-6 fit, relative error 1.2e-9).
+/// `erf(u) / u = P(u^2)` on `|u| <= 1` (a degree-6 fit, relative error 1.2e-9). This and
+/// the `ERFCX` coefficients come from `tools/numerics/fit_gelu_erf.py`.
 const ERF_P: [f32; 7] = [
     1.128_379_1,
     -0.376_126_26,
