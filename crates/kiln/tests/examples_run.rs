@@ -74,6 +74,7 @@ const EXAMPLES: &[&str] = &[
     "s003_32_simple_gan",
     "s003_33_autoencoder_fine_tune",
     "s003_35_gan_batchnorm",
+    "keras_guide_vae",
 ];
 
 fn build_examples() {

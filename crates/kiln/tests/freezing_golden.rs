@@ -193,9 +193,9 @@ fn gan_case(case: &'static str, toggle: bool) {
         if toggle {
             disc.set_trainable(true);
         }
-        rec.step(|| disc.train_on_batch(&row(&real, it), &ones, None));
+        rec.step(|| disc.train_on_batch(row(&real, it), &ones, None));
         let fake = generator
-            .predict_on_batch(&row(&noise, it))
+            .predict_on_batch(row(&noise, it))
             .unwrap()
             .remove(0);
         rec.step(|| disc.train_on_batch(&fake, &zeros, None));
@@ -203,7 +203,7 @@ fn gan_case(case: &'static str, toggle: bool) {
             disc.set_trainable(false);
         }
         let y = Tensor::ones(&[8, 1], kiln::DType::F32);
-        rec.step(|| gan.train_on_batch(&row(&noise_g, it), &y, None));
+        rec.step(|| gan.train_on_batch(row(&noise_g, it), &y, None));
     }
     rec.done();
 }
@@ -263,21 +263,21 @@ fn nested_case(jit: bool) {
         logs.insert("loss", *h.get("loss").last().unwrap());
         Ok(logs)
     };
-    rec.step(|| outer.train_on_batch(&first(&x, 8), &first(&y, 8), None));
+    rec.step(|| outer.train_on_batch(first(&x, 8), first(&y, 8), None));
     inner.set_trainable(false);
-    rec.step(|| outer.train_on_batch(&first(&x, 8), &first(&y, 8), None));
-    rec.step(|| outer.train_on_batch(&first(&x, 5), &first(&y, 5), None));
+    rec.step(|| outer.train_on_batch(first(&x, 8), first(&y, 8), None));
+    rec.step(|| outer.train_on_batch(first(&x, 5), first(&y, 5), None));
     inner.set_trainable(true);
-    rec.step(|| outer.train_on_batch(&first(&x, 3), &first(&y, 3), None));
+    rec.step(|| outer.train_on_batch(first(&x, 3), first(&y, 3), None));
     inner.set_trainable(false);
     rec.step(|| fit(&mut outer, 4));
     inner.set_trainable(true);
     rec.step(|| fit(&mut outer, 4));
     outer.compile(sgd()).unwrap();
-    rec.step(|| outer.train_on_batch(&first(&x, 8), &first(&y, 8), None));
+    rec.step(|| outer.train_on_batch(first(&x, 8), first(&y, 8), None));
     inner.set_trainable(false);
     outer.compile(sgd()).unwrap();
-    rec.step(|| outer.train_on_batch(&first(&x, 8), &first(&y, 8), None));
+    rec.step(|| outer.train_on_batch(first(&x, 8), first(&y, 8), None));
     rec.done();
 }
 
@@ -311,7 +311,7 @@ fn a_frozen_batch_normalization_trains_in_inference_mode() {
         }
     }
     for i in 0..2 {
-        rec.step(|| model.train_on_batch(&row(&x, i), &row(&y, i), None));
+        rec.step(|| model.train_on_batch(row(&x, i), row(&y, i), None));
     }
     rec.done();
 }
