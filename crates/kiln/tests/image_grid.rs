@@ -144,8 +144,11 @@ fn bad_input_is_an_error_and_leaves_no_file() {
         ImageGridArgs::new(),
     ));
     assert!(e.contains("cannot write the PNG"), "{e}");
-    // A failed write leaves an existing file as it was.
-    let good = tmp("kept.png");
+    // A failed write leaves an existing file as it was (in a directory of its own, so the
+    // other tests' temporary files, written in parallel, are not counted).
+    let own = tmp("kept_dir");
+    std::fs::create_dir_all(&own).unwrap();
+    let good = own.join("kept.png");
     save_image_grid(&good, &imgs, 1, 3, ImageGridArgs::new()).unwrap();
     let before = std::fs::read(&good).unwrap();
     assert!(save_image_grid(&good, &imgs, 2, 2, ImageGridArgs::new()).is_err());
