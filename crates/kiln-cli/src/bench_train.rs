@@ -16,6 +16,9 @@
 //! `dqn_step` is `seed_workloads.py`'s (S003-49 corrected) and prints the peer's figure:
 //! `{"peer": "kiln", "workload": "dqn_step", "step_ms"}`, see [`dqn_step`].
 //!
+//! `gan_iter_b64` and `vae_epoch` are `seed_workloads.py`'s, see [`gan_iter_b64`] and
+//! [`vae_epoch`]; they print the peer's figures (`iter_ms`; `fit_epoch_s`, `val_loss`).
+//!
 //! `kmeans_mnist` and `tsne_5000` are `seed_workloads.py`'s scikit-learn workloads, run
 //! on kiln-learn: `KMeans(n_clusters=10, n_init=1, random_state=0)` on the 60,000
 //! training images (pixels / 255), figures `fit_s`, `inertia`, `n_iter`; and
@@ -41,6 +44,8 @@ pub const WORKLOADS: &[&str] = &[
     "mlp_pipeline",
     "dqn_step",
     "mlp_compiled",
+    "gan_iter_b64",
+    "vae_epoch",
     "kmeans_mnist",
     "tsne_5000",
 ];
@@ -169,6 +174,12 @@ pub fn run_workload(name: &str) -> AnyResult<String> {
     }
     if name == "mlp_compiled" {
         return mlp_compiled();
+    }
+    if name == "gan_iter_b64" {
+        return gan_iter_b64();
+    }
+    if name == "vae_epoch" {
+        return vae_epoch();
     }
     if name == "kmeans_mnist" {
         return kmeans_mnist();
@@ -350,4 +361,211 @@ mod tests {
         let ms = v["step_ms"].as_f64().unwrap();
         assert!(ms > 0.0 && ms.is_finite(), "{line}");
     }
+}
+
+fn leaky() -> kiln::layers::LayerRef {
+    kiln::layers::LeakyReLU::new().negative_slope(0.2).into()
+}
+
+/// The `gan_iter_b64` workload, S003-35's GAN as `seed_workloads.py` builds it: G
+/// 100 -> Dense 256/512/1024, each followed by LeakyReLU(0.2) and BatchNormalization
+/// (momentum 0.8) -> Dense(784, tanh) -> Reshape(28, 28, 1); D Flatten -> Dense 512 ->
+/// LeakyReLU(0.2) -> Dense 256 -> LeakyReLU(0.2) -> Dense(1, sigmoid), binary
+/// crossentropy, Adam(2e-4, beta_1 0.5), D with accuracy; MNIST / 127.5 - 1. One
+/// iteration: G's outputs for 64 noise vectors (inference mode), `train_on_batch` of D on
+/// 64 real and on the 64 generated images, and of the combined model (D frozen) on the
+/// noise. `iter_ms` is the mean over 200 iterations after 20 warm-up ones.
+///
+/// D is set trainable around its own steps, so that D trains as PyTorch's peer trains
+/// it; the Keras peer runs the seed's recipe, in which Keras 3 never updates D (seed
+/// defect 17), so it does a little less work per iteration than kiln.
+pub fn gan_iter_b64() -> AnyResult<String> {
+    use kiln::layers::{BatchNormalization, Input, Reshape};
+    const B: usize = 64;
+    kiln::utils::set_random_seed(0);
+    let mut g = Model::sequential(vec![
+        Dense::new(256).input_shape(&[100]).into(),
+        leaky(),
+        BatchNormalization::new().momentum(0.8).into(),
+        Dense::new(512).into(),
+        leaky(),
+        BatchNormalization::new().momentum(0.8).into(),
+        Dense::new(1024).into(),
+        leaky(),
+        BatchNormalization::new().momentum(0.8).into(),
+        Dense::new(784).activation("tanh").into(),
+        Reshape::new(&[28, 28, 1]).into(),
+    ])?;
+    let mut d = Model::sequential(vec![
+        Flatten::new().input_shape(&[28, 28, 1]).into(),
+        Dense::new(512).into(),
+        leaky(),
+        Dense::new(256).into(),
+        leaky(),
+        Dense::new(1).activation("sigmoid").into(),
+    ])?;
+    let adam = || Adam::new(2e-4).beta_1(0.5);
+    d.compile(
+        CompileArgs::new()
+            .loss("binary_crossentropy")
+            .optimizer(adam())
+            .metrics(["accuracy"]),
+    )?;
+    d.set_trainable(false);
+    let z = Input::shape(&[100]);
+    let out = d.call_symbolic(&g.call_symbolic(&z)?)?;
+    let mut gan = Model::new(&[z], &[out])?;
+    gan.compile(
+        CompileArgs::new()
+            .loss("binary_crossentropy")
+            .optimizer(adam()),
+    )?;
+    let ((x_train, _), _) = kiln_data::datasets::mnist::load_data()?;
+    let x = x_train
+        .cast(DType::F32)?
+        .div_scalar(127.5)?
+        .add_scalar(-1.0)?
+        .reshape(&[-1, 28, 28, 1])?;
+    let n = x.shape()[0] as i64;
+    let mut rng = kiln_tensor::random::Generator::from_seed(0);
+    let ones = Tensor::ones(&[B, 1], DType::F32);
+    let zeros = Tensor::zeros(&[B, 1], DType::F32);
+    let mut it = || -> AnyResult<()> {
+        let real = x.gather(&rng.randint(&[B], 0, n, DType::I64)?, 0)?;
+        let noise = rng.normal(&[B, 100], 0.0, 1.0, DType::F32)?;
+        let fake = g.predict_on_batch(&noise)?.remove(0);
+        d.set_trainable(true);
+        d.train_on_batch(&real, &ones, None)?;
+        d.train_on_batch(&fake, &zeros, None)?;
+        d.set_trainable(false);
+        gan.train_on_batch(&noise, &ones, None)?;
+        Ok(())
+    };
+    for _ in 0..20 {
+        it()?;
+    }
+    let t = Instant::now();
+    for _ in 0..200 {
+        it()?;
+    }
+    let iter_ms = t.elapsed().as_secs_f64() / 200.0 * 1e3;
+    Ok(format!(
+        "{{\"peer\": \"kiln\", \"workload\": \"gan_iter_b64\", \"iter_ms\": {iter_ms:.4}}}"
+    ))
+}
+
+/// S001-2's sampling layer: `z_mean + exp(z_log_var / 2) * eps`.
+#[derive(kiln::layers::Layer)]
+struct Sampling {
+    base: kiln::layers::LayerBase,
+}
+
+impl kiln::layers::Layer for Sampling {
+    fn compute_output_shape(
+        &self,
+        input_shapes: &[kiln::layers::Shape],
+    ) -> Option<kiln::Result<Vec<kiln::layers::Shape>>> {
+        Some(Ok(vec![input_shapes[0].clone()]))
+    }
+
+    fn call(
+        &mut self,
+        inputs: &[Tensor],
+        _ctx: &kiln::layers::CallContext,
+    ) -> kiln::Result<Vec<Tensor>> {
+        let eps = kiln_tensor::random::normal(inputs[0].shape(), 0.0, 1.0, inputs[0].dtype())?;
+        Ok(vec![
+            inputs[0].add(&inputs[1].mul_scalar(0.5)?.exp()?.mul(&eps)?)?
+        ])
+    }
+}
+
+/// The VAE of `vae_epoch`: the encoder's `(z_mean, z_log_var, z)`, the decoder's image, and
+/// the KL term `-0.5 mean_batch(sum_latent(1 + lv - mu^2 - exp(lv)))` through `add_loss`.
+#[derive(kiln::layers::Layer)]
+struct Vae {
+    base: kiln::layers::LayerBase,
+    enc: kiln::layers::LayerRef,
+    dec: kiln::layers::LayerRef,
+}
+
+impl kiln::layers::Layer for Vae {
+    fn call(
+        &mut self,
+        inputs: &[Tensor],
+        ctx: &kiln::layers::CallContext,
+    ) -> kiln::Result<Vec<Tensor>> {
+        let e = self.enc.call_multi(&inputs[..1], Some(ctx.training))?;
+        let (m, lv) = (&e[0], &e[1]);
+        let y = self.dec.call_multi(&e[2..3], Some(ctx.training))?;
+        let kl = lv
+            .add_scalar(1.0)?
+            .sub(&m.square()?)?
+            .sub(&lv.exp()?)?
+            .sum(&[1], false)?
+            .mean(&[], false)?
+            .mul_scalar(-0.5)?;
+        self.base.add_loss(kl);
+        Ok(y)
+    }
+}
+
+/// The `vae_epoch` workload, S001-2's VAE as `seed_workloads.py` builds it: encoder
+/// Flatten -> Dense(512, relu) -> Dense(2) z_mean, Dense(2) z_log_var -> sampling; decoder
+/// Dense(512, relu) -> Dense(784, sigmoid) -> Reshape(28, 28, 1); loss 784 x the binary
+/// crossentropy (a sum over the pixels) plus the KL term through `add_loss`; Adam; one
+/// `fit` epoch over the 60,000 training images in batches of 128 with the test set as
+/// validation data. Figures: `fit_epoch_s` (validation included, as Keras's `fit`) and
+/// the final `val_loss`.
+pub fn vae_epoch() -> AnyResult<String> {
+    use kiln::layers::{Input, LayerApply, LayerBase, LayerRef, Reshape};
+    use kiln::losses::LossFn;
+    kiln::utils::set_random_seed(0);
+    let inp = Input::shape(&[28, 28, 1]);
+    let h = Dense::new(512)
+        .activation("relu")
+        .apply(&Flatten::new().apply(&inp)?)?;
+    let (zm, zl) = (Dense::new(2).apply(&h)?, Dense::new(2).apply(&h)?);
+    let zz = LayerRef::new(Sampling {
+        base: LayerBase::new("sampling"),
+    })
+    .call(&[zm.clone(), zl.clone()])?;
+    let enc = Model::new(&[inp], &[zm, zl, zz])?;
+    let dec = Model::sequential(vec![
+        Dense::new(512).activation("relu").input_shape(&[2]).into(),
+        Dense::new(784).activation("sigmoid").into(),
+        Reshape::new(&[28, 28, 1]).into(),
+    ])?;
+    let mut vae = Model::from_layer(Vae {
+        base: LayerBase::new("vae"),
+        enc: enc.as_layer(),
+        dec: dec.as_layer(),
+    });
+    let loss = LossFn::new("bce_784", |t, p| {
+        let (t, p) = (t.reshape(&[-1, 784])?, p.reshape(&[-1, 784])?);
+        Ok(kiln::losses::binary_crossentropy(&t, &p, false, 0.0, -1)?.mul_scalar(784.0)?)
+    });
+    vae.compile(CompileArgs::new().optimizer("adam").loss(loss))?;
+    let ((x_train, _), (x_test, _)) = kiln_data::datasets::mnist::load_data()?;
+    let prep = |x: Tensor| -> kiln::Result<Tensor> {
+        Ok(x.cast(DType::F32)?
+            .div_scalar(255.0)?
+            .reshape(&[-1, 28, 28, 1])?)
+    };
+    let (x, xt) = (prep(x_train)?, prep(x_test)?);
+    let t = Instant::now();
+    let h = vae.fit(
+        &x,
+        &x,
+        FitArgs::new()
+            .epochs(1)
+            .batch_size(128)
+            .validation_data(&xt, &xt)
+            .verbose(0),
+    )?;
+    let fit_s = t.elapsed().as_secs_f64();
+    let val = h.get("val_loss").last().copied().unwrap_or(f64::NAN);
+    Ok(format!(
+        "{{\"peer\": \"kiln\", \"workload\": \"vae_epoch\", \"fit_epoch_s\": {fit_s:.4}, \"val_loss\": {val:.4}}}"
+    ))
 }

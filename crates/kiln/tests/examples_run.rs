@@ -68,6 +68,13 @@ const EXAMPLES: &[&str] = &[
     "s003_14_vgg16_transfer",
     "s003_15_vgg16_fine_tune",
     "augmentation_layers",
+    "s001_2_vae",
+    "s001_3_dense_gan",
+    "s003_31_autoencoder",
+    "s003_32_simple_gan",
+    "s003_33_autoencoder_fine_tune",
+    "s003_35_gan_batchnorm",
+    "keras_guide_vae",
 ];
 
 fn build_examples() {
@@ -88,10 +95,15 @@ fn run(name: &str) -> String {
 }
 
 fn run_with_env(name: &str, vars: &[(&str, &str)]) -> String {
+    run_full(name, vars, &[])
+}
+
+fn run_full(name: &str, vars: &[(&str, &str)], args: &[&str]) -> String {
     assert!(EXAMPLES.contains(&name), "{name} is not in EXAMPLES");
     build_examples();
     let path = example(name);
     let out = Command::new(&path)
+        .args(args)
         .envs(vars.iter().copied())
         .output()
         .unwrap_or_else(|e| panic!("running {}: {e}", path.display()));
@@ -390,4 +402,121 @@ fn augmentation_layers_example() {
         out.contains("RandomCrop(16, 16)") && out.contains("grid of 8 rows x 6 digits"),
         "{out}"
     );
+}
+
+/// A fresh `$KILN_PLOT_OUT` for one test.
+fn plot_dir(test: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("kiln_examples_{test}_{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// (width, height) of a PNG.
+fn png_size(path: &std::path::Path) -> (u32, u32) {
+    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let info = png::Decoder::new(std::io::BufReader::new(f))
+        .read_info()
+        .unwrap();
+    let i = info.info();
+    (i.width, i.height)
+}
+
+#[test]
+fn generative_seed_examples_vae_and_autoencoders() {
+    let dir = plot_dir("vae");
+    let env = [("KILN_PLOT_OUT", dir.to_str().unwrap())];
+    let small = [
+        "--epochs",
+        "1",
+        "--train-samples",
+        "512",
+        "--test-samples",
+        "128",
+    ];
+    let out = run_full("s001_2_vae", &env, &small);
+    assert!(
+        out.contains("val_loss") && out.contains("final loss "),
+        "{out}"
+    );
+    // 15 x 15 decoded digits, no padding; 2 rows of 10 with 2 pixels of padding.
+    assert_eq!(png_size(&dir.join("s001_2_latent_grid.png")), (420, 420));
+    assert_eq!(png_size(&dir.join("s001_2_reconstructions.png")), (302, 62));
+    let out = run_full("s003_31_autoencoder", &env, &small);
+    assert!(
+        out.contains("Total params: 101,200") && out.contains("final val_loss "),
+        "{out}"
+    );
+    assert_eq!(
+        png_size(&dir.join("s003_31_reconstructions.png")),
+        (302, 62)
+    );
+    let out = run_full(
+        "s003_33_autoencoder_fine_tune",
+        &env,
+        &[
+            "--epochs",
+            "1",
+            "--fine-tune-epochs",
+            "1",
+            "--train-samples",
+            "512",
+            "--test-samples",
+            "128",
+        ],
+    );
+    assert!(
+        out.contains("Total params: 105,392")
+            && out.contains("unfroze the last 4 layers: dense")
+            && out.contains("after fine-tuning"),
+        "{out}"
+    );
+    // Two one-epoch fits (Keras prints no `Epoch 1/1` header for a single epoch).
+    assert_eq!(out.matches(" - val_loss: ").count(), 2, "{out}");
+}
+
+#[test]
+fn generative_seed_examples_gans() {
+    let dir = plot_dir("gans");
+    let env = [("KILN_PLOT_OUT", dir.to_str().unwrap())];
+    let out = run_full("s001_3_dense_gan", &env, &["--iterations", "2"]);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("0 [D loss: "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.contains(" | D accuracy: ") && line.contains("] [G loss: "),
+        "{line}"
+    );
+    assert_eq!(png_size(&dir.join("s001_3_samples.png")), (152, 152));
+    let out = run_full("s003_32_simple_gan", &env, &["--epochs", "11"]);
+    assert!(
+        out.contains("Epoch 0 - Discriminator Loss: ")
+            && out.contains("Epoch 10 - Discriminator Loss: ")
+            && out.contains(", Generator Loss: "),
+        "{out}"
+    );
+    assert_eq!(png_size(&dir.join("s003_32_samples.png")), (152, 152));
+    let out = run_full(
+        "s003_35_gan_batchnorm",
+        &env,
+        &["--iterations", "2", "--sample-interval", "1"],
+    );
+    for want in [
+        "Epoch 0 [D loss: ",
+        "] [D accuracy: ",
+        "Epoch 1 [G loss: ",
+        "Discriminator Accuracy on Real Images: ",
+        "Discriminator Accuracy on Fake Images: ",
+    ] {
+        assert!(out.contains(want), "{want}: {out}");
+    }
+    let acc = out
+        .lines()
+        .find_map(|l| l.strip_prefix("Discriminator Accuracy on Real Images: "))
+        .unwrap();
+    assert!(
+        acc.ends_with('%') && acc.trim_end_matches('%').parse::<f64>().is_ok(),
+        "{acc}"
+    );
+    assert_eq!(png_size(&dir.join("s003_35_samples.png")), (152, 152));
 }

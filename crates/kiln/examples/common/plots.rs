@@ -64,3 +64,18 @@ pub fn curves(
     println!("wrote {}", path.display());
     Ok(path)
 }
+
+/// `plt.subplots(rows, cols)` + `imshow(cmap="gray")` of the first `rows * cols` images,
+/// through [`kiln::utils::save_image_grid`], saved as `name`.
+pub fn image_grid(
+    name: &str,
+    images: &kiln::Tensor,
+    rows: usize,
+    cols: usize,
+    args: kiln::utils::ImageGridArgs,
+) -> kiln::Result<PathBuf> {
+    let path = out(name)?;
+    kiln::utils::save_image_grid(&path, images, rows, cols, args)?;
+    println!("wrote {}", path.display());
+    Ok(path)
+}

@@ -1444,7 +1444,55 @@ impl LayerRef {
     }
 
     /// Freezes (`false`) or unfreezes the layer and everything nested in it, as setting
-    /// `layer.trainable` in Keras.
+    /// `layer.trainable` in Keras 3.
+    ///
+    /// What a frozen layer does:
+    /// * its weights leave `trainable_weights` (of the layer and of every model holding
+    ///   it) and join `non_trainable_weights`;
+    /// * a frozen `BatchNormalization` runs in inference mode even inside a training step:
+    ///   it normalises with its moving statistics and does not update them.
+    ///
+    /// When a compiled model sees the change (Keras 3 semantics, TensorFlow backend): the
+    /// built-in train step reads `trainable_weights` when it meets a batch signature for
+    /// the first time since `compile` (Keras traces its train function then), after the
+    /// forward pass, and keeps that list for the signature. So freezing a layer *after*
+    /// a model's first `fit`/`train_on_batch` is not seen until the model is compiled
+    /// again, or a batch of a new signature (another batch size the first time, or the
+    /// first `fit` after `train_on_batch`) makes it read the list again. Freeze, then
+    /// `compile`, as the Keras guides say. Custom train steps ([`crate::models::TrainStep`])
+    /// read the live list every step.
+    ///
+    /// The tf.keras 2 GAN recipe (compile the discriminator, set it untrainable, compile
+    /// the combined model) relies on tf.keras 2 taking the list at `compile`. Under
+    /// Keras 3 (and kiln) the discriminator is already frozen at its own first step, so it
+    /// never trains (seed defect 17); set it trainable around its own `train_on_batch`
+    /// calls and untrainable around the combined model's (as the S001-3 and S003-35
+    /// examples do), which trains it under both.
+    ///
+    /// ```
+    /// use kiln::layers::{Dense, LayerRef};
+    /// use kiln::models::{CompileArgs, Model};
+    /// use kiln_tensor::{DType, Tensor};
+    /// let inner = LayerRef::new(Dense::new(2));
+    /// let mut m = Model::sequential(vec![
+    ///     Dense::new(3).input_shape(&[2]).into(),
+    ///     inner.clone(),
+    /// ])?;
+    /// m.compile(CompileArgs::new().optimizer("sgd").loss("mse"))?;
+    /// let (x, y) = (Tensor::ones(&[4, 2], DType::F32), Tensor::zeros(&[4, 2], DType::F32));
+    /// m.train_on_batch(&x, &y, None)?;
+    /// inner.set_trainable(false);
+    /// let before = inner.get_weights()[0].to_vec::<f32>()?;
+    /// // The list read at the first step is kept: the frozen layer still trains...
+    /// m.train_on_batch(&x, &y, None)?;
+    /// assert_ne!(inner.get_weights()[0].to_vec::<f32>()?, before);
+    /// // ...until the model is compiled again.
+    /// m.compile(CompileArgs::new().optimizer("sgd").loss("mse"))?;
+    /// let before = inner.get_weights()[0].to_vec::<f32>()?;
+    /// m.train_on_batch(&x, &y, None)?;
+    /// assert_eq!(inner.get_weights()[0].to_vec::<f32>()?, before);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
     pub fn set_trainable(&self, trainable: bool) {
         let subs = {
             let mut g = self.lock();

@@ -11,7 +11,9 @@
 
 use std::sync::Arc;
 
-use kiln_tensor::function::{host_op, trace_concrete, ConcreteFunction, TraceType, Value};
+use kiln_tensor::function::{
+    host_op, trace_concrete, ConcreteFunction, TensorSpec, TraceType, Value,
+};
 use kiln_tensor::{GradientTape, Tensor, Variable};
 
 use crate::models::Model;
@@ -25,6 +27,63 @@ pub(crate) struct StepCache {
     predict: Vec<Arc<ConcreteFunction>>,
     /// Completed traces of the train / test / predict steps (for tests and `summary`).
     pub(crate) traces: [usize; 3],
+    /// The train step's trainable variables by input signature: read from the model
+    /// when a signature is first seen, as Keras's TensorFlow backend reads
+    /// `trainable_weights` when it traces its train function ([`Model::step_signature`]).
+    trainable: Vec<(TraceType, Vec<Variable>)>,
+    /// The variables of the first train step since `compile`, which the optimizer is
+    /// built for (Keras's `optimizer.build(trainable_variables)`).
+    optimizer_vars: Option<Vec<Variable>>,
+}
+
+/// How the trainer feeds the train step, which decides the step's input signature as
+/// Keras's TensorFlow backend sees it: `train_on_batch` passes `(x, y, sample_weight)`
+/// with exact shapes; `fit` passes the dataset's elements, `(x, y)` or
+/// `(x, y, sample_weight)`, whose batch dimension is fixed only when every batch is
+/// full.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) enum StepFeed {
+    /// `train_on_batch` and custom steps calling the built-in one.
+    #[default]
+    OnBatch,
+    /// `fit`: the static batch size, or `None` when a batch may be partial.
+    Fit {
+        /// Rows of every batch when all are full.
+        batch: Option<usize>,
+    },
+}
+
+fn spec_list(ts: &[Tensor], feed: StepFeed) -> TraceType {
+    TraceType::List(
+        ts.iter()
+            .map(|t| {
+                let mut dims: Vec<Option<usize>> = t.shape().iter().map(|&d| Some(d)).collect();
+                if let (StepFeed::Fit { batch }, Some(first)) = (feed, dims.first_mut()) {
+                    *first = batch;
+                }
+                TraceType::Tensor(TensorSpec::new(&dims, t.dtype()))
+            })
+            .collect(),
+    )
+}
+
+/// The train step's input signature for a batch fed as `feed`.
+fn step_signature(
+    feed: StepFeed,
+    xs: &[Tensor],
+    ys: &[Tensor],
+    sample_weight: Option<&Tensor>,
+) -> TraceType {
+    let mut parts = vec![spec_list(xs, feed), spec_list(ys, feed)];
+    match (sample_weight, feed) {
+        (Some(w), _) => parts.push(match spec_list(std::slice::from_ref(w), feed) {
+            TraceType::List(mut one) => one.remove(0),
+            other => other,
+        }),
+        (None, StepFeed::OnBatch) => parts.push(TraceType::None),
+        (None, StepFeed::Fit { .. }) => {}
+    }
+    TraceType::Tuple(parts)
 }
 
 fn list(ts: &[Tensor]) -> Value {
@@ -57,19 +116,116 @@ fn batch_of(xs: &[Tensor]) -> usize {
 }
 
 impl Model {
+    /// The train step's input signature for this batch, the key of the variables the
+    /// built-in train step updates.
+    ///
+    /// Keras 3 (TensorFlow backend) reads `model.trainable_weights` when it traces the
+    /// train function, not at every step: at the first step after `compile`, and again
+    /// only when a batch's input signature is new (another dtype or structure, or a
+    /// new shape, after which `reduce_retracing` relaxes the differing dimensions so
+    /// that one trace takes every batch size). `compile` drops every trace. So a layer
+    /// frozen (or unfrozen) after the first step keeps training (or stays frozen) until
+    /// a retrace or a new `compile`. kiln keeps the same list per signature, with the
+    /// same relaxation. The first list is the one the optimizer is built for; a later
+    /// list with other variables is Keras's "Unknown variable" error.
+    pub(crate) fn step_signature(
+        &self,
+        xs: &[Tensor],
+        ys: &[Tensor],
+        sample_weight: Option<&Tensor>,
+    ) -> TraceType {
+        step_signature(self.step_feed, xs, ys, sample_weight)
+    }
+
+    /// The list kept for the signature `ty`, if one was read ([`Model::step_signature`]).
+    pub(crate) fn cached_step_weights(
+        &mut self,
+        api: &'static str,
+        ty: &TraceType,
+    ) -> Result<Option<Vec<Variable>>> {
+        let cache = self.step_cache(api)?;
+        let found: Vec<&(TraceType, Vec<Variable>)> = cache
+            .trainable
+            .iter()
+            .filter(|(t, _)| t.accepts(ty))
+            .collect();
+        // The most specific: one every other candidate accepts.
+        Ok(found
+            .iter()
+            .find(|(t, _)| found.iter().all(|(u, _)| u.accepts(t)))
+            .or(found.first())
+            .map(|(_, vars)| vars.clone()))
+    }
+
+    /// Reads the list for a new signature `ty` (after the step's forward pass, so a
+    /// model built lazily by its first call has its variables), relaxed against the
+    /// earlier signatures as `reduce_retracing` does, and keeps it.
+    pub(crate) fn new_step_weights(
+        &mut self,
+        api: &'static str,
+        ty: TraceType,
+    ) -> Result<Vec<Variable>> {
+        let vars = self.net.trainable_weights();
+        let cache = self.step_cache(api)?;
+        let relaxed = cache
+            .trainable
+            .iter()
+            .fold(ty, |acc, (t, _)| acc.join(t).unwrap_or(acc));
+        if vars.is_empty() {
+            eprintln!("UserWarning: The model does not have any trainable weights.");
+        }
+        match &cache.optimizer_vars {
+            None => cache.optimizer_vars = Some(vars.clone()),
+            Some(known) => {
+                if let Some(v) = vars
+                    .iter()
+                    .find(|v| !known.iter().any(|k| k.id() == v.id()))
+                {
+                    return Err(Error::InvalidArgument {
+                        api,
+                        msg: format!(
+                            "Unknown variable: {} (shape {:?}). This optimizer can only be \
+                             called for the variables it was originally built with (the \
+                             trainable variables of the first step after compile). When \
+                             working with a new set of variables, compile again with a new \
+                             optimizer",
+                            v.name(),
+                            v.shape()
+                        ),
+                    });
+                }
+            }
+        }
+        cache.trainable.push((relaxed, vars.clone()));
+        Ok(vars)
+    }
+
     fn step_cache(&mut self, api: &'static str) -> Result<&mut StepCache> {
         Ok(&mut self.compiled_mut(api)?.step_cache)
     }
 
     /// The train step's graph body: forward, loss, gradients, the optimizer's host op.
-    fn train_body(&mut self, a: &kiln_tensor::function::Args) -> Result<Value> {
+    fn train_body(
+        &mut self,
+        a: &kiln_tensor::function::Args,
+        ty: &TraceType,
+        cached: Option<&[Variable]>,
+    ) -> Result<Value> {
         let xs = tensors(a.get(0)?, "x")?;
         let ys = tensors(a.get(1)?, "y")?;
         let sw = a.get(2)?.as_tensor().cloned();
-        let vars: Vec<Variable> = self.net.trainable_weights();
         let tape = GradientTape::new();
+        // The step's list may hold variables frozen since it was read (see
+        // `step_signature`): watch them explicitly.
+        for v in cached.unwrap_or_default() {
+            tape.watch_variable(v);
+        }
         let preds = self.net.call_multi(&xs, Some(true))?;
         let extra = self.net.losses()?;
+        let vars = match cached {
+            Some(v) => v.to_vec(),
+            None => self.new_step_weights("Model.fit", ty.clone())?,
+        };
         let compiled = self.compiled_mut("Model.fit")?;
         let (loss, per_output) = compiled.compute_loss_tensors(&ys, &preds, sw.as_ref(), extra)?;
         let var_refs: Vec<&Variable> = vars.iter().collect();
@@ -142,17 +298,26 @@ impl Model {
             list(ys),
             sample_weight.cloned().map_or(Value::None, Value::Tensor),
         ];
+        let ty = self.step_signature(xs, ys, sample_weight);
+        let cached = self.cached_step_weights("Model.fit", &ty)?;
         let cf = match find(&self.step_cache("Model.fit")?.train, &args) {
             Some(cf) => cf,
             None => {
-                let cf = Arc::new(trace_concrete("train_step", &args, |a| self.train_body(a))?);
+                let cf = Arc::new(trace_concrete("train_step", &args, |a| {
+                    self.train_body(a, &ty, cached.as_deref())
+                })?);
                 let cache = self.step_cache("Model.fit")?;
                 cache.train.push(cf.clone());
                 cache.traces[0] += 1;
                 cf
             }
         };
-        let vars: Vec<Variable> = self.net.trainable_weights();
+        let vars = match cached {
+            Some(v) => v,
+            None => self
+                .cached_step_weights("Model.fit", &ty)?
+                .unwrap_or_default(),
+        };
         let compiled = self.compiled_mut("Model.fit")?;
         let optimizer = &mut compiled.optimizer;
         let mut apply =

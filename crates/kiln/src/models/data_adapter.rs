@@ -348,6 +348,18 @@ impl EpochIterator {
         })
     }
 
+    /// The batch size when every batch has it (in-memory data whose size the batch
+    /// size divides), as the static batch dimension of Keras's `tf.data` pipeline;
+    /// `None` when a batch may be partial, or for a dataset.
+    pub(crate) fn static_batch(&self) -> Option<usize> {
+        match &self.adapter {
+            DataAdapter::Tensors { n, batch_size, .. } if *n % *batch_size == 0 => {
+                Some(*batch_size)
+            }
+            _ => None,
+        }
+    }
+
     /// Steps in one epoch, when known (for the callbacks' `params`).
     pub(crate) fn steps(&self) -> Option<usize> {
         self.steps_per_epoch.or_else(|| self.adapter.num_batches())

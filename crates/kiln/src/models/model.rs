@@ -38,6 +38,9 @@ pub struct Model {
     pub(crate) resume_at_epoch: Option<usize>,
     /// A subclassed model's own steps ([`Model::set_train_step`]).
     pub(crate) custom_steps: Option<Box<dyn crate::models::TrainStep>>,
+    /// How the running loop feeds the train step (`fit` or `train_on_batch`), which
+    /// decides the step's input signature ([`Model::step_trainable_weights`]).
+    pub(crate) step_feed: crate::models::compiled_steps::StepFeed,
 }
 
 impl Model {
@@ -115,6 +118,7 @@ impl Model {
             stop_training: false,
             resume_at_epoch: None,
             custom_steps: None,
+            step_feed: Default::default(),
         }
     }
 
@@ -326,7 +330,10 @@ impl Model {
         self.net.non_trainable_weights()
     }
 
-    /// Freezes or unfreezes the whole model.
+    /// Freezes or unfreezes the whole model (`model.trainable = ...`); see
+    /// [`LayerRef::set_trainable`](crate::layers::LayerRef::set_trainable) for when a
+    /// compiled model sees the change (at the first step after `compile`, as Keras 3),
+    /// and the GAN recipe that relies on tf.keras 2's capture at compile time.
     pub fn set_trainable(&self, trainable: bool) {
         self.net.set_trainable(trainable)
     }

@@ -11,6 +11,7 @@ use kiln_tensor::{GradientTape, Tensor, Variable};
 
 use crate::callbacks::{Callback, CallbackParams, History, Logs, ProgbarLogger};
 use crate::models::compile_args::{EvaluateArgs, FitArgs, PredictArgs, Tensors};
+use crate::models::compiled_steps::StepFeed;
 use crate::models::custom_step::{StepData, TrainStep};
 use crate::models::data_adapter::{
     apply_class_weight, cardinality, take_rows, Batch, DataAdapter, EpochIterator,
@@ -187,10 +188,21 @@ impl Model {
         if self.compiled.as_ref().is_some_and(|c| c.jit_compile) {
             return self.train_step_compiled(xs, ys, sample_weight);
         }
-        let vars: Vec<Variable> = self.net.trainable_weights();
+        // The variables are those read when this step signature was first seen (Keras
+        // reads them when it traces the step), or now, after the forward pass.
+        let ty = self.step_signature(xs, ys, sample_weight);
+        let cached = self.cached_step_weights("Model.fit", &ty)?;
         let tape = GradientTape::new();
+        // The kept list may hold variables frozen since: watch them explicitly.
+        for v in cached.iter().flatten() {
+            tape.watch_variable(v);
+        }
         let preds = self.net.call_multi(xs, Some(true))?;
         let extra = self.net.losses()?;
+        let vars = match cached {
+            Some(v) => v,
+            None => self.new_step_weights("Model.fit", ty)?,
+        };
         let compiled = self.compiled_mut("Model.fit")?;
         let (loss, per_output) = compiled.compute_loss(ys, &preds, sample_weight, extra)?;
         let var_refs: Vec<&Variable> = vars.iter().collect();
@@ -349,7 +361,7 @@ impl Model {
         &mut self,
         api: &'static str,
         plan: FitPlan,
-        args: FitArgs,
+        mut args: FitArgs,
     ) -> Result<History> {
         let FitPlan {
             mut data,
@@ -364,7 +376,8 @@ impl Model {
             epochs: args.epochs,
             steps: data.steps(),
         };
-        let mut callbacks = callback_list(args.verbose, args.callbacks, &params);
+        let user_callbacks = std::mem::take(&mut args.callbacks);
+        let mut callbacks = callback_list(args.verbose, user_callbacks, &params);
         let mut history = History::default();
         self.stop_training = false;
         let empty = Logs::new();
@@ -372,11 +385,49 @@ impl Model {
             cb.on_train_begin(self, &empty)?;
         }
         let mut epoch_logs = Logs::new();
+        let feed = std::mem::replace(
+            &mut self.step_feed,
+            StepFeed::Fit {
+                batch: data.static_batch(),
+            },
+        );
+        let result = self.fit_epochs(
+            api,
+            &mut data,
+            validation,
+            class_weight,
+            &args,
+            &mut callbacks,
+            &mut history,
+            &mut epoch_logs,
+        );
+        self.step_feed = feed;
+        result?;
+        for cb in &mut callbacks {
+            cb.on_train_end(self, &epoch_logs)?;
+        }
+        Ok(history)
+    }
+
+    /// The epochs of [`Model::run_fit`].
+    #[allow(clippy::too_many_arguments)]
+    fn fit_epochs(
+        &mut self,
+        api: &'static str,
+        data: &mut EpochIterator,
+        validation: Option<DataAdapter>,
+        class_weight: Option<HashMap<usize, f64>>,
+        args: &FitArgs,
+        callbacks: &mut [Box<dyn Callback>],
+        history: &mut History,
+        epoch_logs: &mut Logs,
+    ) -> Result<()> {
+        let empty = Logs::new();
         // BackupAndRestore sets the epoch to resume at in on_train_begin.
         let first_epoch = self.resume_at_epoch.take().unwrap_or(args.initial_epoch);
         for epoch in first_epoch..args.epochs {
             self.reset_metrics();
-            for cb in &mut callbacks {
+            for cb in callbacks.iter_mut() {
                 cb.on_epoch_begin(self, epoch, &empty)?;
             }
             data.begin_epoch(epoch)?;
@@ -386,11 +437,11 @@ impl Model {
                 if let Some(cw) = &class_weight {
                     sw = Some(apply_class_weight(api, cw, &y, sw)?);
                 }
-                for cb in &mut callbacks {
+                for cb in callbacks.iter_mut() {
                     cb.on_train_batch_begin(self, step, &empty)?;
                 }
                 logs = self.run_train_step(api, (x, y, sw))?;
-                for cb in &mut callbacks {
+                for cb in callbacks.iter_mut() {
                     cb.on_train_batch_end(self, step, &logs)?;
                 }
                 step += 1;
@@ -404,27 +455,24 @@ impl Model {
                     "the data produced no batches; expected at least one batch per epoch".into(),
                 ));
             }
-            epoch_logs = logs;
+            *epoch_logs = logs;
             let due = (epoch + 1) % args.validation_freq == 0;
             if let (Some(val_data), true) = (&validation, due) {
-                let val = self.run_evaluate(api, val_data, None, &mut callbacks)?;
+                let val = self.run_evaluate(api, val_data, None, callbacks)?;
                 epoch_logs.extend_prefixed(&val, "val_");
             }
             // Callbacks may add to the logs (ReduceLROnPlateau and LearningRateScheduler
             // write `learning_rate`); History records what they leave, as Keras's History
             // runs after the user's callbacks.
-            for cb in &mut callbacks {
-                cb.on_epoch_end(self, epoch, &mut epoch_logs)?;
+            for cb in callbacks.iter_mut() {
+                cb.on_epoch_end(self, epoch, epoch_logs)?;
             }
-            history.record(epoch, &epoch_logs);
+            history.record(epoch, epoch_logs);
             if self.stop_training {
                 break;
             }
         }
-        for cb in &mut callbacks {
-            cb.on_train_end(self, &epoch_logs)?;
-        }
-        Ok(history)
+        Ok(())
     }
 
     /// The evaluation loop (Keras's `evaluate` body): one pass (or `steps` batches).

@@ -1,8 +1,10 @@
 //! Utilities with Keras's names.
 
+mod image_grid;
 mod naming;
 mod progbar;
 
+pub use image_grid::{save_image_grid, ImageGridArgs};
 pub use kiln_data::utils::{normalize, pad_sequences, to_categorical, PadSequences};
 pub use naming::{clear_session, to_camel_case, to_snake_case, unique_name};
 pub use progbar::Progbar;
