@@ -3,6 +3,7 @@
 //! algorithms and sample weights.
 
 mod kmeans;
+mod real;
 mod simd;
 
 pub use kmeans::{FittedKMeans, KMeans, KMeansAlgorithm, KMeansInit, NInit};
