@@ -11,6 +11,15 @@
 //! kiln sums the products in its own order (AVX2/FMA kernels chosen at run time, the
 //! `gemm` crate's matrix product for k-means++), so those values may differ in the last
 //! bits; labels only change if a sample is equally close to two centres up to rounding.
+//!
+//! The kernels are generic over the sample type ([`Real`]: `f64` or `f32`).
+//! [`KMeans::fit`] takes `float64` samples; [`KMeans::fit_f32`] takes `float32` samples
+//! and computes in `float32` throughout, as scikit-learn's fused-typed Cython does for
+//! a `float32` array (`check_array` keeps that dtype): the column means, the tolerance
+//! (`np.var` and `np.mean` in `float32`), the centre sums, cluster weights, shifts,
+//! Elkan's bounds and the inertia are `float32` accumulations in the same order; the
+//! k-means++ distances and Elkan's centre-to-centre distances are computed from
+//! `float64` copies and rounded to `float32`, as `_euclidean_distances_upcast` does.
 
 use std::str::FromStr;
 
@@ -661,7 +670,7 @@ fn threads_for(work: usize, n: usize) -> usize {
 }
 
 /// The nearest centre by `|c|² - 2 x·c` (scikit-learn's E-step scores, the products
-/// from [`simd::dots`]), the first centre on ties; split over threads for large inputs (each sample's label depends
+/// from [`Real::dots`]), the first centre on ties; split over threads for large inputs (each sample's label depends
 /// only on the centres, so the result does not depend on the split).
 fn assign_labels<T: Real>(x: &[T], d: usize, centers: &[T], k: usize, labels: &mut [usize]) {
     let n = labels.len();
