@@ -234,6 +234,33 @@ def kmeans_case(fam, name, X, X_new=None, sample_weight=None, **params):
     fam.add(name, "KMeans", args, call)
 
 
+def kmeans_case_f32(fam, name, X, **params):
+    """A KMeans fit on the float32 copy of X (scikit-learn then computes in float32):
+    its centres (float32), labels, inertia (float32) and iteration count. The args say
+    {"dtype": "float32"}; X and init are stored as float64 (the float32 values exactly,
+    for X; init is rounded to float32 by scikit-learn's check_array and by kiln)."""
+    if isinstance(X, tuple):
+        X, x_arg = X
+    else:
+        x_arg = None
+    X32 = X.astype(np.float32)
+    args = {"X": x_arg if x_arg is not None else fam.ref(X32), "dtype": "float32", **params}
+    if isinstance(params.get("init"), np.ndarray):
+        args["init"] = fam.ref(params["init"])
+
+    def call():
+        km = KMeans(**params).fit(X32)
+        assert km.cluster_centers_.dtype == np.float32
+        return {
+            "cluster_centers_": km.cluster_centers_,
+            "labels_": km.labels_,
+            "inertia_": km.inertia_,
+            "n_iter_": km.n_iter_,
+        }
+
+    fam.add(name, "KMeans", args, call)
+
+
 def kmeans_error(fam, name, X, sample_weight=None, method=None, X_new=None, **params):
     args = {"X": X, **params}
     if sample_weight is not None:
@@ -270,6 +297,10 @@ def cluster_family():
         for algorithm in ["lloyd", "elkan"]:
             kmeans_case(fam, f"{name}_explicit_{algorithm}", X, X_new, n_clusters=k, init=init,
                         algorithm=algorithm)
+        # the same fits on float32 data (scikit-learn's float32 Cython kernels)
+        for algorithm in ["lloyd", "elkan"]:
+            kmeans_case_f32(fam, f"f32_{name}_explicit_{algorithm}", X, n_clusters=k,
+                            init=init, algorithm=algorithm)
 
     # larger data (rebuilt by the tests): several chunks of 256 samples in scikit-learn,
     # several threads in kiln
@@ -280,6 +311,11 @@ def cluster_family():
                     n_clusters=20, init=init, algorithm=algorithm)
     kmeans_case(fam, "synth_4000x32_k20_kmeanspp_seed0", big, big[0][:6] - 0.25,
                 n_clusters=20, random_state=0)
+    for algorithm in ["lloyd", "elkan"]:
+        kmeans_case_f32(fam, f"f32_synth_4000x32_k20_explicit_{algorithm}", big,
+                        n_clusters=20, init=init, algorithm=algorithm)
+    kmeans_case_f32(fam, "f32_synth_4000x32_k20_kmeanspp_seed0", big, n_clusters=20,
+                    random_state=0)
 
     # k-means++ (greedy, n_init="auto" = 1) over five seeds, Lloyd and Elkan
     r = fam.rng("kmeanspp_blobs")
@@ -288,6 +324,11 @@ def cluster_family():
         kmeans_case(fam, f"kmeanspp_blobs_400x5_k6_seed{seed}", X, n_clusters=6, random_state=seed)
     kmeans_case(fam, "kmeanspp_blobs_400x5_k6_seed3_elkan", X, n_clusters=6, random_state=3,
                 algorithm="elkan")
+    for seed in range(5):
+        kmeans_case_f32(fam, f"f32_kmeanspp_blobs_400x5_k6_seed{seed}", X, n_clusters=6,
+                        random_state=seed)
+    kmeans_case_f32(fam, "f32_kmeanspp_blobs_400x5_k6_seed3_elkan", X, n_clusters=6,
+                    random_state=3, algorithm="elkan")
     r = fam.rng("kmeanspp_uniform")
     X = uniform(r, 250, 2)
     for seed in range(5):

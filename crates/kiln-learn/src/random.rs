@@ -280,7 +280,14 @@ impl RandomState {
     /// # Ok::<(), kiln_learn::LearnError>(())
     /// ```
     pub fn choice_weighted(&mut self, p: &[f64]) -> Result<usize> {
-        check_probabilities(p)?;
+        self.choice_weighted_atol(p, f64::EPSILON.sqrt())
+    }
+
+    /// [`RandomState::choice_weighted`] for probabilities that came from an array of
+    /// another float type: NumPy accepts a sum within `atol` of one, the larger of
+    /// `sqrt(eps)` of `float64` and of that type.
+    pub(crate) fn choice_weighted_atol(&mut self, p: &[f64], atol: f64) -> Result<usize> {
+        check_probabilities(p, atol)?;
         let cdf = normalised_cdf(p);
         let u = self.random_sample();
         Ok(search_right(&cdf, u))
@@ -304,7 +311,18 @@ impl RandomState {
         p: &[f64],
         size: usize,
     ) -> Result<Vec<usize>> {
-        check_probabilities(p)?;
+        self.choice_weighted_without_replacement_atol(p, size, f64::EPSILON.sqrt())
+    }
+
+    /// [`RandomState::choice_weighted_without_replacement`] with the sum tolerance of
+    /// [`RandomState::choice_weighted_atol`].
+    pub(crate) fn choice_weighted_without_replacement_atol(
+        &mut self,
+        p: &[f64],
+        size: usize,
+        atol: f64,
+    ) -> Result<Vec<usize>> {
+        check_probabilities(p, atol)?;
         if size > p.len() {
             return Err(LearnError::SampleLargerThanPopulation);
         }
@@ -332,7 +350,7 @@ impl RandomState {
 }
 
 /// NumPy's checks on `choice`'s `p`, in its order.
-fn check_probabilities(p: &[f64]) -> Result<()> {
+fn check_probabilities(p: &[f64], atol: f64) -> Result<()> {
     let total = kahan_sum(p);
     if total.is_nan() {
         return Err(LearnError::ProbabilitiesNaN);
@@ -340,7 +358,7 @@ fn check_probabilities(p: &[f64]) -> Result<()> {
     if p.iter().any(|v| *v < 0.0) {
         return Err(LearnError::ProbabilitiesNegative);
     }
-    if (total - 1.0).abs() > f64::EPSILON.sqrt() {
+    if (total - 1.0).abs() > atol {
         return Err(LearnError::ProbabilitiesSum);
     }
     Ok(())

@@ -275,3 +275,76 @@ fn matrix_checks() {
         "setting an array element with a sequence. The requested array has an inhomogeneous shape after 1 dimensions. The detected shape was (2,) + inhomogeneous part."
     );
 }
+
+#[test]
+fn float32_fit_and_messages() {
+    // KMeans(2, init=[[0, 0], [5, 5]]).fit(X.astype(np.float32), sample_weight=w32)
+    let x: Vec<f32> = x5().as_slice().iter().map(|&v| v as f32).collect();
+    let init = Matrix::from_rows(&[[0.0, 0.0], [5.0, 5.0]]).unwrap();
+    let km = KMeans {
+        n_clusters: 2,
+        init: KMeansInit::Array(init),
+        ..KMeans::default()
+    };
+    let fitted = km
+        .fit_f32(&x, 5, 2, Some(&[1.0, 2.0, 3.0, 1.0, 1.0]))
+        .unwrap();
+    assert_eq!(fitted.cluster_centers_.as_slice(), &[0.5, 0.75, 5.25, 5.0]);
+    assert_eq!(fitted.labels_, vec![0, 0, 1, 1, 0]);
+    assert_eq!((fitted.inertia_, fitted.n_iter_), (2.5, 2));
+    // KMeans(3, random_state=0, n_init=1) on float32 data: float32 means and inertia
+    let x2: [f32; 12] = [
+        0.1, 0.2, 0.3, 0.7, 0.11, 0.25, 0.9, 0.8, 0.33, 0.71, 0.95, 0.85,
+    ];
+    let km = KMeans {
+        n_clusters: 3,
+        n_init: NInit::Count(1),
+        random_state: Some(0),
+        ..KMeans::default()
+    };
+    let fitted = km.fit_f32(&x2, 6, 2, None).unwrap();
+    assert_eq!(
+        fitted.cluster_centers_.as_slice(),
+        &[
+            0.9249999523162842,
+            0.8250000476837158,
+            0.10499998927116394,
+            0.22499999403953552,
+            0.3149999976158142,
+            0.7049999833106995
+        ]
+    );
+    assert_eq!(fitted.labels_, vec![1, 2, 1, 0, 2, 0]);
+    assert_eq!(
+        (fitted.inertia_, fitted.n_iter_),
+        (0.0043000029399991035, 2)
+    );
+    // scikit-learn's messages, as for float64 input
+    let err = |x: &[f32], n, d| {
+        KMeans::new(1)
+            .fit_f32(x, n, d, None)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(err(&[f32::NAN, 1.0, 1.0, 1.0], 2, 2)
+        .starts_with("Input X contains NaN.\nKMeans does not accept missing values"));
+    assert_eq!(
+        err(&[], 0, 2),
+        "Found array with 0 sample(s) (shape=(0, 2)) while a minimum of 1 is required by KMeans."
+    );
+    assert_eq!(
+        err(&[], 3, 0),
+        "Found array with 0 feature(s) (shape=(3, 0)) while a minimum of 1 is required by KMeans."
+    );
+    assert_eq!(
+        err(&[1.0; 5], 2, 2),
+        "cannot reshape array of size 5 into shape (2,2)"
+    );
+    assert_eq!(
+        KMeans::new(3)
+            .fit_f32(&[1.0; 4], 2, 2, None)
+            .unwrap_err()
+            .to_string(),
+        "n_samples=2 should be >= n_clusters=3."
+    );
+}

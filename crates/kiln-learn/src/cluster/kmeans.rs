@@ -11,15 +11,24 @@
 //! kiln sums the products in its own order (AVX2/FMA kernels chosen at run time, the
 //! `gemm` crate's matrix product for k-means++), so those values may differ in the last
 //! bits; labels only change if a sample is equally close to two centres up to rounding.
+//!
+//! The kernels are generic over the sample type ([`Real`]: `f64` or `f32`).
+//! [`KMeans::fit`] takes `float64` samples; [`KMeans::fit_f32`] takes `float32` samples
+//! and computes in `float32` throughout, as scikit-learn's fused-typed Cython does for
+//! a `float32` array (`check_array` keeps that dtype): the column means, the tolerance
+//! (`np.var` and `np.mean` in `float32`), the centre sums, cluster weights, shifts,
+//! Elkan's bounds and the inertia are `float32` accumulations in the same order; the
+//! k-means++ distances and Elkan's centre-to-centre distances are computed from
+//! `float64` copies and rounded to `float32`, as `_euclidean_distances_upcast` does.
 
 use std::str::FromStr;
 
-use super::simd;
+use super::real::Real;
 use crate::error::{LearnError, Result, Warning};
 use crate::label::py_str_repr;
 use crate::linalg::gemm_nt;
 use crate::matrix::{check_x, check_x_fitted, Matrix};
-use crate::numeric::{column_means, column_vars, cumsum, dot, np_mean, np_sum};
+use crate::numeric::dot;
 use crate::pyfmt::py_float_repr;
 use crate::random::RandomState;
 use crate::validation::check_finite;
@@ -251,7 +260,7 @@ impl KMeans {
     }
 
     /// Computes the clustering of `x` (`n_samples × n_features`), with optional
-    /// per-sample weights (`None`: all one).
+    /// per-sample weights (`None`: all one), in `float64`.
     ///
     /// Errors with scikit-learn's messages: fewer samples than clusters, an empty or
     /// non-finite `x`, explicit centres of the wrong shape, bad weights, a parameter out
@@ -260,6 +269,68 @@ impl KMeans {
         self.check_params()?;
         check_x(x, Some(ESTIMATOR))?;
         let (n, d) = x.shape();
+        self.fit_typed(x.as_slice(), n, d, sample_weight)
+    }
+
+    /// [`KMeans::fit`] on `float32` samples (`n_samples × n_features`, row-major in
+    /// `x`) and `float32` weights, computed in `float32` as scikit-learn computes a fit
+    /// on a `float32` array: the centring, the k-means++ or `"random"` initialisation,
+    /// Lloyd's or Elkan's iterations, the centre sums, the bounds, the shifts, the
+    /// tolerance and the inertia all in single precision (the k-means++ distances and
+    /// Elkan's centre-to-centre distances on `float64` copies, rounded to `float32`, as
+    /// scikit-learn's `_euclidean_distances_upcast`). Explicit initial centres are
+    /// rounded to `float32` first (`check_array(init, dtype=X.dtype)`).
+    ///
+    /// The fitted model holds the `float32` results widened exactly to `f64`
+    /// (scikit-learn's `cluster_centers_` and `inertia_` are `float32` for this input):
+    /// every value of `cluster_centers_` and `inertia_` is a `float32` value. Its
+    /// methods take `float64` input.
+    ///
+    /// Errors as [`KMeans::fit`], and NumPy's reshape message when `x.len()` is not
+    /// `n_samples * n_features`.
+    ///
+    /// ```
+    /// use kiln_learn::cluster::KMeans;
+    ///
+    /// let x: Vec<f32> = vec![1.0, 2.0, 1.0, 4.0, 1.0, 0.0, 10.0, 2.0, 10.0, 4.0, 10.0, 0.0];
+    /// let km = KMeans { n_clusters: 2, random_state: Some(0), ..KMeans::default() }
+    ///     .fit_f32(&x, 6, 2, None)?;
+    /// assert_eq!(km.cluster_centers_.to_rows(), vec![vec![10.0, 2.0], vec![1.0, 2.0]]);
+    /// assert_eq!(km.labels_, vec![1, 1, 1, 0, 0, 0]);
+    /// assert_eq!(km.inertia_, 16.0);
+    /// // 0.1 is not a float32 value: the centre is the float32 mean
+    /// let km = KMeans::new(1).fit_f32(&[0.1, 0.1], 2, 1, None)?;
+    /// assert_eq!(km.cluster_centers_[(0, 0)], f64::from(0.1f32));
+    /// assert!(KMeans::new(1).fit_f32(&[0.1; 3], 2, 1, None).is_err());
+    /// # Ok::<(), kiln_learn::LearnError>(())
+    /// ```
+    pub fn fit_f32(
+        &self,
+        x: &[f32],
+        n_samples: usize,
+        n_features: usize,
+        sample_weight: Option<&[f32]>,
+    ) -> Result<FittedKMeans> {
+        if n_samples.checked_mul(n_features) != Some(x.len()) {
+            return Err(LearnError::ReshapeSize {
+                size: x.len(),
+                n_rows: n_samples,
+                n_cols: n_features,
+            });
+        }
+        self.check_params()?;
+        check_samples(x, n_samples, n_features)?;
+        self.fit_typed(x, n_samples, n_features, sample_weight)
+    }
+
+    /// The fit in the sample type `T` (checked samples and parameters).
+    fn fit_typed<T: Real>(
+        &self,
+        x: &[T],
+        n: usize,
+        d: usize,
+        sample_weight: Option<&[T]>,
+    ) -> Result<FittedKMeans> {
         let k = self.n_clusters;
         if n < k {
             return Err(LearnError::TooFewSamplesForClusters {
@@ -267,7 +338,7 @@ impl KMeans {
                 n_clusters: k,
             });
         }
-        let tol = tolerance(x, self.tol);
+        let tol = tolerance(x, d, self.tol);
         let mut warnings = Vec::new();
         let mut n_init = match (self.n_init, &self.init) {
             (NInit::Count(c), _) => c,
@@ -293,12 +364,11 @@ impl KMeans {
         let weights = check_sample_weight(sample_weight, n)?;
 
         // centre the data (and explicit centres) on the column means
-        let means = column_means(x.as_slice(), d);
-        let xc: Vec<f64> = x
-            .as_slice()
+        let means = T::column_means(x, d);
+        let xc: Vec<T> = x
             .iter()
             .enumerate()
-            .map(|(i, v)| v - means[i % d])
+            .map(|(i, &v)| v - means[i % d])
             .collect();
         let init_centred = match &self.init {
             KMeansInit::Array(init) => {
@@ -326,8 +396,8 @@ impl KMeans {
                     init.as_slice()
                         .iter()
                         .enumerate()
-                        .map(|(i, v)| v - means[i % d])
-                        .collect::<Vec<f64>>(),
+                        .map(|(i, &v)| T::from_f64(v) - means[i % d])
+                        .collect::<Vec<T>>(),
                 )
             }
             _ => None,
@@ -339,18 +409,27 @@ impl KMeans {
             d,
         };
         let x_sq_norms: Vec<f64> = if self.init == KMeansInit::KMeansPlusPlus {
-            xc.chunks_exact(d).map(|r| dot(r, r)).collect()
+            // on float64 copies for float32 data (`_euclidean_distances_upcast`)
+            let mut buf = Vec::new();
+            xc.chunks_exact(d)
+                .map(|r| {
+                    let r = T::widen(r, &mut buf);
+                    dot(r, r)
+                })
+                .collect()
         } else {
             Vec::new()
         };
 
-        let run_once = |rng: &mut RandomState| -> Result<Run> {
+        let run_once = |rng: &mut RandomState| -> Result<Run<T>> {
             let centers_init = match &init_centred {
                 Some(c) => c.clone(),
                 None if self.init == KMeansInit::Random => {
-                    let total = np_sum(&weights);
-                    let p: Vec<f64> = weights.iter().map(|w| w / total).collect();
-                    let seeds = rng.choice_weighted_without_replacement(&p, k)?;
+                    let seeds = rng.choice_weighted_without_replacement_atol(
+                        &probabilities(&weights),
+                        k,
+                        T::P_ATOL,
+                    )?;
                     let mut c = Vec::with_capacity(k * d);
                     for s in seeds {
                         c.extend_from_slice(data.row(s));
@@ -387,9 +466,9 @@ impl KMeans {
             )));
         }
         Ok(FittedKMeans {
-            cluster_centers_: Matrix::new(centers, k, d)?,
+            cluster_centers_: Matrix::new(centers.into_iter().map(T::to_f64).collect(), k, d)?,
             labels_: best.labels,
-            inertia_: best.inertia,
+            inertia_: best.inertia.to_f64(),
             n_iter_: best.n_iter,
             n_features_in_: d,
             warnings,
@@ -484,9 +563,9 @@ impl FittedKMeans {
 
 /// `_check_sample_weight`: ones when not given, else the right length, finite and not
 /// all zero.
-fn check_sample_weight(sample_weight: Option<&[f64]>, n: usize) -> Result<Vec<f64>> {
+fn check_sample_weight<T: Real>(sample_weight: Option<&[T]>, n: usize) -> Result<Vec<T>> {
     match sample_weight {
-        None => Ok(vec![1.0; n]),
+        None => Ok(vec![T::ONE; n]),
         Some(w) => {
             if w.len() != n {
                 return Err(LearnError::SampleWeightShape {
@@ -494,33 +573,67 @@ fn check_sample_weight(sample_weight: Option<&[f64]>, n: usize) -> Result<Vec<f6
                     expected: n,
                 });
             }
-            crate::validation::check_sample_weight(w)?;
+            let mut buf = Vec::new();
+            crate::validation::check_sample_weight(T::widen(w, &mut buf))?;
             Ok(w.to_vec())
         }
     }
 }
 
-/// `_tolerance`: `tol` times the mean of the per-feature variances (zero stays zero).
-fn tolerance(x: &Matrix, tol: f64) -> f64 {
-    if tol == 0.0 {
-        return 0.0;
+/// `check_array` on `float32` samples: finite, at least one sample and one feature.
+fn check_samples(x: &[f32], n: usize, d: usize) -> Result<()> {
+    let nan = x.iter().any(|v| v.is_nan());
+    if nan || x.iter().any(|v| v.is_infinite()) {
+        return Err(LearnError::NonFiniteX {
+            estimator: Some(ESTIMATOR),
+            nan,
+        });
     }
-    np_mean(&column_vars(x.as_slice(), x.n_cols())) * tol
+    let what = if n == 0 {
+        "sample"
+    } else if d == 0 {
+        "feature"
+    } else {
+        return Ok(());
+    };
+    Err(LearnError::TooFewInArray {
+        what,
+        shape: (n, d),
+        estimator: Some(ESTIMATOR),
+    })
+}
+
+/// `_tolerance`: `tol` times the mean of the per-feature variances (zero stays zero),
+/// in the sample type (NumPy multiplies a `float32` mean by the Python float `tol` in
+/// `float32`).
+fn tolerance<T: Real>(x: &[T], d: usize, tol: f64) -> T {
+    if tol == 0.0 {
+        return T::ZERO;
+    }
+    let vars = T::column_vars(x, d);
+    T::np_sum(&vars) / T::from_f64(vars.len() as f64) * T::from_f64(tol)
+}
+
+/// `sample_weight / sample_weight.sum()`, in the sample type, as the `float64`
+/// probabilities `RandomState.choice` converts them to.
+fn probabilities<T: Real>(w: &[T]) -> Vec<f64> {
+    let total = T::np_sum(w);
+    w.iter().map(|&v| (v / total).to_f64()).collect()
 }
 
 // ---------------------------------------------------------------------------------------
 // kernels
 
 /// Samples (centred for `fit`), their weights and the shape.
-struct Data<'a> {
-    x: &'a [f64],
-    w: &'a [f64],
+struct Data<'a, T = f64> {
+    x: &'a [T],
+    w: &'a [T],
     n: usize,
     d: usize,
 }
 
-impl Data<'_> {
-    fn row(&self, i: usize) -> &[f64] {
+impl<T> Data<'_, T> {
+    fn row(&self, i: usize) -> &[T] {
         &self.x[i * self.d..(i + 1) * self.d]
     }
 }
@@ -528,8 +641,8 @@ impl Data<'_> {
 /// `_euclidean_dense_dense(squared=True)`: the squared distance summed four terms at a
 /// time, then the remainder.
 #[inline]
-fn sq_distance(a: &[f64], b: &[f64]) -> f64 {
-    let mut result = 0.0;
+fn sq_distance<T: Real>(a: &[T], b: &[T]) -> T {
+    let mut result = T::ZERO;
     let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
     let (ra, rb) = (ca.remainder(), cb.remainder());
     for (x, y) in ca.zip(cb) {
@@ -539,7 +652,7 @@ fn sq_distance(a: &[f64], b: &[f64]) -> f64 {
         let t3 = (x[3] - y[3]) * (x[3] - y[3]);
         result += ((t0 + t1) + t2) + t3;
     }
-    for (x, y) in ra.iter().zip(rb) {
+    for (&x, &y) in ra.iter().zip(rb) {
         result += (x - y) * (x - y);
     }
     result
@@ -557,27 +670,27 @@ fn threads_for(work: usize, n: usize) -> usize {
 }
 
 /// The nearest centre by `|c|² - 2 x·c` (scikit-learn's E-step scores, the products
-/// from [`simd::dots`]), the first centre on ties; split over threads for large inputs (each sample's label depends
+/// from [`Real::dots`]), the first centre on ties; split over threads for large inputs (each sample's label depends
 /// only on the centres, so the result does not depend on the split).
-fn assign_labels(x: &[f64], d: usize, centers: &[f64], k: usize, labels: &mut [usize]) {
+fn assign_labels<T: Real>(x: &[T], d: usize, centers: &[T], k: usize, labels: &mut [usize]) {
     let n = labels.len();
     let threads = threads_for(n.saturating_mul(k).saturating_mul(d), n);
     assign_labels_on(x, d, centers, k, labels, threads);
 }
 
-fn assign_labels_on(
-    x: &[f64],
+fn assign_labels_on<T: Real>(
+    x: &[T],
     d: usize,
-    centers: &[f64],
+    centers: &[T],
     k: usize,
     labels: &mut [usize],
     threads: usize,
 ) {
-    let norms: Vec<f64> = centers.chunks_exact(d).map(|c| dot(c, c)).collect();
-    let nearest = |xs: &[f64], out: &mut [usize]| {
-        let mut scores = vec![0.0; k];
+    let norms: Vec<T> = centers.chunks_exact(d).map(|c| T::dot(c, c)).collect();
+    let nearest = |xs: &[T], out: &mut [usize]| {
+        let mut scores = vec![T::ZERO; k];
         for (xi, label) in xs.chunks_exact(d).zip(out.iter_mut()) {
-            simd::dots(xi, centers, &mut scores);
+            T::dots(xi, centers, &mut scores);
             *label = nearest_score(&scores, &norms);
         }
     };
@@ -596,39 +709,39 @@ fn assign_labels_on(
 /// The M-step sums: the weight of each cluster and its weighted sum of samples, added
 /// in sample order. Large inputs split the features over threads: each entry is still
 /// summed over the samples in order, so the split does not change the result.
-fn accumulate(
-    data: &Data,
+fn accumulate<T: Real>(
+    data: &Data<T>,
     labels: &[usize],
-    centers_new: &mut [f64],
-    weight_in_clusters: &mut [f64],
+    centers_new: &mut [T],
+    weight_in_clusters: &mut [T],
 ) {
     let threads = threads_for(data.n.saturating_mul(data.d).saturating_mul(8), data.n);
     accumulate_on(data, labels, centers_new, weight_in_clusters, threads);
 }
 
-fn accumulate_on(
-    data: &Data,
+fn accumulate_on<T: Real>(
+    data: &Data<T>,
     labels: &[usize],
-    centers_new: &mut [f64],
-    weight_in_clusters: &mut [f64],
+    centers_new: &mut [T],
+    weight_in_clusters: &mut [T],
     threads: usize,
 ) {
-    weight_in_clusters.fill(0.0);
+    weight_in_clusters.fill(T::ZERO);
     for (&label, &w) in labels.iter().zip(data.w) {
         weight_in_clusters[label] += w;
     }
     let d = data.d;
     let threads = threads.min(d);
     let k = centers_new.len() / d.max(1);
-    let sum_features = |f0: usize, f1: usize, out: &mut [f64]| {
+    let sum_features = |f0: usize, f1: usize, out: &mut [T]| {
         // out: k rows of the features f0..f1
         let width = f1 - f0;
-        out.fill(0.0);
+        out.fill(T::ZERO);
         for (i, &label) in labels.iter().enumerate() {
             let w = data.w[i];
             let row = &data.x[i * d + f0..i * d + f1];
             for (c, v) in out[label * width..(label + 1) * width].iter_mut().zip(row) {
-                *c += v * w;
+                *c += *v * w;
             }
         }
     };
@@ -641,9 +754,9 @@ fn accumulate_on(
         .step_by(step)
         .map(|f0| (f0, (f0 + step).min(d)))
         .collect();
-    let mut parts: Vec<Vec<f64>> = ranges
+    let mut parts: Vec<Vec<T>> = ranges
         .iter()
-        .map(|(f0, f1)| vec![0.0; k * (f1 - f0)])
+        .map(|(f0, f1)| vec![T::ZERO; k * (f1 - f0)])
         .collect();
     std::thread::scope(|s| {
         for (&(f0, f1), part) in ranges.iter().zip(parts.iter_mut()) {
@@ -662,32 +775,36 @@ fn accumulate_on(
 /// samples farthest from their centre, farthest first (ties: the lower index; NumPy's
 /// `argpartition` leaves their order to its CPU-dependent selection), moving that
 /// sample's weighted contribution out of its old cluster.
-fn relocate_empty_clusters(
-    data: &Data,
-    centers_old: &[f64],
-    centers_new: &mut [f64],
-    weight_in_clusters: &mut [f64],
+fn relocate_empty_clusters<T: Real>(
+    data: &Data<T>,
+    centers_old: &[T],
+    centers_new: &mut [T],
+    weight_in_clusters: &mut [T],
     labels: &[usize],
 ) {
     let empty: Vec<usize> = (0..weight_in_clusters.len())
-        .filter(|&j| weight_in_clusters[j] == 0.0)
+        .filter(|&j| weight_in_clusters[j] == T::ZERO)
         .collect();
     if empty.is_empty() {
         return;
     }
     let d = data.d;
-    let mut row = vec![0.0; d];
-    let distances: Vec<f64> = (0..data.n)
+    let mut row = vec![T::ZERO; d];
+    let distances: Vec<T> = (0..data.n)
         .map(|i| {
             let c = &centers_old[labels[i] * d..(labels[i] + 1) * d];
-            for ((r, x), c) in row.iter_mut().zip(data.row(i)).zip(c) {
+            for ((r, &x), &c) in row.iter_mut().zip(data.row(i)).zip(c) {
                 let t = x - c;
                 *r = t * t;
             }
-            np_sum(&row)
+            T::np_sum(&row)
         })
         .collect();
-    if distances.iter().copied().fold(f64::NEG_INFINITY, f64::max) == 0.0 {
+    let farthest = distances
+        .iter()
+        .map(|v| v.to_f64())
+        .fold(f64::NEG_INFINITY, f64::max);
+    if farthest == 0.0 {
         return;
     }
     let mut order: Vec<usize> = (0..data.n).collect();
@@ -707,7 +824,7 @@ fn relocate_empty_clusters(
 
 /// `_average_centers`: each sum times the reciprocal of its weight; a cluster without
 /// positive weight is put where the heaviest cluster is at that point of the loop.
-fn average_centers(centers: &mut [f64], weight_in_clusters: &[f64], d: usize) {
+fn average_centers<T: Real>(centers: &mut [T], weight_in_clusters: &[T], d: usize) {
     let mut heaviest = 0;
     for (j, &w) in weight_in_clusters.iter().enumerate() {
         if w > weight_in_clusters[heaviest] {
@@ -715,8 +832,8 @@ fn average_centers(centers: &mut [f64], weight_in_clusters: &[f64], d: usize) {
         }
     }
     for (j, &w) in weight_in_clusters.iter().enumerate() {
-        if w > 0.0 {
-            let alpha = 1.0 / w;
+        if w > T::ZERO {
+            let alpha = T::ONE / w;
             for c in &mut centers[j * d..(j + 1) * d] {
                 *c *= alpha;
             }
@@ -729,7 +846,7 @@ fn average_centers(centers: &mut [f64], weight_in_clusters: &[f64], d: usize) {
 }
 
 /// `_center_shift`: the distance each centre moved.
-fn center_shift(centers_old: &[f64], centers_new: &[f64], d: usize, shift: &mut [f64]) {
+fn center_shift<T: Real>(centers_old: &[T], centers_new: &[T], d: usize, shift: &mut [T]) {
     for (j, s) in shift.iter_mut().enumerate() {
         *s = sq_distance(
             &centers_new[j * d..(j + 1) * d],
@@ -740,13 +857,13 @@ fn center_shift(centers_old: &[f64], centers_new: &[f64], d: usize, shift: &mut 
 }
 
 /// The M-step after the labels: sums, empty-cluster relocation, averages, shifts.
-fn update_centers(
-    data: &Data,
+fn update_centers<T: Real>(
+    data: &Data<T>,
     labels: &[usize],
-    centers_old: &[f64],
-    centers_new: &mut [f64],
-    weight_in_clusters: &mut [f64],
-    shift: &mut [f64],
+    centers_old: &[T],
+    centers_new: &mut [T],
+    weight_in_clusters: &mut [T],
+    shift: &mut [T],
 ) {
     accumulate(data, labels, centers_new, weight_in_clusters);
     relocate_empty_clusters(data, centers_old, centers_new, weight_in_clusters, labels);
@@ -756,9 +873,9 @@ fn update_centers(
 
 /// `_inertia_dense`: the weighted squared distances to the assigned centres, summed in
 /// sample order.
-fn inertia(data: &Data, centers: &[f64], labels: &[usize]) -> f64 {
+fn inertia<T: Real>(data: &Data<T>, centers: &[T], labels: &[usize]) -> T {
     let d = data.d;
-    let mut total = 0.0;
+    let mut total = T::ZERO;
     for (i, &l) in labels.iter().enumerate() {
         total += sq_distance(data.row(i), &centers[l * d..(l + 1) * d]) * data.w[i];
     }
@@ -766,25 +883,31 @@ fn inertia(data: &Data, centers: &[f64], labels: &[usize]) -> f64 {
 }
 
 /// The outcome of one k-means run.
-struct Run {
+struct Run<T = f64> {
     labels: Vec<usize>,
-    inertia: f64,
-    centers: Vec<f64>,
+    inertia: T,
+    centers: Vec<T>,
     n_iter: usize,
 }
 
 /// `_kmeans_single_lloyd`.
-fn lloyd(data: &Data, centers_init: Vec<f64>, k: usize, max_iter: usize, tol: f64) -> Run {
+fn lloyd<T: Real>(
+    data: &Data<T>,
+    centers_init: Vec<T>,
+    k: usize,
+    max_iter: usize,
+    tol: T,
+) -> Run<T> {
     let threads = threads_for(data.n.saturating_mul(k).saturating_mul(data.d), data.n);
     lloyd_on(data, centers_init, k, max_iter, tol, threads)
 }
 
 /// The index of the smallest `|c|² - 2 x·c` (the first on ties).
-fn nearest_score(dots: &[f64], norms: &[f64]) -> usize {
+fn nearest_score<T: Real>(dots: &[T], norms: &[T]) -> usize {
     let mut best = 0;
-    let mut best_score = norms[0] - 2.0 * dots[0];
+    let mut best_score = norms[0] - T::TWO * dots[0];
     for (t, (&p, &nrm)) in dots.iter().zip(norms).enumerate().skip(1) {
-        let score = nrm - 2.0 * p;
+        let score = nrm - T::TWO * p;
         if score < best_score {
             best = t;
             best_score = score;
@@ -799,21 +922,21 @@ fn nearest_score(dots: &[f64], norms: &[f64]) -> usize {
 /// takes the `t`-th contiguous block of chunks (OpenMP's static schedule), sums into
 /// its own buffers, and the per-thread sums are added in thread order, as scikit-learn
 /// does with that many OpenMP threads; one thread sums in sample order.
-fn lloyd_iter(
-    data: &Data,
-    centers: &[f64],
+fn lloyd_iter<T: Real>(
+    data: &Data<T>,
+    centers: &[T],
     k: usize,
     labels: &mut [usize],
-    centers_new: &mut [f64],
-    weight_in_clusters: &mut [f64],
+    centers_new: &mut [T],
+    weight_in_clusters: &mut [T],
     threads: usize,
 ) {
     let (n, d) = (data.n, data.d);
-    let norms: Vec<f64> = centers.chunks_exact(d).map(|c| dot(c, c)).collect();
-    let run = |first: usize, labels: &mut [usize], sums: &mut [f64], weights: &mut [f64]| {
-        sums.fill(0.0);
-        weights.fill(0.0);
-        let mut scores = vec![0.0; 4 * k];
+    let norms: Vec<T> = centers.chunks_exact(d).map(|c| T::dot(c, c)).collect();
+    let run = |first: usize, labels: &mut [usize], sums: &mut [T], weights: &mut [T]| {
+        sums.fill(T::ZERO);
+        weights.fill(T::ZERO);
+        let mut scores = vec![T::ZERO; 4 * k];
         let mut r = 0;
         while r < labels.len() {
             // four samples' products at once (each centre read once per four), then
@@ -821,10 +944,10 @@ fn lloyd_iter(
             let group = (labels.len() - r).min(4);
             let i0 = first + r;
             if group == 4 {
-                simd::dots4(&data.x[i0 * d..(i0 + 4) * d], centers, k, &mut scores);
+                T::dots4(&data.x[i0 * d..(i0 + 4) * d], centers, k, &mut scores);
             } else {
                 for g in 0..group {
-                    simd::dots(data.row(i0 + g), centers, &mut scores[g * k..(g + 1) * k]);
+                    T::dots(data.row(i0 + g), centers, &mut scores[g * k..(g + 1) * k]);
                 }
             }
             for g in 0..group {
@@ -833,7 +956,7 @@ fn lloyd_iter(
                 labels[r + g] = best;
                 let w = data.w[i];
                 weights[best] += w;
-                simd::add_scaled(&mut sums[best * d..(best + 1) * d], data.row(i), w);
+                T::add_scaled(&mut sums[best * d..(best + 1) * d], data.row(i), w);
             }
             r += group;
         }
@@ -857,8 +980,8 @@ fn lloyd_iter(
         first += len;
         rest = tail;
     }
-    let mut buffers: Vec<(Vec<f64>, Vec<f64>)> = (0..threads)
-        .map(|_| (vec![0.0; k * d], vec![0.0; k]))
+    let mut buffers: Vec<(Vec<T>, Vec<T>)> = (0..threads)
+        .map(|_| (vec![T::ZERO; k * d], vec![T::ZERO; k]))
         .collect();
     std::thread::scope(|s| {
         for ((first, part), (sums, weights)) in parts.into_iter().zip(buffers.iter_mut()) {
@@ -866,31 +989,31 @@ fn lloyd_iter(
             s.spawn(move || run(first, part, sums, weights));
         }
     });
-    centers_new.fill(0.0);
-    weight_in_clusters.fill(0.0);
+    centers_new.fill(T::ZERO);
+    weight_in_clusters.fill(T::ZERO);
     for (sums, weights) in &buffers {
-        for (a, b) in centers_new.iter_mut().zip(sums) {
+        for (a, &b) in centers_new.iter_mut().zip(sums) {
             *a += b;
         }
-        for (a, b) in weight_in_clusters.iter_mut().zip(weights) {
+        for (a, &b) in weight_in_clusters.iter_mut().zip(weights) {
             *a += b;
         }
     }
 }
 
-fn lloyd_on(
-    data: &Data,
-    centers_init: Vec<f64>,
+fn lloyd_on<T: Real>(
+    data: &Data<T>,
+    centers_init: Vec<T>,
     k: usize,
     max_iter: usize,
-    tol: f64,
+    tol: T,
     threads: usize,
-) -> Run {
+) -> Run<T> {
     let d = data.d;
     let mut centers = centers_init;
-    let mut centers_new = vec![0.0; k * d];
-    let mut weight_in_clusters = vec![0.0; k];
-    let mut shift = vec![0.0; k];
+    let mut centers_new = vec![T::ZERO; k * d];
+    let mut weight_in_clusters = vec![T::ZERO; k];
+    let mut shift = vec![T::ZERO; k];
     let mut labels = vec![usize::MAX; data.n];
     let mut labels_old = labels.clone();
     let mut strict = false;
@@ -920,8 +1043,8 @@ fn lloyd_on(
             strict = true;
             break;
         }
-        let squares: Vec<f64> = shift.iter().map(|s| s * s).collect();
-        if np_sum(&squares) <= tol {
+        let squares: Vec<T> = shift.iter().map(|&s| s * s).collect();
+        if T::np_sum(&squares) <= tol {
             break;
         }
         labels_old.copy_from_slice(&labels);
@@ -942,24 +1065,28 @@ fn lloyd_on(
 /// `euclidean_distances(centers) / 2` (`((-2 a·b + |a|²) + |b|²)`, clipped at zero, zero
 /// diagonal), and each centre's distance to its nearest other centre (the second
 /// smallest entry of its column).
-fn center_half_distances(centers: &[f64], k: usize, d: usize) -> (Vec<f64>, Vec<f64>) {
-    let norms: Vec<f64> = centers.chunks_exact(d).map(|c| dot(c, c)).collect();
-    let mut half = vec![0.0; k * k];
+fn center_half_distances<T: Real>(centers: &[T], k: usize, d: usize) -> (Vec<T>, Vec<T>) {
+    // float32 centres: the distances on float64 copies, rounded to float32 before the
+    // square root (`_euclidean_distances_upcast`)
+    let mut buf = Vec::new();
+    let centers64 = T::widen(centers, &mut buf);
+    let norms: Vec<f64> = centers64.chunks_exact(d).map(|c| dot(c, c)).collect();
+    let mut half = vec![T::ZERO; k * k];
     for i in 0..k {
         for j in 0..k {
             if i != j {
-                let ci = &centers[i * d..(i + 1) * d];
-                let cj = &centers[j * d..(j + 1) * d];
+                let ci = &centers64[i * d..(i + 1) * d];
+                let cj = &centers64[j * d..(j + 1) * d];
                 let sq = (-2.0 * dot(ci, cj) + norms[i]) + norms[j];
-                half[i * k + j] = sq.max(0.0).sqrt() / 2.0;
+                half[i * k + j] = T::from_f64(sq).max(T::ZERO).sqrt() / T::TWO;
             }
         }
     }
     let next = (0..k)
         .map(|j| {
-            let mut column: Vec<f64> = (0..k).map(|i| half[i * k + j]).collect();
-            column.sort_by(f64::total_cmp);
-            column.get(1).copied().unwrap_or(0.0)
+            let mut column: Vec<T> = (0..k).map(|i| half[i * k + j]).collect();
+            column.sort_by(T::total_cmp);
+            column.get(1).copied().unwrap_or(T::ZERO)
         })
         .collect();
     (half, next)
@@ -967,23 +1094,23 @@ fn center_half_distances(centers: &[f64], k: usize, d: usize) -> (Vec<f64>, Vec<
 
 /// Elkan's per-sample state: the upper bound on the distance to the own centre and the
 /// lower bounds on the distances to every centre.
-struct Bounds {
-    upper: Vec<f64>,
-    lower: Vec<f64>,
+struct Bounds<T> {
+    upper: Vec<T>,
+    lower: Vec<T>,
 }
 
 /// `init_bounds_dense`: labels and bounds from the initial centres, skipping the
 /// centres the triangle inequality rules out.
-fn init_bounds(
-    data: &Data,
-    centers: &[f64],
-    half: &[f64],
+fn init_bounds<T: Real>(
+    data: &Data<T>,
+    centers: &[T],
+    half: &[T],
     k: usize,
     labels: &mut [usize],
-) -> Bounds {
+) -> Bounds<T> {
     let d = data.d;
-    let mut upper = vec![0.0; data.n];
-    let mut lower = vec![0.0; data.n * k];
+    let mut upper = vec![T::ZERO; data.n];
+    let mut lower = vec![T::ZERO; data.n * k];
     for i in 0..data.n {
         let x = data.row(i);
         let mut best = 0;
@@ -1009,16 +1136,16 @@ fn init_bounds(
 /// `start`: bounds are tightened and distances computed only where they can change
 /// the label.
 #[allow(clippy::too_many_arguments)]
-fn elkan_labels(
-    data: &Data,
+fn elkan_labels<T: Real>(
+    data: &Data<T>,
     start: usize,
-    centers: &[f64],
-    half: &[f64],
-    next: &[f64],
+    centers: &[T],
+    half: &[T],
+    next: &[T],
     k: usize,
     labels: &mut [usize],
-    upper: &mut [f64],
-    lower: &mut [f64],
+    upper: &mut [T],
+    lower: &mut [T],
 ) {
     let d = data.d;
     for (o, label_out) in labels.iter_mut().enumerate() {
@@ -1055,14 +1182,14 @@ fn elkan_labels(
 /// Elkan's label pass over all samples, split over threads for large inputs (each
 /// sample's update touches only its own bounds).
 #[allow(clippy::too_many_arguments)]
-fn elkan_assign(
-    data: &Data,
-    centers: &[f64],
-    half: &[f64],
-    next: &[f64],
+fn elkan_assign<T: Real>(
+    data: &Data<T>,
+    centers: &[T],
+    half: &[T],
+    next: &[T],
     k: usize,
     labels: &mut [usize],
-    bounds: &mut Bounds,
+    bounds: &mut Bounds<T>,
     threads: usize,
 ) {
     if threads <= 1 {
@@ -1092,24 +1219,30 @@ fn elkan_assign(
 }
 
 /// `_kmeans_single_elkan`.
-fn elkan(data: &Data, centers_init: Vec<f64>, k: usize, max_iter: usize, tol: f64) -> Run {
+fn elkan<T: Real>(
+    data: &Data<T>,
+    centers_init: Vec<T>,
+    k: usize,
+    max_iter: usize,
+    tol: T,
+) -> Run<T> {
     let threads = threads_for(data.n.saturating_mul(k).saturating_mul(data.d), data.n);
     elkan_on(data, centers_init, k, max_iter, tol, threads)
 }
 
-fn elkan_on(
-    data: &Data,
-    centers_init: Vec<f64>,
+fn elkan_on<T: Real>(
+    data: &Data<T>,
+    centers_init: Vec<T>,
     k: usize,
     max_iter: usize,
-    tol: f64,
+    tol: T,
     threads: usize,
-) -> Run {
+) -> Run<T> {
     let d = data.d;
     let mut centers = centers_init;
-    let mut centers_new = vec![0.0; k * d];
-    let mut weight_in_clusters = vec![0.0; k];
-    let mut shift = vec![0.0; k];
+    let mut centers_new = vec![T::ZERO; k * d];
+    let mut weight_in_clusters = vec![T::ZERO; k];
+    let mut shift = vec![T::ZERO; k];
     let mut labels = vec![usize::MAX; data.n];
     let mut labels_old = labels.clone();
     let (mut half, mut next) = center_half_distances(&centers, k, d);
@@ -1138,10 +1271,10 @@ fn elkan_on(
         );
         for (s, &label) in labels.iter().enumerate() {
             bounds.upper[s] += shift[label];
-            for (lb, sh) in bounds.lower[s * k..(s + 1) * k].iter_mut().zip(&shift) {
+            for (lb, &sh) in bounds.lower[s * k..(s + 1) * k].iter_mut().zip(&shift) {
                 *lb -= sh;
-                if *lb < 0.0 {
-                    *lb = 0.0;
+                if *lb < T::ZERO {
+                    *lb = T::ZERO;
                 }
             }
         }
@@ -1151,8 +1284,8 @@ fn elkan_on(
             strict = true;
             break;
         }
-        let squares: Vec<f64> = shift.iter().map(|s| s * s).collect();
-        if np_sum(&squares) <= tol {
+        let squares: Vec<T> = shift.iter().map(|&s| s * s).collect();
+        if T::np_sum(&squares) <= tol {
             break;
         }
         labels_old.copy_from_slice(&labels);
@@ -1195,20 +1328,23 @@ fn same_clustering(labels1: &[usize], labels2: &[usize], k: usize) -> bool {
 /// Y_norm_squared=..., squared=True)`: `(-2 c·x + |c|²) + |x|²`, clipped at zero, the
 /// products `c·x` from one matrix product per block of samples. Returns one vector per
 /// candidate.
-fn sq_distances_to(cands: &[usize], data: &Data, x_sq_norms: &[f64]) -> Vec<Vec<f64>> {
+fn sq_distances_to<T: Real>(cands: &[usize], data: &Data<T>, x_sq_norms: &[f64]) -> Vec<Vec<T>> {
     let (n, d, t) = (data.n, data.d, cands.len());
     let mut c = Vec::with_capacity(t * d);
+    let mut buf = Vec::new();
     for &i in cands {
-        c.extend_from_slice(data.row(i));
+        c.extend_from_slice(T::widen(data.row(i), &mut buf));
     }
     let c_norms: Vec<f64> = c.chunks_exact(d).map(|r| dot(r, r)).collect();
     // samples × candidates
     let mut prod = vec![0.0; n * t];
     let fill = |start: usize, out: &mut [f64]| {
+        let mut buf = Vec::new();
         for (b, block) in out.chunks_mut(E_STEP_CHUNK * t).enumerate() {
             let m = block.len() / t;
             let s0 = start + b * E_STEP_CHUNK;
-            gemm_nt(&data.x[s0 * d..(s0 + m) * d], &c, m, t, d, block, false);
+            let rows = T::widen(&data.x[s0 * d..(s0 + m) * d], &mut buf);
+            gemm_nt(rows, &c, m, t, d, block, false);
         }
     };
     let threads = threads_for(n.saturating_mul(d).saturating_mul(t), n);
@@ -1225,7 +1361,9 @@ fn sq_distances_to(cands: &[usize], data: &Data, x_sq_norms: &[f64]) -> Vec<Vec<
     (0..t)
         .map(|j| {
             (0..n)
-                .map(|i| ((-2.0 * prod[i * t + j] + c_norms[j]) + x_sq_norms[i]).max(0.0))
+                .map(|i| {
+                    T::from_f64((-2.0 * prod[i * t + j] + c_norms[j]) + x_sq_norms[i]).max(T::ZERO)
+                })
                 .collect()
         })
         .collect()
@@ -1234,40 +1372,38 @@ fn sq_distances_to(cands: &[usize], data: &Data, x_sq_norms: &[f64]) -> Vec<Vec<
 /// `_kmeans_plusplus`: the first centre drawn with probabilities proportional to the
 /// weights, each next one the best of `2 + ln(k)` candidates drawn with probabilities
 /// proportional to weight times squared distance to the nearest centre so far.
-fn kmeans_plusplus(
-    data: &Data,
+fn kmeans_plusplus<T: Real>(
+    data: &Data<T>,
     k: usize,
     x_sq_norms: &[f64],
     rng: &mut RandomState,
-) -> Result<Vec<f64>> {
+) -> Result<Vec<T>> {
     let (n, d) = (data.n, data.d);
     let n_local_trials = 2 + (k as f64).ln() as usize;
-    let total = np_sum(data.w);
-    let p: Vec<f64> = data.w.iter().map(|w| w / total).collect();
-    let first = rng.choice_weighted(&p)?;
+    let first = rng.choice_weighted_atol(&probabilities(data.w), T::P_ATOL)?;
     let mut centers = Vec::with_capacity(k * d);
     centers.extend_from_slice(data.row(first));
     let mut closest = sq_distances_to(&[first], data, x_sq_norms).swap_remove(0);
-    let mut current_pot = dot(&closest, data.w);
+    let mut current_pot = T::dot(&closest, data.w);
     for _ in 1..k {
-        let cumulative = cumsum(data.w.iter().zip(&closest).map(|(w, c)| w * c));
+        let cumulative = T::cumsum(data.w.iter().zip(&closest).map(|(&w, &c)| w * c));
         let candidates: Vec<usize> = rng
             .random_samples(n_local_trials)
             .into_iter()
             .map(|u| {
-                let v = u * current_pot;
-                cumulative.partition_point(|c| *c < v).min(n - 1)
+                let v = u * current_pot.to_f64();
+                cumulative.partition_point(|c| c.to_f64() < v).min(n - 1)
             })
             .collect();
         // np.minimum with the current distances, the potential, the first lowest kept
         let all = sq_distances_to(&candidates, data, x_sq_norms);
-        let trial = |mut dist: Vec<f64>, cand: usize| {
+        let trial = |mut dist: Vec<T>, cand: usize| {
             for (a, b) in dist.iter_mut().zip(&closest) {
                 if *b < *a {
                     *a = *b;
                 }
             }
-            (dot(&dist, data.w), dist, cand)
+            (T::dot(&dist, data.w), dist, cand)
         };
         let mut trials = all.into_iter().zip(candidates.iter().copied());
         let (first_dist, first_cand) = trials.next().expect("at least two candidates");
