@@ -3,19 +3,36 @@
 
 use crate::error::LearnError;
 
-/// NumPy's `pairwise_sum` for contiguous `float64` data (as `np.sum` and `np.mean`
-/// use it): blocks of up to 128 values summed with eight accumulators, larger inputs
-/// split in halves rounded to a multiple of eight.
-pub(crate) fn pairwise_sum(a: &[f64]) -> f64 {
+/// An element type NumPy's `pairwise_sum` loop is instantiated for (`float64`,
+/// `float32`: the accumulators have the element's type).
+pub(crate) trait PairwiseSum:
+    Copy + std::ops::Add<Output = Self> + std::ops::AddAssign
+{
+    /// `-0.0`, the empty sum's start.
+    const NEG_ZERO: Self;
+}
+
+impl PairwiseSum for f64 {
+    const NEG_ZERO: Self = -0.0;
+}
+
+impl PairwiseSum for f32 {
+    const NEG_ZERO: Self = -0.0;
+}
+
+/// NumPy's `pairwise_sum` for contiguous `float64` (or `float32`) data (as `np.sum` and
+/// `np.mean` use it): blocks of up to 128 values summed with eight accumulators, larger
+/// inputs split in halves rounded to a multiple of eight.
+pub(crate) fn pairwise_sum<T: PairwiseSum>(a: &[T]) -> T {
     let n = a.len();
     if n < 8 {
-        let mut res = -0.0;
+        let mut res = T::NEG_ZERO;
         for &v in a {
             res += v;
         }
         res
     } else if n <= 128 {
-        let mut r = [0.0; 8];
+        let mut r = [T::NEG_ZERO; 8];
         r.copy_from_slice(&a[..8]);
         let mut i = 8;
         while i < n - (n % 8) {

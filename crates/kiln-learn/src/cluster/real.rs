@@ -129,40 +129,6 @@ impl Real for f64 {
     }
 }
 
-/// NumPy's `pairwise_sum` for contiguous `float32` data: the `float64` algorithm of
-/// [`numeric::pairwise_sum`] with `float32` accumulators (NumPy's loop is templated
-/// over the type).
-fn pairwise_sum_f32(a: &[f32]) -> f32 {
-    let n = a.len();
-    if n < 8 {
-        let mut res = -0.0;
-        for &v in a {
-            res += v;
-        }
-        res
-    } else if n <= 128 {
-        let mut r = [0.0f32; 8];
-        r.copy_from_slice(&a[..8]);
-        let mut i = 8;
-        while i < n - (n % 8) {
-            for (j, acc) in r.iter_mut().enumerate() {
-                *acc += a[i + j];
-            }
-            i += 8;
-        }
-        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        while i < n {
-            res += a[i];
-            i += 1;
-        }
-        res
-    } else {
-        let mut n2 = n / 2;
-        n2 -= n2 % 8;
-        pairwise_sum_f32(&a[..n2]) + pairwise_sum_f32(&a[n2..])
-    }
-}
-
 /// `X.sum(axis=0)` in `float32`: rows added one after the other (one column: pairwise).
 fn column_sums_f32(data: &[f32], n_cols: usize) -> Vec<f32> {
     if n_cols == 1 {
@@ -207,7 +173,7 @@ impl Real for f32 {
         if a.is_empty() {
             0.0
         } else {
-            pairwise_sum_f32(a)
+            numeric::pairwise_sum(a)
         }
     }
     #[inline]
@@ -292,7 +258,7 @@ mod tests {
     fn f32_reductions_follow_numpy_order() {
         // 1 + 1e-8 * 300 in float32: pairwise blocks lose the small terms the same way
         let a: Vec<f32> = (0..300).map(|i| if i == 0 { 1.0 } else { 1e-8 }).collect();
-        let want = pairwise_sum_f32(&a[..144]) + pairwise_sum_f32(&a[144..]);
+        let want = numeric::pairwise_sum(&a[..144]) + numeric::pairwise_sum(&a[144..]);
         assert_eq!(f32::np_sum(&a), want);
         assert_eq!(f32::np_sum(&[]), 0.0);
         let m = [1.0f32, 2.0, 3.0, 5.0];
