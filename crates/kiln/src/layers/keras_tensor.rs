@@ -8,7 +8,7 @@ use kiln_tensor::{DType, Tensor};
 use serde_json::{json, Value};
 
 use crate::layers::layer::{
-    dtype_name, fmt_shape, CallContext, Layer, LayerBase, LayerRef, LayerState, Shape,
+    fmt_shape, CallContext, Layer, LayerBase, LayerRef, LayerState, Shape,
 };
 use crate::{Error, Result};
 
@@ -84,7 +84,7 @@ impl std::fmt::Debug for KerasTensor {
             f,
             "<KerasTensor shape={}, dtype={}, name={}>",
             fmt_shape(self.shape()),
-            dtype_name(self.dtype()),
+            self.dtype().name(),
             self.node.layer.name()
         )
     }
@@ -204,7 +204,7 @@ impl Layer for InputLayer {
             .collect();
         json!({
             "batch_shape": shape,
-            "dtype": dtype_name(self.dtype),
+            "dtype": self.dtype.name(),
             "sparse": false,
             "name": self.base.name(),
         })
@@ -321,8 +321,8 @@ pub(crate) fn check_model_input(
             api: "Model.call",
             msg: format!(
                 "input {index} of model '{model}' expects dtype {}, but received a {} tensor of shape {}",
-                dtype_name(spec.dtype),
-                dtype_name(x.dtype()),
+                spec.dtype.name(),
+                x.dtype().name(),
                 fmt_shape(&x.shape().iter().map(|&d| Some(d)).collect::<Vec<_>>())
             ),
         });

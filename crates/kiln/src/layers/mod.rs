@@ -28,7 +28,6 @@ pub(crate) use keras_tensor::check_model_input;
 pub use keras_tensor::{Input, InputLayer, KerasTensor, Node, TensorSpec};
 /// `#[derive(Layer)]`: implements [`LayerState`] from a struct's fields.
 pub use kiln_derive::Layer;
-pub(crate) use layer::dtype_name;
 pub use layer::{
     attribute_children, container_names, fmt_shape, last_dim, meta_shape_fallbacks, one_input,
     shape_of, to_snake_case, AsAny, Attribute, CallContext, FromConfig, InputSpec, Layer,

@@ -105,7 +105,7 @@ fn keras_tensor_json(t: &KerasTensor) -> Value {
         "class_name": "__keras_tensor__",
         "config": {
             "shape": shape_json(t.shape()),
-            "dtype": crate::layers::dtype_name(t.dtype()),
+            "dtype": t.dtype().name(),
             "keras_history": [src.name(), node_index, t.index()],
         }
     })

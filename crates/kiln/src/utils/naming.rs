@@ -30,10 +30,16 @@ pub fn to_camel_case(name: &str) -> String {
 /// assert_eq!(to_snake_case("Dense"), "dense");
 /// assert_eq!(to_snake_case("GlobalAveragePooling2D"), "global_average_pooling2d");
 /// assert_eq!(to_snake_case("ReLU"), "re_lu");
+/// assert_eq!(to_snake_case("PReLU"), "p_re_lu");
+/// assert_eq!(to_snake_case("BatchNormalization"), "batch_normalization");
 /// assert_eq!(to_snake_case("sparse_categorical_crossentropy"), "sparse_categorical_crossentropy");
 /// ```
 pub fn to_snake_case(name: &str) -> String {
-    let c: Vec<char> = name.chars().collect();
+    // Keras first drops non-word characters (`re.sub(r"\W+", "", name)`).
+    let c: Vec<char> = name
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
     // Pass 1: "_" before every capitalised word ([A-Z][a-z]+) that follows a character.
     let mut s1 = Vec::with_capacity(c.len() + 4);
     let mut p = 0;

@@ -1,0 +1,23 @@
+//! The layer protocol: the [`Layer`] trait that layer authors implement, the state every
+//! layer shares ([`LayerBase`]), and the shared handle users call ([`LayerRef`]).
+//!
+//! One concept a file: [`shape`] (shapes, [`InputSpec`]), [`context`] ([`CallContext`]),
+//! [`base`] ([`LayerBase`], [`WeightBuilder`]), [`traits`] ([`Layer`], [`LayerState`],
+//! [`FromConfig`]), [`naming`] (saving paths of children), [`layer_ref`] ([`LayerRef`]).
+
+pub mod base;
+pub mod context;
+pub mod layer_ref;
+pub mod naming;
+pub mod shape;
+pub mod tracking;
+pub mod traits;
+
+pub use base::{LayerBase, WeightBuilder};
+pub(crate) use base::WeightEntry;
+pub use context::{meta_shape_fallbacks, CallContext};
+pub(crate) use context::inherited_training;
+pub use layer_ref::{LayerApply, LayerInput, LayerRef};
+pub use naming::{attribute_children, container_names, to_snake_case, Attribute};
+pub use shape::{fmt_shape, last_dim, shape_of, InputSpec, Shape};
+pub use traits::{one_input, AsAny, FromConfig, Layer, LayerState};
