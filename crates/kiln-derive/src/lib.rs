@@ -44,6 +44,9 @@ fn type_shape(ty: &Type) -> Option<(String, Option<String>)> {
 struct FieldOpts {
     skip: bool,
     init: Option<Expr>,
+    /// `#[layer(default)]` (the type's `Default`) or `#[layer(default = expr)]`: an
+    /// optional config field, not a `new` argument, with a builder method.
+    default: Option<Option<Expr>>,
 }
 
 fn field_opts(attrs: &[syn::Attribute]) -> syn::Result<FieldOpts> {
@@ -56,32 +59,63 @@ fn field_opts(attrs: &[syn::Attribute]) -> syn::Result<FieldOpts> {
             } else if m.path.is_ident("init") {
                 o.init = Some(m.value()?.parse()?);
                 Ok(())
+            } else if m.path.is_ident("default") {
+                o.default = Some(if m.input.peek(syn::Token![=]) {
+                    Some(m.value()?.parse()?)
+                } else {
+                    None
+                });
+                Ok(())
             } else {
-                Err(m.error("expected `skip` or `init = <expression>`"))
+                Err(m.error("expected `skip`, `init = <expression>` or `default [= <expression>]`"))
             }
         })?;
     }
     Ok(o)
 }
 
-/// The struct's `#[layer(...)]` options: `class_name = "..."`, `config`.
-fn struct_opts(attrs: &[syn::Attribute]) -> syn::Result<(Option<String>, bool)> {
-    let (mut class, mut config) = (None, false);
+/// The struct's `#[layer(...)]` options.
+#[derive(Default)]
+struct StructOpts {
+    class: Option<String>,
+    config: bool,
+    /// `builders`: `name`/`input_shape` builders, and one per `default` field.
+    builders: bool,
+    /// `activity_regularizer`: the base's activity regularizer is a config entry (with a
+    /// builder when `builders`), as Keras's Dense and Conv save it.
+    activity_regularizer: bool,
+}
+
+fn struct_opts(attrs: &[syn::Attribute]) -> syn::Result<StructOpts> {
+    let mut o = StructOpts::default();
     for a in attrs.iter().filter(|a| a.path().is_ident("layer")) {
         a.parse_nested_meta(|m| {
             if m.path.is_ident("class_name") {
                 let s: syn::LitStr = m.value()?.parse()?;
-                class = Some(s.value());
+                o.class = Some(s.value());
                 Ok(())
             } else if m.path.is_ident("config") {
-                config = true;
+                o.config = true;
+                Ok(())
+            } else if m.path.is_ident("builders") {
+                o.builders = true;
+                Ok(())
+            } else if m.path.is_ident("activity_regularizer") {
+                o.activity_regularizer = true;
                 Ok(())
             } else {
-                Err(m.error("expected `class_name = \"...\"` or `config`"))
+                Err(m.error(
+                    "expected `class_name = \"...\"`, `config`, `builders` or `activity_regularizer`",
+                ))
             }
         })?;
     }
-    Ok((class, config))
+    Ok(o)
+}
+
+/// The doc comments of a field, for its builder.
+fn docs(attrs: &[syn::Attribute]) -> Vec<&syn::Attribute> {
+    attrs.iter().filter(|a| a.path().is_ident("doc")).collect()
 }
 
 /// Keras's `to_snake_case` of a class name, for the base's auto-name.
@@ -108,10 +142,36 @@ pub fn derive_layer(input: TokenStream) -> TokenStream {
     }
 }
 
+/// The `T` of an `Option<T>` field type.
+fn option_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let seg = p.path.segments.last()?;
+    if seg.ident != "Option" {
+        return None;
+    }
+    match &seg.arguments {
+        PathArguments::AngleBracketed(a) => a.args.iter().find_map(|g| match g {
+            GenericArgument::Type(t) => Some(t),
+            _ => None,
+        }),
+        _ => None,
+    }
+}
+
+/// A config field: its name, type, the key it is saved under and, for an optional one,
+/// its default and docs.
+struct ConfigField<'a> {
+    ident: &'a syn::Ident,
+    ty: &'a Type,
+    key: String,
+    default: Option<proc_macro2::TokenStream>,
+    docs: Vec<&'a syn::Attribute>,
+}
+
 fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
     let name = &input.ident;
-    let (class, config_attr) = struct_opts(&input.attrs)?;
-    let class = class.unwrap_or_else(|| name.to_string());
+    let sopts = struct_opts(&input.attrs)?;
+    let class = sopts.class.clone().unwrap_or_else(|| name.to_string());
     let Data::Struct(data) = &input.data else {
         return Err(syn::Error::new_spanned(
             name,
@@ -129,13 +189,19 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         .iter()
         .map(|f| field_opts(&f.attrs))
         .collect::<syn::Result<Vec<_>>>()?;
-    // A field with `init` only makes sense with the generated `new`: it implies `config`.
-    let with_config = config_attr || all_opts.iter().any(|o| o.init.is_some());
+    // A field with `init` or `default` only makes sense with the generated `new`: it
+    // implies `config`, as `builders` does.
+    let with_config = sopts.config
+        || sopts.builders
+        || all_opts
+            .iter()
+            .any(|o| o.init.is_some() || o.default.is_some());
     let mut base = None;
     let mut subs = Vec::new();
     let mut attrs = Vec::new();
-    // For `#[layer(config)]`: the config fields (new's arguments) and every field's value.
-    let mut config_fields: Vec<(syn::Ident, Type)> = Vec::new();
+    // For `#[layer(config)]`: the config fields in declaration order (the required ones
+    // are `new`'s arguments) and the initialisation of every other field.
+    let mut config_fields: Vec<ConfigField> = Vec::new();
     let mut inits = Vec::new();
     for (f, opts) in fields.named.iter().zip(all_opts) {
         let Some(ident) = &f.ident else { continue };
@@ -146,10 +212,28 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
             .to_string();
         let shape = type_shape(&f.ty);
         let is_base = matches!(&shape, Some((t, _)) if t == "LayerBase");
+        let is_weight = matches!(&shape, Some((t, _)) if t == "Weight");
         if with_config && !is_base {
-            match &opts.init {
-                Some(e) => inits.push(quote! { let #ident = ::core::convert::Into::into(#e); }),
-                None => config_fields.push((ident.clone(), f.ty.clone())),
+            let ty = &f.ty;
+            if let Some(e) = &opts.init {
+                inits.push(quote! { let #ident = ::core::convert::Into::into(#e); });
+            } else if is_weight {
+                inits.push(quote! { let #ident = ::kiln::layers::Weight::default(); });
+            } else {
+                let default = opts.default.as_ref().map(|d| match d {
+                    Some(e) => quote! { ::core::convert::Into::into(#e) },
+                    None => quote! { ::core::default::Default::default() },
+                });
+                if let Some(d) = &default {
+                    inits.push(quote! { let #ident: #ty = #d; });
+                }
+                config_fields.push(ConfigField {
+                    ident,
+                    ty,
+                    key: field_name.clone(),
+                    default,
+                    docs: docs(&f.attrs),
+                });
             }
         }
         if opts.skip {
@@ -193,33 +277,110 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         ));
     };
     let (impl_g, ty_g, where_g) = input.generics.split_for_impl();
+    let required: Vec<&ConfigField> = config_fields
+        .iter()
+        .filter(|c| c.default.is_none())
+        .collect();
+    let optional: Vec<&ConfigField> = config_fields
+        .iter()
+        .filter(|c| c.default.is_some())
+        .collect();
     let config_impl = if with_config {
         let prefix = snake(&class);
-        let args = config_fields.iter().map(|(i, t)| quote! { #i: #t });
-        let keys: Vec<String> = config_fields
-            .iter()
-            .map(|(i, _)| {
-                let s = i.to_string();
-                s.strip_prefix("r#").unwrap_or(&s).to_string()
-            })
-            .collect();
+        let args = required.iter().map(|c| {
+            let (i, t) = (c.ident, c.ty);
+            quote! { #i: #t }
+        });
         let all: Vec<&syn::Ident> = fields
             .named
             .iter()
             .filter_map(|f| f.ident.as_ref())
             .collect();
-        let reads = keys
-            .iter()
-            .map(|k| quote! { ::kiln::saving::config_value(config, #k)? });
-        let doc_new = format!(
-            "A new `{class}` from its config fields (`#[layer(config)]`); sub-layers and other \
-             `init` fields are built as declared."
-        );
+        let reads = required.iter().map(|c| {
+            let k = &c.key;
+            quote! { ::kiln::saving::config_value(config, #k)? }
+        });
+        let optional_reads = optional.iter().map(|c| {
+            let (i, k) = (c.ident, &c.key);
+            quote! {
+                if let ::std::option::Option::Some(v) = ::kiln::saving::config_value_opt(config, #k)? {
+                    layer.#i = v;
+                }
+            }
+        });
+        let activity_read = sopts.activity_regularizer.then(|| {
+            quote! {
+                if let ::std::option::Option::Some(v) =
+                    ::kiln::saving::config_value_opt(config, "activity_regularizer")?
+                {
+                    layer.#base.activity_regularizer = ::std::option::Option::Some(v);
+                }
+            }
+        });
+        let doc_new = if optional.is_empty() {
+            format!(
+                "A new `{class}` from its config fields (`#[layer(config)]`); sub-layers and \
+                 other `init` fields are built as declared."
+            )
+        } else {
+            format!(
+                "A new `{class}` with Keras's defaults for its optional arguments (set them \
+                 with the builder methods)."
+            )
+        };
         let doc_from = format!(
             "Rebuilds a `{class}` from the config its `get_config` wrote (Keras's \
-             `from_config`): each config field is read by name; a missing or mistyped one is \
-             an `Err` naming it."
+             `from_config`): each config field is read by name (an optional one may be \
+             absent or null); a missing or mistyped one is an `Err` naming it."
         );
+        let builders = if sopts.builders {
+            let each = optional.iter().map(|c| {
+                let (i, t, d) = (c.ident, c.ty, &c.docs);
+                let (arg_ty, wrap) = match option_inner(t) {
+                    Some(inner) => (inner, quote! { ::std::option::Option::Some(v) }),
+                    None => (t, quote! { v }),
+                };
+                quote! {
+                    #(#d)*
+                    pub fn #i(mut self, value: impl ::kiln::layers::ConfigArg<#arg_ty>) -> Self {
+                        match value.into_arg() {
+                            ::std::result::Result::Ok(v) => self.#i = #wrap,
+                            ::std::result::Result::Err(e) => self.#base.record_config_error(e),
+                        }
+                        self
+                    }
+                }
+            });
+            let activity = sopts.activity_regularizer.then(|| {
+                quote! {
+                    /// Penalty on the layer's output (Keras's `activity_regularizer`).
+                    pub fn activity_regularizer(mut self, r: ::kiln::regularizers::Regularizer) -> Self {
+                        self.#base.activity_regularizer = ::std::option::Option::Some(r);
+                        self
+                    }
+                }
+            });
+            quote! {
+                impl #impl_g #name #ty_g #where_g {
+                    #(#each)*
+                    #activity
+                    /// Sets the layer name.
+                    pub fn name(mut self, name: &str) -> Self {
+                        self.#base.set_name(name);
+                        self
+                    }
+                    /// Declares the input shape without the batch axis (Keras's
+                    /// `input_shape=`), so a `Sequential` starting with this layer builds
+                    /// before it sees data.
+                    pub fn input_shape(mut self, shape: &[usize]) -> Self {
+                        self.#base.declare_input_shape(shape);
+                        self
+                    }
+                }
+            }
+        } else {
+            proc_macro2::TokenStream::new()
+        };
         quote! {
             impl #impl_g #name #ty_g #where_g {
                 #[doc = #doc_new]
@@ -230,11 +391,15 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
                     Self { #(#all),* }
                 }
             }
+            #builders
             impl #impl_g ::kiln::layers::FromConfig for #name #ty_g #where_g {
                 const CLASS_NAME: &'static str = #class;
                 #[doc = #doc_from]
                 fn from_config(config: &::kiln::json::Value) -> ::kiln::Result<Self> {
+                    #[allow(unused_mut)]
                     let mut layer = Self::new(#(#reads),*);
+                    #(#optional_reads)*
+                    #activity_read
                     if let Some(n) = config.get("name").and_then(::kiln::json::Value::as_str) {
                         layer.#base.set_name(n);
                     }
@@ -246,16 +411,23 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         proc_macro2::TokenStream::new()
     };
     let config_fields_fn = if with_config {
-        let idents = config_fields.iter().map(|(i, _)| i);
-        let keys = config_fields.iter().map(|(i, _)| {
-            let s = i.to_string();
-            s.strip_prefix("r#").unwrap_or(&s).to_string()
+        let idents = config_fields.iter().map(|c| c.ident);
+        let keys = config_fields.iter().map(|c| &c.key);
+        let activity = sopts.activity_regularizer.then(|| {
+            quote! {
+                m.insert(
+                    "activity_regularizer".to_string(),
+                    ::kiln::json::to_value(&self.#base.activity_regularizer)
+                        .unwrap_or(::kiln::json::Value::Null),
+                );
+            }
         });
         quote! {
             fn config_fields(&self) -> ::std::option::Option<::kiln::json::Map<::std::string::String, ::kiln::json::Value>> {
                 #[allow(unused_mut)]
                 let mut m = ::kiln::json::Map::new();
                 #( m.insert(#keys.to_string(), ::kiln::json::to_value(&self.#idents).unwrap_or(::kiln::json::Value::Null)); )*
+                #activity
                 ::std::option::Option::Some(m)
             }
         }

@@ -197,3 +197,17 @@ impl std::str::FromStr for Activation {
         Activation::get(s)
     }
 }
+
+/// Saved as Keras saves a built-in activation: its name.
+impl serde::Serialize for Activation {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Activation {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let name = <String as serde::Deserialize>::deserialize(d)?;
+        Activation::get(&name).map_err(serde::de::Error::custom)
+    }
+}

@@ -178,3 +178,5 @@ impl Constraint {
                 "registered_name": null })
     }
 }
+
+crate::utils::serde_via_config!(Constraint);

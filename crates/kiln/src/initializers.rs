@@ -593,3 +593,5 @@ impl From<&str> for Initializer {
         }
     }
 }
+
+crate::utils::serde_via_config!(Initializer);

@@ -16,6 +16,9 @@
 //! # Ok::<(), kiln::Error>(())
 //! ```
 
+// The derive macros name `::kiln::...`; this lets the built-in layers use them too.
+extern crate self as kiln;
+
 pub mod activations;
 pub mod applications;
 pub mod callbacks;

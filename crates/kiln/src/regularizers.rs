@@ -130,3 +130,5 @@ impl Regularizer {
                 "registered_name": null })
     }
 }
+
+crate::utils::serde_via_config!(Regularizer);

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use kiln_tensor::{DType, Tensor};
 use serde_json::{json, Value};
 
-use crate::layers::layer::{
-    fmt_shape, CallContext, Layer, LayerBase, LayerRef, LayerState, Shape,
-};
+use crate::layers::layer::{fmt_shape, CallContext, Layer, LayerBase, LayerRef, LayerState, Shape};
 use crate::{Error, Result};
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);

@@ -30,8 +30,8 @@ pub use keras_tensor::{Input, InputLayer, KerasTensor, Node, TensorSpec};
 pub use kiln_derive::Layer;
 pub use layer::{
     attribute_children, container_names, fmt_shape, last_dim, meta_shape_fallbacks, one_input,
-    shape_of, to_snake_case, AsAny, Attribute, CallContext, FromConfig, InputSpec, Layer,
-    LayerApply, LayerBase, LayerInput, LayerRef, LayerState, Shape, WeightBuilder,
+    shape_of, to_snake_case, AsAny, Attribute, CallContext, ConfigArg, FromConfig, InputSpec,
+    Layer, LayerApply, LayerBase, LayerInput, LayerRef, LayerState, Shape, Weight, WeightBuilder,
 };
 pub use merging::{add, average, concatenate, maximum, minimum, multiply, subtract};
 pub use merging::{Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract};

@@ -142,41 +142,14 @@ fn with_base(layer: LayerRef, c: &Value) -> Result<LayerRef> {
     Ok(layer)
 }
 
+/// A layer whose config is declared by its fields (`#[derive(Layer)]`).
+fn of<L: FromConfig + Layer>(c: &Value) -> Result<LayerRef> {
+    L::from_config(c).map(LayerRef::new)
+}
+
 fn builtin(class: &str, c: &Value) -> Result<Option<LayerRef>> {
     let l: LayerRef = match class {
-        "Dense" => {
-            let mut d = Dense::new(get_usize(class, c, "units")?)
-                .activation_fn(activation(class, c)?)
-                .use_bias(get_bool(class, c, "use_bias", true)?)
-                .kernel_initializer(initializer(
-                    class,
-                    c,
-                    "kernel_initializer",
-                    Initializer::GlorotUniform(None),
-                )?)
-                .bias_initializer(initializer(
-                    class,
-                    c,
-                    "bias_initializer",
-                    Initializer::Zeros,
-                )?);
-            if let Some(r) = regularizer(class, c, "kernel_regularizer")? {
-                d = d.kernel_regularizer(r);
-            }
-            if let Some(r) = regularizer(class, c, "bias_regularizer")? {
-                d = d.bias_regularizer(r);
-            }
-            if let Some(r) = regularizer(class, c, "activity_regularizer")? {
-                d = d.activity_regularizer(r);
-            }
-            if let Some(k) = constraint(class, c, "kernel_constraint")? {
-                d = d.kernel_constraint(k);
-            }
-            if let Some(k) = constraint(class, c, "bias_constraint")? {
-                d = d.bias_constraint(k);
-            }
-            d.into()
-        }
+        "Dense" => of::<Dense>(c)?,
         "Activation" => Activation::new(activation(class, c)?.name()).into(),
         "Dropout" => {
             let mut d = Dropout::new(get_f64(class, c, "rate", 0.0)?);

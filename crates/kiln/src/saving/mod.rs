@@ -151,6 +151,28 @@ pub fn config_value<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// An optional key of a saved config, typed: `None` when the key is absent or null (the
+/// constructor's default then applies, as Keras's `from_config` passes no argument), a
+/// value of another type an `Err` naming the key.
+///
+/// ```
+/// let c = serde_json::json!({"use_bias": false, "kernel_regularizer": null});
+/// assert_eq!(kiln::saving::config_value_opt::<bool>(&c, "use_bias")?, Some(false));
+/// assert_eq!(kiln::saving::config_value_opt::<bool>(&c, "kernel_regularizer")?, None);
+/// assert_eq!(kiln::saving::config_value_opt::<bool>(&c, "absent")?, None);
+/// assert!(kiln::saving::config_value_opt::<bool>(&serde_json::json!({"use_bias": 3}), "use_bias").is_err());
+/// # Ok::<(), kiln::Error>(())
+/// ```
+pub fn config_value_opt<T: serde::de::DeserializeOwned>(
+    config: &serde_json::Value,
+    key: &str,
+) -> Result<Option<T>> {
+    match config.get(key) {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(_) => config_value(config, key).map(Some),
+    }
+}
+
 /// `model.save(path)`: the Keras 3 `.keras` archive, written atomically. Sequential and
 /// Functional models; a subclassed model is an error (its class cannot be rebuilt).
 pub fn save_model(model: &Model, path: impl AsRef<Path>) -> Result<()> {

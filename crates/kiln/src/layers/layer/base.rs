@@ -53,6 +53,9 @@ pub struct LayerBase {
     /// Set when the layer is a model's top layer ([`crate::models::Model::from_layer`]):
     /// Keras's saving walk then also sees the model's `layers` list.
     pub(crate) is_model: bool,
+    /// A builder argument that could not be used (an unknown activation name, ...),
+    /// reported when the layer builds.
+    pub(crate) config_error: Option<String>,
 }
 
 impl std::fmt::Debug for LayerBase {
@@ -88,6 +91,7 @@ impl LayerBase {
             build_shapes: None,
             dtype: DType::F32,
             is_model: false,
+            config_error: None,
         }
     }
 
@@ -261,6 +265,35 @@ impl LayerBase {
     pub(crate) fn set_input_shape(&mut self, shape: &[usize]) {
         self.input_shape = Some(shape.iter().map(|&d| Some(d)).collect());
     }
+
+    /// Declares the input shape without the batch axis (Keras's `input_shape=`), which
+    /// lets a `Sequential` starting with the layer build before it sees data; the derived
+    /// `input_shape` builder calls it.
+    ///
+    /// ```
+    /// let mut b = kiln::layers::LayerBase::new("doc_shape");
+    /// b.declare_input_shape(&[28, 28]);
+    /// assert_eq!(b.base_config()["batch_input_shape"], serde_json::json!([null, 28, 28]));
+    /// ```
+    pub fn declare_input_shape(&mut self, shape: &[usize]) {
+        self.set_input_shape(shape);
+    }
+
+    /// Keeps a builder argument's error (an unknown activation name, say) to report when
+    /// the layer builds, as the derived builders do; the first one is kept.
+    ///
+    /// ```
+    /// use kiln::layers::{Dense, LayerRef};
+    /// use kiln_tensor::{DType, Tensor};
+    /// let d = LayerRef::new(Dense::new(2).activation("no_such_activation"));
+    /// let err = d.call(&Tensor::ones(&[1, 3], DType::F32)).unwrap_err();
+    /// assert!(err.to_string().contains("unknown activation 'no_such_activation'"));
+    /// ```
+    pub fn record_config_error(&mut self, error: Error) {
+        if self.config_error.is_none() {
+            self.config_error = Some(error.to_string());
+        }
+    }
     /// The layer's own weight called `name` (as given to [`LayerBase::weight`]); a name
     /// the layer has no weight of (or a layer not built yet) is an `Err` listing the
     /// weights it has.
@@ -330,7 +363,6 @@ impl LayerBase {
     }
 }
 
-
 /// A weight being declared with [`LayerBase::weight`]; Keras's `add_weight` arguments
 /// with their defaults.
 pub struct WeightBuilder<'a> {
@@ -365,6 +397,18 @@ impl WeightBuilder<'_> {
     /// A projection applied after each optimizer step.
     pub fn constraint(mut self, constraint: Constraint) -> Self {
         self.constraint = Some(constraint);
+        self
+    }
+
+    /// A penalty when `Some` (a layer's optional `kernel_regularizer`, say).
+    pub fn regularizer_opt(mut self, regularizer: Option<Regularizer>) -> Self {
+        self.regularizer = regularizer;
+        self
+    }
+
+    /// A projection when `Some` (a layer's optional `kernel_constraint`, say).
+    pub fn constraint_opt(mut self, constraint: Option<Constraint>) -> Self {
+        self.constraint = constraint;
         self
     }
 

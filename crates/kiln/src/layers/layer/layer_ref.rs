@@ -253,8 +253,18 @@ impl LayerRef {
         }
     }
 
-    pub(super) fn maybe_build(&self, layer: &mut (dyn Layer + 'static), shapes: &[Shape]) -> Result<()> {
+    pub(super) fn maybe_build(
+        &self,
+        layer: &mut (dyn Layer + 'static),
+        shapes: &[Shape],
+    ) -> Result<()> {
         if !layer.base().built() {
+            if let Some(e) = &layer.base().config_error {
+                return Err(Error::InvalidArgument {
+                    api: "Layer.build",
+                    msg: format!("layer '{}': {e}", layer.base().name()),
+                });
+            }
             layer.build(shapes)?;
             let b = layer.base_mut();
             b.built = true;

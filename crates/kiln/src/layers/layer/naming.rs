@@ -35,7 +35,6 @@ pub fn attribute_children(
     out
 }
 
-
 /// Keras's names for the items of a list attribute: snake-cased class names, the second
 /// of a class `_1`, and so on; `prefix` (e.g. `"layers"`) is joined in front.
 pub fn container_names(prefix: &str, layers: &[LayerRef]) -> Vec<(String, LayerRef)> {

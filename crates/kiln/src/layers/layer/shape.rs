@@ -15,7 +15,7 @@ pub type Shape = Vec<Option<usize>>;
 /// assert!(kiln::layers::last_dim(&vec![Some(2), None]).is_err());
 /// # Ok::<(), kiln::Error>(())
 /// ```
-pub fn last_dim(shape: &Shape) -> Result<usize> {
+pub fn last_dim(shape: &[Option<usize>]) -> Result<usize> {
     shape
         .last()
         .copied()

@@ -6,7 +6,9 @@ use std::any::Any;
 use kiln_tensor::{DType, Tensor};
 use serde_json::{Map, Value};
 
-use super::{attribute_children, container_names, Attribute, CallContext, LayerBase, LayerRef, Shape};
+use super::{
+    attribute_children, container_names, Attribute, CallContext, LayerBase, LayerRef, Shape,
+};
 use crate::{Error, Result};
 
 /// Lets `LayerRef` hand out the concrete layer type.
@@ -86,7 +88,6 @@ pub trait FromConfig: Sized {
     /// The layer rebuilt from the config its `get_config` wrote.
     fn from_config(config: &Value) -> Result<Self>;
 }
-
 
 /// A Keras layer. Implement this for a custom layer (or a subclassed model) together with
 /// [`LayerState`] (usually `#[derive(Layer)]`): create weights in `build` with
