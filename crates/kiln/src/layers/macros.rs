@@ -20,8 +20,8 @@ macro_rules! layer_state {
 
 /// The `name` and `input_shape` builders every built-in layer has.
 macro_rules! common_builders {
-    ($t:ty) => {
-        impl $t {
+    ([$($g:tt)*] $t:ty) => {
+        impl<$($g)*> $t {
             /// Sets the layer name.
             pub fn name(mut self, name: &str) -> Self {
                 self.base.set_name(name);
@@ -35,6 +35,9 @@ macro_rules! common_builders {
                 self
             }
         }
+    };
+    ($t:ty) => {
+        $crate::layers::macros::common_builders!([] $t);
     };
 }
 

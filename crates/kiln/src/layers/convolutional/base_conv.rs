@@ -1,4 +1,4 @@
-//! The machinery `Conv1D` and `Conv2D` share (Keras's `BaseConv`): argument checks,
+//! The machinery the convolutions share (Keras's `BaseConv`): argument checks,
 //! weights, output shapes and config.
 
 use kiln_tensor::ops::conv::Padding;
@@ -324,8 +324,8 @@ fn strip_api(e: &Error) -> String {
 
 /// Builder methods shared by the convolution layers (fields `opts`, `base`).
 macro_rules! conv_builders {
-    ($t:ty, $rank:expr) => {
-        impl $t {
+    ([$($g:tt)*] $t:ty, $rank:expr) => {
+        impl<$($g)*> $t {
             /// Stride per spatial axis (default 1).
             pub fn strides(
                 mut self,
@@ -415,6 +415,9 @@ macro_rules! conv_builders {
                 self.kernel.as_ref()
             }
         }
+    };
+    ($t:ty, $rank:expr) => {
+        $crate::layers::convolutional::base_conv::conv_builders!([] $t, $rank);
     };
 }
 pub(crate) use conv_builders;

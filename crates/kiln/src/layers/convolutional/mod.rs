@@ -2,21 +2,17 @@
 //! Conv3D, DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D.
 
 mod base_conv;
-mod conv1d;
+mod conv;
 mod conv1d_transpose;
-mod conv2d;
 mod conv2d_transpose;
-mod conv3d;
 mod depthwise_conv1d;
 mod depthwise_conv2d;
 mod separable_conv1d;
 mod separable_conv2d;
 
-pub use conv1d::Conv1D;
+pub use conv::{Conv, Conv1D, Conv2D, Conv3D};
 pub use conv1d_transpose::Conv1DTranspose;
-pub use conv2d::Conv2D;
 pub use conv2d_transpose::Conv2DTranspose;
-pub use conv3d::Conv3D;
 pub use depthwise_conv1d::DepthwiseConv1D;
 pub use depthwise_conv2d::DepthwiseConv2D;
 pub use separable_conv1d::SeparableConv1D;
