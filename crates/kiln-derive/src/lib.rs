@@ -221,7 +221,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
                 inits.push(quote! { let #ident = ::kiln::layers::Weight::default(); });
             } else {
                 let default = opts.default.as_ref().map(|d| match d {
-                    Some(e) => quote! { ::core::convert::Into::into(#e) },
+                    Some(e) => quote! { #e },
                     None => quote! { ::core::default::Default::default() },
                 });
                 if let Some(d) = &default {
@@ -360,7 +360,17 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
                     }
                 }
             });
+            let default_impl = required.is_empty().then(|| {
+                quote! {
+                    impl #impl_g ::core::default::Default for #name #ty_g #where_g {
+                        fn default() -> Self {
+                            Self::new()
+                        }
+                    }
+                }
+            });
             quote! {
+                #default_impl
                 impl #impl_g #name #ty_g #where_g {
                     #(#each)*
                     #activity

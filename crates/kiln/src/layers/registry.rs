@@ -143,7 +143,7 @@ fn with_base(layer: LayerRef, c: &Value) -> Result<LayerRef> {
 }
 
 /// A layer whose config is declared by its fields (`#[derive(Layer)]`).
-fn of<L: FromConfig + Layer>(c: &Value) -> Result<LayerRef> {
+pub(crate) fn of<L: FromConfig + Layer>(c: &Value) -> Result<LayerRef> {
     L::from_config(c).map(LayerRef::new)
 }
 
@@ -159,8 +159,8 @@ fn builtin(class: &str, c: &Value) -> Result<Option<LayerRef>> {
             d.validate()?;
             d.into()
         }
-        "Flatten" => Flatten::new().into(),
-        "Identity" => Identity::new().into(),
+        "Flatten" => of::<Flatten>(c)?,
+        "Identity" => of::<Identity>(c)?,
         "Reshape" => {
             let t: Vec<isize> = get_ints(class, c, "target_shape")?
                 .into_iter()
@@ -175,7 +175,7 @@ fn builtin(class: &str, c: &Value) -> Result<Option<LayerRef>> {
                 .collect();
             Permute::new(&d).into()
         }
-        "RepeatVector" => RepeatVector::new(get_usize(class, c, "n")?).into(),
+        "RepeatVector" => of::<RepeatVector>(c)?,
         "Add" => Add::new().into(),
         "Subtract" => Subtract::new().into(),
         "Multiply" => Multiply::new().into(),
@@ -185,22 +185,10 @@ fn builtin(class: &str, c: &Value) -> Result<Option<LayerRef>> {
         "Concatenate" => Concatenate::new()
             .axis(c.get("axis").and_then(Value::as_i64).unwrap_or(-1) as isize)
             .into(),
-        "ReLU" => {
-            let mut r = ReLU::new()
-                .negative_slope(get_f64(class, c, "negative_slope", 0.0)?)
-                .threshold(get_f64(class, c, "threshold", 0.0)?);
-            if let Some(m) = c.get("max_value").and_then(Value::as_f64) {
-                r = r.max_value(m);
-            }
-            r.into()
-        }
-        "LeakyReLU" => LeakyReLU::new()
-            .negative_slope(get_f64(class, c, "negative_slope", 0.3)?)
-            .into(),
-        "ELU" => ELU::new().alpha(get_f64(class, c, "alpha", 1.0)?).into(),
-        "Softmax" => Softmax::new()
-            .axis(c.get("axis").and_then(Value::as_i64).unwrap_or(-1) as isize)
-            .into(),
+        "ReLU" => of::<ReLU>(c)?,
+        "LeakyReLU" => of::<LeakyReLU>(c)?,
+        "ELU" => of::<ELU>(c)?,
+        "Softmax" => of::<Softmax>(c)?,
         "PReLU" => {
             let mut p = PReLU::new().alpha_initializer(initializer(
                 class,

@@ -1,10 +1,8 @@
 //! `ReLU` layer.
 
 use kiln_tensor::Tensor;
-use serde_json::{json, Value};
 
 use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
 /// `keras.layers.ReLU(max_value, negative_slope, threshold)`:
@@ -19,47 +17,20 @@ use crate::{Error, Result};
 /// assert_eq!(y.to_vec::<f32>()?, vec![0.0, 0.5, 1.0]);
 /// # Ok::<(), kiln::Error>(())
 /// ```
+#[derive(crate::layers::Layer)]
+#[layer(builders)]
 pub struct ReLU {
     base: LayerBase,
+    /// Caps the output (default none).
+    #[layer(default)]
     max_value: Option<f64>,
+    /// Slope below the threshold (default 0).
+    #[layer(default = 0.0)]
     negative_slope: f64,
+    /// Where the activation starts (default 0).
+    #[layer(default = 0.0)]
     threshold: f64,
 }
-
-impl ReLU {
-    /// Plain `max(x, 0)`.
-    pub fn new() -> ReLU {
-        ReLU {
-            base: LayerBase::new("re_lu"),
-            max_value: None,
-            negative_slope: 0.0,
-            threshold: 0.0,
-        }
-    }
-    /// Caps the output.
-    pub fn max_value(mut self, v: f64) -> ReLU {
-        self.max_value = Some(v);
-        self
-    }
-    /// Slope below the threshold.
-    pub fn negative_slope(mut self, v: f64) -> ReLU {
-        self.negative_slope = v;
-        self
-    }
-    /// Where the activation starts.
-    pub fn threshold(mut self, v: f64) -> ReLU {
-        self.threshold = v;
-        self
-    }
-}
-
-impl Default for ReLU {
-    fn default() -> Self {
-        ReLU::new()
-    }
-}
-
-common_builders!(ReLU);
 
 /// Keras's `relu(x, negative_slope, max_value, threshold)`, step by step.
 pub(crate) fn relu_general(
@@ -99,8 +70,6 @@ pub(crate) fn relu_general(
     Ok(y)
 }
 
-layer_state!(ReLU, "ReLU");
-
 impl Layer for ReLU {
     fn supports_masking(&self) -> bool {
         true
@@ -128,12 +97,5 @@ impl Layer for ReLU {
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Option<Result<Vec<Shape>>> {
         Some(Ok(s.to_vec()))
-    }
-    fn get_config(&self) -> Value {
-        let mut c = self.base.base_config();
-        c.insert("max_value".into(), json!(self.max_value));
-        c.insert("negative_slope".into(), json!(self.negative_slope));
-        c.insert("threshold".into(), json!(self.threshold));
-        Value::Object(c)
     }
 }

@@ -1,10 +1,8 @@
 //! `Softmax` layer.
 
 use kiln_tensor::Tensor;
-use serde_json::{json, Value};
 
 use crate::layers::layer::{CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
 /// `keras.layers.Softmax(axis=-1)`. An optional second input is a mask (true = keep):
@@ -17,35 +15,14 @@ use crate::{Error, Result};
 /// assert_eq!(y.to_vec::<f32>()?, vec![0.5, 0.5]);
 /// # Ok::<(), kiln::Error>(())
 /// ```
+#[derive(crate::layers::Layer)]
+#[layer(builders)]
 pub struct Softmax {
     base: LayerBase,
+    /// The axis (default -1, the last).
+    #[layer(default = -1)]
     axis: isize,
 }
-
-impl Softmax {
-    /// Softmax over the last axis.
-    pub fn new() -> Softmax {
-        Softmax {
-            base: LayerBase::new("softmax"),
-            axis: -1,
-        }
-    }
-    /// Sets the axis.
-    pub fn axis(mut self, axis: isize) -> Softmax {
-        self.axis = axis;
-        self
-    }
-}
-
-impl Default for Softmax {
-    fn default() -> Self {
-        Softmax::new()
-    }
-}
-
-common_builders!(Softmax);
-
-layer_state!(Softmax, "Softmax");
 
 impl Layer for Softmax {
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
@@ -67,10 +44,5 @@ impl Layer for Softmax {
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Option<Result<Vec<Shape>>> {
         Some(Ok(s[..1.min(s.len())].to_vec()))
-    }
-    fn get_config(&self) -> Value {
-        let mut c = self.base.base_config();
-        c.insert("axis".into(), json!(self.axis));
-        Value::Object(c)
     }
 }

@@ -3,7 +3,6 @@
 use kiln_tensor::Tensor;
 
 use crate::layers::layer::{CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_state};
 use crate::Result;
 
 /// `keras.layers.Identity`: a placeholder layer that passes its inputs through.
@@ -15,28 +14,11 @@ use crate::Result;
 /// assert_eq!(LayerRef::new(Identity::new()).call(&x)?.to_vec::<f32>()?, vec![1.0; 4]);
 /// # Ok::<(), kiln::Error>(())
 /// ```
+#[derive(crate::layers::Layer)]
+#[layer(builders)]
 pub struct Identity {
     base: LayerBase,
 }
-
-impl Identity {
-    /// A new identity layer.
-    pub fn new() -> Identity {
-        Identity {
-            base: LayerBase::new("identity"),
-        }
-    }
-}
-
-impl Default for Identity {
-    fn default() -> Self {
-        Identity::new()
-    }
-}
-
-common_builders!(Identity);
-
-layer_state!(Identity, "Identity");
 
 impl Layer for Identity {
     fn supports_masking(&self) -> bool {

@@ -47,9 +47,7 @@ use crate::Result;
 
 pub(crate) fn from_config(class: &str, c: &Value) -> Result<Option<LayerRef>> {
     Ok(Some(match class {
-        "Rescaling" => Rescaling::new(get_f64(class, c, "scale", 1.0)?)
-            .offset(get_f64(class, c, "offset", 0.0)?)
-            .into(),
+        "Rescaling" => crate::layers::registry::of::<Rescaling>(c)?,
         "Normalization" => normalization::from_config(class, c)?.into(),
         "CategoryEncoding" => CategoryEncoding::new(get_usize(class, c, "num_tokens")?)
             .output_mode(str_or(c, "output_mode", "multi_hot"))?

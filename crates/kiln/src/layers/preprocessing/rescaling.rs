@@ -1,10 +1,8 @@
 //! `Rescaling`.
 
 use kiln_tensor::Tensor;
-use serde_json::{json, Value};
 
 use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_state};
 use crate::Result;
 
 /// `keras.layers.Rescaling(scale, offset)`: `x * scale + offset`, e.g. `1/255` to bring
@@ -18,30 +16,16 @@ use crate::Result;
 /// assert_eq!(y.to_vec::<f32>()?, vec![-1.0, 1.0]);
 /// # Ok::<(), kiln::Error>(())
 /// ```
+#[derive(crate::layers::Layer)]
+#[layer(builders)]
 pub struct Rescaling {
     base: LayerBase,
+    /// Multiplies the inputs.
     scale: f64,
+    /// Added after scaling (default 0).
+    #[layer(default = 0.0)]
     offset: f64,
 }
-
-impl Rescaling {
-    /// Multiplies by `scale`.
-    pub fn new(scale: f64) -> Rescaling {
-        Rescaling {
-            base: LayerBase::new("rescaling"),
-            scale,
-            offset: 0.0,
-        }
-    }
-    /// Then adds `offset` (default 0).
-    pub fn offset(mut self, offset: f64) -> Self {
-        self.offset = offset;
-        self
-    }
-}
-
-common_builders!(Rescaling);
-layer_state!(Rescaling, "Rescaling");
 
 impl Layer for Rescaling {
     fn supports_masking(&self) -> bool {
@@ -58,11 +42,5 @@ impl Layer for Rescaling {
     }
     fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
         Some(Ok(input_shapes.to_vec()))
-    }
-    fn get_config(&self) -> Value {
-        let mut c = self.base.base_config();
-        c.insert("scale".into(), json!(self.scale));
-        c.insert("offset".into(), json!(self.offset));
-        Value::Object(c)
     }
 }

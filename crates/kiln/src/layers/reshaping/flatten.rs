@@ -3,7 +3,6 @@
 use kiln_tensor::Tensor;
 
 use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_state};
 use crate::Result;
 
 /// `keras.layers.Flatten`: `(batch, d1, d2, ...)` to `(batch, d1 * d2 * ...)`.
@@ -15,28 +14,11 @@ use crate::Result;
 /// assert_eq!(y.shape(), &[2, 784]);
 /// # Ok::<(), kiln::Error>(())
 /// ```
+#[derive(crate::layers::Layer)]
+#[layer(builders)]
 pub struct Flatten {
     base: LayerBase,
 }
-
-impl Flatten {
-    /// A new flatten layer.
-    pub fn new() -> Flatten {
-        Flatten {
-            base: LayerBase::new("flatten"),
-        }
-    }
-}
-
-impl Default for Flatten {
-    fn default() -> Self {
-        Flatten::new()
-    }
-}
-
-common_builders!(Flatten);
-
-layer_state!(Flatten, "Flatten");
 
 impl Layer for Flatten {
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {

@@ -1,10 +1,8 @@
 //! `RepeatVector`.
 
 use kiln_tensor::Tensor;
-use serde_json::{json, Value};
 
 use crate::layers::layer::{one_input, CallContext, InputSpec, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_state};
 use crate::Result;
 
 /// `keras.layers.RepeatVector`: `(batch, features)` to `(batch, n, features)`.
@@ -16,25 +14,19 @@ use crate::Result;
 /// assert_eq!(y.shape(), &[2, 3, 4]);
 /// # Ok::<(), kiln::Error>(())
 /// ```
+#[derive(crate::layers::Layer)]
+#[layer(builders)]
 pub struct RepeatVector {
     base: LayerBase,
+    /// How many times the input is repeated.
     n: usize,
 }
 
-impl RepeatVector {
-    /// Repeat `n` times.
-    pub fn new(n: usize) -> RepeatVector {
-        let mut base = LayerBase::new("repeat_vector");
-        base.input_spec = Some(vec![InputSpec::ndim(2)]);
-        RepeatVector { base, n }
-    }
-}
-
-common_builders!(RepeatVector);
-
-layer_state!(RepeatVector, "RepeatVector");
-
 impl Layer for RepeatVector {
+    fn build(&mut self, _input_shapes: &[Shape]) -> Result<()> {
+        self.base.input_spec = Some(vec![InputSpec::ndim(2)]);
+        Ok(())
+    }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         let x = one_input(inputs, "RepeatVector")?;
         let s = x.shape().to_vec();
@@ -50,10 +42,5 @@ impl Layer for RepeatVector {
             Some(self.n),
             s.get(1).copied().flatten(),
         ]]))
-    }
-    fn get_config(&self) -> Value {
-        let mut c = self.base.base_config();
-        c.insert("n".into(), json!(self.n));
-        Value::Object(c)
     }
 }

@@ -1,10 +1,8 @@
 //! `Masking`: marks timesteps whose features all equal a value as padding.
 
 use kiln_tensor::Tensor;
-use serde_json::{json, Value};
 
 use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_state};
 use crate::Result;
 
 /// `keras.layers.Masking(mask_value=0.0)`: a timestep (all but the last axis) is masked
@@ -21,28 +19,20 @@ use crate::Result;
 /// assert_eq!(y[0].to_vec::<f32>()?, vec![1.0, 2.0, 0.0, 0.0]);
 /// # Ok::<(), kiln::Error>(())
 /// ```
+#[derive(crate::layers::Layer)]
+#[layer(builders)]
 pub struct Masking {
     base: LayerBase,
+    /// Inputs whose every feature equals it are masked.
     mask_value: f64,
 }
 
 impl Masking {
-    /// Masks timesteps equal to `mask_value` everywhere.
-    pub fn new(mask_value: f64) -> Masking {
-        Masking {
-            base: LayerBase::new("masking"),
-            mask_value,
-        }
-    }
-
     fn keep(&self, x: &Tensor) -> Result<Tensor> {
         let v = Tensor::full(&[], self.mask_value, x.dtype());
         Ok(x.not_equal(&v)?.any(&[-1], true)?)
     }
 }
-
-common_builders!(Masking);
-layer_state!(Masking, "Masking");
 
 impl Layer for Masking {
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
@@ -63,10 +53,5 @@ impl Layer for Masking {
     }
     fn compute_output_shape(&self, s: &[Shape]) -> Option<Result<Vec<Shape>>> {
         Some(Ok(s[..1.min(s.len())].to_vec()))
-    }
-    fn get_config(&self) -> Value {
-        let mut c = self.base.base_config();
-        c.insert("mask_value".into(), json!(self.mask_value));
-        Value::Object(c)
     }
 }

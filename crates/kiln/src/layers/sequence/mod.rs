@@ -9,7 +9,7 @@ pub use masking::Masking;
 use serde_json::Value;
 
 use crate::initializers::Initializer;
-use crate::layers::registry::{constraint, get_bool, get_f64, get_usize, initializer, regularizer};
+use crate::layers::registry::{constraint, get_bool, get_usize, initializer, regularizer};
 use crate::layers::LayerRef;
 use crate::Result;
 
@@ -36,7 +36,7 @@ pub(crate) fn from_config(class: &str, c: &Value) -> Result<Option<LayerRef>> {
             }
             e.into()
         }
-        "Masking" => Masking::new(get_f64(class, c, "mask_value", 0.0)?).into(),
+        "Masking" => crate::layers::registry::of::<Masking>(c)?,
         _ => return Ok(None),
     }))
 }
