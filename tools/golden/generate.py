@@ -50,6 +50,7 @@ def _dtype_name(dt):
         np.dtype(I32): "int32",
         np.dtype(I64): "int64",
         np.dtype(BOOL): "bool",
+        np.dtype(np.uint8): "uint8",
     }
     if dt not in names:
         raise TypeError("unsupported dtype %s" % dt)
@@ -322,6 +323,12 @@ def build_elementwise():
                   ("maximum", tf.math.maximum), ("minimum", tf.math.minimum)]:
         fam.case("%s_i32_bcast_row" % op, op, lambda r: [ints(r, [3, 4], -10, 11), ints(r, [4], -10, 11)],
                  f, grad=False)
+
+    # true division of integers: TF gives float32 for 8/16-bit integers, float64 for 32/64-bit
+    for dt, tag in [(np.uint8, "u8"), (I32, "i32"), (np.int64, "i64")]:
+        fam.case("div_%s_truediv" % tag, "div",
+                 (lambda dt=dt: lambda r: [np.array([7, 2, 9, 0], dt), np.array([2, 4, 3, 5], dt)])(),
+                 tf.math.truediv, grad=False)
 
     # pow with a negative base and integral exponents (grad w.r.t. exponent)
     fam.case("pow_negative_base_integral_exponent", "pow",

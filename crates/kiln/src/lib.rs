@@ -1,18 +1,29 @@
 //! # kiln
 //!
-//! The Keras API over `kiln-tensor`. This crate grows with the Keras-core issue; today it
-//! has the Adam optimizer and Keras's progress bar, which `kiln train` uses.
+//! Keras 3 in Rust, over the `kiln-tensor` engine: layers, Sequential, Functional and
+//! subclassed models, `compile`/`fit`/`evaluate`/`predict` with Keras's losses, metrics,
+//! optimizers and callbacks, and `.keras`/`.h5`/`.weights.h5` files that move between
+//! kiln and Keras both ways.
+//!
+//! Where things are, as in `keras/src`: [`layers`] (one layer a file; the protocol in
+//! `layers/layer/`), [`models`] (Model, Sequential, Functional, the trainer), [`losses`],
+//! [`metrics`], [`optimizers`], [`callbacks`], [`saving`], [`applications`]
+//! (keras.applications), [`activations`], [`initializers`], [`regularizers`],
+//! [`constraints`], [`utils`]. A new layer is a struct whose fields declare its config
+//! (`#[derive(Layer)]`, see [`layers::Dense`]) and an `impl Layer` with `build` and `call`.
 //!
 //! ```
-//! use kiln::optimizers::{Adam, Optimizer};
-//! use kiln_tensor::{GradientTape, Tensor, Variable};
-//! let w = Variable::new(Tensor::scalar(1.0f32), "w", true);
-//! let mut opt = Adam::new(0.1);
-//! let tape = GradientTape::new();
-//! let loss = w.value().square()?;
-//! let g = tape.gradient(&loss, &[&w])?;
-//! opt.apply_gradients(&[(g[0].clone().unwrap(), w.clone())])?;
-//! assert!((w.value().item::<f32>()? - 0.9).abs() < 1e-6);
+//! use kiln::prelude::*;
+//! let mut model = Model::sequential(vec![
+//!     Dense::new(16).activation("relu").input_shape(&[4]).into(),
+//!     Dense::new(3).activation("softmax").into(),
+//! ])?;
+//! model.compile(CompileArgs::new().optimizer("adam").loss("sparse_categorical_crossentropy"))?;
+//! let x = Tensor::ones(&[8, 4], DType::F32);
+//! let y = Tensor::zeros(&[8], DType::I32);
+//! let history = model.fit(&x, &y, FitArgs::new().epochs(2).verbose(0))?;
+//! assert_eq!(history.history["loss"].len(), 2);
+//! assert_eq!(model.predict(&x, PredictArgs::new().verbose(0))?.shape(), &[8, 3]);
 //! # Ok::<(), kiln::Error>(())
 //! ```
 

@@ -111,8 +111,8 @@ impl Tensor {
         ))
     }
 
-    /// True division `self / other` (`tf.math.truediv`): integer inputs give float64
-    /// (int32, uint8) or float64 (int64), as TF does.
+    /// True division `self / other` (`tf.math.truediv`): integer inputs give float32
+    /// (uint8, as TF does for 8- and 16-bit integers) or float64 (int32, int64).
     ///
     /// ```
     /// use kiln_tensor::{DType, Tensor};
@@ -120,11 +120,17 @@ impl Tensor {
     /// let y = x.div(&Tensor::scalar(2i32)).unwrap();
     /// assert_eq!(y.dtype(), DType::F64);
     /// assert_eq!(y.to_vec::<f64>().unwrap(), vec![0.5, 1.5]);
+    /// let p = Tensor::from_vec(vec![7u8, 2], &[2]).unwrap();
+    /// assert_eq!(p.div(&Tensor::scalar(2u8)).unwrap().dtype(), DType::F32);
     /// ```
     pub fn div(&self, other: &Tensor) -> Result<Tensor> {
         if self.dtype().is_int() {
             same_dtype("div", self, other)?;
-            return self.cast(DType::F64)?.div(&other.cast(DType::F64)?);
+            let to = match self.dtype() {
+                DType::U8 => DType::F32,
+                _ => DType::F64,
+            };
+            return self.cast(to)?.div(&other.cast(to)?);
         }
         let out = numeric_binary("div", self, other, DivK)?;
         let (a, b) = (self.clone(), other.clone());

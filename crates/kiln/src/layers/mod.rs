@@ -28,10 +28,12 @@ pub(crate) use keras_tensor::check_model_input;
 pub use keras_tensor::{Input, InputLayer, KerasTensor, Node, TensorSpec};
 /// `#[derive(Layer)]`: implements [`LayerState`] from a struct's fields.
 pub use kiln_derive::Layer;
+pub(crate) use layer::KeywordInput;
 pub use layer::{
     attribute_children, container_names, fmt_shape, last_dim, meta_shape_fallbacks, one_input,
-    shape_of, to_snake_case, AsAny, Attribute, CallContext, ConfigArg, FromConfig, InputSpec,
-    Layer, LayerApply, LayerBase, LayerInput, LayerRef, LayerState, Shape, Weight, WeightBuilder,
+    shape_of, to_snake_case, AsAny, Attribute, CallArgs, CallContext, ConfigArg, FromConfig,
+    InputSpec, Layer, LayerApply, LayerBase, LayerInput, LayerRef, LayerState, Shape, Weight,
+    WeightBuilder,
 };
 pub use merging::{add, average, concatenate, maximum, minimum, multiply, subtract};
 pub use merging::{Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract};

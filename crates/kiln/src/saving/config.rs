@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use kiln_tensor::{DType, Tensor};
 use serde_json::{json, Map, Value};
 
-use crate::layers::{deserialize, Input, KerasTensor, LayerRef, Shape};
+use crate::layers::{deserialize, CallArgs, Input, KerasTensor, KeywordInput, LayerRef, Shape};
 use crate::models::functional::Functional;
 use crate::models::sequential::SequentialNet;
 use crate::models::Model;
@@ -69,24 +69,9 @@ pub fn serialize_layer(layer: &LayerRef) -> Value {
     o.insert("config".into(), layer_config(layer));
     o.insert("registered_name".into(), Value::Null);
     if class != "InputLayer" {
-        let build_shapes = layer.lock().base().build_shapes.clone();
-        if let (Some(shapes), "MultiHeadAttention") = (&build_shapes, class) {
-            // Keras builds MultiHeadAttention from named shapes.
-            let mut d = Map::new();
-            for (k, s) in ["query_shape", "value_shape", "key_shape"]
-                .iter()
-                .zip(shapes)
-            {
-                d.insert(k.to_string(), shape_json(s));
-            }
-            o.insert("build_config".into(), json!({ "shapes_dict": d }));
-        } else if let Some(shapes) = build_shapes {
-            let input_shape = if shapes.len() == 1 {
-                shape_json(&shapes[0])
-            } else {
-                Value::Array(shapes.iter().map(|s| shape_json(s)).collect())
-            };
-            o.insert("build_config".into(), json!({ "input_shape": input_shape }));
+        let g = layer.lock();
+        if let Some(shapes) = &g.base().build_shapes {
+            o.insert("build_config".into(), g.build_config(shapes));
         }
     }
     Value::Object(o)
@@ -109,45 +94,6 @@ fn keras_tensor_json(t: &KerasTensor) -> Value {
             "keras_history": [src.name(), node_index, t.index()],
         }
     })
-}
-
-/// Keras's call convention per class: which inputs are positional and which keyword.
-fn node_json(class: &str, inputs: &[KerasTensor]) -> Value {
-    let kt: Vec<Value> = inputs.iter().map(keras_tensor_json).collect();
-    let list_input = matches!(
-        class,
-        "Add"
-            | "Subtract"
-            | "Multiply"
-            | "Average"
-            | "Maximum"
-            | "Minimum"
-            | "Concatenate"
-            | "Dot"
-            | "Attention"
-            | "AdditiveAttention"
-    );
-    let (args, kwargs) = if class == "MultiHeadAttention" {
-        let mut kw = Map::new();
-        if let Some(k) = kt.get(2) {
-            kw.insert("key".into(), k.clone());
-        }
-        if let Some(m) = kt.get(3) {
-            kw.insert("attention_mask".into(), m.clone());
-        }
-        (kt[..2.min(kt.len())].to_vec(), kw)
-    } else if list_input
-        || (kt.len() > 1 && !class.contains("RNN") && class != "LSTM" && class != "GRU")
-    {
-        (vec![Value::Array(kt)], Map::new())
-    } else if kt.len() > 1 {
-        let mut kw = Map::new();
-        kw.insert("initial_state".into(), Value::Array(kt[1..].to_vec()));
-        (vec![kt[0].clone()], kw)
-    } else {
-        (kt, Map::new())
-    };
-    json!({"args": args, "kwargs": kwargs})
 }
 
 fn history(t: &KerasTensor) -> Value {
@@ -200,18 +146,20 @@ pub fn model_to_config(model: &Model) -> Result<Value> {
                 let nodes: Vec<Value> = if class == "InputLayer" {
                     Vec::new()
                 } else {
-                    // Collect first: node_json locks the source layers.
-                    let inbound: Vec<_> = l
-                        .lock()
-                        .base()
-                        .inbound_nodes
-                        .iter()
-                        .filter_map(|w| w.upgrade())
-                        .filter(|n| ids.contains(&n.id))
-                        .collect();
+                    // Collect first: serialising the inputs locks the source layers.
+                    let (inbound, call_args): (Vec<_>, _) = {
+                        let g = l.lock();
+                        let nodes = (g.base().inbound_nodes.iter())
+                            .filter_map(|w| w.upgrade())
+                            .filter(|n| ids.contains(&n.id))
+                            .collect();
+                        (nodes, g.call_args())
+                    };
                     inbound
                         .iter()
-                        .map(|n| node_json(class, n.inputs()))
+                        .map(|n| {
+                            call_args.node_json(n.inputs().iter().map(keras_tensor_json).collect())
+                        })
                         .collect()
                 };
                 if let Some(obj) = o.as_object_mut() {
@@ -461,7 +409,7 @@ fn tensor_ref(v: &Value) -> Result<(String, usize, usize)> {
 }
 
 /// Flattens a node's args and kwargs into kiln's positional inputs for its class.
-fn node_input_refs(class: &str, node: &Value) -> Result<Vec<(String, usize, usize)>> {
+fn node_input_refs(call_args: CallArgs, node: &Value) -> Result<Vec<(String, usize, usize)>> {
     let mut out = Vec::new();
     let push = |v: &Value, out: &mut Vec<_>| -> Result<()> {
         match v {
@@ -495,18 +443,15 @@ fn node_input_refs(class: &str, node: &Value) -> Result<Vec<(String, usize, usiz
         }
     }
     let kwargs = node.get("kwargs").cloned().unwrap_or(Value::Null);
-    if class == "MultiHeadAttention" {
-        if out.len() == 2 {
-            match kwargs.get("key") {
-                Some(k) if !k.is_null() => push(k, &mut out)?,
-                _ => out.push(out[1].clone()),
+    for k in call_args.keyword_inputs(&kwargs, out.len()) {
+        match k {
+            KeywordInput::Value(v) => push(v, &mut out)?,
+            KeywordInput::RepeatLast => {
+                if let Some(last) = out.last().cloned() {
+                    out.push(last);
+                }
             }
         }
-        if let Some(m) = kwargs.get("attention_mask").filter(|m| !m.is_null()) {
-            push(m, &mut out)?;
-        }
-    } else if let Some(s) = kwargs.get("initial_state") {
-        push(s, &mut out)?;
     }
     Ok(out)
 }
@@ -543,7 +488,8 @@ fn functional_from_config(cfg: &Value, name: &str) -> Result<Model> {
         let mut progress = false;
         for (i, (lname, layer, nodes)) in layers.iter().enumerate() {
             while done[i] < nodes.len() {
-                let refs = node_input_refs(layer.class_name(), &nodes[done[i]])?;
+                let call_args = layer.lock().call_args();
+                let refs = node_input_refs(call_args, &nodes[done[i]])?;
                 let mut ins = Vec::with_capacity(refs.len());
                 for (src, n, t) in &refs {
                     let produced = outputs.get(src).ok_or_else(|| {

@@ -61,9 +61,28 @@ impl Progbar {
     /// assert_eq!(bar.format_values(), " - loss: 1.2340e-04");
     /// ```
     pub fn format_values(&self) -> String {
+        self.format_values_as(self.verbose)
+    }
+
+    /// The values as the line of `verbose` shows them: Keras's verbose-1 bar picks the
+    /// notation by magnitude (`abs(avg) > 1e-3`), its verbose-2 epoch line by value
+    /// (`avg > 1e-3`), so a negative metric prints as `-5.0000e-01` there.
+    ///
+    /// ```
+    /// let mut bar = kiln::utils::Progbar::new(Some(1), 0);
+    /// bar.update(1, &[("loss", -0.5)]);
+    /// assert_eq!(bar.format_values_as(1), " - loss: -0.5000");
+    /// assert_eq!(bar.format_values_as(2), " - loss: -5.0000e-01");
+    /// ```
+    pub fn format_values_as(&self, verbose: u8) -> String {
         let mut s = String::new();
         for (k, v) in &self.values {
-            if v.abs() > 1e-3 {
+            let plain = if verbose == 2 {
+                *v > 1e-3
+            } else {
+                v.abs() > 1e-3
+            };
+            if plain {
                 s.push_str(&format!(" - {k}: {v:.4}"));
             } else {
                 s.push_str(&format!(" - {k}: {}", sci4(*v)));
@@ -228,6 +247,22 @@ fn sci4(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::sci4;
+
+    /// Keras 3.15's `Progbar.update(2, values=[("loss", -0.5), ("acc", 0.0001234),
+    /// ("kl", -0.0002)], finalize=True)` printed these value suffixes (verbose 1 and 2).
+    #[test]
+    fn negative_values_as_keras_prints_them() {
+        let mut bar = super::Progbar::new(Some(2), 0);
+        bar.update(2, &[("loss", -0.5), ("acc", 0.0001234), ("kl", -0.0002)]);
+        assert_eq!(
+            bar.format_values_as(1),
+            " - loss: -0.5000 - acc: 1.2340e-04 - kl: -2.0000e-04"
+        );
+        assert_eq!(
+            bar.format_values_as(2),
+            " - loss: -5.0000e-01 - acc: 1.2340e-04 - kl: -2.0000e-04"
+        );
+    }
 
     #[test]
     fn python_style_scientific() {

@@ -353,6 +353,9 @@ layer_state!(AdditiveAttention, "AdditiveAttention");
 macro_rules! attention_layer {
     ($t:ty, $class:expr) => {
         impl Layer for $t {
+            fn call_args(&self) -> $crate::layers::CallArgs {
+                $crate::layers::CallArgs::List
+            }
             fn build(&mut self, shapes: &[Shape]) -> Result<()> {
                 Core::validate($class, self.base.name(), shapes)?;
                 if self.core.use_scale {

@@ -320,6 +320,22 @@ impl LayerState for MultiHeadAttention {
 }
 
 impl Layer for MultiHeadAttention {
+    fn call_args(&self) -> crate::layers::CallArgs {
+        crate::layers::CallArgs::QueryValueKey
+    }
+    /// Keras builds MultiHeadAttention from named shapes.
+    fn build_config(&self, shapes: &[Shape]) -> serde_json::Value {
+        let json = |s: &Shape| -> serde_json::Value {
+            s.iter()
+                .map(|d| d.map_or(serde_json::Value::Null, Into::into))
+                .collect()
+        };
+        let names = ["query_shape", "value_shape", "key_shape"];
+        let dict: serde_json::Map<String, serde_json::Value> = (names.iter().zip(shapes))
+            .map(|(k, s)| (k.to_string(), json(s)))
+            .collect();
+        serde_json::json!({ "shapes_dict": dict })
+    }
     fn build(&mut self, shapes: &[Shape]) -> Result<()> {
         let name = self.base.name().to_string();
         let fail = |msg: String| Error::InvalidArgument {

@@ -7,6 +7,7 @@
 //! children), [`layer_ref`] and [`tracking`] ([`LayerRef`]).
 
 pub mod base;
+pub mod call_args;
 pub mod context;
 pub mod layer_ref;
 pub mod naming;
@@ -17,6 +18,8 @@ pub mod weight;
 
 pub(crate) use base::WeightEntry;
 pub use base::{LayerBase, WeightBuilder};
+pub use call_args::CallArgs;
+pub(crate) use call_args::KeywordInput;
 pub(crate) use context::inherited_training;
 pub use context::{meta_shape_fallbacks, CallContext};
 pub use layer_ref::{LayerApply, LayerInput, LayerRef};

@@ -7,7 +7,8 @@ use kiln_tensor::{DType, Tensor};
 use serde_json::{Map, Value};
 
 use super::{
-    attribute_children, container_names, Attribute, CallContext, LayerBase, LayerRef, Shape,
+    attribute_children, container_names, Attribute, CallArgs, CallContext, LayerBase, LayerRef,
+    Shape,
 };
 use crate::{Error, Result};
 
@@ -138,6 +139,27 @@ pub trait Layer: LayerState + AsAny + Send {
     /// from [`Layer::compute_output_shape`] without running them.
     fn compute_output_dtype(&self, _input_dtypes: &[DType]) -> Option<Vec<DType>> {
         None
+    }
+    /// How a functional call of this layer is saved ([`CallArgs`]); layers with another
+    /// convention than `layer(x)` / `layer([a, b])` say so here.
+    fn call_args(&self) -> CallArgs {
+        CallArgs::Default
+    }
+    /// Keras's `build_config` for the shapes the layer was built with: by default
+    /// `{"input_shape": shape}` (a list of shapes for several inputs).
+    fn build_config(&self, shapes: &[Shape]) -> Value {
+        let json = |s: &Shape| -> Value {
+            Value::Array(
+                s.iter()
+                    .map(|d| d.map_or(Value::Null, Value::from))
+                    .collect(),
+            )
+        };
+        let input_shape = match shapes {
+            [one] => json(one),
+            many => Value::Array(many.iter().map(json).collect()),
+        };
+        serde_json::json!({ "input_shape": input_shape })
     }
     /// The layer's config (Keras's `get_config`).
     fn get_config(&self) -> Value {

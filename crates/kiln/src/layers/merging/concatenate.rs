@@ -99,6 +99,9 @@ common_builders!(Concatenate);
 layer_state!(Concatenate, "Concatenate");
 
 impl Layer for Concatenate {
+    fn call_args(&self) -> crate::layers::CallArgs {
+        crate::layers::CallArgs::List
+    }
     fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
         let shapes: Vec<Shape> = inputs.iter().map(crate::layers::shape_of).collect();
         self.out_shape(&shapes)?;

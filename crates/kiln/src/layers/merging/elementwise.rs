@@ -117,6 +117,9 @@ macro_rules! merge_layer {
         layer_state!($t, stringify!($t));
 
         impl Layer for $t {
+            fn call_args(&self) -> $crate::layers::CallArgs {
+                $crate::layers::CallArgs::List
+            }
             fn call(&mut self, inputs: &[Tensor], _ctx: &CallContext) -> Result<Vec<Tensor>> {
                 Ok(vec![merge($op, stringify!($t), inputs)?])
             }

@@ -48,6 +48,17 @@ pub trait RnnCell: Layer {
         states: &[Tensor],
         training: bool,
     ) -> Result<(Tensor, Vec<Tensor>)>;
+    /// The weights for the fused whole-sequence op when this call can take it (the
+    /// built-in LSTM and GRU cells with their default activations and no dropout in
+    /// effect); `None`, the default, runs the time loop over [`RnnCell::step`].
+    fn fused_parts(&self, _training: bool) -> Option<FusedParts> {
+        None
+    }
+    /// The built-in cells' options, which the `LSTM`/`GRU`/`SimpleRNN` layers save in
+    /// their own config; `None` for other cells.
+    fn options(&self) -> Option<&CellOptions> {
+        None
+    }
 }
 
 /// How an `RNN` reaches its cell's [`RnnCell`] methods through a `LayerRef`.
@@ -296,7 +307,7 @@ impl CellOptions {
 }
 
 /// The weights of a built cell in the layout of the fused sequence op.
-pub(crate) struct FusedParts {
+pub struct FusedParts {
     pub cell: kiln_tensor::ops::rnn::RecurrentCell,
     pub kernel: Tensor,
     pub recurrent_kernel: Tensor,

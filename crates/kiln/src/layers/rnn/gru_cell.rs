@@ -78,7 +78,7 @@ impl GRUCell {
     }
 
     /// The weights for the fused sequence op, when this call can use it.
-    pub(crate) fn fused_parts(&self, training: bool) -> Option<FusedParts> {
+    fn fused_weights(&self, training: bool) -> Option<FusedParts> {
         if !self.opts.fusable(training) {
             return None;
         }
@@ -141,6 +141,12 @@ impl LayerState for GRUCell {
 }
 
 impl RnnCell for GRUCell {
+    fn fused_parts(&self, training: bool) -> Option<FusedParts> {
+        self.fused_weights(training)
+    }
+    fn options(&self) -> Option<&CellOptions> {
+        Some(&self.opts)
+    }
     fn state_size(&self) -> Vec<usize> {
         vec![self.opts.units]
     }

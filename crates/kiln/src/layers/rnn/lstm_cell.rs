@@ -82,7 +82,7 @@ impl LSTMCell {
     }
 
     /// The weights for the fused sequence op, when this call can use it.
-    pub(crate) fn fused_parts(&self, training: bool) -> Option<FusedParts> {
+    fn fused_weights(&self, training: bool) -> Option<FusedParts> {
         if !self.opts.fusable(training) {
             return None;
         }
@@ -130,6 +130,12 @@ impl LayerState for LSTMCell {
 }
 
 impl RnnCell for LSTMCell {
+    fn fused_parts(&self, training: bool) -> Option<FusedParts> {
+        self.fused_weights(training)
+    }
+    fn options(&self) -> Option<&CellOptions> {
+        Some(&self.opts)
+    }
     fn state_size(&self) -> Vec<usize> {
         vec![self.opts.units, self.opts.units]
     }

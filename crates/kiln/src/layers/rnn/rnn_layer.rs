@@ -394,12 +394,17 @@ impl RNN {
 }
 
 impl RNN {
+    /// The options of a built-in cell (`None` for other cells).
+    pub(crate) fn cell_options(&self) -> Option<super::CellOptions> {
+        let mut g = self.cell.lock();
+        (self.access)(&mut *g)?.options().cloned()
+    }
+
     /// The cell's weights for the fused sequence op when this call can take it: an
     /// LSTM or GRU cell with the default activations and no dropout in effect, f32 or
     /// f64, not stateful or unrolled, and no second tape recording (the fused backward
     /// is not itself differentiable, so nested tapes get the per-step path).
     fn fused_parts(&self, training: bool) -> Option<FusedParts> {
-        use crate::layers::rnn::{GRUCell, LSTMCell};
         if self.stateful
             || self.unroll
             || !matches!(self.base.dtype, DType::F32 | DType::F64)
@@ -407,13 +412,8 @@ impl RNN {
         {
             return None;
         }
-        self.cell
-            .downcast(|c: &mut LSTMCell| c.fused_parts(training))
-            .or_else(|| {
-                self.cell
-                    .downcast(|c: &mut GRUCell| c.fused_parts(training))
-            })
-            .flatten()
+        let mut g = self.cell.lock();
+        (self.access)(&mut *g)?.fused_parts(training)
     }
 
     /// The whole sequence as one fused op (see [`Tensor::recurrent_sequence`]).
@@ -469,6 +469,9 @@ impl LayerState for RNN {
 }
 
 impl Layer for RNN {
+    fn call_args(&self) -> crate::layers::CallArgs {
+        crate::layers::CallArgs::InitialState
+    }
     fn build(&mut self, input_shapes: &[Shape]) -> Result<()> {
         let s = input_shapes.first().cloned().unwrap_or_default();
         let feat = match (s.len(), s.last()) {
@@ -553,7 +556,7 @@ impl Layer for RNN {
                 "GRU" => "gru",
                 _ => "simple",
             };
-            if let Some(o) = cell_options(&self.cell) {
+            if let Some(o) = self.cell_options() {
                 o.write_config(kind, &mut c);
             }
             let reg = self
@@ -566,12 +569,4 @@ impl Layer for RNN {
         }
         Value::Object(c)
     }
-}
-
-/// The options of a built-in cell.
-pub(crate) fn cell_options(cell: &LayerRef) -> Option<super::CellOptions> {
-    use super::{GRUCell, LSTMCell, SimpleRNNCell};
-    cell.downcast(|c: &mut LSTMCell| c.opts.clone())
-        .or_else(|| cell.downcast(|c: &mut GRUCell| c.opts.clone()))
-        .or_else(|| cell.downcast(|c: &mut SimpleRNNCell| c.opts.clone()))
 }

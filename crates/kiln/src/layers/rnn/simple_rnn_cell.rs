@@ -95,6 +95,9 @@ impl LayerState for SimpleRNNCell {
 }
 
 impl RnnCell for SimpleRNNCell {
+    fn options(&self) -> Option<&CellOptions> {
+        Some(&self.opts)
+    }
     fn state_size(&self) -> Vec<usize> {
         vec![self.opts.units]
     }
