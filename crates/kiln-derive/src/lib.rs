@@ -158,6 +158,15 @@ fn option_inner(ty: &Type) -> Option<&Type> {
     }
 }
 
+/// Rust's number and flag types, which builders take as they are.
+fn is_primitive(ty: &Type) -> bool {
+    const NAMES: [&str; 13] = [
+        "bool", "usize", "isize", "u8", "u16", "u32", "u64", "i8", "i16", "i32", "i64", "f32",
+        "f64",
+    ];
+    matches!(ty, Type::Path(p) if p.path.get_ident().is_some_and(|i| NAMES.contains(&i.to_string().as_str())))
+}
+
 /// A config field: its name, type, the key it is saved under and, for an optional one,
 /// its default and docs.
 struct ConfigField<'a> {
@@ -340,14 +349,25 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
                     Some(inner) => (inner, quote! { ::std::option::Option::Some(v) }),
                     None => (t, quote! { v }),
                 };
-                quote! {
-                    #(#d)*
-                    pub fn #i(mut self, value: impl ::kiln::layers::ConfigArg<#arg_ty>) -> Self {
-                        match value.into_arg() {
-                            ::std::result::Result::Ok(v) => self.#i = #wrap,
-                            ::std::result::Result::Err(e) => self.#base.record_config_error(e),
+                if is_primitive(arg_ty) {
+                    // Plain numbers and flags are taken as they are, so literals infer.
+                    quote! {
+                        #(#d)*
+                        pub fn #i(mut self, v: #arg_ty) -> Self {
+                            self.#i = #wrap;
+                            self
                         }
-                        self
+                    }
+                } else {
+                    quote! {
+                        #(#d)*
+                        pub fn #i(mut self, value: impl ::kiln::layers::ConfigArg<#arg_ty>) -> Self {
+                            match value.into_arg() {
+                                ::std::result::Result::Ok(v) => self.#i = #wrap,
+                                ::std::result::Result::Err(e) => self.#base.record_config_error(e),
+                            }
+                            self
+                        }
                     }
                 }
             });

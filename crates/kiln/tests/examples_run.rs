@@ -75,6 +75,7 @@ const EXAMPLES: &[&str] = &[
     "s003_33_autoencoder_fine_tune",
     "s003_35_gan_batchnorm",
     "keras_guide_vae",
+    "keras_guide_linear",
 ];
 
 fn build_examples() {
@@ -400,6 +401,18 @@ fn augmentation_layers_example() {
     let out = run("augmentation_layers");
     assert!(
         out.contains("RandomCrop(16, 16)") && out.contains("grid of 8 rows x 6 digits"),
+        "{out}"
+    );
+}
+
+#[test]
+fn keras_guide_linear_example() {
+    // The guide's custom layer: built lazily, saved to .keras and reloaded (< 1 s).
+    let out = run("keras_guide_linear");
+    assert!(out.contains("output [2, 3]"), "{out}");
+    assert!(out.contains("\"units\":8"), "{out}");
+    assert!(
+        out.contains("saved and reloaded: same predictions"),
         "{out}"
     );
 }

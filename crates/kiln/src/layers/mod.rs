@@ -53,7 +53,7 @@ pub use preprocessing::{
     Factor, RandomBrightness, RandomContrast, RandomCrop, RandomFlip, RandomRotation,
     RandomTranslation, RandomZoom,
 };
-pub use registry::{deserialize, from_config, register_layer};
+pub use registry::{deserialize, from_config, register, register_layer};
 pub use regularization::{
     ActivityRegularization, Dropout, GaussianDropout, GaussianNoise, SpatialDropout1D,
     SpatialDropout2D, SpatialDropout3D,

@@ -40,6 +40,29 @@ pub fn register_layer(
         .insert(class_name.to_string(), Arc::new(factory));
 }
 
+/// Registers a layer type whose config its fields declare (`#[derive(Layer)]` with
+/// `#[layer(config)]` or `#[layer(builders)]`) under its class name, so files naming the
+/// class load (Keras's `@register_keras_serializable`).
+///
+/// ```
+/// use kiln::layers::{register, from_config, LayerBase};
+/// #[derive(kiln::layers::Layer)]
+/// #[layer(builders)]
+/// struct Scale { base: LayerBase, #[layer(default = 2.0)] factor: f64 }
+/// impl kiln::layers::Layer for Scale {
+///     fn call(&mut self, x: &[kiln::Tensor], _: &kiln::layers::CallContext) -> kiln::Result<Vec<kiln::Tensor>> {
+///         Ok(vec![x[0].mul_scalar(self.factor)?])
+///     }
+/// }
+/// register::<Scale>();
+/// let l = from_config("Scale", &serde_json::json!({"factor": 3.0}))?;
+/// assert_eq!(l.get_config()["factor"], 3.0);
+/// # Ok::<(), kiln::Error>(())
+/// ```
+pub fn register<L: FromConfig + Layer>() {
+    register_layer(L::CLASS_NAME, |c| L::from_config(c).map(LayerRef::new));
+}
+
 fn bad(class: &str, msg: String) -> Error {
     Error::InvalidArgument {
         api: "layers.from_config",

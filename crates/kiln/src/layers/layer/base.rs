@@ -162,11 +162,11 @@ impl LayerBase {
     /// assert!(bias.name().ends_with("/bias") && !steps.trainable());
     /// # Ok::<(), kiln::Error>(())
     /// ```
-    pub fn weight<'a>(&'a mut self, name: &'a str, shape: &'a [usize]) -> WeightBuilder<'a> {
+    pub fn weight<'a>(&'a mut self, name: &'a str, shape: &[usize]) -> WeightBuilder<'a> {
         WeightBuilder {
             base: self,
             name,
-            shape,
+            shape: shape.to_vec(),
             initializer: Initializer::GlorotUniform(None),
             trainable: true,
             regularizer: None,
@@ -368,7 +368,7 @@ impl LayerBase {
 pub struct WeightBuilder<'a> {
     base: &'a mut LayerBase,
     name: &'a str,
-    shape: &'a [usize],
+    shape: Vec<usize>,
     initializer: Initializer,
     pub(crate) trainable: bool,
     regularizer: Option<Regularizer>,
@@ -416,7 +416,7 @@ impl WeightBuilder<'_> {
     pub fn build(self) -> Result<Variable> {
         self.base.add_weight(
             self.name,
-            self.shape,
+            &self.shape,
             &self.initializer,
             self.trainable,
             self.regularizer,
