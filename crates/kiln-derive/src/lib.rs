@@ -16,6 +16,17 @@
 //! converted with `Into`), `kiln::layers::FromConfig` (each config field
 //! read by name, the saved name restored) and the config fields for `get_config`. Config
 //! fields must be `serde` serialisable and deserialisable.
+//!
+//! For layers written like Keras's own (`kiln::layers::Dense` is the model to copy),
+//! `#[layer(builders)]` on the struct adds: `name` and `input_shape` builders, a builder
+//! per optional config field (a field marked `#[layer(default)]`, its type's `Default`,
+//! or `#[layer(default = expr)]`), which is then not an argument of `new`; numbers and
+//! flags are taken as they are, other types through `kiln::layers::ConfigArg`, so an
+//! activation can be named (`.activation("relu")`) and a bad name is reported when the
+//! layer builds; `Default` when every config field is optional. `from_config` reads an
+//! absent or null optional key as its default. Fields of type `kiln::layers::Weight`
+//! start empty and are not config. `#[layer(activity_regularizer)]` saves the base's
+//! activity regularizer in the config, as Keras's Dense and Conv do (with a builder).
 //! See `kiln::layers::LayerState` for an example.
 
 use proc_macro::TokenStream;
