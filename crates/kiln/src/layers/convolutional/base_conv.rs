@@ -322,6 +322,79 @@ fn strip_api(e: &Error) -> String {
     }
 }
 
+impl<const RANK: usize> ConvOptions<RANK> {
+    /// [`ConvOptions::validate`], refusing `"causal"` as Keras's depthwise, separable and
+    /// transposed 1-D convolutions do.
+    pub fn validate_no_causal(&self, api: &'static str) -> Result<Padding> {
+        let pad = self.validate(api)?;
+        if pad == Padding::Causal {
+            return Err(Error::InvalidArgument {
+                api,
+                msg: "padding must be \"valid\" or \"same\", got \"causal\"".into(),
+            });
+        }
+        Ok(pad)
+    }
+}
+
+/// A convolution's input, strides and dilations as 2-D ones: a 1-D convolution
+/// `(n, w, c)` runs as a 2-D one over `(n, 1, w, c)`.
+pub(crate) struct Lifted {
+    pub x: Tensor,
+    pub strides: [usize; 2],
+    pub dilations: [usize; 2],
+    one_d: bool,
+}
+
+impl Lifted {
+    pub fn new<const R: usize>(opts: &ConvOptions<R>, x: &Tensor) -> Result<Lifted> {
+        let (s, d) = (&opts.strides, &opts.dilation_rate);
+        match (R, x.shape()) {
+            (1, &[n, w, c]) => Ok(Lifted {
+                x: x.reshape(&[n as isize, 1, w as isize, c as isize])?,
+                strides: [1, s[0]],
+                dilations: [1, d[0]],
+                one_d: true,
+            }),
+            (2, &[_, _, _, _]) => Ok(Lifted {
+                x: x.clone(),
+                strides: [s[0], s[1]],
+                dilations: [d[0], d[1]],
+                one_d: false,
+            }),
+            (_, shape) => Err(Error::InvalidArgument {
+                api: "Conv",
+                msg: format!("expected an input of rank {}, got shape {shape:?}", R + 2),
+            }),
+        }
+    }
+
+    /// A kernel `(k..., a, b)` in the 2-D layout.
+    pub fn kernel(&self, k: &Tensor) -> Result<Tensor> {
+        match (self.one_d, k.shape()) {
+            (true, &[kw, a, b]) => Ok(k.reshape(&[1, kw as isize, a as isize, b as isize])?),
+            _ => Ok(k.clone()),
+        }
+    }
+
+    /// A 2-D output back in the input's layout.
+    pub fn lower(&self, y: &Tensor) -> Result<Tensor> {
+        match (self.one_d, y.shape()) {
+            (true, &[n, 1, w, c]) => Ok(y.reshape(&[n as isize, w as isize, c as isize])?),
+            _ => Ok(y.clone()),
+        }
+    }
+}
+
+/// Renames the `kernel_*` entries of a config to `<to>_*` (`depthwise_initializer`, ...).
+pub(crate) fn rename_kernel_keys(c: &mut Map<String, Value>, from: &str, to: &str) {
+    for what in ["initializer", "regularizer", "constraint"] {
+        if let Some(v) = c.remove(&format!("{from}_{what}")) {
+            c.insert(format!("{to}_{what}"), v);
+        }
+    }
+}
+
 /// Builder methods shared by the convolution layers (fields `opts`, `base`).
 macro_rules! conv_builders {
     ([$($g:tt)*] $t:ty, $rank:expr) => {

@@ -5,18 +5,14 @@ mod base_conv;
 mod conv;
 mod conv1d_transpose;
 mod conv2d_transpose;
-mod depthwise_conv1d;
-mod depthwise_conv2d;
-mod separable_conv1d;
-mod separable_conv2d;
+mod depthwise_conv;
+mod separable_conv;
 
 pub use conv::{Conv, Conv1D, Conv2D, Conv3D};
 pub use conv1d_transpose::Conv1DTranspose;
 pub use conv2d_transpose::Conv2DTranspose;
-pub use depthwise_conv1d::DepthwiseConv1D;
-pub use depthwise_conv2d::DepthwiseConv2D;
-pub use separable_conv1d::SeparableConv1D;
-pub use separable_conv2d::SeparableConv2D;
+pub use depthwise_conv::{DepthwiseConv, DepthwiseConv1D, DepthwiseConv2D};
+pub use separable_conv::{SeparableConv, SeparableConv1D, SeparableConv2D};
 
 use serde_json::Value;
 
@@ -108,41 +104,13 @@ pub(crate) fn from_config(class: &str, c: &Value) -> Result<Option<LayerRef>> {
             let (o, m, pw) = separable_config(class, c)?;
             with_activity(SeparableConv1D::with_options(o, m, pw).into())?
         }
-        "DepthwiseConv2D" => {
-            let mut c2 = c.clone();
-            if let Some(o) = c2.as_object_mut() {
-                o.insert(
-                    "filters".into(),
-                    o.get("depth_multiplier").cloned().unwrap_or(1.into()),
-                );
-                rename(o, "depthwise_initializer", "kernel_initializer");
-                rename(o, "depthwise_regularizer", "kernel_regularizer");
-                rename(o, "depthwise_constraint", "kernel_constraint");
-            }
-            with_activity(
-                DepthwiseConv2D::with_options(ConvOptions::from_config(class, &c2)?).into(),
-            )?
-        }
+        "DepthwiseConv2D" => with_activity(
+            DepthwiseConv2D::with_options(ConvOptions::from_config(class, &depthwise_config(c))?)
+                .into(),
+        )?,
         "SeparableConv2D" => {
-            let mut c2 = c.clone();
-            let m = c
-                .get("depth_multiplier")
-                .and_then(Value::as_u64)
-                .unwrap_or(1) as usize;
-            let pw = crate::layers::registry::initializer(
-                class,
-                c,
-                "pointwise_initializer",
-                crate::initializers::Initializer::GlorotUniform(None),
-            )?;
-            if let Some(o) = c2.as_object_mut() {
-                rename(o, "depthwise_initializer", "kernel_initializer");
-                rename(o, "depthwise_regularizer", "kernel_regularizer");
-                rename(o, "depthwise_constraint", "kernel_constraint");
-            }
-            with_activity(
-                SeparableConv2D::with_options(ConvOptions::from_config(class, &c2)?, m, pw).into(),
-            )?
+            let (o, m, pw) = separable_config(class, c)?;
+            with_activity(SeparableConv2D::with_options(o, m, pw).into())?
         }
         _ => return Ok(None),
     }))
