@@ -3,14 +3,12 @@
 
 mod base_conv;
 mod conv;
-mod conv1d_transpose;
-mod conv2d_transpose;
+mod conv_transpose;
 mod depthwise_conv;
 mod separable_conv;
 
 pub use conv::{Conv, Conv1D, Conv2D, Conv3D};
-pub use conv1d_transpose::Conv1DTranspose;
-pub use conv2d_transpose::Conv2DTranspose;
+pub use conv_transpose::{Conv1DTranspose, Conv2DTranspose, ConvTranspose};
 pub use depthwise_conv::{DepthwiseConv, DepthwiseConv1D, DepthwiseConv2D};
 pub use separable_conv::{SeparableConv, SeparableConv1D, SeparableConv2D};
 
@@ -58,44 +56,23 @@ pub(crate) fn from_config(class: &str, c: &Value) -> Result<Option<LayerRef>> {
         "Conv1D" => {
             with_activity(Conv1D::with_options(ConvOptions::from_config(class, c)?).into())?
         }
-        "Conv2DTranspose" => {
-            let op = match c.get("output_padding") {
-                None | Some(Value::Null) => None,
-                Some(Value::Number(n)) => Some([n.as_u64().unwrap_or(0) as usize; 2]),
-                Some(Value::Array(a)) if a.len() == 2 => Some([
-                    a[0].as_u64().unwrap_or(0) as usize,
-                    a[1].as_u64().unwrap_or(0) as usize,
-                ]),
-                Some(v) => {
-                    return Err(crate::Error::InvalidArgument {
-                        api: "layers.from_config",
-                        msg: format!("{class}: bad output_padding {v}"),
-                    })
-                }
-            };
-            with_activity(
-                Conv2DTranspose::with_options(ConvOptions::from_config(class, c)?, op).into(),
-            )?
-        }
+        "Conv2DTranspose" => with_activity(
+            Conv2DTranspose::with_options(
+                ConvOptions::from_config(class, c)?,
+                output_padding(class, c)?,
+            )
+            .into(),
+        )?,
         "Conv3D" => {
             with_activity(Conv3D::with_options(ConvOptions::from_config(class, c)?).into())?
         }
-        "Conv1DTranspose" => {
-            let op = match c.get("output_padding") {
-                None | Some(Value::Null) => None,
-                Some(Value::Number(n)) => n.as_u64().map(|n| n as usize),
-                Some(Value::Array(a)) if a.len() == 1 => a[0].as_u64().map(|n| n as usize),
-                Some(v) => {
-                    return Err(crate::Error::InvalidArgument {
-                        api: "layers.from_config",
-                        msg: format!("{class}: bad output_padding {v}"),
-                    })
-                }
-            };
-            with_activity(
-                Conv1DTranspose::with_options(ConvOptions::from_config(class, c)?, op).into(),
-            )?
-        }
+        "Conv1DTranspose" => with_activity(
+            Conv1DTranspose::with_options(
+                ConvOptions::from_config(class, c)?,
+                output_padding(class, c)?,
+            )
+            .into(),
+        )?,
         "DepthwiseConv1D" => with_activity(
             DepthwiseConv1D::with_options(ConvOptions::from_config(class, &depthwise_config(c))?)
                 .into(),
@@ -154,6 +131,27 @@ fn separable_config<const R: usize>(
         rename(o, "depthwise_constraint", "kernel_constraint");
     }
     Ok((ConvOptions::from_config(class, &c2)?, m, pw))
+}
+
+/// A transposed convolution's `output_padding`: null, one int for every axis, or one per
+/// axis.
+fn output_padding<const R: usize>(class: &str, c: &Value) -> Result<Option<[usize; R]>> {
+    let bad = |v: &Value| crate::Error::InvalidArgument {
+        api: "layers.from_config",
+        msg: format!("{class}: output_padding must be null, an int or {R} ints, got {v}"),
+    };
+    match c.get("output_padding") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v @ Value::Number(n)) => Ok(Some([n.as_u64().ok_or_else(|| bad(v))? as usize; R])),
+        Some(v @ Value::Array(a)) if a.len() == R => {
+            let mut out = [0; R];
+            for (o, x) in out.iter_mut().zip(a) {
+                *o = x.as_u64().ok_or_else(|| bad(v))? as usize;
+            }
+            Ok(Some(out))
+        }
+        Some(v) => Err(bad(v)),
+    }
 }
 
 fn rename(o: &mut serde_json::Map<String, Value>, from: &str, to: &str) {
