@@ -19,14 +19,27 @@ pub fn fmt_shape(shape: &[usize]) -> String {
     }
 }
 
-/// Number of elements of a shape (1 for a scalar).
+/// Number of elements of a shape (1 for a scalar). A product past `usize::MAX` saturates
+/// there (no tensor has that many elements), so an overflowing shape never passes a size
+/// check by wrapping around, in release builds too.
 ///
 /// ```
 /// assert_eq!(kiln_tensor::shape::numel(&[2, 3, 4]), 24);
 /// assert_eq!(kiln_tensor::shape::numel(&[]), 1);
+/// assert_eq!(kiln_tensor::shape::numel(&[1 << 40, 1 << 40]), usize::MAX);
 /// ```
 pub fn numel(shape: &[usize]) -> usize {
-    shape.iter().product()
+    checked_numel(shape).unwrap_or(usize::MAX)
+}
+
+/// Number of elements of a shape, `None` when the product overflows `usize`.
+///
+/// ```
+/// assert_eq!(kiln_tensor::shape::checked_numel(&[2, 3]), Some(6));
+/// assert_eq!(kiln_tensor::shape::checked_numel(&[1 << 40, 1 << 40]), None);
+/// ```
+pub fn checked_numel(shape: &[usize]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d))
 }
 
 /// Row-major strides (in elements) of a contiguous tensor of `shape`.

@@ -127,3 +127,14 @@ fn bad_arguments() {
     let e = f32s(&[2]).dropout(1.0, None).unwrap_err().to_string();
     assert_mentions(&e, &["dropout", "rate=1"]);
 }
+
+#[test]
+fn shapes_whose_size_overflows_are_errors_not_wrapped_sizes() {
+    // 2^32 * 2^32 wraps to 0 in unchecked release arithmetic, which an empty buffer
+    // would then "fill"; the size saturates instead and the shape is refused.
+    let huge = [1usize << 32, 1usize << 32];
+    let e = Tensor::from_vec(Vec::<f32>::new(), &huge).unwrap_err();
+    assert_mentions(&e.to_string(), &["from_vec", "elements"]);
+    let x = Tensor::from_vec(vec![1.0f32; 4], &[4]).unwrap();
+    assert!(x.reshape(&[1 << 32, 1 << 32]).is_err());
+}

@@ -202,7 +202,7 @@ pub(crate) fn infer_shape(op: &'static str, from: &[usize], shape: &[isize]) -> 
                 format!("negative dimension {d} in {shape:?}"),
             ));
         } else {
-            known *= d as usize;
+            known = known.saturating_mul(d as usize);
         }
     }
     let mut out: Vec<usize> = shape.iter().map(|&d| d.max(0) as usize).collect();
