@@ -87,7 +87,7 @@ fn check_family(family: &str, expected: usize) {
 
 #[test]
 fn elementwise_matches_tensorflow() {
-    check_family("elementwise", 147);
+    check_family("elementwise", 150);
 }
 
 #[test]
