@@ -282,3 +282,29 @@ fn activity_regularization_matches_keras() {
     // (0.5 * 6.5 + 0.25 * 14.25) / batch 2
     assert!((p - (0.5 * 6.5 + 0.25 * 14.25) / 2.0).abs() < 1e-6, "{p}");
 }
+
+#[test]
+fn dropout_config_round_trips_noise_shape_and_seed() {
+    // Keras 3.15's `Dropout(0.3, noise_shape=(None, 1, None), seed=4).get_config()`.
+    let keras = serde_json::json!({
+        "name": "dropout", "trainable": true,
+        "dtype": {"module": "keras", "class_name": "DTypePolicy",
+                  "config": {"name": "float32"}, "registered_name": null},
+        "rate": 0.3, "seed": 4, "noise_shape": [null, 1, null]
+    });
+    let d = kiln::layers::from_config("Dropout", &keras).unwrap();
+    let c = d.get_config();
+    assert_eq!(c["noise_shape"], serde_json::json!([null, 1, null]));
+    assert_eq!(c["seed"], 4);
+    assert_eq!(c["rate"], 0.3);
+    // The mask is shared along the unit axis: every timestep drops the same features.
+    let x = kiln_tensor::Tensor::ones(&[2, 5, 8], kiln_tensor::DType::F32);
+    let y = d.call_training(&x, true).unwrap().to_vec::<f32>().unwrap();
+    for b in 0..2 {
+        let row = |t: usize| &y[(b * 5 + t) * 8..(b * 5 + t + 1) * 8];
+        for t in 1..5 {
+            assert_eq!(row(t), row(0));
+        }
+    }
+    assert!(kiln::layers::from_config("Dropout", &serde_json::json!({"rate": 1.5})).is_err());
+}

@@ -175,10 +175,7 @@ fn builtin(class: &str, c: &Value) -> Result<Option<LayerRef>> {
         "Dense" => of::<Dense>(c)?,
         "Activation" => Activation::new(activation(class, c)?.name()).into(),
         "Dropout" => {
-            let mut d = Dropout::new(get_f64(class, c, "rate", 0.0)?);
-            if let Some(s) = c.get("seed").and_then(Value::as_u64) {
-                d = d.seed(s);
-            }
+            let d = Dropout::from_config(c)?;
             d.validate()?;
             d.into()
         }

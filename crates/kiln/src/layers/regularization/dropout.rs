@@ -2,10 +2,8 @@
 
 use kiln_tensor::random::Generator;
 use kiln_tensor::Tensor;
-use serde_json::{json, Value};
 
 use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
 /// `keras.layers.Dropout`: in training, zeroes a `rate` fraction of the inputs and scales
@@ -21,40 +19,24 @@ use crate::{Error, Result};
 /// assert!(Dropout::new(1.5).validate().is_err());
 /// # Ok::<(), kiln::Error>(())
 /// ```
+#[derive(crate::layers::Layer)]
+#[layer(builders)]
 pub struct Dropout {
     base: LayerBase,
+    /// The fraction of the inputs to drop, in `[0, 1)`.
     rate: f64,
+    /// The mask shape (`None` entries take the input's size), e.g. `[None, Some(1), None]`
+    /// to drop whole timesteps' features consistently.
+    #[layer(default)]
     noise_shape: Option<Vec<Option<usize>>>,
+    /// Seeds this layer's own random stream (else the global one is used).
+    #[layer(default)]
     seed: Option<u64>,
+    #[layer(init = Option::<Generator>::None)]
     generator: Option<Generator>,
 }
 
 impl Dropout {
-    /// Dropout with `rate` in `[0, 1)`.
-    pub fn new(rate: f64) -> Dropout {
-        Dropout {
-            base: LayerBase::new("dropout"),
-            rate,
-            noise_shape: None,
-            seed: None,
-            generator: None,
-        }
-    }
-
-    /// Seeds this layer's own random stream.
-    pub fn seed(mut self, seed: u64) -> Dropout {
-        self.seed = Some(seed);
-        self.generator = Some(Generator::from_seed(seed));
-        self
-    }
-
-    /// The mask shape (`None` entries take the input's size), e.g. `[None, Some(1), None]`
-    /// to drop whole timesteps' features consistently.
-    pub fn noise_shape(mut self, shape: &[Option<usize>]) -> Dropout {
-        self.noise_shape = Some(shape.to_vec());
-        self
-    }
-
     /// Checks the rate (Keras raises on construction).
     pub fn validate(&self) -> Result<()> {
         if !(0.0..1.0).contains(&self.rate) {
@@ -67,15 +49,14 @@ impl Dropout {
     }
 }
 
-common_builders!(Dropout);
-
-layer_state!(Dropout, "Dropout");
-
 impl Layer for Dropout {
     fn supports_masking(&self) -> bool {
         true
     }
     fn build(&mut self, _input_shapes: &[Shape]) -> Result<()> {
+        if self.generator.is_none() {
+            self.generator = self.seed.map(Generator::from_seed);
+        }
         self.validate()
     }
     fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>> {
@@ -98,18 +79,5 @@ impl Layer for Dropout {
     }
     fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
         Some(Ok(input_shapes.to_vec()))
-    }
-    fn get_config(&self) -> Value {
-        let mut c = self.base.base_config();
-        c.insert("rate".into(), json!(self.rate));
-        c.insert("seed".into(), json!(self.seed));
-        c.insert(
-            "noise_shape".into(),
-            match &self.noise_shape {
-                Some(s) => json!(s),
-                None => Value::Null,
-            },
-        );
-        Value::Object(c)
     }
 }
