@@ -2,10 +2,8 @@
 
 use kiln_tensor::random::Generator;
 use kiln_tensor::Tensor;
-use serde_json::{json, Value};
 
 use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
 /// Normal noise of `x`'s shape and float dtype from the layer's stream or the global one.
@@ -35,39 +33,27 @@ fn noise(rng: Option<&mut Generator>, x: &Tensor, mean: f64, stddev: f64) -> Res
 /// assert!((sd - 0.1).abs() < 0.01);
 /// # Ok::<(), kiln::Error>(())
 /// ```
+#[derive(crate::layers::Layer)]
+#[layer(builders)]
 pub struct GaussianNoise {
     base: LayerBase,
+    /// The noise's standard deviation (>= 0).
     stddev: f64,
+    /// Seeds this layer's own random stream (else the global one is used).
+    #[layer(default)]
     seed: Option<u64>,
+    #[layer(init = Option::<Generator>::None)]
     generator: Option<Generator>,
 }
-
-impl GaussianNoise {
-    /// Noise with standard deviation `stddev` (>= 0).
-    pub fn new(stddev: f64) -> GaussianNoise {
-        GaussianNoise {
-            base: LayerBase::new("gaussian_noise"),
-            stddev,
-            seed: None,
-            generator: None,
-        }
-    }
-    /// Seeds this layer's own random stream.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
-        self.generator = Some(Generator::from_seed(seed));
-        self
-    }
-}
-
-common_builders!(GaussianNoise);
-layer_state!(GaussianNoise, "GaussianNoise");
 
 impl Layer for GaussianNoise {
     fn supports_masking(&self) -> bool {
         true
     }
     fn build(&mut self, _input_shapes: &[Shape]) -> Result<()> {
+        if self.generator.is_none() {
+            self.generator = self.seed.map(Generator::from_seed);
+        }
         if self.stddev.is_nan() || self.stddev < 0.0 {
             return Err(Error::InvalidArgument {
                 api: "GaussianNoise",
@@ -87,12 +73,6 @@ impl Layer for GaussianNoise {
     fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
         Some(Ok(input_shapes.to_vec()))
     }
-    fn get_config(&self) -> Value {
-        let mut c = self.base.base_config();
-        c.insert("stddev".into(), json!(self.stddev));
-        c.insert("seed".into(), json!(self.seed));
-        Value::Object(c)
-    }
 }
 
 /// `keras.layers.GaussianDropout`: in training multiplies by normal noise of mean 1 and
@@ -107,39 +87,27 @@ impl Layer for GaussianNoise {
 /// assert!(LayerRef::new(GaussianDropout::new(1.0)).call(&x).is_err());
 /// # Ok::<(), kiln::Error>(())
 /// ```
+#[derive(crate::layers::Layer)]
+#[layer(builders)]
 pub struct GaussianDropout {
     base: LayerBase,
+    /// The dropout-equivalent rate, in `[0, 1)`; the noise's deviation is `sqrt(rate / (1 - rate))`.
     rate: f64,
+    /// Seeds this layer's own random stream (else the global one is used).
+    #[layer(default)]
     seed: Option<u64>,
+    #[layer(init = Option::<Generator>::None)]
     generator: Option<Generator>,
 }
-
-impl GaussianDropout {
-    /// Dropout-equivalent `rate` in `[0, 1)`.
-    pub fn new(rate: f64) -> GaussianDropout {
-        GaussianDropout {
-            base: LayerBase::new("gaussian_dropout"),
-            rate,
-            seed: None,
-            generator: None,
-        }
-    }
-    /// Seeds this layer's own random stream.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
-        self.generator = Some(Generator::from_seed(seed));
-        self
-    }
-}
-
-common_builders!(GaussianDropout);
-layer_state!(GaussianDropout, "GaussianDropout");
 
 impl Layer for GaussianDropout {
     fn supports_masking(&self) -> bool {
         true
     }
     fn build(&mut self, _input_shapes: &[Shape]) -> Result<()> {
+        if self.generator.is_none() {
+            self.generator = self.seed.map(Generator::from_seed);
+        }
         if !(0.0..1.0).contains(&self.rate) {
             return Err(Error::InvalidArgument {
                 api: "GaussianDropout",
@@ -159,11 +127,5 @@ impl Layer for GaussianDropout {
     }
     fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
         Some(Ok(input_shapes.to_vec()))
-    }
-    fn get_config(&self) -> Value {
-        let mut c = self.base.base_config();
-        c.insert("rate".into(), json!(self.rate));
-        c.insert("seed".into(), json!(self.seed));
-        Value::Object(c)
     }
 }

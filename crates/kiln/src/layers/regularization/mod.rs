@@ -34,8 +34,8 @@ pub(crate) fn from_config(class: &str, c: &Value) -> Result<Option<LayerRef>> {
         }};
     }
     Ok(Some(match class {
-        "GaussianNoise" => seeded!(GaussianNoise::new(get_f64(class, c, "stddev", 0.0)?)).into(),
-        "GaussianDropout" => seeded!(GaussianDropout::new(get_f64(class, c, "rate", 0.0)?)).into(),
+        "GaussianNoise" => crate::layers::registry::of::<GaussianNoise>(c)?,
+        "GaussianDropout" => crate::layers::registry::of::<GaussianDropout>(c)?,
         "SpatialDropout1D" => {
             seeded!(SpatialDropout1D::new(get_f64(class, c, "rate", 0.0)?)).into()
         }
