@@ -107,20 +107,16 @@ impl<const RANK: usize> ConvTranspose<RANK> {
                 ),
             });
         }
-        if let Some(op) = self.output_padding {
-            if op
-                .iter()
-                .zip(&self.opts.strides)
-                .any(|(&p, &s)| p > 0 && p >= s)
-            {
-                return Err(Error::InvalidArgument {
-                    api,
-                    msg: format!(
-                        "output_padding {op:?} must be strictly less than strides {:?}",
-                        self.opts.strides
-                    ),
-                });
-            }
+        let strides = &self.opts.strides;
+        if let Some(op) = self.output_padding
+            && op.iter().zip(strides).any(|(&p, &s)| p > 0 && p >= s)
+        {
+            return Err(Error::InvalidArgument {
+                api,
+                msg: format!(
+                    "output_padding {op:?} must be strictly less than strides {strides:?}"
+                ),
+            });
         }
         Ok(pad)
     }
