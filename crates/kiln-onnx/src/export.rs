@@ -295,7 +295,8 @@ impl Builder {
 
     /// Applies a Keras activation by name.
     fn activation(&mut self, cx: &Ctx, x: String, act: &Value) -> Result<String> {
-        let name = activation_name(act).ok_or_else(|| cx.err(format!("activation {act} is not a named activation")))?;
+        let name = activation_name(act)
+            .ok_or_else(|| cx.err(format!("activation {act} is not a named activation")))?;
         let p = format!("{}/{}", cx.prefix, name);
         Ok(match name.as_str() {
             "linear" | "None" => x,
@@ -309,7 +310,10 @@ impl Builder {
                 "Selu",
                 &p,
                 &[&x],
-                vec![attr_float("alpha", 1.673_263_2), attr_float("gamma", 1.050_701)],
+                vec![
+                    attr_float("alpha", 1.673_263_2),
+                    attr_float("gamma", 1.050_701),
+                ],
             ),
             "softplus" => self.node("Softplus", &p, &[&x], vec![]),
             "softsign" => self.node("Softsign", &p, &[&x], vec![]),
@@ -368,7 +372,11 @@ fn weight_data(cx: &Ctx, wname: &str) -> Result<(Vec<usize>, Vec<f32>)> {
         .variable(wname)
         .map_err(|e| cx.err(format!("weight '{wname}': {e}")))?;
     let t = var.value();
-    let t = if t.dtype() == DType::F32 { t } else { t.cast(DType::F32)? };
+    let t = if t.dtype() == DType::F32 {
+        t
+    } else {
+        t.cast(DType::F32)?
+    };
     Ok((t.shape().to_vec(), t.to_vec::<f32>()?))
 }
 
@@ -396,7 +404,10 @@ fn cfg_bool(cfg: &Value, key: &str, default: bool) -> bool {
 }
 
 fn cfg_f32(cfg: &Value, key: &str, default: f32) -> f32 {
-    cfg.get(key).and_then(|v| v.as_f64()).map(|v| v as f32).unwrap_or(default)
+    cfg.get(key)
+        .and_then(|v| v.as_f64())
+        .map(|v| v as f32)
+        .unwrap_or(default)
 }
 
 /// Permutes a row-major tensor of shape `dims` by `perm`.
@@ -485,7 +496,11 @@ fn build_graph(model: &Model, opset: i64) -> Result<GraphProto> {
             });
         }
         let k = calls.entry(layer.key_for_export()).or_insert(0);
-        let prefix = if *k == 0 { layer.name() } else { format!("{}_{}", layer.name(), k) };
+        let prefix = if *k == 0 {
+            layer.name()
+        } else {
+            format!("{}_{}", layer.name(), k)
+        };
         *k += 1;
         let ins: Vec<String> = n
             .inputs()
@@ -518,7 +533,11 @@ fn build_graph(model: &Model, opset: i64) -> Result<GraphProto> {
                 msg: "a model output was not produced".into(),
             })?;
         // Outputs get their own Identity so an output never doubles as an input name.
-        let oname = if outputs.len() == 1 { "output".to_string() } else { format!("output_{i}") };
+        let oname = if outputs.len() == 1 {
+            "output".to_string()
+        } else {
+            format!("output_{i}")
+        };
         let oname = b.unique(&oname);
         b.nodes.push(NodeProto {
             input: vec![src],
@@ -571,7 +590,9 @@ fn to_channels_last(rank: usize) -> Vec<i64> {
 fn check_channels_last(cx: &Ctx, cfg: &Value) -> Result<()> {
     match cfg_str(cfg, "data_format") {
         None | Some("channels_last") => Ok(()),
-        Some(f) => Err(cx.err(format!("data_format '{f}' does not export; expected channels_last"))),
+        Some(f) => Err(cx.err(format!(
+            "data_format '{f}' does not export; expected channels_last"
+        ))),
     }
 }
 
@@ -580,7 +601,9 @@ fn pads_attr(cx: &Ctx, cfg: &Value) -> Result<AttributeProto> {
         "valid" => Ok(attr_str("auto_pad", "VALID")),
         // TensorFlow's SAME puts the odd pixel at the end: ONNX SAME_UPPER.
         "same" => Ok(attr_str("auto_pad", "SAME_UPPER")),
-        p => Err(cx.err(format!("padding '{p}' does not export; expected valid or same"))),
+        p => Err(cx.err(format!(
+            "padding '{p}' does not export; expected valid or same"
+        ))),
     }
 }
 
@@ -593,7 +616,10 @@ fn lower_layer(
     let cfg = cx.layer.lock().get_config();
     let class = cx.layer.class_name();
     let p = cx.prefix.clone();
-    let x = ins.first().cloned().ok_or_else(|| cx.err("layer call has no inputs"))?;
+    let x = ins
+        .first()
+        .cloned()
+        .ok_or_else(|| cx.err("layer call has no inputs"))?;
     let rank = in_shapes.first().map(|s| s.len()).unwrap_or(0);
     let one_input = |cx: &Ctx| -> Result<()> {
         if ins.len() == 1 {
@@ -619,7 +645,9 @@ fn lower_layer(
             let slope = cfg_f32(&cfg, "negative_slope", 0.0);
             let thr = cfg_f32(&cfg, "threshold", 0.0);
             if slope != 0.0 || thr != 0.0 {
-                return Err(cx.err("ReLU with negative_slope or threshold does not export; expected 0"));
+                return Err(
+                    cx.err("ReLU with negative_slope or threshold does not export; expected 0")
+                );
             }
             match max {
                 None => Ok(b.node("Relu", &p, &[&x], vec![])),
@@ -646,8 +674,14 @@ fn lower_layer(
             let axis = cfg.get("axis").and_then(|v| v.as_i64()).unwrap_or(-1);
             Ok(b.node("Softmax", &p, &[&x], vec![attr_int("axis", axis)]))
         }
-        "Dropout" | "SpatialDropout1D" | "SpatialDropout2D" | "SpatialDropout3D"
-        | "GaussianNoise" | "GaussianDropout" | "AlphaDropout" | "ActivityRegularization"
+        "Dropout"
+        | "SpatialDropout1D"
+        | "SpatialDropout2D"
+        | "SpatialDropout3D"
+        | "GaussianNoise"
+        | "GaussianDropout"
+        | "AlphaDropout"
+        | "ActivityRegularization"
         | "Identity" => Ok(b.node("Identity", &p, &[&x], vec![])),
         "Flatten" => {
             check_channels_last(cx, &cfg)?;
@@ -660,7 +694,11 @@ fn lower_layer(
                 .ok_or_else(|| cx.err("config 'target_shape' missing"))?;
             let mut shape = vec![0i64];
             for v in target {
-                shape.push(v.as_i64().ok_or_else(|| cx.err(format!("target_shape entry {v} is not an integer")))?);
+                shape.push(
+                    v.as_i64().ok_or_else(|| {
+                        cx.err(format!("target_shape entry {v} is not an integer"))
+                    })?,
+                );
             }
             if shape[1..].contains(&0) {
                 return Err(cx.err("a zero in target_shape does not export"));
@@ -671,7 +709,10 @@ fn lower_layer(
         "Conv1D" | "Conv2D" | "Conv3D" | "DepthwiseConv2D" | "DepthwiseConv1D" => {
             one_input(cx)?;
             check_channels_last(cx, &cfg)?;
-            let spatial = rank.checked_sub(2).filter(|s| *s >= 1).ok_or_else(|| cx.err("input rank below 3"))?;
+            let spatial = rank
+                .checked_sub(2)
+                .filter(|s| *s >= 1)
+                .ok_or_else(|| cx.err("input rank below 3"))?;
             let strides = cfg_usizes(cx, &cfg, "strides")?;
             let dil = cfg_usizes(cx, &cfg, "dilation_rate")?;
             let pad = pads_attr(cx, &cfg)?;
@@ -697,7 +738,12 @@ fn lower_layer(
             };
             let w = b.init_f32(&format!("{}/kernel", cx.layer.name()), &wdims, wdata);
             let kshape: Vec<i64> = kdims[..spatial].iter().map(|&d| d as i64).collect();
-            let cf = b.node("Transpose", &format!("{p}/to_nchw"), &[&x], vec![attr_ints("perm", &to_channels_first(rank))]);
+            let cf = b.node(
+                "Transpose",
+                &format!("{p}/to_nchw"),
+                &[&x],
+                vec![attr_ints("perm", &to_channels_first(rank))],
+            );
             let mut cins: Vec<String> = vec![cf, w];
             if cfg_bool(&cfg, "use_bias", true) {
                 let (bias, _, _) = b.weight(cx, "bias")?;
@@ -711,12 +757,23 @@ fn lower_layer(
                 vec![
                     pad,
                     attr_ints("kernel_shape", &kshape),
-                    attr_ints("strides", &strides.iter().map(|&s| s as i64).collect::<Vec<_>>()),
-                    attr_ints("dilations", &dil.iter().map(|&s| s as i64).collect::<Vec<_>>()),
+                    attr_ints(
+                        "strides",
+                        &strides.iter().map(|&s| s as i64).collect::<Vec<_>>(),
+                    ),
+                    attr_ints(
+                        "dilations",
+                        &dil.iter().map(|&s| s as i64).collect::<Vec<_>>(),
+                    ),
                     attr_int("group", group as i64),
                 ],
             );
-            let y = b.node("Transpose", &format!("{p}/to_nhwc"), &[&conv], vec![attr_ints("perm", &to_channels_last(rank))]);
+            let y = b.node(
+                "Transpose",
+                &format!("{p}/to_nhwc"),
+                &[&conv],
+                vec![attr_ints("perm", &to_channels_last(rank))],
+            );
             b.activation(cx, y, cfg.get("activation").unwrap_or(&Value::Null))
         }
         "MaxPooling1D" | "MaxPooling2D" | "MaxPooling3D" | "AveragePooling1D"
@@ -728,25 +785,53 @@ fn lower_layer(
                 _ => cfg_usizes(cx, &cfg, "strides")?,
             };
             let pad = pads_attr(cx, &cfg)?;
-            let op = if class.starts_with("Max") { "MaxPool" } else { "AveragePool" };
-            let cf = b.node("Transpose", &format!("{p}/to_nchw"), &[&x], vec![attr_ints("perm", &to_channels_first(rank))]);
+            let op = if class.starts_with("Max") {
+                "MaxPool"
+            } else {
+                "AveragePool"
+            };
+            let cf = b.node(
+                "Transpose",
+                &format!("{p}/to_nchw"),
+                &[&x],
+                vec![attr_ints("perm", &to_channels_first(rank))],
+            );
             let mut attrs = vec![
                 pad,
-                attr_ints("kernel_shape", &pool.iter().map(|&s| s as i64).collect::<Vec<_>>()),
-                attr_ints("strides", &strides.iter().map(|&s| s as i64).collect::<Vec<_>>()),
+                attr_ints(
+                    "kernel_shape",
+                    &pool.iter().map(|&s| s as i64).collect::<Vec<_>>(),
+                ),
+                attr_ints(
+                    "strides",
+                    &strides.iter().map(|&s| s as i64).collect::<Vec<_>>(),
+                ),
             ];
             if op == "AveragePool" {
                 // Keras averages over the valid pixels only.
                 attrs.push(attr_int("count_include_pad", 0));
             }
             let y = b.node(op, &format!("{p}/{op}"), &[&cf], attrs);
-            Ok(b.node("Transpose", &format!("{p}/to_nhwc"), &[&y], vec![attr_ints("perm", &to_channels_last(rank))]))
+            Ok(b.node(
+                "Transpose",
+                &format!("{p}/to_nhwc"),
+                &[&y],
+                vec![attr_ints("perm", &to_channels_last(rank))],
+            ))
         }
-        "GlobalAveragePooling1D" | "GlobalAveragePooling2D" | "GlobalAveragePooling3D"
-        | "GlobalMaxPooling1D" | "GlobalMaxPooling2D" | "GlobalMaxPooling3D" => {
+        "GlobalAveragePooling1D"
+        | "GlobalAveragePooling2D"
+        | "GlobalAveragePooling3D"
+        | "GlobalMaxPooling1D"
+        | "GlobalMaxPooling2D"
+        | "GlobalMaxPooling3D" => {
             check_channels_last(cx, &cfg)?;
             let axes: Vec<i64> = (1..rank as i64 - 1).collect();
-            let op = if class.starts_with("GlobalMax") { "ReduceMax" } else { "ReduceMean" };
+            let op = if class.starts_with("GlobalMax") {
+                "ReduceMax"
+            } else {
+                "ReduceMean"
+            };
             Ok(b.reduce(op, &p, &x, &axes, cfg_bool(&cfg, "keepdims", false)))
         }
         "BatchNormalization" => {
@@ -763,8 +848,16 @@ fn lower_layer(
             let (_, mean) = weight_data(cx, "moving_mean")?;
             let (_, var) = weight_data(cx, "moving_variance")?;
             let dim = mean.len();
-            let gamma = if cfg_bool(&cfg, "scale", true) { weight_data(cx, "gamma")?.1 } else { vec![1.0; dim] };
-            let beta = if cfg_bool(&cfg, "center", true) { weight_data(cx, "beta")?.1 } else { vec![0.0; dim] };
+            let gamma = if cfg_bool(&cfg, "scale", true) {
+                weight_data(cx, "gamma")?.1
+            } else {
+                vec![1.0; dim]
+            };
+            let beta = if cfg_bool(&cfg, "center", true) {
+                weight_data(cx, "beta")?.1
+            } else {
+                vec![0.0; dim]
+            };
             let s: Vec<f32> = (0..dim).map(|i| gamma[i] / (var[i] + eps).sqrt()).collect();
             let t: Vec<f32> = (0..dim).map(|i| beta[i] - mean[i] * s[i]).collect();
             let mut bdims = vec![dim];
@@ -783,10 +876,15 @@ fn lower_layer(
                 Some(Value::Number(n)) => n.as_i64().into_iter().collect(),
                 _ => vec![-1],
             };
-            let mut norm: Vec<i64> = axes.iter().map(|&a| if a < 0 { a + rank as i64 } else { a }).collect();
+            let mut norm: Vec<i64> = axes
+                .iter()
+                .map(|&a| if a < 0 { a + rank as i64 } else { a })
+                .collect();
             norm.sort_unstable();
             let first = *norm.first().ok_or_else(|| cx.err("no axis"))?;
-            if norm.iter().enumerate().any(|(i, &a)| a != first + i as i64) || *norm.last().unwrap_or(&0) != rank as i64 - 1 {
+            if norm.iter().enumerate().any(|(i, &a)| a != first + i as i64)
+                || *norm.last().unwrap_or(&0) != rank as i64 - 1
+            {
                 return Err(cx.err(format!("axis {axes:?} does not export; ONNX LayerNormalization normalizes trailing axes")));
             }
             let eps = cfg_f32(&cfg, "epsilon", 1e-3);
@@ -795,9 +893,22 @@ fn lower_layer(
                 .map(|d| d.ok_or_else(|| cx.err("normalized axes must have known sizes")))
                 .collect::<Result<_>>()?;
             let n: usize = nshape.iter().product();
-            let scale = if cfg_bool(&cfg, "scale", true) { b.weight(cx, "gamma")?.0 } else { b.init_f32(&format!("{p}/gamma"), &nshape, vec![1.0; n]) };
-            let bias = if cfg_bool(&cfg, "center", true) { b.weight(cx, "beta")?.0 } else { b.init_f32(&format!("{p}/beta"), &nshape, vec![0.0; n]) };
-            Ok(b.node("LayerNormalization", &p, &[&x, &scale, &bias], vec![attr_int("axis", first), attr_float("epsilon", eps)]))
+            let scale = if cfg_bool(&cfg, "scale", true) {
+                b.weight(cx, "gamma")?.0
+            } else {
+                b.init_f32(&format!("{p}/gamma"), &nshape, vec![1.0; n])
+            };
+            let bias = if cfg_bool(&cfg, "center", true) {
+                b.weight(cx, "beta")?.0
+            } else {
+                b.init_f32(&format!("{p}/beta"), &nshape, vec![0.0; n])
+            };
+            Ok(b.node(
+                "LayerNormalization",
+                &p,
+                &[&x, &scale, &bias],
+                vec![attr_int("axis", first), attr_float("epsilon", eps)],
+            ))
         }
         "Add" | "Subtract" | "Multiply" | "Maximum" | "Minimum" | "Average" => {
             if ins.len() < 2 {
@@ -811,7 +922,11 @@ fn lower_layer(
                 "Multiply" => {
                     let mut y = ins[0].clone();
                     for (i, z) in ins[1..].iter().enumerate() {
-                        let name = if i + 2 == ins.len() { p.clone() } else { format!("{p}/Mul_{i}") };
+                        let name = if i + 2 == ins.len() {
+                            p.clone()
+                        } else {
+                            format!("{p}/Mul_{i}")
+                        };
                         y = b.node("Mul", &name, &[&y, z], vec![]);
                     }
                     y
@@ -831,7 +946,12 @@ fn lower_layer(
                 return Err(cx.err("mask_zero=true does not export (ONNX has no masks)"));
             }
             let (w, _, _) = b.weight(cx, "embeddings")?;
-            let idx = b.node("Cast", &format!("{p}/Cast"), &[&x], vec![attr_int("to", DataType::Int64 as i64)]);
+            let idx = b.node(
+                "Cast",
+                &format!("{p}/Cast"),
+                &[&x],
+                vec![attr_int("to", DataType::Int64 as i64)],
+            );
             Ok(b.node("Gather", &p, &[&w, &idx], vec![attr_int("axis", 0)]))
         }
         other => Err(cx.err(format!("{other} has no ONNX export yet"))),
@@ -848,6 +968,6 @@ mod tests {
         let (d, out) = permute(&data, &[2, 3, 4], &[2, 0, 1]);
         assert_eq!(d, vec![4, 2, 3]);
         // out[k][i][j] = data[i][j][k]
-        assert_eq!(out[1 * 6 + 1 * 3 + 2], data[1 * 12 + 2 * 4 + 1]);
+        assert_eq!(out[6 + 3 + 2], data[12 + 2 * 4 + 1]);
     }
 }

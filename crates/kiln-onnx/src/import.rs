@@ -15,13 +15,57 @@ use crate::{OnnxError, Result};
 
 /// The ops [`load`] accepts (default domain), with the opsets whose semantics are implemented.
 pub const SUPPORTED_OPS: &[&str] = &[
-    "Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant",
-    "Conv", "Div", "Dropout", "Elu", "Erf", "Exp", "Flatten", "Gather", "Gemm",
-    "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "Identity", "LayerNormalization",
-    "LeakyRelu", "Log", "LogSoftmax", "MatMul", "Max", "MaxPool", "Mean", "Min", "Mul", "Neg",
-    "Pow", "ReduceMax", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Selu", "Shape",
-    "Sigmoid", "Softmax", "Softplus", "Softsign", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh",
-    "Transpose", "Unsqueeze",
+    "Abs",
+    "Add",
+    "AveragePool",
+    "BatchNormalization",
+    "Cast",
+    "Clip",
+    "Concat",
+    "Constant",
+    "Conv",
+    "Div",
+    "Dropout",
+    "Elu",
+    "Erf",
+    "Exp",
+    "Flatten",
+    "Gather",
+    "Gemm",
+    "GlobalAveragePool",
+    "GlobalMaxPool",
+    "HardSigmoid",
+    "Identity",
+    "LayerNormalization",
+    "LeakyRelu",
+    "Log",
+    "LogSoftmax",
+    "MatMul",
+    "Max",
+    "MaxPool",
+    "Mean",
+    "Min",
+    "Mul",
+    "Neg",
+    "Pow",
+    "ReduceMax",
+    "ReduceMean",
+    "ReduceSum",
+    "Relu",
+    "Reshape",
+    "Selu",
+    "Shape",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Softsign",
+    "Sqrt",
+    "Squeeze",
+    "Sub",
+    "Sum",
+    "Tanh",
+    "Transpose",
+    "Unsqueeze",
 ];
 
 /// An imported ONNX graph, evaluated node by node with kiln-tensor ops.
@@ -66,7 +110,11 @@ fn fmt_err(what: &str, msg: impl Into<String>) -> OnnxError {
 fn node_name(n: &NodeProto) -> String {
     match n.name.as_deref() {
         Some(s) if !s.is_empty() => s.to_string(),
-        _ => n.output.first().cloned().unwrap_or_else(|| "<unnamed>".into()),
+        _ => n
+            .output
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "<unnamed>".into()),
     }
 }
 
@@ -79,8 +127,12 @@ fn node_err(n: &NodeProto, msg: impl Into<String>) -> OnnxError {
 }
 
 fn parse(bytes: &[u8], what: &str, dir: Option<&Path>) -> Result<OnnxGraph> {
-    let model = ModelProto::decode(bytes).map_err(|e| fmt_err(what, format!("not a valid ONNX ModelProto: {e}")))?;
-    let graph = model.graph.as_ref().ok_or_else(|| fmt_err(what, "the model has no graph"))?;
+    let model = ModelProto::decode(bytes)
+        .map_err(|e| fmt_err(what, format!("not a valid ONNX ModelProto: {e}")))?;
+    let graph = model
+        .graph
+        .as_ref()
+        .ok_or_else(|| fmt_err(what, "the model has no graph"))?;
     let mut opset = None;
     for o in &model.opset_import {
         match o.domain.as_deref() {
@@ -91,9 +143,13 @@ fn parse(bytes: &[u8], what: &str, dir: Option<&Path>) -> Result<OnnxGraph> {
             }
         }
     }
-    let opset = opset.ok_or_else(|| fmt_err(what, "no opset_import for the default ONNX domain"))?;
+    let opset =
+        opset.ok_or_else(|| fmt_err(what, "no opset_import for the default ONNX domain"))?;
     if !(7..=23).contains(&opset) {
-        return Err(fmt_err(what, format!("opset {opset} is not supported; expected 7..=23")));
+        return Err(fmt_err(
+            what,
+            format!("opset {opset} is not supported; expected 7..=23"),
+        ));
     }
     let mut consts = HashMap::new();
     for t in &graph.initializer {
@@ -119,10 +175,21 @@ fn parse(bytes: &[u8], what: &str, dir: Option<&Path>) -> Result<OnnxGraph> {
         let op = n.op_type.as_deref().unwrap_or("");
         match n.domain.as_deref() {
             None | Some("") | Some("ai.onnx") => {}
-            Some(d) => return Err(node_err(n, format!("domain '{d}' is not supported; only the default ONNX domain imports"))),
+            Some(d) => {
+                return Err(node_err(
+                    n,
+                    format!("domain '{d}' is not supported; only the default ONNX domain imports"),
+                ))
+            }
         }
         if !SUPPORTED_OPS.contains(&op) {
-            return Err(node_err(n, format!("op '{op}' is not supported by kiln's ONNX import (supported: {})", SUPPORTED_OPS.join(", "))));
+            return Err(node_err(
+                n,
+                format!(
+                    "op '{op}' is not supported by kiln's ONNX import (supported: {})",
+                    SUPPORTED_OPS.join(", ")
+                ),
+            ));
         }
     }
     // Topological order (Kahn); a node that never becomes ready is on a cycle or reads
@@ -160,7 +227,10 @@ fn parse(bytes: &[u8], what: &str, dir: Option<&Path>) -> Result<OnnxGraph> {
     }
     for o in &outputs {
         if !avail.contains(o) {
-            return Err(fmt_err(what, format!("graph output '{o}' is not produced by any node")));
+            return Err(fmt_err(
+                what,
+                format!("graph output '{o}' is not produced by any node"),
+            ));
         }
     }
     Ok(OnnxGraph {
@@ -187,7 +257,9 @@ fn elem_size(dt: i32) -> Option<(usize, DType)> {
 /// Decodes a TensorProto; the error message says what was wrong.
 fn tensor_from_proto(t: &TensorProto, dir: Option<&Path>) -> std::result::Result<Tensor, String> {
     let dt = t.data_type.unwrap_or(0);
-    let (esize, dtype) = elem_size(dt).ok_or_else(|| format!("data type {dt} is not supported (float, double, int32, int64, uint8, bool are)"))?;
+    let (esize, dtype) = elem_size(dt).ok_or_else(|| {
+        format!("data type {dt} is not supported (float, double, int32, int64, uint8, bool are)")
+    })?;
     let mut dims = Vec::with_capacity(t.dims.len());
     for &d in &t.dims {
         if d < 0 {
@@ -207,16 +279,42 @@ fn tensor_from_proto(t: &TensorProto, dir: Option<&Path>) -> std::result::Result
     } else {
         t.raw_data.clone()
     };
-    let mismatch = |got: usize| format!("holds {got} elements but its shape {:?} needs {n}", t.dims);
+    let mismatch =
+        |got: usize| format!("holds {got} elements but its shape {:?} needs {n}", t.dims);
     if let Some(raw) = raw {
         if raw.len() != n * esize {
-            return Err(format!("raw data has {} bytes but shape {:?} of {esize}-byte elements needs {}", raw.len(), t.dims, n * esize));
+            return Err(format!(
+                "raw data has {} bytes but shape {:?} of {esize}-byte elements needs {}",
+                raw.len(),
+                t.dims,
+                n * esize
+            ));
         }
         let r = match dtype {
-            DType::F32 => Tensor::from_vec(raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect::<Vec<_>>(), &dims),
-            DType::F64 => Tensor::from_vec(raw.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect::<Vec<_>>(), &dims),
-            DType::I32 => Tensor::from_vec(raw.chunks_exact(4).map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect::<Vec<_>>(), &dims),
-            DType::I64 => Tensor::from_vec(raw.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect::<Vec<_>>(), &dims),
+            DType::F32 => Tensor::from_vec(
+                raw.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect::<Vec<_>>(),
+                &dims,
+            ),
+            DType::F64 => Tensor::from_vec(
+                raw.chunks_exact(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                    .collect::<Vec<_>>(),
+                &dims,
+            ),
+            DType::I32 => Tensor::from_vec(
+                raw.chunks_exact(4)
+                    .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect::<Vec<_>>(),
+                &dims,
+            ),
+            DType::I64 => Tensor::from_vec(
+                raw.chunks_exact(8)
+                    .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                    .collect::<Vec<_>>(),
+                &dims,
+            ),
             DType::U8 => Tensor::from_vec(raw.clone(), &dims),
             _ => Tensor::from_vec(raw.iter().map(|&b| b != 0).collect::<Vec<_>>(), &dims),
         };
@@ -230,8 +328,14 @@ fn tensor_from_proto(t: &TensorProto, dir: Option<&Path>) -> std::result::Result
         DType::I64 if t.int64_data.len() == n => Tensor::from_vec(t.int64_data.clone(), &dims),
         DType::I64 => return Err(mismatch(t.int64_data.len())),
         DType::I32 if t.int32_data.len() == n => Tensor::from_vec(t.int32_data.clone(), &dims),
-        DType::U8 if t.int32_data.len() == n => Tensor::from_vec(t.int32_data.iter().map(|&v| v as u8).collect::<Vec<_>>(), &dims),
-        DType::Bool if t.int32_data.len() == n => Tensor::from_vec(t.int32_data.iter().map(|&v| v != 0).collect::<Vec<_>>(), &dims),
+        DType::U8 if t.int32_data.len() == n => Tensor::from_vec(
+            t.int32_data.iter().map(|&v| v as u8).collect::<Vec<_>>(),
+            &dims,
+        ),
+        DType::Bool if t.int32_data.len() == n => Tensor::from_vec(
+            t.int32_data.iter().map(|&v| v != 0).collect::<Vec<_>>(),
+            &dims,
+        ),
         _ => return Err(mismatch(t.int32_data.len())),
     };
     r.map_err(|e| e.to_string())
@@ -245,23 +349,48 @@ fn read_external(t: &TensorProto, dir: &Path, want: usize) -> std::result::Resul
         let v = kv.value.clone().unwrap_or_default();
         match kv.key.as_deref() {
             Some("location") => location = Some(v),
-            Some("offset") => offset = v.parse().map_err(|_| format!("external data offset '{v}' is not a number"))?,
-            Some("length") => length = Some(v.parse::<usize>().map_err(|_| format!("external data length '{v}' is not a number"))?),
+            Some("offset") => {
+                offset = v
+                    .parse()
+                    .map_err(|_| format!("external data offset '{v}' is not a number"))?
+            }
+            Some("length") => {
+                length = Some(
+                    v.parse::<usize>()
+                        .map_err(|_| format!("external data length '{v}' is not a number"))?,
+                )
+            }
             _ => {}
         }
     }
     let loc = location.ok_or("external data without a location")?;
     let rel = PathBuf::from(&loc);
-    if rel.is_absolute() || rel.components().any(|c| matches!(c, std::path::Component::ParentDir)) {
-        return Err(format!("external data location '{loc}' must be a relative path inside the model's directory"));
+    if rel.is_absolute()
+        || rel
+            .components()
+            .any(|c| matches!(c, std::path::Component::ParentDir))
+    {
+        return Err(format!(
+            "external data location '{loc}' must be a relative path inside the model's directory"
+        ));
     }
     let file = dir.join(rel);
-    let bytes = std::fs::read(&file).map_err(|e| format!("external data file {}: {e}", file.display()))?;
+    let bytes =
+        std::fs::read(&file).map_err(|e| format!("external data file {}: {e}", file.display()))?;
     let len = length.unwrap_or(want);
     let start = offset as usize;
-    let end = start.checked_add(len).filter(|e| *e <= bytes.len()).ok_or_else(|| {
-        format!("external data {}..{} is past the end of {} ({} bytes)", start, start + len, file.display(), bytes.len())
-    })?;
+    let end = start
+        .checked_add(len)
+        .filter(|e| *e <= bytes.len())
+        .ok_or_else(|| {
+            format!(
+                "external data {}..{} is past the end of {} ({} bytes)",
+                start,
+                start + len,
+                file.display(),
+                bytes.len()
+            )
+        })?;
     Ok(bytes[start..end].to_vec())
 }
 
@@ -282,13 +411,18 @@ fn attr_ints(n: &NodeProto, name: &str) -> Option<Vec<i64>> {
 }
 
 fn attr_s(n: &NodeProto, name: &str) -> Option<String> {
-    attr(n, name).and_then(|a| a.s.as_ref()).map(|s| String::from_utf8_lossy(s).into_owned())
+    attr(n, name)
+        .and_then(|a| a.s.as_ref())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
 }
 
 fn norm_axis(n: &NodeProto, axis: i64, rank: usize) -> Result<usize> {
     let a = if axis < 0 { axis + rank as i64 } else { axis };
     if a < 0 || a as usize >= rank.max(1) {
-        return Err(node_err(n, format!("axis {axis} is out of range for rank {rank}")));
+        return Err(node_err(
+            n,
+            format!("axis {axis} is out of range for rank {rank}"),
+        ));
     }
     Ok(a as usize)
 }
@@ -329,7 +463,15 @@ impl OnnxGraph {
     /// Evaluates the graph on `inputs` (one tensor per [`OnnxGraph::input_names`]).
     pub fn run(&self, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
         if inputs.len() != self.inputs.len() {
-            return Err(fmt_err("graph", format!("expected {} inputs ({:?}), got {}", self.inputs.len(), self.inputs, inputs.len())));
+            return Err(fmt_err(
+                "graph",
+                format!(
+                    "expected {} inputs ({:?}), got {}",
+                    self.inputs.len(),
+                    self.inputs,
+                    inputs.len()
+                ),
+            ));
         }
         let mut env: HashMap<&str, Tensor> = HashMap::new();
         for (k, v) in &self.consts {
@@ -342,7 +484,13 @@ impl OnnxGraph {
             let args: Vec<Option<Tensor>> = n
                 .input
                 .iter()
-                .map(|i| if i.is_empty() { None } else { env.get(i.as_str()).cloned() })
+                .map(|i| {
+                    if i.is_empty() {
+                        None
+                    } else {
+                        env.get(i.as_str()).cloned()
+                    }
+                })
                 .collect();
             let outs = self.eval(n, &args)?;
             for (name, t) in n.output.iter().zip(outs) {
@@ -353,7 +501,11 @@ impl OnnxGraph {
         }
         self.outputs
             .iter()
-            .map(|o| env.get(o.as_str()).cloned().ok_or_else(|| fmt_err("graph", format!("output '{o}' was not computed"))))
+            .map(|o| {
+                env.get(o.as_str())
+                    .cloned()
+                    .ok_or_else(|| fmt_err("graph", format!("output '{o}' was not computed")))
+            })
             .collect()
     }
 
@@ -365,7 +517,9 @@ impl OnnxGraph {
                 .ok_or_else(|| node_err(n, format!("input {i} is missing")))
         };
         let k = |e: kiln_tensor::Error| node_err(n, e.to_string());
-        let one = |t: std::result::Result<Tensor, kiln_tensor::Error>| -> Result<Vec<Tensor>> { Ok(vec![t.map_err(k)?]) };
+        let one = |t: std::result::Result<Tensor, kiln_tensor::Error>| -> Result<Vec<Tensor>> {
+            Ok(vec![t.map_err(k)?])
+        };
         match op {
             "Identity" => Ok(vec![arg(0)?.clone()]),
             "Dropout" => {
@@ -392,22 +546,49 @@ impl OnnxGraph {
                 let g = attr_f(n, "gamma", 1.050_701) as f64;
                 let x = arg(0)?;
                 // gamma * (x > 0 ? x : alpha * (exp(x) - 1)) = gamma * (relu(x) + alpha * elu1(min(x,0)))
-                let neg = x.minimum(&x.zeros_like()).map_err(k)?.elu(1.0).map_err(k)?.mul_scalar(a).map_err(k)?;
+                let neg = x
+                    .minimum(&x.zeros_like())
+                    .map_err(k)?
+                    .elu(1.0)
+                    .map_err(k)?
+                    .mul_scalar(a)
+                    .map_err(k)?;
                 one(x.relu().map_err(k)?.add(&neg).map_err(k)?.mul_scalar(g))
             }
             "HardSigmoid" => {
                 let a = attr_f(n, "alpha", 0.2) as f64;
                 let b = attr_f(n, "beta", 0.5) as f64;
-                one(arg(0)?.mul_scalar(a).map_err(k)?.add_scalar(b).map_err(k)?.clip(0.0, 1.0))
+                one(arg(0)?
+                    .mul_scalar(a)
+                    .map_err(k)?
+                    .add_scalar(b)
+                    .map_err(k)?
+                    .clip(0.0, 1.0))
             }
             "Clip" => {
                 let x = arg(0)?;
                 let lo = match args.get(1).and_then(|a| a.as_ref()) {
-                    Some(t) => Some(t.cast(DType::F64).map_err(k)?.to_vec::<f64>().map_err(k)?.first().copied().unwrap_or(f64::NEG_INFINITY)),
+                    Some(t) => Some(
+                        t.cast(DType::F64)
+                            .map_err(k)?
+                            .to_vec::<f64>()
+                            .map_err(k)?
+                            .first()
+                            .copied()
+                            .unwrap_or(f64::NEG_INFINITY),
+                    ),
                     None => attr(n, "min").and_then(|a| a.f).map(|v| v as f64),
                 };
                 let hi = match args.get(2).and_then(|a| a.as_ref()) {
-                    Some(t) => Some(t.cast(DType::F64).map_err(k)?.to_vec::<f64>().map_err(k)?.first().copied().unwrap_or(f64::INFINITY)),
+                    Some(t) => Some(
+                        t.cast(DType::F64)
+                            .map_err(k)?
+                            .to_vec::<f64>()
+                            .map_err(k)?
+                            .first()
+                            .copied()
+                            .unwrap_or(f64::INFINITY),
+                    ),
                     None => attr(n, "max").and_then(|a| a.f).map(|v| v as f64),
                 };
                 one(x.clip(lo.unwrap_or(f64::NEG_INFINITY), hi.unwrap_or(f64::INFINITY)))
@@ -444,7 +625,11 @@ impl OnnxGraph {
                     y = y.mul_scalar(alpha).map_err(k)?;
                 }
                 if let Some(Some(c)) = args.get(2) {
-                    let c = if beta != 1.0 { c.mul_scalar(beta).map_err(k)? } else { c.clone() };
+                    let c = if beta != 1.0 {
+                        c.mul_scalar(beta).map_err(k)?
+                    } else {
+                        c.clone()
+                    };
                     y = y.add(&c).map_err(k)?;
                 }
                 Ok(vec![y])
@@ -467,7 +652,10 @@ impl OnnxGraph {
                 let x = arg(0)?;
                 let rank = x.shape().len();
                 let perm: Vec<usize> = match attr_ints(n, "perm") {
-                    Some(p) => p.iter().map(|&a| norm_axis(n, a, rank)).collect::<Result<_>>()?,
+                    Some(p) => p
+                        .iter()
+                        .map(|&a| norm_axis(n, a, rank))
+                        .collect::<Result<_>>()?,
                     None => (0..rank).rev().collect(),
                 };
                 one(x.transpose(Some(&perm)).map(|t| t.contiguous()))
@@ -481,7 +669,15 @@ impl OnnxGraph {
                     .enumerate()
                     .map(|(i, &d)| {
                         if d == 0 && !allowzero {
-                            x.shape().get(i).map(|&s| s as isize).ok_or_else(|| node_err(n, format!("shape entry {i} is 0 (copy) but the input has rank {}", x.shape().len())))
+                            x.shape().get(i).map(|&s| s as isize).ok_or_else(|| {
+                                node_err(
+                                    n,
+                                    format!(
+                                        "shape entry {i} is 0 (copy) but the input has rank {}",
+                                        x.shape().len()
+                                    ),
+                                )
+                            })
                         } else {
                             Ok(d as isize)
                         }
@@ -495,7 +691,10 @@ impl OnnxGraph {
                 let a = attr_i(n, "axis", 1);
                 let a = if a < 0 { a + rank as i64 } else { a };
                 if a < 0 || a as usize > rank {
-                    return Err(node_err(n, format!("axis {a} is out of range for rank {rank}")));
+                    return Err(node_err(
+                        n,
+                        format!("axis {a} is out of range for rank {rank}"),
+                    ));
                 }
                 let outer: usize = x.shape()[..a as usize].iter().product();
                 let inner: usize = x.shape()[a as usize..].iter().product();
@@ -509,14 +708,22 @@ impl OnnxGraph {
                 };
                 if op == "Squeeze" {
                     let axes: Vec<isize> = if axes.is_empty() {
-                        x.shape().iter().enumerate().filter(|(_, d)| **d == 1).map(|(i, _)| i as isize).collect()
+                        x.shape()
+                            .iter()
+                            .enumerate()
+                            .filter(|(_, d)| **d == 1)
+                            .map(|(i, _)| i as isize)
+                            .collect()
                     } else {
                         axes.iter().map(|&a| a as isize).collect()
                     };
                     one(x.squeeze(&axes))
                 } else {
                     let out_rank = x.shape().len() + axes.len();
-                    let mut ax: Vec<usize> = axes.iter().map(|&a| norm_axis(n, a, out_rank)).collect::<Result<_>>()?;
+                    let mut ax: Vec<usize> = axes
+                        .iter()
+                        .map(|&a| norm_axis(n, a, out_rank))
+                        .collect::<Result<_>>()?;
                     ax.sort_unstable();
                     let mut y = x.clone();
                     for a in ax {
@@ -559,14 +766,31 @@ impl OnnxGraph {
                 one(Tensor::from_vec(dims, &[len]))
             }
             "Constant" => {
-                let a = n.attribute.first().ok_or_else(|| node_err(n, "Constant without a value"))?;
+                let a = n
+                    .attribute
+                    .first()
+                    .ok_or_else(|| node_err(n, "Constant without a value"))?;
                 let t = match a.name.as_deref() {
-                    Some("value") => tensor_from_proto(a.t.as_ref().ok_or_else(|| node_err(n, "value attribute holds no tensor"))?, None).map_err(|m| node_err(n, m))?,
+                    Some("value") => tensor_from_proto(
+                        a.t.as_ref()
+                            .ok_or_else(|| node_err(n, "value attribute holds no tensor"))?,
+                        None,
+                    )
+                    .map_err(|m| node_err(n, m))?,
                     Some("value_float") => Tensor::scalar(a.f.unwrap_or(0.0)),
                     Some("value_int") => Tensor::scalar(a.i.unwrap_or(0)),
-                    Some("value_floats") => Tensor::from_vec(a.floats.clone(), &[a.floats.len()]).map_err(k)?,
-                    Some("value_ints") => Tensor::from_vec(a.ints.clone(), &[a.ints.len()]).map_err(k)?,
-                    other => return Err(node_err(n, format!("Constant attribute {other:?} is not supported"))),
+                    Some("value_floats") => {
+                        Tensor::from_vec(a.floats.clone(), &[a.floats.len()]).map_err(k)?
+                    }
+                    Some("value_ints") => {
+                        Tensor::from_vec(a.ints.clone(), &[a.ints.len()]).map_err(k)?
+                    }
+                    other => {
+                        return Err(node_err(
+                            n,
+                            format!("Constant attribute {other:?} is not supported"),
+                        ))
+                    }
                 };
                 let _ = AttributeType::Tensor;
                 Ok(vec![t])
@@ -585,7 +809,9 @@ impl OnnxGraph {
                     }
                     (0..rank as isize).collect()
                 } else {
-                    axes.iter().map(|&a| norm_axis(n, a, rank).map(|v| v as isize)).collect::<Result<_>>()?
+                    axes.iter()
+                        .map(|&a| norm_axis(n, a, rank).map(|v| v as isize))
+                        .collect::<Result<_>>()?
                 };
                 one(match op {
                     "ReduceMean" => x.mean(&axes, keep),
@@ -596,22 +822,41 @@ impl OnnxGraph {
             "GlobalAveragePool" | "GlobalMaxPool" => {
                 let x = arg(0)?;
                 let axes: Vec<isize> = (2..x.shape().len() as isize).collect();
-                one(if op == "GlobalMaxPool" { x.max(&axes, true) } else { x.mean(&axes, true) })
+                one(if op == "GlobalMaxPool" {
+                    x.max(&axes, true)
+                } else {
+                    x.mean(&axes, true)
+                })
             }
             "BatchNormalization" => {
                 if attr_i(n, "training_mode", 0) != 0 {
-                    return Err(node_err(n, "training_mode=1 is not supported (inference form only)"));
+                    return Err(node_err(
+                        n,
+                        "training_mode=1 is not supported (inference form only)",
+                    ));
                 }
                 let x = arg(0)?;
                 let eps = attr_f(n, "epsilon", 1e-5) as f64;
                 let rank = x.shape().len();
-                let c = *x.shape().get(1).ok_or_else(|| node_err(n, "input rank below 2"))?;
+                let c = *x
+                    .shape()
+                    .get(1)
+                    .ok_or_else(|| node_err(n, "input rank below 2"))?;
                 let mut bshape = vec![c as isize];
                 bshape.extend(std::iter::repeat_n(1, rank.saturating_sub(2)));
                 let r = |t: &Tensor| t.reshape(&bshape);
-                let inv = arg(4)?.add_scalar(eps).map_err(k)?.rsqrt().map_err(k)?.mul(arg(1)?).map_err(k)?;
+                let inv = arg(4)?
+                    .add_scalar(eps)
+                    .map_err(k)?
+                    .rsqrt()
+                    .map_err(k)?
+                    .mul(arg(1)?)
+                    .map_err(k)?;
                 let shift = arg(2)?.sub(&arg(3)?.mul(&inv).map_err(k)?).map_err(k)?;
-                one(x.mul(&r(&inv).map_err(k)?).map_err(k)?.add(&r(&shift).map_err(k)?))
+                one(x
+                    .mul(&r(&inv).map_err(k)?)
+                    .map_err(k)?
+                    .add(&r(&shift).map_err(k)?))
             }
             "LayerNormalization" => {
                 let x = arg(0)?;
@@ -619,17 +864,31 @@ impl OnnxGraph {
                 let axis = norm_axis(n, attr_i(n, "axis", -1), rank)?;
                 let eps = attr_f(n, "epsilon", 1e-5) as f64;
                 if n.output.iter().skip(1).any(|o| !o.is_empty()) {
-                    return Err(node_err(n, "the Mean and InvStdDev outputs are not supported"));
+                    return Err(node_err(
+                        n,
+                        "the Mean and InvStdDev outputs are not supported",
+                    ));
                 }
                 let inner: usize = x.shape()[axis..].iter().product();
                 let outer: usize = x.shape()[..axis].iter().product();
                 let x2 = x.reshape(&[outer as isize, inner as isize]).map_err(k)?;
-                let scale = arg(1)?.broadcast_to(&x.shape()[axis..]).map_err(k)?.reshape(&[inner as isize]).map_err(k)?;
+                let scale = arg(1)?
+                    .broadcast_to(&x.shape()[axis..])
+                    .map_err(k)?
+                    .reshape(&[inner as isize])
+                    .map_err(k)?;
                 let bias = match args.get(2).and_then(|a| a.as_ref()) {
-                    Some(b) => Some(b.broadcast_to(&x.shape()[axis..]).map_err(k)?.reshape(&[inner as isize]).map_err(k)?),
+                    Some(b) => Some(
+                        b.broadcast_to(&x.shape()[axis..])
+                            .map_err(k)?
+                            .reshape(&[inner as isize])
+                            .map_err(k)?,
+                    ),
                     None => None,
                 };
-                let y = x2.layer_normalization(Some(&scale), bias.as_ref(), eps).map_err(k)?;
+                let y = x2
+                    .layer_normalization(Some(&scale), bias.as_ref(), eps)
+                    .map_err(k)?;
                 let shape: Vec<isize> = x.shape().iter().map(|&d| d as isize).collect();
                 one(y.reshape(&shape))
             }
@@ -645,26 +904,49 @@ impl OnnxGraph {
             None | Some("NOTSET") | Some("") => {
                 let pads = attr_ints(n, "pads").unwrap_or_else(|| vec![0; 2 * spatial]);
                 if pads.len() != 2 * spatial || pads.iter().any(|&p| p < 0) {
-                    return Err(node_err(n, format!("pads {pads:?} must be {} non-negative values", 2 * spatial)));
+                    return Err(node_err(
+                        n,
+                        format!("pads {pads:?} must be {} non-negative values", 2 * spatial),
+                    ));
                 }
                 if pads.iter().all(|&p| p == 0) {
                     return Ok(Padding::Valid);
                 }
-                Ok(Padding::Explicit((0..spatial).map(|i| (pads[i] as usize, pads[i + spatial] as usize)).collect()))
+                Ok(Padding::Explicit(
+                    (0..spatial)
+                        .map(|i| (pads[i] as usize, pads[i + spatial] as usize))
+                        .collect(),
+                ))
             }
             Some("VALID") => Ok(Padding::Valid),
             Some("SAME_UPPER") => Ok(Padding::Same),
-            Some(p) => Err(node_err(n, format!("auto_pad {p} is not supported; expected NOTSET, VALID or SAME_UPPER"))),
+            Some(p) => Err(node_err(
+                n,
+                format!("auto_pad {p} is not supported; expected NOTSET, VALID or SAME_UPPER"),
+            )),
         }
     }
 
     fn conv(&self, n: &NodeProto, args: &[Option<Tensor>]) -> Result<Vec<Tensor>> {
         let k = |e: kiln_tensor::Error| node_err(n, e.to_string());
-        let x = args.first().and_then(|a| a.as_ref()).ok_or_else(|| node_err(n, "input X is missing"))?;
-        let w = args.get(1).and_then(|a| a.as_ref()).ok_or_else(|| node_err(n, "input W is missing"))?;
+        let x = args
+            .first()
+            .and_then(|a| a.as_ref())
+            .ok_or_else(|| node_err(n, "input X is missing"))?;
+        let w = args
+            .get(1)
+            .and_then(|a| a.as_ref())
+            .ok_or_else(|| node_err(n, "input W is missing"))?;
         let rank = x.shape().len();
         if !(rank == 3 || rank == 4) || w.shape().len() != rank {
-            return Err(node_err(n, format!("only 1-D and 2-D convolutions import; X {:?}, W {:?}", x.shape(), w.shape())));
+            return Err(node_err(
+                n,
+                format!(
+                    "only 1-D and 2-D convolutions import; X {:?}, W {:?}",
+                    x.shape(),
+                    w.shape()
+                ),
+            ));
         }
         // 1-D -> 2-D with a unit height.
         let (x4, w4) = if rank == 3 {
@@ -673,20 +955,38 @@ impl OnnxGraph {
             (x.clone(), w.clone())
         };
         let one_d = rank == 3;
-        let lift = |v: Vec<i64>, fill: i64| if one_d { let mut o = vec![fill]; o.extend(v); o } else { v };
-        let strides = lift(attr_ints(n, "strides").unwrap_or_else(|| vec![1; rank - 2]), 1);
-        let dil = lift(attr_ints(n, "dilations").unwrap_or_else(|| vec![1; rank - 2]), 1);
+        let lift = |v: Vec<i64>, fill: i64| {
+            if one_d {
+                let mut o = vec![fill];
+                o.extend(v);
+                o
+            } else {
+                v
+            }
+        };
+        let strides = lift(
+            attr_ints(n, "strides").unwrap_or_else(|| vec![1; rank - 2]),
+            1,
+        );
+        let dil = lift(
+            attr_ints(n, "dilations").unwrap_or_else(|| vec![1; rank - 2]),
+            1,
+        );
         let group = attr_i(n, "group", 1).max(1) as usize;
         let mut pad = self.padding(n, rank - 2)?;
-        if one_d {
-            if let Padding::Explicit(p) = &pad {
-                pad = Padding::Explicit(vec![(0, 0), p[0]]);
-            }
+        if let (true, Padding::Explicit(p)) = (one_d, &pad) {
+            pad = Padding::Explicit(vec![(0, 0), p[0]]);
         }
         let xh = x4.transpose(Some(&[0, 2, 3, 1])).map_err(k)?;
         let kh = w4.transpose(Some(&[2, 3, 1, 0])).map_err(k)?.contiguous();
         let y = xh
-            .conv2d(&kh, [strides[0] as usize, strides[1] as usize], &pad, [dil[0] as usize, dil[1] as usize], group)
+            .conv2d(
+                &kh,
+                [strides[0] as usize, strides[1] as usize],
+                &pad,
+                [dil[0] as usize, dil[1] as usize],
+                group,
+            )
             .map_err(k)?;
         let y = match args.get(2).and_then(|a| a.as_ref()) {
             Some(b) => y.add(b).map_err(k)?,
@@ -702,13 +1002,22 @@ impl OnnxGraph {
     fn pool(&self, n: &NodeProto, args: &[Option<Tensor>]) -> Result<Vec<Tensor>> {
         let k = |e: kiln_tensor::Error| node_err(n, e.to_string());
         let op = n.op_type.as_deref().unwrap_or("");
-        let x = args.first().and_then(|a| a.as_ref()).ok_or_else(|| node_err(n, "input X is missing"))?;
+        let x = args
+            .first()
+            .and_then(|a| a.as_ref())
+            .ok_or_else(|| node_err(n, "input X is missing"))?;
         if n.output.len() > 1 && !n.output[1].is_empty() {
-            return Err(node_err(n, "the Indices output of MaxPool is not supported"));
+            return Err(node_err(
+                n,
+                "the Indices output of MaxPool is not supported",
+            ));
         }
         let rank = x.shape().len();
         if !(rank == 3 || rank == 4) {
-            return Err(node_err(n, format!("only 1-D and 2-D pooling imports; X {:?}", x.shape())));
+            return Err(node_err(
+                n,
+                format!("only 1-D and 2-D pooling imports; X {:?}", x.shape()),
+            ));
         }
         if attr_i(n, "ceil_mode", 0) != 0 {
             return Err(node_err(n, "ceil_mode=1 is not supported"));
@@ -717,16 +1026,28 @@ impl OnnxGraph {
             return Err(node_err(n, "dilated pooling is not supported"));
         }
         let one_d = rank == 3;
-        let lift = |v: Vec<i64>| if one_d { let mut o = vec![1]; o.extend(v); o } else { v };
-        let ks = lift(attr_ints(n, "kernel_shape").ok_or_else(|| node_err(n, "kernel_shape is required"))?);
+        let lift = |v: Vec<i64>| {
+            if one_d {
+                let mut o = vec![1];
+                o.extend(v);
+                o
+            } else {
+                v
+            }
+        };
+        let ks = lift(
+            attr_ints(n, "kernel_shape").ok_or_else(|| node_err(n, "kernel_shape is required"))?,
+        );
         let st = lift(attr_ints(n, "strides").unwrap_or_else(|| vec![1; rank - 2]));
         let mut pad = self.padding(n, rank - 2)?;
-        if one_d {
-            if let Padding::Explicit(p) = &pad {
-                pad = Padding::Explicit(vec![(0, 0), p[0]]);
-            }
+        if let (true, Padding::Explicit(p)) = (one_d, &pad) {
+            pad = Padding::Explicit(vec![(0, 0), p[0]]);
         }
-        let x4 = if one_d { x.expand_dims(2).map_err(k)? } else { x.clone() };
+        let x4 = if one_d {
+            x.expand_dims(2).map_err(k)?
+        } else {
+            x.clone()
+        };
         let mut xh = x4.transpose(Some(&[0, 2, 3, 1])).map_err(k)?.contiguous();
         let ksize = [ks[0] as usize, ks[1] as usize];
         let strides = [st[0] as usize, st[1] as usize];
@@ -737,11 +1058,17 @@ impl OnnxGraph {
             if let (true, Padding::Explicit(p)) = (include, &pad) {
                 // Zero padding counted in the average: pad, then average the valid windows.
                 xh = xh
-                    .pad(&[(0, 0), p[0], p[1], (0, 0)], kiln_tensor::ops::manip::PadMode::Constant(0.0))
+                    .pad(
+                        &[(0, 0), p[0], p[1], (0, 0)],
+                        kiln_tensor::ops::manip::PadMode::Constant(0.0),
+                    )
                     .map_err(k)?;
                 pad = Padding::Valid;
             } else if include && pad == Padding::Same {
-                return Err(node_err(n, "count_include_pad=1 with auto_pad SAME is not supported"));
+                return Err(node_err(
+                    n,
+                    "count_include_pad=1 with auto_pad SAME is not supported",
+                ));
             }
             xh.avg_pool2d(ksize, strides, &pad).map_err(k)?
         };

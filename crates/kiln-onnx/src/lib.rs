@@ -40,5 +40,7 @@ pub mod proto {
 }
 
 pub use error::{OnnxError, Result};
-pub use export::{export, export_bytes, ir_version_for_opset, ExportOnnx, DEFAULT_OPSET, MAX_OPSET, MIN_OPSET};
+pub use export::{
+    export, export_bytes, ir_version_for_opset, ExportOnnx, DEFAULT_OPSET, MAX_OPSET, MIN_OPSET,
+};
 pub use import::{load, load_bytes, OnnxGraph};

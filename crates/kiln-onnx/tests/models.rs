@@ -2,9 +2,9 @@
 #![allow(dead_code)]
 
 use kiln::layers::{
-    Add, BatchNormalization, Concatenate, Conv2D, DepthwiseConv2D, Dense, Dropout, Embedding,
-    Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, Input, LayerApply,
-    LayerNormalization, MaxPooling2D, AveragePooling2D,
+    Add, AveragePooling2D, BatchNormalization, Concatenate, Conv2D, Dense, DepthwiseConv2D,
+    Dropout, Embedding, Flatten, GlobalAveragePooling1D, GlobalAveragePooling2D, Input, LayerApply,
+    LayerNormalization, MaxPooling2D,
 };
 use kiln::models::Model;
 use kiln::{DType, Tensor};
@@ -22,10 +22,16 @@ pub fn all() -> kiln::Result<Vec<(&'static str, Model, Vec<Tensor>)>> {
     out.push(("mlp", mlp, vec![ramp(&[3, 8], 0)?]));
 
     let cnn = Model::sequential(vec![
-        Conv2D::new(4, (3, 3)).activation("relu").input_shape(&[10, 10, 2]).into(),
+        Conv2D::new(4, (3, 3))
+            .activation("relu")
+            .input_shape(&[10, 10, 2])
+            .into(),
         BatchNormalization::new().into(),
         MaxPooling2D::new((2, 2)).into(),
-        Conv2D::new(6, (3, 3)).padding("same").activation("sigmoid").into(),
+        Conv2D::new(6, (3, 3))
+            .padding("same")
+            .activation("sigmoid")
+            .into(),
         AveragePooling2D::new((2, 2)).into(),
         DepthwiseConv2D::new((2, 2)).into(),
         Flatten::new().into(),
@@ -41,7 +47,11 @@ pub fn all() -> kiln::Result<Vec<(&'static str, Model, Vec<Tensor>)>> {
     let c = Concatenate::new().apply(&[s, hb][..])?;
     let y = Dense::new(3).apply(&c)?;
     let multi = Model::new(&[a, b], &[y])?;
-    out.push(("multi_input", multi, vec![ramp(&[2, 6], 2)?, ramp(&[2, 4], 3)?]));
+    out.push((
+        "multi_input",
+        multi,
+        vec![ramp(&[2, 6], 2)?, ramp(&[2, 4], 3)?],
+    ));
 
     let t = Input::new(&[Some(5)]).dtype(DType::I32).build();
     let e = Embedding::new(11, 8).apply(&t)?;
@@ -54,7 +64,10 @@ pub fn all() -> kiln::Result<Vec<(&'static str, Model, Vec<Tensor>)>> {
     out.push(("embedding_layernorm", emb, vec![ids]));
 
     let img = Input::shape(&[8, 8, 3]);
-    let x = Conv2D::new(4, (3, 3)).strides((2, 2)).padding("same").apply(&img)?;
+    let x = Conv2D::new(4, (3, 3))
+        .strides((2, 2))
+        .padding("same")
+        .apply(&img)?;
     let x = GlobalAveragePooling2D::new().apply(&x)?;
     let y = Dense::new(3).activation("softmax").apply(&x)?;
     let gap = Model::new(&[img], &[y])?;
@@ -65,6 +78,8 @@ pub fn all() -> kiln::Result<Vec<(&'static str, Model, Vec<Tensor>)>> {
 /// Deterministic inputs in [-1, 1).
 pub fn ramp(shape: &[usize], salt: usize) -> kiln::Result<Tensor> {
     let n: usize = shape.iter().product();
-    let v: Vec<f32> = (0..n).map(|i| (((i * 37 + salt * 11) % 97) as f32 / 48.5) - 1.0).collect();
+    let v: Vec<f32> = (0..n)
+        .map(|i| (((i * 37 + salt * 11) % 97) as f32 / 48.5) - 1.0)
+        .collect();
     Ok(Tensor::from_vec(v, shape)?)
 }

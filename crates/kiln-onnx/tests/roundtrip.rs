@@ -10,7 +10,10 @@ fn max_diff(a: &kiln::Tensor, b: &kiln::Tensor) -> f32 {
     let a = a.to_vec::<f32>().unwrap();
     let b = b.to_vec::<f32>().unwrap();
     assert_eq!(a.len(), b.len());
-    a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 #[test]
@@ -37,11 +40,19 @@ fn names_trace_back_to_layers() {
     assert_eq!(m.ir_version, Some(8));
     let g = m.graph.unwrap();
     let first = model.layers()[0].name();
-    assert!(g.initializer.iter().any(|t| t.name.as_deref() == Some(&format!("{first}/kernel"))));
-    assert!(g.node.iter().any(|n| n.name.as_deref() == Some(&format!("{first}/MatMul"))));
+    assert!(g
+        .initializer
+        .iter()
+        .any(|t| t.name.as_deref() == Some(&format!("{first}/kernel"))));
+    assert!(g
+        .node
+        .iter()
+        .any(|n| n.name.as_deref() == Some(&format!("{first}/MatMul"))));
     // dynamic batch
     let dim = &g.input[0].r#type.as_ref().unwrap();
-    let proto::type_proto::Value::TensorType(t) = dim.value.as_ref().unwrap() else { panic!() };
+    let proto::type_proto::Value::TensorType(t) = dim.value.as_ref().unwrap() else {
+        panic!()
+    };
     assert!(matches!(
         t.shape.as_ref().unwrap().dim[0].value,
         Some(proto::tensor_shape_proto::dimension::Value::DimParam(_))
@@ -70,7 +81,10 @@ fn mlp_bytes() -> Vec<u8> {
 fn truncated_and_bit_flipped_files_are_errors_not_panics() {
     let bytes = mlp_bytes();
     for cut in [1, 7, bytes.len() / 3, bytes.len() / 2, bytes.len() - 3] {
-        assert!(kiln_onnx::load_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
+        assert!(
+            kiln_onnx::load_bytes(&bytes[..cut]).is_err(),
+            "cut at {cut}"
+        );
     }
     // Mutation loop (a small fuzz): flip bits and splice bytes; every outcome must be
     // Ok or Err, never a panic, and an Ok graph must run or fail cleanly.
@@ -125,18 +139,27 @@ fn unsupported_op_cycle_and_bad_initializer_name_the_node() {
         let m = ModelProto::decode(&mlp_bytes()[..]).unwrap();
         m.graph.unwrap().input[0].name.clone().unwrap()
     };
-    let e = kiln_onnx::load_bytes(&graph_with(vec![node("NonMaxSuppression", "nms_1", &[&input], "y")], vec![]))
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(e.contains("nms_1") && e.contains("NonMaxSuppression"), "{e}");
+    let e = kiln_onnx::load_bytes(&graph_with(
+        vec![node("NonMaxSuppression", "nms_1", &[&input], "y")],
+        vec![],
+    ))
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        e.contains("nms_1") && e.contains("NonMaxSuppression"),
+        "{e}"
+    );
 
     let cyc = vec![
         node("Add", "a_node", &[&input, "b"], "a"),
         node("Relu", "b_node", &["a"], "b"),
         node("Identity", "out", &["a"], "y"),
     ];
-    let e = kiln_onnx::load_bytes(&graph_with(cyc, vec![])).err().unwrap().to_string();
+    let e = kiln_onnx::load_bytes(&graph_with(cyc, vec![]))
+        .err()
+        .unwrap()
+        .to_string();
     assert!(e.contains("cycle") && e.contains("a_node"), "{e}");
 
     let bad = proto::TensorProto {
@@ -146,9 +169,12 @@ fn unsupported_op_cycle_and_bad_initializer_name_the_node() {
         raw_data: Some(vec![0u8; 8 * 3 * 4]),
         ..Default::default()
     };
-    let e = kiln_onnx::load_bytes(&graph_with(vec![node("MatMul", "mm", &[&input, "w_bad"], "y")], vec![bad]))
-        .err()
-        .unwrap()
-        .to_string();
+    let e = kiln_onnx::load_bytes(&graph_with(
+        vec![node("MatMul", "mm", &[&input, "w_bad"], "y")],
+        vec![bad],
+    ))
+    .err()
+    .unwrap()
+    .to_string();
     assert!(e.contains("w_bad") && e.contains("96 bytes"), "{e}");
 }
