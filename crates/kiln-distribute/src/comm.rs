@@ -17,6 +17,19 @@ pub trait Communicator: Send + Sync {
     /// one non-blocking all-reduce (`MPI_Iallreduce`) per bucket, all in flight
     /// together, and waits for them all.
     fn all_reduce_sum_f32(&self, buckets: &mut [Vec<f32>]) -> Result<()>;
+    /// Starts summing `bucket` across replicas and returns at once (the MPI backend
+    /// hands it to its communication thread, which runs the all-reduces in the order
+    /// started while this thread goes on with the backward pass). `Ok(false)`: the
+    /// backend cannot (the default); the bucket was not taken.
+    fn start_all_reduce_sum_f32(&self, bucket: &[f32]) -> Result<bool> {
+        let _ = bucket;
+        Ok(false)
+    }
+    /// The buckets started since the last call, summed, in the order started (waits for
+    /// them).
+    fn finish_all_reduce_sum_f32(&self) -> Result<Vec<Vec<f32>>> {
+        Ok(Vec::new())
+    }
     /// Sums `buf` elementwise across replicas, in place.
     fn all_reduce_sum_f64(&self, buf: &mut [f64]) -> Result<()>;
     /// Copies `root`'s `buf` into every replica's `buf` (same length everywhere).

@@ -40,32 +40,143 @@ pub struct ReduceStats {
 struct Shared {
     comm: Arc<dyn Communicator>,
     bucket_elems: usize,
+    /// Start buckets during backward ([`MultiWorkerMirroredStrategy::overlap`]).
+    overlap: bool,
     stats: Mutex<ReduceStats>,
+    step: Mutex<StepBuckets>,
+}
+
+/// The buckets of the step in progress when they fill during backward.
+#[derive(Default)]
+struct StepBuckets {
+    /// The bucket being filled.
+    current: Vec<f32>,
+    /// Closed buckets: `None` when handed to the communicator's thread, else the data
+    /// (to all-reduce after backward).
+    closed: Vec<Option<Vec<f32>>>,
+    /// (gradient index, bucket, offset, shape) of each gradient packed.
+    records: Vec<(usize, usize, usize, Vec<usize>)>,
+    /// Time spent packing and starting buckets during backward.
+    time: Duration,
+}
+
+fn f32_values(i: usize, g: &Tensor) -> Result<Vec<f32>> {
+    match g.dtype() {
+        DType::F32 => Ok(g.to_vec::<f32>()?),
+        other => Err(Error::InvalidArgument {
+            api: "MultiWorkerMirroredStrategy",
+            msg: format!(
+                "gradient #{i} has dtype {other:?}; the gradient all-reduce supports float32 \
+                 gradients only"
+            ),
+        }),
+    }
 }
 
 impl Shared {
     /// Averages the gradients across replicas, in buckets of `bucket_elems` elements
     /// (PyTorch DDP's `bucket_cap_mb`), filled in reverse variable order as DDP does
     /// (the last layers' gradients come first out of backward).
+    /// During backward: packs the complete gradient `i` into the current bucket and
+    /// starts the bucket on the communicator's thread when it is full.
+    fn gradient_ready(&self, i: usize, g: &Tensor) -> Result<()> {
+        let t0 = Instant::now();
+        let mut st = self.step.lock().expect("step lock");
+        let vals = f32_values(i, g)?;
+        if !st.current.is_empty() && st.current.len() + vals.len() > self.bucket_elems {
+            self.close_bucket(&mut st)?;
+        }
+        let (b, off) = (st.closed.len(), st.current.len());
+        st.records.push((i, b, off, g.shape().to_vec()));
+        st.current.extend_from_slice(&vals);
+        st.time += t0.elapsed();
+        Ok(())
+    }
+
+    fn close_bucket(&self, st: &mut StepBuckets) -> Result<()> {
+        let b = std::mem::take(&mut st.current);
+        let started = self.comm.size() > 1 && self.comm.start_all_reduce_sum_f32(&b)?;
+        st.closed.push(if started { None } else { Some(b) });
+        Ok(())
+    }
+
+    /// After backward, with buckets filled by [`Shared::gradient_ready`]: starts the
+    /// last one, waits for all, and writes the means into `grads`.
+    fn finish_overlapped(&self, grads: &mut [Option<Tensor>]) -> Result<()> {
+        let t0 = Instant::now();
+        let mut st = std::mem::take(&mut *self.step.lock().expect("step lock"));
+        let present = grads.iter().filter(|g| g.is_some()).count();
+        if present != st.records.len() {
+            // Drain what was started so the next collective lines up, then refuse.
+            self.comm.finish_all_reduce_sum_f32()?;
+            return Err(Error::InvalidArgument {
+                api: "MultiWorkerMirroredStrategy",
+                msg: format!(
+                    "{} gradients were reported ready during backward but {present} came out \
+                     of it; expected the same",
+                    st.records.len()
+                ),
+            });
+        }
+        if !st.current.is_empty() {
+            self.close_bucket(&mut st)?;
+        }
+        let n = self.comm.size();
+        let mut started = self.comm.finish_all_reduce_sum_f32()?.into_iter();
+        let mut sync: Vec<Vec<f32>> = Vec::new();
+        let mut which: Vec<usize> = Vec::new();
+        for (k, b) in st.closed.iter_mut().enumerate() {
+            if let Some(data) = b.take() {
+                sync.push(data);
+                which.push(k);
+            }
+        }
+        if n > 1 && !sync.is_empty() {
+            self.comm.all_reduce_sum_f32(&mut sync)?;
+        }
+        let mut buckets: Vec<Option<Vec<f32>>> = vec![None; st.closed.len()];
+        for (k, data) in which.into_iter().zip(sync) {
+            buckets[k] = Some(data);
+        }
+        let buckets: Vec<Vec<f32>> = buckets
+            .into_iter()
+            .map(|b| match b {
+                Some(b) => Ok(b),
+                None => started.next().ok_or_else(|| {
+                    Error::NoCluster("an all-reduce bucket came back missing".into())
+                }),
+            })
+            .collect::<Result<_>>()?;
+        let scale = 1.0 / n as f32;
+        let mut elements = 0u64;
+        for (i, b, off, shape) in st.records {
+            let len: usize = shape.iter().product();
+            let vals: Vec<f32> = buckets[b][off..off + len]
+                .iter()
+                .map(|v| v * scale)
+                .collect();
+            elements += len as u64;
+            grads[i] = Some(Tensor::from_vec(vals, &shape)?);
+        }
+        let mut s = self.stats.lock().expect("stats lock");
+        s.steps += 1;
+        s.buckets += buckets.len() as u64;
+        s.elements += elements;
+        s.reduce_time += st.time + t0.elapsed();
+        Ok(())
+    }
+
     fn mean_gradients(&self, grads: &mut [Option<Tensor>]) -> Result<()> {
+        if !self.step.lock().expect("step lock").records.is_empty() {
+            return self.finish_overlapped(grads);
+        }
         let t0 = Instant::now();
         let n = self.comm.size();
         let mut order = Vec::new();
         let mut buckets: Vec<Vec<f32>> = vec![Vec::new()];
         for (i, g) in grads.iter().enumerate().rev() {
             let Some(g) = g else { continue };
-            let vals: Vec<f32> = match g.dtype() {
-                DType::F32 => g.to_vec::<f32>()?,
-                other => {
-                    return Err(Error::InvalidArgument {
-                        api: "MultiWorkerMirroredStrategy",
-                        msg: format!(
-                            "gradient #{i} has dtype {other:?}; the gradient all-reduce \
-                             supports float32 gradients only"
-                        ),
-                    })
-                }
-            };
+            let vals = f32_values(i, g)?;
             let last = buckets.last_mut().expect("one bucket");
             if !last.is_empty() && last.len() + vals.len() > self.bucket_elems {
                 buckets.push(vals);
@@ -133,6 +244,12 @@ impl DistributeHook for MirroredHook {
     fn is_chief(&self) -> bool {
         self.0.comm.rank() == 0
     }
+    fn overlap(&self) -> bool {
+        self.0.overlap
+    }
+    fn gradient_ready(&mut self, index: usize, grad: &Tensor) -> kiln::Result<()> {
+        Ok(self.0.gradient_ready(index, grad)?)
+    }
 }
 
 /// Synchronous data-parallel training across processes
@@ -190,7 +307,9 @@ impl MultiWorkerMirroredStrategy {
             shared: Arc::new(Shared {
                 comm,
                 bucket_elems: DEFAULT_BUCKET_ELEMS,
+                overlap: true,
                 stats: Mutex::new(ReduceStats::default()),
+                step: Mutex::new(StepBuckets::default()),
             }),
         }
     }
@@ -241,6 +360,23 @@ impl MultiWorkerMirroredStrategy {
         Ok(MultiWorkerMirroredStrategy {
             shared: Arc::new(Shared {
                 bucket_elems,
+                ..shared
+            }),
+        })
+    }
+
+    /// Whether buckets start all-reducing during the backward pass, as soon as their
+    /// gradients are complete (default true, PyTorch DDP's overlap), or only after
+    /// backward. Either way the means are the same; the MPI backend overlaps when MPI
+    /// grants `MPI_THREAD_SERIALIZED` (it runs the all-reduces on a thread of its own).
+    pub fn overlap(self, on: bool) -> Result<MultiWorkerMirroredStrategy> {
+        let shared = Arc::try_unwrap(self.shared).map_err(|_| Error::InvalidArgument {
+            api: "MultiWorkerMirroredStrategy.overlap",
+            msg: "set overlap before the strategy's scope is installed on a model".into(),
+        })?;
+        Ok(MultiWorkerMirroredStrategy {
+            shared: Arc::new(Shared {
+                overlap: on,
                 ..shared
             }),
         })

@@ -52,6 +52,20 @@ pub trait DistributeHook: Send {
     /// the same variables in the same order.
     fn reduce_gradients(&mut self, grads: &mut [Option<Tensor>], vars: &[Variable]) -> Result<()>;
 
+    /// Whether the built-in train step should call [`DistributeHook::gradient_ready`]
+    /// during the backward pass (default false).
+    fn overlap(&self) -> bool {
+        false
+    }
+
+    /// With [`DistributeHook::overlap`]: called during the backward pass as soon as the
+    /// gradient of `vars[index]` is complete (last layers first), to start its
+    /// all-reduce while backward goes on; `reduce_gradients` follows with all of them.
+    fn gradient_ready(&mut self, index: usize, grad: &Tensor) -> Result<()> {
+        let _ = (index, grad);
+        Ok(())
+    }
+
     /// Called after every train and test step with the step's logs (running means over
     /// the epoch so far): return the values every replica should log.
     fn reduce_logs(&mut self, logs: Logs) -> Result<Logs>;

@@ -219,7 +219,16 @@ impl Model {
         let compiled = self.compiled_mut("Model.fit")?;
         let (loss, per_output) = compiled.compute_loss(ys, &preds, sample_weight, extra)?;
         let var_refs: Vec<&Variable> = vars.iter().collect();
-        let mut grads = tape.gradient(&loss, &var_refs)?;
+        let mut grads = match &mut self.distribution {
+            Some(d) if d.overlap() => {
+                let mut ready = |i: usize, g: &Tensor| {
+                    d.gradient_ready(i, g)
+                        .map_err(|e| kiln_tensor::Error::Tape(e.to_string()))
+                };
+                tape.gradient_with_ready(&loss, &var_refs, &mut ready)?
+            }
+            _ => tape.gradient(&loss, &var_refs)?,
+        };
         drop(tape);
         if let Some(d) = &mut self.distribution {
             d.reduce_gradients(&mut grads, &vars)?;
