@@ -184,10 +184,27 @@ fn main() -> std::process::ExitCode {
         }
     };
     let mut failures = Vec::new();
-    for kind in ["mlp", "cnn", "lstm"] {
-        match check(&strategy, kind) {
-            Ok(f) => failures.extend(f),
-            Err(e) => failures.push(format!("{kind}: {e}")),
+    // Once with the all-reduce after backward (the default), once overlapped with it
+    // (small buckets, so several start during backward).
+    let overlapped = MultiWorkerMirroredStrategy::from_env()
+        .and_then(|s| s.bucket_cap_mb(0.01))
+        .and_then(|s| s.overlap(true));
+    let overlapped = match overlapped {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    for (label, s) in [("", &strategy), (" (overlap)", &overlapped)] {
+        for kind in ["mlp", "cnn", "lstm"] {
+            if s.is_chief() && !label.is_empty() {
+                print!("overlap: ");
+            }
+            match check(s, kind) {
+                Ok(f) => failures.extend(f),
+                Err(e) => failures.push(format!("{kind}{label}: {e}")),
+            }
         }
     }
     for f in &failures {

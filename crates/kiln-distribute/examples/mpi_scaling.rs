@@ -1,5 +1,5 @@
 //! Scaling of the seed CNN (`kiln train --model cnn`'s layers) under `mpirun -np N`:
-//! `mpi_scaling [SAMPLES] [BUCKET_MB]` trains one epoch of SAMPLES synthetic 28x28x1
+//! `mpi_scaling [SAMPLES] [BUCKET_MB] [on|off]` (the last: overlap) trains one epoch of SAMPLES synthetic 28x28x1
 //! images (default 6400) at global batch 64 and prints, on rank 0, one JSON line with
 //! the epoch time, samples per second, and the time and share of the epoch spent in the
 //! gradient all-reduce (packing, MPI_Iallreduce of every bucket, waiting, unpacking).
@@ -24,7 +24,10 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let samples: usize = args.get(1).map(|s| s.parse()).transpose()?.unwrap_or(6400);
     let bucket_mb: f64 = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(25.0);
-    let strategy = MultiWorkerMirroredStrategy::from_env()?.bucket_cap_mb(bucket_mb)?;
+    let overlap = args.get(3).is_some_and(|s| s == "on");
+    let strategy = MultiWorkerMirroredStrategy::from_env()?
+        .bucket_cap_mb(bucket_mb)?
+        .overlap(overlap)?;
     let mut g = Generator::from_seed(0);
     let x = g.uniform(&[samples, 28, 28, 1], 0.0, 1.0, DType::F32)?;
     let y = g.uniform(&[samples], 0.0, 10.0, DType::I32)?;
@@ -73,7 +76,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let reduce_s = st.reduce_time.as_secs_f64();
     if strategy.is_chief() {
         println!(
-            "{{\"workload\": \"cnn_epoch_mpi\", \"replicas\": {}, \"threads_per_rank\": \"{}\", \"samples\": {samples}, \"global_batch\": 64, \"bucket_mb\": {bucket_mb}, \"steps\": {}, \"buckets_per_step\": {:.1}, \"epoch_s\": {epoch_s:.3}, \"samples_per_s\": {:.1}, \"allreduce_s\": {reduce_s:.3}, \"allreduce_share\": {:.4}}}",
+            "{{\"workload\": \"cnn_epoch_mpi\", \"replicas\": {}, \"threads_per_rank\": \"{}\", \"samples\": {samples}, \"global_batch\": 64, \"bucket_mb\": {bucket_mb}, \"overlap\": {overlap}, \"steps\": {}, \"buckets_per_step\": {:.1}, \"epoch_s\": {epoch_s:.3}, \"samples_per_s\": {:.1}, \"allreduce_s\": {reduce_s:.3}, \"allreduce_share\": {:.4}}}",
             strategy.num_replicas_in_sync(),
             std::env::var("KILN_NUM_THREADS").unwrap_or_else(|_| "default".into()),
             st.steps,

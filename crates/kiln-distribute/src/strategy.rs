@@ -307,7 +307,7 @@ impl MultiWorkerMirroredStrategy {
             shared: Arc::new(Shared {
                 comm,
                 bucket_elems: DEFAULT_BUCKET_ELEMS,
-                overlap: true,
+                overlap: false,
                 stats: Mutex::new(ReduceStats::default()),
                 step: Mutex::new(StepBuckets::default()),
             }),
@@ -366,9 +366,11 @@ impl MultiWorkerMirroredStrategy {
     }
 
     /// Whether buckets start all-reducing during the backward pass, as soon as their
-    /// gradients are complete (default true, PyTorch DDP's overlap), or only after
-    /// backward. Either way the means are the same; the MPI backend overlaps when MPI
-    /// grants `MPI_THREAD_SERIALIZED` (it runs the all-reduces on a thread of its own).
+    /// gradients are complete (PyTorch DDP's overlap), or only after
+    /// backward (the default). Either way the means are the same; the MPI backend
+    /// overlaps when MPI grants `MPI_THREAD_SERIALIZED` (it runs the all-reduces on a
+    /// thread of its own, which needs a spare core: on a 2-core machine with 2 ranks it
+    /// made the CNN epoch slower, see bench/RESULTS.md, hence off by default).
     pub fn overlap(self, on: bool) -> Result<MultiWorkerMirroredStrategy> {
         let shared = Arc::try_unwrap(self.shared).map_err(|_| Error::InvalidArgument {
             api: "MultiWorkerMirroredStrategy.overlap",

@@ -598,7 +598,7 @@ impl GradientTape {
         targets: &[&Tensor],
         sources: &[S],
         output_gradients: Option<&[Tensor]>,
-        mut on_ready: Option<&mut dyn FnMut(usize, &Tensor) -> Result<()>>,
+        mut on_ready: Option<&mut ReadyFn<'_>>,
     ) -> Result<Vec<Option<Tensor>>> {
         if !self.state.persistent && self.state.used.get() {
             return Err(Error::Tape(
@@ -656,7 +656,7 @@ impl GradientTape {
         let fire = |upto: usize,
                     ready_at: &mut Vec<(usize, usize)>,
                     grads: &HashMap<u64, Tensor>,
-                    on_ready: &mut Option<&mut dyn FnMut(usize, &Tensor) -> Result<()>>|
+                    on_ready: &mut Option<&mut ReadyFn<'_>>|
          -> Result<()> {
             let Some(f) = on_ready.as_mut() else {
                 return Ok(());
@@ -703,6 +703,9 @@ impl GradientTape {
             .collect())
     }
 }
+
+/// The callback of [`GradientTape::gradient_with_ready`].
+type ReadyFn<'a> = dyn FnMut(usize, &Tensor) -> Result<()> + 'a;
 
 /// Adds a slice's gradient `g` into its input's accumulated gradient at the slice's
 /// region (starting from zeros), in place when that buffer is not shared. False (nothing
