@@ -23,11 +23,13 @@ const USAGE: &str = "usage: kiln <command>
 
 commands:
   train [--model mlp|cnn] [--epochs N] [--batch-size B] [--seed S] [--save M.keras]
-        [--lr-schedule constant|cosine]
+        [--lr-schedule constant|cosine] [--distribute mpi]
       train on the shipped MNIST with Keras's progress bar, evaluate on the test set,
       and print one JSON line (model, epochs, test_loss, test_accuracy, train_seconds);
       --save writes the trained model as a Keras 3 .keras archive; Adam at 1e-3,
-      constant (mlp default) or cosine-decayed to 0 over the run (cnn default)
+      constant (mlp default) or cosine-decayed to 0 over the run (cnn default);
+      --distribute mpi (build with --features mpi) trains data-parallel under
+      `mpirun -np N`, the batch size being the global batch
   summary MODEL.keras
       print the summary table of a saved model (Keras's or kiln's)
   predict MODEL.keras --input X.npy [--input X2.npy ...] --output Y.npy [--batch-size B]
@@ -68,7 +70,9 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             let opts = train::parse_args(&rest)?;
             match train::run(&opts) {
                 Ok(json) => {
-                    println!("{json}");
+                    if !json.is_empty() {
+                        println!("{json}");
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {

@@ -25,6 +25,7 @@
 //! `--lr-schedule constant` (the MLP's default) keeps 1e-3 throughout.
 
 use kiln::models::EvaluateArgs;
+use kiln_distribute::MultiWorkerMirroredStrategy;
 use std::time::Instant;
 
 use kiln::layers::{Conv2D, Dense, Flatten, Input, LayerApply, MaxPooling2D, Normalization};
@@ -44,6 +45,9 @@ pub struct TrainArgs {
     pub save: Option<String>,
     /// `None`: the model's default learning-rate schedule (see [`TrainArgs::schedule`]).
     pub lr_schedule: Option<String>,
+    /// `--distribute mpi`: data-parallel over the processes of `mpirun`; the batch size
+    /// is the global batch, split evenly over the replicas.
+    pub distribute: bool,
 }
 
 impl Default for TrainArgs {
@@ -55,6 +59,7 @@ impl Default for TrainArgs {
             seed: 42,
             save: None,
             lr_schedule: None,
+            distribute: false,
         }
     }
 }
@@ -90,6 +95,14 @@ pub fn parse_args(args: &[String]) -> Result<TrainArgs, String> {
                 }
                 out.lr_schedule = Some(value.to_string())
             }
+            "--distribute" => {
+                if value != "mpi" {
+                    return Err(format!(
+                        "--distribute: '{value}' is not a strategy kiln train knows (mpi)"
+                    ));
+                }
+                out.distribute = true
+            }
             "--seed" => {
                 out.seed = value
                     .parse()
@@ -97,7 +110,7 @@ pub fn parse_args(args: &[String]) -> Result<TrainArgs, String> {
             }
             other => {
                 return Err(format!(
-                    "unknown option '{other}' (expected --model, --epochs, --batch-size, --seed, --save, --lr-schedule)"
+                    "unknown option '{other}' (expected --model, --epochs, --batch-size, --seed, --save, --lr-schedule, --distribute)"
                 ))
             }
         }
@@ -202,11 +215,32 @@ pub fn run(args: &TrainArgs) -> kiln::Result<String> {
             .loss("sparse_categorical_crossentropy")
             .metrics(["accuracy"]),
     )?;
+    // --distribute mpi: every rank builds the same model (same seed), rank 0's weights
+    // are broadcast, each rank trains on its DistributedSampler share with the global
+    // batch split evenly, and gradients are averaged across ranks at every step; the
+    // steps per epoch, and so the schedule, are those of the one-process run.
+    let strategy = if args.distribute {
+        Some(MultiWorkerMirroredStrategy::from_env().map_err(kiln::Error::from)?)
+    } else {
+        None
+    };
+    let (x_fit, y_fit, batch) = match &strategy {
+        Some(s) => {
+            s.scope(&mut model)?;
+            let shard = s.shard_tensors(&[x_train, y_train], false)?;
+            (
+                shard[0].clone(),
+                shard[1].clone(),
+                s.per_replica_batch_size(args.batch())?,
+            )
+        }
+        None => (x_train, y_train, args.batch()),
+    };
     let started = Instant::now();
     model.fit(
-        &x_train,
-        &y_train,
-        FitArgs::new().epochs(args.epochs).batch_size(args.batch()),
+        &x_fit,
+        &y_fit,
+        FitArgs::new().epochs(args.epochs).batch_size(batch),
     )?;
     let train_seconds = started.elapsed().as_secs_f64();
     let logs = model.evaluate(
@@ -216,6 +250,10 @@ pub fn run(args: &TrainArgs) -> kiln::Result<String> {
     )?;
     let test_loss = logs.get("loss").unwrap_or(f64::NAN);
     let test_accuracy = logs.get("accuracy").unwrap_or(f64::NAN);
+    if !model.is_chief() {
+        // Only rank 0 reports and saves; the others end quietly.
+        return Ok(String::new());
+    }
     println!("test_loss: {test_loss:.4} - test_accuracy: {test_accuracy:.4}");
     if let Some(path) = &args.save {
         kiln::saving::save_model(&model, path)?;

@@ -559,6 +559,47 @@ impl GradientTape {
         sources: &[S],
         output_gradients: Option<&[Tensor]>,
     ) -> Result<Vec<Option<Tensor>>> {
+        self.gradient_walk(targets, sources, output_gradients, None)
+    }
+
+    /// [`GradientTape::gradient`] that also calls `on_ready(i, grad)` for each source `i`
+    /// as soon as its gradient is complete (no op left to walk reads it), while the
+    /// backward pass goes on: data-parallel training starts a source's all-reduce there
+    /// (PyTorch DDP's gradient-ready hooks). Sources without a gradient get no call;
+    /// an `Err` from `on_ready` ends the walk with it.
+    ///
+    /// ```
+    /// use kiln_tensor::{GradientTape, Tensor};
+    /// let a = Tensor::scalar(2.0f32);
+    /// let b = Tensor::scalar(3.0f32);
+    /// let tape = GradientTape::new();
+    /// tape.watch(&a);
+    /// tape.watch(&b);
+    /// let h = a.mul(&a).unwrap(); // a is read first, so its gradient completes last
+    /// let y = h.mul(&b).unwrap();
+    /// let mut order = Vec::new();
+    /// let g = tape
+    ///     .gradient_with_ready(&y, &[&a, &b], &mut |i, _g: &Tensor| { order.push(i); Ok(()) })
+    ///     .unwrap();
+    /// assert_eq!(order, vec![1, 0]);
+    /// assert_eq!(g[0].as_ref().unwrap().item::<f32>().unwrap(), 12.0);
+    /// ```
+    pub fn gradient_with_ready<S: GradSource>(
+        &self,
+        target: &Tensor,
+        sources: &[S],
+        on_ready: &mut dyn FnMut(usize, &Tensor) -> Result<()>,
+    ) -> Result<Vec<Option<Tensor>>> {
+        self.gradient_walk(&[target], sources, None, Some(on_ready))
+    }
+
+    fn gradient_walk<S: GradSource>(
+        &self,
+        targets: &[&Tensor],
+        sources: &[S],
+        output_gradients: Option<&[Tensor]>,
+        mut on_ready: Option<&mut ReadyFn<'_>>,
+    ) -> Result<Vec<Option<Tensor>>> {
         if !self.state.persistent && self.state.used.get() {
             return Err(Error::Tape(
                 "gradient() was already called on this non-persistent tape; create it with GradientTape::persistent() to call it more than once".into(),
@@ -594,8 +635,46 @@ impl GradientTape {
         }
 
         let nodes = self.state.nodes.borrow();
+        // For gradient-ready calls: the sources by the index of the earliest node that
+        // reads them; a source is complete once the walk has done that node.
+        let mut ready_at: Vec<(usize, usize)> = Vec::new();
+        if on_ready.is_some() {
+            let mut first: HashMap<u64, usize> = HashMap::new();
+            for (n, node) in nodes.iter().enumerate() {
+                for id in &node.inputs {
+                    first.entry(*id).or_insert(n);
+                }
+            }
+            ready_at = sources
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (first.get(&s.source_id()).copied().unwrap_or(0), i))
+                .collect();
+            // Fired from the back of the list: highest node index first.
+            ready_at.sort();
+        }
+        let fire = |upto: usize,
+                    ready_at: &mut Vec<(usize, usize)>,
+                    grads: &HashMap<u64, Tensor>,
+                    on_ready: &mut Option<&mut ReadyFn<'_>>|
+         -> Result<()> {
+            let Some(f) = on_ready.as_mut() else {
+                return Ok(());
+            };
+            while let Some(&(n, i)) = ready_at.last() {
+                if n < upto {
+                    break;
+                }
+                ready_at.pop();
+                if let Some(g) = grads.get(&sources[i].source_id()) {
+                    f(i, g)?;
+                }
+            }
+            Ok(())
+        };
         // Nodes were recorded in execution order, which is a topological order.
-        for node in nodes.iter().rev() {
+        for (n, node) in nodes.iter().enumerate().rev() {
+            fire(n + 1, &mut ready_at, &grads, &mut on_ready)?;
             let Some(g) = grads.get(&node.output).cloned() else {
                 continue;
             };
@@ -617,12 +696,16 @@ impl GradientTape {
                 }
             }
         }
+        fire(0, &mut ready_at, &grads, &mut on_ready)?;
         Ok(sources
             .iter()
             .map(|s| grads.get(&s.source_id()).cloned())
             .collect())
     }
 }
+
+/// The callback of [`GradientTape::gradient_with_ready`].
+type ReadyFn<'a> = dyn FnMut(usize, &Tensor) -> Result<()> + 'a;
 
 /// Adds a slice's gradient `g` into its input's accumulated gradient at the slice's
 /// region (starting from zeros), in place when that buffer is not shared. False (nothing

@@ -41,6 +41,8 @@ pub struct Model {
     /// How the running loop feeds the train step (`fit` or `train_on_batch`), which
     /// decides the step's input signature ([`Model::step_trainable_weights`]).
     pub(crate) step_feed: crate::models::compiled_steps::StepFeed,
+    /// A data-parallel strategy's hook ([`Model::set_distribution`]).
+    pub(crate) distribution: Option<Box<dyn crate::models::DistributeHook>>,
 }
 
 impl Model {
@@ -119,6 +121,7 @@ impl Model {
             resume_at_epoch: None,
             custom_steps: None,
             step_feed: Default::default(),
+            distribution: None,
         }
     }
 

@@ -149,9 +149,12 @@ impl Model {
                         ),
                     ));
                 }
-                Ok(logs)
+                self.reduce_step_logs(logs)
             }
-            None => self.default_train_step(&data),
+            None => {
+                let logs = self.default_train_step(&data)?;
+                self.reduce_step_logs(logs)
+            }
         }
     }
 
@@ -163,10 +166,11 @@ impl Model {
             y,
             sample_weight,
         };
-        match self.with_custom(|s, m| s.test_step(m, &data)) {
-            Some(out) => out?.into_logs(api),
-            None => self.default_test_step(&data),
-        }
+        let logs = match self.with_custom(|s, m| s.test_step(m, &data)) {
+            Some(out) => out?.into_logs(api)?,
+            None => self.default_test_step(&data)?,
+        };
+        self.reduce_step_logs(logs)
     }
 
     /// One prediction batch through the model's steps.
@@ -186,6 +190,15 @@ impl Model {
         sample_weight: Option<&Tensor>,
     ) -> Result<()> {
         if self.compiled.as_ref().is_some_and(|c| c.jit_compile) {
+            if self.distribution.is_some() {
+                return Err(bad(
+                    "Model.fit",
+                    "jit_compile=true with a distribution strategy is not supported: the \
+                     traced step has no place for the gradient all-reduce; compile with \
+                     jit_compile=false"
+                        .into(),
+                ));
+            }
             return self.train_step_compiled(xs, ys, sample_weight);
         }
         // The variables are those read when this step signature was first seen (Keras
@@ -206,8 +219,21 @@ impl Model {
         let compiled = self.compiled_mut("Model.fit")?;
         let (loss, per_output) = compiled.compute_loss(ys, &preds, sample_weight, extra)?;
         let var_refs: Vec<&Variable> = vars.iter().collect();
-        let grads = tape.gradient(&loss, &var_refs)?;
+        let mut grads = match &mut self.distribution {
+            Some(d) if d.overlap() => {
+                let mut ready = |i: usize, g: &Tensor| {
+                    d.gradient_ready(i, g)
+                        .map_err(|e| kiln_tensor::Error::Tape(e.to_string()))
+                };
+                tape.gradient_with_ready(&loss, &var_refs, &mut ready)?
+            }
+            _ => tape.gradient(&loss, &var_refs)?,
+        };
         drop(tape);
+        if let Some(d) = &mut self.distribution {
+            d.reduce_gradients(&mut grads, &vars)?;
+        }
+        let compiled = self.compiled_mut("Model.fit")?;
         let pairs: Vec<(Tensor, Variable)> = grads
             .into_iter()
             .zip(vars)
@@ -371,13 +397,15 @@ impl Model {
         if args.validation_freq == 0 {
             return Err(bad(api, "validation_freq must be at least 1".into()));
         }
+        // Only the chief replica of a distribution strategy prints.
+        let verbose = if self.is_chief() { args.verbose } else { 0 };
         let params = CallbackParams {
-            verbose: args.verbose,
+            verbose,
             epochs: args.epochs,
             steps: data.steps(),
         };
         let user_callbacks = std::mem::take(&mut args.callbacks);
-        let mut callbacks = callback_list(args.verbose, user_callbacks, &params);
+        let mut callbacks = callback_list(verbose, user_callbacks, &params);
         let mut history = History::default();
         self.stop_training = false;
         let empty = Logs::new();
@@ -624,6 +652,7 @@ impl Model {
         } = args;
         let (xs, ys) = self.resolve_xy(api, x.into(), y.into())?;
         let data = DataAdapter::tensors(api, xs, ys, sample_weight, batch_size, false, 0)?;
+        let verbose = if self.is_chief() { verbose } else { 0 };
         let params = CallbackParams {
             verbose,
             epochs: 0,
@@ -672,6 +701,7 @@ impl Model {
         } = args;
         let xs = x.into().resolve(api, "x", "input", &self.input_names())?;
         let data = DataAdapter::tensors(api, xs, Vec::new(), None, batch_size, false, 0)?;
+        let verbose = if self.is_chief() { verbose } else { 0 };
         let params = CallbackParams {
             verbose,
             epochs: 0,
