@@ -15,6 +15,7 @@
 //! assert!((w.value().item::<f32>()? - 0.9).abs() < 1e-6);
 //! # Ok::<(), kiln::Error>(())
 //! ```
+#![forbid(unsafe_code)]
 
 pub mod activations;
 pub mod applications;
