@@ -30,14 +30,34 @@ pub struct Bench {
 }
 
 /// Options of `kiln bench ops`.
-#[derive(Default)]
+#[derive(Debug, Default, clap::Args)]
 pub struct OpsOptions {
-    /// Only benches whose name contains this.
+    /// Only benches whose name contains SUBSTRING.
+    #[arg(long, value_name = "SUBSTRING")]
     pub filter: Option<String>,
     /// Also run kiln-only benches (random generation, dropout, tiny-op overhead).
+    #[arg(long)]
     pub extra: bool,
     /// Time budget per bench in seconds (the peers use 1.0).
+    #[arg(
+        long = "budget",
+        value_name = "SECONDS",
+        default_value_t = 1.0,
+        allow_negative_numbers = true,
+        value_parser = seconds
+    )]
     pub budget_s: f64,
+}
+
+/// Parses `--budget`: a finite, non-negative number of seconds.
+fn seconds(v: &str) -> std::result::Result<f64, String> {
+    let s: f64 = v
+        .parse()
+        .map_err(|_| format!("'{v}' is not a number of seconds"))?;
+    if !(s.is_finite() && s >= 0.0) {
+        return Err(format!("{s} must be a non-negative number of seconds"));
+    }
+    Ok(s)
 }
 
 /// Standard-normal f32 inputs, like the peers' `rng.standard_normal` / `torch.randn`.

@@ -21,44 +21,37 @@ pub fn summary(path: &str) -> kiln::Result<String> {
 }
 
 /// Options of `kiln predict`.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Debug, Default, PartialEq, clap::Args)]
 pub struct PredictArgs {
+    /// The saved model (`.keras`).
+    #[arg(value_name = "MODEL.keras")]
     pub model: String,
+    /// An input array, once per model input, in the model's input order.
+    #[arg(long = "input", value_name = "X.npy", required = true)]
     pub inputs: Vec<String>,
+    /// Where to write the predictions (several outputs: `Y_1.npy`, ... for the others).
+    #[arg(long, value_name = "Y.npy")]
     pub output: String,
+    /// Batch size of the predictions.
+    #[arg(long, value_name = "B", default_value_t = 32)]
     pub batch_size: usize,
 }
 
-/// Parses `MODEL --input X.npy [--input ...] --output Y.npy [--batch-size B]`.
-pub fn parse_predict(args: &[&str]) -> Result<PredictArgs, String> {
-    let mut out = PredictArgs {
-        batch_size: 32,
-        ..Default::default()
-    };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = || {
-            it.next()
-                .map(|v| v.to_string())
-                .ok_or(format!("{a} needs a value"))
-        };
-        match *a {
-            "--input" => out.inputs.push(value()?),
-            "--output" => out.output = value()?,
-            "--batch-size" => {
-                let v = value()?;
-                out.batch_size = v
-                    .parse()
-                    .map_err(|_| format!("--batch-size: '{v}' is not an integer"))?
-            }
-            m if !m.starts_with("--") && out.model.is_empty() => out.model = m.to_string(),
-            other => return Err(format!("unknown argument '{other}'")),
-        }
-    }
-    if out.model.is_empty() || out.inputs.is_empty() || out.output.is_empty() {
-        return Err("predict needs MODEL.keras, at least one --input and an --output".into());
-    }
-    Ok(out)
+/// Options of `kiln evaluate`.
+#[derive(Debug, Default, PartialEq, clap::Args)]
+pub struct EvaluateCmd {
+    /// The saved, compiled model (`.keras`).
+    #[arg(value_name = "MODEL.keras")]
+    pub model: String,
+    /// The inputs.
+    #[arg(long = "x", value_name = "X.npy")]
+    pub x: String,
+    /// The targets.
+    #[arg(long = "y", value_name = "Y.npy")]
+    pub y: String,
+    /// Batch size of the evaluation.
+    #[arg(long, value_name = "B", default_value_t = 32)]
+    pub batch_size: usize,
 }
 
 /// `kiln predict`: batched predictions of the model on `.npy` inputs, written as `.npy`
@@ -95,42 +88,16 @@ pub fn predict(a: &PredictArgs) -> kiln::Result<String> {
 
 /// `kiln evaluate MODEL.keras --x X.npy --y Y.npy [--batch-size B]`: the compiled
 /// model's loss and metrics as one JSON object.
-pub fn evaluate(args: &[&str]) -> Result<kiln::Result<String>, String> {
-    let (mut model_path, mut x, mut y, mut batch) = (None, None, None, 32usize);
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let mut value = || {
-            it.next()
-                .map(|v| v.to_string())
-                .ok_or(format!("{a} needs a value"))
-        };
-        match *a {
-            "--x" => x = Some(value()?),
-            "--y" => y = Some(value()?),
-            "--batch-size" => {
-                let v = value()?;
-                batch = v
-                    .parse()
-                    .map_err(|_| format!("--batch-size: '{v}' is not an integer"))?
-            }
-            m if !m.starts_with("--") && model_path.is_none() => model_path = Some(m.to_string()),
-            other => return Err(format!("unknown argument '{other}'")),
-        }
-    }
-    let (Some(m), Some(x), Some(y)) = (model_path, x, y) else {
-        return Err("evaluate needs MODEL.keras, --x X.npy and --y Y.npy".into());
-    };
-    Ok((|| {
-        let mut model = load(&m)?;
-        let logs = model.evaluate(
-            &npy(&x)?,
-            &npy(&y)?,
-            EvaluateArgs::new().batch_size(batch).verbose(0),
-        )?;
-        let map: serde_json::Map<String, serde_json::Value> = logs
-            .iter()
-            .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
-            .collect();
-        Ok(serde_json::Value::Object(map).to_string())
-    })())
+pub fn evaluate(a: &EvaluateCmd) -> kiln::Result<String> {
+    let mut model = load(&a.model)?;
+    let logs = model.evaluate(
+        &npy(&a.x)?,
+        &npy(&a.y)?,
+        EvaluateArgs::new().batch_size(a.batch_size).verbose(0),
+    )?;
+    let map: serde_json::Map<String, serde_json::Value> = logs
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
+        .collect();
+    Ok(serde_json::Value::Object(map).to_string())
 }

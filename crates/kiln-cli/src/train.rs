@@ -35,97 +35,40 @@ use kiln::optimizers::Adam;
 use kiln_tensor::{DType, Tensor};
 
 /// Options of `kiln train`.
+#[derive(Debug, clap::Args)]
 pub struct TrainArgs {
+    /// The model to train.
+    #[arg(long, default_value = "mlp", value_parser = ["mlp", "cnn"])]
     pub model: String,
+    /// Number of epochs (at least 1).
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = positive)]
     pub epochs: usize,
-    /// `None`: the model's default (128 for mlp, 64 for cnn).
+    /// Batch size; default: the model's (128 for mlp, 64 for cnn).
+    #[arg(long, value_name = "B", value_parser = positive)]
     pub batch_size: Option<usize>,
+    /// Random seed of the weights and the shuffling.
+    #[arg(long, value_name = "S", default_value_t = 42)]
     pub seed: u64,
-    /// Where to save the trained model (`.keras`), if anywhere.
+    /// Where to save the trained model as a Keras 3 `.keras` archive, if anywhere.
+    #[arg(long, value_name = "M.keras")]
     pub save: Option<String>,
-    /// `None`: the model's default learning-rate schedule (see [`TrainArgs::schedule`]).
+    /// Learning-rate schedule of Adam at 1e-3; default: the model's, constant for mlp,
+    /// cosine-decayed to 0 over the run for cnn.
+    #[arg(long, value_parser = ["constant", "cosine"])]
     pub lr_schedule: Option<String>,
     /// `--distribute mpi`: data-parallel over the processes of `mpirun`; the batch size
-    /// is the global batch, split evenly over the replicas.
-    pub distribute: bool,
+    /// is the global batch, split evenly over the replicas (needs the `mpi` feature).
+    #[arg(long, value_name = "STRATEGY", value_parser = ["mpi"])]
+    pub distribute: Option<String>,
 }
 
-impl Default for TrainArgs {
-    fn default() -> Self {
-        TrainArgs {
-            model: "mlp".into(),
-            epochs: 5,
-            batch_size: None,
-            seed: 42,
-            save: None,
-            lr_schedule: None,
-            distribute: false,
-        }
+/// Parses a count that must be at least 1 (`--epochs`, `--batch-size`).
+fn positive(v: &str) -> Result<usize, String> {
+    match v.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        Ok(_) => Err("must be at least 1".into()),
+        Err(_) => Err(format!("'{v}' is not a positive integer")),
     }
-}
-
-/// Parses `--model`, `--epochs`, `--batch-size`, `--seed`, `--save`.
-pub fn parse_args(args: &[String]) -> Result<TrainArgs, String> {
-    let mut out = TrainArgs::default();
-    let mut i = 0;
-    while i < args.len() {
-        let flag = args[i].as_str();
-        let value = args
-            .get(i + 1)
-            .ok_or_else(|| format!("{flag} needs a value"))?;
-        match flag {
-            "--model" => out.model = value.clone(),
-            "--epochs" => {
-                out.epochs = value
-                    .parse()
-                    .map_err(|_| format!("--epochs: '{value}' is not a positive integer"))?
-            }
-            "--batch-size" => {
-                out.batch_size =
-                    Some(value.parse().map_err(|_| {
-                        format!("--batch-size: '{value}' is not a positive integer")
-                    })?)
-            }
-            "--save" => out.save = Some(value.to_string()),
-            "--lr-schedule" => {
-                if value != "constant" && value != "cosine" {
-                    return Err(format!(
-                        "--lr-schedule: '{value}' is not a schedule kiln train knows (constant, cosine)"
-                    ));
-                }
-                out.lr_schedule = Some(value.to_string())
-            }
-            "--distribute" => {
-                if value != "mpi" {
-                    return Err(format!(
-                        "--distribute: '{value}' is not a strategy kiln train knows (mpi)"
-                    ));
-                }
-                out.distribute = true
-            }
-            "--seed" => {
-                out.seed = value
-                    .parse()
-                    .map_err(|_| format!("--seed: '{value}' is not an integer"))?
-            }
-            other => {
-                return Err(format!(
-                    "unknown option '{other}' (expected --model, --epochs, --batch-size, --seed, --save, --lr-schedule, --distribute)"
-                ))
-            }
-        }
-        i += 2;
-    }
-    if out.model != "mlp" && out.model != "cnn" {
-        return Err(format!(
-            "--model '{}' is not a model kiln train knows (models: mlp, cnn)",
-            out.model
-        ));
-    }
-    if out.epochs == 0 || out.batch_size == Some(0) {
-        return Err("--epochs and --batch-size must be at least 1".into());
-    }
-    Ok(out)
 }
 
 /// `Normalization(axis=None)` adapted to the training images: one mean and variance for
@@ -219,7 +162,7 @@ pub fn run(args: &TrainArgs) -> kiln::Result<String> {
     // are broadcast, each rank trains on its DistributedSampler share with the global
     // batch split evenly, and gradients are averaged across ranks at every step; the
     // steps per epoch, and so the schedule, are those of the one-process run.
-    let strategy = if args.distribute {
+    let strategy = if args.distribute.is_some() {
         Some(MultiWorkerMirroredStrategy::from_env().map_err(kiln::Error::from)?)
     } else {
         None

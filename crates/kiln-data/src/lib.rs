@@ -8,6 +8,7 @@
 //! assert_eq!(x_train.shape(), &[60000, 28, 28]);
 //! # let _ = (y_train, x_test, y_test);
 //! ```
+#![forbid(unsafe_code)]
 
 pub mod csv;
 pub mod dataset;

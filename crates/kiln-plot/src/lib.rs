@@ -23,7 +23,7 @@
 //! let _png = cm.to_png()?;
 //! # Ok::<(), kiln_plot::PlotError>(())
 //! ```
-
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod colors;

@@ -33,7 +33,7 @@
 //! assert!(env.step(Action::from(7)).is_err()); // not in Discrete(3)
 //! # Ok::<(), kiln_rl::RlError>(())
 //! ```
-
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod agent;

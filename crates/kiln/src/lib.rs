@@ -26,6 +26,7 @@
 //! assert_eq!(model.predict(&x, PredictArgs::new().verbose(0))?.shape(), &[8, 3]);
 //! # Ok::<(), kiln::Error>(())
 //! ```
+#![forbid(unsafe_code)]
 
 // The derive macros name `::kiln::...`; this lets the built-in layers use them too.
 extern crate self as kiln;
