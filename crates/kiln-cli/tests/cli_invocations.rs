@@ -163,3 +163,60 @@ fn model_commands_reject_missing_arguments_with_status_2() {
     assert_eq!(o.code, 1, "{}", o.stderr);
     assert!(o.stderr.contains("m.keras"), "{}", o.stderr);
 }
+
+// ---- clap's additions ----
+
+#[test]
+fn every_command_has_its_own_help() {
+    for (args, needle) in [
+        (&["train", "--help"][..], "--lr-schedule"),
+        (&["summary", "--help"], "MODEL.keras"),
+        (&["predict", "--help"], "--input"),
+        (&["evaluate", "--help"], "--x"),
+        (&["bench", "ops", "--help"], "--budget"),
+        (&["bench", "train", "--help"], "WORKLOAD"),
+        (&["completions", "--help"], "bash"),
+    ] {
+        let o = kiln(args);
+        assert_eq!(o.code, 0, "{args:?}: {}", o.stderr);
+        assert!(o.stdout.contains("Usage: kiln"), "{args:?}: {}", o.stdout);
+        assert!(
+            o.stdout.contains(needle),
+            "{args:?} lacks {needle}: {}",
+            o.stdout
+        );
+    }
+}
+
+#[test]
+fn a_bad_flag_shows_the_usage_of_its_command() {
+    let o = kiln(&["train", "--epochs", "0"]);
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("--epochs") && o.stderr.contains("at least 1"),
+        "{}",
+        o.stderr
+    );
+    let o = kiln(&["predict", "--frobnicate"]);
+    assert_eq!(o.code, 2);
+    assert!(o.stderr.contains("Usage: kiln predict"), "{}", o.stderr);
+}
+
+#[test]
+fn completions_are_written_for_each_shell() {
+    for (shell, needle) in [
+        ("bash", "_kiln()"),
+        ("zsh", "#compdef kiln"),
+        ("fish", "complete -c kiln"),
+    ] {
+        let o = kiln(&["completions", shell]);
+        assert_eq!(o.code, 0, "{shell}: {}", o.stderr);
+        assert!(
+            o.stdout.contains(needle),
+            "{shell}: {}",
+            &o.stdout[..o.stdout.len().min(300)]
+        );
+        assert!(o.stdout.contains("train"), "{shell}");
+    }
+    assert_eq!(kiln(&["completions", "cmd.exe"]).code, 2);
+}
