@@ -3,8 +3,8 @@
 /// `LayerState` for a built-in layer struct with a `base: LayerBase` field and no
 /// sub-layers.
 macro_rules! layer_state {
-    ($t:ty, $class:expr) => {
-        impl $crate::layers::LayerState for $t {
+    ([$($g:tt)*] $t:ty, $class:expr) => {
+        impl<$($g)*> $crate::layers::LayerState for $t {
             fn base(&self) -> &$crate::layers::LayerBase {
                 &self.base
             }
@@ -15,6 +15,9 @@ macro_rules! layer_state {
                 $class
             }
         }
+    };
+    ($t:ty, $class:expr) => {
+        $crate::layers::macros::layer_state!([] $t, $class);
     };
 }
 

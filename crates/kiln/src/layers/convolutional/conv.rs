@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use super::base_conv::{conv_builders, ConvOptions};
 use super::Ints;
-use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, LayerState, Shape};
-use crate::layers::macros::common_builders;
+use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
+use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
 /// A convolution over `RANK` spatial axes of channels-last inputs
@@ -127,17 +127,7 @@ impl<const RANK: usize> Conv<RANK> {
 common_builders!([const R: usize] Conv<R>);
 conv_builders!([const R: usize] Conv<R>, R);
 
-impl<const RANK: usize> LayerState for Conv<RANK> {
-    fn base(&self) -> &LayerBase {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut LayerBase {
-        &mut self.base
-    }
-    fn class_name(&self) -> &'static str {
-        Self::class()
-    }
-}
+layer_state!([const R: usize] Conv<R>, Self::class());
 
 impl<const RANK: usize> Layer for Conv<RANK> {
     fn build(&mut self, input_shapes: &[Shape]) -> Result<()> {

@@ -8,10 +8,8 @@ use serde_json::{json, Value};
 use super::base_conv::{conv_builders, ConvOptions, Lifted};
 use super::Ints;
 use crate::layers::fmt_shape;
-use crate::layers::layer::{
-    one_input, CallContext, InputSpec, Layer, LayerBase, LayerState, Shape,
-};
-use crate::layers::macros::common_builders;
+use crate::layers::layer::{one_input, CallContext, InputSpec, Layer, LayerBase, Shape};
+use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
 /// The transpose (gradient) of a convolution over channels-last inputs, kernel `(k...,
@@ -157,17 +155,7 @@ impl<const RANK: usize> ConvTranspose<RANK> {
 common_builders!([const R: usize] ConvTranspose<R>);
 conv_builders!([const R: usize] ConvTranspose<R>, R);
 
-impl<const RANK: usize> LayerState for ConvTranspose<RANK> {
-    fn base(&self) -> &LayerBase {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut LayerBase {
-        &mut self.base
-    }
-    fn class_name(&self) -> &'static str {
-        Self::class()
-    }
-}
+layer_state!([const R: usize] ConvTranspose<R>, Self::class());
 
 impl<const RANK: usize> Layer for ConvTranspose<RANK> {
     fn build(&mut self, input_shapes: &[Shape]) -> Result<()> {

@@ -6,10 +6,8 @@ use serde_json::{json, Value};
 
 use super::base_conv::{rename_kernel_keys, ConvOptions, Lifted};
 use super::Ints;
-use crate::layers::layer::{
-    one_input, CallContext, InputSpec, Layer, LayerBase, LayerState, Shape,
-};
-use crate::layers::macros::common_builders;
+use crate::layers::layer::{one_input, CallContext, InputSpec, Layer, LayerBase, Shape};
+use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
 /// Each input channel convolved with its own `depth_multiplier` filters (kernel `(k...,
@@ -118,17 +116,7 @@ impl<const RANK: usize> DepthwiseConv<RANK> {
 
 common_builders!([const R: usize] DepthwiseConv<R>);
 
-impl<const RANK: usize> LayerState for DepthwiseConv<RANK> {
-    fn base(&self) -> &LayerBase {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut LayerBase {
-        &mut self.base
-    }
-    fn class_name(&self) -> &'static str {
-        Self::class()
-    }
-}
+layer_state!([const R: usize] DepthwiseConv<R>, Self::class());
 
 impl<const RANK: usize> Layer for DepthwiseConv<RANK> {
     fn build(&mut self, input_shapes: &[Shape]) -> Result<()> {

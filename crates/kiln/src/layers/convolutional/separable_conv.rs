@@ -8,10 +8,8 @@ use serde_json::{json, Value};
 use super::base_conv::{rename_kernel_keys, ConvOptions, Lifted};
 use super::Ints;
 use crate::initializers::Initializer;
-use crate::layers::layer::{
-    one_input, CallContext, InputSpec, Layer, LayerBase, LayerState, Shape,
-};
-use crate::layers::macros::common_builders;
+use crate::layers::layer::{one_input, CallContext, InputSpec, Layer, LayerBase, Shape};
+use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
 /// A depthwise convolution (`depthwise_kernel` `(k..., channels, depth_multiplier)`)
@@ -111,17 +109,7 @@ impl<const RANK: usize> SeparableConv<RANK> {
 
 common_builders!([const R: usize] SeparableConv<R>);
 
-impl<const RANK: usize> LayerState for SeparableConv<RANK> {
-    fn base(&self) -> &LayerBase {
-        &self.base
-    }
-    fn base_mut(&mut self) -> &mut LayerBase {
-        &mut self.base
-    }
-    fn class_name(&self) -> &'static str {
-        Self::class()
-    }
-}
+layer_state!([const R: usize] SeparableConv<R>, Self::class());
 
 impl<const RANK: usize> Layer for SeparableConv<RANK> {
     fn build(&mut self, input_shapes: &[Shape]) -> Result<()> {
