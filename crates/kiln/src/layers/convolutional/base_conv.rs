@@ -140,25 +140,31 @@ impl<const RANK: usize> ConvOptions<RANK> {
         c: usize,
     ) -> Result<(Variable, Option<Variable>)> {
         let mut shape: Vec<usize> = self.kernel_size.to_vec();
-        shape.push(c / self.groups);
-        shape.push(self.filters);
-        let kernel = base.add_weight(
-            "kernel",
-            &shape,
-            &self.kernel_initializer,
-            true,
-            self.kernel_regularizer.clone(),
-            self.kernel_constraint.clone(),
-        )?;
+        shape.extend([c / self.groups, self.filters]);
+        self.add_kernel_and_bias(base, &shape, self.filters, c)
+    }
+
+    /// Adds `kernel` of `kernel_shape` and (with `use_bias`) `bias (bias_len)` with these
+    /// options' initializers, regularizers and constraints, and the input spec for `c`
+    /// input channels (what every convolution's `build` does, whatever its kernel layout).
+    pub fn add_kernel_and_bias(
+        &self,
+        base: &mut LayerBase,
+        kernel_shape: &[usize],
+        bias_len: usize,
+        c: usize,
+    ) -> Result<(Variable, Option<Variable>)> {
+        let kernel = (base.weight("kernel", kernel_shape))
+            .initializer(self.kernel_initializer.clone())
+            .regularizer_opt(self.kernel_regularizer.clone())
+            .constraint_opt(self.kernel_constraint.clone())
+            .build()?;
         let bias = if self.use_bias {
-            Some(base.add_weight(
-                "bias",
-                &[self.filters],
-                &self.bias_initializer,
-                true,
-                self.bias_regularizer.clone(),
-                self.bias_constraint.clone(),
-            )?)
+            let bias = (base.weight("bias", &[bias_len]))
+                .initializer(self.bias_initializer.clone())
+                .regularizer_opt(self.bias_regularizer.clone())
+                .constraint_opt(self.bias_constraint.clone());
+            Some(bias.build()?)
         } else {
             None
         };

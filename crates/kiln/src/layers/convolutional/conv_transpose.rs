@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::base_conv::{conv_builders, ConvOptions, Lifted};
 use super::Ints;
 use crate::layers::fmt_shape;
-use crate::layers::layer::{one_input, CallContext, InputSpec, Layer, LayerBase, Shape};
+use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
 use crate::layers::macros::{common_builders, layer_state};
 use crate::{Error, Result};
 
@@ -168,19 +168,9 @@ impl<const RANK: usize> Layer for ConvTranspose<RANK> {
         let c = self.opts.input_channels(api, shape)?;
         let mut dims = self.opts.kernel_size.to_vec();
         dims.extend([self.opts.filters, c]);
-        let kernel = (self.base.weight("kernel", &dims))
-            .initializer(self.opts.kernel_initializer.clone())
-            .regularizer_opt(self.opts.kernel_regularizer.clone())
-            .constraint_opt(self.opts.kernel_constraint.clone());
-        self.kernel = Some(kernel.build()?);
-        if self.opts.use_bias {
-            let bias = (self.base.weight("bias", &[self.opts.filters]))
-                .initializer(self.opts.bias_initializer.clone())
-                .regularizer_opt(self.opts.bias_regularizer.clone())
-                .constraint_opt(self.opts.bias_constraint.clone());
-            self.bias = Some(bias.build()?);
-        }
-        self.base.input_spec = Some(vec![InputSpec::ndim(RANK + 2).with_axis(-1, c)]);
+        let (k, b) =
+            (self.opts).add_kernel_and_bias(&mut self.base, &dims, self.opts.filters, c)?;
+        (self.kernel, self.bias) = (Some(k), b);
         Ok(())
     }
 
