@@ -13,6 +13,8 @@ use crate::proto::{
 };
 use crate::{OnnxError, Result};
 
+mod recurrent;
+
 /// The ops [`load`] accepts (default domain), with the opsets whose semantics are implemented.
 pub const SUPPORTED_OPS: &[&str] = &[
     "Abs",
@@ -32,11 +34,13 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Flatten",
     "Gather",
     "Gemm",
+    "GRU",
     "GlobalAveragePool",
     "GlobalMaxPool",
     "HardSigmoid",
     "Identity",
     "LayerNormalization",
+    "LSTM",
     "LeakyRelu",
     "Log",
     "LogSoftmax",
@@ -47,15 +51,18 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Min",
     "Mul",
     "Neg",
+    "Pad",
     "Pow",
     "ReduceMax",
     "ReduceMean",
     "ReduceSum",
     "Relu",
     "Reshape",
+    "RNN",
     "Selu",
     "Shape",
     "Sigmoid",
+    "Slice",
     "Softmax",
     "Softplus",
     "Softsign",
@@ -893,6 +900,9 @@ impl OnnxGraph {
                 one(y.reshape(&shape))
             }
             "Conv" => self.conv(n, args),
+            "LSTM" | "GRU" | "RNN" => recurrent::recurrent(n, args),
+            "Pad" => recurrent::pad(n, args, self.opset),
+            "Slice" => recurrent::slice(n, args),
             "MaxPool" | "AveragePool" => self.pool(n, args),
             other => Err(node_err(n, format!("op '{other}' is not supported"))),
         }
