@@ -31,6 +31,7 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Elu",
     "Erf",
     "Exp",
+    "Expand",
     "Flatten",
     "Gather",
     "Gemm",
@@ -898,6 +899,33 @@ impl OnnxGraph {
                     .map_err(k)?;
                 let shape: Vec<isize> = x.shape().iter().map(|&d| d as isize).collect();
                 one(y.reshape(&shape))
+            }
+            "Expand" => {
+                let x = arg(0)?;
+                let shape = ints_of(n, arg(1)?)?;
+                // Numpy broadcasting of the input shape with `shape` (either may be shorter).
+                let r = shape.len().max(x.shape().len());
+                let pad = |s: Vec<i64>| -> Vec<i64> {
+                    let mut v = vec![1; r - s.len()];
+                    v.extend(s);
+                    v
+                };
+                let a = pad(x.shape().iter().map(|&d| d as i64).collect());
+                let b = pad(shape.clone());
+                let mut target = Vec::with_capacity(r);
+                for (da, db) in a.iter().zip(&b) {
+                    if *da != *db && *da != 1 && *db != 1 {
+                        return Err(node_err(
+                            n,
+                            format!(
+                                "shape {shape:?} does not broadcast with input {:?}",
+                                x.shape()
+                            ),
+                        ));
+                    }
+                    target.push(if *da == 1 { *db } else { *da }.max(0) as usize);
+                }
+                one(x.broadcast_to(&target).map(|t| t.contiguous()))
             }
             "Conv" => self.conv(n, args),
             "LSTM" | "GRU" | "RNN" => recurrent::recurrent(n, args),
