@@ -5,29 +5,10 @@
 
 mod common;
 
-use common::tensor;
-
+use common::{assert_close, fixture, tensor};
 use kiln::layers::{AdditiveAttention, Attention, LayerRef, MultiHeadAttention};
 use kiln_tensor::{DType, GradientTape, Tensor};
 use serde_json::Value;
-
-fn close(what: &str, got: &Tensor, want: &Tensor, tol: f64) {
-    assert_eq!(got.shape(), want.shape(), "{what}: shape");
-    for (i, (a, b)) in got.to_f64_vec().iter().zip(want.to_f64_vec()).enumerate() {
-        assert!(
-            (a - b).abs() <= tol * (1.0 + b.abs()),
-            "{what}[{i}]: kiln {a} vs keras {b}"
-        );
-    }
-}
-
-fn fixture() -> Value {
-    let path = format!(
-        "{}/../../tools/golden/fixtures/attention.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 fn build_layer(case: &Value) -> LayerRef {
     let class = case["class"].as_str().unwrap();
@@ -55,7 +36,7 @@ fn build_layer(case: &Value) -> LayerRef {
 
 #[test]
 fn attention_layers_match_keras() {
-    let root = fixture();
+    let root = fixture("attention.json");
     let cases = root["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 14);
     for case in cases {
@@ -123,7 +104,7 @@ fn attention_layers_match_keras() {
             .collect();
         let mut obj = Tensor::scalar(0.0f32);
         for (i, (o, w)) in outs.iter().zip(want_outs).enumerate() {
-            close(&format!("{name} output {i}"), o, &tensor(w), 2e-5);
+            assert_close(&format!("{name} output {i}"), o, &tensor(w), 2e-5);
             obj = obj
                 .add(&o.mul(&cots[i]).unwrap().sum_all().unwrap())
                 .unwrap();
@@ -145,7 +126,7 @@ fn attention_layers_match_keras() {
             if w.is_null() {
                 continue;
             }
-            close(
+            assert_close(
                 &format!("{name} grad input {i}"),
                 gx[i].as_ref().unwrap(),
                 &tensor(w),
@@ -155,7 +136,7 @@ fn attention_layers_match_keras() {
         let tw = layer.trainable_weights();
         let gw = tape.gradient(&obj, &tw.iter().collect::<Vec<_>>()).unwrap();
         for (i, w) in case["grad_weights"].as_array().unwrap().iter().enumerate() {
-            close(
+            assert_close(
                 &format!("{name} grad weight {i}"),
                 gw[i].as_ref().unwrap(),
                 &tensor(w),
@@ -174,7 +155,7 @@ fn attention_layers_match_keras() {
 
 #[test]
 fn embedding_and_masking_match_keras() {
-    let root = fixture();
+    let root = fixture("attention.json");
     for case in root["embedding"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let layer =
@@ -183,7 +164,7 @@ fn embedding_and_masking_match_keras() {
             let (y, m) = layer
                 .call_with_masks(&[tensor(&case["x"])], &[], None)
                 .unwrap();
-            close("masking y", &y[0], &tensor(&case["y"]), 0.0);
+            assert_close("masking y", &y[0], &tensor(&case["y"]), 0.0);
             assert_eq!(
                 m[0].as_ref().unwrap().to_vec::<bool>().unwrap(),
                 tensor(&case["mask"]).to_vec::<bool>().unwrap()
@@ -195,7 +176,7 @@ fn embedding_and_masking_match_keras() {
         layer.set_weights(&[tensor(&case["weights"][0])]).unwrap();
         let tape = GradientTape::new();
         let (y, m) = layer.call_with_masks(&[ids], &[], None).unwrap();
-        close(&format!("{name} y"), &y[0], &tensor(&case["y"]), 0.0);
+        assert_close(&format!("{name} y"), &y[0], &tensor(&case["y"]), 0.0);
         match &case["mask"] {
             Value::Null => assert!(m[0].is_none(), "{name}: no mask expected"),
             want => assert_eq!(
@@ -210,7 +191,7 @@ fn embedding_and_masking_match_keras() {
             .unwrap();
         let w = layer.trainable_weights();
         let g = tape.gradient(&obj, &[&w[0]]).unwrap();
-        close(
+        assert_close(
             &format!("{name} grad"),
             g[0].as_ref().unwrap(),
             &tensor(&case["grad_weight"]),
@@ -262,7 +243,7 @@ fn bad_attention_inputs_are_errors_with_shapes() {
 #[test]
 fn extract_patches_matches_tf() {
     use kiln_tensor::ops::conv::Padding;
-    let root = fixture();
+    let root = fixture("attention.json");
     let p = &root["extract_patches"];
     let x = tensor(&p["x"]);
     let pair = |v: &Value| {
@@ -285,6 +266,6 @@ fn extract_patches_matches_tf() {
                 &pad,
             )
             .unwrap();
-        close(case["name"].as_str().unwrap(), &y, &tensor(&case["y"]), 0.0);
+        assert_close(case["name"].as_str().unwrap(), &y, &tensor(&case["y"]), 0.0);
     }
 }

@@ -5,6 +5,9 @@
 //! and interpolation; the random parts are checked statistically: the draws span the
 //! documented range, a seed reproduces a call, different seeds differ.
 
+mod common;
+
+use common::{assert_close_floor, fixture, tensor_f32};
 use kiln::layers::{
     from_config, LayerRef, RandomBrightness, RandomContrast, RandomCrop, RandomFlip,
     RandomRotation, RandomTranslation, RandomZoom,
@@ -12,43 +15,8 @@ use kiln::layers::{
 use kiln_tensor::{DType, GradientTape, Tensor};
 use serde_json::{json, Value};
 
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data: Vec<f32> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect();
-    Tensor::from_vec(data, &shape).unwrap()
-}
-
-/// `|kiln - keras| <= tol * max(1, |keras|)` elementwise.
-fn close(what: &str, got: &Tensor, want: &Tensor, tol: f64) {
-    assert_eq!(got.shape(), want.shape(), "{what}: shape");
-    for (i, (a, b)) in got.to_f64_vec().iter().zip(want.to_f64_vec()).enumerate() {
-        assert!(
-            (a - b).abs() <= tol * b.abs().max(1.0),
-            "{what}[{i}]: kiln {a} vs keras {b}"
-        );
-    }
-}
-
-fn fixture() -> Value {
-    let path = format!(
-        "{}/../../tools/golden/fixtures/augmentation_layers.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 fn cases(class: &str) -> Vec<Value> {
-    let f = fixture();
+    let f = fixture("augmentation_layers.json");
     let out: Vec<Value> = f["cases"]
         .as_array()
         .unwrap()
@@ -78,8 +46,8 @@ fn check_called(class: &str, tol: f64) -> usize {
         }
         let name = case["name"].as_str().unwrap();
         let layer = from_config(class, &case["kwargs"]).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let y = layer.call_training(&tensor(&case["x"]), true).unwrap();
-        close(name, &y, &tensor(&case["y"]), tol);
+        let y = layer.call_training(&tensor_f32(&case["x"]), true).unwrap();
+        assert_close_floor(name, &y, &tensor_f32(&case["y"]), tol);
         n += 1;
     }
     n
@@ -118,11 +86,11 @@ fn contrast_identity_factor_and_fixed_factors() {
         let l = RandomContrast::new(kw["factor"].as_f64().unwrap())
             .unwrap()
             .value_range(vr[0].as_f64().unwrap(), vr[1].as_f64().unwrap());
-        let y = l.adjust(&tensor(&case["x"]), &params(&case)).unwrap();
-        close(
+        let y = l.adjust(&tensor_f32(&case["x"]), &params(&case)).unwrap();
+        assert_close_floor(
             case["name"].as_str().unwrap(),
             &y,
-            &tensor(&case["y"]),
+            &tensor_f32(&case["y"]),
             1e-5,
         );
     }
@@ -133,10 +101,10 @@ fn flip_matches_keras_and_random_calls_pick_an_outcome() {
     for case in cases("RandomFlip") {
         let name = case["name"].as_str().unwrap();
         let mode = case["kwargs"]["mode"].as_str().unwrap();
-        let x = tensor(&case["x"]);
-        let flipped = tensor(&case["y"]);
+        let x = tensor_f32(&case["x"]);
+        let flipped = tensor_f32(&case["y"]);
         let l = RandomFlip::new(mode).unwrap();
-        close(
+        assert_close_floor(
             name,
             &l.flip_images(&x, &[true, true]).unwrap(),
             &flipped,

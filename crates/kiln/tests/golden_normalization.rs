@@ -3,56 +3,24 @@
 //! BatchNormalization's moving statistics after a training call, and one
 //! `train_on_batch` of a Dense + BatchNormalization model.
 
+mod common;
+
+use common::{assert_close, fixture, tensor_f32};
 use kiln::layers::{from_config, LayerRef};
 use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, Model};
 use kiln_tensor::{DType, GradientTape, Tensor};
-use serde_json::Value;
-
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data: Vec<f32> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect();
-    Tensor::from_vec(data, &shape).unwrap()
-}
-
-fn close(what: &str, got: &Tensor, want: &Tensor, tol: f64) {
-    assert_eq!(got.shape(), want.shape(), "{what}: shape");
-    for (i, (a, b)) in got.to_f64_vec().iter().zip(want.to_f64_vec()).enumerate() {
-        assert!(
-            (a - b).abs() <= tol * (1.0 + b.abs()),
-            "{what}[{i}]: kiln {a} vs keras {b}"
-        );
-    }
-}
-
-fn fixture() -> Value {
-    let path = format!(
-        "{}/../../tools/golden/fixtures/normalization.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 #[test]
 fn layers_match_keras_forward_gradients_and_moving_statistics() {
-    let root = fixture();
+    let root = fixture("normalization.json");
     let cases = root["cases"].as_array().unwrap();
     assert!(cases.len() >= 19);
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let class = case["class"].as_str().unwrap();
         let layer: LayerRef = from_config(class, &case["config"]).unwrap();
-        let x = tensor(&case["x"]);
+        let x = tensor_f32(&case["x"]);
         let mut shape: Vec<Option<usize>> = x.shape().iter().map(|&d| Some(d)).collect();
         shape[0] = None;
         layer.build(&[shape]).unwrap();
@@ -60,7 +28,7 @@ fn layers_match_keras_forward_gradients_and_moving_statistics() {
             .as_array()
             .unwrap()
             .iter()
-            .map(tensor)
+            .map(tensor_f32)
             .collect();
         layer.set_weights(&weights).unwrap();
         // Same weight names, order and trainability as Keras.
@@ -86,17 +54,17 @@ fn layers_match_keras_forward_gradients_and_moving_statistics() {
         assert_eq!(trainable, want_tr, "{name}: trainable flags");
 
         let training = case["training"].as_bool().unwrap();
-        let cot = tensor(&case["cotangent"]);
+        let cot = tensor_f32(&case["cotangent"]);
         let tape = GradientTape::persistent();
         tape.watch(&x);
         let y = layer.call_training(&x, training).unwrap();
         let obj = y.mul(&cot).unwrap().sum_all().unwrap();
-        close(&format!("{name} y"), &y, &tensor(&case["y"]), 2e-5);
+        assert_close(&format!("{name} y"), &y, &tensor_f32(&case["y"]), 2e-5);
         let gx = tape.gradient(&obj, &[&x]).unwrap().remove(0).unwrap();
-        close(
+        assert_close(
             &format!("{name} grad x"),
             &gx,
-            &tensor(&case["grad_x"]),
+            &tensor_f32(&case["grad_x"]),
             1e-4,
         );
         let tw = layer.trainable_weights();
@@ -104,10 +72,10 @@ fn layers_match_keras_forward_gradients_and_moving_statistics() {
         let want_gw = case["grad_weights"].as_array().unwrap();
         assert_eq!(gws.len(), want_gw.len(), "{name}: trainable weight count");
         for (i, (g, w)) in gws.iter().zip(want_gw).enumerate() {
-            close(
+            assert_close(
                 &format!("{name} grad w{i}"),
                 g.as_ref().unwrap(),
-                &tensor(w),
+                &tensor_f32(w),
                 1e-4,
             );
         }
@@ -117,7 +85,7 @@ fn layers_match_keras_forward_gradients_and_moving_statistics() {
             .zip(case["weights_after"].as_array().unwrap())
             .enumerate()
         {
-            close(&format!("{name} weight {i} after"), v, &tensor(w), 2e-5);
+            assert_close(&format!("{name} weight {i} after"), v, &tensor_f32(w), 2e-5);
         }
         // get_config round trip.
         let again = from_config(class, &layer.get_config()).unwrap();
@@ -132,7 +100,7 @@ fn layers_match_keras_forward_gradients_and_moving_statistics() {
 #[test]
 fn batch_norm_model_train_on_batch_matches_keras() {
     use kiln::layers::{BatchNormalization, Dense};
-    let root = fixture();
+    let root = fixture("normalization.json");
     let m = &root["model"];
     let mut model = Model::sequential(vec![
         Dense::new(4).input_shape(&[3]).into(),
@@ -144,7 +112,7 @@ fn batch_norm_model_train_on_batch_matches_keras() {
         .as_array()
         .unwrap()
         .iter()
-        .map(tensor)
+        .map(tensor_f32)
         .collect();
     model.set_weights(&weights).unwrap();
     model
@@ -154,7 +122,7 @@ fn batch_norm_model_train_on_batch_matches_keras() {
                 .loss("mse"),
         )
         .unwrap();
-    let (x, y) = (tensor(&m["x"]), tensor(&m["y"]));
+    let (x, y) = (tensor_f32(&m["x"]), tensor_f32(&m["y"]));
     let logs = model.train_on_batch(&x, &y, None).unwrap();
     let loss = logs.get("loss").unwrap();
     assert!((loss - m["loss"].as_f64().unwrap()).abs() < 1e-4 * (1.0 + loss.abs()));
@@ -164,10 +132,10 @@ fn batch_norm_model_train_on_batch_matches_keras() {
         .zip(m["weights_after"].as_array().unwrap())
         .enumerate()
     {
-        close(&format!("model weight {i}"), v, &tensor(w), 1e-4);
+        assert_close(&format!("model weight {i}"), v, &tensor_f32(w), 1e-4);
     }
     let p = model.predict(&x, PredictArgs::new().verbose(0)).unwrap();
-    close("predict after", &p, &tensor(&m["predict_after"]), 1e-4);
+    assert_close("predict after", &p, &tensor_f32(&m["predict_after"]), 1e-4);
     let _ = DType::F32;
 }
 

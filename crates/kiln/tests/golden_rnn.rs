@@ -5,54 +5,12 @@
 //! sequence, the initial states and every weight, with Keras masks, go_backwards,
 //! return_sequences/return_state and initial states.
 
+mod common;
+
+use common::{assert_close, fixture, tensor};
 use kiln::layers::LayerRef;
 use kiln_tensor::{GradientTape, Tensor};
 use serde_json::Value;
-
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data = v["data"].as_array().unwrap();
-    match v["dtype"].as_str().unwrap() {
-        "bool" => Tensor::from_vec(
-            data.iter()
-                .map(|x| x.as_bool().unwrap())
-                .collect::<Vec<_>>(),
-            &shape,
-        )
-        .unwrap(),
-        _ => Tensor::from_vec(
-            data.iter()
-                .map(|x| x.as_f64().unwrap() as f32)
-                .collect::<Vec<_>>(),
-            &shape,
-        )
-        .unwrap(),
-    }
-}
-
-/// f32 parity: |kiln - keras| <= tol * (1 + |keras|).
-fn close(what: &str, got: &Tensor, want: &Tensor, tol: f64) {
-    assert_eq!(got.shape(), want.shape(), "{what}: shape");
-    for (i, (a, b)) in got.to_f64_vec().iter().zip(want.to_f64_vec()).enumerate() {
-        assert!(
-            (a - b).abs() <= tol * (1.0 + b.abs()),
-            "{what}[{i}]: kiln {a} vs keras {b}"
-        );
-    }
-}
-
-fn fixture() -> Value {
-    let path = format!(
-        "{}/../../tools/golden/fixtures/rnn.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 /// Scalar config entries Keras wrote must be equal in kiln's config.
 fn check_config(name: &str, keras: &Value, kiln: &Value) {
@@ -151,7 +109,7 @@ fn run_case(case: &Value, is_cell: bool) {
         .collect();
     let mut obj = Tensor::scalar(0.0f32);
     for (i, (o, w)) in outs.iter().zip(want_outs).enumerate() {
-        close(&format!("{name} output {i}"), o, &tensor(w), TOL);
+        assert_close(&format!("{name} output {i}"), o, &tensor(w), TOL);
         obj = obj
             .add(&o.mul(&cots[i]).unwrap().sum_all().unwrap())
             .unwrap();
@@ -171,7 +129,7 @@ fn run_case(case: &Value, is_cell: bool) {
     let gx = tape.gradient(&obj, &srcs).unwrap();
     for (i, w) in case["grad_inputs"].as_array().unwrap().iter().enumerate() {
         let got = gx[i].clone().unwrap_or_else(|| inputs[i].zeros_like());
-        close(&format!("{name} grad input {i}"), &got, &tensor(w), TOL);
+        assert_close(&format!("{name} grad input {i}"), &got, &tensor(w), TOL);
     }
     let tw = layer.trainable_weights();
     let gw = tape.gradient(&obj, &tw.iter().collect::<Vec<_>>()).unwrap();
@@ -179,7 +137,7 @@ fn run_case(case: &Value, is_cell: bool) {
     assert_eq!(gw.len(), want_gw.len(), "{name}: trainable weight count");
     for (i, w) in want_gw.iter().enumerate() {
         let got = gw[i].clone().unwrap_or_else(|| tw[i].value().zeros_like());
-        close(&format!("{name} grad weight {i}"), &got, &tensor(w), TOL);
+        assert_close(&format!("{name} grad weight {i}"), &got, &tensor(w), TOL);
     }
     let again = kiln::layers::from_config(class, &layer.get_config())
         .unwrap_or_else(|e| panic!("{name}: config round trip: {e}"));
@@ -192,7 +150,7 @@ fn run_case(case: &Value, is_cell: bool) {
 }
 
 fn run_family(prefix: &[&str]) -> usize {
-    let root = fixture();
+    let root = fixture("rnn.json");
     let mut n = 0;
     for case in root["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
@@ -226,7 +184,7 @@ fn rnn_over_cells_and_stacked_cells_matches_keras() {
 
 #[test]
 fn cells_match_keras() {
-    let root = fixture();
+    let root = fixture("rnn.json");
     let cells = root["cells"].as_array().unwrap();
     assert_eq!(cells.len(), 4);
     for case in cells {
@@ -236,7 +194,7 @@ fn cells_match_keras() {
 
 #[test]
 fn default_weights_match_keras() {
-    let d = &fixture()["defaults"];
+    let d = &fixture("rnn.json")["defaults"];
     let lstm = LayerRef::new(kiln::layers::LSTM::new(2));
     lstm.build(&[vec![None, Some(3), Some(4)]]).unwrap();
     let shapes: Vec<Vec<usize>> = lstm
@@ -246,7 +204,7 @@ fn default_weights_match_keras() {
         .collect();
     let want: Vec<Vec<usize>> = serde_json::from_value(d["lstm_shapes"].clone()).unwrap();
     assert_eq!(shapes, want);
-    close(
+    assert_close(
         "forget bias",
         &lstm.get_weights()[2],
         &tensor(&d["lstm_bias"]),

@@ -1,40 +1,7 @@
-//! Helpers shared by the golden tests: fixture tensors from `tools/golden` JSON.
-#![allow(dead_code)]
+//! Helpers shared by kiln's golden tests: the fixture readers and tolerances of the
+//! `kiln-testing` crate, and the layer-case runner the layer goldens share.
+#![allow(dead_code, unused_imports)]
 
-use kiln_tensor::Tensor;
-use serde_json::Value;
+pub mod layer_case;
 
-/// A fixture tensor (`{"shape", "dtype", "data"}`): bool, int32/int64 (as i32) or
-/// float (as f32).
-pub fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data = v["data"].as_array().unwrap();
-    match v["dtype"].as_str().unwrap() {
-        "bool" => Tensor::from_vec(
-            data.iter()
-                .map(|x| x.as_bool().unwrap())
-                .collect::<Vec<_>>(),
-            &shape,
-        )
-        .unwrap(),
-        "int32" | "int64" => Tensor::from_vec(
-            data.iter()
-                .map(|x| x.as_i64().unwrap() as i32)
-                .collect::<Vec<_>>(),
-            &shape,
-        )
-        .unwrap(),
-        _ => Tensor::from_vec(
-            data.iter()
-                .map(|x| x.as_f64().unwrap() as f32)
-                .collect::<Vec<_>>(),
-            &shape,
-        )
-        .unwrap(),
-    }
-}
+pub use kiln_testing::*;
