@@ -2,15 +2,8 @@
 
 use kiln_data::utils::{normalize, pad_sequences, to_categorical, PadSequences};
 use kiln_tensor::{DType, Tensor};
+use kiln_testing::fixture;
 use serde_json::Value;
-
-fn fixture() -> Value {
-    let path = format!(
-        "{}/../../tools/golden/fixtures/data_utils.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 fn f64s(v: &Value) -> Vec<f64> {
     v.as_array()
@@ -30,7 +23,7 @@ fn usizes(v: &Value) -> Vec<usize> {
 
 #[test]
 fn pad_sequences_matches_keras() {
-    let root = fixture();
+    let root = fixture("data_utils.json");
     let seqs: Vec<Vec<f64>> = root["sequences"]
         .as_array()
         .unwrap()
@@ -55,7 +48,7 @@ fn pad_sequences_matches_keras() {
 
 #[test]
 fn to_categorical_and_normalize_match_keras() {
-    let root = fixture();
+    let root = fixture("data_utils.json");
     for c in root["to_categorical"].as_array().unwrap() {
         let y = &c["y"];
         let (data, shape): (Vec<i64>, Vec<usize>) = match y.as_array().unwrap()[0] {

@@ -5,6 +5,7 @@
 use kiln_data::dataset::{Dataset, Element};
 use kiln_data::utils::{split_dataset, SplitSize};
 use kiln_tensor::Tensor;
+use kiln_testing::tensor;
 use serde_json::Value;
 
 fn root() -> Value {
@@ -13,25 +14,6 @@ fn root() -> Value {
         env!("CARGO_MANIFEST_DIR")
     );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data = v["data"].as_array().unwrap();
-    match v["dtype"].as_str().unwrap() {
-        "int64" => Tensor::from_vec(data.iter().map(|x| x.as_i64().unwrap()).collect(), &shape),
-        "float32" => Tensor::from_vec(
-            data.iter().map(|x| x.as_f64().unwrap() as f32).collect(),
-            &shape,
-        ),
-        other => panic!("dtype {other} not in the fixture format"),
-    }
-    .unwrap()
 }
 
 fn values(t: &Tensor) -> Vec<f64> {

@@ -1,6 +1,7 @@
 //! ImageDataGenerator against Keras 3.15's legacy implementation
 //! (tools/golden/gen_image_generator.py).
 
+use kiln_testing::tensor_f32;
 use std::path::{Path, PathBuf};
 
 use kiln_data::dataset::Element;
@@ -19,22 +20,6 @@ fn fixtures() -> PathBuf {
 fn fixture() -> Value {
     let s = std::fs::read_to_string(fixtures().join("image_generator.json")).unwrap();
     serde_json::from_str(&s).unwrap()
-}
-
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data: Vec<f32> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_f64().unwrap() as f32)
-        .collect();
-    Tensor::from_vec(data, &shape).unwrap()
 }
 
 fn f64s(v: &Value) -> Vec<f64> {
@@ -140,8 +125,8 @@ fn params(p: &Value) -> TransformParams {
 fn fit_and_standardize_match_keras() {
     let root = fixture();
     let fit = &root["fit"];
-    let x = tensor(&fit["x"]);
-    let probe = tensor(&fit["probe"]);
+    let x = tensor_f32(&fit["x"]);
+    let probe = tensor_f32(&fit["probe"]);
     let first = probe
         .gather(&Tensor::from_vec(vec![0i64], &[1]).unwrap(), 0)
         .unwrap();
@@ -214,7 +199,7 @@ fn apply_transform_matches_keras() {
     let mut n = 0;
     for case in t["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
-        let x = tensor(&t[case["input"].as_str().unwrap()]);
+        let x = tensor_f32(&t[case["input"].as_str().unwrap()]);
         let g = ImageDataGenerator::new(args(&case["config"])).unwrap();
         let y = g.apply_transform(&x, &params(&case["params"])).unwrap();
         close(&y.to_f64_vec(), &f64s(&case["y"]), 1e-5, name);
@@ -276,7 +261,7 @@ fn random_transform_params_match_numpy_stream() {
         n += 1;
     }
     assert_eq!(n, 15);
-    let x = tensor(&r["x"]);
+    let x = tensor_f32(&r["x"]);
     for case in r["random_transform"].as_array().unwrap() {
         let cname = case["config_name"].as_str().unwrap();
         let g = ImageDataGenerator::new(args(&r["configs"][cname])).unwrap();
@@ -296,7 +281,7 @@ fn parts(e: &Element) -> Vec<Tensor> {
 fn flow_matches_keras() {
     let root = fixture();
     let f = &root["flow"];
-    let x = tensor(&f["x"]);
+    let x = tensor_f32(&f["x"]);
     let mut n = 0;
     for case in f["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
@@ -312,10 +297,10 @@ fn flow_matches_keras() {
             fa = fa.subset(s);
         }
         if kw.get("sample_weight").is_some() {
-            fa = fa.sample_weight(tensor(&f["sw"]));
+            fa = fa.sample_weight(tensor_f32(&f["sw"]));
         }
         let yname = case.get("y").and_then(Value::as_str).unwrap_or("y");
-        let y = tensor(&f[yname]);
+        let y = tensor_f32(&f[yname]);
         let y = if name == "no_y" { None } else { Some(&y) };
         let mut it = g.flow(&x, y, fa).unwrap();
         for (bi, want) in case["batches"].as_array().unwrap().iter().enumerate() {
@@ -344,7 +329,7 @@ fn flow_matches_keras() {
     // Errors, with Keras's messages.
     let errs = &f["errors"];
     let g = ImageDataGenerator::new(ImageDataGeneratorArgs::default()).unwrap();
-    let y = tensor(&f["y"]);
+    let y = tensor_f32(&f["y"]);
     let first = x
         .gather(&Tensor::from_vec(vec![0i64], &[1]).unwrap(), 0)
         .unwrap();
@@ -387,8 +372,8 @@ fn flow_to_dataset_repeats_keras_epochs() {
     // Epoch k of the dataset is epoch k of the seeded stream.
     let root = fixture();
     let f = &root["flow"];
-    let x = tensor(&f["x"]);
-    let y = tensor(&f["y"]);
+    let x = tensor_f32(&f["x"]);
+    let y = tensor_f32(&f["y"]);
     let g = ImageDataGenerator::new(ImageDataGeneratorArgs::default()).unwrap();
     let it = g
         .flow(&x, Some(&y), FlowArgs::new().batch_size(3).seed(42))
@@ -623,7 +608,7 @@ fn save_to_dir_names_match_keras() {
     let (d1, d2) = (base.join("flow"), base.join("dir"));
     std::fs::create_dir_all(&d1).unwrap();
     std::fs::create_dir_all(&d2).unwrap();
-    let x = tensor(&fixture()["flow"]["x"]);
+    let x = tensor_f32(&fixture()["flow"]["x"]);
     let g = ImageDataGenerator::new(ImageDataGeneratorArgs {
         horizontal_flip: true,
         ..Default::default()

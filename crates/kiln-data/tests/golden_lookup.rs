@@ -8,15 +8,8 @@ use kiln_data::text::{
     OovMethod, StringLookup, StringLookupOptions, Vocabulary,
 };
 use kiln_tensor::Tensor;
+use kiln_testing::fixture;
 use serde_json::Value;
-
-fn fixture() -> Value {
-    let path = format!(
-        "{}/../../tools/golden/fixtures/lookup.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 fn hex(s: &str) -> Vec<u8> {
     (0..s.len())
@@ -27,7 +20,7 @@ fn hex(s: &str) -> Vec<u8> {
 
 #[test]
 fn fingerprint64_and_siphash_match_tf() {
-    let f = fixture();
+    let f = fixture("lookup.json");
     let cases = f["fingerprint"].as_array().unwrap();
     assert_eq!(cases.len(), 137);
     for c in cases {
@@ -156,7 +149,7 @@ fn check_tensor(name: &str, y: &Tensor, want: &Value) {
 
 #[test]
 fn hashing_matches_keras() {
-    let f = fixture();
+    let f = fixture("lookup.json");
     let cases = f["hashing"].as_array().unwrap();
     assert_eq!(cases.len(), 31);
     let mut errors = 0;
@@ -418,7 +411,7 @@ fn prepare(c: &Value, file: Option<&std::path::Path>) -> kiln_data::Result<Layer
 
 #[test]
 fn lookups_match_keras() {
-    let f = fixture();
+    let f = fixture("lookup.json");
     let cases = f["lookup"].as_array().unwrap();
     assert_eq!(cases.len(), 106);
     let dir = std::env::temp_dir().join(format!("kiln_golden_lookup_{}", std::process::id()));

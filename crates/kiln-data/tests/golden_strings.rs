@@ -5,15 +5,8 @@
 use kiln_data::dataset::Dataset;
 use kiln_data::text::{OutputMode, StringLookup, StringLookupOptions, TextVectorization};
 use kiln_tensor::{DType, Tensor};
+use kiln_testing::fixture;
 use serde_json::Value;
-
-fn fixture() -> Value {
-    let path = format!(
-        "{}/../../tools/golden/fixtures/strings.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 fn strs(v: &Value) -> Vec<String> {
     v.as_array()
@@ -75,7 +68,7 @@ fn tv_from(cfg: &Value) -> TextVectorization {
 
 #[test]
 fn text_vectorization_on_string_tensors_in_dataset_map_matches_keras() {
-    let root = fixture();
+    let root = fixture("strings.json");
     let corpus = strs(&root["corpus"]);
     let queries = strs(&root["queries"]);
     let cases = root["text_vectorization"].as_array().unwrap();
@@ -151,7 +144,7 @@ fn lookup_from(cfg: &Value) -> StringLookupOptions {
 
 #[test]
 fn string_lookup_on_string_tensors_matches_keras() {
-    let root = fixture();
+    let root = fixture("strings.json");
     let cases = root["string_lookup"].as_array().unwrap();
     assert_eq!(cases.len(), 5);
     for c in cases {

@@ -3,15 +3,8 @@
 
 use kiln_data::image::{self as im, ColorMode, Interpolation};
 use kiln_tensor::{DType, Tensor};
+use kiln_testing::fixture;
 use serde_json::Value;
-
-fn fixture() -> Value {
-    let path = format!(
-        "{}/../../tools/golden/fixtures/image_io.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 fn b64(s: &str) -> Vec<u8> {
     let val = |c: u8| match c {
@@ -60,7 +53,7 @@ fn tmpdir(tag: &str) -> std::path::PathBuf {
 
 #[test]
 fn decode_png_matches_tf() {
-    let root = fixture();
+    let root = fixture("image_io.json");
     let cases = root["png"].as_array().unwrap();
     assert_eq!(cases.len(), 24);
     for c in cases {
@@ -78,7 +71,7 @@ fn decode_png_matches_tf() {
 
 #[test]
 fn decode_jpeg_close_to_tf() {
-    let root = fixture();
+    let root = fixture("image_io.json");
     let cases = root["jpeg"].as_array().unwrap();
     assert_eq!(cases.len(), 6);
     for c in cases {
@@ -107,7 +100,7 @@ fn decode_jpeg_close_to_tf() {
 
 #[test]
 fn load_img_matches_keras() {
-    let root = fixture();
+    let root = fixture("image_io.json");
     let dir = tmpdir("load");
     let path = dir.join("img.png");
     std::fs::write(&path, b64(root["load_img_png"].as_str().unwrap())).unwrap();

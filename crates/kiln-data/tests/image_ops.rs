@@ -3,6 +3,7 @@
 
 use kiln_data::image::{self as im, AffineTransform, ResizeMethod};
 use kiln_tensor::Tensor;
+use kiln_testing::tensor_f32;
 use serde_json::Value;
 
 fn fixture(name: &str) -> Value {
@@ -13,25 +14,9 @@ fn fixture(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data: Vec<f32> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_f64().unwrap() as f32)
-        .collect();
-    Tensor::from_vec(data, &shape).unwrap()
-}
-
 /// Max relative error (absolute below 1) of `got` against the fixture's `want`.
 fn assert_close(got: &Tensor, want: &Value, tol: f64, what: &str) -> f64 {
-    let want = tensor(want);
+    let want = tensor_f32(want);
     assert_eq!(got.shape(), want.shape(), "{what}: shape");
     let mut worst = 0.0f64;
     for (i, (a, b)) in got.to_f64_vec().iter().zip(want.to_f64_vec()).enumerate() {
@@ -49,7 +34,7 @@ fn resize_matches_tf() {
     assert_eq!(cases.len(), 72);
     let mut worst = std::collections::BTreeMap::new();
     for c in cases {
-        let x = tensor(&root["resize_inputs"][c["input"].as_str().unwrap()]);
+        let x = tensor_f32(&root["resize_inputs"][c["input"].as_str().unwrap()]);
         let size = c["size"].as_array().unwrap();
         let size = (
             size[0].as_u64().unwrap() as usize,
@@ -80,7 +65,7 @@ fn ops_match_tf() {
     let cases = root["ops"].as_array().unwrap();
     assert_eq!(cases.len(), 70);
     for c in cases {
-        let x = tensor(&root["op_inputs"][c["input"].as_str().unwrap()]);
+        let x = tensor_f32(&root["op_inputs"][c["input"].as_str().unwrap()]);
         let op = c["op"].as_str().unwrap();
         let y = match op {
             "crop_to_bounding_box" => im::crop_to_bounding_box(
@@ -130,7 +115,7 @@ fn ops_match_tf() {
 #[test]
 fn affine_matches_keras() {
     let root = fixture("image_affine.json");
-    let x = tensor(&root["input"]);
+    let x = tensor_f32(&root["input"]);
     let cases = root["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 26);
     for c in cases {

@@ -11,15 +11,8 @@ use kiln_learn::model_selection::{
 };
 use kiln_learn::tree::DecisionTreeRegressor;
 use kiln_learn::Matrix;
+use kiln_testing::fixture;
 use serde_json::Value;
-
-fn fixture() -> Value {
-    let path = format!(
-        "{}/../../tools/golden/fixtures/skopt/bayes.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json")
-}
 
 fn f64s(v: &Value) -> Vec<f64> {
     v.as_array()
@@ -62,7 +55,7 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 
 #[test]
 fn space_transforms_match_skopt() {
-    let doc = fixture();
+    let doc = fixture("skopt/bayes.json");
     for case in doc["space"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
         let d = dim(name);
@@ -109,7 +102,7 @@ fn space_transforms_match_skopt() {
 
 #[test]
 fn bad_spaces_have_skopt_messages() {
-    let doc = fixture();
+    let doc = fixture("skopt/bayes.json");
     let msg = |name: &str| -> String {
         doc["errors"]
             .as_array()
@@ -166,7 +159,7 @@ fn bad_spaces_have_skopt_messages() {
 
 #[test]
 fn gp_likelihood_posterior_and_acquisition_match_skopt() {
-    let doc = fixture();
+    let doc = fixture("skopt/bayes.json");
     let gp = &doc["gp"];
     let (x, y, xt) = (rows(&gp["X"]), f64s(&gp["y"]), rows(&gp["X_test"]));
     for case in gp["fixed"].as_array().unwrap() {
@@ -260,7 +253,7 @@ fn gp_likelihood_posterior_and_acquisition_match_skopt() {
 
 #[test]
 fn gp_fit_reaches_skopts_likelihood() {
-    let doc = fixture();
+    let doc = fixture("skopt/bayes.json");
     let gp = &doc["gp"];
     let (x, y) = (rows(&gp["X"]), f64s(&gp["y"]));
     for fit in gp["fits"].as_array().unwrap() {
@@ -457,7 +450,7 @@ fn json_param(v: &Value) -> Param {
 
 #[test]
 fn bayes_search_candidates_follow_skopts_stream() {
-    let doc = fixture();
+    let doc = fixture("skopt/bayes.json");
     let s = &doc["search"];
     let x = Matrix::from_rows(&rows(&s["X"])).unwrap();
     let y = f64s(&s["y"]);

@@ -7,7 +7,7 @@
 //!
 //! * [`fixture`], [`fixture_path`], [`fixtures_dir`]: where the fixtures are, and a parsed
 //!   JSON fixture;
-//! * [`tensor`], [`tensor_f32`] and the number readers ([`f64s`], [`f32s`], [`usizes`],
+//! * [`tensor`] (in the fixture's dtype), [`tensor_f32`] and the number readers ([`f64s`], [`f32s`], [`usizes`],
 //!   [`strs`], [`shape`]): values out of a fixture;
 //! * [`assert_close`], [`assert_close_floor`], [`assert_all_close`]: the tolerance rules the
 //!   goldens use, each named by its formula.
@@ -93,11 +93,24 @@ fn array<'a>(v: &'a Value, what: &str) -> &'a Vec<Value> {
         .unwrap_or_else(|| panic!("expected an array of {what}, found {v}"))
 }
 
-/// A fixture tensor `{"shape", "dtype", "data"}` in its dtype: `bool`, `int32`/`int64`
-/// (as i32) or float (as f32; also when `dtype` is absent).
+/// A fixture tensor `{"shape", "dtype", "data"}` in the fixture's dtype: `bool`, `uint8`,
+/// `int32`, `int64`, `float32` (also when `dtype` is absent) or `float64`.
+///
+/// # Panics
+/// On any other dtype, naming it.
 pub fn tensor(v: &Value) -> Tensor {
     let dims = shape(&v["shape"]);
     let data = &v["data"];
+    let ints = || -> Vec<i64> {
+        array(data, "integers")
+            .iter()
+            .map(|x| {
+                x.as_i64()
+                    .or_else(|| x.as_f64().map(|f| f as i64))
+                    .unwrap_or_else(|| panic!("not an integer: {x}"))
+            })
+            .collect()
+    };
     let made = match v["dtype"].as_str() {
         Some("bool") => Tensor::from_vec(
             array(data, "booleans")
@@ -106,14 +119,12 @@ pub fn tensor(v: &Value) -> Tensor {
                 .collect::<Vec<_>>(),
             &dims,
         ),
-        Some("int32" | "int64") => Tensor::from_vec(
-            array(data, "integers")
-                .iter()
-                .map(|x| x.as_i64().unwrap_or_else(|| panic!("not an integer: {x}")) as i32)
-                .collect::<Vec<_>>(),
-            &dims,
-        ),
-        _ => Tensor::from_vec(f32s(data), &dims),
+        Some("uint8") => Tensor::from_vec(ints().into_iter().map(|x| x as u8).collect(), &dims),
+        Some("int32") => Tensor::from_vec(ints().into_iter().map(|x| x as i32).collect(), &dims),
+        Some("int64") => Tensor::from_vec(ints(), &dims),
+        Some("float64") => Tensor::from_vec(f64s(data), &dims),
+        Some("float32") | None => Tensor::from_vec(f32s(data), &dims),
+        Some(other) => panic!("fixture dtype {other} is not one kiln-testing reads"),
     };
     made.unwrap_or_else(|e| panic!("fixture tensor {dims:?}: {e}"))
 }
@@ -168,7 +179,9 @@ mod tests {
         let b = tensor(&serde_json::json!({"shape": [2], "dtype": "bool", "data": [true, false]}));
         assert_eq!(b.dtype(), kiln_tensor::DType::Bool);
         let i = tensor(&serde_json::json!({"shape": [1], "dtype": "int64", "data": [3]}));
-        assert_eq!(i.dtype(), kiln_tensor::DType::I32);
+        assert_eq!(i.dtype(), kiln_tensor::DType::I64);
+        let u = tensor(&serde_json::json!({"shape": [1], "dtype": "uint8", "data": [255]}));
+        assert_eq!(u.to_vec::<u8>().unwrap(), vec![255]);
         let f = tensor_f32(&serde_json::json!({"shape": [1], "dtype": "int64", "data": [3]}));
         assert_eq!(f.dtype(), kiln_tensor::DType::F32);
     }

@@ -2,6 +2,9 @@
 //! and the single training loop: tensors and datasets give the same History, resume the
 //! same way under BackupAndRestore, and bad input is an `Err`.
 
+mod common;
+
+use common::{fixture, tensor_f32};
 use kiln::callbacks::BackupAndRestore;
 use kiln::layers::{Dense, Input, LayerApply};
 use kiln::losses::{Loss, MeanSquaredError};
@@ -9,31 +12,6 @@ use kiln::metrics::{Mean, MeanMetricWrapper, Metric};
 use kiln::models::{CompileArgs, EvaluateArgs, FitArgs, Model, StepData, StepLogs, TrainStep};
 use kiln_data::dataset::Dataset;
 use kiln_tensor::{DType, GradientTape, Tensor};
-use serde_json::Value;
-
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data: Vec<f32> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect();
-    Tensor::from_vec(data, &shape).unwrap()
-}
-
-fn fixture() -> Value {
-    let p = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tools/golden/fixtures/custom_train.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
 
 /// The guide's first model: compute_loss, optimizer.apply, and a loop over the compiled
 /// metrics (the loss tracker takes the loss unweighted).
@@ -110,9 +88,9 @@ fn rel(a: f64, b: f64) -> f64 {
 }
 
 fn run_golden(name: &str) -> f64 {
-    let fx = fixture();
+    let fx = fixture("custom_train.json");
     let c = &fx["cases"][name];
-    let (x, y) = (tensor(&c["x"]), tensor(&c["y"]));
+    let (x, y) = (tensor_f32(&c["x"]), tensor_f32(&c["y"]));
     kiln::utils::clear_session();
     let inp = Input::shape(&[32]);
     let out = Dense::new(1).apply(&inp).unwrap();
@@ -121,7 +99,7 @@ fn run_golden(name: &str) -> f64 {
         .as_array()
         .unwrap()
         .iter()
-        .map(tensor)
+        .map(tensor_f32)
         .collect();
     m.set_weights(&w).unwrap();
     match name {

@@ -8,6 +8,9 @@
 //! After every call: exactly the same variables changed, every value within 1e-5, the
 //! logs within 1e-5 relative.
 
+mod common;
+
+use common::{fixture, tensor_f32};
 use std::collections::BTreeSet;
 
 use kiln::callbacks::Logs;
@@ -16,30 +19,6 @@ use kiln::models::{CompileArgs, FitArgs, Model};
 use kiln::optimizers::{Adam, SGD};
 use kiln_tensor::{Tensor, Variable};
 use serde_json::Value;
-
-fn fixture() -> Value {
-    let p = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tools/golden/fixtures/freezing.json"
-    );
-    serde_json::from_str(&std::fs::read_to_string(p).expect("freezing.json")).unwrap()
-}
-
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data: Vec<f32> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect();
-    Tensor::from_vec(data, &shape).unwrap()
-}
 
 /// Row `i` of a stacked `(k, n, d)` fixture tensor.
 fn row(t: &Tensor, i: isize) -> Tensor {
@@ -70,7 +49,7 @@ impl Recorder {
         for v in &vars {
             let init = &fx[case]["initial"][key(v)];
             assert!(init.is_object(), "{case}: no initial value for {}", key(v));
-            v.assign(&tensor(init)).unwrap();
+            v.assign(&tensor_f32(init)).unwrap();
         }
         Recorder {
             case,
@@ -110,7 +89,9 @@ impl Recorder {
             self.case
         );
         for v in &self.vars {
-            let w = tensor(&want["weights"][key(v)]).to_vec::<f32>().unwrap();
+            let w = tensor_f32(&want["weights"][key(v)])
+                .to_vec::<f32>()
+                .unwrap();
             for (g, w) in v.value().to_vec::<f32>().unwrap().iter().zip(&w) {
                 let d = (g - w).abs() as f64 / (w.abs() as f64).max(1.0);
                 self.worst = self.worst.max(d);
@@ -140,7 +121,7 @@ impl Recorder {
 }
 
 fn gan_case(case: &'static str, toggle: bool) {
-    let fx = fixture();
+    let fx = fixture("freezing.json");
     kiln::utils::clear_session();
     let disc = Model::sequential(vec![
         Dense::new(3)
@@ -183,9 +164,9 @@ fn gan_case(case: &'static str, toggle: bool) {
     .unwrap();
     let mut rec = Recorder::new(case, &gan, &fx);
     let (real, noise, noise_g) = (
-        tensor(&fx[case]["real"]),
-        tensor(&fx[case]["noise"]),
-        tensor(&fx[case]["noise_g"]),
+        tensor_f32(&fx[case]["real"]),
+        tensor_f32(&fx[case]["noise"]),
+        tensor_f32(&fx[case]["noise_g"]),
     );
     let ones = Tensor::ones(&[6, 1], kiln::DType::F32);
     let zeros = Tensor::zeros(&[6, 1], kiln::DType::F32);
@@ -229,7 +210,7 @@ fn the_same_with_jit_compile() {
 }
 
 fn nested_case(jit: bool) {
-    let fx = fixture();
+    let fx = fixture("freezing.json");
     kiln::utils::clear_session();
     let inner = Model::sequential(vec![Dense::new(3)
         .activation("tanh")
@@ -247,7 +228,10 @@ fn nested_case(jit: bool) {
     };
     outer.compile(sgd()).unwrap();
     let mut rec = Recorder::new("nested", &outer, &fx);
-    let (x, y) = (tensor(&fx["nested"]["x"]), tensor(&fx["nested"]["y"]));
+    let (x, y) = (
+        tensor_f32(&fx["nested"]["x"]),
+        tensor_f32(&fx["nested"]["y"]),
+    );
     let first = |t: &Tensor, n: isize| t.slice(&[0, 0], &[n, -1]).unwrap();
     let fit = |m: &mut Model, bs: usize| -> kiln::Result<Logs> {
         let h = m.fit(
@@ -283,7 +267,7 @@ fn nested_case(jit: bool) {
 
 #[test]
 fn a_frozen_batch_normalization_trains_in_inference_mode() {
-    let fx = fixture();
+    let fx = fixture("freezing.json");
     kiln::utils::clear_session();
     let bn = kiln::layers::LayerRef::from(BatchNormalization::new().name("bn"));
     let mut model = Model::sequential(vec![
@@ -297,7 +281,10 @@ fn a_frozen_batch_normalization_trains_in_inference_mode() {
         .unwrap();
     let mut rec = Recorder::new("bn_frozen", &model, &fx);
     bn.set_trainable(false);
-    let (x, y) = (tensor(&fx["bn_frozen"]["x"]), tensor(&fx["bn_frozen"]["y"]));
+    let (x, y) = (
+        tensor_f32(&fx["bn_frozen"]["x"]),
+        tensor_f32(&fx["bn_frozen"]["y"]),
+    );
     for (name, training) in [("pred_training_true", true), ("pred_training_false", false)] {
         let got = model
             .call_multi(&[row(&x, 0)], training)
@@ -305,7 +292,7 @@ fn a_frozen_batch_normalization_trains_in_inference_mode() {
             .remove(0)
             .to_vec::<f32>()
             .unwrap();
-        let want = tensor(&fx["bn_frozen"][name]).to_vec::<f32>().unwrap();
+        let want = tensor_f32(&fx["bn_frozen"][name]).to_vec::<f32>().unwrap();
         for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() < 1e-5, "{name}: {g} vs keras {w}");
         }

@@ -2,20 +2,15 @@
 //! (tools/golden/gen_lookup.py, the integer/float cases): outputs, configs that rebuild
 //! through `from_config`, and use inside a model.
 
+mod common;
+
+use common::fixture;
 use kiln::layers::{from_config, Embedding, IntegerLookup, LayerRef};
 use kiln::models::Model;
 use kiln::models::PredictArgs;
 use kiln_data::text::{IntegerLookupOptions, OovMethod, Vocabulary};
 use kiln_tensor::Tensor;
 use serde_json::Value;
-
-fn fixture() -> Value {
-    let path = format!(
-        "{}/../../tools/golden/fixtures/lookup.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 fn nested(v: &Value, out: &mut Vec<f64>, shape: &mut Vec<usize>, depth: usize) {
     match v {
@@ -76,7 +71,7 @@ fn hashing_from_kwargs(kw: &Value) -> kiln::Result<LayerRef> {
 
 #[test]
 fn hashing_layer_matches_keras_on_numbers() {
-    let f = fixture();
+    let f = fixture("lookup.json");
     let mut n = 0;
     for c in f["hashing"].as_array().unwrap() {
         let kind = c["kind"].as_str().unwrap();
@@ -174,7 +169,7 @@ fn prepare(c: &Value) -> kiln::Result<IntegerLookup> {
 
 #[test]
 fn integer_lookup_layer_matches_keras() {
-    let f = fixture();
+    let f = fixture("lookup.json");
     let (mut calls, mut errors) = (0, 0);
     for c in f["lookup"].as_array().unwrap() {
         if c["layer"] != "IntegerLookup" || c.get("vocab_file").is_some() {

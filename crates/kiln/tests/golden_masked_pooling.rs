@@ -6,11 +6,9 @@
 
 mod common;
 
-use common::tensor;
-
+use common::{fixture, tensor};
 use kiln::layers::{Embedding, GlobalAveragePooling1D, LayerRef};
 use kiln_tensor::{DType, GradientTape, Tensor};
-use serde_json::Value;
 
 const TOL: f64 = 1e-5;
 
@@ -24,17 +22,9 @@ fn close(what: &str, got: &Tensor, want: &Tensor) {
     }
 }
 
-fn fixture() -> Value {
-    let path = format!(
-        "{}/../../tools/golden/fixtures/masked_pooling.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 #[test]
 fn masked_global_pooling_1d_matches_keras() {
-    let fx = fixture();
+    let fx = fixture("masked_pooling.json");
     let cases = fx["cases"].as_array().unwrap();
     assert_eq!(cases.len(), 5);
     for case in cases {
@@ -63,7 +53,7 @@ fn masked_global_pooling_1d_matches_keras() {
 
 #[test]
 fn embedding_mask_zero_into_global_average_pooling_matches_keras() {
-    let c = &fixture()["chained"];
+    let c = &fixture("masked_pooling.json")["chained"];
     let emb = LayerRef::new(Embedding::new(9, 3).mask_zero(true));
     let pool = LayerRef::new(GlobalAveragePooling1D::new());
     let ids = tensor(&c["ids"]);

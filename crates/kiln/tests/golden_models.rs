@@ -3,36 +3,16 @@
 //! the same predictions and loss, and one train_on_batch with each optimizer gives the same
 //! updated weights.
 
+mod common;
+
+use common::tensor;
 use kiln::layers::*;
 use kiln::models::PredictArgs;
 use kiln::models::{CompileArgs, LossArg, Model};
 use kiln::optimizers::Optimizer;
 use kiln::regularizers::Regularizer;
-use kiln_tensor::{DType, Tensor};
+use kiln_tensor::Tensor;
 use serde_json::Value;
-
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data: Vec<f64> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect();
-    let dtype = match v["dtype"].as_str().unwrap() {
-        "float32" => DType::F32,
-        "int32" => DType::I32,
-        "int64" => DType::I64,
-        "float64" => DType::F64,
-        d => panic!("dtype {d}"),
-    };
-    Tensor::from_vec(data, &shape).unwrap().cast(dtype).unwrap()
-}
 
 fn tensors(v: &Value) -> Vec<Tensor> {
     v.as_array().unwrap().iter().map(tensor).collect()

@@ -2,29 +2,12 @@
 //! CenterCrop against Keras 3.15 (tools/golden/gen_preprocessing_layers.py). Each layer is
 //! rebuilt from the config Keras wrote, so config parsing is checked too.
 
+mod common;
+
+use common::tensor;
 use kiln::layers::{from_config, Discretization, LayerRef};
 use kiln_tensor::{DType, Tensor};
 use serde_json::Value;
-
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data = v["data"].as_array().unwrap();
-    let f = |x: &Value| x.as_f64().unwrap();
-    match v["dtype"].as_str().unwrap() {
-        "float32" => Tensor::from_vec(data.iter().map(|x| f(x) as f32).collect(), &shape),
-        "float64" => Tensor::from_vec(data.iter().map(f).collect(), &shape),
-        "int32" => Tensor::from_vec(data.iter().map(|x| f(x) as i32).collect(), &shape),
-        "int64" => Tensor::from_vec(data.iter().map(|x| f(x) as i64).collect(), &shape),
-        "uint8" => Tensor::from_vec(data.iter().map(|x| f(x) as u8).collect(), &shape),
-        d => panic!("dtype {d}"),
-    }
-    .unwrap()
-}
 
 fn dtype_name(d: DType) -> &'static str {
     match d {

@@ -5,20 +5,15 @@
 //! TextVectorization inside a model on `[batch, 1]` strings, `summary()` of a string
 //! input, and the bad-input errors.
 
+mod common;
+
+use common::fixture;
 use kiln::layers::*;
 use kiln::models::{CompileArgs, FitArgs, Model};
 use kiln::optimizers::SGD;
 use kiln_data::text::OutputMode;
 use kiln_tensor::{DType, Tensor};
 use serde_json::Value;
-
-fn fixture() -> Value {
-    let path = format!(
-        "{}/../../tools/golden/fixtures/strings.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 fn strs(v: &Value) -> Vec<String> {
     v.as_array()
@@ -74,7 +69,7 @@ fn text_model(e: &Value) -> (Model, Tensor) {
 
 #[test]
 fn end_to_end_text_model_trains_like_keras() {
-    let root = fixture();
+    let root = fixture("strings.json");
     let e = &root["end_to_end"];
     let (mut model, x) = text_model(e);
     let before = model
@@ -141,7 +136,7 @@ fn end_to_end_text_model_trains_like_keras() {
 
 #[test]
 fn text_vectorization_in_a_model_matches_keras() {
-    let root = fixture();
+    let root = fixture("strings.json");
     let corpus = strs(&root["corpus"]);
     let queries = strs(&root["queries"]);
     for c in root["text_vectorization"].as_array().unwrap() {
@@ -192,7 +187,7 @@ fn text_vectorization_in_a_model_matches_keras() {
 
 #[test]
 fn summary_shows_string_input_and_saving_is_a_clear_err() {
-    let e = &fixture()["end_to_end"];
+    let e = &fixture("strings.json")["end_to_end"];
     let (model, _) = text_model(e);
     let s = model.summary_string(None);
     assert!(s.contains("TextVectorization"), "{s}");
@@ -208,7 +203,7 @@ fn summary_shows_string_input_and_saving_is_a_clear_err() {
 
 #[test]
 fn bad_inputs_are_errors_naming_expected_and_received() {
-    let e = &fixture()["end_to_end"];
+    let e = &fixture("strings.json")["end_to_end"];
     let (mut model, _) = text_model(e);
     // A float tensor into the string model.
     let err = model

@@ -2,6 +2,9 @@
 //! (tools/golden/gen_vae_add_loss.py): same weights, same noise, same batches, per-epoch
 //! losses within 1e-5 relative. Also: an add_loss term of rank 2 or more is an `Err`.
 
+mod common;
+
+use common::tensor_f32;
 use kiln::layers::*;
 use kiln::models::{CompileArgs, EvaluateArgs, FitArgs, Model};
 use kiln::optimizers::Adam;
@@ -10,22 +13,6 @@ use serde_json::Value;
 
 const D: isize = 12;
 const Z: isize = 2;
-
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data: Vec<f32> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect();
-    Tensor::from_vec(data, &shape).unwrap()
-}
 
 #[derive(kiln::layers::Layer)]
 struct Vae {
@@ -68,7 +55,7 @@ fn vae_with_add_loss_matches_keras() {
         "/../../tools/golden/fixtures/vae_add_loss.json"
     );
     let fx: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
-    let inputs = tensor(&fx["inputs"]);
+    let inputs = tensor_f32(&fx["inputs"]);
     let x = inputs.slice(&[0, 0], &[-1, D]).unwrap();
     kiln::utils::clear_session();
     let ls = layers();
@@ -87,7 +74,7 @@ fn vae_with_add_loss_matches_keras() {
             .as_array()
             .unwrap()
             .iter()
-            .map(tensor)
+            .map(tensor_f32)
             .collect();
         l.set_weights(&w).unwrap();
     }

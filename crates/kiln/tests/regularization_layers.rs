@@ -4,6 +4,9 @@
 //! (tools/golden/gen_regularization_layers.py: the penalty, divided by the batch size as
 //! Keras does, and its gradient).
 
+mod common;
+
+use common::tensor_f32;
 use kiln::layers::{
     from_config, ActivityRegularization, GaussianDropout, GaussianNoise, LayerRef,
     SpatialDropout1D, SpatialDropout2D, SpatialDropout3D,
@@ -201,22 +204,6 @@ fn gaussian_dropout_statistics_identity_and_gradient() {
     assert_eq!(l.call(&x).unwrap().to_vec::<f32>().unwrap(), xv);
 }
 
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data: Vec<f32> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect();
-    Tensor::from_vec(data, &shape).unwrap()
-}
-
 #[test]
 fn activity_regularization_matches_keras() {
     let path = format!(
@@ -229,13 +216,13 @@ fn activity_regularization_matches_keras() {
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let layer = from_config("ActivityRegularization", &case["config"]).unwrap();
-        let x = tensor(&case["x"]);
+        let x = tensor_f32(&case["x"]);
         let tape = GradientTape::new();
         tape.watch(&x);
         let y = layer.call(&x).unwrap();
         assert_eq!(
             y.to_vec::<f32>().unwrap(),
-            tensor(&case["y"]).to_vec::<f32>().unwrap(),
+            tensor_f32(&case["y"]).to_vec::<f32>().unwrap(),
             "{name}: y"
         );
         let losses = layer.losses().unwrap();
@@ -248,14 +235,14 @@ fn activity_regularization_matches_keras() {
             "{name}: penalty {got} vs keras {want}"
         );
         let obj = y
-            .mul(&tensor(&case["cotangent"]))
+            .mul(&tensor_f32(&case["cotangent"]))
             .unwrap()
             .sum_all()
             .unwrap()
             .add(&penalty.reshape(&[]).unwrap())
             .unwrap();
         let g = tape.gradient(&obj, &[&x]).unwrap().remove(0).unwrap();
-        let want_g = tensor(&case["grad_x"]).to_f64_vec();
+        let want_g = tensor_f32(&case["grad_x"]).to_f64_vec();
         for (i, (a, b)) in g.to_f64_vec().iter().zip(&want_g).enumerate() {
             assert!(
                 (a - b).abs() <= 1e-5 * (1.0 + b.abs()),

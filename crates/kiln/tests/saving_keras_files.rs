@@ -2,6 +2,9 @@
 //! kiln and predict what Keras predicted; kiln's archives load back with the same
 //! predictions; corrupt archives are errors naming the file and the problem.
 
+mod common;
+
+use common::tensor_f32;
 use kiln::saving::{load_model, save_model};
 use kiln_tensor::Tensor;
 use serde_json::Value;
@@ -9,22 +12,6 @@ use std::path::PathBuf;
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tools/golden/fixtures/saving")
-}
-
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data: Vec<f32> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect();
-    Tensor::from_vec(data, &shape).unwrap()
 }
 
 fn fixture(name: &str) -> Value {
@@ -54,13 +41,18 @@ fn keras_archives_load_and_predict_like_keras() {
         let f = fixture(name);
         let model = load_model(dir().join(format!("{name}.keras")))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let inputs: Vec<Tensor> = f["inputs"].as_array().unwrap().iter().map(tensor).collect();
+        let inputs: Vec<Tensor> = f["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(tensor_f32)
+            .collect();
         let got = predictions(&model, &inputs);
         let want: Vec<Tensor> = f["predictions"]
             .as_array()
             .unwrap()
             .iter()
-            .map(tensor)
+            .map(tensor_f32)
             .collect();
         assert_eq!(got.len(), want.len(), "{name}: outputs");
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
@@ -79,7 +71,12 @@ fn kiln_archives_round_trip() {
         let path = tmp.join(format!("{name}.keras"));
         save_model(&model, &path).unwrap();
         let again = load_model(&path).unwrap();
-        let inputs: Vec<Tensor> = f["inputs"].as_array().unwrap().iter().map(tensor).collect();
+        let inputs: Vec<Tensor> = f["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(tensor_f32)
+            .collect();
         for (g, w) in predictions(&again, &inputs)
             .iter()
             .zip(predictions(&model, &inputs).iter())
@@ -151,12 +148,17 @@ fn legacy_h5_files_load_and_predict_like_keras() {
         let f = fixture(name);
         let model = load_model(dir().join(format!("{name}_legacy.h5")))
             .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let inputs: Vec<Tensor> = f["inputs"].as_array().unwrap().iter().map(tensor).collect();
+        let inputs: Vec<Tensor> = f["inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(tensor_f32)
+            .collect();
         let want: Vec<Tensor> = f["predictions"]
             .as_array()
             .unwrap()
             .iter()
-            .map(tensor)
+            .map(tensor_f32)
             .collect();
         for (i, (g, w)) in predictions(&model, &inputs).iter().zip(&want).enumerate() {
             close(&format!("{name} legacy output {i}"), g, w);

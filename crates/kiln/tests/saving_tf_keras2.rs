@@ -5,6 +5,9 @@
 //! weights-only `save_weights(..h5)` files load into the same models built in kiln;
 //! truncated files are errors naming the file.
 
+mod common;
+
+use common::tensor_f32;
 use std::path::PathBuf;
 
 use kiln::layers::{
@@ -27,24 +30,8 @@ fn fixture(name: &str) -> Value {
         .unwrap()
 }
 
-fn tensor(v: &Value) -> Tensor {
-    let shape: Vec<usize> = v["shape"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect();
-    let data: Vec<f32> = v["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect();
-    Tensor::from_vec(data, &shape).unwrap()
-}
-
 fn tensors(v: &Value) -> Vec<Tensor> {
-    v.as_array().unwrap().iter().map(tensor).collect()
+    v.as_array().unwrap().iter().map(tensor_f32).collect()
 }
 
 /// 1e-5 relative (plus 1e-5 absolute for values near zero), f32 against TF's f32.

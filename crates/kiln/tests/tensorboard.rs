@@ -7,6 +7,9 @@
 //! the same tags and steps, and the values against kiln's own `History`, batch logs,
 //! weights and config.
 
+mod common;
+
+use common::fixture;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -228,12 +231,6 @@ impl Callback for BatchLogs {
     }
 }
 
-fn fixture() -> Value {
-    let p =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/golden/fixtures/tensorboard.json");
-    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
-}
-
 fn build(kind: &str) -> Model {
     kiln::utils::clear_session();
     if kind == "sequential" {
@@ -309,7 +306,7 @@ fn take(t: &Tensor, range: std::ops::Range<usize>) -> Tensor {
 
 #[test]
 fn tensorboard_logs_have_keras_tags_steps_and_history_values() {
-    let fx = fixture();
+    let fx = fixture("tensorboard.json");
     // KILN_TENSORBOARD_KEEP=<dir> keeps the logs (with kiln's History next to them) for
     // tools/golden/check_tensorboard_logs.py, which reads them with TensorBoard itself.
     let keep = std::env::var_os("KILN_TENSORBOARD_KEEP").map(PathBuf::from);
@@ -570,7 +567,7 @@ fn tensorboard_logs_have_keras_tags_steps_and_history_values() {
 
 #[test]
 fn histogram_buckets_equal_tensorboards() {
-    let fx = fixture();
+    let fx = fixture("tensorboard.json");
     for case in fx["histograms"].as_array().unwrap() {
         // floats are repr strings (serde_json's default parser may be one ulp off)
         let f = |v: &Value| v.as_str().unwrap().parse::<f64>().unwrap();
