@@ -16,6 +16,7 @@ mod random_contrast;
 mod random_crop;
 mod random_flip;
 mod random_rotation;
+pub(crate) mod random_transform;
 mod random_translation;
 mod random_zoom;
 mod rescaling;
@@ -91,95 +92,14 @@ pub(crate) fn from_config(class: &str, c: &Value) -> Result<Option<LayerRef>> {
 
 /// The random augmentation layers from their Keras configs.
 fn augmentation_from_config(class: &str, c: &Value) -> Result<LayerRef> {
-    use augment::{seed_from_config, DataFormat};
-    let factor = |key: &str| -> Result<Factor> {
-        let v = c
-            .get(key)
-            .ok_or_else(|| bad_config(class, &format!("missing '{key}'")))?;
-        Factor::from_json(class, key, v)
-    };
-    let range = |key: &str, default: (f64, f64)| -> Result<(f64, f64)> {
-        match c.get(key) {
-            None | Some(Value::Null) => Ok(default),
-            Some(v) => match v.as_array().map(|a| a.as_slice()) {
-                Some([a, b]) => match (a.as_f64(), b.as_f64()) {
-                    (Some(a), Some(b)) => Ok((a, b)),
-                    _ => Err(bad_config(class, &format!("'{key}' must be two numbers"))),
-                },
-                _ => Err(bad_config(
-                    class,
-                    &format!("'{key}' must be a list of two numbers"),
-                )),
-            },
-        }
-    };
-    let seed = seed_from_config(c);
-    let data_format = match DataFormat::from_config("layers.from_config", c)? {
-        DataFormat::ChannelsLast => "channels_last",
-        DataFormat::ChannelsFirst => "channels_first",
-    };
-    let fill_mode = str_or(c, "fill_mode", "reflect");
-    let interpolation = str_or(c, "interpolation", "bilinear");
-    let fill_value = get_f64(class, c, "fill_value", 0.0)? as f32;
-    macro_rules! seeded {
-        ($l:expr) => {{
-            let l = $l;
-            match seed {
-                Some(s) => l.seed(s),
-                None => l,
-            }
-        }};
-    }
     Ok(match class {
-        "RandomRotation" => seeded!(RandomRotation::new(factor("factor")?)?
-            .fill_mode(fill_mode)?
-            .interpolation(interpolation)?
-            .fill_value(fill_value)
-            .data_format(data_format)?)
-        .into(),
-        "RandomZoom" => {
-            let mut l = RandomZoom::new(factor("height_factor")?)?;
-            if !matches!(c.get("width_factor"), None | Some(Value::Null)) {
-                l = l.width_factor(factor("width_factor")?)?;
-            }
-            seeded!(l
-                .fill_mode(fill_mode)?
-                .interpolation(interpolation)?
-                .fill_value(fill_value)
-                .data_format(data_format)?)
-            .into()
-        }
-        "RandomTranslation" => seeded!(RandomTranslation::new(
-            factor("height_factor")?,
-            factor("width_factor")?
-        )?
-        .fill_mode(fill_mode)?
-        .interpolation(interpolation)?
-        .fill_value(fill_value)
-        .data_format(data_format)?)
-        .into(),
-        "RandomFlip" => seeded!(
-            RandomFlip::new(str_or(c, "mode", "horizontal_and_vertical"))?
-                .data_format(data_format)?
-        )
-        .into(),
-        "RandomCrop" => seeded!(RandomCrop::new(
-            get_usize(class, c, "height")?,
-            get_usize(class, c, "width")?
-        )?
-        .data_format(data_format)?)
-        .into(),
-        "RandomContrast" => {
-            let (lo, hi) = range("value_range", (0.0, 255.0))?;
-            seeded!(RandomContrast::new(factor("factor")?)?
-                .value_range(lo, hi)
-                .data_format(data_format)?)
-            .into()
-        }
-        _ => {
-            let (lo, hi) = range("value_range", (0.0, 255.0))?;
-            seeded!(RandomBrightness::new(factor("factor")?)?.value_range(lo, hi)).into()
-        }
+        "RandomRotation" => RandomRotation::from_config(c)?.into(),
+        "RandomZoom" => RandomZoom::from_config(c)?.into(),
+        "RandomTranslation" => RandomTranslation::from_config(c)?.into(),
+        "RandomFlip" => RandomFlip::from_config(c)?.into(),
+        "RandomCrop" => RandomCrop::from_config(c)?.into(),
+        "RandomContrast" => RandomContrast::from_config(c)?.into(),
+        _ => RandomBrightness::from_config(c)?.into(),
     })
 }
 

@@ -1,13 +1,12 @@
 //! `RandomBrightness`.
 
-use kiln_tensor::random::Generator;
 use kiln_tensor::Tensor;
 use serde_json::{json, Value};
 
-use super::augment::{
-    base_factor, invalid, new_generator, seed_json, uniform, DataFormat, Factor, Layout,
-};
-use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
+use super::augment::{base_factor, invalid, Factor, Layout};
+use super::random_transform::config_range;
+use super::random_transform::{self, config_factor, random_builders, RandomBase, RandomTransform};
+use crate::layers::layer::{CallContext, Layer, LayerBase, Shape};
 use crate::layers::macros::{common_builders, layer_state};
 use crate::Result;
 
@@ -32,8 +31,7 @@ pub struct RandomBrightness {
     base: LayerBase,
     factor: (f64, f64),
     value_range: (f64, f64),
-    seed: Option<u64>,
-    generator: Option<Generator>,
+    random: RandomBase,
 }
 
 impl RandomBrightness {
@@ -43,19 +41,23 @@ impl RandomBrightness {
             base: LayerBase::new("random_brightness"),
             factor: base_factor(API, factor.into(), (-1.0, 1.0))?,
             value_range: (0.0, 255.0),
-            seed: None,
-            generator: None,
+            random: RandomBase::new(),
         })
+    }
+
+    /// From a Keras config.
+    pub(crate) fn from_config(c: &Value) -> Result<RandomBrightness> {
+        // seed_only: the layer is channels-last whatever the config says, as before.
+        let (lo, hi) = config_range(API, c, "value_range", (0.0, 255.0))?;
+        let mut l = RandomBrightness::new(config_factor(API, c, "factor")?)?.value_range(lo, hi);
+        if let Some(seed) = c.get("seed").and_then(Value::as_u64) {
+            l.random.set_seed(seed);
+        }
+        Ok(l)
     }
     /// The pixel range (default `(0, 255)`; sorted, as Keras does).
     pub fn value_range(mut self, lo: f64, hi: f64) -> Self {
         self.value_range = if lo <= hi { (lo, hi) } else { (hi, lo) };
-        self
-    }
-    /// Seeds this layer's own random stream (else the global one is used).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
-        self.generator = new_generator(Some(seed));
         self
     }
 
@@ -63,7 +65,9 @@ impl RandomBrightness {
     pub fn random_deltas(&mut self, n: usize) -> Result<Vec<f32>> {
         let (lo, hi) = self.factor;
         let span = (self.value_range.1 - self.value_range.0) as f32;
-        Ok(uniform(self.generator.as_mut(), n, lo, hi)?
+        Ok(self
+            .random
+            .uniform(n, lo, hi)?
             .into_iter()
             .map(|f| f * span)
             .collect())
@@ -80,7 +84,7 @@ impl RandomBrightness {
     /// # Ok::<(), kiln::Error>(())
     /// ```
     pub fn adjust(&self, x: &Tensor, deltas: &[f32]) -> Result<Tensor> {
-        let l = Layout::of(API, x, DataFormat::ChannelsLast)?;
+        let l = Layout::of(API, x, self.random.data_format())?;
         if !x.dtype().is_float() {
             return Err(invalid(
                 API,
@@ -106,28 +110,35 @@ impl RandomBrightness {
 common_builders!(RandomBrightness);
 layer_state!(RandomBrightness, "RandomBrightness");
 
+random_builders!(RandomBrightness, seed_only);
+
+impl RandomTransform for RandomBrightness {
+    const API: &'static str = API;
+    const INFERENCE_CASTS: bool = false;
+    fn random_base(&self) -> &RandomBase {
+        &self.random
+    }
+    fn transform_batch(&mut self, x: &Tensor, l: &Layout) -> Result<Tensor> {
+        let deltas = self.random_deltas(l.n)?;
+        self.adjust(x, &deltas)
+    }
+}
+
 impl Layer for RandomBrightness {
     fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>> {
-        let x = one_input(inputs, API)?;
-        let l = Layout::of(API, x, DataFormat::ChannelsLast)?;
-        if !ctx.training {
-            return Ok(vec![x.clone()]);
-        }
-        let deltas = self.random_deltas(l.n)?;
-        Ok(vec![self.adjust(x, &deltas)?])
+        random_transform::call(self, inputs, ctx)
     }
     fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
         Some(Ok(input_shapes.to_vec()))
     }
     fn get_config(&self) -> Value {
         let mut c = self.base.base_config();
-        c.insert("data_format".into(), json!("channels_last"));
         c.insert("factor".into(), json!([self.factor.0, self.factor.1]));
         c.insert(
             "value_range".into(),
             json!([self.value_range.0, self.value_range.1]),
         );
-        c.insert("seed".into(), seed_json(self.seed));
+        self.random.write_config(&mut c);
         Value::Object(c)
     }
 }

@@ -1,13 +1,12 @@
 //! `RandomContrast`.
 
-use kiln_tensor::random::Generator;
 use kiln_tensor::Tensor;
 use serde_json::{json, Value};
 
-use super::augment::{
-    base_factor, invalid, new_generator, seed_json, uniform, DataFormat, Factor, Layout,
-};
-use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
+use super::augment::{base_factor, invalid, Factor, Layout};
+use super::random_transform::config_range;
+use super::random_transform::{self, config_factor, random_builders, RandomBase, RandomTransform};
+use crate::layers::layer::{CallContext, Layer, LayerBase, Shape};
 use crate::layers::macros::{common_builders, layer_state};
 use crate::Result;
 
@@ -35,9 +34,7 @@ pub struct RandomContrast {
     base: LayerBase,
     factor: (f64, f64),
     value_range: (f64, f64),
-    seed: Option<u64>,
-    generator: Option<Generator>,
-    data_format: DataFormat,
+    random: RandomBase,
 }
 
 impl RandomContrast {
@@ -47,38 +44,33 @@ impl RandomContrast {
             base: LayerBase::new("random_contrast"),
             factor: base_factor(API, factor.into(), (0.0, 1.0))?,
             value_range: (0.0, 255.0),
-            seed: None,
-            generator: None,
-            data_format: DataFormat::ChannelsLast,
+            random: RandomBase::new(),
         })
+    }
+
+    /// From a Keras config.
+    pub(crate) fn from_config(c: &Value) -> Result<RandomContrast> {
+        let (lo, hi) = config_range(API, c, "value_range", (0.0, 255.0))?;
+        let mut l = RandomContrast::new(config_factor(API, c, "factor")?)?.value_range(lo, hi);
+        l.random = RandomBase::from_config(API, c)?;
+        Ok(l)
     }
     /// The clipping range (default `(0, 255)`; kept as given, as Keras does).
     pub fn value_range(mut self, lo: f64, hi: f64) -> Self {
         self.value_range = (lo, hi);
         self
     }
-    /// Seeds this layer's own random stream (else the global one is used).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
-        self.generator = new_generator(Some(seed));
-        self
-    }
-    /// `"channels_last"` (default) or `"channels_first"`: which axes the mean is over.
-    pub fn data_format(mut self, s: &str) -> Result<Self> {
-        self.data_format = DataFormat::parse(API, s)?;
-        Ok(self)
-    }
 
     /// Draws `n` contrast factors (what a training call uses).
     pub fn random_factors(&mut self, n: usize) -> Result<Vec<f32>> {
         let (lo, hi) = self.factor;
-        uniform(self.generator.as_mut(), n, 1.0 - lo, 1.0 + hi)
+        self.random.uniform(n, 1.0 - lo, 1.0 + hi)
     }
 
     /// Scales each image's deviation from its per-channel mean by its factor (one per
     /// image, or one for all), then clips to the value range.
     pub fn adjust(&self, x: &Tensor, factors: &[f32]) -> Result<Tensor> {
-        let l = Layout::of(API, x, self.data_format)?;
+        let l = Layout::of(API, x, self.random.data_format())?;
         if !x.dtype().is_float() {
             return Err(invalid(
                 API,
@@ -107,28 +99,35 @@ impl RandomContrast {
 common_builders!(RandomContrast);
 layer_state!(RandomContrast, "RandomContrast");
 
+random_builders!(RandomContrast);
+
+impl RandomTransform for RandomContrast {
+    const API: &'static str = API;
+    const INFERENCE_CASTS: bool = false;
+    fn random_base(&self) -> &RandomBase {
+        &self.random
+    }
+    fn transform_batch(&mut self, x: &Tensor, l: &Layout) -> Result<Tensor> {
+        let factors = self.random_factors(l.n)?;
+        self.adjust(x, &factors)
+    }
+}
+
 impl Layer for RandomContrast {
     fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>> {
-        let x = one_input(inputs, API)?;
-        let l = Layout::of(API, x, self.data_format)?;
-        if !ctx.training {
-            return Ok(vec![x.clone()]);
-        }
-        let factors = self.random_factors(l.n)?;
-        Ok(vec![self.adjust(x, &factors)?])
+        random_transform::call(self, inputs, ctx)
     }
     fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
         Some(Ok(input_shapes.to_vec()))
     }
     fn get_config(&self) -> Value {
         let mut c = self.base.base_config();
-        c.insert("data_format".into(), json!(self.data_format.name()));
         c.insert("factor".into(), json!([self.factor.0, self.factor.1]));
         c.insert(
             "value_range".into(),
             json!([self.value_range.0, self.value_range.1]),
         );
-        c.insert("seed".into(), seed_json(self.seed));
+        self.random.write_config(&mut c);
         Value::Object(c)
     }
 }

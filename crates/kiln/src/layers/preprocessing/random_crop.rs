@@ -1,14 +1,15 @@
 //! `RandomCrop`.
 
 use kiln_data::image::ResizeMethod;
-use kiln_tensor::random::Generator;
 use kiln_tensor::Tensor;
 use serde_json::{json, Value};
 
-use super::augment::{invalid, new_generator, seed_json, to_f32, uniform, DataFormat, Layout};
+use super::augment::{invalid, to_f32, DataFormat, Layout};
+use super::random_transform::{self, random_builders, RandomBase, RandomTransform};
 use super::resizing::{resize_images, resized_shape, Aspect};
-use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
+use crate::layers::layer::{CallContext, Layer, LayerBase, Shape};
 use crate::layers::macros::{common_builders, layer_state};
+use crate::layers::registry::get_usize;
 use crate::Result;
 
 const API: &str = "RandomCrop";
@@ -38,9 +39,7 @@ pub struct RandomCrop {
     base: LayerBase,
     height: usize,
     width: usize,
-    seed: Option<u64>,
-    generator: Option<Generator>,
-    data_format: DataFormat,
+    random: RandomBase,
 }
 
 impl RandomCrop {
@@ -56,21 +55,15 @@ impl RandomCrop {
             base: LayerBase::new("random_crop"),
             height,
             width,
-            seed: None,
-            generator: None,
-            data_format: DataFormat::ChannelsLast,
+            random: RandomBase::new(),
         })
     }
-    /// Seeds this layer's own random stream (else the global one is used).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
-        self.generator = new_generator(Some(seed));
-        self
-    }
-    /// `"channels_last"` (default) or `"channels_first"`.
-    pub fn data_format(mut self, s: &str) -> Result<Self> {
-        self.data_format = DataFormat::parse(API, s)?;
-        Ok(self)
+
+    /// From a Keras config.
+    pub(crate) fn from_config(c: &Value) -> Result<RandomCrop> {
+        let mut l = RandomCrop::new(get_usize(API, c, "height")?, get_usize(API, c, "width")?)?;
+        l.random = RandomBase::from_config(API, c)?;
+        Ok(l)
     }
 
     /// The (row, column) offset a training call crops at, for images of `h` x `w`:
@@ -78,8 +71,8 @@ impl RandomCrop {
     pub fn random_offset(&mut self, h: usize, w: usize) -> Result<(usize, usize)> {
         let (th, tw) = (self.height, self.width);
         if h > th && w > tw {
-            let dy = uniform(self.generator.as_mut(), 1, 0.0, (h - th + 1) as f64)?[0];
-            let dx = uniform(self.generator.as_mut(), 1, 0.0, (w - tw + 1) as f64)?[0];
+            let dy = self.random.uniform(1, 0.0, (h - th + 1) as f64)?[0];
+            let dx = self.random.uniform(1, 0.0, (w - tw + 1) as f64)?[0];
             return Ok(((dy as usize).min(h - th), (dx as usize).min(w - tw)));
         }
         let ch = ((w * th) as f64 / tw as f64) as usize;
@@ -104,9 +97,9 @@ impl RandomCrop {
     /// # Ok::<(), kiln::Error>(())
     /// ```
     pub fn crop_at(&self, x: &Tensor, row: usize, col: usize) -> Result<Tensor> {
-        let l = Layout::of(API, x, self.data_format)?;
+        let l = Layout::of(API, x, self.random.data_format())?;
         let x = to_f32(x)?;
-        let x = match self.data_format {
+        let x = match self.random.data_format() {
             DataFormat::ChannelsLast => x,
             DataFormat::ChannelsFirst => x.permute(&channels_perm(l.batched, true))?,
         };
@@ -128,7 +121,7 @@ impl RandomCrop {
                 Aspect::Stretch,
             )?;
         }
-        Ok(match self.data_format {
+        Ok(match self.random.data_format() {
             DataFormat::ChannelsLast => y,
             DataFormat::ChannelsFirst => y.permute(&channels_perm(l.batched, false))?,
         })
@@ -148,20 +141,28 @@ fn channels_perm(batched: bool, to_last: bool) -> Vec<usize> {
 common_builders!(RandomCrop);
 layer_state!(RandomCrop, "RandomCrop");
 
+random_builders!(RandomCrop);
+
+impl RandomTransform for RandomCrop {
+    const API: &'static str = API;
+    const INFERENCE_CASTS: bool = false;
+    fn random_base(&self) -> &RandomBase {
+        &self.random
+    }
+    fn transform_batch(&mut self, x: &Tensor, l: &Layout) -> Result<Tensor> {
+        let (row, col) = self.random_offset(l.h, l.w)?;
+        self.crop_at(x, row, col)
+    }
+}
+
 impl Layer for RandomCrop {
     fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>> {
-        let x = one_input(inputs, API)?;
-        let l = Layout::of(API, x, self.data_format)?;
-        if !ctx.training {
-            return Ok(vec![x.clone()]);
-        }
-        let (row, col) = self.random_offset(l.h, l.w)?;
-        Ok(vec![self.crop_at(x, row, col)?])
+        random_transform::call(self, inputs, ctx)
     }
     fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
         // The training shape (inference keeps the input's shape, as Keras does).
         let s = input_shapes.first()?;
-        if self.data_format == DataFormat::ChannelsFirst {
+        if self.random.data_format() == DataFormat::ChannelsFirst {
             let mut s = s.clone();
             let n = s.len();
             if n < 2 {
@@ -175,10 +176,9 @@ impl Layer for RandomCrop {
     }
     fn get_config(&self) -> Value {
         let mut c = self.base.base_config();
-        c.insert("data_format".into(), json!(self.data_format.name()));
         c.insert("height".into(), json!(self.height));
         c.insert("width".into(), json!(self.width));
-        c.insert("seed".into(), seed_json(self.seed));
+        self.random.write_config(&mut c);
         Value::Object(c)
     }
 }

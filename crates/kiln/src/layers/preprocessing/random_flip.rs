@@ -1,11 +1,11 @@
 //! `RandomFlip`.
 
-use kiln_tensor::random::Generator;
 use kiln_tensor::Tensor;
 use serde_json::{json, Value};
 
-use super::augment::{invalid, new_generator, seed_json, to_f32, uniform, DataFormat, Layout};
-use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
+use super::augment::{invalid, to_f32, Layout};
+use super::random_transform::{self, random_builders, RandomBase, RandomTransform};
+use crate::layers::layer::{CallContext, Layer, LayerBase, Shape};
 use crate::layers::macros::{common_builders, layer_state};
 use crate::Result;
 
@@ -50,9 +50,7 @@ impl Mode {
 pub struct RandomFlip {
     base: LayerBase,
     mode: Mode,
-    seed: Option<u64>,
-    generator: Option<Generator>,
-    data_format: DataFormat,
+    random: RandomBase,
 }
 
 impl RandomFlip {
@@ -74,26 +72,26 @@ impl RandomFlip {
         Ok(RandomFlip {
             base: LayerBase::new("random_flip"),
             mode,
-            seed: None,
-            generator: None,
-            data_format: DataFormat::ChannelsLast,
+            random: RandomBase::new(),
         })
     }
-    /// Seeds this layer's own random stream (else the global one is used).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
-        self.generator = new_generator(Some(seed));
-        self
-    }
-    /// `"channels_last"` (default) or `"channels_first"`.
-    pub fn data_format(mut self, s: &str) -> Result<Self> {
-        self.data_format = DataFormat::parse(API, s)?;
-        Ok(self)
+
+    /// From a Keras config.
+    pub(crate) fn from_config(c: &Value) -> Result<RandomFlip> {
+        let mode = c
+            .get("mode")
+            .and_then(Value::as_str)
+            .unwrap_or("horizontal_and_vertical");
+        let mut l = RandomFlip::new(mode)?;
+        l.random = RandomBase::from_config(API, c)?;
+        Ok(l)
     }
 
     /// Draws `n` flip decisions (what a training call uses).
     pub fn random_flips(&mut self, n: usize) -> Result<Vec<bool>> {
-        Ok(uniform(self.generator.as_mut(), n, 0.0, 1.0)?
+        Ok(self
+            .random
+            .uniform(n, 0.0, 1.0)?
             .into_iter()
             .map(|u| u <= 0.5)
             .collect())
@@ -112,7 +110,7 @@ impl RandomFlip {
     /// # Ok::<(), kiln::Error>(())
     /// ```
     pub fn flip_images(&self, x: &Tensor, flips: &[bool]) -> Result<Tensor> {
-        let l = Layout::of(API, x, self.data_format)?;
+        let l = Layout::of(API, x, self.random.data_format())?;
         if flips.len() != 1 && flips.len() != l.n {
             return Err(invalid(
                 API,
@@ -146,23 +144,30 @@ impl RandomFlip {
 common_builders!(RandomFlip);
 layer_state!(RandomFlip, "RandomFlip");
 
+random_builders!(RandomFlip);
+
+impl RandomTransform for RandomFlip {
+    const API: &'static str = API;
+    const INFERENCE_CASTS: bool = true;
+    fn random_base(&self) -> &RandomBase {
+        &self.random
+    }
+    fn transform_batch(&mut self, x: &Tensor, l: &Layout) -> Result<Tensor> {
+        let flips = self.random_flips(l.n)?;
+        self.flip_images(x, &flips)
+    }
+}
+
 impl Layer for RandomFlip {
     fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>> {
-        let x = one_input(inputs, API)?;
-        let l = Layout::of(API, x, self.data_format)?;
-        if !ctx.training {
-            return Ok(vec![to_f32(x)?]);
-        }
-        let flips = self.random_flips(l.n)?;
-        Ok(vec![self.flip_images(x, &flips)?])
+        random_transform::call(self, inputs, ctx)
     }
     fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
         Some(Ok(input_shapes.to_vec()))
     }
     fn get_config(&self) -> Value {
         let mut c = self.base.base_config();
-        c.insert("data_format".into(), json!(self.data_format.name()));
-        c.insert("seed".into(), seed_json(self.seed));
+        self.random.write_config(&mut c);
         c.insert("mode".into(), json!(self.mode.name()));
         Value::Object(c)
     }

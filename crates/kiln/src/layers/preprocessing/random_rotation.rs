@@ -1,15 +1,13 @@
 //! `RandomRotation`.
 
-use kiln_data::image::FillMode;
-use kiln_tensor::random::Generator;
 use kiln_tensor::Tensor;
 use serde_json::{json, Value};
 
-use super::augment::{
-    base_factor, fill_mode_name, new_generator, parse_fill_mode, projective_transform, seed_json,
-    to_f32, uniform, DataFormat, Factor, Interpolation, Layout,
+use super::augment::{base_factor, Factor, Layout};
+use super::random_transform::{
+    self, config_factor, random_builders, resample_builders, RandomBase, RandomTransform, Resample,
 };
-use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
+use crate::layers::layer::{CallContext, Layer, LayerBase, Shape};
 use crate::layers::macros::{common_builders, layer_state};
 use crate::Result;
 
@@ -37,12 +35,8 @@ const API: &str = "RandomRotation";
 pub struct RandomRotation {
     base: LayerBase,
     factor: (f64, f64),
-    fill_mode: FillMode,
-    interpolation: Interpolation,
-    fill_value: f32,
-    seed: Option<u64>,
-    generator: Option<Generator>,
-    data_format: DataFormat,
+    resample: Resample,
+    random: RandomBase,
 }
 
 impl RandomRotation {
@@ -51,45 +45,23 @@ impl RandomRotation {
         Ok(RandomRotation {
             base: LayerBase::new("random_rotation"),
             factor: base_factor(API, factor.into(), (-1.0, 1.0))?,
-            fill_mode: FillMode::Reflect,
-            interpolation: Interpolation::Bilinear,
-            fill_value: 0.0,
-            seed: None,
-            generator: None,
-            data_format: DataFormat::ChannelsLast,
+            resample: Resample::new(),
+            random: RandomBase::new(),
         })
     }
-    /// `"reflect"` (default), `"wrap"`, `"constant"` or `"nearest"`.
-    pub fn fill_mode(mut self, s: &str) -> Result<Self> {
-        self.fill_mode = parse_fill_mode(API, s)?;
-        Ok(self)
-    }
-    /// `"bilinear"` (default) or `"nearest"`.
-    pub fn interpolation(mut self, s: &str) -> Result<Self> {
-        self.interpolation = Interpolation::parse(API, s)?;
-        Ok(self)
-    }
-    /// The value outside the image for `fill_mode="constant"` (default 0).
-    pub fn fill_value(mut self, v: f32) -> Self {
-        self.fill_value = v;
-        self
-    }
-    /// Seeds this layer's own random stream (else the global one is used).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
-        self.generator = new_generator(Some(seed));
-        self
-    }
-    /// `"channels_last"` (default) or `"channels_first"`.
-    pub fn data_format(mut self, s: &str) -> Result<Self> {
-        self.data_format = DataFormat::parse(API, s)?;
-        Ok(self)
+
+    /// From a Keras config.
+    pub(crate) fn from_config(c: &Value) -> Result<RandomRotation> {
+        let mut l = RandomRotation::new(config_factor(API, c, "factor")?)?;
+        l.resample = Resample::from_config(API, c)?;
+        l.random = RandomBase::from_config(API, c)?;
+        Ok(l)
     }
 
     /// Draws `n` angles in degrees from the layer's range (what a training call uses).
     pub fn random_angles(&mut self, n: usize) -> Result<Vec<f32>> {
         let (lo, hi) = self.factor;
-        uniform(self.generator.as_mut(), n, lo * 360.0, hi * 360.0)
+        self.random.uniform(n, lo * 360.0, hi * 360.0)
     }
 
     /// Rotates the images by the given angles in degrees (one per image, or one for all),
@@ -104,7 +76,7 @@ impl RandomRotation {
     /// # Ok::<(), kiln::Error>(())
     /// ```
     pub fn rotate(&self, x: &Tensor, angles: &[f32]) -> Result<Tensor> {
-        let l = Layout::of(API, x, self.data_format)?;
+        let l = Layout::of(API, x, self.random.data_format())?;
         let (cx, cy) = (0.5 * (l.w as f32 - 1.0), 0.5 * (l.h as f32 - 1.0));
         let deg = std::f32::consts::PI / 180.0;
         let m: Vec<[f32; 8]> = angles
@@ -124,30 +96,31 @@ impl RandomRotation {
                 ]
             })
             .collect();
-        projective_transform(
-            API,
-            x,
-            self.data_format,
-            &m,
-            self.interpolation,
-            self.fill_mode,
-            self.fill_value,
-        )
+        self.resample.apply(API, x, self.random.data_format(), &m)
     }
 }
 
 common_builders!(RandomRotation);
 layer_state!(RandomRotation, "RandomRotation");
 
+random_builders!(RandomRotation);
+resample_builders!(RandomRotation);
+
+impl RandomTransform for RandomRotation {
+    const API: &'static str = API;
+    const INFERENCE_CASTS: bool = true;
+    fn random_base(&self) -> &RandomBase {
+        &self.random
+    }
+    fn transform_batch(&mut self, x: &Tensor, l: &Layout) -> Result<Tensor> {
+        let angles = self.random_angles(l.n)?;
+        self.rotate(x, &angles)
+    }
+}
+
 impl Layer for RandomRotation {
     fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>> {
-        let x = one_input(inputs, API)?;
-        let l = Layout::of(API, x, self.data_format)?;
-        if !ctx.training {
-            return Ok(vec![to_f32(x)?]);
-        }
-        let angles = self.random_angles(l.n)?;
-        Ok(vec![self.rotate(x, &angles)?])
+        random_transform::call(self, inputs, ctx)
     }
     fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
         Some(Ok(input_shapes.to_vec()))
@@ -155,11 +128,8 @@ impl Layer for RandomRotation {
     fn get_config(&self) -> Value {
         let mut c = self.base.base_config();
         c.insert("factor".into(), json!([self.factor.0, self.factor.1]));
-        c.insert("data_format".into(), json!(self.data_format.name()));
-        c.insert("fill_mode".into(), json!(fill_mode_name(self.fill_mode)));
-        c.insert("fill_value".into(), json!(self.fill_value as f64));
-        c.insert("interpolation".into(), json!(self.interpolation.name()));
-        c.insert("seed".into(), seed_json(self.seed));
+        self.random.write_config(&mut c);
+        self.resample.write_config(&mut c);
         Value::Object(c)
     }
 }

@@ -1,15 +1,13 @@
 //! `RandomTranslation`.
 
-use kiln_data::image::FillMode;
-use kiln_tensor::random::Generator;
 use kiln_tensor::Tensor;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::augment::{
-    axis_factor, fill_mode_name, new_generator, parse_fill_mode, projective_transform, seed_json,
-    to_f32, uniform, DataFormat, Factor, Interpolation, Layout,
+use super::augment::{axis_factor, Factor, Layout};
+use super::random_transform::{
+    self, config_factor, random_builders, resample_builders, RandomBase, RandomTransform, Resample,
 };
-use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
+use crate::layers::layer::{CallContext, Layer, LayerBase, Shape};
 use crate::layers::macros::{common_builders, layer_state};
 use crate::Result;
 
@@ -39,12 +37,8 @@ pub struct RandomTranslation {
     width_factor: Factor,
     height_range: (f64, f64),
     width_range: (f64, f64),
-    fill_mode: FillMode,
-    interpolation: Interpolation,
-    fill_value: f32,
-    seed: Option<u64>,
-    generator: Option<Generator>,
-    data_format: DataFormat,
+    resample: Resample,
+    random: RandomBase,
 }
 
 impl RandomTranslation {
@@ -60,39 +54,20 @@ impl RandomTranslation {
             width_range: axis_factor(API, "width_factor", width_factor, false)?,
             height_factor,
             width_factor,
-            fill_mode: FillMode::Reflect,
-            interpolation: Interpolation::Bilinear,
-            fill_value: 0.0,
-            seed: None,
-            generator: None,
-            data_format: DataFormat::ChannelsLast,
+            resample: Resample::new(),
+            random: RandomBase::new(),
         })
     }
-    /// `"reflect"` (default), `"wrap"`, `"constant"` or `"nearest"`.
-    pub fn fill_mode(mut self, s: &str) -> Result<Self> {
-        self.fill_mode = parse_fill_mode(API, s)?;
-        Ok(self)
-    }
-    /// `"bilinear"` (default) or `"nearest"`.
-    pub fn interpolation(mut self, s: &str) -> Result<Self> {
-        self.interpolation = Interpolation::parse(API, s)?;
-        Ok(self)
-    }
-    /// The value outside the image for `fill_mode="constant"` (default 0).
-    pub fn fill_value(mut self, v: f32) -> Self {
-        self.fill_value = v;
-        self
-    }
-    /// Seeds this layer's own random stream (else the global one is used).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
-        self.generator = new_generator(Some(seed));
-        self
-    }
-    /// `"channels_last"` (default) or `"channels_first"`.
-    pub fn data_format(mut self, s: &str) -> Result<Self> {
-        self.data_format = DataFormat::parse(API, s)?;
-        Ok(self)
+
+    /// From a Keras config.
+    pub(crate) fn from_config(c: &Value) -> Result<RandomTranslation> {
+        let mut l = RandomTranslation::new(
+            config_factor(API, c, "height_factor")?,
+            config_factor(API, c, "width_factor")?,
+        )?;
+        l.resample = Resample::from_config(API, c)?;
+        l.random = RandomBase::from_config(API, c)?;
+        Ok(l)
     }
 
     /// Draws `n` (rows, columns) shifts in pixels (what a training call uses).
@@ -103,9 +78,9 @@ impl RandomTranslation {
         width: usize,
     ) -> Result<Vec<(f32, f32)>> {
         let (lo, hi) = self.height_range;
-        let dy = uniform(self.generator.as_mut(), n, lo, hi)?;
+        let dy = self.random.uniform(n, lo, hi)?;
         let (lo, hi) = self.width_range;
-        let dx = uniform(self.generator.as_mut(), n, lo, hi)?;
+        let dx = self.random.uniform(n, lo, hi)?;
         Ok(dy
             .into_iter()
             .zip(dx)
@@ -129,43 +104,41 @@ impl RandomTranslation {
             .iter()
             .map(|&(dy, dx)| [1.0, 0.0, -dx, 0.0, 1.0, -dy, 0.0, 0.0])
             .collect();
-        projective_transform(
-            API,
-            x,
-            self.data_format,
-            &m,
-            self.interpolation,
-            self.fill_mode,
-            self.fill_value,
-        )
+        self.resample.apply(API, x, self.random.data_format(), &m)
     }
 }
 
 common_builders!(RandomTranslation);
 layer_state!(RandomTranslation, "RandomTranslation");
 
+random_builders!(RandomTranslation);
+resample_builders!(RandomTranslation);
+
+impl RandomTransform for RandomTranslation {
+    const API: &'static str = API;
+    const INFERENCE_CASTS: bool = true;
+    fn random_base(&self) -> &RandomBase {
+        &self.random
+    }
+    fn transform_batch(&mut self, x: &Tensor, l: &Layout) -> Result<Tensor> {
+        let shifts = self.random_translations(l.n, l.h, l.w)?;
+        self.translate(x, &shifts)
+    }
+}
+
 impl Layer for RandomTranslation {
     fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>> {
-        let x = one_input(inputs, API)?;
-        let l = Layout::of(API, x, self.data_format)?;
-        if !ctx.training {
-            return Ok(vec![to_f32(x)?]);
-        }
-        let shifts = self.random_translations(l.n, l.h, l.w)?;
-        Ok(vec![self.translate(x, &shifts)?])
+        random_transform::call(self, inputs, ctx)
     }
     fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
         Some(Ok(input_shapes.to_vec()))
     }
     fn get_config(&self) -> Value {
         let mut c = self.base.base_config();
-        c.insert("data_format".into(), json!(self.data_format.name()));
         c.insert("height_factor".into(), self.height_factor.to_json());
         c.insert("width_factor".into(), self.width_factor.to_json());
-        c.insert("fill_mode".into(), json!(fill_mode_name(self.fill_mode)));
-        c.insert("interpolation".into(), json!(self.interpolation.name()));
-        c.insert("seed".into(), seed_json(self.seed));
-        c.insert("fill_value".into(), json!(self.fill_value as f64));
+        self.random.write_config(&mut c);
+        self.resample.write_config(&mut c);
         Value::Object(c)
     }
 }

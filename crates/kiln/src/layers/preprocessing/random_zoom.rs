@@ -1,15 +1,13 @@
 //! `RandomZoom`.
 
-use kiln_data::image::FillMode;
-use kiln_tensor::random::Generator;
 use kiln_tensor::Tensor;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::augment::{
-    axis_factor, fill_mode_name, new_generator, parse_fill_mode, projective_transform, seed_json,
-    to_f32, uniform, DataFormat, Factor, Interpolation, Layout,
+use super::augment::{axis_factor, Factor, Layout};
+use super::random_transform::{
+    self, config_factor, random_builders, resample_builders, RandomBase, RandomTransform, Resample,
 };
-use crate::layers::layer::{one_input, CallContext, Layer, LayerBase, Shape};
+use crate::layers::layer::{CallContext, Layer, LayerBase, Shape};
 use crate::layers::macros::{common_builders, layer_state};
 use crate::Result;
 
@@ -40,12 +38,8 @@ pub struct RandomZoom {
     width_factor: Option<Factor>,
     height_range: (f64, f64),
     width_range: Option<(f64, f64)>,
-    fill_mode: FillMode,
-    interpolation: Interpolation,
-    fill_value: f32,
-    seed: Option<u64>,
-    generator: Option<Generator>,
-    data_format: DataFormat,
+    resample: Resample,
+    random: RandomBase,
 }
 
 impl RandomZoom {
@@ -58,13 +52,20 @@ impl RandomZoom {
             height_factor,
             width_factor: None,
             width_range: None,
-            fill_mode: FillMode::Reflect,
-            interpolation: Interpolation::Bilinear,
-            fill_value: 0.0,
-            seed: None,
-            generator: None,
-            data_format: DataFormat::ChannelsLast,
+            resample: Resample::new(),
+            random: RandomBase::new(),
         })
+    }
+
+    /// From a Keras config.
+    pub(crate) fn from_config(c: &Value) -> Result<RandomZoom> {
+        let mut l = RandomZoom::new(config_factor(API, c, "height_factor")?)?;
+        if !matches!(c.get("width_factor"), None | Some(Value::Null)) {
+            l = l.width_factor(config_factor(API, c, "width_factor")?)?;
+        }
+        l.resample = Resample::from_config(API, c)?;
+        l.random = RandomBase::from_config(API, c)?;
+        Ok(l)
     }
     /// A separate range for the width (numbers in `(-1, 1]`).
     pub fn width_factor(mut self, f: impl Into<Factor>) -> Result<Self> {
@@ -73,39 +74,13 @@ impl RandomZoom {
         self.width_factor = Some(f);
         Ok(self)
     }
-    /// `"reflect"` (default), `"wrap"`, `"constant"` or `"nearest"`.
-    pub fn fill_mode(mut self, s: &str) -> Result<Self> {
-        self.fill_mode = parse_fill_mode(API, s)?;
-        Ok(self)
-    }
-    /// `"bilinear"` (default) or `"nearest"`.
-    pub fn interpolation(mut self, s: &str) -> Result<Self> {
-        self.interpolation = Interpolation::parse(API, s)?;
-        Ok(self)
-    }
-    /// The value outside the image for `fill_mode="constant"` (default 0).
-    pub fn fill_value(mut self, v: f32) -> Self {
-        self.fill_value = v;
-        self
-    }
-    /// Seeds this layer's own random stream (else the global one is used).
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = Some(seed);
-        self.generator = new_generator(Some(seed));
-        self
-    }
-    /// `"channels_last"` (default) or `"channels_first"`.
-    pub fn data_format(mut self, s: &str) -> Result<Self> {
-        self.data_format = DataFormat::parse(API, s)?;
-        Ok(self)
-    }
 
     /// Draws `n` (height, width) zoom factors `1 + f` (what a training call uses).
     pub fn random_zooms(&mut self, n: usize) -> Result<Vec<(f32, f32)>> {
         let (lo, hi) = self.height_range;
-        let h = uniform(self.generator.as_mut(), n, 1.0 + lo, 1.0 + hi)?;
+        let h = self.random.uniform(n, 1.0 + lo, 1.0 + hi)?;
         let w = match self.width_range {
-            Some((lo, hi)) => uniform(self.generator.as_mut(), n, 1.0 + lo, 1.0 + hi)?,
+            Some((lo, hi)) => self.random.uniform(n, 1.0 + lo, 1.0 + hi)?,
             None => h.clone(),
         };
         Ok(h.into_iter().zip(w).collect())
@@ -125,52 +100,50 @@ impl RandomZoom {
     /// # Ok::<(), kiln::Error>(())
     /// ```
     pub fn zoom(&self, x: &Tensor, zooms: &[(f32, f32)]) -> Result<Tensor> {
-        let l = Layout::of(API, x, self.data_format)?;
+        let l = Layout::of(API, x, self.random.data_format())?;
         let (hw, hh) = ((l.w as f32 - 1.0) / 2.0, (l.h as f32 - 1.0) / 2.0);
         let m: Vec<[f32; 8]> = zooms
             .iter()
             .map(|&(zy, zx)| [zx, 0.0, hw * (1.0 - zx), 0.0, zy, hh * (1.0 - zy), 0.0, 0.0])
             .collect();
-        projective_transform(
-            API,
-            x,
-            self.data_format,
-            &m,
-            self.interpolation,
-            self.fill_mode,
-            self.fill_value,
-        )
+        self.resample.apply(API, x, self.random.data_format(), &m)
     }
 }
 
 common_builders!(RandomZoom);
 layer_state!(RandomZoom, "RandomZoom");
 
+random_builders!(RandomZoom);
+resample_builders!(RandomZoom);
+
+impl RandomTransform for RandomZoom {
+    const API: &'static str = API;
+    const INFERENCE_CASTS: bool = true;
+    fn random_base(&self) -> &RandomBase {
+        &self.random
+    }
+    fn transform_batch(&mut self, x: &Tensor, l: &Layout) -> Result<Tensor> {
+        let zooms = self.random_zooms(l.n)?;
+        self.zoom(x, &zooms)
+    }
+}
+
 impl Layer for RandomZoom {
     fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>> {
-        let x = one_input(inputs, API)?;
-        let l = Layout::of(API, x, self.data_format)?;
-        if !ctx.training {
-            return Ok(vec![to_f32(x)?]);
-        }
-        let zooms = self.random_zooms(l.n)?;
-        Ok(vec![self.zoom(x, &zooms)?])
+        random_transform::call(self, inputs, ctx)
     }
     fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
         Some(Ok(input_shapes.to_vec()))
     }
     fn get_config(&self) -> Value {
         let mut c = self.base.base_config();
-        c.insert("data_format".into(), json!(self.data_format.name()));
         c.insert("height_factor".into(), self.height_factor.to_json());
         c.insert(
             "width_factor".into(),
             self.width_factor.map_or(Value::Null, Factor::to_json),
         );
-        c.insert("fill_mode".into(), json!(fill_mode_name(self.fill_mode)));
-        c.insert("interpolation".into(), json!(self.interpolation.name()));
-        c.insert("seed".into(), seed_json(self.seed));
-        c.insert("fill_value".into(), json!(self.fill_value as f64));
+        self.random.write_config(&mut c);
+        self.resample.write_config(&mut c);
         Value::Object(c)
     }
 }
