@@ -1,13 +1,12 @@
 //! `RandomBrightness`.
 
 use kiln_tensor::Tensor;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::augment::{base_factor, invalid, Factor, Layout};
 use super::random_transform::config_range;
-use super::random_transform::{self, config_factor, random_builders, RandomBase, RandomTransform};
-use crate::layers::layer::{CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_state};
+use super::random_transform::{config_factor, random_layer, RandomBase, RandomTransform};
+use crate::layers::layer::LayerBase;
 use crate::Result;
 
 const API: &str = "RandomBrightness";
@@ -107,11 +106,6 @@ impl RandomBrightness {
     }
 }
 
-common_builders!(RandomBrightness);
-layer_state!(RandomBrightness, "RandomBrightness");
-
-random_builders!(RandomBrightness, seed_only);
-
 impl RandomTransform for RandomBrightness {
     const API: &'static str = API;
     const INFERENCE_CASTS: bool = false;
@@ -122,23 +116,13 @@ impl RandomTransform for RandomBrightness {
         let deltas = self.random_deltas(l.n)?;
         self.adjust(x, &deltas)
     }
-}
-
-impl Layer for RandomBrightness {
-    fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>> {
-        random_transform::call(self, inputs, ctx)
-    }
-    fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
-        Some(Ok(input_shapes.to_vec()))
-    }
-    fn get_config(&self) -> Value {
-        let mut c = self.base.base_config();
+    fn write_own_config(&self, c: &mut Map<String, Value>) {
         c.insert("factor".into(), json!([self.factor.0, self.factor.1]));
         c.insert(
             "value_range".into(),
             json!([self.value_range.0, self.value_range.1]),
         );
-        self.random.write_config(&mut c);
-        Value::Object(c)
     }
 }
+
+random_layer!(RandomBrightness, seed_only);

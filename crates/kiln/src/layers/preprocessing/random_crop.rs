@@ -2,13 +2,12 @@
 
 use kiln_data::image::ResizeMethod;
 use kiln_tensor::Tensor;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::augment::{invalid, to_f32, DataFormat, Layout};
-use super::random_transform::{self, random_builders, RandomBase, RandomTransform};
+use super::random_transform::{random_layer, RandomBase, RandomTransform};
 use super::resizing::{resize_images, resized_shape, Aspect};
-use crate::layers::layer::{CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_state};
+use crate::layers::layer::{LayerBase, Shape};
 use crate::layers::registry::get_usize;
 use crate::Result;
 
@@ -138,11 +137,6 @@ fn channels_perm(batched: bool, to_last: bool) -> Vec<usize> {
     }
 }
 
-common_builders!(RandomCrop);
-layer_state!(RandomCrop, "RandomCrop");
-
-random_builders!(RandomCrop);
-
 impl RandomTransform for RandomCrop {
     const API: &'static str = API;
     const INFERENCE_CASTS: bool = false;
@@ -153,13 +147,11 @@ impl RandomTransform for RandomCrop {
         let (row, col) = self.random_offset(l.h, l.w)?;
         self.crop_at(x, row, col)
     }
-}
-
-impl Layer for RandomCrop {
-    fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>> {
-        random_transform::call(self, inputs, ctx)
+    fn write_own_config(&self, c: &mut Map<String, Value>) {
+        c.insert("height".into(), json!(self.height));
+        c.insert("width".into(), json!(self.width));
     }
-    fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
+    fn output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
         // The training shape (inference keeps the input's shape, as Keras does).
         let s = input_shapes.first()?;
         if self.random.data_format() == DataFormat::ChannelsFirst {
@@ -174,11 +166,6 @@ impl Layer for RandomCrop {
         }
         Some(resized_shape(API, s, self.height, self.width).map(|s| vec![s]))
     }
-    fn get_config(&self) -> Value {
-        let mut c = self.base.base_config();
-        c.insert("height".into(), json!(self.height));
-        c.insert("width".into(), json!(self.width));
-        self.random.write_config(&mut c);
-        Value::Object(c)
-    }
 }
+
+random_layer!(RandomCrop);

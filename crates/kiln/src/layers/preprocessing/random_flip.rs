@@ -1,12 +1,11 @@
 //! `RandomFlip`.
 
 use kiln_tensor::Tensor;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::augment::{invalid, to_f32, Layout};
-use super::random_transform::{self, random_builders, RandomBase, RandomTransform};
-use crate::layers::layer::{CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_state};
+use super::random_transform::{random_layer, RandomBase, RandomTransform};
+use crate::layers::layer::LayerBase;
 use crate::Result;
 
 const API: &str = "RandomFlip";
@@ -141,11 +140,6 @@ impl RandomFlip {
     }
 }
 
-common_builders!(RandomFlip);
-layer_state!(RandomFlip, "RandomFlip");
-
-random_builders!(RandomFlip);
-
 impl RandomTransform for RandomFlip {
     const API: &'static str = API;
     const INFERENCE_CASTS: bool = true;
@@ -156,19 +150,9 @@ impl RandomTransform for RandomFlip {
         let flips = self.random_flips(l.n)?;
         self.flip_images(x, &flips)
     }
+    fn write_own_config(&self, c: &mut Map<String, Value>) {
+        c.insert("mode".into(), json!(self.mode.name()));
+    }
 }
 
-impl Layer for RandomFlip {
-    fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>> {
-        random_transform::call(self, inputs, ctx)
-    }
-    fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
-        Some(Ok(input_shapes.to_vec()))
-    }
-    fn get_config(&self) -> Value {
-        let mut c = self.base.base_config();
-        self.random.write_config(&mut c);
-        c.insert("mode".into(), json!(self.mode.name()));
-        Value::Object(c)
-    }
-}
+random_layer!(RandomFlip);

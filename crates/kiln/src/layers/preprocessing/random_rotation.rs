@@ -1,14 +1,11 @@
 //! `RandomRotation`.
 
 use kiln_tensor::Tensor;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::augment::{base_factor, Factor, Layout};
-use super::random_transform::{
-    self, config_factor, random_builders, resample_builders, RandomBase, RandomTransform, Resample,
-};
-use crate::layers::layer::{CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_state};
+use super::random_transform::{config_factor, random_layer, RandomBase, RandomTransform, Resample};
+use crate::layers::layer::LayerBase;
 use crate::Result;
 
 const API: &str = "RandomRotation";
@@ -100,12 +97,6 @@ impl RandomRotation {
     }
 }
 
-common_builders!(RandomRotation);
-layer_state!(RandomRotation, "RandomRotation");
-
-random_builders!(RandomRotation);
-resample_builders!(RandomRotation);
-
 impl RandomTransform for RandomRotation {
     const API: &'static str = API;
     const INFERENCE_CASTS: bool = true;
@@ -116,20 +107,12 @@ impl RandomTransform for RandomRotation {
         let angles = self.random_angles(l.n)?;
         self.rotate(x, &angles)
     }
+    fn resample(&self) -> Option<&Resample> {
+        Some(&self.resample)
+    }
+    fn write_own_config(&self, c: &mut Map<String, Value>) {
+        c.insert("factor".into(), json!([self.factor.0, self.factor.1]));
+    }
 }
 
-impl Layer for RandomRotation {
-    fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>> {
-        random_transform::call(self, inputs, ctx)
-    }
-    fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
-        Some(Ok(input_shapes.to_vec()))
-    }
-    fn get_config(&self) -> Value {
-        let mut c = self.base.base_config();
-        c.insert("factor".into(), json!([self.factor.0, self.factor.1]));
-        self.random.write_config(&mut c);
-        self.resample.write_config(&mut c);
-        Value::Object(c)
-    }
-}
+random_layer!(RandomRotation, resample);

@@ -16,7 +16,7 @@ use super::augment::{
     fill_mode_name, new_generator, parse_fill_mode, projective_transform, seed_from_config,
     seed_json, to_f32, uniform, DataFormat, Factor, Interpolation, Layout,
 };
-use crate::layers::layer::{one_input, CallContext};
+use crate::layers::layer::{one_input, CallContext, Shape};
 use crate::layers::registry::get_f64;
 use crate::Result;
 
@@ -186,9 +186,11 @@ pub(crate) fn config_range(
     }
 }
 
-/// What an augmentation layer does to a batch in training.
+/// What an augmentation layer adds to the shared base: what a training call does to a
+/// batch, and its own config keys. [`random_layer!`] then writes the layer's `Layer`
+/// impl and builders.
 pub(crate) trait RandomTransform {
-    /// The Keras class name, used in errors.
+    /// The Keras class name, used in errors and as the class in configs.
     const API: &'static str;
     /// Whether inference returns the input cast to f32 (the layers that resample, as
     /// Keras's `transform_images` casts) or unchanged.
@@ -196,8 +198,21 @@ pub(crate) trait RandomTransform {
 
     fn random_base(&self) -> &RandomBase;
 
+    /// The resampling options of a geometric layer.
+    fn resample(&self) -> Option<&Resample> {
+        None
+    }
+
     /// The training-mode output for `x`, whose layout is `layout`.
     fn transform_batch(&mut self, x: &Tensor, layout: &Layout) -> Result<Tensor>;
+
+    /// The layer's own config keys (`factor`, `value_range`...), beside the base's.
+    fn write_own_config(&self, c: &mut Map<String, Value>);
+
+    /// `compute_output_shape` (the input's shape unless the layer changes it).
+    fn output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
+        Some(Ok(input_shapes.to_vec()))
+    }
 }
 
 /// `call` of an augmentation layer: checks the single input's rank, then in inference
@@ -217,6 +232,67 @@ pub(crate) fn call<T: RandomTransform>(
         }]);
     }
     Ok(vec![layer.transform_batch(x, &layout)?])
+}
+
+/// `get_config` of an augmentation layer: the base config, the layer's own keys, then
+/// the random base's and (for geometric layers) the resampling options.
+pub(crate) fn config<T: RandomTransform>(layer: &T, mut c: Map<String, Value>) -> Value {
+    layer.write_own_config(&mut c);
+    layer.random_base().write_config(&mut c);
+    if let Some(r) = layer.resample() {
+        r.write_config(&mut c);
+    }
+    Value::Object(c)
+}
+
+/// The `Layer` impl, `LayerState` and builders of an augmentation layer implementing
+/// [`RandomTransform`] (fields `base: LayerBase`, `random: RandomBase`, and `resample:
+/// Resample` with the `resample` option). `seed_only`: no `data_format` builder.
+macro_rules! random_layer {
+    (@layer $t:ident) => {
+        $crate::layers::macros::common_builders!($t);
+        $crate::layers::macros::layer_state!(
+            $t,
+            <$t as $crate::layers::preprocessing::random_transform::RandomTransform>::API
+        );
+        impl $crate::layers::Layer for $t {
+            fn call(
+                &mut self,
+                inputs: &[kiln_tensor::Tensor],
+                ctx: &$crate::layers::CallContext,
+            ) -> $crate::Result<Vec<kiln_tensor::Tensor>> {
+                $crate::layers::preprocessing::random_transform::call(self, inputs, ctx)
+            }
+            fn compute_output_shape(
+                &self,
+                input_shapes: &[$crate::layers::Shape],
+            ) -> Option<$crate::Result<Vec<$crate::layers::Shape>>> {
+                $crate::layers::preprocessing::random_transform::RandomTransform::output_shape(
+                    self,
+                    input_shapes,
+                )
+            }
+            fn get_config(&self) -> serde_json::Value {
+                $crate::layers::preprocessing::random_transform::config(
+                    self,
+                    self.base.base_config(),
+                )
+            }
+        }
+    };
+    ($t:ident, resample) => {
+        $crate::layers::preprocessing::random_transform::random_layer!(@layer $t);
+        $crate::layers::preprocessing::random_transform::random_builders!($t);
+        $crate::layers::preprocessing::random_transform::resample_builders!($t);
+    };
+    ($t:ident, seed_only) => {
+        $crate::layers::preprocessing::random_transform::random_layer!(@layer $t);
+        $crate::layers::preprocessing::random_transform::random_builders!($t, seed_only);
+    };
+    ($t:ident) => {
+        $crate::layers::preprocessing::random_transform::random_layer!(@layer $t);
+        $crate::layers::preprocessing::random_transform::random_builders!($t);
+    };
 }
 
 /// `seed` (and, unless the layer is channels-last only, `data_format`) builders for an
@@ -277,4 +353,5 @@ macro_rules! resample_builders {
 }
 
 pub(crate) use random_builders;
+pub(crate) use random_layer;
 pub(crate) use resample_builders;

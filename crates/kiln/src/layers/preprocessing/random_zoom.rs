@@ -1,14 +1,11 @@
 //! `RandomZoom`.
 
 use kiln_tensor::Tensor;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::augment::{axis_factor, Factor, Layout};
-use super::random_transform::{
-    self, config_factor, random_builders, resample_builders, RandomBase, RandomTransform, Resample,
-};
-use crate::layers::layer::{CallContext, Layer, LayerBase, Shape};
-use crate::layers::macros::{common_builders, layer_state};
+use super::random_transform::{config_factor, random_layer, RandomBase, RandomTransform, Resample};
+use crate::layers::layer::LayerBase;
 use crate::Result;
 
 const API: &str = "RandomZoom";
@@ -110,12 +107,6 @@ impl RandomZoom {
     }
 }
 
-common_builders!(RandomZoom);
-layer_state!(RandomZoom, "RandomZoom");
-
-random_builders!(RandomZoom);
-resample_builders!(RandomZoom);
-
 impl RandomTransform for RandomZoom {
     const API: &'static str = API;
     const INFERENCE_CASTS: bool = true;
@@ -126,24 +117,16 @@ impl RandomTransform for RandomZoom {
         let zooms = self.random_zooms(l.n)?;
         self.zoom(x, &zooms)
     }
-}
-
-impl Layer for RandomZoom {
-    fn call(&mut self, inputs: &[Tensor], ctx: &CallContext) -> Result<Vec<Tensor>> {
-        random_transform::call(self, inputs, ctx)
+    fn resample(&self) -> Option<&Resample> {
+        Some(&self.resample)
     }
-    fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {
-        Some(Ok(input_shapes.to_vec()))
-    }
-    fn get_config(&self) -> Value {
-        let mut c = self.base.base_config();
+    fn write_own_config(&self, c: &mut Map<String, Value>) {
         c.insert("height_factor".into(), self.height_factor.to_json());
         c.insert(
             "width_factor".into(),
             self.width_factor.map_or(Value::Null, Factor::to_json),
         );
-        self.random.write_config(&mut c);
-        self.resample.write_config(&mut c);
-        Value::Object(c)
     }
 }
+
+random_layer!(RandomZoom, resample);
