@@ -417,6 +417,13 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
                         self.#base.declare_input_shape(shape);
                         self
                     }
+                    /// The layer's dtype policy by name (Keras's `dtype=`:
+                    /// `"mixed_float16"`, `"float32"`...); an unknown name is reported
+                    /// when the layer builds.
+                    pub fn dtype(mut self, policy: &str) -> Self {
+                        self.#base.set_dtype_policy_name(policy);
+                        self
+                    }
                 }
             }
         } else {

@@ -35,6 +35,7 @@ pub mod activations;
 pub mod applications;
 pub mod callbacks;
 pub mod constraints;
+pub mod dtype_policies;
 mod error;
 pub mod initializers;
 pub mod layers;

@@ -34,6 +34,8 @@ struct VariableInner {
     id: u64,
     name: String,
     trainable: AtomicBool,
+    /// Read in the active [`AutocastScope`](crate::autodiff::AutocastScope)'s dtype.
+    autocast: AtomicBool,
     value: RwLock<Tensor>,
 }
 
@@ -51,6 +53,7 @@ impl Variable {
                 id: next_id(),
                 name: name.into(),
                 trainable: AtomicBool::new(trainable),
+                autocast: AtomicBool::new(true),
                 value: RwLock::new(owned_copy(&initial)),
             }),
         };
@@ -156,10 +159,40 @@ impl Variable {
     /// let v = kiln_tensor::Variable::new(kiln_tensor::Tensor::scalar(2.0f32), "x", true);
     /// assert_eq!(v.value().item::<f32>().unwrap(), 2.0);
     /// ```
+    ///
+    /// Inside an [`AutocastScope`](crate::autodiff::AutocastScope) a float variable with
+    /// autocast on is returned cast to the scope's dtype (a recorded cast, so gradients
+    /// flow back to the variable in its own dtype).
     pub fn value(&self) -> Tensor {
         let t = self.read_lock().alias();
         crate::autodiff::tape::record_variable_read(self, &t);
-        t
+        match crate::autodiff::autocast::autocast_dtype() {
+            Some(d) if d != t.dtype() && t.dtype().is_float() && self.autocast() => {
+                // Casting between float dtypes cannot fail.
+                t.cast(d).unwrap_or(t)
+            }
+            _ => t,
+        }
+    }
+
+    /// Whether reads inside an autocast scope are cast (true unless turned off).
+    pub fn autocast(&self) -> bool {
+        self.inner.autocast.load(Ordering::Relaxed)
+    }
+
+    /// Turns autocasting of this variable's reads on or off (Keras's
+    /// `add_weight(autocast=False)`, as batch-normalization statistics use).
+    ///
+    /// ```
+    /// use kiln_tensor::autodiff::AutocastScope;
+    /// use kiln_tensor::{DType, Tensor, Variable};
+    /// let v = Variable::new(Tensor::scalar(1.0f32), "moving_mean", false);
+    /// v.set_autocast(false);
+    /// let _scope = AutocastScope::enter(Some(DType::BF16));
+    /// assert_eq!(v.value().dtype(), DType::F32);
+    /// ```
+    pub fn set_autocast(&self, on: bool) {
+        self.inner.autocast.store(on, Ordering::Relaxed);
     }
 
     /// Same as [`Variable::value`] (TF's name).

@@ -37,6 +37,13 @@ macro_rules! common_builders {
                 self.base.set_input_shape(shape);
                 self
             }
+
+            /// The layer's dtype policy by name (Keras's `dtype=`: `"mixed_float16"`,
+            /// `"float32"`...); an unknown name is reported when the layer builds.
+            pub fn dtype(mut self, policy: &str) -> Self {
+                self.base.set_dtype_policy_name(policy);
+                self
+            }
         }
     };
     ($t:ty) => {

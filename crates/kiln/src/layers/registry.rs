@@ -162,6 +162,17 @@ fn with_base(layer: LayerRef, c: &Value) -> Result<LayerRef> {
     if c.get("trainable").and_then(Value::as_bool) == Some(false) {
         layer.set_trainable(false);
     }
+    // The dtype policy of float layers (preprocessing layers whose `dtype` names their
+    // output dtype read it themselves).
+    let name = c
+        .get("dtype")
+        .and_then(|v| v.as_str().or_else(|| v["config"]["name"].as_str()));
+    if let Some(v) = c.get("dtype").filter(|_| name != Some("string")) {
+        let policy = crate::dtype_policies::DTypePolicy::from_json(Some(v))?;
+        if policy.variable_dtype().is_float() {
+            layer.lock().base_mut().set_dtype_policy(policy);
+        }
+    }
     Ok(layer)
 }
 

@@ -94,9 +94,20 @@ pub trait Loss: Send + Sync {
         y_pred: &Tensor,
         sample_weight: Option<&Tensor>,
     ) -> Result<Tensor> {
-        let losses = self.call(y_true, y_pred)?;
+        // Losses run in float32, as Keras's do: half-precision predictions and targets
+        // of mixed-precision models are cast first.
+        let (y_true, y_pred) = (half_to_f32(y_true)?, half_to_f32(y_pred)?);
+        let losses = self.call(&y_true, &y_pred)?;
         reduce_weighted(&losses, sample_weight, self.reduction())
     }
+}
+
+/// `x` cast to float32 when it is float16 or bfloat16.
+pub(crate) fn half_to_f32(x: &Tensor) -> Result<Tensor> {
+    Ok(match x.dtype() {
+        kiln_tensor::DType::F16 | kiln_tensor::DType::BF16 => x.cast(kiln_tensor::DType::F32)?,
+        _ => x.clone(),
+    })
 }
 
 const NAMES: &str = "mean_squared_error (mse), mean_absolute_error (mae), \

@@ -48,8 +48,12 @@ pub struct LayerBase {
     pub(crate) input_shape: Option<Shape>,
     pub(crate) inbound_nodes: Vec<Weak<Node>>,
     pub(crate) build_shapes: Option<Vec<Shape>>,
-    /// The dtype of the layer's weights and computation.
+    /// The dtype of the layer's weights (its policy's variable dtype; also its compute
+    /// dtype unless the policy is mixed).
     pub dtype: DType,
+    /// The layer's dtype policy ([`crate::dtype_policies`]): the global one when the
+    /// layer was constructed, unless set.
+    pub(crate) policy: crate::dtype_policies::DTypePolicy,
     /// Set when the layer is a model's top layer ([`crate::models::Model::from_layer`]):
     /// Keras's saving walk then also sees the model's `layers` list.
     pub(crate) is_model: bool,
@@ -89,7 +93,8 @@ impl LayerBase {
             input_shape: None,
             inbound_nodes: Vec::new(),
             build_shapes: None,
-            dtype: DType::F32,
+            dtype: crate::dtype_policies::dtype_policy().variable_dtype(),
+            policy: crate::dtype_policies::dtype_policy(),
             is_model: false,
             config_error: None,
         }
@@ -343,6 +348,85 @@ impl LayerBase {
         Value::Object(m)
     }
 
+    /// The layer's dtype policy.
+    pub fn dtype_policy(&self) -> &crate::dtype_policies::DTypePolicy {
+        &self.policy
+    }
+
+    /// Sets the dtype policy (before the layer builds: its variables are created in the
+    /// policy's variable dtype).
+    ///
+    /// ```
+    /// use kiln::dtype_policies::DTypePolicy;
+    /// let mut b = kiln::layers::LayerBase::new("x");
+    /// b.set_dtype_policy(DTypePolicy::new("mixed_bfloat16")?);
+    /// assert_eq!(b.compute_dtype(), kiln::DType::BF16);
+    /// assert_eq!(b.variable_dtype(), kiln::DType::F32);
+    /// # Ok::<(), kiln::Error>(())
+    /// ```
+    pub fn set_dtype_policy(&mut self, policy: crate::dtype_policies::DTypePolicy) {
+        self.dtype = policy.variable_dtype();
+        self.policy = policy;
+    }
+
+    /// Sets the dtype policy by name; an unknown name is kept as the layer's config
+    /// error, reported when it builds (as the other builders' arguments are).
+    pub fn set_dtype_policy_name(&mut self, name: &str) {
+        match crate::dtype_policies::DTypePolicy::new(name) {
+            Ok(p) => self.set_dtype_policy(p),
+            Err(e) => self.record_config_error(e),
+        }
+    }
+
+    /// Whether `dtype` was set directly, apart from the policy (a layer made for f64,
+    /// say): then `dtype` is both the compute and the variable dtype.
+    fn dtype_overrides_policy(&self) -> bool {
+        self.dtype != self.policy.variable_dtype()
+    }
+
+    /// The dtype of the layer's inputs, computations and outputs.
+    pub fn compute_dtype(&self) -> DType {
+        if self.dtype_overrides_policy() {
+            self.dtype
+        } else {
+            self.policy.compute_dtype()
+        }
+    }
+
+    /// The dtype the layer's variables are created in.
+    pub fn variable_dtype(&self) -> DType {
+        self.dtype
+    }
+
+    /// The dtype an input of dtype `input` is cast to before the call, as Keras's
+    /// `DTypePolicy.convert_input`: floating inputs go to the compute dtype. Under the
+    /// float32 policy only float16/bfloat16 inputs are cast (a float32 layer after mixed
+    /// precision ones, Keras's recipe for the output softmax); float64 inputs keep their
+    /// dtype there, as kiln's float32 layers always have (Keras would cast them).
+    pub(crate) fn input_cast(&self, input: DType) -> Option<DType> {
+        let compute = self.compute_dtype();
+        let wanted = !self.dtype_overrides_policy()
+            && compute.is_float()
+            && input.is_float()
+            && input != compute
+            && (self.policy.name() != "float32" || matches!(input, DType::F16 | DType::BF16));
+        wanted.then_some(compute)
+    }
+
+    /// The autocast scope a call enters (`Some(None)` clears an outer one), as Keras's
+    /// `Layer.__call__` decides it: a mixed policy reads its float variables in the
+    /// compute dtype; inside an outer scope a layer switches it to its own compute dtype.
+    pub(crate) fn autocast_scope(&self) -> Option<Option<DType>> {
+        let compute = self.compute_dtype();
+        match kiln_tensor::autodiff::autocast_dtype() {
+            Some(_) if !compute.is_float() => Some(None),
+            Some(current) if current != compute => Some(Some(compute)),
+            Some(_) => None,
+            None if compute != self.dtype => Some(Some(compute)),
+            None => None,
+        }
+    }
+
     /// The config entries every layer has (`name`, `trainable`, `dtype`).
     ///
     /// ```
@@ -353,7 +437,12 @@ impl LayerBase {
         let mut m = Map::new();
         m.insert("name".into(), json!(self.name()));
         m.insert("trainable".into(), json!(self.trainable));
-        m.insert("dtype".into(), json!(self.dtype.name()));
+        let dtype = if self.dtype_overrides_policy() {
+            self.dtype.name()
+        } else {
+            self.policy.name()
+        };
+        m.insert("dtype".into(), json!(dtype));
         if let Some(s) = &self.input_shape {
             let mut b: Vec<Value> = vec![Value::Null];
             b.extend(s.iter().map(|d| d.map(Value::from).unwrap_or(Value::Null)));

@@ -335,6 +335,26 @@ impl LayerRef {
                 Vec::new()
             },
         };
+        // Keras's dtype policy: floating inputs cast to the compute dtype, float variables
+        // read in it while the call runs (see `dtype_policies`).
+        let converted: Vec<Tensor>;
+        let inputs = if inputs
+            .iter()
+            .any(|x| layer.base().input_cast(x.dtype()).is_some())
+        {
+            converted = inputs
+                .iter()
+                .map(|x| match layer.base().input_cast(x.dtype()) {
+                    Some(d) => x.cast(d),
+                    None => Ok(x.clone()),
+                })
+                .collect::<std::result::Result<_, _>>()?;
+            &converted[..]
+        } else {
+            inputs
+        };
+        let scope = layer.base().autocast_scope();
+        let _autocast = scope.map(kiln_tensor::autodiff::AutocastScope::enter);
         let (outputs, out_masks) = layer.call_masked(inputs, &ctx)?;
         if let Some(reg) = layer.base().activity_regularizer.clone() {
             // Keras divides the activity penalty by the batch size.

@@ -1,6 +1,6 @@
 //! `BatchNormalization`.
 
-use kiln_tensor::{Tensor, Variable};
+use kiln_tensor::{DType, Tensor, Variable};
 use serde_json::{json, Value};
 
 use super::common::{
@@ -154,6 +154,19 @@ impl Layer for BatchNormalization {
             None,
             None,
         )?);
+        // Keras keeps every BatchNormalization weight out of autocasting: the layer
+        // computes in float32 under mixed precision.
+        for v in [
+            &self.gamma,
+            &self.beta,
+            &self.moving_mean,
+            &self.moving_variance,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            v.set_autocast(false);
+        }
         self.base.input_spec = Some(vec![InputSpec::ndim(shape.len()).with_axis(self.axis, dim)]);
         Ok(())
     }
@@ -165,12 +178,20 @@ impl Layer for BatchNormalization {
             (Some(m), Some(v)) => (m.clone(), v.clone()),
             _ => return Err(not_built(api)),
         };
-        let dtype = mm.value().dtype();
-        let x = if x.dtype() == dtype {
-            x.clone()
-        } else {
-            x.cast(dtype)?
+        // float16/bfloat16 inputs are normalized in float32 (Keras: BN overflows in
+        // half precision) and the output returns to the compute dtype.
+        let var_dtype = mm.value().dtype();
+        let dtype = match x.dtype() {
+            DType::F16 | DType::BF16 => DType::F32,
+            _ if matches!(var_dtype, DType::F16 | DType::BF16) => DType::F32,
+            _ => var_dtype,
         };
+        let out_dtype = match x.dtype() {
+            DType::F16 | DType::BF16 => x.dtype(),
+            _ => self.base.compute_dtype(),
+        };
+        let read = |v: &kiln_tensor::Variable| v.value().cast(dtype);
+        let x = x.cast(dtype)?;
         let rank = x.rank();
         let axis = self.resolved_axis;
         if axis >= rank {
@@ -188,23 +209,26 @@ impl Layer for BatchNormalization {
                 // The moving statistics are state, not part of the differentiated graph.
                 let _pause = kiln_tensor::autodiff::no_recording();
                 let m = self.momentum;
-                mm.assign(&mm.value().mul_scalar(m)?.add(&mean.mul_scalar(1.0 - m)?)?)?;
-                mv.assign(&mv.value().mul_scalar(m)?.add(&var.mul_scalar(1.0 - m)?)?)?;
+                let new_mm = read(&mm)?.mul_scalar(m)?.add(&mean.mul_scalar(1.0 - m)?)?;
+                let new_mv = read(&mv)?.mul_scalar(m)?.add(&var.mul_scalar(1.0 - m)?)?;
+                mm.assign(&new_mm.cast(var_dtype)?)?;
+                mv.assign(&new_mv.cast(var_dtype)?)?;
             }
             (mean, var)
         } else {
-            (mm.value(), mv.value())
+            (read(&mm)?, read(&mv)?)
         };
         // tf.nn.batch_normalization: inv = rsqrt(var + eps) * gamma; x * inv + (beta - mean * inv)
         let mut inv = var.add_scalar(self.epsilon)?.rsqrt()?;
         if let Some(g) = &self.gamma {
-            inv = inv.mul(&g.value())?;
+            inv = inv.mul(&read(g)?)?;
         }
         let mut shift = mean.mul(&inv)?.neg()?;
         if let Some(b) = &self.beta {
-            shift = shift.add(&b.value())?;
+            shift = shift.add(&read(b)?)?;
         }
-        Ok(vec![x.mul(&as_b(inv)?)?.add(&as_b(shift)?)?])
+        let y = x.mul(&as_b(inv)?)?.add(&as_b(shift)?)?;
+        Ok(vec![y.cast(out_dtype)?])
     }
 
     fn compute_output_shape(&self, input_shapes: &[Shape]) -> Option<Result<Vec<Shape>>> {

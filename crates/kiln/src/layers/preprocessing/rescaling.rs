@@ -36,7 +36,7 @@ impl Layer for Rescaling {
         let x = if x.dtype().is_float() {
             x.clone()
         } else {
-            x.cast(self.base.dtype)?
+            x.cast(self.base.compute_dtype())?
         };
         Ok(vec![x.mul_scalar(self.scale)?.add_scalar(self.offset)?])
     }

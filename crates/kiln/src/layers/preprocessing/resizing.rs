@@ -312,7 +312,7 @@ impl Layer for CenterCrop {
         let x = if x.dtype().is_float() {
             x.clone()
         } else {
-            x.cast(self.base.dtype)?
+            x.cast(self.base.compute_dtype())?
         };
         let (h, w) = spatial("CenterCrop", &x)?;
         let (th, tw) = (self.height, self.width);

@@ -164,7 +164,7 @@ impl RnnCell for GRUCell {
             o.dropout,
             o.recurrent_dropout,
             n,
-            self.base.dtype,
+            self.base.compute_dtype(),
         )
     }
     fn end(&mut self) {

@@ -153,7 +153,7 @@ impl RnnCell for LSTMCell {
             o.dropout,
             o.recurrent_dropout,
             n,
-            self.base.dtype,
+            self.base.compute_dtype(),
         )
     }
     fn end(&mut self) {

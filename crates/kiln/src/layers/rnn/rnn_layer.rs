@@ -305,7 +305,7 @@ impl RNN {
                 self.base.name()
             )));
         }
-        let dtype = self.base.dtype;
+        let dtype = self.base.compute_dtype();
         let x = if x.dtype() == dtype {
             x.clone()
         } else {
@@ -407,7 +407,7 @@ impl RNN {
     fn fused_parts(&self, training: bool) -> Option<FusedParts> {
         if self.stateful
             || self.unroll
-            || !matches!(self.base.dtype, DType::F32 | DType::F64)
+            || !matches!(self.base.compute_dtype(), DType::F32 | DType::F64)
             || kiln_tensor::autodiff::nested_recording()
         {
             return None;
@@ -489,6 +489,12 @@ impl Layer for RNN {
             }
         };
         if !self.cell.built() {
+            // The cell computes and keeps its weights under the layer's policy (Keras
+            // passes the RNN's dtype to the cell it makes).
+            let policy = self.base.dtype_policy().clone();
+            if self.base.dtype == policy.variable_dtype() {
+                self.cell.lock().base_mut().set_dtype_policy(policy);
+            }
             self.cell.build(&[vec![s[0], Some(feat)]])?;
         }
         let mut specs = vec![InputSpec::ndim(3).with_axis(-1, feat)];

@@ -114,7 +114,7 @@ impl RnnCell for SimpleRNNCell {
             o.dropout,
             o.recurrent_dropout,
             1,
-            self.base.dtype,
+            self.base.compute_dtype(),
         )
     }
     fn end(&mut self) {
