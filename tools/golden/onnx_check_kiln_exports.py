@@ -1,7 +1,9 @@
 """Checks kiln's exported ONNX files with the real tools.
 
 For every crates/kiln-onnx/tests/fixtures/export/NAME.onnx (written by
-`cargo run -p kiln-onnx --example write_export_fixtures`): onnx.checker.check_model
+`cargo run -p kiln-onnx --example write_export_fixtures -- --apps`; the MLP, CNN,
+multi-input, embedding, LSTM, GRU, SimpleRNN and transformer-block files are committed,
+ResNet50's and MobileNetV2's are git-ignored, their .json/.ort.json committed): onnx.checker.check_model
 (full_check=True), then onnxruntime (CPU) on the saved inputs; prints the max |diff|
 against kiln's outputs and writes NAME.ort.json (onnxruntime's outputs) for the CI test.
 """

@@ -5,6 +5,8 @@
 //!     [--lr-schedule constant|cosine]
 //! kiln summary MODEL.keras
 //! kiln predict MODEL.keras --input X.npy [--input X2.npy] --output Y.npy [--batch-size B]
+//! kiln predict MODEL.onnx --input X.npy --output Y.npy [--batch-size B]
+//! kiln export MODEL.keras --format onnx [--opset N] -o OUT.onnx
 //! kiln evaluate MODEL.keras --x X.npy --y Y.npy [--batch-size B]
 //! kiln bench ops [--filter SUBSTRING] [--extra] [--budget SECONDS]
 //! kiln bench train [WORKLOAD...]
@@ -20,6 +22,7 @@
 mod bench;
 mod bench_train;
 mod model_io;
+mod onnx_cmd;
 mod train;
 
 use std::process::ExitCode;
@@ -52,6 +55,8 @@ enum Cmd {
     },
     /// Batched predictions on .npy inputs (in model input order), written as .npy.
     Predict(model_io::PredictArgs),
+    /// Export a saved model to ONNX (onnxruntime, TensorRT, ...).
+    Export(onnx_cmd::ExportArgs),
     /// Loss and metrics of the saved (compiled) model, as one JSON line.
     Evaluate(model_io::EvaluateCmd),
     /// Benchmarks: single ops, or the seed training workloads.
@@ -95,6 +100,7 @@ fn run(cli: Cli) -> ExitCode {
         Cmd::Train(opts) => report("train", train::run(&opts)),
         Cmd::Summary { model } => report("summary", model_io::summary(&model)),
         Cmd::Predict(a) => report("predict", model_io::predict(&a)),
+        Cmd::Export(a) => report("export", onnx_cmd::export(&a)),
         Cmd::Evaluate(a) => report("evaluate", model_io::evaluate(&a)),
         Cmd::Bench {
             suite: BenchSuite::Ops(opts),

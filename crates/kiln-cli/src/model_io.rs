@@ -8,7 +8,7 @@ fn load(path: &str) -> kiln::Result<Model> {
     kiln::saving::load_model(path)
 }
 
-fn npy(path: &str) -> kiln::Result<Tensor> {
+pub(crate) fn npy(path: &str) -> kiln::Result<Tensor> {
     kiln_data::npz::read_npy(path).map_err(|e| kiln::Error::InvalidArgument {
         api: "kiln",
         msg: e.to_string(),
@@ -23,8 +23,8 @@ pub fn summary(path: &str) -> kiln::Result<String> {
 /// Options of `kiln predict`.
 #[derive(Debug, Default, PartialEq, clap::Args)]
 pub struct PredictArgs {
-    /// The saved model (`.keras`).
-    #[arg(value_name = "MODEL.keras")]
+    /// The saved model (`.keras`), or an ONNX file (`.onnx`, run by kiln's importer).
+    #[arg(value_name = "MODEL")]
     pub model: String,
     /// An input array, once per model input, in the model's input order.
     #[arg(long = "input", value_name = "X.npy", required = true)]
@@ -57,6 +57,9 @@ pub struct EvaluateCmd {
 /// `kiln predict`: batched predictions of the model on `.npy` inputs, written as `.npy`
 /// (several outputs: `Y.npy` gets the first, `Y_1.npy`, ... the others).
 pub fn predict(a: &PredictArgs) -> kiln::Result<String> {
+    if a.model.ends_with(".onnx") {
+        return crate::onnx_cmd::predict(a);
+    }
     let mut model = load(&a.model)?;
     let xs: Vec<Tensor> = a
         .inputs
@@ -69,6 +72,15 @@ pub fn predict(a: &PredictArgs) -> kiln::Result<String> {
             .batch_size(a.batch_size)
             .verbose(0),
     )?;
+    write_outputs(&a.output, &outs)
+}
+
+/// Writes `outs[0]` to `output` and `outs[i]` to `{stem}_{i}.npy`.
+pub(crate) fn write_outputs(output: &str, outs: &[Tensor]) -> kiln::Result<String> {
+    let a = PredictArgs {
+        output: output.to_string(),
+        ..Default::default()
+    };
     let mut written = Vec::new();
     for (i, y) in outs.iter().enumerate() {
         let path = if i == 0 {

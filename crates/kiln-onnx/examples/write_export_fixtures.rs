@@ -2,14 +2,19 @@
 //! `crates/kiln-onnx/tests/fixtures/export/`, for `tools/golden/onnx_check_kiln_exports.py`
 //! (onnx.checker full_check + onnxruntime).
 //!
-//! `cargo run -p kiln-onnx --example write_export_fixtures`
+//! `cargo run -p kiln-onnx --example write_export_fixtures [-- --apps]`
 #[path = "../tests/models.rs"]
 mod models;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/export");
     std::fs::create_dir_all(&dir)?;
-    for (name, model, inputs) in models::all()? {
+    // ResNet50 and MobileNetV2 only with `--apps` (their .onnx files are git-ignored).
+    let mut list = models::all()?;
+    if std::env::args().any(|a| a == "--apps") {
+        list.extend(models::applications()?);
+    }
+    for (name, model, inputs) in list {
         kiln_onnx::export(
             &model,
             dir.join(format!("{name}.onnx")),

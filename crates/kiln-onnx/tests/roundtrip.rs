@@ -61,15 +61,31 @@ fn names_trace_back_to_layers() {
 
 #[test]
 fn unsupported_layer_is_an_error_naming_it() {
-    use kiln::layers::{Dense, SimpleRNN};
+    use kiln::layers::{Dense, SimpleRNN, UpSampling2D};
     let m = kiln::models::Model::sequential(vec![
-        SimpleRNN::new(3).name("my_rnn").input_shape(&[4, 2]).into(),
+        UpSampling2D::new(2)
+            .name("my_up")
+            .input_shape(&[4, 4, 2])
+            .into(),
         Dense::new(1).into(),
     ])
     .unwrap();
     let e = kiln_onnx::export_bytes(&m, 17).unwrap_err().to_string();
-    assert!(e.contains("my_rnn") && e.contains("SimpleRNN"), "{e}");
+    assert!(e.contains("my_up") && e.contains("UpSampling2D"), "{e}");
     assert!(kiln_onnx::export_bytes(&m, 16).is_err());
+    // An unsupported option of a supported layer names the option.
+    let m = kiln::models::Model::sequential(vec![
+        SimpleRNN::new(3)
+            .activation("softplus")
+            .unwrap()
+            .name("my_rnn")
+            .input_shape(&[4, 2])
+            .into(),
+        Dense::new(1).into(),
+    ])
+    .unwrap();
+    let e = kiln_onnx::export_bytes(&m, 17).unwrap_err().to_string();
+    assert!(e.contains("my_rnn") && e.contains("softplus"), "{e}");
 }
 
 fn mlp_bytes() -> Vec<u8> {

@@ -112,6 +112,22 @@ fn forward_rows_body<T: NormFloat>(
 }
 
 #[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn forward_rows_avx512(
+    x: &[f32],
+    y: &mut [f32],
+    mean: &mut [f32],
+    rstd: &mut [f32],
+    n: usize,
+    gamma: Option<&[f32]>,
+    beta: Option<&[f32]>,
+    eps: f32,
+) {
+    forward_rows_body(x, y, mean, rstd, n, gamma, beta, eps)
+}
+
+#[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn forward_rows_avx2(
@@ -139,15 +155,18 @@ fn forward_rows<T: NormFloat>(
     eps: f64,
 ) {
     #[cfg(target_arch = "x86_64")]
-    if crate::cpu::simd_math::has_avx2_fma()
+    if crate::cpu::dispatch::cpu_path() != crate::cpu::dispatch::CpuPath::Portable
         && let (Some(xf), Some(yf), Some(mf), Some(sf)) =
             (as_f32(x), as_f32_mut(y), as_f32_mut(mean), as_f32_mut(rstd))
     {
         let g = gamma.and_then(as_f32);
         let b = beta.and_then(as_f32);
-        // SAFETY: the CPU supports AVX2 and FMA (checked above).
-        unsafe { forward_rows_avx2(xf, yf, mf, sf, n, g, b, eps as f32) };
-        return;
+        let e = eps as f32;
+        return crate::cpu::dispatch::dispatch!(
+            avx512 => forward_rows_avx512(xf, yf, mf, sf, n, g, b, e),
+            avx2 => forward_rows_avx2(xf, yf, mf, sf, n, g, b, e),
+            portable => unreachable!("the portable path was excluded above"),
+        );
     }
     forward_rows_body(x, y, mean, rstd, n, gamma, beta, T::from_f64(eps))
 }
@@ -220,6 +239,23 @@ fn backward_rows_body<T: NormFloat>(
 }
 
 #[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")]
+#[allow(clippy::too_many_arguments)]
+unsafe fn backward_rows_avx512(
+    x: &[f32],
+    dy: &[f32],
+    mean: &[f32],
+    rstd: &[f32],
+    n: usize,
+    gamma: Option<&[f32]>,
+    dx: Option<&mut [f32]>,
+    dgamma: &mut [f32],
+    dbeta: &mut [f32],
+) {
+    backward_rows_body(x, dy, mean, rstd, n, gamma, dx, dgamma, dbeta)
+}
+
+#[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 #[allow(clippy::too_many_arguments)]
 unsafe fn backward_rows_avx2(
@@ -249,7 +285,7 @@ fn backward_rows<T: NormFloat>(
     dbeta: &mut [T],
 ) {
     #[cfg(target_arch = "x86_64")]
-    if crate::cpu::simd_math::has_avx2_fma()
+    if crate::cpu::dispatch::cpu_path() != crate::cpu::dispatch::CpuPath::Portable
         && let (Some(xf), Some(gf), Some(mf), Some(sf)) =
             (as_f32(x), as_f32(dy), as_f32(mean), as_f32(rstd))
     {
@@ -257,9 +293,11 @@ fn backward_rows<T: NormFloat>(
         let dxf = dx.and_then(as_f32_mut);
         let dg = as_f32_mut(dgamma).expect("same type as x");
         let db = as_f32_mut(dbeta).expect("same type as x");
-        // SAFETY: the CPU supports AVX2 and FMA (checked above).
-        unsafe { backward_rows_avx2(xf, gf, mf, sf, n, ga, dxf, dg, db) };
-        return;
+        return crate::cpu::dispatch::dispatch!(
+            avx512 => backward_rows_avx512(xf, gf, mf, sf, n, ga, dxf, dg, db),
+            avx2 => backward_rows_avx2(xf, gf, mf, sf, n, ga, dxf, dg, db),
+            portable => unreachable!("the portable path was excluded above"),
+        );
     }
     backward_rows_body(x, dy, mean, rstd, n, gamma, dx, dgamma, dbeta)
 }

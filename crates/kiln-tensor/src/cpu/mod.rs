@@ -7,6 +7,7 @@ pub(crate) mod cast;
 pub(crate) mod conv;
 pub(crate) mod conv_direct;
 pub(crate) mod copy;
+pub mod dispatch;
 pub(crate) mod gemm;
 pub(crate) mod layer_norm;
 pub(crate) mod map;

@@ -34,20 +34,26 @@ pub(crate) fn reduce_rows<T: Element, O: Element>(
 }
 
 /// Sum of a contiguous f32 slice with 32 independent accumulators (vectorisable, and
-/// more accurate than one running sum); an AVX2 build is used when the CPU has it. The
-/// association order is the same in both builds, so results do not depend on the CPU.
+/// more accurate than one running sum), in the build of the kernel path in use
+/// (`cpu::dispatch`). The association order is the same in every build, so results do
+/// not depend on the CPU.
 pub(crate) fn sum_f32(x: &[f32]) -> f32 {
-    #[cfg(target_arch = "x86_64")]
-    if crate::cpu::simd_math::has_avx2_fma() {
-        // SAFETY: the CPU supports AVX2 (checked above).
-        return unsafe { sum_f32_avx2(x) };
-    }
-    sum_f32_impl(x)
+    crate::cpu::dispatch::dispatch!(
+        avx512 => sum_f32_avx512(x),
+        avx2 => sum_f32_avx2(x),
+        portable => sum_f32_impl(x),
+    )
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 unsafe fn sum_f32_avx2(x: &[f32]) -> f32 {
+    sum_f32_impl(x)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")]
+unsafe fn sum_f32_avx512(x: &[f32]) -> f32 {
     sum_f32_impl(x)
 }
 

@@ -4,9 +4,10 @@
 //! (Cody-Waite split of ln2), a degree-6 polynomial for `e^r`, and a scale by `2^n` built
 //! from exponent bits (split in two factors so that subnormal results and `n = 128` are
 //! exact). Every step is branch-free arithmetic or a select, so a plain loop over a slice
-//! auto-vectorises. On x86-64 the slice kernels are compiled a second time with AVX2+FMA
-//! (`#[target_feature]`) and chosen at run time with `is_x86_feature_detected!`; the
-//! portable build (SSE2 on x86-64, anything elsewhere) is the fallback. Both builds stay
+//! auto-vectorises. On x86-64 the slice kernels are compiled twice more, with AVX2+FMA and
+//! with AVX-512 (`#[target_feature]`), and the build is chosen at run time by
+//! [`crate::cpu::dispatch::cpu_path`]; the portable build (SSE2 on x86-64, anything
+//! elsewhere) runs where neither is available or `KILN_CPU=portable`. All builds stay
 //! within 2 ulp of `f32::exp` over the whole range, overflow to `inf`, underflow to 0 and
 //! pass NaN through (see the tests at the bottom).
 //!
@@ -17,6 +18,7 @@ use std::mem::MaybeUninit;
 
 use rayon::prelude::*;
 
+use crate::cpu::dispatch::dispatch;
 use crate::cpu::map::fill_new;
 use crate::cpu::parallel::{chunk_len, num_threads, ELEMENTWISE_PAR_MIN};
 
@@ -169,29 +171,27 @@ unsafe fn apply_avx2<O: F32Op>(op: O, x: &[f32], out: &mut [MaybeUninit<f32>]) {
     apply_loop::<O, Fused>(op, x, out)
 }
 
-/// True when the AVX2+FMA builds of the kernels may run (cached by the std macro).
-#[inline]
-pub(crate) fn has_avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")]
+unsafe fn apply_avx512<O: F32Op>(op: O, x: &[f32], out: &mut [MaybeUninit<f32>]) {
+    apply_loop::<O, Fused>(op, x, out)
 }
 
-/// Writes `op(x[i])` into `out[i]` on this thread, with the best build for this CPU.
+/// True when the kernel path in use has FMA (the AVX2 and AVX-512 builds), so that a
+/// kernel's result is the [`Fused`] evaluation rather than the [`Unfused`] one.
+#[inline]
+pub(crate) fn has_avx2_fma() -> bool {
+    crate::cpu::dispatch::cpu_path() != crate::cpu::dispatch::CpuPath::Portable
+}
+
+/// Writes `op(x[i])` into `out[i]` on this thread, with the build for the kernel path.
 #[inline]
 pub(crate) fn apply_chunk<O: F32Op>(op: O, x: &[f32], out: &mut [MaybeUninit<f32>]) {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
-        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-        unsafe { apply_avx2(op, x, out) };
-        return;
-    }
-    apply_loop::<O, Unfused>(op, x, out)
+    dispatch!(
+        avx512 => apply_avx512(op, x, out),
+        avx2 => apply_avx2(op, x, out),
+        portable => apply_loop::<O, Unfused>(op, x, out),
+    )
 }
 
 /// `x[i] = op(x[i])` on this thread, with the best build for this CPU (the gate
@@ -210,12 +210,15 @@ pub(crate) fn apply_in_place<O: F32Op>(op: O, x: &mut [f32]) {
         run::<O, Fused>(op, x)
     }
     #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
-        // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-        unsafe { run_avx2(op, x) };
-        return;
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")]
+    unsafe fn run_avx512<O: F32Op>(op: O, x: &mut [f32]) {
+        run::<O, Fused>(op, x)
     }
-    run::<O, Unfused>(op, x)
+    dispatch!(
+        avx512 => run_avx512(op, x),
+        avx2 => run_avx2(op, x),
+        portable => run::<O, Unfused>(op, x),
+    )
 }
 
 /// `op` over a slice into a new vector, split across threads when large.
@@ -437,14 +440,17 @@ pub(crate) fn gelu_grad_map_f32(x: &[f32], g: &[f32]) -> Vec<f32> {
     unsafe fn run_avx2(x: &[f32], g: &[f32], out: &mut [MaybeUninit<f32>]) {
         run::<Fused>(x, g, out)
     }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")]
+    unsafe fn run_avx512(x: &[f32], g: &[f32], out: &mut [MaybeUninit<f32>]) {
+        run::<Fused>(x, g, out)
+    }
     fn chunk(x: &[f32], g: &[f32], out: &mut [MaybeUninit<f32>]) {
-        #[cfg(target_arch = "x86_64")]
-        if has_avx2_fma() {
-            // SAFETY: the CPU supports AVX2 and FMA (checked just above).
-            unsafe { run_avx2(x, g, out) };
-            return;
-        }
-        run::<Unfused>(x, g, out)
+        dispatch!(
+            avx512 => run_avx512(x, g, out),
+            avx2 => run_avx2(x, g, out),
+            portable => run::<Unfused>(x, g, out),
+        )
     }
     let n = x.len().min(g.len());
     fill_new(n, |out| {

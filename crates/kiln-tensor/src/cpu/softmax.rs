@@ -86,20 +86,24 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     }
 }
 
-/// One row along the last axis; f32 rows run an AVX2+FMA build when the CPU has it.
+/// One row along the last axis; f32 rows run the AVX2 or AVX-512 build when that is the
+/// kernel path in use (`cpu::dispatch`).
 #[inline]
 pub(crate) fn row<T: SoftmaxFloat>(x: &[T], out: &mut [T], log: bool) {
     #[cfg(target_arch = "x86_64")]
-    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>()
-        && crate::cpu::simd_math::has_avx2_fma()
-    {
-        // SAFETY: T is f32 (checked above) and the CPU supports AVX2 and FMA.
-        unsafe {
-            let xf = std::slice::from_raw_parts(x.as_ptr() as *const f32, x.len());
-            let of = std::slice::from_raw_parts_mut(out.as_mut_ptr() as *mut f32, out.len());
-            row_avx2(xf, of, log);
-        }
-        return;
+    if std::any::TypeId::of::<T>() == std::any::TypeId::of::<f32>() {
+        // SAFETY: T is f32 (checked above), so the slices may be viewed as f32.
+        let (xf, of) = unsafe {
+            (
+                std::slice::from_raw_parts(x.as_ptr() as *const f32, x.len()),
+                std::slice::from_raw_parts_mut(out.as_mut_ptr() as *mut f32, out.len()),
+            )
+        };
+        return crate::cpu::dispatch::dispatch!(
+            avx512 => row_avx512(xf, of, log),
+            avx2 => row_avx2(xf, of, log),
+            portable => row_impl(xf, of, log, f32::vexp),
+        );
     }
     row_impl(x, out, log, T::vexp)
 }
@@ -107,6 +111,13 @@ pub(crate) fn row<T: SoftmaxFloat>(x: &[T], out: &mut [T], log: bool) {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
 unsafe fn row_avx2(x: &[f32], out: &mut [f32], log: bool) {
+    use crate::cpu::simd_math::{exp_f32, Fused};
+    row_impl(x, out, log, |v: f32| exp_f32::<Fused>(v))
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")]
+unsafe fn row_avx512(x: &[f32], out: &mut [f32], log: bool) {
     use crate::cpu::simd_math::{exp_f32, Fused};
     row_impl(x, out, log, |v: f32| exp_f32::<Fused>(v))
 }

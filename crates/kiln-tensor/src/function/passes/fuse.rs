@@ -351,7 +351,20 @@ fn run_chunk_avx2<D: Dst>(steps: &[Step], leaves: &[LeafVal<'_>], base: usize, l
     run_chunk::<simd::Fused, D>(steps, leaves, base, len, dst)
 }
 
-/// [`run_chunk`] with the build the elementwise kernels would pick on this CPU.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl,avx512dq,avx2,fma")]
+fn run_chunk_avx512<D: Dst>(
+    steps: &[Step],
+    leaves: &[LeafVal<'_>],
+    base: usize,
+    len: usize,
+    dst: D,
+) {
+    run_chunk::<simd::Fused, D>(steps, leaves, base, len, dst)
+}
+
+/// [`run_chunk`] with the build of the kernel path in use (`cpu::dispatch`); the
+/// functions only do safe slice arithmetic compiled for their features.
 fn run_chunk_dispatch<D: Dst>(
     steps: &[Step],
     leaves: &[LeafVal<'_>],
@@ -359,14 +372,11 @@ fn run_chunk_dispatch<D: Dst>(
     len: usize,
     dst: D,
 ) {
-    #[cfg(target_arch = "x86_64")]
-    if simd::has_avx2_fma() {
-        // SAFETY: the CPU supports AVX2 and FMA (checked just above); the function only
-        // does safe slice arithmetic compiled for those features.
-        unsafe { run_chunk_avx2(steps, leaves, base, len, dst) };
-        return;
-    }
-    run_chunk::<Unfused, D>(steps, leaves, base, len, dst)
+    crate::cpu::dispatch::dispatch!(
+        avx512 => run_chunk_avx512(steps, leaves, base, len, dst),
+        avx2 => run_chunk_avx2(steps, leaves, base, len, dst),
+        portable => run_chunk::<Unfused, D>(steps, leaves, base, len, dst),
+    )
 }
 
 impl FusedKernel {

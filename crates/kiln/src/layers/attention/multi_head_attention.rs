@@ -243,6 +243,22 @@ impl MultiHeadAttention {
         self
     }
 
+    /// Whether calls apply the causal mask (see [`MultiHeadAttention::use_causal_mask`]);
+    /// exporters need it, as it is a call argument and not in the config.
+    ///
+    /// ```
+    /// let l = kiln::layers::MultiHeadAttention::new(2, 4).use_causal_mask(true);
+    /// assert!(l.causal());
+    /// ```
+    pub fn causal(&self) -> bool {
+        self.use_causal_mask
+    }
+
+    /// Whether calls also return the attention probabilities.
+    pub fn returns_attention_scores(&self) -> bool {
+        self.return_attention_scores
+    }
+
     fn v_dim(&self) -> usize {
         self.value_dim.unwrap_or(self.key_dim)
     }

@@ -13,6 +13,8 @@ use crate::proto::{
 };
 use crate::{OnnxError, Result};
 
+mod recurrent;
+
 /// The ops [`load`] accepts (default domain), with the opsets whose semantics are implemented.
 pub const SUPPORTED_OPS: &[&str] = &[
     "Abs",
@@ -29,14 +31,17 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Elu",
     "Erf",
     "Exp",
+    "Expand",
     "Flatten",
     "Gather",
     "Gemm",
+    "GRU",
     "GlobalAveragePool",
     "GlobalMaxPool",
     "HardSigmoid",
     "Identity",
     "LayerNormalization",
+    "LSTM",
     "LeakyRelu",
     "Log",
     "LogSoftmax",
@@ -47,15 +52,18 @@ pub const SUPPORTED_OPS: &[&str] = &[
     "Min",
     "Mul",
     "Neg",
+    "Pad",
     "Pow",
     "ReduceMax",
     "ReduceMean",
     "ReduceSum",
     "Relu",
     "Reshape",
+    "RNN",
     "Selu",
     "Shape",
     "Sigmoid",
+    "Slice",
     "Softmax",
     "Softplus",
     "Softsign",
@@ -892,7 +900,37 @@ impl OnnxGraph {
                 let shape: Vec<isize> = x.shape().iter().map(|&d| d as isize).collect();
                 one(y.reshape(&shape))
             }
+            "Expand" => {
+                let x = arg(0)?;
+                let shape = ints_of(n, arg(1)?)?;
+                // Numpy broadcasting of the input shape with `shape` (either may be shorter).
+                let r = shape.len().max(x.shape().len());
+                let pad = |s: Vec<i64>| -> Vec<i64> {
+                    let mut v = vec![1; r - s.len()];
+                    v.extend(s);
+                    v
+                };
+                let a = pad(x.shape().iter().map(|&d| d as i64).collect());
+                let b = pad(shape.clone());
+                let mut target = Vec::with_capacity(r);
+                for (da, db) in a.iter().zip(&b) {
+                    if *da != *db && *da != 1 && *db != 1 {
+                        return Err(node_err(
+                            n,
+                            format!(
+                                "shape {shape:?} does not broadcast with input {:?}",
+                                x.shape()
+                            ),
+                        ));
+                    }
+                    target.push(if *da == 1 { *db } else { *da }.max(0) as usize);
+                }
+                one(x.broadcast_to(&target).map(|t| t.contiguous()))
+            }
             "Conv" => self.conv(n, args),
+            "LSTM" | "GRU" | "RNN" => recurrent::recurrent(n, args),
+            "Pad" => recurrent::pad(n, args, self.opset),
+            "Slice" => recurrent::slice(n, args),
             "MaxPool" | "AveragePool" => self.pool(n, args),
             other => Err(node_err(n, format!("op '{other}' is not supported"))),
         }
