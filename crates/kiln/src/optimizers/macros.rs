@@ -78,17 +78,23 @@ macro_rules! optimizer {
                 let mut o = $t::new($lr);
                 o.core.read_config(api, config)?;
                 $(
-                    if let Some(v) = config.get(stringify!($field)).filter(|v| !v.is_null()) {
-                        o.rule.$field = serde_json::from_value(v.clone()).map_err(|e| {
-                            Error::InvalidArgument {
-                                api,
-                                msg: format!(
-                                    "'{}' = {v} is not a valid {}: {e}",
-                                    stringify!($field),
-                                    stringify!($fty)
-                                ),
+                    // `null` is Keras's None: it sets an optional option to None and
+                    // leaves a required one at its default.
+                    if let Some(v) = config.get(stringify!($field)) {
+                        match serde_json::from_value::<$fty>(v.clone()) {
+                            Ok(x) => o.rule.$field = x,
+                            Err(_) if v.is_null() => {}
+                            Err(e) => {
+                                return Err(Error::InvalidArgument {
+                                    api,
+                                    msg: format!(
+                                        "'{}' = {v} is not a valid {}: {e}",
+                                        stringify!($field),
+                                        stringify!($fty)
+                                    ),
+                                })
                             }
-                        })?;
+                        }
                     }
                 )*
                 o.validate()?;

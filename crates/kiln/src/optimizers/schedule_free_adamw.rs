@@ -36,12 +36,15 @@ impl UpdateRule for ScheduleFreeAdamWRule {
         let weight = one / t;
         let [z, v] = s else { return };
         for i in 0..w.len() {
-            let z_old = z[i];
             let vi = v[i];
             v[i] = vi + (g[i] * g[i] - vi) * (one - b2);
             let denom = (v[i] / bias_2).sqrt() + eps;
             z[i] -= lr * g[i] / denom;
-            let x_old = (w[i] - (one - b1) * z_old) / b1;
+            // Keras keeps `momentum_old = momentum.value`, which with the TensorFlow
+            // backend is the variable itself, read after `assign_sub`: x_old is recovered
+            // from the updated momentum (checked against Keras 3.15's trajectories; it
+            // matters from step 2 on, as step 1's average weight is 1).
+            let x_old = (w[i] - (one - b1) * z[i]) / b1;
             let x_new = (one - weight) * x_old + weight * z[i];
             w[i] = (one - b1) * z[i] + b1 * x_new;
         }
