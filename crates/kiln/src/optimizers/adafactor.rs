@@ -59,7 +59,11 @@ impl UpdateRule for AdafactorRule {
         let shape = info.shape;
         if shape.len() >= 2 {
             let (rows, cols) = (shape[shape.len() - 2], shape[shape.len() - 1]);
-            let batch = if rows * cols == 0 { 0 } else { g.len() / (rows * cols) };
+            let batch = if rows * cols == 0 {
+                0
+            } else {
+                g.len() / (rows * cols)
+            };
             for b in 0..batch {
                 let gb = &g[b * rows * cols..(b + 1) * rows * cols];
                 let rb = &mut r[b * rows..(b + 1) * rows];
@@ -90,7 +94,11 @@ impl UpdateRule for AdafactorRule {
                 *vi = b2 * *vi + ob2 * (gi * gi + eps1);
             }
         }
-        let u: Vec<T> = g.iter().zip(v.iter()).map(|(&gi, &vi)| gi / vi.sqrt()).collect();
+        let u: Vec<T> = g
+            .iter()
+            .zip(v.iter())
+            .map(|(&gi, &vi)| gi / vi.sqrt())
+            .collect();
         let scale = T::c(1.0f64.max(rms(&u) / self.clip_threshold));
         for (wi, &ui) in w.iter_mut().zip(&u) {
             *wi -= alpha_t * (ui / scale);

@@ -235,7 +235,12 @@ impl Core {
         let slots: usize = self
             .var_info
             .values()
-            .map(|(shape, name)| keras_slot_shapes(rule, shape, name).iter().map(|(_, s)| numel(s)).sum::<usize>())
+            .map(|(shape, name)| {
+                keras_slot_shapes(rule, shape, name)
+                    .iter()
+                    .map(|(_, s)| numel(s))
+                    .sum::<usize>()
+            })
             .sum();
         let lr = usize::from(matches!(self.learning_rate, LearningRate::Constant(_)));
         let scalars = 1 + lr + slots + rule.extra_scalars();
@@ -608,7 +613,11 @@ fn numel(shape: &[usize]) -> usize {
 }
 
 /// The slots Keras saves for one variable, in its order within a group, with their shapes.
-fn keras_slot_shapes<R: UpdateRule>(rule: &R, shape: &[usize], name: &str) -> Vec<(usize, Vec<usize>)> {
+fn keras_slot_shapes<R: UpdateRule>(
+    rule: &R,
+    shape: &[usize],
+    name: &str,
+) -> Vec<(usize, Vec<usize>)> {
     rule.keras_layout()
         .into_iter()
         .flatten()

@@ -58,7 +58,10 @@ impl MuonRule {
         let lr = info.lr * self.adam_lr_ratio;
         let t = T::c(info.step as f64);
         let one = T::c(1.0);
-        let (b1p, b2p) = (T::c(self.adam_beta_1).powf(t), T::c(self.adam_beta_2).powf(t));
+        let (b1p, b2p) = (
+            T::c(self.adam_beta_1).powf(t),
+            T::c(self.adam_beta_2).powf(t),
+        );
         let alpha = T::c(lr) * (one - b2p).sqrt() / (one - b1p);
         let (ob1, ob2, eps) = (
             T::c(1.0 - self.adam_beta_1),
@@ -77,7 +80,11 @@ impl MuonRule {
         let tall = rows > cols;
         // Work on the wide orientation (r <= c).
         let (r, c) = if tall { (cols, rows) } else { (rows, cols) };
-        let mut x: Vec<T> = if tall { transpose(x, rows, cols) } else { x.to_vec() };
+        let mut x: Vec<T> = if tall {
+            transpose(x, rows, cols)
+        } else {
+            x.to_vec()
+        };
         let norm = x.iter().map(|&a| a.f64() * a.f64()).sum::<f64>().sqrt();
         let inv = T::c(1.0) / (T::c(norm) + T::c(1e-7));
         x.iter_mut().for_each(|a| *a = *a * inv);
@@ -148,7 +155,10 @@ impl UpdateRule for MuonRule {
             m[i] = m[i] + (g[i] + m[i] * (mom - T::c(1.0)));
         }
         let dir: Vec<T> = if self.nesterov {
-            g.iter().zip(m.iter()).map(|(&gi, &mi)| gi + mom * mi).collect()
+            g.iter()
+                .zip(m.iter())
+                .map(|(&gi, &mi)| gi + mom * mi)
+                .collect()
         } else {
             m.clone()
         };
