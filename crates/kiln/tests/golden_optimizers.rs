@@ -81,17 +81,31 @@ fn trajectories_state_and_config_match_keras() {
             step(&mut *opt, c, &vars, k);
             for (v, w) in vars.iter().zip(want.as_array().unwrap()) {
                 let what = format!("step {} {}", k + 1, v.name());
-                close(id, &what, &v.value().to_vec::<f32>().unwrap(), &floats(w), 2e-5);
+                close(
+                    id,
+                    &what,
+                    &v.value().to_vec::<f32>().unwrap(),
+                    &floats(w),
+                    2e-5,
+                );
             }
         }
         // The saved optimizer variables: Keras's order, shapes and values.
         let state = opt.export_state(&vars).expect("exportable");
         let want = c["state"].as_array().unwrap();
-        assert_eq!(state.len(), want.len(), "{id}: number of optimizer variables");
+        assert_eq!(
+            state.len(),
+            want.len(),
+            "{id}: number of optimizer variables"
+        );
         for (t, w) in state.iter().zip(want) {
             let path = w["path"].as_str().unwrap();
             assert_eq!(t.shape(), shape(&w["shape"]).as_slice(), "{id}: {path}");
-            let got = t.cast(kiln_tensor::DType::F64).unwrap().to_vec::<f64>().unwrap();
+            let got = t
+                .cast(kiln_tensor::DType::F64)
+                .unwrap()
+                .to_vec::<f64>()
+                .unwrap();
             let got: Vec<f32> = got.iter().map(|&x| x as f32).collect();
             close(id, path, &got, &floats(&w["values"]), 2e-5);
         }
@@ -148,11 +162,22 @@ fn restored_state_continues_as_keras() {
             step(&mut *restored, c, &fresh, k);
         }
         for (v, w) in fresh.iter().zip(c["trajectory"][4].as_array().unwrap()) {
-            close(id, v.name(), &v.value().to_vec::<f32>().unwrap(), &floats(w), 2e-5);
+            close(
+                id,
+                v.name(),
+                &v.value().to_vec::<f32>().unwrap(),
+                &floats(w),
+                2e-5,
+            );
         }
         // A state of the wrong length is refused.
         let mut other = optimizers::from_config(class, &c["kwargs"]).unwrap();
-        assert!(other.import_state(&fresh, &state[..state.len() - 1]).is_err(), "{id}");
+        assert!(
+            other
+                .import_state(&fresh, &state[..state.len() - 1])
+                .is_err(),
+            "{id}"
+        );
     }
 }
 
@@ -170,7 +195,10 @@ fn keras_refuses_these_arguments_and_so_does_kiln() {
     ];
     for (class, config, msg) in bad {
         let config: Value = serde_json::from_str(config).unwrap();
-        let err = optimizers::from_config(class, &config).err().unwrap().to_string();
+        let err = optimizers::from_config(class, &config)
+            .err()
+            .unwrap()
+            .to_string();
         assert!(err.contains(msg), "{class} {config}: {err}");
     }
     let err = optimizers::get("adafactorr").err().unwrap().to_string();
