@@ -285,6 +285,10 @@ pub fn serialize_metric(metric: &dyn Metric) -> Value {
     if let Some((k, Entry::MetricClass(_))) = lookup(&class, is_metric) {
         return class_form(None, &class, metric.get_config(), Some(&k));
     }
+    // The classes with arguments are written whole, as Keras writes them.
+    if crate::metrics::from_config(&class, &metric.get_config()).is_some_and(|m| m.is_ok()) {
+        return class_form(Some("keras.metrics"), &class, metric.get_config(), None);
+    }
     if let Ok(builtin) = crate::metrics::get(&class)
         && builtin.class_name() == class
     {
@@ -459,6 +463,11 @@ pub(crate) fn deserialize_metric(
         return f(&config)
             .map(MetricArg::Object)
             .map_err(|e| format!("metric '{wanted}': {e}"));
+    }
+    if let Some(m) = crate::metrics::from_config(&class, &config) {
+        return m
+            .map(MetricArg::Object)
+            .map_err(|e| format!("metric {class}: {e}"));
     }
     let builtin = crate::metrics::get(&class)
         .ok()
