@@ -59,11 +59,7 @@ impl UpdateRule for AdafactorRule {
         let shape = info.shape;
         if shape.len() >= 2 {
             let (rows, cols) = (shape[shape.len() - 2], shape[shape.len() - 1]);
-            let batch = if rows * cols == 0 {
-                0
-            } else {
-                g.len() / (rows * cols)
-            };
+            let batch = g.len().checked_div(rows * cols).unwrap_or(0);
             for b in 0..batch {
                 let gb = &g[b * rows * cols..(b + 1) * rows * cols];
                 let rb = &mut r[b * rows..(b + 1) * rows];

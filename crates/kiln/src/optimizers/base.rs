@@ -97,7 +97,7 @@ impl Real for f64 {
         f64::powf(self, e)
     }
     fn f64(self) -> f64 {
-        self as f64
+        self
     }
     fn sign(self) -> Self {
         if self > 0.0 {
@@ -515,7 +515,7 @@ impl Core {
             self.var_info
                 .insert(var.id(), (shape.clone(), var.name().to_string()));
             // Slots are built before the first decay, as Keras builds before it applies.
-            if !self.slots.contains_key(&var.id()) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = self.slots.entry(var.id()) {
                 let init = |i: usize| -> Vec<f64> {
                     if rule.slot_copies_variable(i) {
                         var.value().to_f64_vec()
@@ -532,7 +532,7 @@ impl Core {
                     ),
                     _ => Slots::F64((0..n_slots).map(init).collect()),
                 };
-                self.slots.insert(var.id(), entry);
+                slot.insert(entry);
             }
             if let Some(wd) = rule.weight_decay_for(self.weight_decay, &info)
                 && wd != 0.0

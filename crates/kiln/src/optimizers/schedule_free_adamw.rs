@@ -73,7 +73,7 @@ optimizer!(
 impl ScheduleFreeAdamW {
     fn init(&mut self) {}
     fn validate(&self) -> Result<()> {
-        if !(self.rule.beta_1 > 0.0) {
+        if self.rule.beta_1.is_nan() || self.rule.beta_1 <= 0.0 {
             return invalid(
                 "ScheduleFreeAdamW",
                 format!(
