@@ -189,7 +189,8 @@ fn keras_refuses_these_arguments_and_so_does_kiln() {
         ("Ftrl", r#"{"l1_regularization_strength": -0.1}"#, "`l1_regularization_strength` needs to be positive or zero."),
         ("Muon", r#"{"exclude_layers": ["("]}"#, "exclude_layers entry '(' is not a regular expression"),
         ("Lamb", r#"{"clipnorm": 1.0, "clipvalue": 1.0}"#, "only one of clipnorm, clipvalue and global_clipnorm can be set"),
-        ("Lamb", r#"{"use_ema": true}"#, "use_ema=True"),
+        ("Lamb", r#"{"use_ema": true, "ema_momentum": -0.5}"#, "`ema_momentum` must be in the range [0, 1]. Received: ema_momentum=-0.5"),
+        ("Lamb", r#"{"use_ema": true, "ema_overwrite_frequency": 0}"#, "`ema_overwrite_frequency` must be an integer >= 1 or None"),
         ("Adafactor", r#"{"relative_step": 3}"#, "'relative_step' = 3 is not a valid bool"),
         ("Adafactor", r#"{"learning_rate": {"class_name": "ExponentialDecay"}}"#, "a schedule"),
     ];

@@ -15,6 +15,7 @@ mod monitor;
 mod progbar_logger;
 mod reduce_lr_on_plateau;
 mod remote_monitor;
+mod swap_ema_weights;
 mod tensorboard;
 mod terminate_on_nan;
 
@@ -31,5 +32,6 @@ pub use monitor::{python_float, Mode};
 pub use progbar_logger::ProgbarLogger;
 pub use reduce_lr_on_plateau::ReduceLROnPlateau;
 pub use remote_monitor::RemoteMonitor;
+pub use swap_ema_weights::SwapEMAWeights;
 pub use tensorboard::{crc32c, histogram_buckets, SummaryWriter, TensorBoard, UpdateFreq};
 pub use terminate_on_nan::TerminateOnNaN;

@@ -8,6 +8,7 @@ use std::ops::{Add, AddAssign, Div, Mul, Neg, Sub, SubAssign};
 use kiln_tensor::{DType, Tensor, Variable};
 use serde_json::{json, Map, Value};
 
+use crate::optimizers::ema::Ema;
 use crate::optimizers::schedules::LearningRate;
 use crate::{Error, Result};
 
@@ -187,6 +188,8 @@ pub struct Core {
     pub(crate) clipvalue: Option<f64>,
     pub(crate) global_clipnorm: Option<f64>,
     pub(crate) weight_decay: Option<f64>,
+    /// `use_ema` and the moving averages.
+    pub(crate) ema: Ema,
     pub(crate) iterations: u64,
     slots: HashMap<u64, Slots>,
     /// Shape and name of every variable stepped so far, by id.
@@ -204,6 +207,7 @@ impl Core {
             iterations: 0,
             slots: HashMap::new(),
             var_info: HashMap::new(),
+            ema: Ema::default(),
         }
     }
 
@@ -242,6 +246,12 @@ impl Core {
                     .sum::<usize>()
             })
             .sum();
+        let averages: usize = if self.ema.enabled {
+            self.var_info.values().map(|(shape, _)| numel(shape)).sum()
+        } else {
+            0
+        };
+        let slots = slots + averages;
         let lr = usize::from(matches!(self.learning_rate, LearningRate::Constant(_)));
         let scalars = 1 + lr + slots + rule.extra_scalars();
         Some((scalars, 8 + 4 * (lr + slots + rule.extra_scalars())))
@@ -261,6 +271,8 @@ impl Core {
             Tensor::scalar(self.iterations as i64),
             Tensor::scalar(self.current_lr() as f32),
         ];
+        // Keras's BaseOptimizer.build adds the averages before the subclass's slots.
+        out.extend(self.ema.export(vars)?);
         for group in rule.keras_layout() {
             for v in vars {
                 let shape = v.shape();
@@ -295,10 +307,13 @@ impl Core {
     ) -> Result<()> {
         let api = "Optimizer.import_state";
         let layout = rule.keras_layout();
-        let expected: usize = 2 + vars
-            .iter()
-            .map(|v| keras_slot_shapes(rule, &v.shape(), v.name()).len())
-            .sum::<usize>();
+        let n_avg = self.ema.count(vars.len());
+        let expected: usize = 2
+            + n_avg
+            + vars
+                .iter()
+                .map(|v| keras_slot_shapes(rule, &v.shape(), v.name()).len())
+                .sum::<usize>();
         if rule.extra_scalars() > 0 || values.len() != expected {
             return Err(Error::InvalidArgument {
                 api,
@@ -319,7 +334,7 @@ impl Core {
         // Per variable, its kiln slots: Keras's values where it saves them, else the
         // initial value.
         let mut per_var: Vec<Vec<Option<&Tensor>>> = vec![vec![None; rule.num_slots()]; vars.len()];
-        let mut at = 2;
+        let mut at = 2 + n_avg;
         for group in &layout {
             for (v, slots) in vars.iter().zip(per_var.iter_mut()) {
                 for &slot in group {
@@ -380,6 +395,7 @@ impl Core {
             slots.insert(v.id(), entry);
             self.var_info.insert(v.id(), (shape, v.name().to_string()));
         }
+        self.ema.import(vars, &values[2..2 + n_avg])?;
         self.iterations = iterations;
         self.slots = slots;
         Ok(())
@@ -410,12 +426,7 @@ impl Core {
                 )))
             }
         }
-        if c.get("use_ema").and_then(Value::as_bool) == Some(true) {
-            return Err(bad(
-                "use_ema=True (exponential moving average of the weights) is not implemented"
-                    .into(),
-            ));
-        }
+        self.ema.read_config(api, c)?;
         for k in ["loss_scale_factor", "gradient_accumulation_steps"] {
             if let Some(v) = c.get(k).filter(|v| !v.is_null()) {
                 return Err(bad(format!("'{k}' = {v} is not implemented")));
@@ -439,7 +450,7 @@ impl Core {
         m.insert("clipnorm".into(), json!(self.clipnorm));
         m.insert("global_clipnorm".into(), json!(self.global_clipnorm));
         m.insert("clipvalue".into(), json!(self.clipvalue));
-        m.insert("use_ema".into(), json!(false));
+        self.ema.config(&mut m);
         m
     }
 
@@ -596,6 +607,8 @@ impl Core {
                 }
             }
         }
+        let stepped: Vec<&Variable> = grads_and_vars.iter().map(|(_, v)| v).collect();
+        self.ema.after_step(&stepped, self.iterations)?;
         self.iterations += 1;
         Ok(())
     }

@@ -65,6 +65,24 @@ macro_rules! optimizer {
                 self
             }
 
+            /// Keeps an exponential moving average of the variables (`use_ema`).
+            pub fn use_ema(mut self, v: bool) -> $t {
+                self.core.ema.enabled = v;
+                self
+            }
+
+            /// The moving average's momentum (0.99; checked in `[0, 1]` at the first step).
+            pub fn ema_momentum(mut self, v: f64) -> $t {
+                self.core.ema.momentum = v;
+                self
+            }
+
+            /// Writes the averages into the variables every `n` steps.
+            pub fn ema_overwrite_frequency(mut self, n: u64) -> $t {
+                self.core.ema.overwrite_frequency = Some(n);
+                self
+            }
+
             /// The update rule's parameters.
             pub fn rule(&self) -> &$rule {
                 &self.rule
@@ -108,6 +126,7 @@ macro_rules! optimizer {
             }
             fn apply_gradients(&mut self, grads_and_vars: &[(Tensor, Variable)]) -> Result<()> {
                 self.validate()?;
+                self.core.ema.validate(concat!(stringify!($t), ".apply_gradients"))?;
                 self.core.apply(&mut self.rule, concat!(stringify!($t), ".apply_gradients"), grads_and_vars)
             }
             fn learning_rate(&self) -> f64 {
@@ -127,6 +146,15 @@ macro_rules! optimizer {
             }
             fn import_state(&mut self, vars: &[Variable], values: &[Tensor]) -> Result<()> {
                 self.core.import_state(&self.rule, vars, values)
+            }
+            fn swap_ema_weights(&mut self, vars: &[Variable]) -> Result<()> {
+                self.core.ema.swap(vars)
+            }
+            fn set_ema_from_variables(&mut self, vars: &[Variable]) -> Result<()> {
+                self.core.ema.set_averages_from(vars)
+            }
+            fn finalize_variable_values(&mut self, vars: &[Variable]) -> Result<()> {
+                self.core.ema.finalize(vars)
             }
             fn get_config(&self) -> Value {
                 let mut c = self.core.config($name);

@@ -9,6 +9,7 @@
 mod macros;
 mod adafactor;
 mod base;
+mod ema;
 mod ftrl;
 mod lamb;
 mod muon;
@@ -119,6 +120,26 @@ pub trait Optimizer: Send {
             api: "Optimizer.import_state",
             msg: format!("optimizer '{}' cannot restore a saved state", self.name()),
         })
+    }
+    /// With `use_ema`: exchanges each of `vars` with its moving average (what the
+    /// `SwapEMAWeights` callback does); an `Err` without `use_ema`, as Keras raises.
+    fn swap_ema_weights(&mut self, _vars: &[Variable]) -> Result<()> {
+        Err(Error::InvalidArgument {
+            api: "SwapEMAWeights",
+            msg: "SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. \
+                  Received: use_ema=False"
+                .into(),
+        })
+    }
+    /// With `use_ema`: makes the current values of `vars` their averages too
+    /// (`SwapEMAWeights` after the last epoch, Keras's `_finalize_ema_values`).
+    fn set_ema_from_variables(&mut self, vars: &[Variable]) -> Result<()> {
+        self.swap_ema_weights(&vars[..0])
+    }
+    /// `optimizer.finalize_variable_values(vars)`, which `fit` calls after its last
+    /// epoch: with `use_ema` the variables take their moving averages.
+    fn finalize_variable_values(&mut self, _vars: &[Variable]) -> Result<()> {
+        Ok(())
     }
 }
 
