@@ -139,7 +139,7 @@ def main():
         kpred = np.asarray(model(x, training=False))
         print(f"== {name}: Keras on kiln's .keras vs kiln predict: max |diff| "
               f"{np.abs(kpred - want).max():.3g}")
-        report = {"input": j["input"], "modes": {}}
+        report = {"modes": {}}
         for mode in MODES:
             f = j["files"].get(mode)
             if f is None:

@@ -14,6 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&dir)?;
     let mut list = vec![
         ("tiny", models::tiny()?, vec![8usize, 8, 3]),
+        ("ops", models::ops()?, vec![8, 8, 3]),
         ("mlp", models::mlp()?, vec![28, 28]),
         ("cnn", models::cnn()?, vec![28, 28, 1]),
     ];

@@ -63,6 +63,38 @@ pub fn tiny() -> kiln::Result<Model> {
     Ok(m)
 }
 
+/// The remaining float ops: tanh/sigmoid activations, SAME average pooling, ZeroPadding2D
+/// before a VALID conv that is not SAME (a PAD op stays), Concatenate, a
+/// BatchNormalization after a merge (MUL + ADD), GaussianDropout removed, Reshape.
+pub fn ops() -> kiln::Result<Model> {
+    use kiln::layers::{
+        AveragePooling2D, BatchNormalization, Concatenate, GaussianDropout, Reshape, ZeroPadding2D,
+    };
+    let _turn = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    kiln::utils::set_random_seed(7);
+    let inputs = Input::shape(&[8, 8, 3]);
+    let a = Conv2D::new(4, 3)
+        .padding("same")
+        .activation("tanh")
+        .apply(&inputs)?;
+    let a = AveragePooling2D::new(3)
+        .strides(2)
+        .padding("same")
+        .apply(&a)?;
+    let b = ZeroPadding2D::pairs([(2, 0), (0, 2)]).apply(&inputs)?;
+    let b = Conv2D::new(4, 3).activation("sigmoid").apply(&b)?;
+    let b = MaxPooling2D::new(2).apply(&b)?;
+    let c = Concatenate::new().apply(&[a, b][..])?;
+    let c = BatchNormalization::new().apply(&c)?;
+    let c = GaussianDropout::new(0.3).apply(&c)?;
+    let c = Reshape::new(&[16, 8]).apply(&c)?;
+    let c = Flatten::new().apply(&c)?;
+    let outputs = Dense::new(3).activation("tanh").apply(&c)?;
+    let m = Model::new(&[inputs], &[outputs])?;
+    randomize_batch_norms(&m)?;
+    Ok(m)
+}
+
 /// MobileNetV2(alpha=0.35), 96x96x3, 10 classes, random weights (BatchNorm statistics
 /// randomized too, so that every channel counts).
 pub fn mobilenet_v2() -> kiln::Result<Model> {

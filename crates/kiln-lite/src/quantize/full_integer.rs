@@ -55,11 +55,14 @@ pub fn to_full_integer(
                 q[o.inputs[0] as usize].clone()
             }
             op::CONCATENATION | op::MUL => {
-                return Err(LiteError::Internal(format!(
-                    "{} has no int8 form in kiln's quantizer yet (tensor '{}')",
-                    op::name(o.code),
-                    g.tensors[y].name
-                )))
+                return Err(LiteError::Argument {
+                    arg: "representative_dataset".into(),
+                    msg: format!(
+                        "full integer quantization of {} (tensor '{}') is not supported by kiln's quantizer; convert without a representative dataset (dynamic range) instead",
+                        op::name(o.code),
+                        g.tensors[y].name
+                    ),
+                })
             }
             _ => None,
         };

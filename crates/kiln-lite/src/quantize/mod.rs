@@ -4,12 +4,16 @@
 
 mod calibrate;
 mod dynamic;
+mod fixed_point;
 mod float16;
 mod full_integer;
+pub mod kernels;
 pub mod params;
+mod runtime;
 
 pub use calibrate::{calibrate, check_dataset};
 pub use dynamic::MIN_ELEMENTS_FOR_WEIGHTS;
+pub use runtime::Int8Model;
 
 use kiln::models::Model;
 use kiln::Tensor;

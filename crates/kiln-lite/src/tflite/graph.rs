@@ -232,8 +232,9 @@ impl TGraph {
         self.ops.iter().position(|o| o.outputs.contains(&t))
     }
 
-    /// Drops tensors no operator or subgraph edge refers to, renumbering the rest.
-    pub fn compact(&mut self) {
+    /// Drops tensors no operator or subgraph edge refers to, renumbering the rest;
+    /// returns the old index of each kept tensor.
+    pub fn compact(&mut self) -> Vec<usize> {
         let n = self.tensors.len();
         let mut used = vec![false; n];
         for o in &self.ops {
@@ -248,10 +249,12 @@ impl TGraph {
         }
         let mut map = vec![-1i32; n];
         let mut kept = Vec::new();
+        let mut old = Vec::new();
         for (i, t) in std::mem::take(&mut self.tensors).into_iter().enumerate() {
             if used[i] {
                 map[i] = kept.len() as i32;
                 kept.push(t);
+                old.push(i);
             }
         }
         self.tensors = kept;
@@ -268,5 +271,6 @@ impl TGraph {
         }
         re(&mut self.inputs);
         re(&mut self.outputs);
+        old
     }
 }

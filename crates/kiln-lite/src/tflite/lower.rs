@@ -184,16 +184,14 @@ impl State {
             return Ok(x);
         }
         if let Some((a, code)) = fused {
-            if fusable {
-                if let Some(p) = self.g.producer(x) {
-                    if let Some(slot) = self.g.ops[p].options.act_mut() {
-                        if *slot == Activation::None {
-                            *slot = a;
-                            self.rebind(x, out_kt);
-                            return Ok(x);
-                        }
-                    }
-                }
+            if fusable
+                && let Some(p) = self.g.producer(x)
+                && let Some(slot) = self.g.ops[p].options.act_mut()
+                && *slot == Activation::None
+            {
+                *slot = a;
+                self.rebind(x, out_kt);
+                return Ok(x);
             }
             let y = self.act_tensor(cx, &cx.layer.name(), out_kt)?;
             self.g.op(code, &[x], &[y], Options::None);
@@ -213,6 +211,52 @@ impl State {
         let y = self.act_tensor(cx, &cx.layer.name(), out_kt)?;
         self.g.op(code, &[x], &[y], opts);
         Ok(y)
+    }
+
+    /// If `x` is the output of a PAD read only by this convolution, and the PAD with
+    /// VALID padding equals TensorFlow's SAME padding for the PAD's input, removes the PAD
+    /// and returns the tensor the convolution should read instead.
+    fn fold_same_pad(
+        &mut self,
+        x: i32,
+        xkt: &KerasTensor,
+        padding: Padding,
+        stride: (i32, i32),
+        dilation: (i32, i32),
+        kernel: (usize, usize),
+    ) -> Option<i32> {
+        if padding != Padding::Valid || !self.sole_use(xkt) {
+            return None;
+        }
+        let p = self.g.producer(x)?;
+        let pad = &self.g.ops[p];
+        if pad.code != op::PAD {
+            return None;
+        }
+        let src = pad.inputs[0];
+        let pads: Vec<i32> = self.g.tensors[pad.inputs[1] as usize]
+            .data
+            .as_ref()?
+            .chunks_exact(4)
+            .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect();
+        let in_shape = &self.g.tensors[src as usize].shape;
+        if pads.len() != 8 || pads[0..2] != [0, 0] || pads[6..8] != [0, 0] || in_shape.len() != 4 {
+            return None;
+        }
+        let same = |size: i32, s: i32, d: i32, k: usize| -> (i32, i32) {
+            let eff = (k as i32 - 1) * d + 1;
+            let out = (size + s - 1) / s;
+            let total = ((out - 1) * s + eff - size).max(0);
+            (total / 2, total - total / 2)
+        };
+        let h = same(in_shape[1], stride.0, dilation.0, kernel.0);
+        let w = same(in_shape[2], stride.1, dilation.1, kernel.1);
+        if (pads[2], pads[3]) != h || (pads[4], pads[5]) != w {
+            return None;
+        }
+        self.g.ops.remove(p);
+        Some(src)
     }
 
     /// `t` is a layer's value before its activation `act`: unless the activation is the
@@ -356,10 +400,10 @@ pub fn lower(model: &Model) -> Result<Lowered> {
             .ok_or_else(|| LiteError::Internal("a model output was not produced".into()))?;
         st.g.outputs.push(id);
     }
-    Ok(Lowered {
-        graph: st.g,
-        keras: st.keras,
-    })
+    // Folding and fusion leave tensors no op reads.
+    let kept = st.g.compact();
+    let keras = kept.into_iter().map(|i| st.keras[i].take()).collect();
+    Ok(Lowered { graph: st.g, keras })
 }
 
 fn lower_layer(
@@ -384,12 +428,17 @@ fn lower_layer(
             let (kd, k) = cx.weight("kernel")?;
             let (cin, units) = (kd[0], kd[1]);
             let w = st.const_f32(&format!("{name}/kernel"), &[units, cin], &permute(&k, &kd, &[1, 0]));
+            // As the converter does, a bias that is absent or all zero is omitted (-1).
             let b = if cx.bool("use_bias", true) {
                 cx.weight("bias")?.1
             } else {
-                vec![0.0; units]
+                Vec::new()
             };
-            let b = st.const_f32(&format!("{name}/bias"), &[units], &b);
+            let b = if b.iter().all(|v| *v == 0.0) {
+                -1
+            } else {
+                st.const_f32(&format!("{name}/bias"), &[units], &b)
+            };
             let y = st.act_tensor(cx, &format!("{name}/MatMul"), out)?;
             st.g.op(
                 op::FULLY_CONNECTED,
@@ -424,6 +473,12 @@ fn lower_layer(
                 (vec![1, kd[0], kd[1], c], k, c)
             } else {
                 (vec![kd[3], kd[0], kd[1], kd[2]], permute(&k, &kd, &[3, 0, 1, 2]), kd[3])
+            };
+            // ZeroPadding2D then a VALID convolution that together equal SAME padding
+            // (MobileNetV2's stride-2 blocks): the PAD folds away, as the converter does.
+            let (x, padding) = match st.fold_same_pad(x, &xkt, padding, stride, dilation, (kd[0], kd[1])) {
+                Some(x) => (x, Padding::Same),
+                None => (x, padding),
             };
             let w = st.const_f32(&format!("{name}/kernel"), &wshape, &wdata);
             let b = if cx.bool("use_bias", true) {
@@ -467,7 +522,7 @@ fn lower_layer(
             let thr = cx.cfg.get("threshold").and_then(|v| v.as_f64()).unwrap_or(0.0);
             let a = match (max, slope, thr) {
                 (None, 0.0, 0.0) => "relu",
-                (Some(m), 0.0, 0.0) if m == 6.0 => "relu6",
+                (Some(6.0), 0.0, 0.0) => "relu6",
                 _ => {
                     return Err(cx.err(format!(
                         "max_value={max:?}, negative_slope={slope}, threshold={thr} has no TFLite form; expected a plain ReLU or max_value=6"
@@ -651,8 +706,10 @@ fn lower_batch_norm(
     };
     let s: Vec<f32> = (0..c).map(|i| gamma[i] / (var[i] + eps).sqrt()).collect();
     let t: Vec<f32> = (0..c).map(|i| beta[i] - mean[i] * s[i]).collect();
-    if st.sole_use(xkt) {
-        if let Some(p) = st.g.producer(x) {
+    if st.sole_use(xkt)
+        && let Some(p) = st.g.producer(x)
+    {
+        {
             let o = &st.g.ops[p];
             let foldable = matches!(
                 o.code,
@@ -670,7 +727,7 @@ fn lower_batch_norm(
                     ..
                 }
             );
-            if foldable {
+            if foldable && o.inputs[2] >= 0 {
                 let (wi, bi, per_out_first) = (
                     o.inputs[1] as usize,
                     o.inputs[2] as usize,
