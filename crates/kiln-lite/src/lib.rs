@@ -4,3 +4,4 @@
 //! magnitude pruning with TFMOT's schedules and wrapper, post-training quantization
 //! following TFLite's quantization spec, and a `TFLiteConverter`-shaped writer of the
 //! `.tflite` flatbuffer. Each part lives in its own module.
+pub mod sparsity;
