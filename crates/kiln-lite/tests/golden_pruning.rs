@@ -10,7 +10,7 @@ use kiln::layers::{Conv2D, Dense, Flatten, LayerRef};
 use kiln::models::{CompileArgs, FitArgs, Model, PredictArgs};
 use kiln::optimizers::SGD;
 use kiln_lite::sparsity::{
-    collect_prunable_layers, prune_low_magnitude, schedule_from_config, strip_pruning,
+    block_mask, collect_prunable_layers, prune_low_magnitude, schedule_from_config, strip_pruning,
     BlockPooling, PruneLowMagnitude, PruningParams, UpdatePruningStep,
 };
 use kiln_tensor::Tensor;
@@ -154,6 +154,13 @@ fn close(a: &[f32], b: &[f32], rel: f32, what: &str) {
 
 fn run_fit(case: &Value) {
     let name = case["name"].as_str().expect("name");
+    // The schedule's config round-trips to exactly what TFMOT's get_config wrote.
+    let sched = schedule_from_config(&case["schedule"]).expect("schedule");
+    assert_eq!(
+        sched.get_config(),
+        case["schedule"],
+        "{name}: schedule config"
+    );
     let base = build(name);
     let init: Vec<Tensor> = case["init"]
         .as_array()
@@ -257,6 +264,33 @@ fn run_fit(case: &Value) {
         1e-5,
         &format!("{name}: stripped predictions"),
     );
+}
+
+/// Block masks where the block does not divide the weight (TF's SAME padding, one row
+/// before the data for a padding of 2), from `tools/golden/gen_pruning_blocks.py`.
+#[test]
+fn uneven_block_masks_match_tfmot() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tools/golden/fixtures/pruning_blocks.json"
+    );
+    let fx: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("fixture")).expect("json");
+    let w = f32s(&fx["weights"]);
+    let s = shape(&fx["shape"]);
+    for case in fx["cases"].as_array().expect("cases") {
+        let b = shape(&case["block_size"]);
+        let pooling =
+            BlockPooling::parse(case["pooling"].as_str().expect("pooling")).expect("pool");
+        let sparsity = case["sparsity"].as_f64().expect("sparsity") as f32;
+        let (t, m) = block_mask(&w, s[0], s[1], [b[0], b[1]], pooling, sparsity);
+        assert_eq!(m, f32s(&case["mask"]), "block {b:?} {pooling:?}");
+        let want = case["threshold"].as_f64().expect("threshold") as f32;
+        assert!(
+            (t - want).abs() <= 1e-6 * want.abs(),
+            "block {b:?}: threshold {t} vs {want}"
+        );
+    }
 }
 
 #[test]

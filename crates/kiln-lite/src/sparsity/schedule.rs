@@ -172,7 +172,12 @@ impl PruningSchedule for PolynomialDecay {
             "config": {
                 "initial_sparsity": self.initial_sparsity,
                 "final_sparsity": self.final_sparsity,
-                "power": self.power,
+                // An integral power is written as TFMOT writes its default, `3`.
+                "power": if self.power.fract() == 0.0 && self.power.abs() < 1e15 {
+                    json!(self.power as i64)
+                } else {
+                    json!(self.power)
+                },
                 "begin_step": self.begin_step,
                 "end_step": self.end_step,
                 "frequency": self.frequency,
