@@ -55,7 +55,7 @@ fn tmp(name: &str) -> std::path::PathBuf {
 #[test]
 fn pruned_model_saves_and_loads_in_keras_format() {
     let (x, y) = data();
-    let mut pruned = prune_low_magnitude(&mlp(), params())
+    let mut pruned = prune_low_magnitude(mlp(), params())
         .expect("prune")
         .into_model()
         .expect("m");
@@ -203,7 +203,7 @@ fn functional_model_prunes_strips_and_reaches_the_target() {
 #[test]
 fn training_without_update_pruning_step_is_tfmot_error() {
     let (x, y) = data();
-    let mut pruned = prune_low_magnitude(&mlp(), params())
+    let mut pruned = prune_low_magnitude(mlp(), params())
         .expect("prune")
         .into_model()
         .expect("m");
@@ -221,7 +221,7 @@ fn training_without_update_pruning_step_is_tfmot_error() {
 #[test]
 fn pruning_summaries_write_sparsity_scalars() {
     let (x, y) = data();
-    let mut pruned = prune_low_magnitude(&mlp(), params())
+    let mut pruned = prune_low_magnitude(mlp(), params())
         .expect("prune")
         .into_model()
         .expect("m");

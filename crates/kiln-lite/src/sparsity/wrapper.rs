@@ -95,7 +95,11 @@ struct PruningVars {
 /// by the mask before the wrapped layer runs; every call (training or not) applies the
 /// mask. Gradients are not masked: pruned weights may regrow until the next mask is
 /// applied, as in TFMOT. The mask, threshold and step are non-trainable weights named
-/// `mask`, `threshold` and `pruning_step` (int64), so a saved model keeps them.
+/// `mask`, `threshold` and `pruning_step` (int64), so a saved model keeps them. kiln
+/// lists a layer's own weights before its sub-layers', so `weights()` of a wrapper is
+/// `[mask, threshold, pruning_step, kernel, bias]` where TFMOT's is the layer's
+/// trainable, then non-trainable weights, then its own; `.keras` files store each
+/// object's variables under its own path, so the order does not reach them.
 ///
 /// ```
 /// use kiln::layers::{Dense, LayerRef};
