@@ -381,3 +381,35 @@ fn subclassed_models_are_refused() {
         "{e}"
     );
 }
+
+#[test]
+fn unbuilt_sequential_starts_its_step_at_zero() {
+    let (x, y) = data();
+    let model = Model::sequential(vec![
+        Dense::new(8).activation("relu").into(),
+        Dense::new(1).into(),
+    ])
+    .expect("model");
+    let mut pruned = prune_low_magnitude(model, params())
+        .expect("prune")
+        .into_model()
+        .expect("m");
+    pruned
+        .compile(CompileArgs::new().optimizer("sgd").loss("mse"))
+        .expect("compile");
+    pruned
+        .fit(
+            &x,
+            &y,
+            FitArgs::new()
+                .epochs(2)
+                .batch_size(4)
+                .verbose(0)
+                .callback(UpdatePruningStep::new()),
+        )
+        .expect("fit");
+    let layers = collect_prunable_layers(&pruned);
+    assert_eq!(get_step(&layers[0]), Some(8));
+    // Step 6 is the schedule's end (0 -> 0.5 over 0..6, every 2 steps): 16 of 32 pruned.
+    assert_eq!(zeros_of(&layers[0]), (16, 32));
+}
