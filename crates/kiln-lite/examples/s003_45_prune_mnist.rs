@@ -11,7 +11,8 @@
 //! before pruning (default: kiln train's, 5 for mlp, 3 for cnn); `KILN_PRUNE_EPOCHS` the
 //! fine-tune with pruning (default: the fewest epochs that reach the schedule's end step
 //! 2000: 5 for mlp, 3 for cnn); `KILN_TRAIN_LIMIT` trains on the first N images only
-//! (quick runs). Both fits use Adam with a cosine decay from 1e-3 over the fit, as
+//! (quick runs); `KILN_CONTROL=1` also fine-tunes a copy of the unpruned model for the
+//! same epochs without pruning (the equal-training control). The fits use Adam with a cosine decay from 1e-3 over the fit, as
 //! `kiln train --model cnn`. Run:
 //!
 //! ```text
@@ -116,6 +117,14 @@ fn main() -> kiln::Result<()> {
     model.fit(&x_train, &y_train, fit(epochs))?;
     let base_accuracy = accuracy(&mut model, &x_test, &y_test)?;
 
+    // A copy of the trained model for the control (pruning shares the model's layers).
+    let control = std::env::var_os("KILN_CONTROL").map(|_| {
+        std::env::temp_dir().join(format!("s003_45_control_{}.keras", std::process::id()))
+    });
+    if let Some(path) = &control {
+        model.save(path)?;
+    }
+
     // 2. Prune at the seed's schedule and fine-tune with UpdatePruningStep.
     let schedule = PolynomialDecay::new(0.0, 0.5, 0, 2000)?;
     let mut pruned = prune_low_magnitude(&model, PruningParams::new(schedule))?.into_model()?;
@@ -130,6 +139,17 @@ fn main() -> kiln::Result<()> {
     let mut stripped = strip_pruning(&pruned)?;
     compile(&mut stripped, 1)?;
     let pruned_accuracy = accuracy(&mut stripped, &x_test, &y_test)?;
+    // The control: the same fine-tune without pruning, from the same trained weights.
+    let control_accuracy = match &control {
+        Some(path) => {
+            let mut copy = kiln::saving::load_model_uncompiled(path)?;
+            std::fs::remove_file(path).ok();
+            compile(&mut copy, prune_steps)?;
+            copy.fit(&x_train, &y_train, fit(prune_epochs))?;
+            format!("{:.4}", accuracy(&mut copy, &x_test, &y_test)?)
+        }
+        None => "null".to_string(),
+    };
     let mut zeros = 0usize;
     let mut total = 0usize;
     let mut per_layer = Vec::new();
@@ -156,7 +176,8 @@ fn main() -> kiln::Result<()> {
     println!(
         "{{\"scenario\": \"S003-45\", \"model\": \"{which}\", \"epochs\": {epochs}, \
          \"prune_epochs\": {prune_epochs}, \"train_images\": {limit}, \"pruning_steps\": {prune_steps}, \"unpruned_test_accuracy\": {base_accuracy:.4}, \
-         \"pruned_test_accuracy\": {pruned_accuracy:.4}, \"accuracy_drop_points\": {:.2}, \
+         \"pruned_test_accuracy\": {pruned_accuracy:.4}, \
+         \"unpruned_finetuned_test_accuracy\": {control_accuracy}, \"accuracy_drop_points\": {:.2}, \
          \"kernel_sparsity\": {:.4}, \"layer_sparsity\": {{{}}}, \"seconds\": {:.1}, \"saved\": \"{out}\"}}",
         (base_accuracy - pruned_accuracy) * 100.0,
         zeros as f64 / total.max(1) as f64,
