@@ -10,3 +10,4 @@ pub mod quantize;
 pub mod tflite;
 
 pub use error::{LiteError, Result};
+pub mod sparsity;
