@@ -7,7 +7,7 @@
 
 mod error;
 pub mod quantize;
+pub mod sparsity;
 pub mod tflite;
 
 pub use error::{LiteError, Result};
-pub mod sparsity;
