@@ -392,3 +392,32 @@ fn an_unregistered_subclassed_model_is_an_error_naming_its_class() {
     let e = e.to_string();
     assert!(e.contains("'Mystery'") && e.contains("demo>Mystery"), "{e}");
 }
+
+// Issue 26's optimizers, losses and metrics in Keras-written files
+// (tools/golden/gen_saving_issue26.py): restored with their configs and optimizer state,
+// they train on as Keras does.
+
+#[test]
+fn keras_file_binary_focal_lamb_and_threshold_metrics_train_on_as_keras() {
+    replay_keras_file("issue26_focal_lamb");
+}
+
+#[test]
+fn keras_file_categorical_focal_adafactor_and_iou_r2_train_on_as_keras() {
+    replay_keras_file("issue26_categorical_adafactor");
+}
+
+#[test]
+fn keras_file_tversky_muon_and_correlations_train_on_as_keras() {
+    replay_keras_file("issue26_tversky_muon");
+}
+
+#[test]
+fn keras_file_generalized_cross_entropy_ftrl_trains_on_as_keras() {
+    replay_keras_file("issue26_gce_ftrl");
+}
+
+#[test]
+fn keras_file_dice_schedule_free_adamw_trains_on_as_keras() {
+    replay_keras_file("issue26_dice_schedule_free");
+}

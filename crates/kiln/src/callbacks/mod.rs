@@ -14,6 +14,8 @@ mod model_checkpoint;
 mod monitor;
 mod progbar_logger;
 mod reduce_lr_on_plateau;
+mod remote_monitor;
+mod swap_ema_weights;
 mod tensorboard;
 mod terminate_on_nan;
 
@@ -29,5 +31,7 @@ pub use model_checkpoint::{ModelCheckpoint, SaveFreq};
 pub use monitor::{python_float, Mode};
 pub use progbar_logger::ProgbarLogger;
 pub use reduce_lr_on_plateau::ReduceLROnPlateau;
+pub use remote_monitor::RemoteMonitor;
+pub use swap_ema_weights::SwapEMAWeights;
 pub use tensorboard::{crc32c, histogram_buckets, SummaryWriter, TensorBoard, UpdateFreq};
 pub use terminate_on_nan::TerminateOnNaN;

@@ -5,10 +5,30 @@
 //! activation saw, as Keras with the TensorFlow backend does (stable, no clipping);
 //! otherwise probabilities are clipped to `[1e-7, 1 - 1e-7]`.
 
+mod binary_focal;
+mod categorical_focal;
+mod circle;
+mod config;
+mod ctc;
+mod dice;
 mod functions;
+mod generalized_cross_entropy;
 mod objects;
 pub(crate) use objects::fn_name;
 mod reduction;
+mod tversky;
+
+pub use binary_focal::{binary_focal_crossentropy, BinaryFocalCrossentropy};
+pub use categorical_focal::{categorical_focal_crossentropy, CategoricalFocalCrossentropy};
+pub use circle::{circle, Circle};
+pub(crate) use config::parse_reduction;
+pub use config::LossAxis;
+pub use ctc::{ctc, CTC};
+pub use dice::{dice, Dice};
+pub use generalized_cross_entropy::{
+    categorical_generalized_cross_entropy, CategoricalGeneralizedCrossEntropy,
+};
+pub use tversky::{tversky, Tversky};
 
 pub use functions::{
     binary_crossentropy, categorical_crossentropy, categorical_hinge, cosine_similarity, hinge,
@@ -114,7 +134,8 @@ const NAMES: &str = "mean_squared_error (mse), mean_absolute_error (mae), \
 mean_absolute_percentage_error (mape), mean_squared_logarithmic_error (msle), huber, \
 log_cosh (logcosh), binary_crossentropy, categorical_crossentropy, \
 sparse_categorical_crossentropy, kl_divergence (kld), poisson, hinge, squared_hinge, \
-categorical_hinge, cosine_similarity";
+categorical_hinge, cosine_similarity, binary_focal_crossentropy, \
+categorical_focal_crossentropy, categorical_generalized_cross_entropy, dice, tversky, circle, ctc";
 
 /// Resolves a loss identifier as `keras.losses.get` does (`"mse"`,
 /// `"sparse_categorical_crossentropy"`, class names such as `"MeanSquaredError"`), with
@@ -123,6 +144,8 @@ categorical_hinge, cosine_similarity";
 /// ```
 /// let l = kiln::losses::get("mse").unwrap();
 /// assert_eq!(l.name(), "mean_squared_error");
+/// assert_eq!(kiln::losses::get("BinaryFocalCrossentropy").unwrap().name(), "binary_focal_crossentropy");
+/// assert_eq!(kiln::losses::get("CTC").unwrap().class_name(), "CTC");
 /// assert!(kiln::losses::get("msee").is_err());
 /// ```
 pub fn get(identifier: &str) -> Result<Box<dyn Loss>> {
@@ -143,6 +166,15 @@ pub fn get(identifier: &str) -> Result<Box<dyn Loss>> {
         "squared_hinge" => Box::new(SquaredHinge::new()),
         "categorical_hinge" => Box::new(CategoricalHinge::new()),
         "cosine_similarity" => Box::new(CosineSimilarity::new()),
+        "binary_focal_crossentropy" => Box::new(BinaryFocalCrossentropy::new()),
+        "categorical_focal_crossentropy" => Box::new(CategoricalFocalCrossentropy::new()),
+        "categorical_generalized_cross_entropy" => {
+            Box::new(CategoricalGeneralizedCrossEntropy::default())
+        }
+        "dice" => Box::new(Dice::new()),
+        "tversky" => Box::new(Tversky::new()),
+        "circle" => Box::new(Circle::new()),
+        "ctc" | "c_t_c" => Box::new(CTC::new()),
         _ => {
             return crate::saving::registered_loss_fn(identifier).ok_or_else(|| {
                 Error::InvalidArgument {
@@ -154,5 +186,23 @@ pub fn get(identifier: &str) -> Result<Box<dyn Loss>> {
                 }
             })
         }
+    })
+}
+
+/// `keras.losses.deserialize`: a loss from the form Keras writes (`"mse"`, or
+/// `{"class_name": "Dice", "config": {...}}`, built-in or registered); a config kiln
+/// cannot rebuild exactly is an `Err` saying what differs.
+///
+/// ```
+/// use kiln::losses::{deserialize, Loss};
+/// let l = deserialize(&serde_json::json!({"class_name": "Tversky", "config": {"alpha": 0.3}}))?;
+/// assert_eq!(l.get_config()["alpha"], 0.3);
+/// assert!(deserialize(&serde_json::json!({"class_name": "Nope", "config": {}})).is_err());
+/// # Ok::<(), kiln::Error>(())
+/// ```
+pub fn deserialize(v: &serde_json::Value) -> Result<Box<dyn Loss>> {
+    crate::saving::deserialize_loss(v).map_err(|msg| Error::InvalidArgument {
+        api: "losses.deserialize",
+        msg,
     })
 }

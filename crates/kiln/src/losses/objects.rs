@@ -4,19 +4,13 @@
 use std::sync::Arc;
 
 use kiln_tensor::Tensor;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use crate::losses::functions as f;
 use crate::losses::{reduce_weighted, Loss, Reduction};
 use crate::Result;
 
-fn base_config(name: &str, reduction: Reduction) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("name".into(), json!(name));
-    m.insert("reduction".into(), json!(reduction.as_str()));
-    m.insert("dtype".into(), Value::Null);
-    m
-}
+use crate::losses::config::base as base_config;
 
 macro_rules! simple_loss {
     ($t:ident, $name:literal, $func:path, $doc:literal) => {
@@ -459,23 +453,8 @@ impl Loss for SparseCategoricalCrossentropy {
         let Some(keep) = keep else {
             return reduce_weighted(&losses, sample_weight, self.reduction);
         };
-        // Keras folds the mask into the sample weight; for sum_over_batch_size it rescales
-        // by total / valid so the mean is over the kept entries.
-        let mut mask = keep.cast(losses.dtype())?;
-        if matches!(self.reduction, Reduction::SumOverBatchSize) {
-            let total = mask.numel() as f64;
-            let valid = mask.sum(&[], false)?.add_scalar(f::EPSILON)?;
-            mask = mask.mul_scalar(total)?.div(&valid)?;
-        }
-        let w = match sample_weight {
-            Some(w) => {
-                let w = w.cast(losses.dtype())?;
-                let (w, m) = crate::losses::squeeze_or_expand_to_same_rank(&w, &mask)?;
-                w.mul(&m)?
-            }
-            None => mask,
-        };
-        reduce_weighted(&losses, Some(&w), self.reduction)
+        // Keras folds the mask into the sample weight (the mean is over the kept entries).
+        crate::losses::reduction::reduce_masked(&losses, &keep, sample_weight, self.reduction)
     }
     fn get_config(&self) -> Value {
         let mut c = base_config(&self.name, self.reduction);

@@ -105,3 +105,34 @@ pub fn reduce_weighted(
         }
     }
 }
+
+/// Keras's `apply_mask` then `reduce_weighted_values`: the boolean `mask` folded into
+/// the sample weights (for `"sum_over_batch_size"` and `"mean"` the kept entries weigh
+/// `total / valid`, so the mean is over them; no kept entry gives 0).
+pub(crate) fn reduce_masked(
+    losses: &Tensor,
+    mask: &Tensor,
+    sample_weight: Option<&Tensor>,
+    reduction: Reduction,
+) -> Result<Tensor> {
+    let mut m = mask.cast(losses.dtype())?;
+    if matches!(reduction, Reduction::SumOverBatchSize | Reduction::Mean) {
+        // divide_no_nan(total, valid) as tensor ops, so the reduction traces.
+        let total = m.numel() as f64;
+        let valid = m.sum(&[], false)?;
+        let none = valid.equal(&valid.zeros_like())?;
+        let safe = Tensor::where_cond(&none, &valid.ones_like(), &valid)?;
+        let scale = safe.reciprocal()?.mul_scalar(total)?;
+        let scale = Tensor::where_cond(&none, &scale.zeros_like(), &scale)?;
+        m = m.mul(&scale)?;
+    }
+    let w = match sample_weight {
+        Some(w) => {
+            let w = w.cast(losses.dtype())?;
+            let (m, w) = squeeze_or_expand_to_same_rank(&m, &w)?;
+            w.mul(&m)?
+        }
+        None => m,
+    };
+    reduce_weighted(losses, Some(&w), reduction)
+}

@@ -108,38 +108,7 @@ impl Metric for AUC {
                 msg: "predictions must be in [0, 1]".into(),
             });
         }
-        // Sort once, then sweep the thresholds: O(n log n + thresholds).
-        let mut idx: Vec<usize> = (0..p.len()).collect();
-        idx.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
-        let (mut pos_total, mut neg_total) = (0.0, 0.0);
-        for i in 0..t.len() {
-            let wi = w.as_ref().map_or(1.0, |w| w[i]);
-            if t[i] != 0.0 {
-                pos_total += wi;
-            } else {
-                neg_total += wi;
-            }
-        }
-        let (mut pos_below, mut neg_below) = (0.0, 0.0);
-        let mut k = 0;
-        for (ti, &thr) in self.thresholds.iter().enumerate() {
-            // Everything <= thr is predicted negative.
-            while k < idx.len() && p[idx[k]] <= thr {
-                let i = idx[k];
-                let wi = w.as_ref().map_or(1.0, |w| w[i]);
-                if t[i] != 0.0 {
-                    pos_below += wi;
-                } else {
-                    neg_below += wi;
-                }
-                k += 1;
-            }
-            let c = &mut self.counts[ti];
-            c.tp += pos_total - pos_below;
-            c.fn_ += pos_below;
-            c.fp += neg_total - neg_below;
-            c.tn += neg_below;
-        }
+        sweep_thresholds(&mut self.counts, &self.thresholds, &t, &p, w.as_deref());
         Ok(())
     }
     fn result(&self) -> f64 {
@@ -194,5 +163,48 @@ impl Metric for AUC {
     }
     fn class_name(&self) -> String {
         "AUC".into()
+    }
+}
+
+/// Adds weighted confusion counts at every threshold (a prediction above a threshold is
+/// positive there); sorts once, then sweeps: O(n log n + thresholds).
+pub(crate) fn sweep_thresholds(
+    counts: &mut [Counts],
+    thresholds: &[f64],
+    t: &[f64],
+    p: &[f64],
+    w: Option<&[f64]>,
+) {
+    // Sort once, then sweep the thresholds: O(n log n + thresholds).
+    let mut idx: Vec<usize> = (0..p.len()).collect();
+    idx.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+    let (mut pos_total, mut neg_total) = (0.0, 0.0);
+    for i in 0..t.len() {
+        let wi = w.map_or(1.0, |w| w[i]);
+        if t[i] != 0.0 {
+            pos_total += wi;
+        } else {
+            neg_total += wi;
+        }
+    }
+    let (mut pos_below, mut neg_below) = (0.0, 0.0);
+    let mut k = 0;
+    for (ti, &thr) in thresholds.iter().enumerate() {
+        // Everything <= thr is predicted negative.
+        while k < idx.len() && p[idx[k]] <= thr {
+            let i = idx[k];
+            let wi = w.map_or(1.0, |w| w[i]);
+            if t[i] != 0.0 {
+                pos_below += wi;
+            } else {
+                neg_below += wi;
+            }
+            k += 1;
+        }
+        let c = &mut counts[ti];
+        c.tp += pos_total - pos_below;
+        c.fn_ += pos_below;
+        c.fp += neg_total - neg_below;
+        c.tn += neg_below;
     }
 }

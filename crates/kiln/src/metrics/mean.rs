@@ -226,6 +226,7 @@ type MetricFn = Arc<dyn Fn(&Tensor, &Tensor) -> Result<Tensor> + Send + Sync>;
 pub struct MeanMetricWrapper {
     mean: Mean,
     f: MetricFn,
+    class: Option<String>,
 }
 
 impl MeanMetricWrapper {
@@ -261,7 +262,21 @@ impl MeanMetricWrapper {
         MeanMetricWrapper {
             mean: Mean::new(name),
             f: Arc::new(f),
+            class: None,
         }
+    }
+
+    /// The Keras class this wrapper stands for (`"LogCoshError"` for the metric named
+    /// `"logcosh"`), saved as its `class_name`.
+    ///
+    /// ```
+    /// use kiln::metrics::Metric;
+    /// let m = kiln::metrics::get("log_cosh_error").unwrap();
+    /// assert_eq!((m.name(), m.class_name().as_str()), ("logcosh", "LogCoshError"));
+    /// ```
+    pub fn with_class_name(mut self, class: &str) -> MeanMetricWrapper {
+        self.class = Some(class.into());
+        self
     }
 }
 
@@ -283,6 +298,12 @@ impl Metric for MeanMetricWrapper {
     }
     fn get_config(&self) -> Value {
         self.mean.get_config()
+    }
+    fn class_name(&self) -> String {
+        match &self.class {
+            Some(c) => c.clone(),
+            None => crate::utils::to_camel_case(self.name()),
+        }
     }
 }
 

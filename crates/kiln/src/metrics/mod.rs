@@ -3,9 +3,14 @@
 
 mod accuracy;
 mod auc;
+mod config;
 mod confusion;
+mod correlation;
 mod f_score;
+mod iou;
 mod mean;
+mod r2_score;
+mod sensitivity_specificity;
 
 pub use accuracy::{
     accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
@@ -17,8 +22,16 @@ pub use auc::{Curve, AUC};
 pub use confusion::{
     FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives,
 };
+pub use correlation::{
+    concordance_correlation, pearson_correlation, ConcordanceCorrelation, PearsonCorrelation,
+};
 pub use f_score::{Average, F1Score, FBetaScore};
+pub use iou::{BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU};
 pub use mean::{Mean, MeanMetricWrapper, RootMeanSquaredError, Sum};
+pub use r2_score::{ClassAggregation, R2Score};
+pub use sensitivity_specificity::{
+    PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
+};
 
 use kiln_tensor::Tensor;
 
@@ -56,7 +69,9 @@ mean_squared_logarithmic_error (msle), root_mean_squared_error, log_cosh_error, 
 binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, \
 kl_divergence, poisson, hinge, squared_hinge, categorical_hinge, cosine_similarity, \
 precision, recall, auc, f1_score, true_positives, true_negatives, false_positives, \
-false_negatives";
+false_negatives, r2_score, pearson_correlation, concordance_correlation; with their \
+arguments (metrics::from_config): IoU, BinaryIoU, MeanIoU, OneHotIoU, OneHotMeanIoU, \
+PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity";
 
 fn wrap(
     name: &str,
@@ -95,7 +110,9 @@ pub fn get(identifier: &str) -> Result<Box<dyn Metric>> {
             l::mean_squared_logarithmic_error,
         ),
         "rmse" | "root_mean_squared_error" => Box::new(RootMeanSquaredError::new()),
-        "log_cosh_error" | "logcosh" | "log_cosh" => wrap("logcosh", l::log_cosh),
+        "log_cosh_error" | "logcosh" | "log_cosh" => {
+            Box::new(MeanMetricWrapper::new("logcosh", l::log_cosh).with_class_name("LogCoshError"))
+        }
         "binary_crossentropy" => wrap("binary_crossentropy", |t, p| {
             l::binary_crossentropy(t, p, false, 0.0, -1)
         }),
@@ -121,6 +138,27 @@ pub fn get(identifier: &str) -> Result<Box<dyn Metric>> {
         "true_negatives" => Box::new(TrueNegatives::new()),
         "false_positives" => Box::new(FalsePositives::new()),
         "false_negatives" => Box::new(FalseNegatives::new()),
+        "r2_score" => Box::new(R2Score::new()),
+        "pearson_correlation" => Box::new(PearsonCorrelation::new()),
+        "concordance_correlation" => Box::new(ConcordanceCorrelation::new()),
+        "binary_io_u" => Box::new(BinaryIoU::new(&[0, 1], 0.5)?),
+        "io_u"
+        | "mean_io_u"
+        | "one_hot_io_u"
+        | "one_hot_mean_io_u"
+        | "precision_at_recall"
+        | "recall_at_precision"
+        | "sensitivity_at_specificity"
+        | "specificity_at_sensitivity" => {
+            return Err(Error::InvalidArgument {
+                api: "metrics.get",
+                msg: format!(
+                    "metric '{identifier}' needs its arguments (Keras's constructor has \
+                     required ones); build it with its type's new(...) or \
+                     metrics::from_config"
+                ),
+            })
+        }
         _ => {
             return crate::saving::registered_metric_fn(identifier).ok_or_else(|| {
                 Error::InvalidArgument {
@@ -132,5 +170,40 @@ pub fn get(identifier: &str) -> Result<Box<dyn Metric>> {
                 }
             })
         }
+    })
+}
+
+/// A metric class kiln rebuilds from its whole Keras config (`Metric.from_config`):
+/// the classes with arguments beyond their name. `None` for other class names.
+///
+/// ```
+/// use kiln::metrics::from_config;
+/// let m = from_config("MeanIoU", &serde_json::json!({"num_classes": 3})).unwrap()?;
+/// assert_eq!(m.get_config()["num_classes"], 3);
+/// assert!(from_config("PrecisionAtRecall", &serde_json::json!({"recall": 2.0})).unwrap().is_err());
+/// assert!(from_config("Accuracy", &serde_json::json!({})).is_none());
+/// # Ok::<(), kiln::Error>(())
+/// ```
+pub fn from_config(
+    class_name: &str,
+    config: &serde_json::Value,
+) -> Option<Result<Box<dyn Metric>>> {
+    fn boxed<M: Metric + 'static>(m: Result<M>) -> Result<Box<dyn Metric>> {
+        m.map(|m| Box::new(m) as Box<dyn Metric>)
+    }
+    Some(match class_name {
+        "R2Score" => boxed(R2Score::from_config(config)),
+        "PearsonCorrelation" => boxed(PearsonCorrelation::from_config(config)),
+        "ConcordanceCorrelation" => boxed(ConcordanceCorrelation::from_config(config)),
+        "IoU" => boxed(IoU::from_config(config)),
+        "BinaryIoU" => boxed(BinaryIoU::from_config(config)),
+        "MeanIoU" => boxed(MeanIoU::from_config(config)),
+        "OneHotIoU" => boxed(OneHotIoU::from_config(config)),
+        "OneHotMeanIoU" => boxed(OneHotMeanIoU::from_config(config)),
+        "PrecisionAtRecall" => boxed(PrecisionAtRecall::from_config(config)),
+        "RecallAtPrecision" => boxed(RecallAtPrecision::from_config(config)),
+        "SensitivityAtSpecificity" => boxed(SensitivityAtSpecificity::from_config(config)),
+        "SpecificityAtSensitivity" => boxed(SpecificityAtSensitivity::from_config(config)),
+        _ => return None,
     })
 }

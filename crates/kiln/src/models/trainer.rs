@@ -431,6 +431,14 @@ impl Model {
         );
         self.step_feed = feed;
         result?;
+        // Keras: `optimizer.finalize_variable_values(trainable_weights)` after the epochs
+        // (with `use_ema`, the variables take their moving averages).
+        if args.epochs > 0 {
+            let vars = self.trainable_weights();
+            if let Some(opt) = self.optimizer_mut() {
+                opt.finalize_variable_values(&vars)?;
+            }
+        }
         for cb in &mut callbacks {
             cb.on_train_end(self, &epoch_logs)?;
         }

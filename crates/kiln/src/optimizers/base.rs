@@ -8,6 +8,7 @@ use std::ops::{Add, AddAssign, Div, Mul, Neg, Sub, SubAssign};
 use kiln_tensor::{DType, Tensor, Variable};
 use serde_json::{json, Map, Value};
 
+use crate::optimizers::ema::Ema;
 use crate::optimizers::schedules::LearningRate;
 use crate::{Error, Result};
 
@@ -36,6 +37,12 @@ pub trait Real:
     fn max(self, o: Self) -> Self;
     /// -1, 0 or 1 (0 for 0, as `tf.sign`).
     fn sign(self) -> Self;
+    /// The smaller of two values.
+    fn min(self, o: Self) -> Self;
+    /// `self` to the power `e`.
+    fn powf(self, e: Self) -> Self;
+    /// To f64 (for reductions accumulated in f64).
+    fn f64(self) -> f64;
 }
 
 impl Real for f32 {
@@ -50,6 +57,15 @@ impl Real for f32 {
     }
     fn max(self, o: Self) -> Self {
         f32::max(self, o)
+    }
+    fn min(self, o: Self) -> Self {
+        f32::min(self, o)
+    }
+    fn powf(self, e: Self) -> Self {
+        f32::powf(self, e)
+    }
+    fn f64(self) -> f64 {
+        self as f64
     }
     fn sign(self) -> Self {
         if self > 0.0 {
@@ -75,6 +91,15 @@ impl Real for f64 {
     fn max(self, o: Self) -> Self {
         f64::max(self, o)
     }
+    fn min(self, o: Self) -> Self {
+        f64::min(self, o)
+    }
+    fn powf(self, e: Self) -> Self {
+        f64::powf(self, e)
+    }
+    fn f64(self) -> f64 {
+        self
+    }
     fn sign(self) -> Self {
         if self > 0.0 {
             1.0
@@ -86,13 +111,19 @@ impl Real for f64 {
     }
 }
 
-/// Per-step values an update rule may need.
+/// Per-step values an update rule may need, and the variable being updated.
 #[derive(Debug, Clone, Copy)]
-pub struct StepInfo {
+pub struct StepInfo<'a> {
     /// The learning rate of this step.
     pub lr: f64,
     /// `iterations + 1` (Keras's `local_step`).
     pub step: u64,
+    /// Whether the learning rate comes from a schedule (Keras's `callable(learning_rate)`).
+    pub lr_is_schedule: bool,
+    /// The variable's shape (empty in [`UpdateRule::begin_step`]).
+    pub shape: &'a [usize],
+    /// The variable's name, its Keras path (`"dense/kernel"`; empty in `begin_step`).
+    pub name: &'a str,
 }
 
 /// One optimizer's update of one variable, written once for f32 and f64.
@@ -103,6 +134,26 @@ pub trait UpdateRule {
     fn slot_init(&self, _i: usize) -> f64 {
         0.0
     }
+    /// Whether slot `i` starts as a copy of the variable (ScheduleFreeAdamW's momentum)
+    /// instead of [`UpdateRule::slot_init`].
+    fn slot_copies_variable(&self, _i: usize) -> bool {
+        false
+    }
+    /// The shape of slot `i` for a variable of `shape` (Adafactor's factored rows and
+    /// columns); the variable's shape by default.
+    fn slot_shape(&self, _i: usize, shape: &[usize]) -> Vec<usize> {
+        shape.to_vec()
+    }
+    /// Whether Keras creates (and saves) slot `i` for the variable `name` of `shape`
+    /// (Muon keeps a velocity only for the variables it trains with AdamW).
+    fn keras_has_slot(&self, _i: usize, _shape: &[usize], _name: &str) -> bool {
+        true
+    }
+    /// The decoupled weight decay for one variable, given the optimizer's
+    /// `weight_decay` (Muon decays its AdamW variables by `adam_weight_decay`).
+    fn weight_decay_for(&self, weight_decay: Option<f64>, _info: &StepInfo) -> Option<f64> {
+        weight_decay
+    }
     /// Runs before the variables of a step are updated (Nadam's running product).
     fn begin_step(&mut self, _info: &StepInfo) {}
     /// The slots Keras creates and saves, in its order: one group per
@@ -111,10 +162,6 @@ pub trait UpdateRule {
     /// keep slots Keras does not (they start from [`UpdateRule::slot_init`]).
     fn keras_layout(&self) -> Vec<Vec<usize>> {
         vec![(0..self.num_slots()).collect()]
-    }
-    /// Slot arrays per variable that Keras creates (for `summary()`'s optimizer line).
-    fn keras_slots(&self) -> usize {
-        self.keras_layout().iter().map(Vec::len).sum()
     }
     /// Scalar variables beyond `iterations` and `learning_rate` (Nadam's product).
     fn extra_scalars(&self) -> usize {
@@ -141,9 +188,12 @@ pub struct Core {
     pub(crate) clipvalue: Option<f64>,
     pub(crate) global_clipnorm: Option<f64>,
     pub(crate) weight_decay: Option<f64>,
+    /// `use_ema` and the moving averages.
+    pub(crate) ema: Ema,
     pub(crate) iterations: u64,
     slots: HashMap<u64, Slots>,
-    var_sizes: HashMap<u64, usize>,
+    /// Shape and name of every variable stepped so far, by id.
+    var_info: HashMap<u64, (Vec<usize>, String)>,
 }
 
 impl Core {
@@ -156,7 +206,8 @@ impl Core {
             weight_decay: None,
             iterations: 0,
             slots: HashMap::new(),
-            var_sizes: HashMap::new(),
+            var_info: HashMap::new(),
+            ema: Ema::default(),
         }
     }
 
@@ -186,10 +237,21 @@ impl Core {
             return None;
         }
         let slots: usize = self
-            .var_sizes
+            .var_info
             .values()
-            .map(|n| n * rule.keras_slots())
+            .map(|(shape, name)| {
+                keras_slot_shapes(rule, shape, name)
+                    .iter()
+                    .map(|(_, s)| numel(s))
+                    .sum::<usize>()
+            })
             .sum();
+        let averages: usize = if self.ema.enabled {
+            self.var_info.values().map(|(shape, _)| numel(shape)).sum()
+        } else {
+            0
+        };
+        let slots = slots + averages;
         let lr = usize::from(matches!(self.learning_rate, LearningRate::Constant(_)));
         let scalars = 1 + lr + slots + rule.extra_scalars();
         Some((scalars, 8 + 4 * (lr + slots + rule.extra_scalars())))
@@ -209,15 +271,25 @@ impl Core {
             Tensor::scalar(self.iterations as i64),
             Tensor::scalar(self.current_lr() as f32),
         ];
+        // Keras's BaseOptimizer.build adds the averages before the subclass's slots.
+        out.extend(self.ema.export(vars)?);
         for group in rule.keras_layout() {
             for v in vars {
                 let shape = v.shape();
-                let n: usize = shape.iter().product();
                 for &k in &group {
+                    if !rule.keras_has_slot(k, &shape, v.name()) {
+                        continue;
+                    }
+                    let sshape = rule.slot_shape(k, &shape);
                     let t = match self.slots.get(&v.id()) {
-                        Some(Slots::F32(s)) => Tensor::from_vec(s[k].clone(), &shape).ok()?,
-                        Some(Slots::F64(s)) => Tensor::from_vec(s[k].clone(), &shape).ok()?,
-                        None => Tensor::from_vec(vec![rule.slot_init(k) as f32; n], &shape).ok()?,
+                        Some(Slots::F32(s)) => Tensor::from_vec(s[k].clone(), &sshape).ok()?,
+                        Some(Slots::F64(s)) => Tensor::from_vec(s[k].clone(), &sshape).ok()?,
+                        None if rule.slot_copies_variable(k) => v.value().cast(DType::F32).ok()?,
+                        None => Tensor::from_vec(
+                            vec![rule.slot_init(k) as f32; numel(&sshape)],
+                            &sshape,
+                        )
+                        .ok()?,
                     };
                     out.push(t);
                 }
@@ -235,13 +307,19 @@ impl Core {
     ) -> Result<()> {
         let api = "Optimizer.import_state";
         let layout = rule.keras_layout();
-        let k: usize = layout.iter().map(Vec::len).sum();
-        if rule.extra_scalars() > 0 || values.len() != 2 + k * vars.len() {
+        let n_avg = self.ema.count(vars.len());
+        let expected: usize = 2
+            + n_avg
+            + vars
+                .iter()
+                .map(|v| keras_slot_shapes(rule, &v.shape(), v.name()).len())
+                .sum::<usize>();
+        if rule.extra_scalars() > 0 || values.len() != expected {
             return Err(Error::InvalidArgument {
                 api,
                 msg: format!(
-                    "expected {} optimizer variables (iterations, learning_rate, {k} per model variable), got {}",
-                    2 + k * vars.len(),
+                    "expected {expected} optimizer variables (iterations, learning_rate, then \
+                     each model variable's slots), got {}",
                     values.len()
                 ),
             });
@@ -256,38 +334,50 @@ impl Core {
         // Per variable, its kiln slots: Keras's values where it saves them, else the
         // initial value.
         let mut per_var: Vec<Vec<Option<&Tensor>>> = vec![vec![None; rule.num_slots()]; vars.len()];
-        let mut at = 2;
+        let mut at = 2 + n_avg;
         for group in &layout {
-            for slots in per_var.iter_mut() {
+            for (v, slots) in vars.iter().zip(per_var.iter_mut()) {
                 for &slot in group {
-                    slots[slot] = Some(&values[at]);
-                    at += 1;
+                    if rule.keras_has_slot(slot, &v.shape(), v.name()) {
+                        slots[slot] = Some(&values[at]);
+                        at += 1;
+                    }
                 }
             }
         }
         let mut slots = HashMap::new();
         for (v, vals) in vars.iter().zip(&per_var) {
-            let n: usize = v.shape().iter().product();
-            for t in vals.iter().flatten() {
-                if t.shape() != v.shape().as_slice() {
-                    return Err(Error::InvalidArgument {
-                        api,
-                        msg: format!(
-                            "a slot of '{}' has shape {:?}, expected {:?}",
-                            v.name(),
-                            t.shape(),
-                            v.shape()
-                        ),
-                    });
+            let shape = v.shape();
+            for (i, t) in vals.iter().enumerate() {
+                if let Some(t) = t {
+                    let want = rule.slot_shape(i, &shape);
+                    if t.shape() != want.as_slice() {
+                        return Err(Error::InvalidArgument {
+                            api,
+                            msg: format!(
+                                "a slot of '{}' has shape {:?}, expected {:?}",
+                                v.name(),
+                                t.shape(),
+                                want
+                            ),
+                        });
+                    }
                 }
             }
+            let init = |i: usize| -> kiln_tensor::Result<Vec<f64>> {
+                if rule.slot_copies_variable(i) {
+                    Ok(v.value().to_f64_vec())
+                } else {
+                    Ok(vec![rule.slot_init(i); numel(&rule.slot_shape(i, &shape))])
+                }
+            };
             let entry = if v.dtype() == DType::F64 {
                 Slots::F64(
                     vals.iter()
                         .enumerate()
                         .map(|(i, t)| match t {
                             Some(t) => t.cast(DType::F64)?.to_vec::<f64>(),
-                            None => Ok(vec![rule.slot_init(i); n]),
+                            None => init(i),
                         })
                         .collect::<kiln_tensor::Result<_>>()?,
                 )
@@ -297,17 +387,58 @@ impl Core {
                         .enumerate()
                         .map(|(i, t)| match t {
                             Some(t) => t.cast(DType::F32)?.to_vec::<f32>(),
-                            None => Ok(vec![rule.slot_init(i) as f32; n]),
+                            None => Ok(init(i)?.into_iter().map(|x| x as f32).collect()),
                         })
                         .collect::<kiln_tensor::Result<_>>()?,
                 )
             };
             slots.insert(v.id(), entry);
-            self.var_sizes.insert(v.id(), n);
+            self.var_info.insert(v.id(), (shape, v.name().to_string()));
         }
+        self.ema.import(vars, &values[2..2 + n_avg])?;
         self.iterations = iterations;
         self.slots = slots;
         Ok(())
+    }
+
+    /// Reads the shared entries of a Keras optimizer config (`learning_rate`, clipping,
+    /// `weight_decay`); refuses what kiln does not implement.
+    pub(crate) fn read_config(&mut self, api: &'static str, c: &Value) -> Result<()> {
+        let bad = |msg: String| Error::InvalidArgument { api, msg };
+        let opt_num = |k: &str| -> Result<Option<f64>> {
+            match c.get(k) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => v
+                    .as_f64()
+                    .map(Some)
+                    .ok_or_else(|| bad(format!("'{k}' = {v} is not a number"))),
+            }
+        };
+        match c.get("learning_rate") {
+            None | Some(Value::Null) => {}
+            Some(Value::Number(n)) => {
+                self.learning_rate = LearningRate::Constant(n.as_f64().unwrap_or(0.0));
+            }
+            Some(other) => {
+                return Err(bad(format!(
+                    "learning_rate {other} (a schedule) is not restored from a config; \
+                     expected a number"
+                )))
+            }
+        }
+        self.ema.read_config(api, c)?;
+        for k in ["loss_scale_factor", "gradient_accumulation_steps"] {
+            if let Some(v) = c.get(k).filter(|v| !v.is_null()) {
+                return Err(bad(format!("'{k}' = {v} is not implemented")));
+            }
+        }
+        if c.get("weight_decay").is_some() {
+            self.weight_decay = opt_num("weight_decay")?;
+        }
+        self.clipnorm = opt_num("clipnorm")?;
+        self.clipvalue = opt_num("clipvalue")?;
+        self.global_clipnorm = opt_num("global_clipnorm")?;
+        self.validate(api)
     }
 
     /// Common config entries.
@@ -319,7 +450,7 @@ impl Core {
         m.insert("clipnorm".into(), json!(self.clipnorm));
         m.insert("global_clipnorm".into(), json!(self.global_clipnorm));
         m.insert("clipvalue".into(), json!(self.clipvalue));
-        m.insert("use_ema".into(), json!(false));
+        self.ema.config(&mut m);
         m
     }
 
@@ -358,6 +489,9 @@ impl Core {
         let info = StepInfo {
             lr: self.current_lr(),
             step: self.iterations + 1,
+            lr_is_schedule: matches!(self.learning_rate, LearningRate::Schedule(_)),
+            shape: &[],
+            name: "",
         };
         // Gradients in f64 for clipping decisions; each applied in its variable's dtype.
         let mut grads: Vec<Vec<f64>> = Vec::new();
@@ -382,11 +516,36 @@ impl Core {
             }
         }
         rule.begin_step(&info);
-        for (g, var) in grads_and_vars {
-            self.var_sizes.insert(var.id(), g.numel());
-        }
         for (k, (g, var)) in grads_and_vars.iter().enumerate() {
-            if let Some(wd) = self.weight_decay
+            let shape = var.shape();
+            let info = StepInfo {
+                shape: &shape,
+                name: var.name(),
+                ..info
+            };
+            self.var_info
+                .insert(var.id(), (shape.clone(), var.name().to_string()));
+            // Slots are built before the first decay, as Keras builds before it applies.
+            if let std::collections::hash_map::Entry::Vacant(slot) = self.slots.entry(var.id()) {
+                let init = |i: usize| -> Vec<f64> {
+                    if rule.slot_copies_variable(i) {
+                        var.value().to_f64_vec()
+                    } else {
+                        vec![rule.slot_init(i); numel(&rule.slot_shape(i, &shape))]
+                    }
+                };
+                let n_slots = rule.num_slots();
+                let entry = match var.dtype() {
+                    DType::F32 => Slots::F32(
+                        (0..n_slots)
+                            .map(|i| init(i).into_iter().map(|x| x as f32).collect())
+                            .collect(),
+                    ),
+                    _ => Slots::F64((0..n_slots).map(init).collect()),
+                };
+                slot.insert(entry);
+            }
+            if let Some(wd) = rule.weight_decay_for(self.weight_decay, &info)
                 && wd != 0.0
             {
                 let f = 1.0 - wd * info.lr;
@@ -403,8 +562,6 @@ impl Core {
                 }
             }
             let clipvalue = self.clipvalue;
-            let n_slots = rule.num_slots();
-            let inits: Vec<f64> = (0..n_slots).map(|i| rule.slot_init(i)).collect();
             match var.dtype() {
                 DType::F32 => {
                     // Borrow the gradient when it is already a contiguous f32 tensor.
@@ -426,11 +583,7 @@ impl Core {
                         let c = c as f32;
                         gv.to_mut().iter_mut().for_each(|v| *v = v.clamp(-c, c));
                     }
-                    let n = gv.len();
-                    let entry = self.slots.entry(var.id()).or_insert_with(|| {
-                        Slots::F32(inits.iter().map(|&i| vec![i as f32; n]).collect())
-                    });
-                    let Slots::F32(slots) = entry else {
+                    let Some(Slots::F32(slots)) = self.slots.get_mut(&var.id()) else {
                         return Err(dtype_changed(api, var));
                     };
                     var.update_in_place::<f32>(|w| rule.update_f32(&gv, w, slots, &info))?;
@@ -444,12 +597,7 @@ impl Core {
                     if let Some(c) = clipvalue {
                         gv.iter_mut().for_each(|v| *v = v.clamp(-c, c));
                     }
-                    let n = gv.len();
-                    let entry = self
-                        .slots
-                        .entry(var.id())
-                        .or_insert_with(|| Slots::F64(inits.iter().map(|&i| vec![i; n]).collect()));
-                    let Slots::F64(slots) = entry else {
+                    let Some(Slots::F64(slots)) = self.slots.get_mut(&var.id()) else {
                         return Err(dtype_changed(api, var));
                     };
                     let mut w = var.value().to_f64_vec();
@@ -459,6 +607,8 @@ impl Core {
                 }
             }
         }
+        let stepped: Vec<&Variable> = grads_and_vars.iter().map(|(_, v)| v).collect();
+        self.ema.after_step(&stepped, self.iterations)?;
         self.iterations += 1;
         Ok(())
     }
@@ -469,6 +619,24 @@ fn dtype_changed(api: &'static str, var: &Variable) -> Error {
         api,
         msg: format!("variable '{}' changed dtype between steps", var.name()),
     }
+}
+
+fn numel(shape: &[usize]) -> usize {
+    shape.iter().product()
+}
+
+/// The slots Keras saves for one variable, in its order within a group, with their shapes.
+fn keras_slot_shapes<R: UpdateRule>(
+    rule: &R,
+    shape: &[usize],
+    name: &str,
+) -> Vec<(usize, Vec<usize>)> {
+    rule.keras_layout()
+        .into_iter()
+        .flatten()
+        .filter(|&k| rule.keras_has_slot(k, shape, name))
+        .map(|k| (k, rule.slot_shape(k, shape)))
+        .collect()
 }
 
 /// TF's `clip_by_norm`: `g * c / max(||g||, c)`.

@@ -5,9 +5,24 @@
 //! `weight_decay` (decoupled: `var -= var * weight_decay * lr` before the update).
 //! f32 variables are updated in place in one fused loop.
 
+#[macro_use]
+mod macros;
+mod adafactor;
 mod base;
+mod ema;
+mod ftrl;
+mod lamb;
+mod muon;
+mod prelude;
 mod rules;
+mod schedule_free_adamw;
 pub mod schedules;
+
+pub use adafactor::{Adafactor, AdafactorRule};
+pub use ftrl::{Ftrl, FtrlRule};
+pub use lamb::{Lamb, LambRule};
+pub use muon::{Muon, MuonRule};
+pub use schedule_free_adamw::{ScheduleFreeAdamW, ScheduleFreeAdamWRule};
 
 pub use base::{Real, StepInfo, UpdateRule};
 pub use rules::{
@@ -106,111 +121,26 @@ pub trait Optimizer: Send {
             msg: format!("optimizer '{}' cannot restore a saved state", self.name()),
         })
     }
-}
-
-macro_rules! optimizer {
-    (
-        $(#[$doc:meta])*
-        $t:ident, $name:literal, $rule:ident, default_lr = $lr:expr,
-        { $($field:ident : $fty:ty = $default:expr, $fdoc:literal;)* }
-        $(, extra_init = $extra:expr)?
-    ) => {
-        $(#[$doc])*
-        pub struct $t {
-            core: Core,
-            rule: $rule,
-        }
-
-        impl Default for $t {
-            fn default() -> Self {
-                $t::new($lr)
-            }
-        }
-
-        impl $t {
-            /// With `learning_rate` (a number or a schedule) and Keras's other defaults.
-            pub fn new(learning_rate: impl Into<LearningRate>) -> $t {
-                #[allow(unused_mut)]
-                let mut o = $t {
-                    core: Core::new(learning_rate.into()),
-                    rule: $rule { $($field: $default,)* $(..$extra)? },
-                };
-                o.init();
-                o
-            }
-
-            $(
-                #[doc = $fdoc]
-                pub fn $field(mut self, v: $fty) -> $t {
-                    self.rule.$field = v;
-                    self
-                }
-            )*
-
-            /// Clips each gradient to this L2 norm.
-            pub fn clipnorm(mut self, v: f64) -> $t {
-                self.core.clipnorm = Some(v);
-                self
-            }
-
-            /// Clips gradient values to `[-v, v]`.
-            pub fn clipvalue(mut self, v: f64) -> $t {
-                self.core.clipvalue = Some(v);
-                self
-            }
-
-            /// Scales all gradients together so their joint L2 norm is at most `v`.
-            pub fn global_clipnorm(mut self, v: f64) -> $t {
-                self.core.global_clipnorm = Some(v);
-                self
-            }
-
-            /// Decoupled weight decay.
-            pub fn weight_decay(mut self, v: f64) -> $t {
-                self.core.weight_decay = Some(v);
-                self
-            }
-
-            /// The update rule's parameters.
-            pub fn rule(&self) -> &$rule {
-                &self.rule
-            }
-        }
-
-        impl Optimizer for $t {
-            fn name(&self) -> &str {
-                $name
-            }
-            fn apply_gradients(&mut self, grads_and_vars: &[(Tensor, Variable)]) -> Result<()> {
-                self.validate()?;
-                self.core.apply(&mut self.rule, concat!(stringify!($t), ".apply_gradients"), grads_and_vars)
-            }
-            fn learning_rate(&self) -> f64 {
-                self.core.current_lr()
-            }
-            fn set_learning_rate(&mut self, learning_rate: f64) {
-                self.core.learning_rate = LearningRate::Constant(learning_rate);
-            }
-            fn iterations(&self) -> u64 {
-                self.core.iterations
-            }
-            fn variables_size(&self) -> Option<(usize, usize)> {
-                self.core.variables_size(&self.rule)
-            }
-            fn export_state(&self, vars: &[Variable]) -> Option<Vec<Tensor>> {
-                self.core.export_state(&self.rule, vars)
-            }
-            fn import_state(&mut self, vars: &[Variable], values: &[Tensor]) -> Result<()> {
-                self.core.import_state(&self.rule, vars, values)
-            }
-            fn get_config(&self) -> Value {
-                let mut c = self.core.config($name);
-                $( c.insert(stringify!($field).into(), json!(self.rule.$field)); )*
-                json!({ "module": "keras.optimizers", "class_name": stringify!($t), "config": c,
-                        "registered_name": null })
-            }
-        }
-    };
+    /// With `use_ema`: exchanges each of `vars` with its moving average (what the
+    /// `SwapEMAWeights` callback does); an `Err` without `use_ema`, as Keras raises.
+    fn swap_ema_weights(&mut self, _vars: &[Variable]) -> Result<()> {
+        Err(Error::InvalidArgument {
+            api: "SwapEMAWeights",
+            msg: "SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. \
+                  Received: use_ema=False"
+                .into(),
+        })
+    }
+    /// With `use_ema`: makes the current values of `vars` their averages too
+    /// (`SwapEMAWeights` after the last epoch, Keras's `_finalize_ema_values`).
+    fn set_ema_from_variables(&mut self, vars: &[Variable]) -> Result<()> {
+        self.swap_ema_weights(&vars[..0])
+    }
+    /// `optimizer.finalize_variable_values(vars)`, which `fit` calls after its last
+    /// epoch: with `use_ema` the variables take their moving averages.
+    fn finalize_variable_values(&mut self, _vars: &[Variable]) -> Result<()> {
+        Ok(())
+    }
 }
 
 optimizer!(
@@ -358,9 +288,7 @@ optimizer!(
     }
 );
 
-fn invalid(api: &'static str, msg: String) -> Result<()> {
-    Err(Error::InvalidArgument { api, msg })
-}
+use prelude::invalid;
 
 impl SGD {
     fn init(&mut self) {}
@@ -445,32 +373,53 @@ impl Lion {
     }
 }
 
-const NAMES: &str = "sgd, adam, adamw, rmsprop, adagrad, adadelta, adamax, nadam, lion";
+const NAMES: &str = "sgd, adam, adamw, rmsprop, adagrad, adadelta, adamax, nadam, lion, \
+                     adafactor, ftrl, lamb, muon, schedulefreeadamw";
 
-/// Resolves an optimizer identifier as `keras.optimizers.get` does (`"adam"`, `"SGD"`,
-/// ...), with Keras's default arguments.
+/// Resolves an optimizer identifier as `keras.optimizers.get` does (the class name in
+/// any case: `"adam"`, `"SGD"`, `"Adafactor"`, ...), with Keras's default arguments.
 ///
 /// ```
 /// let opt = kiln::optimizers::get("adam").unwrap();
 /// assert_eq!(opt.learning_rate(), 0.001);
 /// assert_eq!(kiln::optimizers::get("SGD").unwrap().learning_rate(), 0.01);
+/// assert_eq!(kiln::optimizers::get("ScheduleFreeAdamW").unwrap().learning_rate(), 0.0025);
 /// assert!(kiln::optimizers::get("adamm").is_err());
 /// ```
 pub fn get(identifier: &str) -> Result<Box<dyn Optimizer>> {
-    Ok(match identifier.to_ascii_lowercase().as_str() {
-        "sgd" => Box::new(SGD::default()),
-        "adam" => Box::new(Adam::default()),
-        "adamw" => Box::new(AdamW::default()),
-        "rmsprop" => Box::new(RMSprop::default()),
-        "adagrad" => Box::new(Adagrad::default()),
-        "adadelta" => Box::new(Adadelta::default()),
-        "adamax" => Box::new(Adamax::default()),
-        "nadam" => Box::new(Nadam::default()),
-        "lion" => Box::new(Lion::default()),
+    from_config(identifier, &Value::Object(Default::default()))
+}
+
+/// `keras.optimizers.deserialize`: the optimizer `class_name` (any case) built from
+/// its Keras `config` (`get_config()["config"]`); unknown classes and options kiln does
+/// not implement are `Err`s.
+///
+/// ```
+/// use kiln::optimizers::{from_config, Ftrl, Optimizer};
+/// let saved = Ftrl::new(0.05).beta(0.5).get_config();
+/// let back = from_config("Ftrl", &saved["config"]).unwrap();
+/// assert_eq!(back.get_config(), saved);
+/// ```
+pub fn from_config(class_name: &str, config: &Value) -> Result<Box<dyn Optimizer>> {
+    Ok(match class_name.to_ascii_lowercase().as_str() {
+        "sgd" => Box::new(SGD::from_config(config)?),
+        "adam" => Box::new(Adam::from_config(config)?),
+        "adamw" => Box::new(AdamW::from_config(config)?),
+        "rmsprop" => Box::new(RMSprop::from_config(config)?),
+        "adagrad" => Box::new(Adagrad::from_config(config)?),
+        "adadelta" => Box::new(Adadelta::from_config(config)?),
+        "adamax" => Box::new(Adamax::from_config(config)?),
+        "nadam" => Box::new(Nadam::from_config(config)?),
+        "lion" => Box::new(Lion::from_config(config)?),
+        "adafactor" => Box::new(Adafactor::from_config(config)?),
+        "ftrl" => Box::new(Ftrl::from_config(config)?),
+        "lamb" => Box::new(Lamb::from_config(config)?),
+        "muon" => Box::new(Muon::from_config(config)?),
+        "schedulefreeadamw" => Box::new(ScheduleFreeAdamW::from_config(config)?),
         _ => {
             return Err(Error::InvalidArgument {
                 api: "optimizers.get",
-                msg: format!("unknown optimizer '{identifier}'; expected one of: {NAMES}"),
+                msg: format!("unknown optimizer '{class_name}'; expected one of: {NAMES}"),
             })
         }
     })

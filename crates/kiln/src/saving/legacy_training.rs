@@ -101,9 +101,11 @@ pub(crate) fn optimizer_from(oc: &Value) -> std::result::Result<Box<dyn Optimize
                 .epsilon(eps)
                 .centered(flag(&c, "centered")),
         ),
+        // The others read their hyperparameters from the config by name.
         _ => {
-            opt.set_learning_rate(lr);
-            opt
+            let mut o = optimizers::from_config(class, &c).map_err(|e| e.to_string())?;
+            o.set_learning_rate(lr);
+            o
         }
     };
     check_config(&*opt, &c)?;

@@ -35,11 +35,11 @@ pub(crate) use compile_config::{compile_from, losses_value};
 pub use config::{model_from_config, model_to_config, model_to_json, serialize_layer};
 pub use limits::DEFAULT_MAX_LOAD_BYTES;
 pub use load_weights::LoadWeightsOptions;
+pub(crate) use objects::{deserialize_loss, registered_loss_fn, registered_metric_fn};
 pub use objects::{
     register_loss, register_loss_fn, register_metric, register_metric_fn, register_model,
     register_model_class, serialize_loss, serialize_metric,
 };
-pub(crate) use objects::{registered_loss_fn, registered_metric_fn};
 pub use safetensors::{load_weights_safetensors, safetensors_keys, save_weights_safetensors};
 
 use crate::models::Model;

@@ -285,6 +285,10 @@ pub fn serialize_metric(metric: &dyn Metric) -> Value {
     if let Some((k, Entry::MetricClass(_))) = lookup(&class, is_metric) {
         return class_form(None, &class, metric.get_config(), Some(&k));
     }
+    // The classes with arguments are written whole, as Keras writes them.
+    if crate::metrics::from_config(&class, &metric.get_config()).is_some_and(|m| m.is_ok()) {
+        return class_form(Some("keras.metrics"), &class, metric.get_config(), None);
+    }
     if let Ok(builtin) = crate::metrics::get(&class)
         && builtin.class_name() == class
     {
@@ -355,14 +359,20 @@ fn builtin_loss_from_config(
     default: Box<dyn Loss>,
 ) -> std::result::Result<Box<dyn Loss>, String> {
     use crate::losses::*;
-    let reduction = match c.get("reduction").and_then(Value::as_str) {
-        None => Reduction::SumOverBatchSize,
-        Some("sum_over_batch_size" | "auto") => Reduction::SumOverBatchSize,
-        Some("sum") => Reduction::Sum,
-        Some("none") => Reduction::None,
-        Some("mean") => Reduction::Mean,
-        Some("mean_with_sample_weight") => Reduction::MeanWithSampleWeight,
-        Some(other) => return Err(format!("{class}: unknown reduction '{other}'")),
+    let reduction = parse_reduction(c.get("reduction")).map_err(|e| format!("{class}: {e}"))?;
+    // The classes that read their whole config: every key must be one they know.
+    let own = |r: Result<Box<dyn Loss>>| -> std::result::Result<Box<dyn Loss>, String> {
+        let loss = r.map_err(|e| format!("{class}: {e}"))?;
+        let known = loss.get_config();
+        if let Some(k) = c.as_object().and_then(|o| {
+            o.keys()
+                .find(|k| k.as_str() != "dtype" && known.get(k).is_none())
+        }) {
+            return Err(format!(
+                "{class}: unknown argument '{k}' in config {c}; kiln's {class} takes {known}"
+            ));
+        }
+        Ok(loss)
     };
     let flag = |k: &str| c.get(k).and_then(Value::as_bool).unwrap_or(false);
     let num = |k: &str, d: f64| c.get(k).and_then(Value::as_f64).unwrap_or(d);
@@ -393,6 +403,19 @@ fn builtin_loss_from_config(
         }
         "Huber" => Box::new(Huber::new().delta(num("delta", 1.0)).reduction(reduction)),
         "CosineSimilarity" => Box::new(CosineSimilarity::new().axis(axis).reduction(reduction)),
+        "BinaryFocalCrossentropy" => {
+            return own(BinaryFocalCrossentropy::from_config(c).map(|l| Box::new(l) as _))
+        }
+        "CategoricalFocalCrossentropy" => {
+            return own(CategoricalFocalCrossentropy::from_config(c).map(|l| Box::new(l) as _))
+        }
+        "CategoricalGeneralizedCrossEntropy" => {
+            return own(CategoricalGeneralizedCrossEntropy::from_config(c).map(|l| Box::new(l) as _))
+        }
+        "Dice" => return own(Dice::from_config(c).map(|l| Box::new(l) as _)),
+        "Tversky" => return own(Tversky::from_config(c).map(|l| Box::new(l) as _)),
+        "Circle" => return own(Circle::from_config(c).map(|l| Box::new(l) as _)),
+        "CTC" => return own(CTC::from_config(c).map(|l| Box::new(l) as _)),
         _ => default,
     };
     // What kiln could not carry over (a renamed loss, an option it lacks) is an error,
@@ -440,6 +463,11 @@ pub(crate) fn deserialize_metric(
         return f(&config)
             .map(MetricArg::Object)
             .map_err(|e| format!("metric '{wanted}': {e}"));
+    }
+    if let Some(m) = crate::metrics::from_config(&class, &config) {
+        return m
+            .map(MetricArg::Object)
+            .map_err(|e| format!("metric {class}: {e}"));
     }
     let builtin = crate::metrics::get(&class)
         .ok()
