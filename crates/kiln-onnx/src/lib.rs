@@ -10,6 +10,9 @@
 //!   NHWC kernels and folds BatchNormalization / per-channel scale and shift / Relu into
 //!   the convolution before them; at run time images stay channels-last between
 //!   layout-agnostic ops instead of being transposed around every Conv.
+//! * [`load_model`] gives a trainable kiln model instead when the graph's ops map to
+//!   layers (so far: chains of Gemm/MatMul(+Add) and activations, as `Dense` layers), and
+//!   the runner with the reason otherwise ([`Imported`]).
 //!
 //! Layers or ops without a mapping are an [`OnnxError`] naming the layer or node.
 //!
@@ -46,4 +49,4 @@ pub use error::{OnnxError, Result};
 pub use export::{
     export, export_bytes, ir_version_for_opset, ExportOnnx, DEFAULT_OPSET, MAX_OPSET, MIN_OPSET,
 };
-pub use import::{load, load_bytes, OnnxGraph, OpTimes};
+pub use import::{load, load_bytes, load_model, Imported, OnnxGraph, OpTimes};

@@ -11,6 +11,7 @@ use crate::{OnnxError, Result};
 
 mod attrs;
 mod layout;
+mod model;
 mod ops;
 mod plan;
 mod recurrent;
@@ -18,6 +19,7 @@ mod spatial;
 mod tensor;
 
 use layout::Val;
+pub use model::{load_model, Imported};
 
 use tensor::tensor_from_proto;
 
@@ -318,10 +320,29 @@ impl OnnxGraph {
         Ok((y, t))
     }
 
+    /// [`OnnxGraph::run_profiled`] with one entry per node (`"name (op_type)"`) instead of
+    /// per op type.
+    pub fn run_profiled_by_node(&self, inputs: &[Tensor]) -> Result<(Vec<Tensor>, OpTimes)> {
+        let mut times = HashMap::new();
+        let y = self.run_timed_by(inputs, Some(&mut times), true)?;
+        let mut t: Vec<(String, f64)> = times.into_iter().collect();
+        t.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok((y, t))
+    }
+
     fn run_timed(
         &self,
         inputs: &[Tensor],
+        times: Option<&mut HashMap<String, f64>>,
+    ) -> Result<Vec<Tensor>> {
+        self.run_timed_by(inputs, times, false)
+    }
+
+    fn run_timed_by(
+        &self,
+        inputs: &[Tensor],
         mut times: Option<&mut HashMap<String, f64>>,
+        by_node: bool,
     ) -> Result<Vec<Tensor>> {
         if inputs.len() != self.inputs.len() {
             return Err(fmt_err(
@@ -357,8 +378,13 @@ impl OnnxGraph {
             let start = times.as_ref().map(|_| std::time::Instant::now());
             let outs = self.eval_val(i, n, &args)?;
             if let (Some(t), Some(s)) = (times.as_deref_mut(), start) {
-                *t.entry(n.op_type.clone().unwrap_or_default())
-                    .or_insert(0.0) += s.elapsed().as_secs_f64();
+                let op = n.op_type.clone().unwrap_or_default();
+                let key = if by_node {
+                    format!("{} ({op})", node_name(n))
+                } else {
+                    op
+                };
+                *t.entry(key).or_insert(0.0) += s.elapsed().as_secs_f64();
             }
             for (name, t) in n.output.iter().zip(outs) {
                 if !name.is_empty() {
