@@ -196,6 +196,7 @@ fn import_matches(sub: &str, names: &[&str]) {
         let g = kiln_onnx::load(dir.join(format!("{name}.onnx"))).unwrap();
         let got = g.run(&[x]).unwrap();
         let d = max_diff(&got[0], &want);
+        eprintln!("{name}: max |kiln - onnxruntime| = {d:.2e}");
         assert!(d <= 1e-5, "{name}: max |diff| {d}");
     }
 }

@@ -98,6 +98,9 @@ pub struct OnnxGraph {
     nodes: Vec<NodeProto>,
     /// Per node of `nodes`: the prepared convolution (weights repacked at load).
     convs: Vec<Option<spatial::ConvPlan>>,
+    /// Per node of `nodes`: the values nothing reads after it (dropped from the run's
+    /// environment then, so a large batch does not hold every activation at once).
+    last_use: Vec<Vec<String>>,
 }
 
 /// Reads an `.onnx` file (external data files are looked up next to it).
@@ -257,11 +260,24 @@ fn parse(bytes: &[u8], what: &str, dir: Option<&Path>) -> Result<OnnxGraph> {
         }
     }
     let plan = plan::prepare(order, &consts, &outputs)?;
+    let mut last: HashMap<&str, usize> = HashMap::new();
+    for (i, n) in plan.nodes.iter().enumerate() {
+        for v in n.input.iter().chain(&n.output) {
+            last.insert(v.as_str(), i);
+        }
+    }
+    let mut last_use = vec![Vec::new(); plan.nodes.len()];
+    for (v, i) in last {
+        if !v.is_empty() && !outputs.iter().any(|o| o == v) {
+            last_use[i].push(v.to_string());
+        }
+    }
     Ok(OnnxGraph {
         opset,
         inputs,
         outputs,
         consts,
+        last_use,
         nodes: plan.nodes,
         convs: plan.convs,
     })
@@ -390,6 +406,9 @@ impl OnnxGraph {
                 if !name.is_empty() {
                     env.insert(name.as_str(), t);
                 }
+            }
+            for v in &self.last_use[i] {
+                env.remove(v.as_str());
             }
         }
         let dummy = NodeProto::default();
