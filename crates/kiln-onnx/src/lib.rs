@@ -6,7 +6,13 @@
 //!   Images stay channels-last (NHWC) at the graph boundary, as tf2onnx does; convolutions
 //!   and pooling are wrapped in `Transpose` to ONNX's NCHW.
 //! * [`load`] reads an `.onnx` file into an [`OnnxGraph`], a graph runner that evaluates
-//!   the nodes with kiln-tensor ops.
+//!   the nodes with kiln-tensor ops. At load it repacks convolution weights for kiln's
+//!   NHWC kernels and folds BatchNormalization / per-channel scale and shift / Relu into
+//!   the convolution before them; at run time images stay channels-last between
+//!   layout-agnostic ops instead of being transposed around every Conv.
+//! * [`load_model`] gives a trainable kiln model instead when the graph's ops map to
+//!   layers (so far: chains of Gemm/MatMul(+Add) and activations, as `Dense` layers), and
+//!   the runner with the reason otherwise ([`Imported`]).
 //!
 //! Layers or ops without a mapping are an [`OnnxError`] naming the layer or node.
 //!
@@ -43,4 +49,4 @@ pub use error::{OnnxError, Result};
 pub use export::{
     export, export_bytes, ir_version_for_opset, ExportOnnx, DEFAULT_OPSET, MAX_OPSET, MIN_OPSET,
 };
-pub use import::{load, load_bytes, OnnxGraph};
+pub use import::{load, load_bytes, load_model, Imported, OnnxGraph, OpTimes};

@@ -102,31 +102,58 @@ fn truncated_and_bit_flipped_files_are_errors_not_panics() {
             "cut at {cut}"
         );
     }
-    // Mutation loop (a small fuzz): flip bits and splice bytes; every outcome must be
-    // Ok or Err, never a panic, and an Ok graph must run or fail cleanly.
     let x = models::ramp(&[3, 8], 0).unwrap();
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let (ok, err) = mutate(&bytes, 3000, 0x9e37_79b9_7f4a_7c15, &x);
+    eprintln!("mutation loop, MLP: {ok} loaded, {err} errors, 0 panics");
+    assert!(err > 0);
+}
+
+/// Mutation loop (a small fuzz): flip 1-4 bits of `bytes` `rounds` times; every outcome
+/// must be Ok or Err, never a panic, and a graph that loads must run or fail cleanly.
+/// Returns (loaded, refused).
+fn mutate(bytes: &[u8], rounds: usize, seed: u64, x: &kiln::Tensor) -> (usize, usize) {
+    let mut state = seed;
     let mut next = || {
         state ^= state << 13;
         state ^= state >> 7;
         state ^= state << 17;
         state
     };
-    let mut errs = 0;
-    for _ in 0..3000 {
-        let mut b = bytes.clone();
+    let (mut ok, mut errs) = (0, 0);
+    for _ in 0..rounds {
+        let mut b = bytes.to_vec();
         for _ in 0..(1 + next() % 4) {
             let i = (next() as usize) % b.len();
             b[i] ^= 1 << (next() % 8);
         }
         match kiln_onnx::load_bytes(&b) {
             Ok(g) => {
-                let _ = g.run(std::slice::from_ref(&x));
+                ok += 1;
+                let _ = g.run(std::slice::from_ref(x));
             }
             Err(_) => errs += 1,
         }
     }
-    assert!(errs > 0);
+    (ok, errs)
+}
+
+/// The same over torch.onnx's Conv / BatchNormalization / Relu / Add block, whose
+/// convolutions the loader prepares and folds (weights, BN statistics, attributes mutated).
+#[test]
+fn bit_flipped_conv_graph_is_an_error_or_runs_never_panics() {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/torch/torch_bn_block.onnx");
+    let bytes = std::fs::read(p).unwrap();
+    for cut in [5, bytes.len() / 2, bytes.len() - 1] {
+        assert!(
+            kiln_onnx::load_bytes(&bytes[..cut]).is_err(),
+            "cut at {cut}"
+        );
+    }
+    let x = models::ramp(&[1, 8, 12, 12], 0).unwrap();
+    let (ok, err) = mutate(&bytes, 400, 0x2545_f491_4f6c_dd1d, &x);
+    eprintln!("mutation loop, conv block: {ok} loaded, {err} errors, 0 panics");
+    assert!(ok > 0 && err > 0);
 }
 
 fn graph_with(nodes: Vec<NodeProto>, init: Vec<proto::TensorProto>) -> Vec<u8> {
@@ -193,4 +220,52 @@ fn unsupported_op_cycle_and_bad_initializer_name_the_node() {
     .unwrap()
     .to_string();
     assert!(e.contains("w_bad") && e.contains("96 bytes"), "{e}");
+}
+
+#[test]
+fn conv_with_a_bad_bias_or_group_names_the_node() {
+    // One model's bytes: each export names its input afresh (input_layer_N).
+    let base = ModelProto::decode(&mlp_bytes()[..]).unwrap();
+    let input = base.graph.as_ref().unwrap().input[0].name.clone().unwrap();
+    let with = |nodes: Vec<NodeProto>, init: Vec<proto::TensorProto>| {
+        let mut m = base.clone();
+        let g = m.graph.as_mut().unwrap();
+        g.node = nodes;
+        g.initializer = init;
+        g.output[0].name = Some("y".into());
+        m.encode_to_vec()
+    };
+    let f32s = |name: &str, dims: Vec<i64>| {
+        let n: i64 = dims.iter().product();
+        proto::TensorProto {
+            name: Some(name.into()),
+            dims,
+            data_type: Some(proto::tensor_proto::DataType::Float as i32),
+            float_data: vec![0.5; n as usize],
+            ..Default::default()
+        }
+    };
+    let e = kiln_onnx::load_bytes(&with(
+        vec![node("Conv", "conv_b", &[&input, "w", "b"], "y")],
+        vec![f32s("w", vec![4, 2, 3, 3]), f32s("b", vec![3])],
+    ))
+    .err()
+    .unwrap()
+    .to_string();
+    assert!(
+        e.contains("conv_b") && e.contains("bias B has shape [3]"),
+        "{e}"
+    );
+    let mut conv = node("Conv", "conv_g", &[&input, "w"], "y");
+    conv.attribute.push(proto::AttributeProto {
+        name: Some("group".into()),
+        i: Some(3),
+        r#type: Some(proto::attribute_proto::AttributeType::Int as i32),
+        ..Default::default()
+    });
+    let e = kiln_onnx::load_bytes(&with(vec![conv], vec![f32s("w", vec![4, 2, 3, 3])]))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("conv_g") && e.contains("group 3"), "{e}");
 }

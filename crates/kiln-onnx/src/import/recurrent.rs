@@ -9,7 +9,8 @@
 use kiln::{DType, Tensor};
 use kiln_tensor::ops::rnn::{RecurrentCell, SequenceOptions};
 
-use super::{attr, attr_i, attr_ints, attr_s, ints_of, node_err, norm_axis};
+use super::attrs::{attr, attr_i, attr_ints, attr_s, ints_of, norm_axis};
+use super::node_err;
 use crate::proto::NodeProto;
 use crate::Result;
 
@@ -282,7 +283,7 @@ pub(super) fn pad(n: &NodeProto, args: &[Option<Tensor>], opset: i64) -> Result<
             .first()
             .copied()
             .unwrap_or(0.0),
-        None => super::attr_f(n, "value", 0.0) as f64,
+        None => super::attrs::attr_f(n, "value", 0.0) as f64,
     };
     let rank = x.shape().len();
     let axes: Vec<usize> = match input(args, 3) {
