@@ -1,10 +1,11 @@
-//! S003-45, pruning half: train a model on the shipped MNIST, wrap it with
+//! S003-45: train a model on the shipped MNIST, wrap it with
 //! `prune_low_magnitude` at the seed's schedule (`PolynomialDecay(initial_sparsity=0.0,
 //! final_sparsity=0.5, begin_step=0, end_step=2000)`, TFMOT's power 3 and frequency 100),
 //! fine-tune with `UpdatePruningStep`, `strip_pruning`, and report the sparsity reached
 //! and the test accuracy of the unpruned and the pruned model as one JSON line. The
-//! stripped model is saved to `pruned_model.keras` (or `KILN_PRUNED_OUT`), which the
-//! quantization half of the seed converts to `quantized_model.tflite`.
+//! stripped model is saved to `pruned_model.keras` (or `KILN_PRUNED_OUT`) and converted,
+//! as the seed does with `TFLiteConverter` and `optimizations=[Optimize.DEFAULT]`
+//! (dynamic-range quantization), to `quantized_model.tflite` (or `KILN_TFLITE_OUT`).
 //!
 //! `KILN_MODEL=mlp` (default: `Flatten - Dense 128 relu - Dense 10 softmax`, batch 128)
 //! or `cnn` (kiln train's S002-2 CNN, batch 64); `KILN_EPOCHS` is the number of epochs
@@ -27,6 +28,7 @@ use kiln::optimizers::Adam;
 use kiln_lite::sparsity::{
     prune_low_magnitude, strip_pruning, PolynomialDecay, PruningParams, UpdatePruningStep,
 };
+use kiln_lite::tflite::{Optimize, TfLiteConverter};
 use kiln_tensor::{DType, Tensor};
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -84,7 +86,7 @@ fn accuracy(model: &mut Model, x: &Tensor, y: &Tensor) -> kiln::Result<f64> {
     Ok(logs.get("accuracy").unwrap_or(f64::NAN))
 }
 
-fn main() -> kiln::Result<()> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let which = std::env::var("KILN_MODEL").unwrap_or_else(|_| "mlp".into());
     let ((x_train, y_train), (x_test, y_test)) = kiln_data::datasets::mnist::load_data()?;
     let limit = env_usize("KILN_TRAIN_LIMIT", x_train.shape()[0]).min(x_train.shape()[0]);
@@ -173,12 +175,18 @@ fn main() -> kiln::Result<()> {
     }
     let out = std::env::var("KILN_PRUNED_OUT").unwrap_or_else(|_| "pruned_model.keras".into());
     stripped.save(&out)?;
+    let tflite =
+        std::env::var("KILN_TFLITE_OUT").unwrap_or_else(|_| "quantized_model.tflite".into());
+    TfLiteConverter::from_keras_model(&stripped)
+        .optimizations([Optimize::Default])
+        .convert_to_file(&tflite)?;
+    let tflite_bytes = std::fs::metadata(&tflite)?.len();
     println!(
         "{{\"scenario\": \"S003-45\", \"model\": \"{which}\", \"epochs\": {epochs}, \
          \"prune_epochs\": {prune_epochs}, \"train_images\": {limit}, \"pruning_steps\": {prune_steps}, \"unpruned_test_accuracy\": {base_accuracy:.4}, \
          \"pruned_test_accuracy\": {pruned_accuracy:.4}, \
          \"unpruned_finetuned_test_accuracy\": {control_accuracy}, \"accuracy_drop_points\": {:.2}, \
-         \"kernel_sparsity\": {:.4}, \"layer_sparsity\": {{{}}}, \"seconds\": {:.1}, \"saved\": \"{out}\"}}",
+         \"kernel_sparsity\": {:.4}, \"layer_sparsity\": {{{}}}, \"seconds\": {:.1}, \"saved\": \"{out}\", \"tflite\": \"{tflite}\", \"tflite_bytes\": {tflite_bytes}}}",
         (base_accuracy - pruned_accuracy) * 100.0,
         zeros as f64 / total.max(1) as f64,
         per_layer.join(", "),
