@@ -5,10 +5,12 @@
 //! with validation and SwapEMAWeights (with and without `swap_on_epoch`) giving Keras's
 //! history and final weights.
 
+mod common;
+
+use common::optimizer_case::{step, variables};
 use kiln::callbacks::SwapEMAWeights;
-use kiln::optimizers::{self, Optimizer};
+use kiln::optimizers;
 use kiln::prelude::*;
-use kiln_tensor::Variable;
 use serde_json::Value;
 
 fn fixture() -> Value {
@@ -27,14 +29,6 @@ fn floats(v: &Value) -> Vec<f32> {
         .collect()
 }
 
-fn shape(v: &Value) -> Vec<usize> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d.as_u64().unwrap() as usize)
-        .collect()
-}
-
 fn close(what: &str, got: &[f32], want: &[f32], tol: f32) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
@@ -43,29 +37,6 @@ fn close(what: &str, got: &[f32], want: &[f32], tol: f32) {
             "{what}[{i}] = {g}, Keras {w}"
         );
     }
-}
-
-fn variables(c: &Value) -> Vec<Variable> {
-    c["variables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            let t = Tensor::from_vec(floats(&v["init"]), &shape(&v["shape"])).unwrap();
-            Variable::new(t, v["name"].as_str().unwrap(), true)
-        })
-        .collect()
-}
-
-fn step(opt: &mut dyn Optimizer, c: &Value, vars: &[Variable], k: usize) {
-    let pairs: Vec<(Tensor, Variable)> = c["grads"][k]
-        .as_array()
-        .unwrap()
-        .iter()
-        .zip(vars)
-        .map(|(g, v)| (Tensor::from_vec(floats(g), &v.shape()).unwrap(), v.clone()))
-        .collect();
-    opt.apply_gradients(&pairs).unwrap();
 }
 
 #[test]

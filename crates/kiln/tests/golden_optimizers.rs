@@ -5,8 +5,11 @@
 //! Keras saves (order and shapes), the state restored into a fresh optimizer continuing
 //! the same way, and `get_config` equal to Keras's.
 
-use kiln::optimizers::{self, Optimizer};
-use kiln_tensor::{Tensor, Variable};
+mod common;
+
+use common::optimizer_case::{step, variables};
+use kiln::optimizers;
+use kiln_tensor::Variable;
 use serde_json::Value;
 
 fn fixture() -> Value {
@@ -41,29 +44,6 @@ fn close(case: &str, what: &str, got: &[f32], want: &[f32], tol: f32) {
             "{case}: {what}[{i}] = {g}, Keras {w}"
         );
     }
-}
-
-fn variables(c: &Value) -> Vec<Variable> {
-    c["variables"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| {
-            let t = Tensor::from_vec(floats(&v["init"]), &shape(&v["shape"])).unwrap();
-            Variable::new(t, v["name"].as_str().unwrap(), true)
-        })
-        .collect()
-}
-
-fn step(opt: &mut dyn Optimizer, c: &Value, vars: &[Variable], k: usize) {
-    let pairs: Vec<(Tensor, Variable)> = c["grads"][k]
-        .as_array()
-        .unwrap()
-        .iter()
-        .zip(vars)
-        .map(|(g, v)| (Tensor::from_vec(floats(g), &v.shape()).unwrap(), v.clone()))
-        .collect();
-    opt.apply_gradients(&pairs).unwrap();
 }
 
 #[test]

@@ -3,5 +3,6 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod layer_case;
+pub mod optimizer_case;
 
 pub use kiln_testing::*;
